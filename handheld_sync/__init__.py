@@ -1,0 +1,1 @@
+"""The device side: local SQLite store, scan decoding, counting workflow, sync engine."""

@@ -1,0 +1,1 @@
+"""The stockcount server: a pure domain core with persistence and HTTP around it."""

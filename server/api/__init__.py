@@ -1,0 +1,1 @@
+"""HTTP around the services: app factory, controllers, mapping wire <-> domain, errors."""

@@ -1,0 +1,80 @@
+"""The app factory: plugins, OpenAPI, exception handlers and controllers, wired once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+import schemas
+from server.api.controllers.auth import AuthController
+from server.api.controllers.devices import DeviceController, EnrollmentController
+from server.api.controllers.health import HealthController
+from server.api.controllers.users import UserController
+from server.api.deps import DEPENDENCIES
+from server.api.errors import EXCEPTION_HANDLERS
+from server.api.security import BearerAuthentication
+from server.api.state import AppState
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.migrate import check_at_head
+from server.settings import Settings
+
+CONTROLLERS: list[type] = [
+    HealthController,
+    AuthController,
+    UserController,
+    EnrollmentController,
+    DeviceController,
+]
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        try:
+            if check_migrations:
+                await check_at_head(engine)
+            app.state["stockcount"] = AppState(settings, engine, make_sessionmaker(engine))
+            yield
+        finally:
+            await engine.dispose()
+
+    config = AppConfig(
+        route_handlers=list(CONTROLLERS),
+        dependencies=dict(DEPENDENCIES),
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=[lifespan],
+        state=State(),
+        request_max_body_size=settings.max_body_bytes,
+        middleware=[
+            DefineMiddleware(
+                BearerAuthentication,
+                exclude=["^/schema", "^/health"],
+                exclude_from_auth_key="exclude_from_auth",
+            )
+        ],
+        openapi_config=OpenAPIConfig(
+            title="stockcount",
+            version=f"protocol {schemas.PROTOCOL_VERSION}",
+            description="Offline-first stock counting: master data, devices, counts, journal.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer"),
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    return Litestar.from_config(config)

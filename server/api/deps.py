@@ -1,0 +1,52 @@
+"""Dependencies every controller may ask for by name: `uow`, `caller`, `settings`, `now`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar.di import NamedDependency, Provide
+
+from server.api.security import caller_of
+from server.api.state import AnyRequest, AppState
+from server.db.uow import SqlUnitOfWork
+from server.domain.auth import Caller
+from server.settings import Settings
+
+
+async def provide_uow(request: AnyRequest) -> SqlUnitOfWork:
+    return AppState.of(request).uow()
+
+
+async def provide_caller(request: AnyRequest) -> Caller:
+    return caller_of(request)
+
+
+async def provide_settings(request: AnyRequest) -> Settings:
+    return AppState.of(request).settings
+
+
+async def provide_now() -> datetime:
+    return datetime.now(UTC)
+
+
+DEPENDENCIES = {
+    "uow": Provide(provide_uow),
+    "caller": Provide(provide_caller),
+    "settings": Provide(provide_settings),
+    "now": Provide(provide_now),
+}
+
+
+async def provide_state(request: AnyRequest) -> AppState:
+    return AppState.of(request)
+
+
+DEPENDENCIES["stockcount"] = Provide(provide_state)
+
+
+# Annotations for controller parameters: `uow: Uow`, `caller: CurrentCaller`, ...
+Uow = NamedDependency[SqlUnitOfWork]
+CurrentCaller = NamedDependency[Caller]
+CurrentSettings = NamedDependency[Settings]
+Now = NamedDependency[datetime]
+State = NamedDependency[AppState]

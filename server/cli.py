@@ -1,0 +1,189 @@
+"""`stockcount`: the server's command line.
+
+    stockcount migrate [--to REV]       apply migrations (or go to REV, e.g. base)
+    stockcount serve                    serve the API (uvicorn)
+    stockcount user create NAME --role R [--password P]
+    stockcount import FILE [FILE ...] [--kind K]   CSV or JSON master data, all or nothing
+    stockcount schemas export DIR       JSON Schema for every wire struct
+    stockcount demo                     migrate a SQLite file, load a sample warehouse, serve
+
+Errors print one line that says what to do next, and exit 1 (2 for a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from server.domain.errors import StockcountError
+from server.domain.masterdata import Role
+from server.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.db import migrate
+
+    settings = _settings()
+    if args.to and args.to != "head":
+        current = asyncio.run(_current(settings))
+        migrate.downgrade(settings.database_url, args.to)
+        print(f"database moved from {current or 'empty'} to {args.to}")
+        return 0
+    migrate.upgrade(settings.database_url)
+    print(f"database at revision {migrate.head_revision()} ({_where(settings)})")
+    return 0
+
+
+async def _current(settings: Settings) -> str | None:
+    from server.db.engine import make_engine
+    from server.db.migrate import current_revision
+
+    engine = make_engine(settings.database_url)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def _where(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from server.api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    serve(_settings())
+    return 0
+
+
+async def create_user(settings: Settings, username: str, password: str, role: Role) -> None:
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.db.uow import SqlUnitOfWork
+    from server.services import auth
+
+    engine = make_engine(settings.database_url)
+    try:
+        await auth.create_user(
+            SqlUnitOfWork(make_sessionmaker(engine)), username, password, role, datetime.now(UTC)
+        )
+    finally:
+        await engine.dispose()
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    password = args.password or os.environ.get("STOCKCOUNT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise StockcountError("give --password or STOCKCOUNT_PASSWORD (no terminal to ask)")
+        password = getpass.getpass(f"password for {args.name}: ")
+    if len(password) < 8:
+        raise StockcountError("the password needs at least 8 characters")
+    asyncio.run(create_user(_settings(), args.name, password, Role(args.role)))
+    print(f"user {args.name} created with role {args.role}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from server.services.importer import import_files_cli
+
+    return import_files_cli(_settings(), [Path(p) for p in args.files], args.kind)
+
+
+def cmd_schemas_export(args: argparse.Namespace) -> int:
+    from schemas.export import export_json_schema
+
+    written = export_json_schema(Path(args.dir))
+    print(f"wrote {len(written)} JSON Schema files to {args.dir}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stockcount", description="stockcount server: counts, documents, journal."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--to", help="target revision (default head; 'base' empties the database)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("serve", help="serve the API on STOCKCOUNT_HOST:STOCKCOUNT_PORT")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("user", help="manage users")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = user_sub.add_parser("create", help="create a user")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=[r.value for r in Role])
+    q.add_argument("--password", help="or STOCKCOUNT_PASSWORD, or asked on the terminal")
+    q.set_defaults(func=cmd_user_create)
+
+    p = sub.add_parser("import", help="import master data from CSV or JSON (all or nothing)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--kind",
+        help="what a CSV file holds (default: from its name, e.g. serials.csv)",
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("schemas", help="wire schemas")
+    schemas_sub = p.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
+    q = schemas_sub.add_parser("export", help="write JSON Schema for every wire struct")
+    q.add_argument("dir")
+    q.set_defaults(func=cmd_schemas_export)
+
+    p = sub.add_parser("demo", help="load a sample warehouse into a SQLite file and serve it")
+    p.add_argument("--database", default="var/demo.sqlite3", help="SQLite file (made anew)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="load and print, then stop")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except StockcountError as exc:
+        print(f"stockcount: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"stockcount: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The unit of work: one AsyncSession, one transaction, the repositories on top of it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.repositories import SqlCodes, SqlDevices, SqlUsers
+
+
+class SqlUnitOfWork:
+    """Use once per `async with`; leaving without commit() rolls back."""
+
+    session: AsyncSession
+    users: SqlUsers
+    devices: SqlDevices
+    codes: SqlCodes
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessionmaker()
+        self.users = SqlUsers(self.session)
+        self.devices = SqlDevices(self.session)
+        self.codes = SqlCodes(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,1 @@
+"""Use cases: load through the ports, call the domain, save. No web framework, no ORM."""

@@ -1,0 +1,81 @@
+"""Settings, read once from the environment. Every variable and its default:
+
+STOCKCOUNT_DATABASE_URL      sqlite+aiosqlite:///var/stockcount.sqlite3 (relative to the
+                             working directory). A postgresql+asyncpg:// URL (or plain
+                             postgresql://) switches to PostgreSQL.
+STOCKCOUNT_HOST              127.0.0.1
+STOCKCOUNT_PORT              8000
+STOCKCOUNT_TOKEN_TTL_HOURS   12    lifetime of a user's API token
+STOCKCOUNT_ENROLLMENT_TTL_MINUTES  60  default lifetime of a device enrollment code
+STOCKCOUNT_MAX_BODY_BYTES    33554432 (32 MiB) largest request body accepted
+STOCKCOUNT_LOG_LEVEL         INFO
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/stockcount.sqlite3"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs people write and give SQLAlchemy the async driver for each."""
+    url = url.strip()
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ValueError(
+        f"STOCKCOUNT_DATABASE_URL {url!r} is not supported: use sqlite:///PATH "
+        "or postgresql://USER@HOST:PORT/DB"
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_ttl_hours: int = 12
+    enrollment_ttl_minutes: int = 60
+    max_body_bytes: int = 32 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=normalize_database_url(
+                env.get("STOCKCOUNT_DATABASE_URL") or DEFAULT_DATABASE_URL
+            ),
+            host=env.get("STOCKCOUNT_HOST") or "127.0.0.1",
+            port=_int(env, "STOCKCOUNT_PORT", 8000),
+            token_ttl_hours=_int(env, "STOCKCOUNT_TOKEN_TTL_HOURS", 12),
+            enrollment_ttl_minutes=_int(env, "STOCKCOUNT_ENROLLMENT_TTL_MINUTES", 60),
+            max_body_bytes=_int(env, "STOCKCOUNT_MAX_BODY_BYTES", 32 * 1024 * 1024),
+            log_level=(env.get("STOCKCOUNT_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
