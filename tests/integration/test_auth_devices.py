@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from server.db.engine import make_engine
-from server.db.models import Company, Device, EnrollmentCode, Location
+from server.db.models import ApiToken, Company, Device, EnrollmentCode, Location, User
 from tests.helpers import add_users, token
 
 Client = AsyncTestClient[Litestar]
@@ -198,3 +198,26 @@ async def test_old_protocol_device_gets_upgrade_message(client: Client, users: N
     )
     assert r.status_code == 409
     assert "update the handheld app" in r.json()["detail"]
+
+
+async def test_expired_token_and_deactivated_user_are_401(
+    client: Client, users: None, database_url: str
+) -> None:
+    headers = await token(client, "super")
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(ApiToken.__table__.update().values(expires_at=ApiToken.created_at))
+    r = await client.get("/api/me", headers=headers)
+    assert r.status_code == 401
+    assert "expired" in r.json()["detail"]
+    fresh = await token(client, "counter")
+    async with engine.begin() as conn:
+        await conn.execute(
+            User.__table__.update().where(User.username == "counter").values(active=False)
+        )
+    await engine.dispose()
+    assert (await client.get("/api/me", headers=fresh)).status_code == 401
+    login = await client.post(
+        "/api/auth/token", json={"username": "counter", "password": "correct horse battery"}
+    )
+    assert login.status_code == 401
