@@ -1,0 +1,460 @@
+"""Reconciliation: the snapshot against the effective BinCounts, classified per item and bin.
+
+Every discrepancy becomes a `DiscrepancyLine` with a stable id, so a supervisor can select
+or clear it and the choice survives a recomputation. Matched serials produce no line, only
+a count per item and bin: a million serials reconcile with integer counting and dict/set
+look-ups keyed by (item, serial); Decimal work is done only for the few discrepancies.
+
+The seed's columns on every line:
+- Adjustment Quantity: written off (negative) or gained (positive) in the line's bin.
+- Stock Transfer Quantity: moved into the line's bin from another bin.
+- Adjustment Cost: the actual cost of the serial concerned (average cost for quantities).
+- Adjustment Value: Adjustment Quantity x Adjustment Cost, rounded half-up to the cent.
+- Stock Transfer Value: the actual cost of the serial transferred, to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from server.domain.counting.bincounts import BinCountConflict
+from server.domain.counting.model import (
+    BinCount,
+    BinLabel,
+    ItemCode,
+    ItemFacts,
+    SerialKey,
+    Snapshot,
+    SnapshotBalance,
+    SnapshotSerial,
+)
+from server.domain.errors import FieldProblem, ValidationFailed
+from server.domain.masterdata import BinKind, Tracking
+from server.domain.money import ZERO, check_quantity, extend, round_value
+
+RELEASED_SUGGESTION = (
+    "Released: serial numbers in OUT bins cannot be selected or transferred. Adjust a "
+    "previously released item with a credit memo, or generate new serial numbers through "
+    "a purchase receipt or a Quantity Adjustment."
+)
+FOREIGN_NOTE = (
+    "The system knows this serial outside this location's stock: move it with the "
+    "Inventory Adjustment Journal instead of gaining a duplicate."
+)
+SERIAL_CONFLICT_NOTE = "Scanned in more than one bin of this count: recount the bins."
+BIN_CONFLICT_NOTE = "Concurrent bin counts disagree: pick one or order a recount."
+_MAX_PROBLEMS = 100
+
+
+class LineKind(StrEnum):
+    MISSING = "missing"  # serial expected, found nowhere in the count: write-off
+    UNKNOWN = "unknown"  # serial the system does not know: gain
+    GENERATED = "generated"  # units of an auto-serialized item without serial: gain
+    SERIAL_TRANSFER = "serial_transfer_proposal"  # found in another bin than its system bin
+    RELEASED = "released"  # system bin is an OUT bin: exception, never adjusted
+    FOREIGN = "foreign"  # known to the system outside this location's stock: exception
+    SERIAL_CONFLICT = "serial_conflict"  # scanned in two bins of the count
+    BIN_COUNT_CONFLICT = "bin_count_conflict"  # concurrent bin counts disagree
+    QUANTITY_VARIANCE = "quantity_variance"  # untracked or lot item, per bin and lot
+
+
+ADJUSTABLE_KINDS = frozenset(
+    {
+        LineKind.MISSING,
+        LineKind.UNKNOWN,
+        LineKind.GENERATED,
+        LineKind.SERIAL_TRANSFER,
+        LineKind.QUANTITY_VARIANCE,
+    }
+)
+
+
+def _part(text: str) -> str:
+    return text.replace("%", "%25").replace("|", "%7C")
+
+
+def line_id(kind: LineKind, item: str, key: str, bin_label: str) -> str:
+    """A line's identity: the same discrepancy gets the same id on every recomputation."""
+    return f"{kind.value}|{_part(item)}|{_part(key)}|{_part(bin_label)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscrepancyLine:
+    """One discrepancy. `bin` is the bin the line adjusts: the system bin of a missing
+    serial, the counted bin of a gain, the destination of a SerialTransferProposal (whose
+    source is `from_bin`). `system_quantity`/`counted_quantity` are the item's (and lot's)
+    quantities in `bin`. `counters` are the users who counted the bins concerned."""
+
+    id: str
+    kind: LineKind
+    item: ItemCode
+    bin: BinLabel
+    lot: str = ""
+    serial: str = ""
+    from_bin: BinLabel | None = None
+    bins: tuple[BinLabel, ...] = ()
+    system_quantity: Decimal = ZERO
+    counted_quantity: Decimal = ZERO
+    adjustment_quantity: Decimal = ZERO
+    stock_transfer_quantity: Decimal = ZERO
+    adjustment_cost: Decimal = ZERO
+    adjustment_value: Decimal = ZERO
+    stock_transfer_value: Decimal = ZERO
+    counters: frozenset[str] = frozenset()
+    note: str = ""
+
+    @property
+    def adjustable(self) -> bool:
+        return self.kind in ADJUSTABLE_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    lines: tuple[DiscrepancyLine, ...]
+    matched: Mapping[tuple[ItemCode, BinLabel], int]  # serials found in their system bin
+    counted_bins: frozenset[BinLabel]
+    not_counted_bins: tuple[BinLabel, ...]
+    bin_count_conflicts: tuple[BinCountConflict, ...] = ()
+
+    def by_id(self) -> dict[str, DiscrepancyLine]:
+        return {line.id: line for line in self.lines}
+
+    @property
+    def serial_transfer_proposals(self) -> tuple[DiscrepancyLine, ...]:
+        return tuple(x for x in self.lines if x.kind is LineKind.SERIAL_TRANSFER)
+
+    @property
+    def exceptions(self) -> tuple[DiscrepancyLine, ...]:
+        return tuple(x for x in self.lines if not x.adjustable)
+
+
+class _Builder:
+    """Accumulates lines and input problems during one reconcile call."""
+
+    def __init__(self, snapshot: Snapshot, counters: Mapping[BinLabel, frozenset[str]]) -> None:
+        self.snapshot = snapshot
+        self.counters = counters
+        self.lines: list[DiscrepancyLine] = []
+        self.problems: list[FieldProblem] = []
+        # Serials of an (item, bin) expected there but not found there: with the matched
+        # count it gives the system quantity without a pass over every serial.
+        self.displaced: dict[tuple[ItemCode, BinLabel], int] = {}
+        self.found_in: dict[tuple[ItemCode, BinLabel], int] = {}
+
+    def problem(self, where: str, message: str) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(FieldProblem(where, message))
+
+    def who(self, *bins: BinLabel | None) -> frozenset[str]:
+        users: set[str] = set()
+        for label in bins:
+            if label is not None:
+                users |= self.counters.get(label, frozenset())
+        return frozenset(users)
+
+    def kind_of(self, serial: SnapshotSerial) -> BinKind:
+        return self.snapshot.bin_kinds.get(serial.bin, serial.bin_kind)
+
+    def serial_line(
+        self,
+        kind: LineKind,
+        item: ItemCode,
+        serial: str,
+        bin_label: BinLabel,
+        *,
+        adjustment: int = 0,
+        cost: Decimal = ZERO,
+        from_bin: BinLabel | None = None,
+        note: str = "",
+        bins: tuple[BinLabel, ...] = (),
+    ) -> None:
+        transfer = 1 if kind is LineKind.SERIAL_TRANSFER else 0
+        self.lines.append(
+            DiscrepancyLine(
+                id=line_id(kind, item, serial, bin_label),
+                kind=kind,
+                item=item,
+                bin=bin_label,
+                serial=serial,
+                from_bin=from_bin,
+                bins=bins,
+                adjustment_quantity=Decimal(adjustment),
+                stock_transfer_quantity=Decimal(transfer),
+                adjustment_cost=cost,
+                adjustment_value=extend(Decimal(adjustment), cost),
+                stock_transfer_value=round_value(cost) if transfer else ZERO,
+                counters=self.who(bin_label, from_bin, *bins),
+                note=note,
+            )
+        )
+
+
+def reconcile(
+    snapshot: Snapshot,
+    effective: Mapping[BinLabel, BinCount],
+    *,
+    conflicts: Sequence[BinCountConflict] = (),
+    counters: Mapping[BinLabel, frozenset[str]] | None = None,
+) -> Reconciliation:
+    """Classify every difference between the snapshot and the effective BinCounts.
+
+    Bins without an effective count (never counted, or in conflict) are left as the
+    system has them: their serials are not missing and their quantities not varied. A
+    serial of such a bin that turns up in a counted bin is still a transfer proposal.
+    Raises ValidationFailed when a BinCount does not fit the master data (a bin outside
+    the scope, an unknown item, a keyed quantity for a serialized item).
+    """
+    if counters is None:
+        counters = {label: frozenset({bc.counter}) for label, bc in effective.items()}
+    b = _Builder(snapshot, counters)
+    for label in effective:
+        if label not in snapshot.scope:
+            b.problem(f"bins/{label}", "bin is not in the count's scope")
+
+    expected = {(s.item, s.serial): s for s in snapshot.serials}
+    found, duplicates = _found_serials(effective)
+    matched = _classify_found(b, expected, found, duplicates)
+    _classify_not_found(b, expected, found, effective)
+    _quantities(b, effective)
+    for conflict in conflicts:
+        b.lines.append(
+            DiscrepancyLine(
+                id=line_id(LineKind.BIN_COUNT_CONFLICT, "", "", conflict.bin),
+                kind=LineKind.BIN_COUNT_CONFLICT,
+                item="",
+                bin=conflict.bin,
+                bins=conflict.bin_count_ids,
+                counters=conflict.counters,
+                note=BIN_CONFLICT_NOTE,
+            )
+        )
+    if b.problems:
+        raise ValidationFailed("the bin counts do not fit the count's master data", b.problems)
+
+    lines = [_with_serial_quantities(line, matched, b) for line in b.lines]
+    lines.sort(key=lambda x: (x.item, x.bin, x.kind.value, x.serial, x.lot))
+    conflicted = {c.bin for c in conflicts}
+    return Reconciliation(
+        lines=tuple(lines),
+        matched=matched,
+        counted_bins=frozenset(effective),
+        not_counted_bins=tuple(sorted(snapshot.scope - effective.keys() - conflicted)),
+        bin_count_conflicts=tuple(conflicts),
+    )
+
+
+def _found_serials(
+    effective: Mapping[BinLabel, BinCount],
+) -> tuple[dict[SerialKey, BinLabel], dict[SerialKey, list[BinLabel]]]:
+    found: dict[SerialKey, BinLabel] = {}
+    duplicates: dict[SerialKey, list[BinLabel]] = {}
+    for label, count in effective.items():
+        setdefault = found.setdefault
+        for key in count.serials:
+            first = setdefault(key, label)
+            if first != label:
+                duplicates.setdefault(key, [first]).append(label)
+    return found, duplicates
+
+
+def _classify_found(
+    b: _Builder,
+    expected: dict[SerialKey, SnapshotSerial],
+    found: dict[SerialKey, BinLabel],
+    duplicates: dict[SerialKey, list[BinLabel]],
+) -> dict[tuple[ItemCode, BinLabel], int]:
+    snapshot = b.snapshot
+    outside = {(s.item, s.serial): s for s in snapshot.outside_serials}
+    elsewhere = snapshot.known_elsewhere
+    matched: dict[tuple[ItemCode, BinLabel], int] = {}
+    for key, label in found.items():
+        system = expected.get(key)
+        if system is not None and system.bin == label and key not in duplicates:
+            pair = (key[0], label)
+            matched[pair] = matched.get(pair, 0) + 1
+            continue
+        item, serial = key
+        if system is None:
+            system = outside.get(key)
+        if system is not None:
+            b.displaced[(item, system.bin)] = b.displaced.get((item, system.bin), 0) + 1
+        if key in duplicates:
+            bins = tuple(sorted(duplicates[key]))
+            b.serial_line(
+                LineKind.SERIAL_CONFLICT, item, serial, "", bins=bins, note=SERIAL_CONFLICT_NOTE
+            )
+            continue
+        b.found_in[(item, label)] = b.found_in.get((item, label), 0) + 1
+        if system is None:
+            _unknown(b, item, serial, label, elsewhere)
+        elif b.kind_of(system) is BinKind.OUT:
+            b.serial_line(
+                LineKind.RELEASED,
+                item,
+                serial,
+                label,
+                from_bin=system.bin,
+                note=RELEASED_SUGGESTION,
+            )
+        else:
+            b.serial_line(
+                LineKind.SERIAL_TRANSFER,
+                item,
+                serial,
+                label,
+                cost=system.actual_cost,
+                from_bin=system.bin,
+            )
+    return matched
+
+
+def _unknown(
+    b: _Builder, item: ItemCode, serial: str, label: BinLabel, elsewhere: Collection[SerialKey]
+) -> None:
+    facts = b.snapshot.items.get(item)
+    if facts is None:
+        b.problem(f"bins/{label}/serials/{serial}", f"unknown item {item!r}")
+        return
+    if facts.tracking is not Tracking.SERIAL:
+        b.problem(f"bins/{label}/serials/{serial}", f"item {item!r} is not serial-tracked")
+        return
+    if (item, serial) in elsewhere:
+        b.serial_line(LineKind.FOREIGN, item, serial, label, note=FOREIGN_NOTE)
+        return
+    # The system has no cost for a serial it does not know: the item's average cost at the
+    # location (its last cost when that is zero), as for generated serials (seed 000).
+    b.serial_line(LineKind.UNKNOWN, item, serial, label, adjustment=1, cost=facts.default_unit_cost)
+
+
+def _classify_not_found(
+    b: _Builder,
+    expected: dict[SerialKey, SnapshotSerial],
+    found: dict[SerialKey, BinLabel],
+    effective: Mapping[BinLabel, BinCount],
+) -> None:
+    for key in expected.keys() - found.keys():
+        system = expected[key]
+        if system.bin not in effective:
+            continue  # its bin was not counted: nothing is known about it
+        item, serial = key
+        b.displaced[(item, system.bin)] = b.displaced.get((item, system.bin), 0) + 1
+        if b.kind_of(system) is BinKind.OUT:
+            # Released stock is not ours to write off: the release document carries it.
+            b.serial_line(LineKind.RELEASED, item, serial, system.bin, note=RELEASED_SUGGESTION)
+        else:
+            b.serial_line(
+                LineKind.MISSING, item, serial, system.bin, adjustment=-1, cost=system.actual_cost
+            )
+
+
+def _quantities(b: _Builder, effective: Mapping[BinLabel, BinCount]) -> None:
+    """Keyed quantities: variances of untracked and lot items, generated serials."""
+    items = b.snapshot.items
+    system: dict[tuple[ItemCode, BinLabel, str], SnapshotBalance] = {}
+    for balance in b.snapshot.balances:
+        if balance.bin in effective:
+            key = (balance.item, balance.bin, balance.lot)
+            if key in system:
+                b.problem(f"snapshot/{balance.item}/{balance.bin}", "duplicate balance")
+            system[key] = balance
+    counted: dict[tuple[ItemCode, BinLabel, str], Decimal] = {}
+    for label, count in effective.items():
+        for (item, lot), quantity in count.quantities.items():
+            where = f"bins/{label}/items/{item}"
+            facts = items.get(item)
+            if not _valid_quantity(b, facts, item, lot, quantity, where):
+                continue
+            assert facts is not None
+            if facts.tracking is Tracking.SERIAL:
+                if quantity > ZERO:
+                    _generated(b, facts, label, quantity)
+                continue
+            key = (item, label, lot)
+            counted[key] = counted.get(key, ZERO) + quantity
+    for key in system.keys() | counted.keys():
+        item, label, lot = key
+        held = system.get(key)
+        on_hand = held.quantity if held is not None else ZERO
+        quantity = counted.get(key, ZERO)
+        if quantity == on_hand:
+            continue
+        cost = held.average_cost if held is not None else ZERO
+        if cost == ZERO and item in items:
+            cost = items[item].default_unit_cost
+        variance = quantity - on_hand
+        b.lines.append(
+            DiscrepancyLine(
+                id=line_id(LineKind.QUANTITY_VARIANCE, item, lot, label),
+                kind=LineKind.QUANTITY_VARIANCE,
+                item=item,
+                bin=label,
+                lot=lot,
+                system_quantity=on_hand,
+                counted_quantity=quantity,
+                adjustment_quantity=variance,
+                adjustment_cost=cost,
+                adjustment_value=extend(variance, cost),
+                counters=b.who(label),
+            )
+        )
+
+
+def _valid_quantity(
+    b: _Builder, facts: ItemFacts | None, item: str, lot: str, quantity: Decimal, where: str
+) -> bool:
+    if facts is None:
+        b.problem(where, f"unknown item {item!r}")
+        return False
+    try:
+        check_quantity(quantity)
+    except ValueError as exc:
+        b.problem(where, str(exc))
+        return False
+    if quantity < ZERO:
+        b.problem(where, "a counted quantity cannot be negative")
+    elif facts.tracking is Tracking.SERIAL and not facts.auto_serialized:
+        b.problem(where, "a serialized item is counted by scanning its serials")
+    elif facts.tracking is Tracking.SERIAL and (lot or quantity != quantity.to_integral_value()):
+        b.problem(where, "units without serial are counted in whole numbers, without lot")
+    elif facts.tracking is Tracking.LOT and not lot:
+        b.problem(where, "a lot-tracked item is counted per lot")
+    elif facts.tracking is Tracking.NONE and lot:
+        b.problem(where, "an untracked item has no lot")
+    else:
+        return True
+    return False
+
+
+def _generated(b: _Builder, facts: ItemFacts, label: BinLabel, quantity: Decimal) -> None:
+    """Units of an auto-serialized item found without a serial: a gain whose serials are
+    generated at posting, at the average cost (seed 000's note)."""
+    cost = facts.default_unit_cost
+    b.found_in[(facts.item, label)] = b.found_in.get((facts.item, label), 0) + int(quantity)
+    b.lines.append(
+        DiscrepancyLine(
+            id=line_id(LineKind.GENERATED, facts.item, "", label),
+            kind=LineKind.GENERATED,
+            item=facts.item,
+            bin=label,
+            adjustment_quantity=quantity,
+            adjustment_cost=cost,
+            adjustment_value=extend(quantity, cost),
+            counters=b.who(label),
+        )
+    )
+
+
+def _with_serial_quantities(
+    line: DiscrepancyLine, matched: Mapping[tuple[ItemCode, BinLabel], int], b: _Builder
+) -> DiscrepancyLine:
+    """Fill system and counted quantities of a serial line from integer counts."""
+    if line.kind is LineKind.QUANTITY_VARIANCE or not line.item or not line.bin:
+        return line
+    pair = (line.item, line.bin)
+    same = matched.get(pair, 0)
+    system = same + b.displaced.get(pair, 0)
+    counted = same + b.found_in.get(pair, 0)
+    return replace(line, system_quantity=Decimal(system), counted_quantity=Decimal(counted))

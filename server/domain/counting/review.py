@@ -1,0 +1,193 @@
+"""Supervisor review: select or clear lines, tolerances, approvals, the profile's summary.
+
+Every adjustable line starts selected (the seed's browser: select what you want adjusted,
+clear what you do not). Tolerances and approvals decide whether a selected line may be
+posted; exceptions and conflicts are never posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from server.domain.counting.model import BinLabel, ItemCode
+from server.domain.counting.reconciliation import DiscrepancyLine, Reconciliation
+from server.domain.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
+from server.domain.money import ZERO, weighted_average
+
+HUNDRED = Decimal(100)
+GroupKey = tuple[ItemCode, BinLabel, str]  # (item, bin, lot): one line of the count profile
+
+
+@dataclass(frozen=True, slots=True)
+class ToleranceRules:
+    """A location's tolerances. A variance is approved automatically when it is at or
+    within every limit that is set; a limit of None is not checked.
+
+    Judged per item, bin and lot (the count profile's line), on gross figures: a serial
+    written off and another gained in the same bin are two units of difference, not zero,
+    and transfers count with their value, because a finance user wants a surprise to be
+    looked at even when it nets out. With no limit set at all nothing is auto-approved.
+    """
+
+    quantity: Decimal | None = None
+    percent: Decimal | None = None
+    value: Decimal | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.quantity is not None or self.percent is not None or self.value is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    line_id: str
+    approved_by: str
+    reason_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The supervisor's decisions on a reconciliation, keyed by line id."""
+
+    cleared: frozenset[str] = frozenset()
+    approvals: Mapping[str, Approval] = field(default_factory=dict)
+
+
+def group_key(line: DiscrepancyLine) -> GroupKey:
+    return (line.item, line.bin, line.lot)
+
+
+def _groups(lines: Iterable[DiscrepancyLine]) -> dict[GroupKey, list[DiscrepancyLine]]:
+    groups: dict[GroupKey, list[DiscrepancyLine]] = {}
+    for line in lines:
+        if line.adjustable:
+            groups.setdefault(group_key(line), []).append(line)
+    return groups
+
+
+def within_tolerance(lines: list[DiscrepancyLine], rules: ToleranceRules) -> bool:
+    """Whether one profile line's discrepancies are inside every configured limit."""
+    if not rules.configured:
+        return False
+    quantity = sum((abs(x.adjustment_quantity) + x.stock_transfer_quantity for x in lines), ZERO)
+    value = sum((abs(x.adjustment_value) + x.stock_transfer_value for x in lines), ZERO)
+    if rules.quantity is not None and quantity > rules.quantity:
+        return False
+    if rules.value is not None and value > rules.value:
+        return False
+    if rules.percent is not None:
+        system = lines[0].system_quantity
+        # Nothing expected: any difference is infinitely many percent.
+        if system == ZERO or quantity * HUNDRED / system > rules.percent:
+            return False
+    return True
+
+
+def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> frozenset[str]:
+    """Ids of adjustable lines above tolerance: they need a supervisor's reasoned approval."""
+    need: set[str] = set()
+    for lines in _groups(recon.lines).values():
+        if not within_tolerance(lines, rules):
+            need.update(x.id for x in lines)
+    return frozenset(need)
+
+
+def approve(line: DiscrepancyLine, user: str, reason_code: str) -> Approval:
+    """A supervisor's approval of one line. Segregation of duties: nobody approves a
+    discrepancy in a bin they counted themselves."""
+    if not line.adjustable:
+        raise Conflict(
+            "an exception or conflict cannot be approved: resolve it first",
+            [FieldProblem(f"lines/{line.id}", line.note or line.kind.value)],
+        )
+    if not reason_code.strip():
+        raise ValidationFailed(
+            "an approval needs a reason code", [FieldProblem("reason_code", "required")]
+        )
+    if user in line.counters:
+        raise PermissionDenied(
+            "you counted a bin of this discrepancy: another supervisor must approve it",
+            [FieldProblem(f"lines/{line.id}", f"counted by {user}")],
+        )
+    return Approval(line_id=line.id, approved_by=user, reason_code=reason_code.strip())
+
+
+def lines_to_adjust(
+    recon: Reconciliation, review: Review, rules: ToleranceRules
+) -> tuple[DiscrepancyLine, ...]:
+    """The lines finalize posts: adjustable, not cleared, and within tolerance or approved.
+
+    A selected line above tolerance without a valid approval stops finalize (Conflict
+    listing them): silently skipping it would post a count the supervisor never saw whole.
+    An approval by someone who counted the bin (a recount may have added them) is void.
+    """
+    need = lines_needing_approval(recon, rules)
+    chosen: list[DiscrepancyLine] = []
+    problems: list[FieldProblem] = []
+    for line in recon.lines:
+        if not line.adjustable or line.id in review.cleared:
+            continue
+        if line.id in need:
+            approval = review.approvals.get(line.id)
+            if approval is None or approval.approved_by in line.counters:
+                problems.append(FieldProblem(f"lines/{line.id}", "needs approval or clearing"))
+                continue
+        chosen.append(line)
+    if problems:
+        raise Conflict(
+            f"{len(problems)} line(s) above tolerance are neither approved nor cleared",
+            problems[:100],
+            code="approval-required",
+        )
+    return tuple(chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileLine:
+    """The Stock Count profile's line for an item in a bin (and lot), over selected lines.
+
+    Adjustment Cost is the weighted average of the actual costs of the serials concerned
+    (written off, gained or transferred), as the seed says. Adjustment Value is the sum of
+    the lines' values: it equals Adjustment Quantity x Adjustment Cost whenever the bin's
+    serials all go one way; when a bin both loses and gains serials the net quantity times
+    an average cannot be right, and the sum of the posted lines is what the GL carries.
+    """
+
+    item: ItemCode
+    bin: BinLabel
+    lot: str
+    system_quantity: Decimal
+    counted_quantity: Decimal
+    adjustment_quantity: Decimal
+    stock_transfer_quantity: Decimal
+    adjustment_cost: Decimal
+    adjustment_value: Decimal
+    stock_transfer_value: Decimal
+    line_ids: tuple[str, ...]
+
+
+def profile_lines(lines: Iterable[DiscrepancyLine]) -> list[ProfileLine]:
+    result: list[ProfileLine] = []
+    for (item, label, lot), group in sorted(_groups(lines).items()):
+        weights = [
+            (abs(x.adjustment_quantity) + x.stock_transfer_quantity, x.adjustment_cost)
+            for x in group
+        ]
+        result.append(
+            ProfileLine(
+                item=item,
+                bin=label,
+                lot=lot,
+                system_quantity=group[0].system_quantity,
+                counted_quantity=group[0].counted_quantity,
+                adjustment_quantity=sum((x.adjustment_quantity for x in group), ZERO),
+                stock_transfer_quantity=sum((x.stock_transfer_quantity for x in group), ZERO),
+                adjustment_cost=weighted_average(weights),
+                adjustment_value=sum((x.adjustment_value for x in group), ZERO),
+                stock_transfer_value=sum((x.stock_transfer_value for x in group), ZERO),
+                line_ids=tuple(x.id for x in group),
+            )
+        )
+    return result
