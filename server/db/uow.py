@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.db.masterdata import SqlMasterData
 from server.db.repositories import SqlCodes, SqlDevices, SqlUsers
 
 
@@ -17,6 +18,7 @@ class SqlUnitOfWork:
     users: SqlUsers
     devices: SqlDevices
     codes: SqlCodes
+    masterdata: SqlMasterData
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
         self.users = SqlUsers(self.session)
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
+        self.masterdata = SqlMasterData(self.session)
         return self
 
     async def __aexit__(

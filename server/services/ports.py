@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from server.domain.masterdata import Role
+from server.domain.masterdata import Role, Tracking
+from server.domain.masterdata_import import (
+    BinRow,
+    CompanyRow,
+    GlAccountRow,
+    GlEntityRow,
+    InventoryGroupRow,
+    ItemRow,
+    LocationRow,
+    Row,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,68 @@ class CodeLookup(Protocol):
     async def location_id(self, code: str) -> int | None: ...
 
 
+# (item id, serial number, bin id, actual cost) and (item id, bin id, lot, quantity):
+# plain tuples, because an import writes a million of them.
+NewSerial = tuple[int, str, int, Decimal]
+NewBalance = tuple[int, int, str, Decimal]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StockBalanceRecord:
+    """On hand of an item in a bin; serialized items: the count of their serials there."""
+
+    item: str
+    location: str
+    bin: str
+    lot: str
+    quantity: Decimal
+    average_cost: Decimal
+    # The keyset position: (item id, bin id, lot).
+    key: tuple[int, int, str]
+
+
+class MasterDataRepository(Protocol):
+    """Master data: set-based lookups and bulk writes for the importer, reads for the API.
+
+    Lookups take the codes an import names and answer with database ids in one query per
+    chunk; `add_*` insert many rows at once and answer the new ids by their keys.
+    """
+
+    async def ids_by_code(self, kind: str, codes: Collection[str]) -> dict[str, int]: ...
+    async def items_by_code(self, codes: Collection[str]) -> dict[str, tuple[int, Tracking]]: ...
+    async def bins_in(self, location_ids: Collection[int]) -> dict[tuple[int, str], int]: ...
+    async def barcode_owners(self, barcodes: Collection[str]) -> dict[str, str]: ...
+    async def serial_numbers_of(self, item_ids: Collection[int]) -> set[tuple[int, str]]: ...
+    async def balance_keys_of(self, item_ids: Collection[int]) -> set[tuple[int, int, str]]: ...
+    async def location_costs(
+        self, item_ids: Collection[int]
+    ) -> dict[tuple[int, int], tuple[Decimal, Decimal]]: ...
+
+    async def add_companies(self, rows: Sequence[CompanyRow]) -> dict[str, int]: ...
+    async def add_gl_accounts(self, rows: Sequence[GlAccountRow]) -> dict[str, int]: ...
+    async def add_gl_entities(self, rows: Sequence[tuple[GlEntityRow, int]]) -> dict[str, int]: ...
+    async def add_inventory_groups(
+        self, rows: Sequence[tuple[InventoryGroupRow, int | None, int | None, int | None]]
+    ) -> dict[str, int]: ...
+    async def add_locations(
+        self, rows: Sequence[tuple[LocationRow, int, int | None]]
+    ) -> dict[str, int]: ...
+    async def add_bins(self, rows: Sequence[tuple[BinRow, int]]) -> dict[tuple[int, str], int]: ...
+    async def add_items(self, rows: Sequence[tuple[ItemRow, int | None]]) -> dict[str, int]: ...
+    async def add_serials(self, rows: Iterable[NewSerial], progress: Progress | None) -> int: ...
+    async def add_balances(self, rows: Sequence[NewBalance]) -> None: ...
+    async def set_location_costs(self, costs: Mapping[tuple[int, int], Decimal]) -> None: ...
+
+    async def get(self, kind: str, key: tuple[str, ...]) -> Row | None: ...
+    async def page(
+        self, kind: str, after: int, limit: int, filters: Mapping[str, str]
+    ) -> Sequence[tuple[int, Row]]: ...
+    async def stock_page(
+        self, after: tuple[int, int, str] | None, limit: int, filters: Mapping[str, str]
+    ) -> Sequence[StockBalanceRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without commit() rolls back."""
 
@@ -86,6 +159,8 @@ class UnitOfWork(Protocol):
     def devices(self) -> DeviceRepository: ...
     @property
     def codes(self) -> CodeLookup: ...
+    @property
+    def masterdata(self) -> MasterDataRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

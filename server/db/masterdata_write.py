@@ -1,0 +1,306 @@
+"""Set-based lookups and bulk writes of master data, for the importer.
+
+Every lookup is one query per chunk of keys; every write is one executemany per chunk.
+Serials, the only kind that comes by the million, skip SQLAlchemy's per-row type
+processing: costs are scaled here and the rows go to the driver as plain tuples
+(executemany on SQLite, COPY on PostgreSQL). bench/import_serials.py measures both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import (
+    Base,
+    Bin,
+    Item,
+    ItemBarcode,
+    ItemLocationCost,
+    Serial,
+    StockBalance,
+)
+from server.domain.masterdata import Tracking
+from server.domain.masterdata_import import (
+    BinRow,
+    CompanyRow,
+    GlAccountRow,
+    GlEntityRow,
+    InventoryGroupRow,
+    ItemRow,
+    LocationRow,
+)
+from server.domain.money import COST_PLACES
+from server.services.ports import NewBalance, NewSerial, Progress
+
+T = TypeVar("T")
+LOOKUP_CHUNK = 5_000
+WRITE_CHUNK = 20_000
+SERIAL_CHUNK = 50_000
+
+TABLE_OF = {
+    "companies": "company",
+    "gl_accounts": "gl_account",
+    "gl_entities": "gl_entity",
+    "inventory_groups": "inventory_group",
+    "locations": "location",
+    "items": "item",
+}
+_SERIAL_SQL = "INSERT INTO serial (item_id, serial_number, bin_id, actual_cost) VALUES (?, ?, ?, ?)"
+
+
+def table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(values)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def scaled(value: Decimal, places: int) -> int:
+    """The integer a ScaledDecimal column stores (the domain has checked the places)."""
+    return int(value.scaleb(places))
+
+
+class MasterDataWrites:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- lookups ---------------------------------------------------------------------
+
+    async def ids_by_code(self, kind: str, codes: Collection[str]) -> dict[str, int]:
+        t = table(TABLE_OF[kind])
+        found: dict[str, int] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(select(t.c.code, t.c.id).where(t.c.code.in_(batch)))
+            found.update((str(code), int(id_)) for code, id_ in rows)
+        return found
+
+    async def items_by_code(self, codes: Collection[str]) -> dict[str, tuple[int, Tracking]]:
+        found: dict[str, tuple[int, Tracking]] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
+            )
+            found.update((str(c), (int(i), Tracking(t))) for c, i, t in rows)
+        return found
+
+    async def bins_in(self, location_ids: Collection[int]) -> dict[tuple[int, str], int]:
+        found: dict[tuple[int, str], int] = {}
+        for batch in chunks(location_ids, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Bin.location_id, Bin.label, Bin.id).where(Bin.location_id.in_(batch))
+            )
+            found.update(((int(loc), str(label)), int(id_)) for loc, label, id_ in rows)
+        return found
+
+    async def barcode_owners(self, barcodes: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for batch in chunks(barcodes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(ItemBarcode.barcode, Item.code)
+                .join(Item, Item.id == ItemBarcode.item_id)
+                .where(ItemBarcode.barcode.in_(batch))
+            )
+            found.update((str(b), str(c)) for b, c in rows)
+        return found
+
+    async def serial_numbers_of(self, item_ids: Collection[int]) -> set[tuple[int, str]]:
+        found: set[tuple[int, str]] = set()
+        for batch in chunks(item_ids, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Serial.item_id, Serial.serial_number).where(Serial.item_id.in_(batch))
+            )
+            found.update((int(i), str(s)) for i, s in rows)
+        return found
+
+    async def balance_keys_of(self, item_ids: Collection[int]) -> set[tuple[int, int, str]]:
+        found: set[tuple[int, int, str]] = set()
+        for batch in chunks(item_ids, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(StockBalance.item_id, StockBalance.bin_id, StockBalance.lot).where(
+                    StockBalance.item_id.in_(batch)
+                )
+            )
+            found.update((int(i), int(b), str(lot)) for i, b, lot in rows)
+        return found
+
+    async def location_costs(
+        self, item_ids: Collection[int]
+    ) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
+        """(item, location) -> (quantity on hand there, average cost), where a cost exists."""
+        found: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+        for batch in chunks(item_ids, LOOKUP_CHUNK):
+            on_hand = (
+                select(
+                    StockBalance.item_id.label("item_id"),
+                    Bin.location_id.label("location_id"),
+                    func.sum(StockBalance.quantity).label("quantity"),
+                )
+                .join(Bin, Bin.id == StockBalance.bin_id)
+                .where(StockBalance.item_id.in_(batch))
+                .group_by(StockBalance.item_id, Bin.location_id)
+                .subquery()
+            )
+            rows = await self.session.execute(
+                select(
+                    ItemLocationCost.item_id,
+                    ItemLocationCost.location_id,
+                    on_hand.c.quantity,
+                    ItemLocationCost.average_cost,
+                )
+                .outerjoin(
+                    on_hand,
+                    (on_hand.c.item_id == ItemLocationCost.item_id)
+                    & (on_hand.c.location_id == ItemLocationCost.location_id),
+                )
+                .where(ItemLocationCost.item_id.in_(batch))
+            )
+            for item_id, location_id, quantity, average in rows:
+                # SUM() keeps the column's type: the quantity comes back as a Decimal.
+                qty = Decimal(0) if quantity is None else quantity
+                found[(int(item_id), int(location_id))] = (qty, average)
+        return found
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def _insert_returning(
+        self, name: str, key_columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        t = table(name)
+        returned: list[tuple[Any, ...]] = []
+        for batch in chunks(rows, WRITE_CHUNK):
+            result = await self.session.execute(
+                insert(t).returning(
+                    t.c.id, *(t.c[k] for k in key_columns), sort_by_parameter_order=True
+                ),
+                batch,
+            )
+            returned.extend(tuple(r) for r in result)
+        return returned
+
+    async def _add_coded(self, name: str, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        returned = await self._insert_returning(name, ("code",), rows)
+        return {str(code): int(id_) for id_, code in returned}
+
+    async def add_companies(self, rows: Sequence[CompanyRow]) -> dict[str, int]:
+        values = [{"code": r.code, "name": r.name, "intercompany": r.intercompany} for r in rows]
+        return await self._add_coded("company", values)
+
+    async def add_gl_accounts(self, rows: Sequence[GlAccountRow]) -> dict[str, int]:
+        return await self._add_coded("gl_account", [{"code": r.code, "name": r.name} for r in rows])
+
+    async def add_gl_entities(self, rows: Sequence[tuple[GlEntityRow, int]]) -> dict[str, int]:
+        values = [{"code": r.code, "name": r.name, "company_id": c} for r, c in rows]
+        return await self._add_coded("gl_entity", values)
+
+    async def add_inventory_groups(
+        self, rows: Sequence[tuple[InventoryGroupRow, int | None, int | None, int | None]]
+    ) -> dict[str, int]:
+        values = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "inventory_account_id": inv,
+                "adjustment_account_id": adj,
+                "gl_entity_id": ent,
+            }
+            for r, inv, adj, ent in rows
+        ]
+        return await self._add_coded("inventory_group", values)
+
+    async def add_locations(
+        self, rows: Sequence[tuple[LocationRow, int, int | None]]
+    ) -> dict[str, int]:
+        values = [
+            {"code": r.code, "name": r.name, "company_id": c, "gl_entity_id": e} for r, c, e in rows
+        ]
+        return await self._add_coded("location", values)
+
+    async def add_bins(self, rows: Sequence[tuple[BinRow, int]]) -> dict[tuple[int, str], int]:
+        values = [
+            {"location_id": loc, "label": r.label, "kind": r.kind.value, "zone": r.zone}
+            for r, loc in rows
+        ]
+        returned = await self._insert_returning("bin", ("location_id", "label"), values)
+        return {(int(loc), str(label)): int(id_) for id_, loc, label in returned}
+
+    async def add_items(self, rows: Sequence[tuple[ItemRow, int | None]]) -> dict[str, int]:
+        values = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "tracking": r.tracking.value,
+                "auto_serialized": r.auto_serialized,
+                "uom": r.uom,
+                "last_cost": r.last_cost,
+                "inventory_group_id": group,
+            }
+            for r, group in rows
+        ]
+        ids = await self._add_coded("item", values)
+        barcodes = [{"item_id": ids[r.code], "barcode": b} for r, _ in rows for b in r.barcodes]
+        for batch in chunks(barcodes, WRITE_CHUNK):
+            await self.session.execute(insert(table("item_barcode")), batch)
+        return ids
+
+    async def add_serials(self, rows: Iterable[NewSerial], progress: Progress | None) -> int:
+        conn = await self.session.connection()
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            # COPY runs on the driver connection, inside the transaction SQLAlchemy began.
+            await conn.exec_driver_sql("SELECT 1")
+            raw = (await conn.get_raw_connection()).driver_connection
+        done = 0
+        for batch in chunks(rows, SERIAL_CHUNK):
+            records = [(i, s, b, scaled(c, COST_PLACES)) for i, s, b, c in batch]
+            if postgres:
+                assert raw is not None
+                await raw.copy_records_to_table(
+                    "serial",
+                    records=records,
+                    columns=["item_id", "serial_number", "bin_id", "actual_cost"],
+                )
+            else:
+                await conn.exec_driver_sql(_SERIAL_SQL, records)
+            done += len(records)
+            if progress is not None:
+                progress(done)
+        return done
+
+    async def add_balances(self, rows: Sequence[NewBalance]) -> None:
+        values = [{"item_id": i, "bin_id": b, "lot": lot, "quantity": q} for i, b, lot, q in rows]
+        for batch in chunks(values, WRITE_CHUNK):
+            await self.session.execute(insert(table("stock_balance")), batch)
+
+    async def set_location_costs(self, costs: Mapping[tuple[int, int], Decimal]) -> None:
+        existing: set[tuple[int, int]] = set()
+        for batch in chunks(costs, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(ItemLocationCost.item_id, ItemLocationCost.location_id).where(
+                    tuple_(ItemLocationCost.item_id, ItemLocationCost.location_id).in_(batch)
+                )
+            )
+            existing.update((int(i), int(loc)) for i, loc in rows)
+        new = [
+            {"item_id": i, "location_id": loc, "average_cost": cost}
+            for (i, loc), cost in costs.items()
+            if (i, loc) not in existing
+        ]
+        for values in chunks(new, WRITE_CHUNK):
+            await self.session.execute(insert(table("item_location_cost")), values)
+        if existing:
+            t = table("item_location_cost")
+            await self.session.execute(
+                update(t)
+                .where(t.c.item_id == bindparam("b_item"), t.c.location_id == bindparam("b_loc"))
+                .values(average_cost=bindparam("b_cost")),
+                [{"b_item": i, "b_loc": loc, "b_cost": costs[(i, loc)]} for i, loc in existing],
+            )

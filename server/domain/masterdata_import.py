@@ -1,0 +1,519 @@
+"""The rules of a master data import row, as docs/IMPORT_FORMAT.md states them. Pure.
+
+A row arrives as a mapping of field name to raw value: a string from CSV, or a string,
+number, boolean, list or null from JSON (JSON numbers arrive as `int` or exact `Decimal`).
+`RowParser.parse(kind, raw)` turns it into a typed row or raises `FieldError` naming the
+field. Rules that need other records (references, a serial's item tracking) are the
+functions at the bottom; the importer service calls them once it has resolved the codes.
+
+`RowParser` memoises the checks of values that repeat (item codes, bin labels, costs): a
+million serials name a few thousand items and bins, and those are checked once each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, TypeVar
+
+from server.domain.masterdata import (
+    BinKind,
+    Item,
+    OpeningStock,
+    Tracking,
+    check_barcode,
+    check_code,
+    check_name,
+    check_on_hand_quantity,
+    check_unit_cost,
+)
+from server.domain.money import ZERO, parse_decimal, weighted_average
+
+# The order kinds are applied in: a row may refer to any kind before its own.
+KINDS: Final = (
+    "companies",
+    "gl_accounts",
+    "gl_entities",
+    "inventory_groups",
+    "locations",
+    "bins",
+    "items",
+    "serials",
+    "opening_stock",
+)
+
+# Required fields first, then optional ones; the names are those of schemas/masterdata.py.
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "companies": ("code", "name"),
+    "gl_accounts": ("code", "name"),
+    "gl_entities": ("code", "name", "company"),
+    "inventory_groups": ("code", "name"),
+    "locations": ("code", "name", "company"),
+    "bins": ("location", "label"),
+    "items": ("code", "name", "tracking"),
+    "serials": ("item", "serial_number", "location", "bin", "actual_cost"),
+    "opening_stock": ("item", "location", "bin", "quantity", "unit_cost"),
+}
+OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
+    "companies": ("intercompany",),
+    "gl_accounts": (),
+    "gl_entities": (),
+    "inventory_groups": ("inventory_account", "adjustment_account", "gl_entity"),
+    "locations": ("gl_entity",),
+    "bins": ("kind", "zone"),
+    "items": ("auto_serialized", "uom", "last_cost", "inventory_group", "barcodes"),
+    "serials": (),
+    "opening_stock": ("lot",),
+}
+FIELDS: Final = {kind: REQUIRED[kind] + OPTIONAL[kind] for kind in KINDS}
+
+ZONE_MAX = 64
+UOM_MAX = 16
+LOT_MAX = 128
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0", ""})
+_LEADING_NUMBER = re.compile(r"^\d+_")
+_E = TypeVar("_E", Tracking, BinKind)
+
+
+class FieldError(ValueError):
+    """One field of one row is wrong. The importer adds the file and row."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def kind_from_filename(stem: str) -> str | None:
+    """`serials`, `opening-stock`, `02_bins` -> the kind; None when the name is no kind."""
+    name = _LEADING_NUMBER.sub("", stem.strip().lower()).replace("-", "_")
+    return name if name in FIELDS else None
+
+
+def check_kind(kind: str) -> str:
+    normalized = kind.strip().lower().replace("-", "_")
+    if normalized not in FIELDS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    return normalized
+
+
+def unknown_fields(kind: str, names: list[str]) -> list[str]:
+    allowed = FIELDS[kind]
+    return [n for n in names if n not in allowed]
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyRow:
+    code: str
+    name: str
+    intercompany: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GlAccountRow:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GlEntityRow:
+    code: str
+    name: str
+    company: str
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryGroupRow:
+    code: str
+    name: str
+    inventory_account: str | None = None
+    adjustment_account: str | None = None
+    gl_entity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRow:
+    code: str
+    name: str
+    company: str
+    gl_entity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinRow:
+    location: str
+    label: str
+    kind: BinKind = BinKind.STOCK
+    zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    code: str
+    name: str
+    tracking: Tracking
+    auto_serialized: bool = False
+    uom: str = "EA"
+    last_cost: Decimal = ZERO
+    inventory_group: str | None = None
+    barcodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SerialRow:
+    item: str
+    serial_number: str
+    location: str
+    bin: str
+    actual_cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningStockRow:
+    item: str
+    location: str
+    bin: str
+    quantity: Decimal
+    unit_cost: Decimal
+    lot: str = ""
+
+
+Row = (
+    CompanyRow
+    | GlAccountRow
+    | GlEntityRow
+    | InventoryGroupRow
+    | LocationRow
+    | BinRow
+    | ItemRow
+    | SerialRow
+    | OpeningStockRow
+)
+
+
+def _text(raw: object, field: str) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)  # a code written as a JSON number: 123106
+    raise FieldError(field, f"must be text, not {raw!r}")
+
+
+class RowParser:
+    """Parses rows of every kind; one instance per import (its caches are per import)."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, str] = {}
+        self._labels: dict[str, str] = {}
+        self._costs: dict[object, Decimal] = {}
+        self._parsers: dict[str, Callable[[Mapping[str, object]], Row]] = {
+            "companies": self._company,
+            "gl_accounts": self._gl_account,
+            "gl_entities": self._gl_entity,
+            "inventory_groups": self._inventory_group,
+            "locations": self._location,
+            "bins": self._bin,
+            "items": self._item,
+            "serials": self._serial,
+            "opening_stock": self._opening_stock,
+        }
+
+    def parse(self, kind: str, raw: Mapping[str, object]) -> Row:
+        """A typed row, or FieldError for the first wrong field (required fields first)."""
+        for field in REQUIRED[kind]:
+            value = raw.get(field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise FieldError(field, "is required")
+        return self._parsers[kind](raw)
+
+    # -- field parsers ---------------------------------------------------------------
+
+    def code(self, raw: Mapping[str, object], field: str) -> str:
+        value = raw.get(field)
+        if isinstance(value, str):
+            hit = self._codes.get(value)
+            if hit is not None:
+                return hit
+        text = _text(value, field)
+        try:
+            checked = check_code(text, "code")
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+        if isinstance(value, str):
+            self._codes[value] = checked
+        return checked
+
+    def optional_code(self, raw: Mapping[str, object], field: str) -> str | None:
+        if not _text(raw.get(field), field):
+            return None
+        return self.code(raw, field)
+
+    def label(self, raw: Mapping[str, object], field: str, what: str) -> str:
+        value = raw.get(field)
+        if isinstance(value, str):
+            hit = self._labels.get(value)
+            if hit is not None:
+                return hit
+        text = _text(value, field)
+        try:
+            checked = check_barcode(text, what)
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+        if isinstance(value, str):
+            self._labels[value] = checked
+        return checked
+
+    @staticmethod
+    def name(raw: Mapping[str, object], field: str) -> str:
+        try:
+            return check_name(_text(raw.get(field), field), field)
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+
+    @staticmethod
+    def short_text(raw: Mapping[str, object], field: str, limit: int) -> str:
+        text = _text(raw.get(field), field)
+        if len(text) > limit:
+            raise FieldError(field, f"is longer than {limit} characters")
+        if any(ord(ch) < 32 for ch in text):
+            raise FieldError(field, "holds a control character")
+        return text
+
+    @staticmethod
+    def boolean(raw: Mapping[str, object], field: str) -> bool:
+        value = raw.get(field)
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int) and value in (0, 1):
+            return value == 1
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+        raise FieldError(field, f"must be true/false, yes/no or 1/0, not {value!r}")
+
+    def _number(self, raw: Mapping[str, object], field: str) -> Decimal:
+        value = raw.get(field)
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise FieldError(field, f"must be a number, not {value!r}")
+        try:
+            return parse_decimal(value, field)
+        except ValueError:
+            raise FieldError(field, f"must be a number, not {value!r}") from None
+
+    def cost(
+        self, raw: Mapping[str, object], field: str, default: Decimal | None = None
+    ) -> Decimal:
+        value = raw.get(field)
+        if default is not None and (value is None or value == ""):
+            return default
+        hashable = isinstance(value, str | int | Decimal) and not isinstance(value, bool)
+        if hashable:
+            hit = self._costs.get((type(value), value))
+            if hit is not None:
+                return hit
+        number = self._number(raw, field)
+        try:
+            checked = check_unit_cost(number, field)
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+        if hashable:
+            self._costs[(type(value), value)] = checked
+        return checked
+
+    def quantity(self, raw: Mapping[str, object], field: str) -> Decimal:
+        number = self._number(raw, field)
+        try:
+            return check_on_hand_quantity(number, field)
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+
+    @staticmethod
+    def choice(raw: Mapping[str, object], field: str, enum: type[_E], default: _E | None) -> _E:
+        text = _text(raw.get(field), field).lower()
+        if not text and default is not None:
+            return default
+        try:
+            return enum(text)
+        except ValueError:
+            allowed = ", ".join(e.value for e in enum)
+            raise FieldError(field, f"must be one of {allowed}, not {text!r}") from None
+
+    def barcodes(self, raw: Mapping[str, object], field: str) -> tuple[str, ...]:
+        value = raw.get(field)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            parts: list[object] = [p for p in value.split("|") if p.strip()]
+        elif isinstance(value, list):
+            parts = list(value)
+        else:
+            raise FieldError(field, f"must be a list of barcodes, not {value!r}")
+        result: list[str] = []
+        for part in parts:
+            if not isinstance(part, str):
+                raise FieldError(field, f"a barcode must be text, not {part!r}")
+            try:
+                barcode = check_barcode(part, "barcode")
+            except ValueError as exc:
+                raise FieldError(field, str(exc)) from None
+            if barcode in result:
+                raise FieldError(field, f"barcode {barcode!r} is listed twice")
+            result.append(barcode)
+        return tuple(result)
+
+    # -- one parser per kind ---------------------------------------------------------
+
+    def _company(self, raw: Mapping[str, object]) -> Row:
+        return CompanyRow(
+            self.code(raw, "code"), self.name(raw, "name"), self.boolean(raw, "intercompany")
+        )
+
+    def _gl_account(self, raw: Mapping[str, object]) -> Row:
+        return GlAccountRow(self.code(raw, "code"), self.name(raw, "name"))
+
+    def _gl_entity(self, raw: Mapping[str, object]) -> Row:
+        return GlEntityRow(
+            self.code(raw, "code"), self.name(raw, "name"), self.code(raw, "company")
+        )
+
+    def _inventory_group(self, raw: Mapping[str, object]) -> Row:
+        return InventoryGroupRow(
+            self.code(raw, "code"),
+            self.name(raw, "name"),
+            self.optional_code(raw, "inventory_account"),
+            self.optional_code(raw, "adjustment_account"),
+            self.optional_code(raw, "gl_entity"),
+        )
+
+    def _location(self, raw: Mapping[str, object]) -> Row:
+        return LocationRow(
+            self.code(raw, "code"),
+            self.name(raw, "name"),
+            self.code(raw, "company"),
+            self.optional_code(raw, "gl_entity"),
+        )
+
+    def _bin(self, raw: Mapping[str, object]) -> Row:
+        return BinRow(
+            self.code(raw, "location"),
+            self.label(raw, "label", "bin label"),
+            self.choice(raw, "kind", BinKind, BinKind.STOCK),
+            self.short_text(raw, "zone", ZONE_MAX),
+        )
+
+    def _item(self, raw: Mapping[str, object]) -> Row:
+        tracking = self.choice(raw, "tracking", Tracking, None)
+        auto = self.boolean(raw, "auto_serialized")
+        try:
+            Item("x", "x", tracking, auto_serialized=auto)
+        except ValueError as exc:
+            raise FieldError("auto_serialized", str(exc)) from None
+        uom = self.short_text(raw, "uom", UOM_MAX) or "EA"
+        return ItemRow(
+            self.code(raw, "code"),
+            self.name(raw, "name"),
+            tracking,
+            auto,
+            uom,
+            self.cost(raw, "last_cost", ZERO),
+            self.optional_code(raw, "inventory_group"),
+            self.barcodes(raw, "barcodes"),
+        )
+
+    def _serial(self, raw: Mapping[str, object]) -> Row:
+        return SerialRow(
+            self.code(raw, "item"),
+            self.label(raw, "serial_number", "serial number"),
+            self.code(raw, "location"),
+            self.label(raw, "bin", "bin label"),
+            self.cost(raw, "actual_cost"),
+        )
+
+    def _opening_stock(self, raw: Mapping[str, object]) -> Row:
+        lot = self.short_text(raw, "lot", LOT_MAX)
+        return OpeningStockRow(
+            self.code(raw, "item"),
+            self.code(raw, "location"),
+            self.label(raw, "bin", "bin label"),
+            self.quantity(raw, "quantity"),
+            self.cost(raw, "unit_cost"),
+            lot,
+        )
+
+
+def key_of(kind: str, row: Row) -> tuple[str, ...]:
+    """What makes a row unique within its kind (a second row with this key is a duplicate)."""
+    if isinstance(row, BinRow):
+        return (row.location, row.label)
+    if isinstance(row, SerialRow):
+        return (row.item, row.serial_number)
+    if isinstance(row, OpeningStockRow):
+        return (row.item, row.location, row.bin, row.lot)
+    return (row.code,)
+
+
+def describe_key(kind: str, key: tuple[str, ...]) -> str:
+    if kind == "bins":
+        return f"bin {key[1]!r} in location {key[0]!r}"
+    if kind == "serials":
+        return f"serial {key[1]!r} of item {key[0]!r}"
+    if kind == "opening_stock":
+        lot = f", lot {key[3]!r}" if key[3] else ""
+        return f"opening stock of item {key[0]!r} in bin {key[2]!r} of {key[1]!r}{lot}"
+    return f"{SINGULAR[kind]} {key[0]!r}"
+
+
+SINGULAR: Final = {
+    "companies": "company",
+    "gl_accounts": "GL account",
+    "gl_entities": "GL entity",
+    "inventory_groups": "inventory group",
+    "locations": "location",
+    "bins": "bin",
+    "items": "item",
+    "serials": "serial",
+    "opening_stock": "opening stock",
+}
+
+
+def check_serial_item(tracking: Tracking, item: str) -> None:
+    """A serial belongs to a serial-tracked item."""
+    if tracking is not Tracking.SERIAL:
+        raise FieldError(
+            "item", f"item {item!r} is tracked by {tracking.value}, not serial: it has no serials"
+        )
+
+
+def check_opening_stock(tracking: Tracking, row: OpeningStockRow) -> None:
+    """Opening stock is for untracked and lot items; lots exactly for lot items."""
+    try:
+        OpeningStock(tracking, row.quantity, row.lot)
+    except ValueError as exc:
+        field = "lot" if "lot" in str(exc) else "item"
+        raise FieldError(field, f"item {row.item!r}: {exc}") from None
+
+
+def opening_average(
+    existing: tuple[Decimal, Decimal] | None, rows: list[tuple[Decimal, Decimal]]
+) -> Decimal:
+    """The average cost at a location after opening rows (quantity, unit cost).
+
+    Stock already on hand there (quantity, average) weighs in like one more row, so a
+    second opening import does not forget the first.
+    """
+    pairs = list(rows)
+    if existing is not None and existing[0] > ZERO:
+        pairs.append(existing)
+    if sum((q for q, _ in pairs), ZERO) == ZERO:
+        # Zero quantities carry no weight: take the plain mean of the costs given.
+        costs = [c for _, c in rows]
+        return weighted_average([(Decimal(1), c) for c in costs]) if costs else ZERO
+    return weighted_average(pairs)
