@@ -17,6 +17,21 @@ import schemas
 from server.api.controllers.auth import AuthController
 from server.api.controllers.devices import DeviceController, EnrollmentController
 from server.api.controllers.health import HealthController
+from server.api.controllers.imports import ImportController
+from server.api.controllers.items import (
+    ItemController,
+    OpeningStockController,
+    SerialController,
+    StockController,
+)
+from server.api.controllers.masterdata import (
+    BinController,
+    CompanyController,
+    GlAccountController,
+    GlEntityController,
+    InventoryGroupController,
+    LocationController,
+)
 from server.api.controllers.users import UserController
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
@@ -32,6 +47,17 @@ CONTROLLERS: list[type] = [
     UserController,
     EnrollmentController,
     DeviceController,
+    CompanyController,
+    GlAccountController,
+    GlEntityController,
+    InventoryGroupController,
+    LocationController,
+    BinController,
+    ItemController,
+    SerialController,
+    OpeningStockController,
+    StockController,
+    ImportController,
 ]
 
 
