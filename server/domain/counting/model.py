@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from server.domain.errors import Conflict, FieldProblem
 from server.domain.masterdata import BinKind, Tracking
@@ -61,7 +62,7 @@ class ItemFacts:
         return self.average_cost if self.average_cost != ZERO else self.last_cost
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Snapshot:
     """The system stock of a StockCount's scope, frozen when counting started.
 
@@ -82,6 +83,23 @@ class Snapshot:
     balances: Sequence[SnapshotBalance] = ()
     outside_serials: Sequence[SnapshotSerial] = ()
     known_elsewhere: Collection[SerialKey] = frozenset()
+
+    # The indexes are built on first use and kept with the snapshot: reconciliation is
+    # recomputed as bin counts arrive, and a frozen snapshot never needs them rebuilt.
+    @cached_property
+    def serial_index(self) -> dict[SerialKey, SnapshotSerial]:
+        return {(s.item, s.serial): s for s in self.serials}
+
+    @cached_property
+    def serials_by_bin(self) -> dict[BinLabel, frozenset[SerialKey]]:
+        grouped: dict[BinLabel, list[SerialKey]] = {}
+        for key, s in self.serial_index.items():
+            grouped.setdefault(s.bin, []).append(key)
+        return {label: frozenset(keys) for label, keys in grouped.items()}
+
+    @cached_property
+    def outside_index(self) -> dict[SerialKey, SnapshotSerial]:
+        return {(s.item, s.serial): s for s in self.outside_serials}
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -15,10 +15,13 @@ The seed's columns on every line:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
+from typing import NamedTuple
 
 from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import (
@@ -47,6 +50,7 @@ FOREIGN_NOTE = (
 SERIAL_CONFLICT_NOTE = "Scanned in more than one bin of this count: recount the bins."
 BIN_CONFLICT_NOTE = "Concurrent bin counts disagree: pick one or order a recount."
 _MAX_PROBLEMS = 100
+ONE = Decimal(1)
 
 
 class LineKind(StrEnum):
@@ -131,16 +135,33 @@ class Reconciliation:
         return tuple(x for x in self.lines if not x.adjustable)
 
 
+class _Pending(NamedTuple):
+    """A serial line waiting for its bin's final system and counted quantities."""
+
+    kind: LineKind
+    item: ItemCode
+    serial: str
+    bin: BinLabel
+    adjustment: Decimal
+    cost: Decimal
+    from_bin: BinLabel | None
+    note: str
+    bins: tuple[BinLabel, ...]
+
+
 class _Builder:
-    """Accumulates lines and input problems during one reconcile call."""
+    """Accumulates lines, integer counts and input problems during one reconcile call."""
 
     def __init__(self, snapshot: Snapshot, counters: Mapping[BinLabel, frozenset[str]]) -> None:
         self.snapshot = snapshot
         self.counters = counters
         self.lines: list[DiscrepancyLine] = []
+        self.pending: list[_Pending] = []
         self.problems: list[FieldProblem] = []
-        # Serials of an (item, bin) expected there but not found there: with the matched
-        # count it gives the system quantity without a pass over every serial.
+        self.matched: dict[tuple[ItemCode, BinLabel], int] = {}
+        # Serials of an (item, bin) expected there but not found there, and found there but
+        # not expected there: with the matched count they give the system and counted
+        # quantities of the bin without another pass over every serial.
         self.displaced: dict[tuple[ItemCode, BinLabel], int] = {}
         self.found_in: dict[tuple[ItemCode, BinLabel], int] = {}
 
@@ -165,31 +186,45 @@ class _Builder:
         serial: str,
         bin_label: BinLabel,
         *,
-        adjustment: int = 0,
+        adjustment: Decimal = ZERO,
         cost: Decimal = ZERO,
         from_bin: BinLabel | None = None,
         note: str = "",
         bins: tuple[BinLabel, ...] = (),
     ) -> None:
-        transfer = 1 if kind is LineKind.SERIAL_TRANSFER else 0
-        self.lines.append(
-            DiscrepancyLine(
-                id=line_id(kind, item, serial, bin_label),
-                kind=kind,
-                item=item,
-                bin=bin_label,
-                serial=serial,
-                from_bin=from_bin,
-                bins=bins,
-                adjustment_quantity=Decimal(adjustment),
-                stock_transfer_quantity=Decimal(transfer),
-                adjustment_cost=cost,
-                adjustment_value=extend(Decimal(adjustment), cost),
-                stock_transfer_value=round_value(cost) if transfer else ZERO,
-                counters=self.who(bin_label, from_bin, *bins),
-                note=note,
-            )
+        self.pending.append(
+            _Pending(kind, item, serial, bin_label, adjustment, cost, from_bin, note, bins)
         )
+
+    def finish_serial_lines(self) -> None:
+        for p in self.pending:
+            pair = (p.item, p.bin)
+            same = self.matched.get(pair, 0)
+            transfer = 1 if p.kind is LineKind.SERIAL_TRANSFER else 0
+            self.lines.append(
+                DiscrepancyLine(
+                    id=line_id(p.kind, p.item, p.serial, p.bin),
+                    kind=p.kind,
+                    item=p.item,
+                    bin=p.bin,
+                    serial=p.serial,
+                    from_bin=p.from_bin,
+                    bins=p.bins,
+                    system_quantity=Decimal(same + self.displaced.get(pair, 0)),
+                    counted_quantity=Decimal(same + self.found_in.get(pair, 0)),
+                    adjustment_quantity=p.adjustment,
+                    stock_transfer_quantity=Decimal(transfer),
+                    adjustment_cost=p.cost,
+                    adjustment_value=extend(p.adjustment, p.cost),
+                    stock_transfer_value=round_value(p.cost) if transfer else ZERO,
+                    counters=self.who(p.bin, p.from_bin, *p.bins),
+                    note=p.note,
+                )
+            )
+
+
+def _bump(counts: dict[tuple[ItemCode, BinLabel], int], pair: tuple[ItemCode, BinLabel]) -> None:
+    counts[pair] = counts.get(pair, 0) + 1
 
 
 def reconcile(
@@ -214,11 +249,11 @@ def reconcile(
         if label not in snapshot.scope:
             b.problem(f"bins/{label}", "bin is not in the count's scope")
 
-    expected = {(s.item, s.serial): s for s in snapshot.serials}
-    found, duplicates = _found_serials(effective)
-    matched = _classify_found(b, expected, found, duplicates)
-    _classify_not_found(b, expected, found, effective)
+    elsewhere, absent = _compare_bins(b, effective)
+    _classify_elsewhere(b, elsewhere, effective)
+    _classify_absent(b, absent, elsewhere)
     _quantities(b, effective)
+    b.finish_serial_lines()
     for conflict in conflicts:
         b.lines.append(
             DiscrepancyLine(
@@ -234,62 +269,76 @@ def reconcile(
     if b.problems:
         raise ValidationFailed("the bin counts do not fit the count's master data", b.problems)
 
-    lines = [_with_serial_quantities(line, matched, b) for line in b.lines]
-    lines.sort(key=lambda x: (x.item, x.bin, x.kind.value, x.serial, x.lot))
+    b.lines.sort(key=lambda x: (x.item, x.bin, x.kind.value, x.serial, x.lot))
     conflicted = {c.bin for c in conflicts}
     return Reconciliation(
-        lines=tuple(lines),
-        matched=matched,
+        lines=tuple(b.lines),
+        matched=b.matched,
         counted_bins=frozenset(effective),
         not_counted_bins=tuple(sorted(snapshot.scope - effective.keys() - conflicted)),
         bin_count_conflicts=tuple(conflicts),
     )
 
 
-def _found_serials(
-    effective: Mapping[BinLabel, BinCount],
-) -> tuple[dict[SerialKey, BinLabel], dict[SerialKey, list[BinLabel]]]:
-    found: dict[SerialKey, BinLabel] = {}
-    duplicates: dict[SerialKey, list[BinLabel]] = {}
+def _compare_bins(
+    b: _Builder, effective: Mapping[BinLabel, BinCount]
+) -> tuple[dict[SerialKey, list[BinLabel]], list[SerialKey]]:
+    """Per counted bin, scanned serials against the bin's system serials, as set
+    operations: the matched bulk never reaches Python-level code. Returns the serials
+    scanned away from their system bin (with the bins they were scanned in) and the
+    serials absent from their counted system bin."""
+    by_bin = b.snapshot.serials_by_bin
+    empty: frozenset[SerialKey] = frozenset()
+    elsewhere: dict[SerialKey, list[BinLabel]] = {}
+    absent: list[SerialKey] = []
+    first_item = itemgetter(0)
     for label, count in effective.items():
-        setdefault = found.setdefault
-        for key in count.serials:
-            first = setdefault(key, label)
-            if first != label:
-                duplicates.setdefault(key, [first]).append(label)
-    return found, duplicates
+        scanned = count.serials
+        expected = by_bin.get(label, empty)
+        same = scanned & expected
+        if same:
+            for item, n in Counter(map(first_item, same)).items():
+                b.matched[(item, label)] = n
+        if len(same) != len(scanned):
+            for key in scanned - same:
+                elsewhere.setdefault(key, []).append(label)
+        if len(same) != len(expected):
+            absent.extend(expected - same)
+    return elsewhere, absent
 
 
-def _classify_found(
+def _classify_elsewhere(
     b: _Builder,
-    expected: dict[SerialKey, SnapshotSerial],
-    found: dict[SerialKey, BinLabel],
-    duplicates: dict[SerialKey, list[BinLabel]],
-) -> dict[tuple[ItemCode, BinLabel], int]:
-    snapshot = b.snapshot
-    outside = {(s.item, s.serial): s for s in snapshot.outside_serials}
-    elsewhere = snapshot.known_elsewhere
-    matched: dict[tuple[ItemCode, BinLabel], int] = {}
-    for key, label in found.items():
-        system = expected.get(key)
-        if system is not None and system.bin == label and key not in duplicates:
-            pair = (key[0], label)
-            matched[pair] = matched.get(pair, 0) + 1
-            continue
+    elsewhere: dict[SerialKey, list[BinLabel]],
+    effective: Mapping[BinLabel, BinCount],
+) -> None:
+    index, outside = b.snapshot.serial_index, b.snapshot.outside_index
+    for key, bins in elsewhere.items():
         item, serial = key
-        if system is None:
-            system = outside.get(key)
+        system = index.get(key) or outside.get(key)
         if system is not None:
-            b.displaced[(item, system.bin)] = b.displaced.get((item, system.bin), 0) + 1
-        if key in duplicates:
-            bins = tuple(sorted(duplicates[key]))
+            home = effective.get(system.bin)
+            if home is not None and key in home.serials:
+                # Also scanned where the system has it: a conflict, not a match.
+                bins = [*bins, system.bin]
+                b.matched[(item, system.bin)] -= 1
+                if not b.matched[(item, system.bin)]:
+                    del b.matched[(item, system.bin)]
+            _bump(b.displaced, (item, system.bin))
+        if len(bins) > 1:
             b.serial_line(
-                LineKind.SERIAL_CONFLICT, item, serial, "", bins=bins, note=SERIAL_CONFLICT_NOTE
+                LineKind.SERIAL_CONFLICT,
+                item,
+                serial,
+                "",
+                bins=tuple(sorted(bins)),
+                note=SERIAL_CONFLICT_NOTE,
             )
             continue
-        b.found_in[(item, label)] = b.found_in.get((item, label), 0) + 1
+        label = bins[0]
+        _bump(b.found_in, (item, label))
         if system is None:
-            _unknown(b, item, serial, label, elsewhere)
+            _unknown(b, item, serial, label)
         elif b.kind_of(system) is BinKind.OUT:
             b.serial_line(
                 LineKind.RELEASED,
@@ -308,12 +357,9 @@ def _classify_found(
                 cost=system.actual_cost,
                 from_bin=system.bin,
             )
-    return matched
 
 
-def _unknown(
-    b: _Builder, item: ItemCode, serial: str, label: BinLabel, elsewhere: Collection[SerialKey]
-) -> None:
+def _unknown(b: _Builder, item: ItemCode, serial: str, label: BinLabel) -> None:
     facts = b.snapshot.items.get(item)
     if facts is None:
         b.problem(f"bins/{label}/serials/{serial}", f"unknown item {item!r}")
@@ -321,32 +367,32 @@ def _unknown(
     if facts.tracking is not Tracking.SERIAL:
         b.problem(f"bins/{label}/serials/{serial}", f"item {item!r} is not serial-tracked")
         return
-    if (item, serial) in elsewhere:
+    if (item, serial) in b.snapshot.known_elsewhere:
         b.serial_line(LineKind.FOREIGN, item, serial, label, note=FOREIGN_NOTE)
         return
     # The system has no cost for a serial it does not know: the item's average cost at the
     # location (its last cost when that is zero), as for generated serials (seed 000).
-    b.serial_line(LineKind.UNKNOWN, item, serial, label, adjustment=1, cost=facts.default_unit_cost)
+    b.serial_line(
+        LineKind.UNKNOWN, item, serial, label, adjustment=ONE, cost=facts.default_unit_cost
+    )
 
 
-def _classify_not_found(
-    b: _Builder,
-    expected: dict[SerialKey, SnapshotSerial],
-    found: dict[SerialKey, BinLabel],
-    effective: Mapping[BinLabel, BinCount],
+def _classify_absent(
+    b: _Builder, absent: list[SerialKey], elsewhere: dict[SerialKey, list[BinLabel]]
 ) -> None:
-    for key in expected.keys() - found.keys():
-        system = expected[key]
-        if system.bin not in effective:
-            continue  # its bin was not counted: nothing is known about it
+    index = b.snapshot.serial_index
+    for key in absent:
+        if key in elsewhere:
+            continue  # found in another bin: a transfer, release or conflict above
+        system = index[key]
         item, serial = key
-        b.displaced[(item, system.bin)] = b.displaced.get((item, system.bin), 0) + 1
+        _bump(b.displaced, (item, system.bin))
         if b.kind_of(system) is BinKind.OUT:
             # Released stock is not ours to write off: the release document carries it.
             b.serial_line(LineKind.RELEASED, item, serial, system.bin, note=RELEASED_SUGGESTION)
         else:
             b.serial_line(
-                LineKind.MISSING, item, serial, system.bin, adjustment=-1, cost=system.actual_cost
+                LineKind.MISSING, item, serial, system.bin, adjustment=-ONE, cost=system.actual_cost
             )
 
 
@@ -431,30 +477,7 @@ def _valid_quantity(
 def _generated(b: _Builder, facts: ItemFacts, label: BinLabel, quantity: Decimal) -> None:
     """Units of an auto-serialized item found without a serial: a gain whose serials are
     generated at posting, at the average cost (seed 000's note)."""
-    cost = facts.default_unit_cost
     b.found_in[(facts.item, label)] = b.found_in.get((facts.item, label), 0) + int(quantity)
-    b.lines.append(
-        DiscrepancyLine(
-            id=line_id(LineKind.GENERATED, facts.item, "", label),
-            kind=LineKind.GENERATED,
-            item=facts.item,
-            bin=label,
-            adjustment_quantity=quantity,
-            adjustment_cost=cost,
-            adjustment_value=extend(quantity, cost),
-            counters=b.who(label),
-        )
+    b.serial_line(
+        LineKind.GENERATED, facts.item, "", label, adjustment=quantity, cost=facts.default_unit_cost
     )
-
-
-def _with_serial_quantities(
-    line: DiscrepancyLine, matched: Mapping[tuple[ItemCode, BinLabel], int], b: _Builder
-) -> DiscrepancyLine:
-    """Fill system and counted quantities of a serial line from integer counts."""
-    if line.kind is LineKind.QUANTITY_VARIANCE or not line.item or not line.bin:
-        return line
-    pair = (line.item, line.bin)
-    same = matched.get(pair, 0)
-    system = same + b.displaced.get(pair, 0)
-    counted = same + b.found_in.get(pair, 0)
-    return replace(line, system_quantity=Decimal(system), counted_quantity=Decimal(counted))
