@@ -196,3 +196,18 @@ def test_bin_counts_that_do_not_fit_master_data_are_refused(count: BinCount, whe
     with pytest.raises(ValidationFailed) as exc:
         reconcile(snapshot(), {count.bin: count})
     assert exc.value.details[0].location == where
+
+
+def test_serial_scanned_in_its_own_bin_and_another_is_a_conflict_not_a_match() -> None:
+    snap = snapshot([serial("S1", "B1"), serial("S2", "B1")])
+    recon = reconcile(snap, counts(bin_count("B1", ["S1", "S2"]), bin_count("B2", ["S1"])))
+    (line,) = recon.lines
+    assert line.kind is K.SERIAL_CONFLICT and line.bins == ("B1", "B2")
+    assert recon.matched == {("SER", "B1"): 1}
+
+
+def test_snapshot_indexes_are_reused_between_recomputations() -> None:
+    snap = snapshot([serial("S1", "B1")])
+    first = reconcile(snap, counts(bin_count("B1")))
+    assert snap.serial_index is snap.serial_index
+    assert reconcile(snap, counts(bin_count("B1"))) == first
