@@ -21,7 +21,7 @@ from schemas.masterdata import (
     StockBalance,
     StockBalancePage,
 )
-from server.api.controllers.masterdata import READ, WRITE, create, get_one, page_of
+from server.api.controllers.masterdata import READ, WRITE, create, get_one, page_of, plain
 from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit
 from server.domain.errors import ValidationFailed
@@ -154,8 +154,8 @@ class StockController(Controller):
                     location=r.location,
                     bin=r.bin,
                     lot=r.lot,
-                    quantity=r.quantity,
-                    average_cost=r.average_cost,
+                    quantity=plain(r.quantity),
+                    average_cost=plain(r.average_cost),
                 )
                 for r in rows
             ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -45,6 +46,11 @@ READ = [any_user()]
 WRITE = [roles(Role.SUPERVISOR)]
 
 
+def plain(value: Decimal) -> Decimal:
+    """Without the column's trailing zeros: 1.500000 -> 1.5, 14.0000 -> 14 (still exact)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
 def to_wire(struct: type[S], row: Row) -> S:
     """A domain row as its wire struct: the field names are the same by design."""
     values: dict[str, Any] = {}
@@ -52,6 +58,8 @@ def to_wire(struct: type[S], row: Row) -> S:
         value = getattr(row, f.name)
         if isinstance(value, Enum):
             value = value.value
+        elif isinstance(value, Decimal):
+            value = plain(value)
         elif isinstance(value, tuple):
             value = list(value)
         values[f.name] = value
