@@ -1,0 +1,90 @@
+"""`stockcount demo` as a real process: loads the sample warehouse, serves it on loopback,
+answers a logged-in supervisor with the sample data, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.demo_data import DEFAULT_SEED, sample_warehouse
+from tests.e2e.conftest import StartServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "demo" / "demo.sqlite3"
+    server = start_server("stockcount", "demo", "--database", str(database), "--port", "{port}")
+
+    health = server.wait_healthy()
+    assert health["status"] == "ok" and health["database"] == "sqlite"
+    password = server.find(r"^\s+supervisor\s+supervisor\s+password: (\S+)$").group(1)
+    server.find(rf"^server:\s+{server.url}$")
+    server.find(r"^total\s+294\s+6\s+\d+\s+[\d,.]+$")
+
+    # The JSON the demo imported is the deterministic sample, next to the database.
+    written = json.loads((database.parent / "demo-data.json").read_text())
+    assert written == sample_warehouse(DEFAULT_SEED)
+
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        login = client.post(
+            "/api/auth/token", json={"username": "supervisor", "password": password}
+        )
+        assert login.status_code == 200, login.text
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        me = client.get("/api/me", headers=auth)
+        assert me.json() == {"kind": "user", "name": "supervisor", "role": "supervisor"}
+
+        locations = client.get("/api/locations", headers=auth)
+        assert locations.status_code == 200, locations.text
+        assert [loc["code"] for loc in locations.json()["items"]] == ["MAIN", "NORTH"]
+
+        out = client.get("/api/bins", params={"location": "MAIN", "kind": "out"}, headers=auth)
+        assert out.status_code == 200, out.text
+        labels = [b["label"] for b in out.json()["items"]]
+        assert labels == ["MAIN-OUT-01", "MAIN-OUT-02", "MAIN-OUT-03", "MAIN-OUT-04"]
+        assert {b["kind"] for b in out.json()["items"]} == {"out"}
+
+        item = client.get("/api/items/123106", headers=auth)
+        assert item.status_code == 200, item.text
+        assert item.json()["last_cost"] == "55.232" and item.json()["tracking"] == "none"
+
+        stock = client.get(
+            "/api/stock", params={"item": "123106", "location": "MAIN"}, headers=auth
+        )
+        assert stock.status_code == 200, stock.text
+        rows = stock.json()["items"]
+        assert sum(Decimal(r["quantity"]) for r in rows) == 14
+        assert {r["average_cost"] for r in rows} == {"55.232"}
+
+        # The printed password is the supervisor's only: it does not open the admin.
+        wrong = client.post("/api/auth/token", json={"username": "admin", "password": password})
+        assert wrong.status_code == 401
+
+    # A clean stop: uvicorn finishes the shutdown, then re-raises SIGTERM so a process
+    # manager sees the signal (systemd and Docker count that as a clean exit).
+    assert server.stop() in {0, -signal.SIGTERM}, server.output
+    server.find(r"Application shutdown complete\.$")
+    server.find(r"Finished server process")
+    assert "Traceback" not in server.output and "ERROR" not in server.output
+
+
+def test_demo_no_serve_loads_and_exits(start_server: StartServer, tmp_path: Path) -> None:
+    database = tmp_path / "demo.sqlite3"
+    database.write_bytes(b"an old demo file the demo must replace")
+    run = start_server("stockcount", "demo", "--database", str(database), "--no-serve")
+    assert run.process.wait(timeout=120) == 0, run.output
+    run.stop()
+    run.find(r"^MAIN\s+196\s+4\s+")
+    run.find(r"^NORTH\s+98\s+2\s+")
+    run.find(r"^items by tracking: lot 10, none 24, serial 11, serial, auto-serialized 1$")
+    assert "serving on" not in run.output
+    assert database.read_bytes()[:16] == b"SQLite format 3\x00"
