@@ -1,0 +1,64 @@
+"""deploy/ is well-formed and says what deploy/README.md promises. Docker cannot run here,
+so these check the files, not a running stack."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.settings import __doc__ as SETTINGS_DOC
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
+    document: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return document
+
+
+def test_compose_runs_two_servers_on_one_database_after_one_migration(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    servers = {name: s for name, s in services.items() if name.startswith("server")}
+    assert len(servers) == 2
+    urls = {s["environment"]["STOCKCOUNT_DATABASE_URL"] for s in servers.values()}
+    assert urls == {services["migrate"]["environment"]["STOCKCOUNT_DATABASE_URL"]}
+    assert "@db:5432/" in urls.pop()
+    host_ports = [s["ports"][0].rsplit(":", 1)[0] for s in servers.values()]
+    assert len(set(host_ports)) == 2
+    for server in servers.values():
+        assert server["command"] == ["stockcount", "serve"]
+        assert server["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert services["migrate"]["command"] == ["stockcount", "migrate"]
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["db"]["image"].startswith("postgres:")
+
+
+def test_compose_sets_only_settings_the_server_reads(compose: dict[str, Any]) -> None:
+    known = set(re.findall(r"^(STOCKCOUNT_[A-Z_]+)", SETTINGS_DOC or "", re.MULTILINE))
+    for name, service in compose["services"].items():
+        if name == "db":
+            continue
+        assert set(service["environment"]) <= known, name
+
+
+def test_dockerfile_and_unit_file() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
+    assert "libzbar0" in dockerfile
+    assert re.search(r'pip install .*-c constraints\.txt "\.\[server,postgres\]"', dockerfile)
+    user = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
+    assert user and user[-1] not in {"root", "0"}
+    assert "stockcount migrate && exec stockcount serve" in dockerfile
+    unit = (DEPLOY / "stockcount.service").read_text()
+    assert re.search(r"^ExecStart=\S+/stockcount serve$", unit, re.MULTILINE)
+    assert re.search(r"^User=stockcount$", unit, re.MULTILINE)
+    readme = (DEPLOY / "README.md").read_text()
+    assert "not tested" in readme.lower()
