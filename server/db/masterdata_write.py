@@ -171,35 +171,28 @@ class MasterDataWrites:
 
     # -- writes ----------------------------------------------------------------------
 
-    async def _insert_returning(
-        self, name: str, key_columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
-    ) -> list[tuple[Any, ...]]:
-        t = table(name)
-        returned: list[tuple[Any, ...]] = []
+    async def _insert(self, name: str, rows: Sequence[dict[str, Any]]) -> None:
+        # A plain executemany, then one select for the new ids: INSERT .. RETURNING with
+        # many rows runs one statement per row on SQLite (to keep the order).
         for batch in chunks(rows, WRITE_CHUNK):
-            result = await self.session.execute(
-                insert(t).returning(
-                    t.c.id, *(t.c[k] for k in key_columns), sort_by_parameter_order=True
-                ),
-                batch,
-            )
-            returned.extend(tuple(r) for r in result)
-        return returned
+            await self.session.execute(insert(table(name)), batch)
 
-    async def _add_coded(self, name: str, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-        returned = await self._insert_returning(name, ("code",), rows)
-        return {str(code): int(id_) for id_, code in returned}
+    async def _add_coded(self, kind: str, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        await self._insert(TABLE_OF[kind], rows)
+        return await self.ids_by_code(kind, [r["code"] for r in rows])
 
     async def add_companies(self, rows: Sequence[CompanyRow]) -> dict[str, int]:
         values = [{"code": r.code, "name": r.name, "intercompany": r.intercompany} for r in rows]
-        return await self._add_coded("company", values)
+        return await self._add_coded("companies", values)
 
     async def add_gl_accounts(self, rows: Sequence[GlAccountRow]) -> dict[str, int]:
-        return await self._add_coded("gl_account", [{"code": r.code, "name": r.name} for r in rows])
+        return await self._add_coded(
+            "gl_accounts", [{"code": r.code, "name": r.name} for r in rows]
+        )
 
     async def add_gl_entities(self, rows: Sequence[tuple[GlEntityRow, int]]) -> dict[str, int]:
         values = [{"code": r.code, "name": r.name, "company_id": c} for r, c in rows]
-        return await self._add_coded("gl_entity", values)
+        return await self._add_coded("gl_entities", values)
 
     async def add_inventory_groups(
         self, rows: Sequence[tuple[InventoryGroupRow, int | None, int | None, int | None]]
@@ -214,7 +207,7 @@ class MasterDataWrites:
             }
             for r, inv, adj, ent in rows
         ]
-        return await self._add_coded("inventory_group", values)
+        return await self._add_coded("inventory_groups", values)
 
     async def add_locations(
         self, rows: Sequence[tuple[LocationRow, int, int | None]]
@@ -222,15 +215,17 @@ class MasterDataWrites:
         values = [
             {"code": r.code, "name": r.name, "company_id": c, "gl_entity_id": e} for r, c, e in rows
         ]
-        return await self._add_coded("location", values)
+        return await self._add_coded("locations", values)
 
     async def add_bins(self, rows: Sequence[tuple[BinRow, int]]) -> dict[tuple[int, str], int]:
         values = [
             {"location_id": loc, "label": r.label, "kind": r.kind.value, "zone": r.zone}
             for r, loc in rows
         ]
-        returned = await self._insert_returning("bin", ("location_id", "label"), values)
-        return {(int(loc), str(label)): int(id_) for id_, loc, label in returned}
+        await self._insert("bin", values)
+        wanted = {(loc, r.label) for r, loc in rows}
+        found = await self.bins_in({loc for _, loc in rows})
+        return {key: id_ for key, id_ in found.items() if key in wanted}
 
     async def add_items(self, rows: Sequence[tuple[ItemRow, int | None]]) -> dict[str, int]:
         values = [
@@ -245,7 +240,7 @@ class MasterDataWrites:
             }
             for r, group in rows
         ]
-        ids = await self._add_coded("item", values)
+        ids = await self._add_coded("items", values)
         barcodes = [{"item_id": ids[r.code], "barcode": b} for r, _ in rows for b in r.barcodes]
         for batch in chunks(barcodes, WRITE_CHUNK):
             await self.session.execute(insert(table("item_barcode")), batch)

@@ -76,6 +76,8 @@ _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0", ""})
 _LEADING_NUMBER = re.compile(r"^\d+_")
 _E = TypeVar("_E", Tracking, BinKind)
+# Digits, at most 14 before and 6 after the point: within the cost column by its shape.
+_PLAIN_COST = re.compile(r"\d{1,14}(?:\.\d{1,6})?\Z")
 
 
 class FieldError(ValueError):
@@ -253,9 +255,10 @@ class RowParser:
             return None
         return self.code(raw, field)
 
-    def label(self, raw: Mapping[str, object], field: str, what: str) -> str:
+    def label(self, raw: Mapping[str, object], field: str, what: str, cache: bool = True) -> str:
+        """A barcode-like value; `cache=False` for values that do not repeat (serials)."""
         value = raw.get(field)
-        if isinstance(value, str):
+        if cache and isinstance(value, str):
             hit = self._labels.get(value)
             if hit is not None:
                 return hit
@@ -264,7 +267,7 @@ class RowParser:
             checked = check_barcode(text, what)
         except ValueError as exc:
             raise FieldError(field, str(exc)) from None
-        if isinstance(value, str):
+        if cache and isinstance(value, str):
             self._labels[value] = checked
         return checked
 
@@ -314,6 +317,9 @@ class RowParser:
         value = raw.get(field)
         if default is not None and (value is None or value == ""):
             return default
+        if isinstance(value, str) and _PLAIN_COST.match(value):
+            # The common case, '55.232': a valid cost by its shape alone.
+            return Decimal(value)
         hashable = isinstance(value, str | int | Decimal) and not isinstance(value, bool)
         if hashable:
             hit = self._costs.get((type(value), value))
@@ -431,7 +437,7 @@ class RowParser:
     def _serial(self, raw: Mapping[str, object]) -> Row:
         return SerialRow(
             self.code(raw, "item"),
-            self.label(raw, "serial_number", "serial number"),
+            self.label(raw, "serial_number", "serial number", cache=False),
             self.code(raw, "location"),
             self.label(raw, "bin", "bin label"),
             self.cost(raw, "actual_cost"),
@@ -451,10 +457,10 @@ class RowParser:
 
 def key_of(kind: str, row: Row) -> tuple[str, ...]:
     """What makes a row unique within its kind (a second row with this key is a duplicate)."""
-    if isinstance(row, BinRow):
-        return (row.location, row.label)
     if isinstance(row, SerialRow):
         return (row.item, row.serial_number)
+    if isinstance(row, BinRow):
+        return (row.location, row.label)
     if isinstance(row, OpeningStockRow):
         return (row.item, row.location, row.bin, row.lot)
     return (row.code,)

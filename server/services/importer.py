@@ -142,6 +142,9 @@ def _raise_if(problems: Problems, refused: str) -> None:
 
 def _duplicates_within(batches: Sequence[Batch], problems: Problems) -> None:
     for kind in KINDS:
+        keys = [key_of(kind, row) for _, _, row in rows_of(batches, kind)]
+        if len(set(keys)) == len(keys):
+            continue  # no duplicates: the common case, checked at C speed
         first: dict[tuple[str, ...], tuple[Batch, int]] = {}
         for batch, index, row in rows_of(batches, kind):
             key = key_of(kind, row)
