@@ -106,10 +106,27 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from server.services.importer import import_files_cli
+def import_files(settings: Settings, paths: list[Path], kind: str | None) -> int:
+    """`stockcount import FILE... [--kind K]`: import into settings.database_url.
 
-    return import_files_cli(_settings(), [Path(p) for p in args.files], args.kind)
+    CSV files are one kind each (`kind`, else the file name); JSON files name their kinds.
+    Prints the rows imported per kind and the time; progress goes to stderr for large
+    files. Returns 0; errors raise StockcountError (main prints it as one line).
+    """
+    from server.db.importing import import_into_database
+    from server.services.importer import Source, format_summary
+
+    def say(message: str) -> None:
+        print(f"stockcount: {message}", file=sys.stderr, flush=True)
+
+    sources = [Source(path.name, path, kind) for path in paths]
+    summary = asyncio.run(import_into_database(settings.database_url, sources, say))
+    print(format_summary(summary))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    return import_files(_settings(), [Path(p) for p in args.files], args.kind)
 
 
 def cmd_schemas_export(args: argparse.Namespace) -> int:

@@ -72,12 +72,12 @@ def fresh_database(demo: Demo) -> None:
 
 
 def load_sample_data(demo: Demo) -> None:
-    from server.services.importer import import_files_cli
+    from server.cli import import_files
 
     demo.data_file = demo.database.with_name("demo-data.json")
     write_sample_warehouse(demo.data_file, demo.seed)
     say(f"sample warehouse written to {demo.data_file} (seed {demo.seed}); importing it:")
-    import_files_cli(demo.settings, [demo.data_file], None)
+    import_files(demo.settings, [demo.data_file], None)
 
 
 def create_users(demo: Demo) -> None:

@@ -15,27 +15,21 @@ file, the row (and CSV line) and the field of each problem, the first 100 of the
 
 Entry points (stable; the CLI, the HTTP API and the demo use them):
 
-    import_files_cli(settings, paths, kind) -> int
-        `stockcount import`: prints a table of rows per kind and the time; progress on
-        stderr for large files; returns 0, or raises a StockcountError.
     await import_sources(uow, sources, say=None) -> dict[str, int]
         Imports and commits; answers rows stored per kind, in the order applied.
         `uow` is a UnitOfWork (server.db.uow.SqlUnitOfWork(sessionmaker)); a source is a
         `Source(name, path | bytes | records, kind | None)` or that as a plain tuple.
-    await import_into_database(database_url, sources, say=None) -> ImportSummary
-        Opens the database at `database_url`, imports, closes: for scripts and the demo.
+
+Opening a database by URL for scripts, the CLI and the demo is an adapter's job:
+server.db.importing.import_into_database; `stockcount import` is server.cli.import_files.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
@@ -74,7 +68,7 @@ from server.services.import_sources import (
 from server.services.ports import MasterDataRepository, NewBalance, NewSerial, UnitOfWork
 
 if TYPE_CHECKING:
-    from server.settings import Settings
+    pass
 
 R = TypeVar("R", bound=Row)
 # The kinds identified by a code alone (items are looked up with their tracking).
@@ -489,24 +483,6 @@ def _serial_progress(say: Say | None, total: int) -> Callable[[int], None] | Non
     return progress
 
 
-async def import_into_database(
-    database_url: str, sources: Sequence[SourceLike], say: Say | None = None
-) -> ImportSummary:
-    """Open the database at `database_url`, import every source (all or nothing), close."""
-    # The one place a service builds its own unit of work: the CLI and the demo call in
-    # here with a URL. import-linter allows exactly these two imports (pyproject.toml).
-    from server.db.engine import make_engine, make_sessionmaker
-    from server.db.uow import SqlUnitOfWork
-
-    started = time.perf_counter()
-    engine = make_engine(database_url)
-    try:
-        rows = await import_sources(SqlUnitOfWork(make_sessionmaker(engine)), sources, say)
-    finally:
-        await engine.dispose()
-    return ImportSummary(rows, time.perf_counter() - started)
-
-
 def format_summary(summary: ImportSummary) -> str:
     """A readable table: rows per kind, the total and the time."""
     width = max([len(k) for k in summary.rows] + [len("total")])
@@ -519,30 +495,10 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
-def import_files_cli(settings: Settings, paths: list[Path], kind: str | None) -> int:
-    """`stockcount import FILE... [--kind K]`: import into settings.database_url.
-
-    CSV files are one kind each (`kind`, else the file name); JSON files name their kinds.
-    Prints the rows imported per kind and the time; progress goes to stderr for large
-    files. Returns 0; errors raise StockcountError (the CLI prints it as one line).
-    """
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"stockcount: {message}\n")
-        sys.stderr.flush()
-
-    sources = [Source(path.name, path, kind) for path in paths]
-    summary = asyncio.run(import_into_database(settings.database_url, sources, say))
-    sys.stdout.write(format_summary(summary) + "\n")
-    return 0
-
-
 __all__ = [
     "ImportSummary",
     "Source",
     "format_summary",
-    "import_files_cli",
-    "import_into_database",
     "import_sources",
     "store",
 ]

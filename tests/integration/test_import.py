@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from server.db import migrate
 from server.db.engine import make_engine
+from server.db.importing import import_into_database
 from server.db.models import (
     Bin,
     Company,
@@ -29,7 +30,7 @@ from server.db.models import (
     StockBalance,
 )
 from server.domain.errors import Conflict, StockcountError, ValidationFailed
-from server.services.importer import Source, SourceLike, import_into_database
+from server.services.importer import Source, SourceLike
 
 TABLES = [
     Company,
