@@ -7,7 +7,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.db.counts import SqlCounts
 from server.db.masterdata import SqlMasterData
+from server.db.posting import SqlPostings
 from server.db.repositories import SqlCodes, SqlDevices, SqlUsers
 
 
@@ -19,6 +21,8 @@ class SqlUnitOfWork:
     devices: SqlDevices
     codes: SqlCodes
     masterdata: SqlMasterData
+    counts: SqlCounts
+    postings: SqlPostings
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -29,6 +33,8 @@ class SqlUnitOfWork:
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
+        self.counts = SqlCounts(self.session)
+        self.postings = SqlPostings(self.session)
         return self
 
     async def __aexit__(

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from server.domain.counting import (
+    CountStatus,
+    GlSetup,
+    ItemFacts,
+    QuantityAdjustment,
+    Review,
+    Snapshot,
+    SnapshotSerial,
+    StockTransfer,
+    ToleranceRules,
+)
 from server.domain.masterdata import Role, Tracking
 from server.domain.masterdata_import import (
     BinRow,
@@ -20,6 +31,7 @@ from server.domain.masterdata_import import (
     LocationRow,
     Row,
 )
+from server.domain.posting import Position, PositionKey, PostingResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +173,10 @@ class UnitOfWork(Protocol):
     def codes(self) -> CodeLookup: ...
     @property
     def masterdata(self) -> MasterDataRepository: ...
+    @property
+    def counts(self) -> CountRepository: ...
+    @property
+    def postings(self) -> PostingPort: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -170,3 +186,202 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     async def commit(self) -> None: ...
+
+
+# -- stock counts (server.db.counts and server.db.posting implement these) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountRecord:
+    id: int
+    number: str
+    location_id: int
+    location: str
+    scope_kind: str  # bins, prefix, zone, all
+    scope_spec: str
+    blind: bool
+    status: CountStatus
+    version: int
+    snapshot_token: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    counted_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountBinRecord:
+    bin_id: int
+    label: str
+    device_id: int | None
+    counter: str | None
+    picked_bin_count_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BinCountHeader:
+    id: int
+    bin: str
+    counter: str
+    device_id: int | None
+    started_at: datetime
+    finished_at: datetime
+    superseded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLineRecord:
+    line_no: int
+    source_line_id: str
+    item: str
+    bin: str
+    from_bin: str | None
+    lot: str
+    serial: str
+    generate_serials: bool
+    adjustment_quantity: Decimal
+    stock_transfer_quantity: Decimal
+    adjustment_cost: Decimal
+    adjustment_value: Decimal
+    stock_transfer_value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GlPostingRecord:
+    line_no: int
+    account: str
+    entity: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    id: int
+    kind: str
+    number: str
+    count: str
+    location: str
+    created_by: str
+    created_at: datetime
+    total_value: Decimal
+    lines: tuple[DocumentLineRecord, ...]
+    gl_lines: tuple[GlPostingRecord, ...]
+
+
+class CountRepository(Protocol):
+    """Stock counts: scope, snapshot (set-based), bin counts, review, documents."""
+
+    async def add(
+        self,
+        location_id: int,
+        scope_kind: str,
+        scope_spec: str,
+        labels: Collection[str],
+        blind: bool,
+        created_by: int,
+        now: datetime,
+    ) -> int: ...
+    async def assign(
+        self, count_id: int, assignments: Sequence[tuple[int, int | None, int | None]]
+    ) -> None: ...
+    async def get(self, number: str) -> CountRecord | None: ...
+    async def page(
+        self, after: int, limit: int, location: str | None, status: str | None
+    ) -> Sequence[CountRecord]: ...
+    async def bins(self, count_id: int) -> Sequence[CountBinRecord]: ...
+    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
+    async def claim(
+        self,
+        count_id: int,
+        allowed: Collection[CountStatus],
+        status: CountStatus,
+        now: datetime,
+        user_id: int | None = None,
+    ) -> int | None: ...
+    async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
+    async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
+    async def serial_facts(
+        self, location_id: int, keys: Collection[tuple[str, str]]
+    ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]: ...
+    async def item_facts(
+        self, location_id: int, codes: Collection[str]
+    ) -> dict[str, ItemFacts]: ...
+    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]: ...
+    async def bin_count_lines(
+        self, ids: Collection[int]
+    ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]: ...
+    async def add_bin_count(
+        self,
+        count_id: int,
+        bin_id: int,
+        counter_id: int | None,
+        device_id: int | None,
+        counter: str,
+        started_at: datetime,
+        finished_at: datetime,
+        now: datetime,
+        serials: Collection[tuple[int, str]],
+        quantities: Mapping[tuple[int, str], Decimal],
+    ) -> int: ...
+    async def add_recounts(
+        self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
+    ) -> None: ...
+    async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None: ...
+    async def review(self, count_id: int) -> Review: ...
+    async def set_review(
+        self,
+        count_id: int,
+        line_id: str,
+        *,
+        cleared: bool,
+        approved_by: int | None,
+        reason_code: str | None,
+        user_id: int,
+        now: datetime,
+    ) -> None: ...
+    async def tolerances(self, location_id: int) -> ToleranceRules: ...
+    async def set_tolerances(
+        self, location_id: int, rules: ToleranceRules, user_id: int, now: datetime
+    ) -> None: ...
+    async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup: ...
+    async def positions(
+        self, location_id: int, location: str, item_codes: Collection[str]
+    ) -> dict[PositionKey, Position]: ...
+    async def add_documents(
+        self,
+        count: CountRecord,
+        user_id: int,
+        now: datetime,
+        adjustment: QuantityAdjustment,
+        transfer: StockTransfer,
+    ) -> dict[str, tuple[int, str]]: ...
+    async def documents(self, count_id: int) -> Sequence[DocumentRecord]: ...
+    async def document(self, kind: str, number: str) -> DocumentRecord | None: ...
+
+
+class PostingPort(Protocol):
+    """server.db.posting.SqlPostings: the one writer of posted documents."""
+
+    async def frozen_bins(
+        self, location_codes: Collection[str], exempt_count: int | None = None
+    ) -> dict[tuple[str, str], str]: ...
+    async def frozen_bin_ids(
+        self, bin_ids: Collection[int], exempt_count: int | None = None
+    ) -> dict[int, str]: ...
+    async def apply(self, result: PostingResult, context: PostingContext) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostingContext:
+    """Where a posting result comes from and how the GL history names it."""
+
+    document_kind: str
+    document_id: int
+    document_number: str
+    posted_at: datetime
+    posting_date: date
+    journal_name: str
+    period: str | None = None
+    exempt_count: int | None = None  # a count finalizing into its own frozen bins

@@ -1,0 +1,368 @@
+"""THE shared entry point that writes a posted document to the database.
+
+The domain's `server.domain.posting.post` turns a document (a Quantity Adjustment, a
+Stock Transfer, a Journal Transaction) into a `PostingResult`; `SqlPostings.apply` writes
+that result inside the caller's open transaction, set-based, and nothing else writes stock:
+
+- refuses the whole result when a bin it touches is frozen by a stock count in process
+  (Counting in Process or Counted), with a Conflict (code "bins-frozen") naming the count;
+  `exempt_count` is the count being finalized, whose own bins it may post to;
+- stock_balance: one upsert per (item, bin, lot) of untracked and lot items;
+- serial: moved between bins, written off (bin NULL), gained or generated (inserted, or
+  back into stock when the serial exists out of stock); a serial that is not where the
+  effect says it is refuses the result;
+- item_location_cost: the final average cost of every (item, location) the result touched;
+- stock_movement and gl_posting: the inventory and GL history, one executemany each.
+
+Codes are resolved to ids once per kind for the whole result; writes are executemany per
+chunk. A location side without a bin cannot hold stock here (stock_balance is per bin):
+such a movement is refused (code "bin-required").
+
+The journal calls it as `await uow.postings.apply(result, PostingContext(...))`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.db.models import (
+    Bin,
+    Company,
+    GlEntity,
+    Item,
+    Location,
+    Serial,
+)
+from server.db.models_counts import CountBin, GlPosting, StockCount, StockMovement
+from server.domain.errors import Conflict, FieldProblem, ValidationFailed
+from server.domain.masterdata import Tracking
+from server.domain.posting import LocationSide, PostingResult
+from server.services.ports import PostingContext
+
+FREEZING_STATUSES = ("counting_in_process", "counted")
+
+
+def _upsert(session: AsyncSession, table: Table) -> Any:
+    """An INSERT that supports ON CONFLICT on both backends."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class SqlPostings:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- frozen bins -----------------------------------------------------------------
+
+    async def frozen_bins(
+        self, location_codes: Collection[str], exempt_count: int | None = None
+    ) -> dict[tuple[str, str], str]:
+        """(location code, bin label) -> number of the count freezing it, in these locations."""
+        query = (
+            select(Location.code, Bin.label, StockCount.number)
+            .select_from(CountBin)
+            .join(StockCount, StockCount.id == CountBin.count_id)
+            .join(Bin, Bin.id == CountBin.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(StockCount.status.in_(FREEZING_STATUSES), Location.code.in_(location_codes))
+        )
+        if exempt_count is not None:
+            query = query.where(StockCount.id != exempt_count)
+        rows = await self.session.execute(query)
+        return {(str(loc), str(label)): str(number) for loc, label, number in rows}
+
+    async def frozen_bin_ids(
+        self, bin_ids: Collection[int], exempt_count: int | None = None
+    ) -> dict[int, str]:
+        """bin id -> number of the count in process that freezes it, for these bins."""
+        found: dict[int, str] = {}
+        for batch in chunks(bin_ids, LOOKUP_CHUNK):
+            query = (
+                select(CountBin.bin_id, StockCount.number)
+                .join(StockCount, StockCount.id == CountBin.count_id)
+                .where(StockCount.status.in_(FREEZING_STATUSES), CountBin.bin_id.in_(batch))
+            )
+            if exempt_count is not None:
+                query = query.where(StockCount.id != exempt_count)
+            found.update((int(b), str(n)) for b, n in await self.session.execute(query))
+        return found
+
+    # -- apply -----------------------------------------------------------------------
+
+    async def apply(self, result: PostingResult, context: PostingContext) -> None:
+        """Write `result` in the caller's transaction (no commit). All or nothing: raises
+        Conflict or ValidationFailed before writing when the result cannot be applied."""
+        ids = await _Ids.load(self.session, result)
+        await self._refuse_frozen(ids, context.exempt_count)
+        serials = await self._check_serials(ids, result)
+        await self._write_balances(ids, result)
+        await self._write_serials(ids, result, serials)
+        await self._write_costs(ids, result)
+        await self._write_movements(ids, result, context)
+        await self._write_gl(ids, result, context)
+
+    async def _refuse_frozen(self, ids: _Ids, exempt_count: int | None) -> None:
+        bins = set(ids.bins.values())
+        frozen = await self.frozen_bin_ids(bins, exempt_count) if bins else {}
+        if frozen:
+            labels = {v: k for k, v in ids.bins.items()}
+            problems = [
+                FieldProblem(f"bins/{labels[b][1]}", f"frozen by stock count {n}")
+                for b, n in sorted(frozen.items())
+            ]
+            numbers = ", ".join(sorted(set(frozen.values())))
+            raise Conflict(
+                f"bin {problems[0].location.removeprefix('bins/')} is being counted by stock "
+                f"count {numbers}: no postings until the count is completed or cancelled",
+                problems[:100],
+                code="bins-frozen",
+            )
+
+    async def _check_serials(
+        self, ids: _Ids, result: PostingResult
+    ) -> dict[tuple[int, str], int | None]:
+        """Current bin of every serial the result touches; refuses effects that do not fit."""
+        keys = {(ids.items[e.item], e.serial) for e in result.serial_effects}
+        current: dict[tuple[int, str], int | None] = {}
+        for batch in chunks(keys, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Serial.item_id, Serial.serial_number, Serial.bin_id).where(
+                    tuple_(Serial.item_id, Serial.serial_number).in_(batch)
+                )
+            )
+            current.update(((int(i), str(s)), None if b is None else int(b)) for i, s, b in rows)
+        problems: list[FieldProblem] = []
+        for e in result.serial_effects:
+            key = (ids.items[e.item], e.serial)
+            where = f"lines/{e.line_no}/serial"
+            if e.source is None:
+                if current.get(key) is not None:
+                    problems.append(FieldProblem(where, f"serial {e.serial} is already in stock"))
+            elif key not in current or current[key] != ids.bin_of(e.source):
+                problems.append(
+                    FieldProblem(where, f"serial {e.serial} is not in bin {e.source.bin}")
+                )
+        if problems:
+            raise Conflict("the serials are not where the document says", problems[:100])
+        return current
+
+    async def _write_balances(self, ids: _Ids, result: PostingResult) -> None:
+        deltas: dict[tuple[int, int, str], Decimal] = {}
+        for m in result.movements:
+            if not isinstance(m.place, LocationSide) or ids.tracking[m.item] is Tracking.SERIAL:
+                continue
+            key = (ids.items[m.item], ids.bin_of(m.place), m.lot)
+            deltas[key] = deltas.get(key, Decimal(0)) + m.quantity
+        rows = [
+            {"item_id": i, "bin_id": b, "lot": lot, "quantity": q}
+            for (i, b, lot), q in deltas.items()
+            if q != 0
+        ]
+        t = table("stock_balance")
+        for batch in chunks(rows, WRITE_CHUNK):
+            stmt = _upsert(self.session, t)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["item_id", "bin_id", "lot"],
+                set_={"quantity": t.c.quantity + stmt.excluded.quantity},
+            )
+            await self.session.execute(stmt, batch)
+
+    async def _write_serials(
+        self, ids: _Ids, result: PostingResult, current: Mapping[tuple[int, str], int | None]
+    ) -> None:
+        moves: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        for e in result.serial_effects:
+            key = (ids.items[e.item], e.serial)
+            target = None if e.target is None else ids.bin_of(e.target)
+            if e.source is None and key not in current:
+                inserts.append(
+                    {"item_id": key[0], "serial_number": e.serial, "bin_id": target,
+                     "actual_cost": e.actual_cost}
+                )  # fmt: skip
+            else:
+                moves.append(
+                    {"k_item": key[0], "k_serial": e.serial, "bin_id": target,
+                     "actual_cost": e.actual_cost}
+                )  # fmt: skip
+        if moves:
+            # A serial back into stock takes the effect's cost; a move keeps its own cost
+            # (the effect carries the serial's actual cost, so the value is the same).
+            stmt = (
+                update(Serial)
+                .where(
+                    Serial.item_id == bindparam("k_item"),
+                    Serial.serial_number == bindparam("k_serial"),
+                )
+                .values(bin_id=bindparam("bin_id"), actual_cost=bindparam("actual_cost"))
+            )
+            for batch in chunks(moves, WRITE_CHUNK):
+                await self.session.execute(
+                    stmt, batch, execution_options={"synchronize_session": False}
+                )
+        for batch in chunks(inserts, WRITE_CHUNK):
+            await self.session.execute(insert(Serial), batch)
+
+    async def _write_costs(self, ids: _Ids, result: PostingResult) -> None:
+        rows = [
+            {"item_id": ids.items[item], "location_id": ids.locations[loc],
+             "average_cost": p.average_cost}
+            for (item, loc), p in result.positions.items()
+        ]  # fmt: skip
+        if not rows:
+            return
+        t = table("item_location_cost")
+        stmt = _upsert(self.session, t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["item_id", "location_id"],
+            set_={"average_cost": stmt.excluded.average_cost},
+        )
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(stmt, batch)
+
+    async def _write_movements(
+        self, ids: _Ids, result: PostingResult, context: PostingContext
+    ) -> None:
+        rows: list[dict[str, Any]] = []
+        for m in result.movements:
+            row: dict[str, Any] = {
+                "item_id": ids.items[m.item],
+                "location_id": None,
+                "bin_id": None,
+                "lot": m.lot,
+                "serial_number": m.serial,
+                "quantity": m.quantity,
+                "unit_cost": m.unit_cost,
+                "value": m.value,
+                "document_kind": context.document_kind,
+                "document_id": context.document_id,
+                "document_number": context.document_number,
+                "line_no": m.line_no,
+                "job": None,
+                "work_order": None,
+                "cost_code": None,
+                "cost_category": None,
+                "posted_at": context.posted_at,
+            }
+            if isinstance(m.place, LocationSide):
+                row["location_id"] = ids.locations[m.place.location]
+                row["bin_id"] = ids.bin_of(m.place)
+            else:
+                row["job"] = m.place.job
+                row["work_order"] = m.place.work_order or None
+                row["cost_code"] = m.place.cost_code or None
+                row["cost_category"] = m.place.cost_category or None
+            rows.append(row)
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(insert(StockMovement), batch)
+
+    async def _write_gl(self, ids: _Ids, result: PostingResult, context: PostingContext) -> None:
+        if not result.gl_lines:
+            return
+        entities = {g.entity for g in result.gl_lines if g.entity is not None}
+        companies: dict[str, tuple[str, bool]] = {}
+        if entities:
+            rows = await self.session.execute(
+                select(GlEntity.code, Company.code, Company.intercompany)
+                .join(Company, Company.id == GlEntity.company_id)
+                .where(GlEntity.code.in_(entities))
+            )
+            companies = {str(e): (str(c), bool(i)) for e, c, i in rows}
+        # A document whose GL lines reach more than one company is intercompany.
+        reached = {companies[e][0] for e in entities if e in companies}
+        intercompany = len(reached) > 1
+        values = [
+            {
+                "account_code": g.account,
+                "entity_code": g.entity,
+                "company_code": companies[g.entity][0] if g.entity in companies else None,
+                "period": context.period,
+                "intercompany": intercompany,
+                "journal_name": context.journal_name,
+                "document_kind": context.document_kind,
+                "document_id": context.document_id,
+                "document_number": context.document_number,
+                "line_no": g.line_no,
+                "amount": g.amount,
+                "posting_date": context.posting_date,
+                "posted_at": context.posted_at,
+            }
+            for g in result.gl_lines
+        ]
+        for batch in chunks(values, WRITE_CHUNK):
+            await self.session.execute(insert(GlPosting), batch)
+
+
+@dataclass
+class _Ids:
+    """The database ids of every code a result names, looked up once per kind."""
+
+    items: dict[str, int]
+    tracking: dict[str, Tracking]
+    locations: dict[str, int]
+    bins: dict[tuple[str, str], int]
+
+    def bin_of(self, side: LocationSide) -> int:
+        assert side.bin is not None  # checked by load
+        return self.bins[(side.location, side.bin)]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, result: PostingResult) -> _Ids:
+        sides: list[LocationSide] = [
+            m.place for m in result.movements if isinstance(m.place, LocationSide)
+        ]
+        for e in result.serial_effects:
+            sides.extend(s for s in (e.source, e.target) if s is not None)
+        item_codes = {m.item for m in result.movements} | {e.item for e in result.serial_effects}
+        item_codes |= {item for item, _ in result.positions}
+        location_codes = {s.location for s in sides} | {loc for _, loc in result.positions}
+        for m in result.movements:
+            if isinstance(m.place, LocationSide) and m.place.bin is None:
+                raise ValidationFailed(
+                    "a posting at a location names the bin the stock is in",
+                    [FieldProblem(f"lines/{m.line_no}", "bin required")],
+                    code="bin-required",
+                )
+        items: dict[str, int] = {}
+        tracking: dict[str, Tracking] = {}
+        for batch in chunks(item_codes, LOOKUP_CHUNK):
+            rows = await session.execute(
+                select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
+            )
+            for code, id_, track in rows:
+                items[str(code)] = int(id_)
+                tracking[str(code)] = Tracking(track)
+        locations: dict[str, int] = {}
+        if location_codes:
+            found = await session.execute(
+                select(Location.code, Location.id).where(Location.code.in_(location_codes))
+            )
+            locations = {str(c): int(i) for c, i in found}
+        wanted = {(s.location, s.bin) for s in sides if s.bin is not None}
+        bins: dict[tuple[str, str], int] = {}
+        for places in chunks(wanted, LOOKUP_CHUNK):
+            labelled = await session.execute(
+                select(Location.code, Bin.label, Bin.id)
+                .join(Location, Location.id == Bin.location_id)
+                .where(tuple_(Location.code, Bin.label).in_(places))
+            )
+            bins.update(((str(loc), str(label)), int(i)) for loc, label, i in labelled)
+        problems = [FieldProblem("items", f"unknown item {c!r}") for c in item_codes - set(items)]
+        problems += [
+            FieldProblem("locations", f"unknown location {c!r}")
+            for c in location_codes - set(locations)
+        ]
+        problems += [
+            FieldProblem("bins", f"unknown bin {b!r} in {loc!r}") for loc, b in wanted - set(bins)
+        ]
+        if problems:
+            raise ValidationFailed("the document names unknown master data", problems[:100])
+        return cls(items, tracking, locations, bins)
