@@ -1,0 +1,83 @@
+"""The Inventory Adjustment Journal (seed 004): the transaction and its lines (model), the
+master data the rules read (facts), the defaults, the validation, the conversion into a
+posting document and job history (documents), and the opposite transaction (reverse).
+
+A save is: `prepare` (defaults + validation, warnings back), `stamp` (id, user, date
+posted), then `posting_document` through `server.domain.posting.post`, and `job_history`.
+"""
+
+from server.domain.journal.defaults import apply_defaults, burden_unit_cost
+from server.domain.journal.documents import (
+    JobHistoryEntry,
+    PreparedTransaction,
+    job_history,
+    posting_document,
+    prepare,
+)
+from server.domain.journal.facts import (
+    CostCategoryFacts,
+    CostCodeFacts,
+    InventoryGroupFacts,
+    ItemFacts,
+    JobBillingType,
+    JobFacts,
+    JournalFacts,
+    JournalSettings,
+    LocationFacts,
+    PeriodFacts,
+    SelectionCostType,
+    SerialFacts,
+    WorkOrderFacts,
+)
+from server.domain.journal.model import (
+    JOURNAL,
+    BillingRate,
+    JobBilling,
+    JournalLine,
+    JournalSide,
+    JournalTransaction,
+    JournalWarning,
+    LineOrigin,
+    SideKind,
+    TransactionType,
+    stamp,
+)
+from server.domain.journal.reverse import reverse
+from server.domain.journal.validation import check_input, validate
+
+__all__ = [
+    "JOURNAL",
+    "BillingRate",
+    "CostCategoryFacts",
+    "CostCodeFacts",
+    "InventoryGroupFacts",
+    "ItemFacts",
+    "JobBilling",
+    "JobBillingType",
+    "JobFacts",
+    "JobHistoryEntry",
+    "JournalFacts",
+    "JournalLine",
+    "JournalSettings",
+    "JournalSide",
+    "JournalTransaction",
+    "JournalWarning",
+    "LineOrigin",
+    "LocationFacts",
+    "PeriodFacts",
+    "PreparedTransaction",
+    "SelectionCostType",
+    "SerialFacts",
+    "SideKind",
+    "TransactionType",
+    "WorkOrderFacts",
+    "apply_defaults",
+    "burden_unit_cost",
+    "check_input",
+    "job_history",
+    "posting_document",
+    "prepare",
+    "reverse",
+    "stamp",
+    "validate",
+]

@@ -1,0 +1,212 @@
+"""The Inventory Adjustment Journal's transaction (seed 004): header, lines, sides.
+
+A `JournalTransaction` is a header (period, effective date, description, transaction
+type, and what the system sets on save: transaction id, user id, date posted) with
+`JournalLine`s. Each line has a From/Adjust side and, for transfers, a To side; a side is
+at a location (optionally a bin) or at a job (cost code, bill item, cost category, work
+order, equipment), never both, and carries a GL account and GL entity. Job sides also
+carry the billing fields that go to job history (`JobBilling`).
+
+Input and defaults: a field left `None` is defaulted (see defaults.py); an empty string
+in `gl_account` / `gl_entity` means "blanked by the user" and is kept blank, as the seed
+asks ("the GL Account must be blanked ..."). Transactions are never edited: a correction
+is a new transaction (see reverse.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class TransactionType(StrEnum):
+    LOC_TO_LOC = "loc_to_loc"
+    LOC_TO_JOB = "loc_to_job"
+    JOB_TO_JOB = "job_to_job"
+    JOB_TO_LOC = "job_to_loc"
+    ADJUSTMENT = "adjustment"
+
+    @property
+    def is_transfer(self) -> bool:
+        return self is not TransactionType.ADJUSTMENT
+
+    @classmethod
+    def of_record(cls, stored: str | None) -> TransactionType:
+        """A stored record's type. Records made before the field existed have none and
+        read as Adjustment, as the seed's data conversion shows them."""
+        if stored is None or not stored.strip():
+            return cls.ADJUSTMENT
+        return cls(stored)
+
+
+class SideKind(StrEnum):
+    LOCATION = "location"
+    JOB = "job"
+
+
+# The place each side must be at, per transaction type (None: the side is absent).
+# Adjustment permits a location or a job on its From/Adjust side and an optional To side
+# that carries the GL account the seed's average-cost example debits.
+SIDE_RULES: dict[TransactionType, tuple[SideKind | None, SideKind | None]] = {
+    TransactionType.LOC_TO_LOC: (SideKind.LOCATION, SideKind.LOCATION),
+    TransactionType.LOC_TO_JOB: (SideKind.LOCATION, SideKind.JOB),
+    TransactionType.JOB_TO_JOB: (SideKind.JOB, SideKind.JOB),
+    TransactionType.JOB_TO_LOC: (SideKind.JOB, SideKind.LOCATION),
+    TransactionType.ADJUSTMENT: (None, None),
+}
+JOURNAL = "IA"  # the GL journal code of this journal's postings
+
+
+class LineOrigin(StrEnum):
+    """Who made a line. Manual lines get every default; lines a wizard builds from job
+    history, and the lines of a reversal, carry the original costs and revenue so that
+    they undo it exactly (seed 004: "using the exact values present when it was
+    initially created")."""
+
+    MANUAL = "manual"
+    WIZARD = "wizard"
+    REVERSAL = "reversal"
+
+
+class BillingRate(StrEnum):
+    UNIT_PRICE = "unit_price"
+    MARKUP = "markup"
+
+
+@dataclass(frozen=True, slots=True)
+class JobBilling:
+    """The Magnify fields of a job side. `None` fields are defaulted."""
+
+    quantity_billable: Decimal | None = None
+    extra: bool = False
+    billing_rate: BillingRate | None = None
+    revenue_rate: Decimal | None = None  # a unit price, or a markup in percent
+    unit_price: Decimal | None = None
+    amount_revenue: Decimal | None = None
+    # Percent; None: the job's. A reversal carries the original's so that it undoes it.
+    use_tax_rate: Decimal | None = None
+
+    @property
+    def is_blank(self) -> bool:
+        return self == JobBilling()
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSide:
+    """One side of a line: location fields or job fields, never both."""
+
+    location: str = ""
+    bin: str | None = None
+    job: str = ""
+    cost_code: str = ""
+    bill_item: str = ""
+    cost_category: str = ""
+    work_order: str = ""
+    equipment: str = ""
+    gl_account: str | None = None  # None: default it; "": blanked, no GL on this side
+    gl_entity: str | None = None
+    billing: JobBilling = field(default_factory=JobBilling)
+
+    @property
+    def has_location_fields(self) -> bool:
+        return bool(self.location) or bool(self.bin)
+
+    @property
+    def has_job_fields(self) -> bool:
+        return (
+            any(
+                (
+                    self.job,
+                    self.cost_code,
+                    self.bill_item,
+                    self.cost_category,
+                    self.work_order,
+                    self.equipment,
+                )
+            )
+            or not self.billing.is_blank
+        )
+
+    @property
+    def kind(self) -> SideKind | None:
+        if self.has_job_fields and not self.has_location_fields:
+            return SideKind.JOB
+        if self.has_location_fields and not self.has_job_fields:
+            return SideKind.LOCATION
+        return None
+
+    @property
+    def account(self) -> str | None:
+        """The GL account as posted: None when blank."""
+        if self.gl_account is None or not self.gl_account.strip():
+            return None
+        return self.gl_account.strip()
+
+    @property
+    def entity(self) -> str | None:
+        if self.gl_entity is None or not self.gl_entity.strip():
+            return None
+        return self.gl_entity.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    line_no: int
+    item: str
+    quantity: Decimal
+    from_side: JournalSide
+    to_side: JournalSide | None = None
+    serial: str = ""
+    lot: str = ""
+    unit_cost: Decimal | None = None  # None: default (location cost, last cost, serial cost)
+    uom: str | None = None  # display only: the item's
+    # Display only: computed on job transfers from the burden rates (see defaults.py);
+    # only wizard and reversal lines may carry one in (their original's).
+    burden_unit_cost: Decimal | None = None
+    origin: LineOrigin = LineOrigin.MANUAL
+
+    def sides(self) -> tuple[tuple[str, JournalSide], ...]:
+        if self.to_side is None:
+            return (("from_side", self.from_side),)
+        return (("from_side", self.from_side), ("to_side", self.to_side))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalTransaction:
+    effective_date: date
+    transaction_type: TransactionType
+    lines: tuple[JournalLine, ...]
+    period: str | None = None
+    description: str = ""
+    # Set by the system when the transaction is saved (see `stamp`).
+    transaction_id: str | None = None
+    user_id: str | None = None
+    date_posted: datetime | None = None
+
+    @property
+    def has_gl(self) -> bool:
+        return any(side.account for line in self.lines for _, side in line.sides())
+
+
+@dataclass(frozen=True, slots=True)
+class JournalWarning:
+    """Something the user should see but that does not stop the save."""
+
+    location: str
+    message: str
+
+
+def stamp(
+    transaction: JournalTransaction, transaction_id: str, user_id: str, now: datetime
+) -> JournalTransaction:
+    """The header fields the system maintains, set once when the transaction is saved."""
+    if transaction.transaction_id is not None:
+        raise ValueError(
+            f"transaction {transaction.transaction_id} is already saved: no edits, "
+            "enter a new transaction to correct it"
+        )
+    if now.tzinfo is None:
+        raise ValueError("date posted needs an aware datetime")
+    return replace(transaction, transaction_id=transaction_id, user_id=user_id, date_posted=now)
