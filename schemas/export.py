@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 
 import schemas
-from schemas import auth, common, masterdata
+from schemas import auth, common, masterdata, sync
 
-MODULES: tuple[ModuleType, ...] = (common, masterdata, auth)
+MODULES: tuple[ModuleType, ...] = (common, masterdata, auth, sync)
 
 
 def wire_structs() -> list[type[msgspec.Struct]]:

@@ -1,8 +1,13 @@
 """Scan decoding: what a decoder returns, whichever library reads the pixels.
 
+Errors (see handheld_sync/errors.py for the whole tree):
+
     ScanError                 anything that stops a scan from giving a result
     ├── UnreadableImage       the file is missing, not an image, or cannot be opened
-    └── DecoderUnavailable    the native library (libzbar0) is not installed
+    ├── DecoderUnavailable    the native library (libzbar0) is not installed
+    ├── DecoderCrashed        the decoder process died or hung; it is restarted
+    ├── UnknownBarcode        read, but it is no bin, item or serial known here
+    └── MalformedBarcode      a GS1 string or scanner prefix that does not parse
 
 A decoder returns a list of `DecodedBarcode`s: empty when the image holds no barcode it
 can read (that is a result, not an error).
@@ -11,18 +16,19 @@ can read (that is a result, not an error).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
+from PIL import Image, UnidentifiedImageError
 
-class ScanError(Exception):
-    """A scan could not produce a result. The message is one line, for a person."""
-
-
-class UnreadableImage(ScanError):
-    pass
-
-
-class DecoderUnavailable(ScanError):
-    pass
+from handheld_sync.errors import (
+    DecoderCrashed,
+    DecoderUnavailable,
+    MalformedBarcode,
+    ScanError,
+    UnknownBarcode,
+    UnreadableImage,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +51,43 @@ class DecodedBarcode:
         return self.data.decode("utf-8", errors="replace")
 
 
+class Decoder(Protocol):
+    """What every backend (zbar, zxing-cpp, the chain, the isolated worker) offers."""
+
+    name: str
+
+    def decode_image(self, image: Image.Image) -> list[DecodedBarcode]: ...
+
+
+def load_image(path: Path) -> Image.Image:
+    """Open and fully read an image file, or raise UnreadableImage with a clear reason."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except FileNotFoundError:
+        raise UnreadableImage(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableImage(f"{path}: is a directory, not an image") from None
+    except UnidentifiedImageError:
+        raise UnreadableImage(f"{path}: not an image this app can read") from None
+    except OSError as exc:
+        raise UnreadableImage(f"{path}: cannot read the image ({exc})") from None
+
+
+def decode_file(decoder: Decoder, path: Path) -> list[DecodedBarcode]:
+    return decoder.decode_image(load_image(path))
+
+
 __all__ = [
     "DecodedBarcode",
+    "Decoder",
+    "DecoderCrashed",
     "DecoderUnavailable",
+    "MalformedBarcode",
     "ScanError",
+    "UnknownBarcode",
     "UnreadableImage",
+    "decode_file",
+    "load_image",
 ]

@@ -1,0 +1,195 @@
+"""Decoders put together: a chain that asks zbar first and zxing-cpp second, and a
+decoder that runs any backend in a worker process so that a native crash cannot take the
+app down."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+import msgspec
+from PIL import Image
+
+from handheld_sync.scan import DecodedBarcode, Decoder, DecoderCrashed, DecoderUnavailable
+
+
+class DecoderChain:
+    """Tries each decoder in turn and returns the first non-empty result.
+
+    zbar first: it is the faster on the linear codes and QR that most labels carry, and it
+    reports GS1-128 apart from Code 128. zxing-cpp then reads DataMatrix and what zbar
+    missed on a damaged label.
+    """
+
+    def __init__(self, decoders: Sequence[Decoder]) -> None:
+        if not decoders:
+            raise ValueError("a decoder chain needs at least one decoder")
+        self._decoders = list(decoders)
+        self.name = "+".join(d.name for d in self._decoders)
+
+    def decode_image(self, image: Image.Image) -> list[DecodedBarcode]:
+        grey = image if image.mode == "L" else image.convert("L")
+        for decoder in self._decoders:
+            found = decoder.decode_image(grey)
+            if found:
+                return found
+        return []
+
+
+def default_chain() -> DecoderChain:
+    from handheld_sync.scan.pyzbar_backend import SYMBOLOGIES_IN_USE, PyzbarDecoder
+    from handheld_sync.scan.zxing_backend import ZxingDecoder
+
+    return DecoderChain([PyzbarDecoder(SYMBOLOGIES_IN_USE), ZxingDecoder()])
+
+
+# --- the worker protocol: length-prefixed MessagePack over the worker's stdin/stdout ------
+
+
+class Frame(msgspec.Struct, kw_only=True):
+    width: int
+    height: int
+    pixels: bytes  # 8-bit grey, row after row
+
+
+class FoundBarcode(msgspec.Struct, kw_only=True):
+    symbology: str
+    data: bytes
+    gs1: bool
+
+
+class Reply(msgspec.Struct, kw_only=True):
+    barcodes: list[FoundBarcode] = msgspec.field(default_factory=list)
+    error: str = ""  # set: the backend raised; `unavailable` says it cannot load at all
+    unavailable: bool = False
+
+
+_HEADER = struct.Struct(">I")
+_FRAME_ENCODER = msgspec.msgpack.Encoder()
+_REPLY_DECODER = msgspec.msgpack.Decoder(Reply)
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+class IsolatedDecoder:
+    """Runs a backend ("pyzbar", "zxing", "chain", or "module:factory") in a worker process.
+
+    The worker lives across frames (starting one costs far more than a frame). When it dies
+    (a native crash: abort, segfault) or does not answer within `timeout` seconds, the scan
+    raises DecoderCrashed with a clear message and the next scan starts a new worker: the
+    app, and every scan already stored, carry on.
+    """
+
+    def __init__(self, backend: str = "chain", *, timeout: float = 5.0) -> None:
+        self.backend = backend
+        self.name = f"isolated({backend})"
+        self.timeout = timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def __enter__(self) -> IsolatedDecoder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()  # the worker exits at end of input
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._process is not None:
+            return self._process
+        # The worker is this same interpreter running our own module: no shell, no input.
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "handheld_sync.scan.worker", self.backend],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._process = process
+        return process
+
+    def _fail(self, process: subprocess.Popen[bytes], what: str) -> DecoderCrashed:
+        if process.poll() is None:
+            process.kill()
+        returncode = process.wait()
+        assert process.stdin is not None and process.stdout is not None
+        for pipe in (process.stdin, process.stdout):
+            # A broken pipe to a dead worker: nothing left to flush.
+            with contextlib.suppress(OSError):
+                pipe.close()
+        self._process = None
+        self.restarts += 1
+        how = what if what else _describe_exit(returncode)
+        return DecoderCrashed(
+            f"the {self.backend} barcode decoder stopped ({how}); nothing was counted, "
+            "it restarts by itself: scan again, or type the code"
+        )
+
+    def decode_image(self, image: Image.Image) -> list[DecodedBarcode]:
+        grey = image if image.mode == "L" else image.convert("L")
+        frame = Frame(width=grey.width, height=grey.height, pixels=grey.tobytes())
+        payload = _FRAME_ENCODER.encode(frame)
+        process = self._start()
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(_HEADER.pack(len(payload)) + payload)
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self._fail(process, "") from None
+        deadline = time.monotonic() + self.timeout
+        header = self._read(process, _HEADER.size, deadline)
+        raw = self._read(process, _HEADER.unpack(header)[0], deadline)
+        reply = _REPLY_DECODER.decode(raw)
+        if reply.unavailable:
+            self.close()
+            raise DecoderUnavailable(reply.error)
+        if reply.error:
+            raise DecoderCrashed(f"the {self.backend} barcode decoder failed: {reply.error}")
+        return [DecodedBarcode(b.symbology, b.data, b.gs1) for b in reply.barcodes]
+
+    def _read(self, process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
+        assert process.stdout is not None
+        fd = process.stdout.fileno()
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise self._fail(process, f"no answer within {self.timeout:g} s")
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                raise self._fail(process, "")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,247 @@
+"""The sync protocol on the wire: a device pushes its scan events, and pulls reference data.
+
+Push (device -> server): `PushRequest` carries a batch of `Event`s from the device's outbox.
+Each event has the device's own sequence number `seq` (1, 2, 3, ... per install, never
+reused); the server stores each (device, install_id, seq) exactly once and answers one
+`EventAck` per event: applied, duplicate (already stored), or rejected with a reason (kept
+on the server for supervisors, never dropped). When a batch starts past the next seq the
+server expects, it stores nothing of the batch and answers `expected_seq`: the device
+re-sends from there. A new `install_id` (the local database was created anew) starts a new
+sequence, so a re-imaged device starting at seq 1 is not taken for a replay.
+
+The device's clock is recorded (`device_time`) and never trusted for ordering: order is
+`seq`.
+
+Pull (device <- server): `PullRequest` with the last `PullCursor` (None the first time);
+`PullResponse` is one page of what changed since that cursor, and the cursor to store
+with it, in one transaction. A cursor is the server's epoch and a server-assigned change
+sequence, never a timestamp. A cursor from another epoch (a server restored from backup)
+answers `reset=True`: the device replaces its reference data and re-sends the events the
+server no longer has (see `PushResponse.high_water`).
+
+Event kinds are a tagged union on "kind"; a new kind gets a new tag (and needs a protocol
+version the server accepts). Quantities are decimal strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.common import Code, QuantityText
+from schemas.masterdata import Barcode, BinKind, Tracking
+
+# Limits a device keeps to, and a server enforces: a batch is bounded by count and bytes.
+MAX_PUSH_EVENTS = 500
+MAX_PUSH_BYTES = 1_048_576  # the encoded, uncompressed request body
+MAX_PULL_PAGE = 1_000  # records of all kinds in one pull page
+
+MEDIA_TYPE_JSON = "application/json"
+MEDIA_TYPE_MSGPACK = "application/x-msgpack"
+# The problem `code` a server answers for a protocol version it does not accept (HTTP 426).
+PROBLEM_PROTOCOL_UNSUPPORTED = "protocol_version_unsupported"
+
+Seq = Annotated[int, msgspec.Meta(ge=1, description="A per-install event sequence number.")]
+InstallId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9a-f]{32}$",
+        description="Created with the device's local database: 32 lower-case hex digits.",
+    ),
+]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+RawText = Annotated[str, msgspec.Meta(max_length=4096)]
+SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Lot = Annotated[str, msgspec.Meta(max_length=200)]
+CountStatusName = Literal["open", "counting_in_process", "counted", "completed", "cancelled"]
+
+
+# --- events: what the counter did, one per outbox entry --------------------------------
+
+
+class BinOpened(msgspec.Struct, kw_only=True, tag_field="kind", tag="bin_opened"):
+    """The counter scanned a bin label: a bin count starts. Its `seq` names the bin count:
+    every later event of this bin count carries it as `bin_seq`."""
+
+    count: Code
+    bin: Barcode
+    counter: str = ""
+
+
+class SerialScanned(msgspec.Struct, kw_only=True, tag_field="kind", tag="serial_scanned"):
+    count: Code
+    bin: Barcode
+    bin_seq: Seq
+    item: Code
+    serial: SerialNumber
+    raw: RawText  # the barcode as scanned: AIM prefix and GS (0x1D) kept
+    symbology: str = ""  # "CODE128", "DATAMATRIX", ... or "" when typed
+    also_in_bin: str = ""  # set when the count already has this serial in another bin
+
+
+class QuantityKeyed(msgspec.Struct, kw_only=True, tag_field="kind", tag="quantity_keyed"):
+    """A quantity of an untracked or lot item in the bin, keyed or read from GS1 AI 30.
+    Quantities of one item and lot in one bin count add up."""
+
+    count: Code
+    bin: Barcode
+    bin_seq: Seq
+    item: Code
+    quantity: QuantityText
+    lot: Lot = ""
+    source: Literal["keyed", "gs1"] = "keyed"
+    raw: RawText = ""
+
+
+class ScanUndone(msgspec.Struct, kw_only=True, tag_field="kind", tag="scan_undone"):
+    """The counter took back the scan with seq `target_seq` (of the same bin count)."""
+
+    count: Code
+    bin: Barcode
+    bin_seq: Seq
+    target_seq: Seq
+
+
+class BinClosed(msgspec.Struct, kw_only=True, tag_field="kind", tag="bin_closed"):
+    """The bin count is complete. A bin count with no scans needs `confirmed_empty`."""
+
+    count: Code
+    bin: Barcode
+    bin_seq: Seq
+    confirmed_empty: bool = False
+
+
+EventBody = BinOpened | SerialScanned | QuantityKeyed | ScanUndone | BinClosed
+EventKind = Literal["bin_opened", "serial_scanned", "quantity_keyed", "scan_undone", "bin_closed"]
+
+
+class Event(msgspec.Struct, kw_only=True):
+    seq: Seq
+    device_time: AwareDatetime  # recorded, never trusted for ordering
+    body: EventBody
+
+
+# --- push ---------------------------------------------------------------------------------
+
+
+class PushRequest(msgspec.Struct, kw_only=True):
+    protocol_version: int
+    device_id: int
+    install_id: InstallId
+    device_time: AwareDatetime  # when the batch was sent: the server derives clock skew
+    events: list[Event]
+    app_version: str = ""
+    queue_depth: int = 0  # events still waiting on the device after this batch
+
+
+EventOutcome = Literal["applied", "duplicate", "rejected"]
+
+
+class EventAck(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The server's answer for one event. `rejected` events are stored on the server and
+    shown to supervisors; `reason` is a code ("count_completed", ...), `detail` a sentence."""
+
+    seq: Seq
+    outcome: EventOutcome
+    reason: str = ""
+    detail: str = ""
+
+
+class PushResponse(msgspec.Struct, kw_only=True):
+    protocol_version: int
+    server_epoch: str
+    acks: list[EventAck]
+    # The highest seq the server holds for this (device, install): after a restore from
+    # backup it can be lower than what the device had acknowledged; the device re-sends.
+    high_water: int = 0
+    # Set when the batch left a gap: nothing of it was stored, send from this seq.
+    expected_seq: int | None = None
+
+
+# --- pull: reference data ----------------------------------------------------------------
+
+
+class PullCursor(msgspec.Struct, kw_only=True):
+    epoch: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    change_seq: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class PullRequest(msgspec.Struct, kw_only=True):
+    protocol_version: int
+    device_id: int
+    install_id: InstallId
+    cursor: PullCursor | None = None  # None: everything from the start
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PULL_PAGE)] = MAX_PULL_PAGE
+
+
+class ExpectedSerial(msgspec.Struct, kw_only=True):
+    item: Code
+    serial: SerialNumber
+    bin: Barcode
+
+
+class ExpectedQuantity(msgspec.Struct, kw_only=True):
+    item: Code
+    bin: Barcode
+    quantity: QuantityText
+    lot: Lot = ""
+
+
+class AssignedCount(msgspec.Struct, kw_only=True):
+    """A stock count this device may count. `active=False` withdraws it from the device.
+
+    A blind count never carries expected serials or quantities: decoding one that does
+    fails, so a server bug cannot reveal them to the counter.
+    """
+
+    count: Code
+    location: Code
+    status: CountStatusName
+    blind: bool
+    bins: list[Barcode]
+    description: str = ""
+    expected_serials: list[ExpectedSerial] = msgspec.field(default_factory=list)
+    expected_quantities: list[ExpectedQuantity] = msgspec.field(default_factory=list)
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        if self.blind and (self.expected_serials or self.expected_quantities):
+            raise ValueError("a blind count carries no expected serials or quantities")
+
+
+class BinRef(msgspec.Struct, kw_only=True):
+    location: Code
+    label: Barcode
+    kind: BinKind = "stock"
+
+
+class ItemRef(msgspec.Struct, kw_only=True):
+    code: Code
+    name: str
+    tracking: Tracking
+    barcodes: list[Barcode] = msgspec.field(default_factory=list)
+    auto_serialized: bool = False
+    uom: str = "EA"
+
+
+class RecountOrder(msgspec.Struct, kw_only=True):
+    """A supervisor asks for a bin to be counted again. `active=False`: done or withdrawn."""
+
+    order_id: int
+    count: Code
+    bin: Barcode
+    reason: str = ""
+    active: bool = True
+
+
+class PullResponse(msgspec.Struct, kw_only=True):
+    protocol_version: int
+    cursor: PullCursor  # store it with this page, in the same transaction
+    has_more: bool
+    reset: bool = False  # drop all reference data before applying this page
+    counts: list[AssignedCount] = msgspec.field(default_factory=list)
+    bins: list[BinRef] = msgspec.field(default_factory=list)
+    items: list[ItemRef] = msgspec.field(default_factory=list)
+    recounts: list[RecountOrder] = msgspec.field(default_factory=list)
