@@ -217,3 +217,4 @@ class EnrollmentCode(Base):
 # The count and posting tables live in their own module on the same Base; importing it
 # here makes Base.metadata complete for migrations and the models-vs-migrations test.
 from server.db import models_counts as models_counts  # noqa: E402
+from server.db import models_journal as models_journal  # noqa: E402
