@@ -14,7 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 import schemas
+from server.api.content import require_known_body_type
 from server.api.controllers.auth import AuthController
+from server.api.controllers.counts import (
+    CountController,
+    DocumentController,
+    ToleranceController,
+)
 from server.api.controllers.devices import DeviceController, EnrollmentController
 from server.api.controllers.health import HealthController
 from server.api.controllers.imports import ImportController
@@ -58,6 +64,9 @@ CONTROLLERS: list[type] = [
     OpeningStockController,
     StockController,
     ImportController,
+    CountController,
+    ToleranceController,
+    DocumentController,
 ]
 
 
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         dependencies=dict(DEPENDENCIES),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
+        before_request=require_known_body_type,
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[

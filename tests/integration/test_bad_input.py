@@ -58,8 +58,8 @@ CASES = [
         "users-form-encoded",
         "POST",
         "/api/users",
-        400,
-        "must be JSON (Content-Type: application/json), not application/x-www-form-urlencoded",
+        415,
+        "the body is application/x-www-form-urlencoded: send Content-Type: application/json",
         content=b"username=ann&password=long+enough+pw&role=counter",
         headers={"content-type": "application/x-www-form-urlencoded"},
     ),
@@ -67,8 +67,8 @@ CASES = [
         "users-xml",
         "POST",
         "/api/users",
-        400,
-        "not application/xml",
+        415,
+        "the body is application/xml: send Content-Type: application/json",
         content=b"<user><username>ann</username></user>",
         headers={"content-type": "application/xml"},
     ),
@@ -340,3 +340,22 @@ async def test_the_same_valid_request_still_works(small_client: Client, database
     after = await _counts(database_url)
     assert after["app_user"] == before["app_user"] + 1
     assert after["enrollment_code"] == before["enrollment_code"] + 1
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
+)
+async def test_body_in_an_unspoken_media_type_is_415_and_changes_nothing(
+    client: AsyncTestClient[Litestar], database_url: str, content_type: str | None
+) -> None:
+    await add_users(database_url)
+    headers = await token(client, "admin")
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    body = json.dumps({"username": "zed", "password": "long enough pw", "role": "counter"})
+    r = await client.post("/api/users", content=body.encode(), headers=headers)
+    assert r.status_code == 415
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "send Content-Type: application/json" in r.json()["detail"]
+    listed = await client.get("/api/users", headers=await token(client, "admin"))
+    assert "zed" not in {u["username"] for u in listed.json()["items"]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -28,7 +26,7 @@ async def admin(client: Client, users: None) -> Headers:
 @pytest.fixture
 async def loaded(client: Client, admin: Headers) -> Headers:
     """The BASE master data, imported through the API; answers the admin's headers."""
-    r = await client.post("/api/imports", content=json.dumps(BASE), headers=admin)
+    r = await client.post("/api/imports", json=BASE, headers=admin)
     assert r.status_code == 200, r.text
     return admin
 
@@ -54,7 +52,7 @@ async def _all(client: Client, path: str, headers: Headers, limit: int) -> list[
 async def test_import_endpoint_answers_rows_per_kind(
     client: Client, admin: Headers, database_url: str
 ) -> None:
-    r = await client.post("/api/imports", content=json.dumps(BASE), headers=admin)
+    r = await client.post("/api/imports", json=BASE, headers=admin)
     assert r.status_code == 200, r.text
     assert r.json()["source"] == "request.json"
     assert r.json()["rows"] == {
@@ -82,7 +80,7 @@ async def test_bad_import_is_422_with_row_and_field_and_stores_nothing(
 ) -> None:
     document = {**BASE, "bins": [*BASE["bins"], {"location": "NOPE", "label": "X"}]}
     before = await counts(database_url)
-    r = await client.post("/api/imports", content=json.dumps(document), headers=admin)
+    r = await client.post("/api/imports", json=document, headers=admin)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["detail"] == "nothing was imported"
@@ -93,9 +91,9 @@ async def test_bad_import_is_422_with_row_and_field_and_stores_nothing(
         }
     ]
     assert await counts(database_url) == before
-    again = await client.post("/api/imports", content=json.dumps(BASE), headers=admin)
+    again = await client.post("/api/imports", json=BASE, headers=admin)
     assert again.status_code == 200
-    conflict = await client.post("/api/imports", content=json.dumps(BASE), headers=admin)
+    conflict = await client.post("/api/imports", json=BASE, headers=admin)
     assert conflict.status_code == 409
     csv_without_kind = await client.post(
         "/api/imports", content=b"code,name\nA,B\n", headers={**admin, "Content-Type": "text/csv"}
