@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 
 import schemas
-from schemas import auth, common, masterdata, sync
+from schemas import auth, common, counts, masterdata, sync
 
-MODULES: tuple[ModuleType, ...] = (common, masterdata, auth, sync)
+MODULES: tuple[ModuleType, ...] = (common, masterdata, auth, sync, counts)
 
 
 def wire_structs() -> list[type[msgspec.Struct]]:

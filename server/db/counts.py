@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks
+from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
 from server.db.models import (
     Bin,
     GlAccount,
@@ -193,13 +193,14 @@ class SqlCounts:
     ) -> None:
         if not assignments:
             return
+        bins = table("count_bin")
         stmt = (
-            update(CountBin)
-            .where(CountBin.count_id == count_id, CountBin.bin_id == bindparam("b_id"))
+            update(bins)
+            .where(bins.c.count_id == count_id, bins.c.bin_id == bindparam("b_id"))
             .values(device_id=bindparam("d_id"), counter_id=bindparam("c_id"))
         )
         rows = [{"b_id": b, "d_id": d, "c_id": c} for b, d, c in assignments]
-        await self.session.execute(stmt, rows, execution_options={"synchronize_session": False})
+        await self.session.execute(stmt, rows)
 
     def _select_count(self) -> Any:
         return (
@@ -213,6 +214,12 @@ class SqlCounts:
             await self.session.execute(self._select_count().where(StockCount.number == number))
         ).first()
         return _count(row) if row else None
+
+    async def get_by_id(self, count_id: int) -> CountRecord:
+        row = (
+            await self.session.execute(self._select_count().where(StockCount.id == count_id))
+        ).one()
+        return _count(row)
 
     async def page(
         self, after: int, limit: int, location: str | None, status: str | None
@@ -266,31 +273,36 @@ class SqlCounts:
 
     async def claim(
         self,
-        count_id: int,
+        number: str,
         allowed: Collection[CountStatus],
-        status: CountStatus,
+        status: CountStatus | None,
         now: datetime,
         user_id: int | None = None,
     ) -> int | None:
-        """Move the count to `status` if it is in one of `allowed`, bumping its version; the
-        new version, or None when the count was not in an allowed status. One conditional
-        UPDATE: of two racing requests exactly one gets the row (the other waits for the
-        row lock on PostgreSQL, for the write lock on SQLite, then finds it changed)."""
-        values: dict[str, Any] = {"status": status.value, "version": StockCount.version + 1}
-        stamp = _STAMP.get(status)
-        if stamp is not None and status not in allowed:
-            values[stamp] = now
-        if status is CountStatus.COMPLETED:
-            values["finalized_by"] = user_id
+        """Move the count to `status` (None: keep it) if it is in one of `allowed`, and bump
+        its version; answers the count's id, or None when it was in no allowed status.
+
+        One conditional UPDATE, meant as the first statement of a transaction: of two
+        racing requests exactly one gets the row (the other waits for the row lock on
+        PostgreSQL, for the write lock on SQLite, and then finds the status changed).
+        """
+        values: dict[str, Any] = {"version": StockCount.version + 1}
+        if status is not None:
+            values["status"] = status.value
+            stamp = _STAMP.get(status)
+            if stamp is not None and status not in allowed:
+                values[stamp] = now
+            if status is CountStatus.COMPLETED:
+                values["finalized_by"] = user_id
         row = (
             await self.session.execute(
                 update(StockCount)
                 .where(
-                    StockCount.id == count_id,
+                    StockCount.number == number,
                     StockCount.status.in_([s.value for s in allowed]),
                 )
                 .values(**values)
-                .returning(StockCount.version)
+                .returning(StockCount.id)
             )
         ).first()
         return None if row is None else int(row[0])
@@ -630,11 +642,16 @@ class SqlCounts:
         line_id: str,
         *,
         cleared: bool,
-        approved_by: int | None,
+        approved_by: str | None,
         reason_code: str | None,
         user_id: int,
         now: datetime,
     ) -> None:
+        approver = None
+        if approved_by is not None:
+            approver = await self.session.scalar(
+                select(User.id).where(User.username == approved_by)
+            )
         await self.session.execute(
             delete(CountLineReview).where(
                 CountLineReview.count_id == count_id, CountLineReview.line_id == line_id
@@ -645,7 +662,7 @@ class SqlCounts:
                 count_id=count_id,
                 line_id=line_id,
                 cleared=cleared,
-                approved_by=approved_by,
+                approved_by=approver,
                 reason_code=reason_code,
                 decided_by=user_id,
                 decided_at=now,

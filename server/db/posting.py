@@ -196,18 +196,18 @@ class SqlPostings:
         if moves:
             # A serial back into stock takes the effect's cost; a move keeps its own cost
             # (the effect carries the serial's actual cost, so the value is the same).
+            # Core, not ORM: an executemany of UPDATE keyed by (item, serial number).
+            serial = table("serial")
             stmt = (
-                update(Serial)
+                update(serial)
                 .where(
-                    Serial.item_id == bindparam("k_item"),
-                    Serial.serial_number == bindparam("k_serial"),
+                    serial.c.item_id == bindparam("k_item"),
+                    serial.c.serial_number == bindparam("k_serial"),
                 )
                 .values(bin_id=bindparam("bin_id"), actual_cost=bindparam("actual_cost"))
             )
             for batch in chunks(moves, WRITE_CHUNK):
-                await self.session.execute(
-                    stmt, batch, execution_options={"synchronize_session": False}
-                )
+                await self.session.execute(stmt, batch)
         for batch in chunks(inserts, WRITE_CHUNK):
             await self.session.execute(insert(Serial), batch)
 

@@ -120,9 +120,33 @@ async def store(
     resolver = await Resolver.load(uow.masterdata, batches)
     resolver.check(problems)
     _raise_if(problems, refused)
+    await _refuse_frozen_bins(uow, resolver, refused)
     rows = await resolver.write(say)
     records = [(b.kind, r) for b in batches for r in b.rows] if len(sources) == 1 else []
     return Stored(rows, records)
+
+
+async def _refuse_frozen_bins(uow: UnitOfWork, resolver: Resolver, refused: str) -> None:
+    """Serials and opening stock change stock: not in bins a stock count has frozen."""
+    locations = resolver.ids.get("locations", {})
+    targets: dict[int, str] = {}
+    for kind in ("serials", "opening_stock"):
+        for _, _, r in rows_of(resolver.batches, kind):
+            assert isinstance(r, SerialRow | OpeningStockRow)
+            bin_id = resolver.bins.get((locations.get(r.location, -1), r.bin))
+            if bin_id is not None:
+                targets[bin_id] = f"{r.location}/{r.bin}"
+    frozen = await uow.postings.frozen_bin_ids(targets) if targets else {}
+    if frozen:
+        raise Conflict(
+            f"{refused}: bin {targets[min(frozen)]} is being counted by stock count "
+            f"{frozen[min(frozen)]}; import into it after the count is completed or cancelled",
+            [
+                FieldProblem(f"bins/{targets[b]}", f"frozen by stock count {n}")
+                for b, n in sorted(frozen.items())
+            ][:100],
+            code="bins-frozen",
+        )
 
 
 def _raise_if(problems: Problems, refused: str) -> None:

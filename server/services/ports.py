@@ -287,6 +287,7 @@ class CountRepository(Protocol):
         self, count_id: int, assignments: Sequence[tuple[int, int | None, int | None]]
     ) -> None: ...
     async def get(self, number: str) -> CountRecord | None: ...
+    async def get_by_id(self, count_id: int) -> CountRecord: ...
     async def page(
         self, after: int, limit: int, location: str | None, status: str | None
     ) -> Sequence[CountRecord]: ...
@@ -294,9 +295,9 @@ class CountRepository(Protocol):
     async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
     async def claim(
         self,
-        count_id: int,
+        number: str,
         allowed: Collection[CountStatus],
-        status: CountStatus,
+        status: CountStatus | None,
         now: datetime,
         user_id: int | None = None,
     ) -> int | None: ...
@@ -336,7 +337,7 @@ class CountRepository(Protocol):
         line_id: str,
         *,
         cleared: bool,
-        approved_by: int | None,
+        approved_by: str | None,
         reason_code: str | None,
         user_id: int,
         now: datetime,

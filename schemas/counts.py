@@ -1,0 +1,231 @@
+"""Stock counts on the wire: the count, bin counts, the reconciliation and its review,
+tolerances, the Quantity Adjustment and Stock Transfer documents, finalize.
+
+Decimals travel as strings. Bins and items are named by label and code. A blind count
+answers counters and devices without `expected` (it is null).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from schemas.common import Code, CostText, QuantityText, ValueText
+
+ScopeKind = Literal["bins", "prefix", "zone", "all"]
+CountStatus = Literal["open", "counting_in_process", "counted", "completed", "cancelled"]
+DocumentKind = Literal["quantity_adjustment", "stock_transfer"]
+
+
+class BinAssignment(msgspec.Struct, kw_only=True):
+    bin: str
+    device_id: int | None = None
+    counter: str | None = None
+
+
+class CountCreate(msgspec.Struct, kw_only=True):
+    """A new count: `bins` for scope "bins", `prefix` or `zone` for those, none for "all"."""
+
+    location: Code
+    scope: ScopeKind
+    bins: list[str] = msgspec.field(default_factory=list)
+    prefix: str = ""
+    zone: str = ""
+    blind: bool = False
+    assignments: list[BinAssignment] = msgspec.field(default_factory=list)
+
+
+class CountBin(msgspec.Struct, kw_only=True):
+    label: str
+    device_id: int | None = None
+    counter: str | None = None
+    counted: bool = False
+    expected: QuantityText | None = None  # null on blind counts for counters and devices
+
+
+class StockCount(msgspec.Struct, kw_only=True):
+    number: str
+    location: Code
+    status: CountStatus
+    status_label: str
+    scope: ScopeKind
+    scope_spec: str = ""
+    blind: bool = False
+    version: int
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    counted_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    bins: list[CountBin] = msgspec.field(default_factory=list)
+
+
+class StockCountPage(msgspec.Struct, kw_only=True):
+    items: list[StockCount]
+    next_cursor: str | None = None
+
+
+class CountedSerial(msgspec.Struct, kw_only=True):
+    item: Code
+    serial: str
+
+
+class CountedQuantity(msgspec.Struct, kw_only=True):
+    item: Code
+    quantity: QuantityText
+    lot: str = ""
+
+
+class BinCountSubmit(msgspec.Struct, kw_only=True):
+    """One counter's complete count of one bin: every serial scanned, every keyed quantity.
+    An item of the bin in neither list was counted as zero."""
+
+    bin: str
+    started_at: datetime
+    finished_at: datetime
+    serials: list[CountedSerial] = msgspec.field(default_factory=list)
+    quantities: list[CountedQuantity] = msgspec.field(default_factory=list)
+
+
+class BinCount(msgspec.Struct, kw_only=True):
+    id: int
+    bin: str
+    counter: str
+    device_id: int | None = None
+    started_at: datetime
+    finished_at: datetime
+    superseded: bool = False
+
+
+class RecountRequest(msgspec.Struct, kw_only=True):
+    bins: list[str]
+    reason: str = ""
+
+
+class MarkCountedRequest(msgspec.Struct, kw_only=True):
+    """`override`: Counted although some bins have no effective count (left as they are)."""
+
+    override: bool = False
+
+
+class PickRequest(msgspec.Struct, kw_only=True):
+    """Resolve a conflict between bin counts of a bin: this bin count is the one."""
+
+    bin: str
+    bin_count_id: int
+
+
+class ApproveRequest(msgspec.Struct, kw_only=True):
+    reason_code: str
+
+
+class FinalizeRequest(msgspec.Struct, kw_only=True):
+    """`confirm`: finalize although the count is still Counting in Process (seed 000)."""
+
+    confirm: bool = False
+
+
+class DiscrepancyLine(msgspec.Struct, kw_only=True):
+    """One discrepancy with the seed's columns. `bin` is the bin the line adjusts (the
+    destination of a serial transfer proposal, whose source is `from_bin`)."""
+
+    id: str
+    kind: str
+    item: str
+    bin: str
+    lot: str = ""
+    serial: str = ""
+    from_bin: str | None = None
+    bins: list[str] = msgspec.field(default_factory=list)
+    system_quantity: QuantityText
+    counted_quantity: QuantityText
+    adjustment_quantity: QuantityText
+    stock_transfer_quantity: QuantityText
+    adjustment_cost: CostText
+    adjustment_value: ValueText
+    stock_transfer_value: ValueText
+    counters: list[str] = msgspec.field(default_factory=list)
+    note: str = ""
+    adjustable: bool = True
+    selected: bool = True
+    needs_approval: bool = False
+    approved_by: str | None = None
+    reason_code: str | None = None
+
+
+class BinCountConflict(msgspec.Struct, kw_only=True):
+    bin: str
+    bin_count_ids: list[str]
+    counters: list[str]
+
+
+class Reconciliation(msgspec.Struct, kw_only=True):
+    count: str
+    status: CountStatus
+    version: int
+    counted_bins: int
+    not_counted_bins: list[str]
+    conflicts: list[BinCountConflict]
+    total: int  # lines matching the filters
+    lines: list[DiscrepancyLine]
+    next_cursor: str | None = None
+
+
+class Tolerances(msgspec.Struct, kw_only=True):
+    """A location's tolerances; a null limit is not checked (all null: nothing automatic)."""
+
+    quantity: QuantityText | None = None
+    percent: QuantityText | None = None
+    value: ValueText | None = None
+
+
+class DocumentLine(msgspec.Struct, kw_only=True):
+    line_no: int
+    item: str
+    bin: str
+    from_bin: str | None = None
+    lot: str = ""
+    serial: str = ""
+    generate_serials: bool = False
+    adjustment_quantity: QuantityText
+    stock_transfer_quantity: QuantityText
+    adjustment_cost: CostText
+    adjustment_value: ValueText
+    stock_transfer_value: ValueText
+    source_line_id: str = ""
+
+
+class GlLine(msgspec.Struct, kw_only=True):
+    line_no: int
+    account: str
+    entity: str | None = None
+    amount: ValueText  # debit positive, credit negative
+
+
+class Document(msgspec.Struct, kw_only=True):
+    kind: DocumentKind
+    number: str
+    count: str
+    location: str
+    created_by: str = ""
+    created_at: datetime
+    total_value: ValueText
+    lines: list[DocumentLine]
+    gl_lines: list[GlLine]
+    draft: bool = False
+
+
+class DocumentList(msgspec.Struct, kw_only=True):
+    items: list[Document]
+
+
+class FinalizeResult(msgspec.Struct, kw_only=True):
+    """The count after finalize (or the preview: `documents` are drafts, nothing posted)."""
+
+    count: StockCount
+    warning: str | None = None
+    documents: list[Document]
+    not_counted_bins: list[str] = msgspec.field(default_factory=list)

@@ -1,0 +1,213 @@
+"""Stock counts between the service's records and the wire structs of schemas.counts,
+and the CSV exports (documents, variance report)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from litestar import Response
+
+from schemas import counts as wire
+from server.api.controllers.masterdata import plain
+from server.api.state import AnyRequest
+from server.domain.auth import Caller
+from server.domain.counting.model import status_label
+from server.services.count_review import FinalizeResult, ReviewedLine
+from server.services.counts import CountView, can_see_expected
+from server.services.ports import BinCountHeader, CountRecord, DocumentRecord
+
+CSV = "text/csv"
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """A value as posted, always with its two places (a draft's zero is Decimal(0))."""
+    return value.quantize(CENT)
+
+
+def wants_csv(request: AnyRequest, format: str | None) -> bool:
+    """`?format=csv`, or an Accept header that asks for CSV before JSON."""
+    if format is not None:
+        return format.lower() == "csv"
+    accept = request.headers.get("accept", "")
+    return CSV in accept and "json" not in accept.split(CSV)[0]
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[object]], name: str
+) -> Response[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            ["" if v is None else plain(v) if isinstance(v, Decimal) else v for v in row]
+        )
+    return Response(
+        content=buffer.getvalue().encode(),
+        media_type=f"{CSV}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def count_out(record: CountRecord, view: CountView | None = None) -> wire.StockCount:
+    bins: list[wire.CountBin] = []
+    if view is not None:
+        expected = view.expected
+        bins = [
+            wire.CountBin(
+                label=b.label,
+                device_id=b.device_id,
+                counter=b.counter,
+                counted=b.label in view.counted_bins,
+                expected=None if expected is None else plain(expected.get(b.label, Decimal(0))),
+            )
+            for b in view.bins
+        ]
+    return wire.StockCount(
+        number=record.number,
+        location=record.location,
+        status=record.status.value,
+        status_label=status_label(record.status),
+        scope=record.scope_kind,  # type: ignore[arg-type]
+        scope_spec=record.scope_spec,
+        blind=record.blind,
+        version=record.version,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        started_at=record.started_at,
+        counted_at=record.counted_at,
+        completed_at=record.completed_at,
+        cancelled_at=record.cancelled_at,
+        bins=bins,
+    )
+
+
+def view_out(view: CountView, caller: Caller) -> wire.StockCount:
+    assert view.expected is None or can_see_expected(caller, view.count)
+    return count_out(view.count, view)
+
+
+def bin_count_out(h: BinCountHeader) -> wire.BinCount:
+    return wire.BinCount(
+        id=h.id,
+        bin=h.bin,
+        counter=h.counter,
+        device_id=h.device_id,
+        started_at=h.started_at,
+        finished_at=h.finished_at,
+        superseded=h.superseded,
+    )
+
+
+def line_out(r: ReviewedLine) -> wire.DiscrepancyLine:
+    x = r.line
+    return wire.DiscrepancyLine(
+        id=x.id,
+        kind=x.kind.value,
+        item=x.item,
+        bin=x.bin,
+        lot=x.lot,
+        serial=x.serial,
+        from_bin=x.from_bin,
+        bins=list(x.bins),
+        system_quantity=plain(x.system_quantity),
+        counted_quantity=plain(x.counted_quantity),
+        adjustment_quantity=plain(x.adjustment_quantity),
+        stock_transfer_quantity=plain(x.stock_transfer_quantity),
+        adjustment_cost=plain(x.adjustment_cost),
+        adjustment_value=money(x.adjustment_value),
+        stock_transfer_value=money(x.stock_transfer_value),
+        counters=sorted(x.counters),
+        note=x.note,
+        adjustable=x.adjustable,
+        selected=r.selected,
+        needs_approval=r.needs_approval,
+        approved_by=r.approved_by,
+        reason_code=r.reason_code,
+    )
+
+
+VARIANCE_COLUMNS = (
+    "id", "kind", "item", "bin", "lot", "serial", "from_bin", "system_quantity",
+    "counted_quantity", "adjustment_quantity", "stock_transfer_quantity", "adjustment_cost",
+    "adjustment_value", "stock_transfer_value", "selected", "needs_approval", "approved_by",
+    "reason_code", "note",
+)  # fmt: skip
+
+
+def variance_rows(lines: Sequence[wire.DiscrepancyLine]) -> Iterable[Sequence[object]]:
+    for x in lines:
+        yield [
+            x.id, x.kind, x.item, x.bin, x.lot, x.serial, x.from_bin, x.system_quantity,
+            x.counted_quantity, x.adjustment_quantity, x.stock_transfer_quantity,
+            x.adjustment_cost, x.adjustment_value, x.stock_transfer_value, x.selected,
+            x.needs_approval, x.approved_by, x.reason_code, x.note,
+        ]  # fmt: skip
+
+
+def document_out(d: DocumentRecord, *, draft: bool = False) -> wire.Document:
+    return wire.Document(
+        kind=d.kind,  # type: ignore[arg-type]
+        number=d.number,
+        count=d.count,
+        location=d.location,
+        created_by=d.created_by,
+        created_at=d.created_at,
+        total_value=money(d.total_value),
+        lines=[
+            wire.DocumentLine(
+                line_no=x.line_no,
+                item=x.item,
+                bin=x.bin,
+                from_bin=x.from_bin,
+                lot=x.lot,
+                serial=x.serial,
+                generate_serials=x.generate_serials,
+                adjustment_quantity=plain(x.adjustment_quantity),
+                stock_transfer_quantity=plain(x.stock_transfer_quantity),
+                adjustment_cost=plain(x.adjustment_cost),
+                adjustment_value=money(x.adjustment_value),
+                stock_transfer_value=money(x.stock_transfer_value),
+                source_line_id=x.source_line_id,
+            )
+            for x in d.lines
+        ],
+        gl_lines=[
+            wire.GlLine(
+                line_no=g.line_no, account=g.account, entity=g.entity, amount=money(g.amount)
+            )
+            for g in d.gl_lines
+        ],
+        draft=draft,
+    )
+
+
+DOCUMENT_COLUMNS = (
+    "document", "kind", "count", "location", "line_no", "item", "bin", "from_bin", "lot",
+    "serial", "generate_serials", "adjustment_quantity", "stock_transfer_quantity",
+    "adjustment_cost", "adjustment_value", "stock_transfer_value",
+)  # fmt: skip
+
+
+def document_rows(docs: Sequence[DocumentRecord]) -> Iterable[Sequence[object]]:
+    for d in docs:
+        for x in d.lines:
+            yield [
+                d.number, d.kind, d.count, d.location, x.line_no, x.item, x.bin, x.from_bin,
+                x.lot, x.serial, x.generate_serials, x.adjustment_quantity,
+                x.stock_transfer_quantity, x.adjustment_cost, x.adjustment_value,
+                x.stock_transfer_value,
+            ]  # fmt: skip
+
+
+def finalize_out(result: FinalizeResult, *, draft: bool) -> wire.FinalizeResult:
+    return wire.FinalizeResult(
+        count=count_out(result.count),
+        warning=result.warning,
+        documents=[document_out(d, draft=draft) for d in result.documents],
+        not_counted_bins=list(result.not_counted_bins),
+    )

@@ -1,0 +1,339 @@
+"""Stock counts over HTTP: lifecycle, bin counts, reconciliation and review, tolerances,
+preview, finalize, documents and their exports.
+
+Roles: supervisors (and admins) create, start, review, recount, mark counted, cancel,
+preview and finalize; counters and supervisors submit bin counts, devices too but only
+for counts of their own site. Reading a count: any user, or a device of its site; on a
+blind count counters and devices never get expected quantities (`expected` is null).
+
+Finalize in Counting in Process without `{"confirm": true}` answers 409 with code
+"finalize-needs-confirmation" and the seed's warning as the detail; nothing changes.
+With confirm, the 200 body repeats the warning. Documents are immutable: there is no
+PUT, PATCH or DELETE route for them (405).
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from schemas import counts as wire
+from server.api.controllers.count_wire import (
+    DOCUMENT_COLUMNS,
+    VARIANCE_COLUMNS,
+    bin_count_out,
+    count_out,
+    csv_response,
+    document_out,
+    document_rows,
+    finalize_out,
+    line_out,
+    variance_rows,
+    view_out,
+    wants_csv,
+)
+from server.api.deps import CurrentCaller, Now, Uow
+from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
+from server.api.security import Guard, caller_of, roles
+from server.api.state import AnyConnection, AnyRequest
+from server.domain.auth import CallerKind, require_role
+from server.domain.counting import ToleranceRules
+from server.domain.masterdata import Role
+from server.services import count_review, counts
+from server.services.counts import BinAssignment, NewCount, SubmittedBinCount
+
+SUPERVISE = [roles(Role.SUPERVISOR)]
+
+
+def _users_or_devices(connection: AnyConnection, _: object) -> None:
+    caller = caller_of(connection)
+    if caller.kind is not CallerKind.DEVICE:
+        require_role(caller, frozenset({Role.COUNTER, Role.SUPERVISOR}))
+
+
+COUNT_OR_DEVICE: list[Guard] = [_users_or_devices]
+
+
+class CountController(Controller):
+    path = "/api/counts"
+    tags = ["stock counts"]
+
+    @post("/", guards=SUPERVISE)
+    async def create_count(
+        self, data: JSONBody[wire.CountCreate], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> wire.StockCount:
+        """Create a count (Open) for a location over listed bins, a label prefix, a zone or
+        every bin; blind or not; bins assigned to devices or counters."""
+        new = NewCount(
+            location=data.location,
+            scope=data.scope,
+            bins=data.bins,
+            prefix=data.prefix,
+            zone=data.zone,
+            blind=data.blind,
+            assignments=[BinAssignment(a.bin, a.device_id, a.counter) for a in data.assignments],
+        )
+        view = await counts.create_count(uow, caller, new, now)
+        return view_out(view, caller)
+
+    @get("/", guards=COUNT_OR_DEVICE)
+    async def list_counts(
+        self,
+        uow: Uow,
+        caller: CurrentCaller,
+        location: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> wire.StockCountPage:
+        """Counts by number order, filtered by location and status (a device: its site)."""
+        limit = check_limit(limit)
+        rows = await counts.list_counts(uow, caller, decode_cursor(cursor), limit, location, status)
+        return wire.StockCountPage(
+            items=[count_out(r) for r in rows],
+            next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
+        )
+
+    @get("/{number:str}", guards=COUNT_OR_DEVICE)
+    async def get_count(
+        self, number: FromPath[str], uow: Uow, caller: CurrentCaller
+    ) -> wire.StockCount:
+        return view_out(await counts.get_count(uow, caller, number), caller)
+
+    @post("/{number:str}/start", guards=SUPERVISE, status_code=200)
+    async def start(
+        self, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> wire.StockCount:
+        """Open -> Counting in Process: the snapshot of the scope is taken, atomically."""
+        return count_out(await counts.start_count(uow, caller, number, now))
+
+    @post("/{number:str}/bin-counts", guards=COUNT_OR_DEVICE)
+    async def submit_bin_count(
+        self,
+        number: FromPath[str],
+        data: JSONBody[wire.BinCountSubmit],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.BinCount:
+        """One complete count of one bin. A later count of the bin replaces it; concurrent
+        counts from different devices that disagree are a conflict."""
+        submitted = SubmittedBinCount(
+            bin=data.bin,
+            started_at=data.started_at,
+            finished_at=data.finished_at,
+            serials=[(s.item, s.serial) for s in data.serials],
+            quantities=[(q.item, q.lot, q.quantity) for q in data.quantities],
+        )
+        return bin_count_out(await counts.submit_bin_count(uow, caller, number, submitted, now))
+
+    @post("/{number:str}/recounts", guards=SUPERVISE, status_code=200)
+    async def recount(
+        self,
+        number: FromPath[str],
+        data: JSONBody[wire.RecountRequest],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.StockCount:
+        """Order a recount of bins (a Counted count goes back to Counting in Process)."""
+        record = await counts.order_recounts(uow, caller, number, data.bins, data.reason, now)
+        return count_out(record)
+
+    @post("/{number:str}/pick", guards=SUPERVISE, status_code=200)
+    async def pick(
+        self,
+        number: FromPath[str],
+        data: JSONBody[wire.PickRequest],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.StockCount:
+        """Resolve a conflict of bin counts: the picked one is the bin's effective count."""
+        record = await counts.pick_bin_count(uow, caller, number, data.bin, data.bin_count_id, now)
+        return count_out(record)
+
+    @post("/{number:str}/counted", guards=SUPERVISE, status_code=200)
+    async def counted(
+        self,
+        number: FromPath[str],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+        data: JSONBody[wire.MarkCountedRequest | None] = None,
+    ) -> wire.StockCount:
+        override = data.override if data is not None else False
+        return count_out(await counts.mark_count_counted(uow, caller, number, override, now))
+
+    @post("/{number:str}/cancel", guards=SUPERVISE, status_code=200)
+    async def cancel(
+        self, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> wire.StockCount:
+        return count_out(await counts.cancel_count(uow, caller, number, now))
+
+    @get("/{number:str}/reconciliation", guards=SUPERVISE)
+    async def reconciliation(
+        self,
+        request: AnyRequest,
+        number: FromPath[str],
+        uow: Uow,
+        kind: FromQuery[str | None] = None,
+        bin: FromQuery[str | None] = None,
+        item: FromQuery[str | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+        format: FromQuery[str | None] = None,
+    ) -> Response[bytes] | wire.Reconciliation:
+        """The discrepancies (the seed's Stock Count Serial Transfer browser), recomputed as
+        bin counts arrive. Filters: kind, bin, item; `cursor` pages. CSV: the variance
+        report of every matching line (`?format=csv` or Accept: text/csv)."""
+        as_csv = wants_csv(request, format)
+        limit = check_limit(limit)
+        offset = decode_cursor(cursor)
+        found = await count_review.reviewed_reconciliation(
+            uow,
+            number,
+            kind=kind,
+            bin_label=bin,
+            item=item,
+            offset=0 if as_csv else offset,
+            limit=None if as_csv else limit,
+        )
+        lines = [line_out(x) for x in found.lines]
+        if as_csv:
+            return csv_response(VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances")
+        recon = found.reconciliation
+        more = offset + len(lines) < found.total
+        return wire.Reconciliation(
+            count=number,
+            status=found.count.status.value,
+            version=found.count.version,
+            counted_bins=len(recon.counted_bins),
+            not_counted_bins=list(recon.not_counted_bins),
+            conflicts=[
+                wire.BinCountConflict(
+                    bin=c.bin, bin_count_ids=list(c.bin_count_ids), counters=sorted(c.counters)
+                )
+                for c in recon.bin_count_conflicts
+            ],
+            total=found.total,
+            lines=lines,
+            next_cursor=str(offset + len(lines)) if more else None,
+        )
+
+    @put("/{number:str}/lines/{line_id:str}/clear", guards=SUPERVISE)
+    async def clear_line(
+        self,
+        number: FromPath[str],
+        line_id: FromPath[str],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.DiscrepancyLine:
+        """Clear a line: it is not adjusted."""
+        return line_out(await count_review.decide_line(uow, caller, number, line_id, "clear", now))
+
+    @put("/{number:str}/lines/{line_id:str}/select", guards=SUPERVISE)
+    async def select_line(
+        self,
+        number: FromPath[str],
+        line_id: FromPath[str],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.DiscrepancyLine:
+        """Select a cleared line again: it is adjusted."""
+        return line_out(await count_review.decide_line(uow, caller, number, line_id, "select", now))
+
+    @post("/{number:str}/lines/{line_id:str}/approve", guards=SUPERVISE, status_code=200)
+    async def approve_line(
+        self,
+        number: FromPath[str],
+        line_id: FromPath[str],
+        data: JSONBody[wire.ApproveRequest],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.DiscrepancyLine:
+        """Approve a line above tolerance with a reason code (not in a bin you counted)."""
+        decided = await count_review.decide_line(
+            uow, caller, number, line_id, "approve", now, data.reason_code
+        )
+        return line_out(decided)
+
+    @get("/{number:str}/preview", guards=SUPERVISE)
+    async def preview(self, number: FromPath[str], uow: Uow, now: Now) -> wire.FinalizeResult:
+        """The draft Quantity Adjustment and Stock Transfer with lines, values, GL lines."""
+        return finalize_out(await count_review.preview(uow, number, now), draft=True)
+
+    @post("/{number:str}/finalize", guards=SUPERVISE, status_code=200)
+    async def finalize(
+        self,
+        number: FromPath[str],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+        data: JSONBody[wire.FinalizeRequest | None] = None,
+    ) -> wire.FinalizeResult:
+        """Finalize and Adjust Inventory: both documents, stock, serials, costs, GL, and
+        Completed, in one transaction. 409 finalize-needs-confirmation while counting."""
+        confirm = data.confirm if data is not None else False
+        result = await count_review.finalize(uow, caller, number, confirm, now)
+        return finalize_out(result, draft=False)
+
+    @get("/{number:str}/documents", guards=SUPERVISE)
+    async def documents(
+        self,
+        request: AnyRequest,
+        number: FromPath[str],
+        uow: Uow,
+        format: FromQuery[str | None] = None,
+    ) -> Response[bytes] | wire.DocumentList:
+        docs = await count_review.documents_of(uow, number)
+        if wants_csv(request, format):
+            return csv_response(DOCUMENT_COLUMNS, document_rows(docs), f"{number}-documents")
+        return wire.DocumentList(items=[document_out(d) for d in docs])
+
+
+class ToleranceController(Controller):
+    path = "/api/locations/{code:str}/tolerances"
+    tags = ["stock counts"]
+
+    @get("/", guards=SUPERVISE)
+    async def get_tolerances(self, code: FromPath[str], uow: Uow) -> wire.Tolerances:
+        rules = await count_review.get_tolerances(uow, code)
+        return wire.Tolerances(quantity=rules.quantity, percent=rules.percent, value=rules.value)
+
+    @put("/", guards=SUPERVISE)
+    async def set_tolerances(
+        self,
+        code: FromPath[str],
+        data: JSONBody[wire.Tolerances],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.Tolerances:
+        """Variances within every set limit are approved automatically (null: not checked)."""
+        rules = ToleranceRules(data.quantity, data.percent, data.value)
+        await count_review.set_tolerances(uow, caller, code, rules, now)
+        return data
+
+
+class DocumentController(Controller):
+    path = "/api/documents"
+    tags = ["stock counts"]
+
+    @get("/{kind:str}/{number:str}", guards=SUPERVISE)
+    async def get_document(
+        self,
+        request: AnyRequest,
+        kind: FromPath[str],
+        number: FromPath[str],
+        uow: Uow,
+        format: FromQuery[str | None] = None,
+    ) -> Response[bytes] | wire.Document:
+        """A Quantity Adjustment or Stock Transfer document (JSON, or CSV). Read only."""
+        found = await count_review.document(uow, kind, number)
+        if wants_csv(request, format):
+            return csv_response(DOCUMENT_COLUMNS, document_rows([found]), number)
+        return document_out(found)

@@ -1,0 +1,407 @@
+"""Supervisor review of a stock count, the preview of its documents, and finalize.
+
+Finalize (seed 000) in ONE transaction: the count's row is claimed first with a
+conditional UPDATE to Completed (only from Counted, or from Counting in Process with
+confirm), then the reconciliation, review and tolerances are read, the domain builds and
+posts both documents, the documents are inserted (UNIQUE per count and kind) and the
+postings written through server.db.posting. Two racing finalizes: one claims the row, the
+other finds the count Completed and is refused; nothing of the loser is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from server.domain.auth import Caller
+from server.domain.counting import (
+    CountStatus,
+    DiscrepancyLine,
+    FinalizedCount,
+    GlSetup,
+    LineKind,
+    Reconciliation,
+    Review,
+    ToleranceRules,
+    approve,
+    decide_finalize,
+    draft_documents,
+    finalize_count,
+    lines_needing_approval,
+)
+from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from server.domain.money import ZERO, check_cost, check_quantity
+from server.domain.posting import Position, PositionKey, PostingResult
+from server.services.counts import claim, load_count, reconciliation_of, under_review
+from server.services.ports import (
+    CountRecord,
+    DocumentLineRecord,
+    DocumentRecord,
+    GlPostingRecord,
+    PostingContext,
+    UnitOfWork,
+)
+
+JOURNAL_NAME = "STOCK COUNT"
+DOCUMENT_KINDS = ("quantity_adjustment", "stock_transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedLine:
+    line: DiscrepancyLine
+    selected: bool  # not cleared (exceptions and conflicts are never adjusted)
+    needs_approval: bool
+    approved_by: str | None
+    reason_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedReconciliation:
+    count: CountRecord
+    reconciliation: Reconciliation
+    lines: Sequence[ReviewedLine]  # filtered and paged
+    total: int  # lines matching the filters
+
+
+@dataclass(frozen=True, slots=True)
+class FinalizeResult:
+    count: CountRecord
+    warning: str | None
+    documents: Sequence[DocumentRecord]
+    not_counted_bins: Sequence[str]
+
+
+# -- reconciliation with review --------------------------------------------------------
+
+
+async def reviewed_reconciliation(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    kind: str | None = None,
+    bin_label: str | None = None,
+    item: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> ReviewedReconciliation:
+    if kind and kind not in {k.value for k in LineKind}:
+        allowed = ", ".join(k.value for k in LineKind)
+        raise ValidationFailed(f"kind must be one of {allowed}, not {kind!r}")
+    async with uow:
+        count = await load_count(uow, number)
+        recon = await reconciliation_of(uow, count)
+        review = await uow.counts.review(count.id)
+        rules = await uow.counts.tolerances(count.location_id)
+    need = lines_needing_approval(recon, rules)
+    chosen = [
+        x
+        for x in recon.lines
+        if (not kind or x.kind.value == kind)
+        and (not bin_label or bin_label in (x.bin, x.from_bin) or bin_label in x.bins)
+        and (not item or x.item == item)
+    ]
+    page = chosen[offset : None if limit is None else offset + limit]
+    return ReviewedReconciliation(
+        count, recon, [_reviewed(x, review, need) for x in page], len(chosen)
+    )
+
+
+def _reviewed(line: DiscrepancyLine, review: Review, need: frozenset[str]) -> ReviewedLine:
+    approval = review.approvals.get(line.id)
+    return ReviewedLine(
+        line=line,
+        selected=line.adjustable and line.id not in review.cleared,
+        needs_approval=line.id in need,
+        approved_by=None if approval is None else approval.approved_by,
+        reason_code=None if approval is None else approval.reason_code,
+    )
+
+
+async def decide_line(
+    uow: UnitOfWork,
+    caller: Caller,
+    number: str,
+    line_id: str,
+    action: str,
+    now: datetime,
+    reason_code: str = "",
+) -> ReviewedLine:
+    """`clear` (not adjusted), `select` (adjusted again), or `approve` with a reason code."""
+    assert caller.user_id is not None
+    async with uow:
+        count, _ = await claim(uow, number, under_review, now, keep_status=True)
+        recon = await reconciliation_of(uow, count)
+        line = recon.by_id().get(line_id)
+        if line is None:
+            raise NotFound(f"stock count {number} has no discrepancy line {line_id}")
+        review = await uow.counts.review(count.id)
+        approval = review.approvals.get(line_id)
+        approver = None if approval is None else approval.approved_by
+        reason = None if approval is None else approval.reason_code
+        if action == "approve":
+            granted = approve(line, caller.name, reason_code)
+            approver, reason, cleared = granted.approved_by, granted.reason_code, False
+        elif line.adjustable:
+            cleared = action == "clear"
+        else:
+            raise Conflict(
+                "an exception or conflict is never adjusted: there is nothing to select or clear",
+                [FieldProblem(f"lines/{line_id}", line.note or line.kind.value)],
+            )
+        await uow.counts.set_review(
+            count.id,
+            line_id,
+            cleared=cleared,
+            approved_by=approver,
+            reason_code=reason,
+            user_id=caller.user_id,
+            now=now,
+        )
+        rules = await uow.counts.tolerances(count.location_id)
+        review = await uow.counts.review(count.id)
+        await uow.commit()
+    return _reviewed(line, review, lines_needing_approval(recon, rules))
+
+
+# -- tolerances ------------------------------------------------------------------------
+
+
+async def get_tolerances(uow: UnitOfWork, location: str) -> ToleranceRules:
+    async with uow:
+        location_id = await _location(uow, location)
+        return await uow.counts.tolerances(location_id)
+
+
+async def set_tolerances(
+    uow: UnitOfWork, caller: Caller, location: str, rules: ToleranceRules, now: datetime
+) -> ToleranceRules:
+    problems: list[FieldProblem] = []
+    for name, value, check in (
+        ("quantity", rules.quantity, check_quantity),
+        ("percent", rules.percent, check_quantity),
+        ("value", rules.value, check_cost),
+    ):
+        if value is None:
+            continue
+        try:
+            check(value, name)
+            if value < ZERO:
+                raise ValueError(f"{name} must not be negative")
+            if name == "value" and value != value.quantize(Decimal("0.01")):
+                raise ValueError("value has more than 2 decimal places")
+        except ValueError as exc:
+            problems.append(FieldProblem(name, str(exc)))
+    if problems:
+        raise ValidationFailed("the tolerances are not valid", problems)
+    assert caller.user_id is not None
+    async with uow:
+        location_id = await _location(uow, location)
+        await uow.counts.set_tolerances(location_id, rules, caller.user_id, now)
+        await uow.commit()
+    return rules
+
+
+async def _location(uow: UnitOfWork, code: str) -> int:
+    location_id = await uow.codes.location_id(code)
+    if location_id is None:
+        raise NotFound(f"location {code} does not exist")
+    return location_id
+
+
+# -- preview and finalize --------------------------------------------------------------
+
+
+def _serial_numbers(count: CountRecord) -> Callable[[str], str]:
+    """Generated serial numbers: the count's number and a sequence, the same in the
+    preview and in finalize (both post the same lines in the same order)."""
+    sequence = iter(range(1, 10**9))
+
+    def new_serial(item: str) -> str:
+        return f"{count.number}-G{next(sequence):06d}"
+
+    return new_serial
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    recon: Reconciliation
+    review: Review
+    rules: ToleranceRules
+    gl: GlSetup
+    positions: Mapping[PositionKey, Position]
+    frozen_bins: Mapping[tuple[str, str], str]
+
+
+async def _inputs(uow: UnitOfWork, count: CountRecord) -> _Inputs:
+    """Everything finalize reads, in the caller's transaction."""
+    recon = await reconciliation_of(uow, count)
+    codes = {x.item for x in recon.lines if x.adjustable}
+    return _Inputs(
+        recon=recon,
+        review=await uow.counts.review(count.id),
+        rules=await uow.counts.tolerances(count.location_id),
+        gl=await uow.counts.gl_setup(count.location_id, codes),
+        positions=await uow.counts.positions(count.location_id, count.location, codes),
+        frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
+    )
+
+
+async def preview(uow: UnitOfWork, number: str, now: datetime) -> FinalizeResult:
+    """The draft documents with their lines, values and GL lines; nothing is written."""
+    async with uow:
+        count = await load_count(uow, number)
+        under_review(count.status)
+        got = await _inputs(uow, count)
+    drafted = draft_documents(
+        got.recon,
+        got.review,
+        got.rules,
+        count=count.number,
+        location=count.location,
+        gl=got.gl,
+        positions=got.positions,
+        new_serial=_serial_numbers(count),
+        frozen_bins=got.frozen_bins,
+    )
+    warning = decide_finalize(count.status, confirmed=True).warning
+    return FinalizeResult(count, warning, _drafts(count, drafted, now), got.recon.not_counted_bins)
+
+
+async def finalize(
+    uow: UnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
+) -> FinalizeResult:
+    """Finalize and Adjust Inventory. In Counting in Process without `confirm` raises a
+    Conflict (code finalize-needs-confirmation) with the seed's warning; nothing changes."""
+    assert caller.user_id is not None
+    async with uow:
+        seen = await load_count(uow, number)
+    decision = decide_finalize(seen.status, confirmed=confirm)
+    if not decision.proceed:
+        raise Conflict(
+            decision.warning or "finalize needs confirmation",
+            [FieldProblem("confirm", "send confirm: true to finalize while counting")],
+            code="finalize-needs-confirmation",
+        )
+
+    def to_completed(status: CountStatus) -> CountStatus:
+        if not decide_finalize(status, confirmed=confirm).proceed:
+            raise Conflict("finalize needs confirmation", code="finalize-needs-confirmation")
+        return CountStatus.COMPLETED
+
+    async with uow:
+        count, _ = await claim(uow, number, to_completed, now, user_id=caller.user_id)
+        got = await _inputs(uow, count)
+        outcome = finalize_count(
+            seen.status,
+            got.recon,
+            got.review,
+            got.rules,
+            count=count.number,
+            location=count.location,
+            gl=got.gl,
+            positions=got.positions,
+            confirmed=confirm,
+            new_serial=_serial_numbers(count),
+            frozen_bins=got.frozen_bins,
+        )
+        done = outcome.finalized
+        assert done is not None  # decided above: it proceeds
+        made = await uow.counts.add_documents(
+            count, caller.user_id, now, done.quantity_adjustment, done.stock_transfer
+        )
+        for kind, result in (
+            ("quantity_adjustment", done.adjustment_posting),
+            ("stock_transfer", done.transfer_posting),
+        ):
+            doc_id, doc_number = made[kind]
+            await uow.postings.apply(
+                result,
+                PostingContext(
+                    document_kind=kind,
+                    document_id=doc_id,
+                    document_number=doc_number,
+                    posted_at=now,
+                    posting_date=now.date(),
+                    journal_name=JOURNAL_NAME,
+                    exempt_count=count.id,
+                ),
+            )
+        documents = await uow.counts.documents(count.id)
+        await uow.commit()
+    return FinalizeResult(count, outcome.warning, documents, outcome.not_counted_bins)
+
+
+def _gl(result: PostingResult) -> tuple[GlPostingRecord, ...]:
+    return tuple(GlPostingRecord(g.line_no, g.account, g.entity, g.amount) for g in result.gl_lines)
+
+
+def _drafts(count: CountRecord, drafted: FinalizedCount, now: datetime) -> list[DocumentRecord]:
+    qa, st = drafted.quantity_adjustment, drafted.stock_transfer
+    zero = ZERO
+    qa_lines = tuple(
+        DocumentLineRecord(
+            line_no=x.line_no,
+            source_line_id=x.source_line_id,
+            item=x.item,
+            bin=x.bin,
+            from_bin=None,
+            lot=x.lot,
+            serial=x.serial,
+            generate_serials=x.generate_serials,
+            adjustment_quantity=x.quantity,
+            stock_transfer_quantity=zero,
+            adjustment_cost=x.unit_cost,
+            adjustment_value=x.value,
+            stock_transfer_value=zero,
+        )
+        for x in qa.lines
+    )
+    st_lines = tuple(
+        DocumentLineRecord(
+            line_no=x.line_no,
+            source_line_id=x.source_line_id,
+            item=x.item,
+            bin=x.to_bin,
+            from_bin=x.from_bin,
+            lot="",
+            serial=x.serial,
+            generate_serials=False,
+            adjustment_quantity=zero,
+            stock_transfer_quantity=Decimal(1),
+            adjustment_cost=x.unit_cost,
+            adjustment_value=zero,
+            stock_transfer_value=x.value,
+        )
+        for x in st.lines
+    )
+    return [
+        DocumentRecord(
+            0, "quantity_adjustment", f"QA-{count.number}", count.number, count.location, "",
+            now, qa.total_value, qa_lines, _gl(drafted.adjustment_posting),
+        ),
+        DocumentRecord(
+            0, "stock_transfer", f"ST-{count.number}", count.number, count.location, "",
+            now, st.total_value, st_lines, _gl(drafted.transfer_posting),
+        ),
+    ]  # fmt: skip
+
+
+# -- documents -------------------------------------------------------------------------
+
+
+async def documents_of(uow: UnitOfWork, number: str) -> Sequence[DocumentRecord]:
+    async with uow:
+        count = await load_count(uow, number)
+        return await uow.counts.documents(count.id)
+
+
+async def document(uow: UnitOfWork, kind: str, number: str) -> DocumentRecord:
+    if kind not in DOCUMENT_KINDS:
+        raise NotFound(f"there are no documents of kind {kind!r}: {', '.join(DOCUMENT_KINDS)}")
+    async with uow:
+        found = await uow.counts.document(kind, number)
+    if found is None:
+        raise NotFound(f"{kind.replace('_', ' ')} {number} does not exist")
+    return found

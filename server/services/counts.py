@@ -1,0 +1,581 @@
+"""Stock count use cases: create, start, bin counts, recount, counted, cancel, and the
+reconciliation every other use case reads (review, preview and finalize are in
+server.services.count_review).
+
+Every change of a count starts its transaction with one conditional UPDATE of the count's
+row (`CountRepository.claim`): the database checks the status rule, bumps the version, and
+serializes concurrent changes of one count on that row. The statuses a change is allowed
+from come from the domain's own transition functions (`_allowed`).
+
+The built Snapshot of a count is cached in the process by its snapshot token (a snapshot
+never changes once taken), the BinCounts by id (they never change either), and the
+Reconciliation by the count's version, which every change bumps in the database: a process
+never serves a reconciliation another process has made stale.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from server.domain.auth import Caller, CallerKind
+from server.domain.counting import (
+    BinCount,
+    CountStatus,
+    ItemFacts,
+    Reconciliation,
+    Snapshot,
+    SnapshotSerial,
+    cancel,
+    counters_by_bin,
+    effective_bin_counts,
+    mark_counted,
+    order_recount,
+    reconcile,
+    start_counting,
+)
+from server.domain.errors import (
+    Conflict,
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from server.domain.masterdata import Role
+from server.domain.money import check_quantity
+from server.services.ports import BinCountHeader, CountBinRecord, CountRecord, UnitOfWork
+
+SCOPE_KINDS = ("bins", "prefix", "zone", "all")
+MAX_BINS_LISTED = 10_000
+
+
+# -- inputs and views ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BinAssignment:
+    bin: str
+    device_id: int | None = None
+    counter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCount:
+    location: str
+    scope: str
+    bins: Sequence[str] = ()
+    prefix: str = ""
+    zone: str = ""
+    blind: bool = False
+    assignments: Sequence[BinAssignment] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedBinCount:
+    bin: str
+    started_at: datetime
+    finished_at: datetime
+    serials: Sequence[tuple[str, str]] = ()  # (item, serial number)
+    quantities: Sequence[tuple[str, str, Decimal]] = ()  # (item, lot, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class CountView:
+    """A count as its caller may see it. `expected` (system quantity per bin) is None
+    before the snapshot exists, and for counters and devices on a blind count."""
+
+    count: CountRecord
+    bins: Sequence[CountBinRecord]
+    counted_bins: frozenset[str]
+    expected: Mapping[str, Decimal] | None
+
+
+# -- the process cache -------------------------------------------------------------------
+
+
+@dataclass
+class _Cached:
+    snapshot: Snapshot
+    bin_counts: dict[int, BinCount] = field(default_factory=dict)
+    version: int = -1
+    reconciliation: Reconciliation | None = None
+
+
+_CACHE: OrderedDict[str, _Cached] = OrderedDict()
+_CACHE_SIZE = 4  # a million-serial snapshot takes a few hundred MB: keep a few
+
+
+def _entry(token: str) -> _Cached | None:
+    found = _CACHE.get(token)
+    if found is not None:
+        _CACHE.move_to_end(token)
+    return found
+
+
+def _remember(token: str, entry: _Cached) -> None:
+    _CACHE[token] = entry
+    _CACHE.move_to_end(token)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+
+
+def _extended(
+    base: Snapshot,
+    outside: Sequence[SnapshotSerial],
+    known_elsewhere: set[tuple[str, str]],
+    more_items: Mapping[str, ItemFacts],
+) -> Snapshot:
+    """The frozen snapshot plus the live facts of serials scanned outside it. The big
+    indexes the domain caches on the snapshot are handed over, not rebuilt."""
+    if not outside and not known_elsewhere and not more_items:
+        return base
+    extended = Snapshot(
+        location=base.location,
+        scope=base.scope,
+        bin_kinds=base.bin_kinds,
+        items={**base.items, **more_items} if more_items else base.items,
+        serials=base.serials,
+        balances=base.balances,
+        outside_serials=outside,
+        known_elsewhere=known_elsewhere,
+    )
+    # cached_property keeps its value in the instance __dict__: share the built indexes.
+    extended.__dict__["serial_index"] = base.serial_index
+    extended.__dict__["serials_by_bin"] = base.serials_by_bin
+    return extended
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _allowed(
+    transition: Callable[[CountStatus], CountStatus],
+) -> tuple[frozenset[CountStatus], CountStatus]:
+    """The statuses a domain transition accepts, and the status it leads to."""
+    allowed: set[CountStatus] = set()
+    target = CountStatus.OPEN
+    for status in CountStatus:
+        try:
+            target = transition(status)
+        except Conflict:
+            continue
+        allowed.add(status)
+    return frozenset(allowed), target
+
+
+def still_counting(status: CountStatus) -> CountStatus:
+    if status is not CountStatus.COUNTING:
+        raise Conflict(
+            f"bin counts are taken only while the count is Counting in Process, not {status}",
+            [FieldProblem("status", status.value)],
+            code="count-status",
+        )
+    return status
+
+
+def under_review(status: CountStatus) -> CountStatus:
+    if status not in (CountStatus.COUNTING, CountStatus.COUNTED):
+        raise Conflict(
+            f"a count is reviewed while Counting in Process or Counted, not {status}",
+            [FieldProblem("status", status.value)],
+            code="count-status",
+        )
+    return status
+
+
+async def load_count(uow: UnitOfWork, number: str) -> CountRecord:
+    count = await uow.counts.get(number)
+    if count is None:
+        raise NotFound(f"stock count {number} does not exist")
+    return count
+
+
+async def claim(
+    uow: UnitOfWork,
+    number: str,
+    transition: Callable[[CountStatus], CountStatus],
+    now: datetime,
+    *,
+    keep_status: bool = False,
+    user_id: int | None = None,
+) -> tuple[CountRecord, CountStatus]:
+    """Take the count's row for a change, as the transaction's first statement.
+
+    Answers the count after the claim and its status before it. When the count is in no
+    status the transition accepts, raises the domain's own refusal (or NotFound).
+    """
+    allowed, target = _allowed(transition)
+    claimed = await uow.counts.claim(number, allowed, None if keep_status else target, now, user_id)
+    count = await load_count(uow, number)
+    if claimed is None:
+        transition(count.status)  # raises the refusal that names the status
+        raise Conflict(f"stock count {number} changed at the same time: try again")
+    # The status before the claim, where the transition has a single source.
+    before = next(iter(allowed)) if len(allowed) == 1 and not keep_status else count.status
+    return count, before
+
+
+def can_see_expected(caller: Caller, count: CountRecord) -> bool:
+    if not count.blind:
+        return True
+    return caller.kind is CallerKind.USER and caller.role in (Role.ADMIN, Role.SUPERVISOR)
+
+
+def check_site(caller: Caller, count: CountRecord) -> None:
+    """A device reads and writes only counts of its own site."""
+    if caller.kind is CallerKind.DEVICE and caller.location_id != count.location_id:
+        raise PermissionDenied(
+            f"stock count {count.number} is at {count.location}, not at this device's site "
+            f"{caller.location_code}",
+            [FieldProblem("count", count.number)],
+        )
+
+
+def counter_name(caller: Caller) -> str:
+    """Who counted, as reconciliation names them: a username, or the device."""
+    if caller.kind is CallerKind.DEVICE:
+        return f"device:{caller.device_id}"
+    return caller.name
+
+
+# -- create, read, list ----------------------------------------------------------------
+
+
+async def create_count(uow: UnitOfWork, caller: Caller, new: NewCount, now: datetime) -> CountView:
+    if new.scope not in SCOPE_KINDS:
+        raise ValidationFailed(
+            f"scope must be one of {', '.join(SCOPE_KINDS)}, not {new.scope!r}",
+            [FieldProblem("scope", new.scope)],
+        )
+    spec = {"prefix": new.prefix, "zone": new.zone}.get(new.scope, "")
+    if new.scope in ("prefix", "zone") and not spec.strip():
+        raise ValidationFailed(
+            f"a count over a {new.scope} names it", [FieldProblem(new.scope, "required")]
+        )
+    labels = list(dict.fromkeys(new.bins))
+    if new.scope == "bins" and not labels:
+        raise ValidationFailed("list the bins to count", [FieldProblem("bins", "empty")])
+    if len(labels) > MAX_BINS_LISTED:
+        raise ValidationFailed(f"at most {MAX_BINS_LISTED} bins can be listed: use a prefix")
+    assert caller.user_id is not None
+    async with uow:
+        location_id = await uow.codes.location_id(new.location)
+        if location_id is None:
+            raise ValidationFailed(
+                f"location {new.location!r} does not exist", [FieldProblem("location", "unknown")]
+            )
+        count_id = await uow.counts.add(
+            location_id, new.scope, spec, labels, new.blind, caller.user_id, now
+        )
+        bins = {b.label: b for b in await uow.counts.bins(count_id)}
+        problems = [FieldProblem(f"bins/{x}", "no such bin here") for x in labels if x not in bins]
+        if not bins:
+            problems.append(FieldProblem("scope", "no bin of the location is in this scope"))
+        await _assign(uow, count_id, bins, new.assignments, location_id, problems)
+        if problems:
+            raise ValidationFailed("the count's scope does not fit the location", problems[:100])
+        count = await uow.counts.get_by_id(count_id)
+        await uow.commit()
+    return CountView(count, list(bins.values()), frozenset(), None)
+
+
+async def _assign(
+    uow: UnitOfWork,
+    count_id: int,
+    bins: Mapping[str, CountBinRecord],
+    assignments: Sequence[BinAssignment],
+    location_id: int,
+    problems: list[FieldProblem],
+) -> None:
+    rows: list[tuple[int, int | None, int | None]] = []
+    for a in assignments:
+        where = f"assignments/{a.bin}"
+        record = bins.get(a.bin)
+        if record is None:
+            problems.append(FieldProblem(where, "bin is not in the count's scope"))
+            continue
+        counter_id = None
+        if a.counter is not None:
+            user = await uow.users.by_username(a.counter)
+            if user is None or not user.active:
+                problems.append(FieldProblem(f"{where}/counter", f"no active user {a.counter!r}"))
+                continue
+            counter_id = user.id
+        if a.device_id is not None:
+            device = await uow.devices.by_id(a.device_id)
+            if device is None or device.status != "active" or device.location_id != location_id:
+                problems.append(
+                    FieldProblem(f"{where}/device_id", "no active device of this location")
+                )
+                continue
+        rows.append((record.bin_id, a.device_id, counter_id))
+    if rows and not problems:
+        await uow.counts.assign(count_id, rows)
+
+
+async def get_count(uow: UnitOfWork, caller: Caller, number: str) -> CountView:
+    async with uow:
+        count = await load_count(uow, number)
+        check_site(caller, count)
+        bins = await uow.counts.bins(count.id)
+        headers = await uow.counts.bin_count_headers(count.id)
+        expected = None
+        if count.snapshot_token is not None and can_see_expected(caller, count):
+            expected = await uow.counts.expected_by_bin(count.id)
+    counted = frozenset(h.bin for h in headers if not h.superseded)
+    if expected is not None:
+        expected = {b.label: expected.get(b.label, Decimal(0)) for b in bins}
+    return CountView(count, bins, counted, expected)
+
+
+async def list_counts(
+    uow: UnitOfWork,
+    caller: Caller,
+    after: int,
+    limit: int,
+    location: str | None,
+    status: str | None,
+) -> Sequence[CountRecord]:
+    if status and status not in {s.value for s in CountStatus}:
+        allowed = ", ".join(s.value for s in CountStatus)
+        raise ValidationFailed(f"status must be one of {allowed}, not {status!r}")
+    if caller.kind is CallerKind.DEVICE:
+        location = caller.location_code
+    async with uow:
+        return await uow.counts.page(after, limit, location, status)
+
+
+# -- lifecycle -------------------------------------------------------------------------
+
+
+async def start_count(uow: UnitOfWork, caller: Caller, number: str, now: datetime) -> CountRecord:
+    """Open -> Counting in Process, with the snapshot taken in the same transaction."""
+    async with uow:
+        count, _ = await claim(uow, number, start_counting, now)
+        await uow.counts.take_snapshot(count.id, count.location_id, uuid.uuid4().hex)
+        count = await load_count(uow, number)
+        await uow.commit()
+    return count
+
+
+async def cancel_count(uow: UnitOfWork, caller: Caller, number: str, now: datetime) -> CountRecord:
+    async with uow:
+        count, _ = await claim(uow, number, cancel, now)
+        await uow.commit()
+    return count
+
+
+async def mark_count_counted(
+    uow: UnitOfWork, caller: Caller, number: str, override: bool, now: datetime
+) -> CountRecord:
+    """Counted once every bin has an effective count, or when the supervisor says so."""
+    async with uow:
+        count, before = await claim(
+            uow, number, lambda s: mark_counted(s, (), (), supervisor_override=True), now
+        )
+        recon = await reconciliation_of(uow, count)
+        scope = await uow.counts.bins(count.id)
+        mark_counted(
+            before,
+            [b.label for b in scope],
+            recon.counted_bins,
+            supervisor_override=override,
+        )
+        await uow.commit()
+    return count
+
+
+async def order_recounts(
+    uow: UnitOfWork, caller: Caller, number: str, labels: Sequence[str], reason: str, now: datetime
+) -> CountRecord:
+    """A recount of bins: a Counted count goes back to Counting in Process."""
+    if not labels:
+        raise ValidationFailed("name the bins to recount", [FieldProblem("bins", "empty")])
+    assert caller.user_id is not None
+    async with uow:
+        count, _ = await claim(uow, number, order_recount, now)
+        scope = {b.label: b.bin_id for b in await uow.counts.bins(count.id)}
+        unknown = [
+            FieldProblem(f"bins/{x}", "not in the count's scope") for x in labels if x not in scope
+        ]
+        if unknown:
+            raise ValidationFailed("only bins of the count can be recounted", unknown[:100])
+        await uow.counts.add_recounts(
+            count.id, {scope[x] for x in labels}, caller.user_id, reason, now
+        )
+        await uow.commit()
+    return count
+
+
+async def pick_bin_count(
+    uow: UnitOfWork, caller: Caller, number: str, label: str, bin_count_id: int, now: datetime
+) -> CountRecord:
+    """Resolve a conflict between bin counts of a bin: this one counts."""
+    async with uow:
+        count, _ = await claim(uow, number, under_review, now, keep_status=True)
+        scope = {b.label: b.bin_id for b in await uow.counts.bins(count.id)}
+        headers = {h.id: h for h in await uow.counts.bin_count_headers(count.id)}
+        header = headers.get(bin_count_id)
+        if label not in scope or header is None or header.bin != label:
+            raise NotFound(f"bin {label} of count {number} has no bin count {bin_count_id}")
+        await uow.counts.pick(count.id, scope[label], bin_count_id)
+        await uow.commit()
+    return count
+
+
+# -- bin counts ------------------------------------------------------------------------
+
+
+async def submit_bin_count(
+    uow: UnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
+) -> BinCountHeader:
+    """One counter's complete count of one bin (from the API now, from scans later)."""
+    if submitted.finished_at < submitted.started_at:
+        raise ValidationFailed(
+            "a bin count finishes after it starts", [FieldProblem("finished_at", "before start")]
+        )
+    problems: list[FieldProblem] = []
+    quantities: dict[tuple[str, str], Decimal] = {}
+    for item, lot, quantity in submitted.quantities:
+        try:
+            check_quantity(quantity)
+        except ValueError as exc:
+            problems.append(FieldProblem(f"quantities/{item}", str(exc)))
+        key = (item, lot)
+        quantities[key] = quantities.get(key, Decimal(0)) + quantity
+    if problems:
+        raise ValidationFailed("the bin count is not valid", problems)
+    async with uow:
+        count, _ = await claim(uow, number, still_counting, now, keep_status=True)
+        check_site(caller, count)
+        scope = {b.label: b for b in await uow.counts.bins(count.id)}
+        place = scope.get(submitted.bin)
+        if place is None:
+            raise ValidationFailed(
+                f"bin {submitted.bin} is not in stock count {number}",
+                [FieldProblem("bin", submitted.bin)],
+            )
+        _check_assignment(caller, place)
+        codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
+        facts = await uow.counts.item_facts(count.location_id, codes)
+        bin_count = BinCount(
+            id="new",
+            bin=place.label,
+            counter=counter_name(caller),
+            device="" if caller.device_id is None else str(caller.device_id),
+            started_at=submitted.started_at,
+            finished_at=submitted.finished_at,
+            serials=frozenset(submitted.serials),
+            quantities=quantities,
+        )
+        # The domain's own checks of a bin count against the master data: unknown items,
+        # quantities for serialized items, lots where none belong.
+        reconcile(
+            Snapshot(count.location, frozenset({place.label}), {}, facts),
+            {place.label: bin_count},
+        )
+        items = await uow.masterdata.items_by_code(codes)
+        header_id = await uow.counts.add_bin_count(
+            count.id,
+            place.bin_id,
+            caller.user_id,
+            caller.device_id,
+            bin_count.counter,
+            submitted.started_at,
+            submitted.finished_at,
+            now,
+            {(items[i][0], s) for i, s in submitted.serials},
+            {(items[i][0], lot): q for (i, lot), q in quantities.items()},
+        )
+        await uow.commit()
+    return BinCountHeader(
+        header_id,
+        place.label,
+        bin_count.counter,
+        caller.device_id,
+        submitted.started_at,
+        submitted.finished_at,
+        False,
+    )
+
+
+def _check_assignment(caller: Caller, place: CountBinRecord) -> None:
+    """A bin assigned to a device or counter is counted by them (supervisors may too)."""
+    if caller.kind is CallerKind.USER and caller.role in (Role.ADMIN, Role.SUPERVISOR):
+        return
+    if place.device_id is None and place.counter is None:
+        return
+    if caller.kind is CallerKind.DEVICE and place.device_id == caller.device_id:
+        return
+    if caller.kind is CallerKind.USER and place.counter == caller.name:
+        return
+    raise PermissionDenied(
+        f"bin {place.label} is assigned to another counter or device",
+        [FieldProblem("bin", place.label)],
+    )
+
+
+# -- reconciliation --------------------------------------------------------------------
+
+
+async def reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliation:
+    """The count's reconciliation now, inside the caller's transaction, through the cache."""
+    if count.snapshot_token is None:
+        raise Conflict(
+            f"stock count {count.number} has not started: it has no snapshot yet",
+            [FieldProblem("status", count.status.value)],
+            code="count-status",
+        )
+    entry = _entry(count.snapshot_token)
+    if entry is None:
+        entry = _Cached(await uow.counts.load_snapshot(count))
+        _remember(count.snapshot_token, entry)
+    if entry.reconciliation is not None and entry.version == count.version:
+        return entry.reconciliation
+    headers = await uow.counts.bin_count_headers(count.id)
+    missing = [h.id for h in headers if h.id not in entry.bin_counts]
+    if missing:
+        lines = await uow.counts.bin_count_lines(missing)
+        for h in headers:
+            if h.id in lines:
+                serials, quantities = lines[h.id]
+                entry.bin_counts[h.id] = BinCount(
+                    id=str(h.id),
+                    bin=h.bin,
+                    counter=h.counter,
+                    device="" if h.device_id is None else str(h.device_id),
+                    started_at=h.started_at,
+                    finished_at=h.finished_at,
+                    serials=serials,
+                    quantities=quantities,
+                )
+    every = [entry.bin_counts[h.id] for h in headers]
+    active = [entry.bin_counts[h.id] for h in headers if not h.superseded]
+    picked = {
+        b.label: str(b.picked_bin_count_id)
+        for b in await uow.counts.bins(count.id)
+        if b.picked_bin_count_id is not None
+    }
+    effective = effective_bin_counts(active, picked)
+    snapshot = entry.snapshot
+    index = snapshot.serial_index
+    strangers = {k for bc in effective.effective.values() for k in bc.serials if k not in index}
+    outside, elsewhere = (
+        await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
+    )
+    counted_items = {k[0] for bc in effective.effective.values() for k in bc.serials}
+    counted_items |= {k[0] for bc in effective.effective.values() for k in bc.quantities}
+    unknown_items = counted_items - snapshot.items.keys()
+    more = await uow.counts.item_facts(count.location_id, unknown_items) if unknown_items else {}
+    recon = reconcile(
+        _extended(snapshot, outside, elsewhere, more),
+        effective.effective,
+        conflicts=effective.conflicts,
+        counters=counters_by_bin(every),
+    )
+    entry.version, entry.reconciliation = count.version, recon
+    return recon
