@@ -8,6 +8,7 @@ small memo (costs repeat). Everything else is a handful of rows per call.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -160,7 +161,7 @@ class SqlCounts:
                 await self.session.execute(
                     insert(StockCount)
                     .values(
-                        number=f"new-{now.timestamp()}-{created_by}-{id(self)}",
+                        number=f"~{uuid.uuid4().hex[:30]}",  # replaced below, once the id is known
                         location_id=location_id,
                         scope_kind=scope_kind,
                         scope_spec=scope_spec,
