@@ -1,22 +1,47 @@
-"""`stockcount-handheld`: the device's command line (grows with the handheld issue).
+"""`stockcount-handheld`: the device's command line.
 
     stockcount-handheld version           app version and wire protocol version
     stockcount-handheld decode IMAGE...   barcodes in image files: one line per barcode,
                                           SYMBOLOGY <tab> gs1|- <tab> DATA
+    stockcount-handheld init              create the local store
+    stockcount-handheld load-reference FILE   apply a pull page saved as JSON (until `sync`)
+    stockcount-handheld counts            the counts assigned to this device
+    stockcount-handheld open COUNT        open a count
+    stockcount-handheld scan TEXT         scanner text (AIM prefix, GS or its replacement)
+    stockcount-handheld scan --image FILE a camera frame, through the decoder chain
+    stockcount-handheld qty ITEM QUANTITY [--lot LOT]
+    stockcount-handheld undo              take back the last scan of the open bin
+    stockcount-handheld close-bin [--empty]
+    stockcount-handheld recounts          recount orders for the open count
+    stockcount-handheld status            the open count and bin; what waits to sync
 
-Errors print one line and exit 1 (an unreadable or missing image, an image with no
-barcode, zbar not installed); 2 is a usage error.
+The store is --store PATH, else $STOCKCOUNT_HANDHELD_STORE, else
+~/.stockcount-handheld/store.sqlite3. $STOCKCOUNT_HANDHELD_GS is the scanner's replacement
+for the GS1 separator; $STOCKCOUNT_HANDHELD_BIN_PATTERN the bin label pattern (regex);
+$STOCKCOUNT_HANDHELD_DECODER the decoder backend for --image (chain, pyzbar, zxing, or
+module:factory), run in a worker process so a native crash cannot take the app down.
+
+Errors print one line that says what to do next and exit 1; 2 is a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
 
 import schemas
-from handheld_sync.scan import DecodedBarcode, ScanError
+from handheld_sync.errors import HandheldError
+from handheld_sync.scan import DecodedBarcode
+
+if TYPE_CHECKING:
+    from handheld_sync.counting import CountingSession
 
 GS = "\x1d"
 
@@ -54,6 +79,197 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return status
 
 
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain text table: columns padded to their widest cell."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def store_path(args: argparse.Namespace) -> Path:
+    from handheld_sync.store import default_store_path
+
+    return Path(args.store).expanduser() if args.store else default_store_path()
+
+
+def open_session(args: argparse.Namespace) -> CountingSession:
+    from handheld_sync.counting import CountingSession
+    from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
+    from handheld_sync.store import Store
+
+    pattern = os.environ.get("STOCKCOUNT_HANDHELD_BIN_PATTERN") or DEFAULT_BIN_PATTERN
+    return CountingSession(Store.open(store_path(args)), bin_pattern=pattern)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from handheld_sync.store import Store
+
+    path = store_path(args)
+    with Store.create(path) as store:
+        print(f"created {path}: install {store.install_id}, schema {store.schema_version}")
+    return 0
+
+
+def cmd_load_reference(args: argparse.Namespace) -> int:
+    from schemas.sync import PullResponse
+
+    try:
+        page = msgspec.json.decode(Path(args.file).read_bytes(), type=PullResponse)
+    except OSError as exc:
+        raise HandheldError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    except msgspec.ValidationError as exc:
+        raise HandheldError(f"{args.file}: not a pull page ({exc})") from None
+    except msgspec.DecodeError as exc:
+        raise HandheldError(f"{args.file}: not JSON ({exc})") from None
+    session = open_session(args)
+    with session.store:
+        session.store.apply_pull(page)
+    print(
+        f"applied: {len(page.counts)} counts, {len(page.bins)} bins, {len(page.items)} items, "
+        f"{len(page.recounts)} recount orders; cursor {page.cursor.epoch}:{page.cursor.change_seq}"
+    )
+    return 0
+
+
+def cmd_counts(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        counts = session.counts()
+        current = session.open_count
+        if not counts:
+            print("no counts assigned to this device yet: sync when docked")
+            return 0
+        rows = [
+            (
+                "*" if current and current.count == c.count else "",
+                c.count,
+                c.location,
+                c.status.replace("_", " "),
+                "blind" if c.blind else "-",
+                len(c.bins),
+                c.description,
+            )
+            for c in counts
+        ]
+    print(table(["", "COUNT", "LOCATION", "STATUS", "BLIND", "BINS", "DESCRIPTION"], rows))
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        count = session.open(args.count)
+        recounts = session.recounts()
+    blind = ", blind" if count.blind else ""
+    print(f"count {count.count} open ({len(count.bins)} bins{blind}): scan a bin label")
+    if recounts:
+        print(f"{len(recounts)} recount order(s): 'recounts' lists them")
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from handheld_sync.scan.text import from_decoded, parse_scanner_text
+
+    if (args.text is None) == (args.image is None):
+        raise HandheldError("give scanner TEXT or --image FILE, not both")
+    if args.image is not None:
+        from handheld_sync.scan import load_image
+        from handheld_sync.scan.chain import IsolatedDecoder
+
+        image = load_image(Path(args.image))
+        backend = os.environ.get("STOCKCOUNT_HANDHELD_DECODER") or "chain"
+        with IsolatedDecoder(backend) as decoder:
+            found = decoder.decode_image(image)
+        if not found:
+            raise HandheldError(f"{args.image}: no barcode found: scan again, or type the code")
+        if len(found) > 1:
+            raise HandheldError(
+                f"{args.image}: {len(found)} barcodes in view: aim at one label and scan again"
+            )
+        raw = from_decoded(found[0])
+    else:
+        raw = parse_scanner_text(args.text, gs_replacement=os.environ.get("STOCKCOUNT_HANDHELD_GS"))
+    session = open_session(args)
+    with session.store:
+        result = session.scan(raw)
+    print(f"stored #{result.seq}: {result.message}" if result.recorded else result.message)
+    return 0
+
+
+def cmd_qty(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        result = session.key_quantity(args.item, args.quantity, lot=args.lot or "")
+    print(f"stored #{result.seq}: {result.message}")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        result = session.undo()
+    print(f"stored #{result.seq}: {result.message}")
+    return 0
+
+
+def cmd_close_bin(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        result = session.close_bin(empty=args.empty)
+    print(f"stored #{result.seq}: {result.message}")
+    return 0
+
+
+def cmd_recounts(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        orders = session.recounts()
+    if not orders:
+        print("no recount orders")
+        return 0
+    print(
+        table(
+            ["ORDER", "COUNT", "BIN", "REASON"],
+            [(o.order_id, o.count, o.bin, o.reason) for o in orders],
+        )
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        store = session.store
+        count, bin_count = session.open_count, session.open_bin
+        scans = session.bin_scans()
+        summary = store.outbox_summary()
+        rejected = store.outbox(state="rejected", limit=20)
+        cursor = store.pull_cursor()
+        print(f"store {store.path}: install {store.install_id}, last seq {store.last_seq()}")
+        print(
+            f"count: {count.count if count else '-'}   bin: {bin_count.bin if bin_count else '-'}"
+            + (f" ({len(scans)} scans)" if bin_count else "")
+        )
+        pulled = f"cursor {cursor.epoch}:{cursor.change_seq}" if cursor else "never pulled"
+        print(f"reference data: {pulled}")
+        print(table(["OUTBOX", "EVENTS"], [(state, n) for state, n in summary.items()]))
+        if rejected:
+            print(
+                table(
+                    ["REJECTED", "KIND", "REASON"],
+                    [
+                        (e.seq, e.kind, e.reason + (": " + e.detail if e.detail else ""))
+                        for e in rejected
+                    ],
+                )
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stockcount-handheld", description="stockcount device")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,6 +278,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("decode", help="decode the barcodes in image files (PNG, JPEG, ...)")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.set_defaults(func=cmd_decode)
+
+    def with_store(name: str, func: object, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--store", metavar="PATH", help="the local store (see above)")
+        command.set_defaults(func=func)
+        return command
+
+    with_store("init", cmd_init, "create the local store")
+    p = with_store("load-reference", cmd_load_reference, "apply a pull page saved as JSON")
+    p.add_argument("file", metavar="FILE")
+    with_store("counts", cmd_counts, "counts assigned to this device")
+    p = with_store("open", cmd_open, "open a count")
+    p.add_argument("count", metavar="COUNT")
+    p = with_store("scan", cmd_scan, "scanner text, or a camera frame with --image")
+    p.add_argument("text", nargs="?", metavar="TEXT")
+    p.add_argument("--image", metavar="FILE")
+    p = with_store("qty", cmd_qty, "key a quantity of an untracked or lot item")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("quantity", metavar="QUANTITY")
+    p.add_argument("--lot", metavar="LOT")
+    with_store("undo", cmd_undo, "take back the last scan of the open bin")
+    p = with_store("close-bin", cmd_close_bin, "close the open bin")
+    p.add_argument("--empty", action="store_true", help="confirm the bin is empty")
+    with_store("recounts", cmd_recounts, "recount orders of the open count")
+    with_store("status", cmd_status, "open count and bin, and what waits to sync")
     return parser
 
 
@@ -69,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except ScanError as exc:
+    except HandheldError as exc:
         print(f"stockcount-handheld: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

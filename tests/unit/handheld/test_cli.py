@@ -1,0 +1,165 @@
+"""`stockcount-handheld` as a real process on a real store file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from handheld_sync.store import Store
+from tests.unit.handheld import images
+from tests.unit.handheld.reference import PUMP_GTIN, write_reference
+
+HANDHELD = Path(sys.executable).parent / "stockcount-handheld"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run(store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HANDHELD), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "STOCKCOUNT_HANDHELD_STORE": str(store), **env},
+    )
+
+
+def ok(store: Path, *args: str, **env: str) -> str:
+    done = run(store, *args, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return done.stdout
+
+
+def fails(store: Path, *args: str, **env: str) -> str:
+    done = run(store, *args, **env)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stockcount-handheld: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "device" / "store.sqlite3"
+    assert "created" in ok(path, "init")
+    ok(path, "load-reference", str(write_reference(tmp_path / "page.json")))
+    return path
+
+
+def test_init_then_refuses_twice_and_commands_need_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    assert "run 'stockcount-handheld init' first" in fails(path, "counts")
+    out = ok(path, "init", "--store", str(path))
+    assert "install" in out and path.is_file()
+    assert "already holds a store" in fails(path, "init")
+
+
+def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
+    table = ok(store, "counts")
+    assert table.splitlines()[0].split() == [
+        "COUNT",
+        "LOCATION",
+        "STATUS",
+        "BLIND",
+        "BINS",
+        "DESCRIPTION",
+    ]
+    assert "SC-2" in table and "blind" in table
+    assert "count SC-1 open" in ok(store, "open", "SC-1")
+    assert "no bin is open: scan a bin label first" in fails(store, "qty", "BOLT", "1")
+    assert "bin MAIN-A01-01 opened" in ok(store, "scan", "]C0MAIN-A01-01")
+    assert "serial SN-1 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
+    assert "ignored" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
+    assert "not counted" in fails(store, "scan", "]E05901234123457")
+    assert "lot-tracked" in fails(store, "qty", "RESIN", "4")
+    assert "stored #3: 4 of RESIN lot L1 counted" in ok(store, "qty", "RESIN", "4", "--lot", "L1")
+    # GS1 with the scanner's replacement for GS.
+    out = ok(store, "scan", "]C101" + "09501101530003" + "10L2~3007", STOCKCOUNT_HANDHELD_GS="~")
+    assert "7 of RESIN lot L2 counted" in out
+    assert "undone: 7 of RESIN" in ok(store, "undo")
+
+    frame = tmp_path / "frame.png"
+    images.in_frame(images.zxing_written(f"(01){PUMP_GTIN}(21)SN-2", "DataMatrix", gs1=True)).save(
+        frame
+    )
+    assert "serial SN-2 of PUMP counted" in ok(store, "scan", "--image", str(frame))
+
+    status = ok(store, "status")
+    assert "count: SC-1   bin: MAIN-A01-01 (3 scans)" in status
+    assert outbox_states(status) == {
+        "pending": "6",
+        "applied": "0",
+        "duplicate": "0",
+        "rejected": "0",
+    }
+    assert "has 3 scan(s), it is not empty" in fails(store, "close-bin", "--empty")
+    assert "closed: 3 scan(s)" in ok(store, "close-bin")
+    assert ok(store, "recounts").splitlines()[2].split() == ["1", "SC-1", "MAIN-A01-03", "variance"]
+
+    with Store.open(store) as opened:
+        assert [e.kind for e in opened.outbox(state="pending")] == [
+            "bin_opened",
+            "serial_scanned",
+            "quantity_keyed",
+            "quantity_keyed",
+            "scan_undone",
+            "serial_scanned",
+            "bin_closed",
+        ]
+
+
+def test_status_lists_waiting_events_per_state(store: Path) -> None:
+    ok(store, "open", "SC-1")
+    ok(store, "scan", "MAIN-A01-03")
+    ok(store, "close-bin", "--empty")
+    assert outbox_states(ok(store, "status")) == {
+        "pending": "2",
+        "applied": "0",
+        "duplicate": "0",
+        "rejected": "0",
+    }
+
+
+def outbox_states(status: str) -> dict[str, str]:
+    rows = [line.split() for line in status.splitlines()]
+    states = {"pending", "applied", "duplicate", "rejected"}
+    return {row[0]: row[1] for row in rows if len(row) == 2 and row[0] in states}
+
+
+def test_image_errors_are_one_line(store: Path, tmp_path: Path) -> None:
+    ok(store, "open", "SC-1")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 100), 255).save(blank)
+    assert "no barcode found" in fails(store, "scan", "--image", str(blank))
+    assert "no such file" in fails(store, "scan", "--image", str(tmp_path / "nope.png"))
+    assert "not both" in fails(store, "scan", "X", "--image", str(blank))
+
+
+def test_a_crashing_decoder_is_reported_and_the_store_is_intact(
+    store: Path, tmp_path: Path
+) -> None:
+    ok(store, "open", "SC-1")
+    ok(store, "scan", "MAIN-A01-01")
+    deadly = tmp_path / "deadly.png"
+    image = Image.new("L", (64, 64), 255)
+    image.putpixel((0, 0), 0)
+    image.save(deadly)
+    line = fails(
+        store,
+        "scan",
+        "--image",
+        str(deadly),
+        STOCKCOUNT_HANDHELD_DECODER="tests.unit.handheld.crashing_decoder:CrashingDecoder",
+    )
+    assert "barcode decoder stopped (killed by SIGABRT)" in line and "scan again" in line
+    assert "serial SN-3 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-3")
+    with Store.open(store) as opened:
+        assert [e.seq for e in opened.outbox()] == [1, 2]

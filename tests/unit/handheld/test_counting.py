@@ -1,0 +1,256 @@
+"""The counting workflow on a real store: each rule, and the outbox events it leaves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from handheld_sync.counting import CountingSession
+from handheld_sync.errors import (
+    BinStillOpen,
+    MalformedBarcode,
+    NoBinOpen,
+    NoCountOpen,
+    NotAllowed,
+    UnknownBarcode,
+)
+from handheld_sync.scan.text import GS, parse_scanner_text
+from handheld_sync.store import Store
+from schemas.sync import BinClosed, BinOpened, QuantityKeyed, ScanUndone, SerialScanned
+from tests.unit.handheld.reference import BOLT_EAN, PUMP_GTIN, RESIN_GTIN, new_store
+
+
+def serial_label(serial: str) -> str:
+    return f"]d201{PUMP_GTIN}21{serial}"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> CountingSession:
+    return CountingSession(new_store(tmp_path / "s.sqlite3"))
+
+
+def bodies(store: Store) -> list[object]:
+    return [e.event().body for e in store.outbox()]
+
+
+def scan(session: CountingSession, text: str):  # type: ignore[no-untyped-def]
+    return session.scan(parse_scanner_text(text))
+
+
+def test_a_bin_count_from_label_to_close(session: CountingSession) -> None:
+    session.open("SC-1")
+    opened = scan(session, "]C0MAIN-A01-01")
+    assert opened.seq == 1 and "opened" in opened.message
+    assert scan(session, serial_label("SN-1")).seq == 2
+    assert scan(session, "SN-7").seq == 3  # an expected serial, bare
+    assert session.key_quantity("BOLT", "250").seq == 4
+    assert scan(session, "]C101" + RESIN_GTIN + "10L-9" + GS + "3040").seq == 5
+    closed = session.close_bin()
+    assert closed.seq == 6 and "4 scan(s)" in closed.message
+    assert session.open_bin is None
+
+    assert bodies(session.store) == [
+        BinOpened(count="SC-1", bin="MAIN-A01-01"),
+        SerialScanned(
+            count="SC-1",
+            bin="MAIN-A01-01",
+            bin_seq=1,
+            item="PUMP",
+            serial="SN-1",
+            raw=serial_label("SN-1"),
+            symbology="DATAMATRIX",
+        ),
+        SerialScanned(
+            count="SC-1", bin="MAIN-A01-01", bin_seq=1, item="PUMP", serial="SN-7", raw="SN-7"
+        ),
+        QuantityKeyed(
+            count="SC-1", bin="MAIN-A01-01", bin_seq=1, item="BOLT", quantity=Decimal("250")
+        ),
+        QuantityKeyed(
+            count="SC-1",
+            bin="MAIN-A01-01",
+            bin_seq=1,
+            item="RESIN",
+            quantity=Decimal("40"),
+            lot="L-9",
+            source="gs1",
+            raw="]C101" + RESIN_GTIN + "10L-9" + GS + "3040",
+        ),
+        BinClosed(count="SC-1", bin="MAIN-A01-01", bin_seq=1),
+    ]
+
+
+def test_state_survives_a_new_session_on_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    first = CountingSession(new_store(path))
+    first.open("SC-1")
+    scan(first, "MAIN-A01-01")
+    first.store.close()
+    with Store.open(path) as store:
+        again = CountingSession(store)
+        assert again.open_count is not None and again.open_count.count == "SC-1"
+        assert again.open_bin is not None and again.open_bin.bin == "MAIN-A01-01"
+        assert scan(again, serial_label("SN-2")).seq == 2
+
+
+def test_the_same_serial_twice_in_one_bin_is_ignored(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    assert scan(session, serial_label("SN-1")).recorded
+    again = scan(session, serial_label("SN-1"))
+    assert not again.recorded and "already counted in this bin: ignored" in again.message
+    assert len(session.store.outbox()) == 2
+
+
+def test_a_serial_already_in_another_bin_is_flagged(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    scan(session, serial_label("SN-1"))
+    session.close_bin()
+    scan(session, "MAIN-A01-02")
+    flagged = scan(session, serial_label("SN-1"))
+    assert flagged.recorded and flagged.flagged and "MAIN-A01-01" in flagged.message
+    body = session.store.outbox()[-1].event().body
+    assert isinstance(body, SerialScanned) and body.also_in_bin == "MAIN-A01-01"
+
+
+def test_a_recount_of_the_same_bin_is_not_flagged(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    scan(session, serial_label("SN-1"))
+    session.close_bin()
+    scan(session, "MAIN-A01-01")  # the same bin again: a new bin count
+    again = scan(session, serial_label("SN-1"))
+    assert again.recorded and not again.flagged
+
+
+def test_an_undone_serial_can_be_scanned_again_and_is_not_flagged_elsewhere(
+    session: CountingSession,
+) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    scan(session, serial_label("SN-1"))
+    undone = session.undo()
+    assert "undone: serial SN-1 of PUMP" in undone.message
+    assert session.store.outbox()[-1].event().body == ScanUndone(
+        count="SC-1", bin="MAIN-A01-01", bin_seq=1, target_seq=2
+    )
+    with pytest.raises(NotAllowed, match="nothing to undo"):
+        session.undo()
+    with pytest.raises(NotAllowed, match="no scans"):
+        session.close_bin()
+    assert session.close_bin(empty=True).recorded
+    scan(session, "MAIN-A01-02")
+    assert not scan(session, serial_label("SN-1")).flagged
+
+
+def test_undo_takes_back_the_last_scan_first(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    session.key_quantity("BOLT", "5")
+    session.key_quantity("BOLT", "7")
+    assert session.undo().message == "undone: 7 of BOLT"
+    assert [s.quantity for s in session.bin_scans()] == [Decimal("5")]
+
+
+def test_closing_an_empty_bin_needs_confirmation(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-03")
+    with pytest.raises(NotAllowed, match="close-bin --empty"):
+        session.close_bin()
+    assert session.store.outbox_summary()["pending"] == 1
+    closed = session.close_bin(empty=True)
+    assert closed.recorded and "empty, confirmed" in closed.message
+    assert session.store.outbox()[-1].event().body == BinClosed(
+        count="SC-1", bin="MAIN-A01-03", bin_seq=1, confirmed_empty=True
+    )
+
+
+def test_empty_confirmation_refused_for_a_bin_with_scans(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    session.key_quantity("BOLT", "1")
+    with pytest.raises(NotAllowed, match="not empty"):
+        session.close_bin(empty=True)
+
+
+def test_quantities_follow_item_tracking(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    with pytest.raises(NotAllowed, match="serialized: scan each serial"):
+        session.key_quantity("PUMP", "2")
+    with pytest.raises(NotAllowed, match="lot-tracked"):
+        session.key_quantity("RESIN", "2")
+    with pytest.raises(NotAllowed, match="has no lots"):
+        session.key_quantity("BOLT", "2", lot="L1")
+    for bad in ["0", "-1", "abc", "1.23456", "NaN", "Infinity"]:
+        with pytest.raises(NotAllowed, match="not a quantity"):
+            session.key_quantity("BOLT", bad)
+    with pytest.raises(NotAllowed, match="no item NOPE"):
+        session.key_quantity("NOPE", "1")
+    assert session.key_quantity(BOLT_EAN, "2.5").message == "2.5 of BOLT counted"  # by barcode
+    assert session.key_quantity("RESIN", "3", lot="L-1").recorded
+    assert len(session.store.outbox()) == 3  # the bin and the two good quantities
+
+
+def test_an_item_label_asks_for_quantity_or_serial_and_records_nothing(
+    session: CountingSession,
+) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    assert "qty BOLT N" in scan(session, "]E0" + BOLT_EAN).message
+    asked = scan(session, "]E0" + PUMP_GTIN[1:])  # the pump's EAN-13
+    assert "now scan its serial" in asked.message and not asked.recorded
+    serial = scan(session, "]C0X-5501")  # the serial label that follows
+    assert serial.recorded and "serial X-5501 of PUMP" in serial.message
+    assert len(session.store.outbox()) == 2
+
+
+def test_unknown_and_malformed_barcodes_are_not_counted(session: CountingSession) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    with pytest.raises(UnknownBarcode, match="not counted"):
+        scan(session, "]E05901234123457")
+    with pytest.raises(MalformedBarcode):
+        scan(session, "]d20104012345678902")  # bad GTIN check digit
+    assert len(session.store.outbox()) == 1
+
+
+def test_bins_and_counts_rules(session: CountingSession) -> None:
+    with pytest.raises(NoCountOpen):
+        scan(session, "MAIN-A01-01")
+    with pytest.raises(NotAllowed, match="not assigned"):
+        session.open("SC-9")
+    with pytest.raises(NotAllowed, match="completed"):
+        session.open("SC-OLD")
+    session.open("SC-1")
+    with pytest.raises(NoBinOpen):
+        session.key_quantity("BOLT", "1")
+    with pytest.raises(NoBinOpen):
+        scan(session, serial_label("SN-1"))
+    with pytest.raises(NotAllowed, match="not part of count SC-1"):
+        scan(session, "MAIN-OUT-01")
+    scan(session, "MAIN-A01-01")
+    assert "already open" in scan(session, "MAIN-A01-01").message
+    with pytest.raises(BinStillOpen, match="close-bin"):
+        scan(session, "MAIN-A01-02")
+    with pytest.raises(BinStillOpen):
+        session.open("SC-2")
+    assert len(session.store.outbox()) == 1
+
+
+def test_blind_count_has_no_expected_serials(session: CountingSession) -> None:
+    session.open("SC-2")
+    scan(session, "MAIN-A01-01")
+    with pytest.raises(UnknownBarcode):
+        scan(session, "SN-7")  # expected in SC-1, but SC-2 is blind: the device cannot know
+
+
+def test_recount_orders(session: CountingSession) -> None:
+    session.open("SC-1")
+    [order] = session.recounts()
+    assert (order.bin, order.reason) == ("MAIN-A01-03", "variance")
+    assert "recount: variance" in scan(session, "MAIN-A01-03").message
+    session.store.close()
