@@ -3,7 +3,7 @@ snapshot frozen at start, frozen bins for postings and imports, blind counts, de
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -162,7 +162,7 @@ async def test_frozen_bins_refuse_postings_and_imports_until_done(
         ),
     )  # fmt: skip
     context = PostingContext(
-        "journal_transaction", 1, "J-1", datetime.now(UTC), date.today(), "TEST"
+        "journal_transaction", 1, "J-1", datetime.now(UTC), datetime.now(UTC).date(), "TEST"
     )
 
     async def apply() -> None:

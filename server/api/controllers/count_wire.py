@@ -43,9 +43,7 @@ def csv_response(
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(
-            ["" if v is None else plain(v) if isinstance(v, Decimal) else v for v in row]
-        )
+        writer.writerow(["" if v is None else v for v in row])
     return Response(
         content=buffer.getvalue().encode(),
         media_type=f"{CSV}; charset=utf-8",
@@ -193,7 +191,8 @@ DOCUMENT_COLUMNS = (
 )  # fmt: skip
 
 
-def document_rows(docs: Sequence[DocumentRecord]) -> Iterable[Sequence[object]]:
+def document_rows(docs: Sequence[wire.Document]) -> Iterable[Sequence[object]]:
+    """Rows of documents as the JSON answer has them (decimals already formatted)."""
     for d in docs:
         for x in d.lines:
             yield [

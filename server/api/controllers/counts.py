@@ -32,6 +32,7 @@ from server.api.controllers.count_wire import (
     view_out,
     wants_csv,
 )
+from server.api.controllers.masterdata import plain
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import Guard, caller_of, roles
@@ -291,7 +292,11 @@ class CountController(Controller):
     ) -> Response[bytes] | wire.DocumentList:
         docs = await count_review.documents_of(uow, number)
         if wants_csv(request, format):
-            return csv_response(DOCUMENT_COLUMNS, document_rows(docs), f"{number}-documents")
+            return csv_response(
+                DOCUMENT_COLUMNS,
+                document_rows([document_out(d) for d in docs]),
+                f"{number}-documents",
+            )
         return wire.DocumentList(items=[document_out(d) for d in docs])
 
 
@@ -302,7 +307,11 @@ class ToleranceController(Controller):
     @get("/", guards=SUPERVISE)
     async def get_tolerances(self, code: FromPath[str], uow: Uow) -> wire.Tolerances:
         rules = await count_review.get_tolerances(uow, code)
-        return wire.Tolerances(quantity=rules.quantity, percent=rules.percent, value=rules.value)
+        return wire.Tolerances(
+            quantity=None if rules.quantity is None else plain(rules.quantity),
+            percent=None if rules.percent is None else plain(rules.percent),
+            value=None if rules.value is None else plain(rules.value),
+        )
 
     @put("/", guards=SUPERVISE)
     async def set_tolerances(
@@ -335,5 +344,5 @@ class DocumentController(Controller):
         """A Quantity Adjustment or Stock Transfer document (JSON, or CSV). Read only."""
         found = await count_review.document(uow, kind, number)
         if wants_csv(request, format):
-            return csv_response(DOCUMENT_COLUMNS, document_rows([found]), number)
+            return csv_response(DOCUMENT_COLUMNS, document_rows([document_out(found)]), number)
         return document_out(found)
