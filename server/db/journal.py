@@ -1,417 +1,481 @@
-"""Reads the master data and stock a journal transaction refers to, as `JournalFacts`.
+"""The journal's repository: saved transactions (header, lines, sides), job history, and
+the GL history listing per transaction (the seed's GLH tab).
 
-One query per kind for the whole transaction, never per line: the codes the transaction
-names are collected first (work orders before jobs, since a work order names its job),
-then each kind is read with `IN` on those codes. Small tables the checks need whole (GL
-entities with their companies, companies' intercompany flag, accounting periods) are
-read whole. The GL accounts known to the rules are those the transaction names that
-exist, plus every default account the loaded master data points at.
+A transaction's number (its Transaction Id) is made from its row id on save, so numbers
+are unique across server processes without a counter row. Lines, sides and job history
+are written with one executemany each; codes are resolved to ids once per kind. Sides
+and job history are read back with explicit joins (no lazy loads).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import uuid
 from collections.abc import Iterable
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
+from server.db.journal_facts import SqlJournalFacts, codes_of
+from server.db.masterdata_write import WRITE_CHUNK, chunks
 from server.db.models import (
     Bin,
-    Company,
     GlAccount,
     GlEntity,
-    InventoryGroup,
     Item,
-    ItemLocationCost,
     Location,
-    Serial,
-    StockBalance,
+    User,
 )
+from server.db.models_counts import GlPosting
 from server.db.models_journal import (
     AccountingPeriod,
     CostCategory,
     CostCode,
-    CostCodeCategory,
     Equipment,
-    InventoryGroupJournal,
-    ItemJournal,
     Job,
-    JournalSettingsRow,
-    LocationJournal,
-    PriceLevel,
-    PriceLevelItem,
-    RateSchedule,
+    JobHistory,
+    JournalLineRow,
+    JournalLineSide,
+    JournalTransactionRow,
     WorkOrder,
 )
+from server.domain.errors import Conflict
 from server.domain.journal import (
-    CostCategoryFacts,
-    CostCodeFacts,
-    InventoryGroupFacts,
-    ItemFacts,
-    JobBillingType,
-    JobFacts,
+    BillingRate,
+    JobBilling,
+    JobHistoryEntry,
     JournalFacts,
-    JournalSettings,
+    JournalLine,
+    JournalSide,
     JournalTransaction,
-    LocationFacts,
-    PeriodFacts,
-    SelectionCostType,
-    SerialFacts,
-    WorkOrderFacts,
+    LineOrigin,
+    TransactionType,
 )
-from server.domain.masterdata import Tracking
 from server.domain.money import ZERO
-from server.domain.posting import Position
+from server.domain.posting import DocumentKind
+from server.services.journal_ports import GlHistoryRow, JobHistoryRecord, StoredTransaction
 
 
-def _codes(values: Iterable[str | None]) -> set[str]:
-    return {v for v in values if v}
+@dataclass(frozen=True, slots=True)
+class _Ids:
+    """Database ids of every code a transaction names, looked up once per kind."""
+
+    period: dict[str, int]
+    items: dict[str, int]
+    locations: dict[str, int]
+    bins: dict[tuple[str, str], int]
+    jobs: dict[str, int]
+    cost_codes: dict[tuple[str, str], int]
+    categories: dict[str, int]
+    work_orders: dict[str, int]
+    equipment: dict[str, int]
+    accounts: dict[str, int]
+    entities: dict[str, int]
 
 
-class SqlJournalFacts:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+async def _id_map(session: AsyncSession, code: Any, id_: Any, codes: set[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = await session.execute(select(code, id_).where(code.in_(codes)))
+    return {str(c): int(i) for c, i in rows}
 
-    async def load(self, transaction: JournalTransaction) -> JournalFacts:
-        sides = [side for line in transaction.lines for _, side in line.sides()]
-        item_codes = _codes(line.item for line in transaction.lines)
-        location_codes = _codes(side.location for side in sides)
-        orders = await self._work_orders(_codes(side.work_order for side in sides))
-        job_codes = _codes(side.job for side in sides) | {o.job for o in orders.values()}
-        category_codes = _codes(side.cost_category for side in sides)
-        category_codes |= _codes(o.cost_category for o in orders.values())
-        items = await self._items(item_codes)
-        groups = await self._groups(_codes(i.inventory_group for i in items.values()))
-        jobs = await self._jobs(job_codes)
-        categories = await self._categories(category_codes)
-        settings = await self._settings()
-        named_accounts = _codes(side.gl_account for side in sides)
-        default_accounts = _codes(
-            [g.inventory_account for g in groups.values()]
-            + [g.adjustment_account for g in groups.values()]
-            + [c.expense_account for c in categories.values()]
-            + [settings.burden_income_account, settings.use_tax_liability_account]
-        )
-        entities, intercompany = await self._entities()
-        return JournalFacts(
-            items=items,
-            inventory_groups=groups,
-            locations=await self._locations(location_codes),
-            bins=await self._bins(location_codes, _codes(side.bin for side in sides)),
-            jobs=jobs,
-            cost_codes=await self._cost_codes(set(jobs)),
-            cost_categories=categories,
-            work_orders=orders,
-            equipment=await self._existing(
-                Equipment.code,
-                _codes(side.equipment for side in sides)
-                | _codes(o.equipment for o in orders.values()),
-            ),
-            gl_accounts=await self._existing(GlAccount.code, named_accounts) | default_accounts,
-            gl_entities=entities,
-            intercompany=intercompany,
-            periods=await self._periods(),
-            price_levels=await self._price_levels(
-                _codes(j.price_level for j in jobs.values()), item_codes
-            ),
-            rate_schedules=await self._rate_schedules(
-                _codes(j.rate_schedule for j in jobs.values())
-            ),
-            positions=await self._positions(item_codes, location_codes),
-            serials=await self._serials(
-                {(line.item, line.serial) for line in transaction.lines if line.serial}
-            ),
-            settings=settings,
-        )
 
-    async def _existing(
-        self, column: InstrumentedAttribute[str], codes: set[str]
-    ) -> frozenset[str]:
-        if not codes:
-            return frozenset()
-        rows = await self.session.execute(select(column).where(column.in_(codes)))
-        return frozenset(str(code) for (code,) in rows)
-
-    async def _items(self, codes: set[str]) -> dict[str, ItemFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(
-                Item.code,
-                Item.tracking,
-                Item.uom,
-                Item.last_cost,
-                InventoryGroup.code,
-                ItemJournal.use_unit_prices,
-                ItemJournal.burden_rate,
-            )
-            .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
-            .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
-            .where(Item.code.in_(codes))
-        )
-        return {
-            code: ItemFacts(
-                code,
-                Tracking(tracking),
-                uom,
-                last_cost,
-                group,
-                bool(unit_prices),
-                burden if burden is not None else ZERO,
-            )
-            for code, tracking, uom, last_cost, group, unit_prices, burden in rows
-        }
-
-    async def _groups(self, codes: set[str]) -> dict[str, InventoryGroupFacts]:
-        if not codes:
-            return {}
-        asset, adjustment = aliased(GlAccount), aliased(GlAccount)
-        rows = await self.session.execute(
-            select(
-                InventoryGroup.code,
-                asset.code,
-                adjustment.code,
-                GlEntity.code,
-                InventoryGroupJournal.apply_location_burden,
-            )
-            .outerjoin(asset, asset.id == InventoryGroup.inventory_account_id)
-            .outerjoin(adjustment, adjustment.id == InventoryGroup.adjustment_account_id)
-            .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
-            .outerjoin(
-                InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id
-            )
-            .where(InventoryGroup.code.in_(codes))
-        )
-        return {
-            code: InventoryGroupFacts(code, inv, adj, entity, bool(apply))
-            for code, inv, adj, entity, apply in rows
-        }
-
-    async def _locations(self, codes: set[str]) -> dict[str, LocationFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(Location.code, Company.code, GlEntity.code, LocationJournal.burden_rate)
-            .join(Company, Company.id == Location.company_id)
-            .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
-            .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
-            .where(Location.code.in_(codes))
-        )
-        return {
-            code: LocationFacts(code, company, entity, burden if burden is not None else ZERO)
-            for code, company, entity, burden in rows
-        }
-
-    async def _bins(self, locations: set[str], labels: set[str]) -> frozenset[tuple[str, str]]:
-        if not locations or not labels:
-            return frozenset()
-        rows = await self.session.execute(
-            select(Location.code, Bin.label)
+async def _ids(session: AsyncSession, transaction: JournalTransaction) -> _Ids:
+    sides = [side for line in transaction.lines for _, side in line.sides()]
+    locations = codes_of(s.location for s in sides)
+    jobs = codes_of(s.job for s in sides)
+    bins: dict[tuple[str, str], int] = {}
+    labels = codes_of(s.bin for s in sides)
+    if locations and labels:
+        rows = await session.execute(
+            select(Location.code, Bin.label, Bin.id)
             .join(Location, Location.id == Bin.location_id)
             .where(Location.code.in_(locations), Bin.label.in_(labels))
         )
-        return frozenset((str(loc), str(label)) for loc, label in rows)
-
-    async def _work_orders(self, codes: set[str]) -> dict[str, WorkOrderFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(WorkOrder.code, Job.code, Equipment.code, CostCode.code, CostCategory.code)
-            .join(Job, Job.id == WorkOrder.job_id)
-            .outerjoin(Equipment, Equipment.id == WorkOrder.equipment_id)
-            .outerjoin(CostCode, CostCode.id == WorkOrder.cost_code_id)
-            .outerjoin(CostCategory, CostCategory.id == WorkOrder.cost_category_id)
-            .where(WorkOrder.code.in_(codes))
-        )
-        return {
-            code: WorkOrderFacts(code, job, equipment or "", cost_code or "", category or "")
-            for code, job, equipment, cost_code, category in rows
-        }
-
-    async def _jobs(self, codes: set[str]) -> dict[str, JobFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(
-                Job.code,
-                Company.code,
-                Job.billing_type,
-                PriceLevel.code,
-                RateSchedule.code,
-                Job.date_closed,
-                Job.use_tax_rate,
-            )
-            .join(Company, Company.id == Job.company_id)
-            .outerjoin(PriceLevel, PriceLevel.id == Job.price_level_id)
-            .outerjoin(RateSchedule, RateSchedule.id == Job.rate_schedule_id)
-            .where(Job.code.in_(codes))
-        )
-        return {
-            code: JobFacts(code, company, JobBillingType(billing), level, schedule, closed, tax)
-            for code, company, billing, level, schedule, closed, tax in rows
-        }
-
-    async def _cost_codes(self, jobs: set[str]) -> dict[tuple[str, str], CostCodeFacts]:
-        if not jobs:
-            return {}
-        rows = await self.session.execute(
-            select(CostCode.id, Job.code, CostCode.code, GlEntity.code)
+        bins = {(str(loc), str(label)): int(i) for loc, label, i in rows}
+    cost_codes: dict[tuple[str, str], int] = {}
+    if jobs:
+        rows = await session.execute(
+            select(Job.code, CostCode.code, CostCode.id)
             .join(Job, Job.id == CostCode.job_id)
-            .outerjoin(GlEntity, GlEntity.id == CostCode.gl_entity_id)
             .where(Job.code.in_(jobs))
         )
-        found = list(rows)
-        allowed: dict[int, set[str]] = defaultdict(set)
-        if found:
-            filters = await self.session.execute(
-                select(CostCodeCategory.cost_code_id, CostCategory.code)
-                .join(CostCategory, CostCategory.id == CostCodeCategory.cost_category_id)
-                .where(CostCodeCategory.cost_code_id.in_([r[0] for r in found]))
+        cost_codes = {(str(j), str(c)): int(i) for j, c, i in rows}
+    return _Ids(
+        period=await _id_map(
+            session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
+        ),
+        items=await _id_map(
+            session, Item.code, Item.id, codes_of(x.item for x in transaction.lines)
+        ),
+        locations=await _id_map(session, Location.code, Location.id, locations),
+        bins=bins,
+        jobs=await _id_map(session, Job.code, Job.id, jobs),
+        cost_codes=cost_codes,
+        categories=await _id_map(
+            session, CostCategory.code, CostCategory.id, codes_of(s.cost_category for s in sides)
+        ),
+        work_orders=await _id_map(
+            session, WorkOrder.code, WorkOrder.id, codes_of(s.work_order for s in sides)
+        ),
+        equipment=await _id_map(
+            session, Equipment.code, Equipment.id, codes_of(s.equipment for s in sides)
+        ),
+        accounts=await _id_map(
+            session, GlAccount.code, GlAccount.id, codes_of(s.account for s in sides)
+        ),
+        entities=await _id_map(
+            session, GlEntity.code, GlEntity.id, codes_of(s.entity for s in sides)
+        ),
+    )
+
+
+class SqlJournal:
+    """The journal's repository: facts for the rules, and the saved transactions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def facts(self, transaction: JournalTransaction) -> JournalFacts:
+        return await SqlJournalFacts(self.session).load(transaction)
+
+    async def add_transaction(
+        self,
+        transaction: JournalTransaction,
+        user_id: int,
+        now: datetime,
+        reverses_id: int | None = None,
+    ) -> tuple[int, str]:
+        """Insert the header; the transaction id (its number) is made from the row id."""
+        ids = await _id_map(
+            self.session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
+        )
+        row = JournalTransactionRow(
+            number=f"new-{uuid.uuid4().hex[:28]}",  # replaced by IA-<id> below
+            period_id=ids.get(transaction.period or ""),
+            effective_date=transaction.effective_date,
+            description=transaction.description,
+            transaction_type=transaction.transaction_type.value,
+            user_id=user_id,
+            posted_at=now,
+            reverses_id=reverses_id,
+        )
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # reverses_id is unique: a concurrent reversal of the same transaction won.
+            raise Conflict("the transaction is already reversed", code="already-reversed") from None
+        number = f"IA-{row.id:08d}"
+        await self.session.execute(
+            update(JournalTransactionRow)
+            .where(JournalTransactionRow.id == row.id)
+            .values(number=number)
+        )
+        return row.id, number
+
+    async def add_lines(self, transaction_id: int, transaction: JournalTransaction) -> None:
+        ids = await _ids(self.session, transaction)
+        lines = [
+            {
+                "transaction_id": transaction_id,
+                "line_no": x.line_no,
+                "item_id": ids.items[x.item],
+                "serial_number": x.serial,
+                "lot": x.lot,
+                "quantity": x.quantity,
+                "unit_cost": x.unit_cost,
+                "uom": x.uom or "",
+                "burden_unit_cost": x.burden_unit_cost or ZERO,
+                "origin": x.origin.value,
+            }
+            for x in transaction.lines
+        ]
+        for batch in chunks(lines, WRITE_CHUNK):
+            await self.session.execute(insert(JournalLineRow), batch)
+        line_ids = {
+            int(no): int(i)
+            for no, i in await self.session.execute(
+                select(JournalLineRow.line_no, JournalLineRow.id).where(
+                    JournalLineRow.transaction_id == transaction_id
+                )
             )
-            for cost_code_id, category in filters:
-                allowed[int(cost_code_id)].add(str(category))
-        return {
-            (job, code): CostCodeFacts(job, code, entity, frozenset(allowed[int(cid)]))
-            for cid, job, code, entity in found
         }
+        sides = [
+            _side_row(line_ids[x.line_no], name, side, ids)
+            for x in transaction.lines
+            for name, side in x.sides()
+        ]
+        for batch in chunks(sides, WRITE_CHUNK):
+            await self.session.execute(insert(JournalLineSide), batch)
 
-    async def _categories(self, codes: set[str]) -> dict[str, CostCategoryFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(CostCategory.code, CostCategory.selection_cost_type, GlAccount.code)
-            .outerjoin(GlAccount, GlAccount.id == CostCategory.expense_account_id)
-            .where(CostCategory.code.in_(codes))
-        )
-        return {
-            code: CostCategoryFacts(code, SelectionCostType(kind), account)
-            for code, kind, account in rows
-        }
+    async def add_job_history(
+        self,
+        transaction_id: int,
+        transaction: JournalTransaction,
+        entries: Iterable[JobHistoryEntry],
+        now: datetime,
+    ) -> None:
+        ids = await _ids(self.session, transaction)
+        rows = [
+            {
+                "transaction_id": transaction_id,
+                "line_no": e.line_no,
+                "side": "from" if e.side == "from_side" else "to",
+                "effective_date": transaction.effective_date,
+                "job_id": ids.jobs[e.job],
+                "cost_code_id": ids.cost_codes[(e.job, e.cost_code)],
+                "cost_category_id": ids.categories[e.cost_category],
+                "bill_item": e.bill_item,
+                "work_order_id": ids.work_orders.get(e.work_order),
+                "equipment_id": ids.equipment.get(e.equipment),
+                "item_id": ids.items[e.item],
+                "lot": e.lot,
+                "serial_number": e.serial,
+                "quantity": e.quantity,
+                "quantity_billable": e.quantity_billable,
+                "unit_cost": e.unit_cost,
+                "burden_unit_cost": e.burden_unit_cost,
+                "burden": e.burden,
+                "use_tax": e.use_tax,
+                "material_cost": e.material_cost,
+                "billing_rate": e.billing_rate.value if e.billing_rate else None,
+                "revenue_rate": e.revenue_rate,
+                "unit_price": e.unit_price,
+                "amount_revenue": e.amount_revenue,
+                "extra": e.extra,
+                "posted_at": now,
+            }
+            for e in entries
+        ]
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(insert(JobHistory), batch)
 
-    async def _entities(self) -> tuple[dict[str, str], dict[str, bool]]:
-        entities = await self.session.execute(
-            select(GlEntity.code, Company.code).join(Company, Company.id == GlEntity.company_id)
-        )
-        companies = await self.session.execute(select(Company.code, Company.intercompany))
-        return (
-            {str(e): str(c) for e, c in entities},
-            {str(c): bool(on) for c, on in companies},
-        )
-
-    async def _periods(self) -> dict[str, PeriodFacts]:
-        rows = await self.session.execute(
-            select(
-                AccountingPeriod.code,
-                AccountingPeriod.starts,
-                AccountingPeriod.ends,
-                AccountingPeriod.closed,
-            )
-        )
-        return {code: PeriodFacts(code, s, e, bool(c)) for code, s, e, c in rows}
-
-    async def _price_levels(
-        self, levels: set[str], items: set[str]
-    ) -> dict[str, dict[str, Decimal]]:
-        if not levels or not items:
-            return {}
-        rows = await self.session.execute(
-            select(PriceLevel.code, Item.code, PriceLevelItem.unit_price)
-            .join(PriceLevel, PriceLevel.id == PriceLevelItem.price_level_id)
-            .join(Item, Item.id == PriceLevelItem.item_id)
-            .where(PriceLevel.code.in_(levels), Item.code.in_(items))
-        )
-        prices: dict[str, dict[str, Decimal]] = defaultdict(dict)
-        for level, item, price in rows:
-            prices[str(level)][str(item)] = price
-        return dict(prices)
-
-    async def _rate_schedules(self, codes: set[str]) -> dict[str, Decimal]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(RateSchedule.code, RateSchedule.material_markup).where(
-                RateSchedule.code.in_(codes)
-            )
-        )
-        return {str(code): markup for code, markup in rows}
-
-    async def _positions(
-        self, items: set[str], locations: set[str]
-    ) -> dict[tuple[str, str], Position]:
-        """On hand (balances plus serials in stock) and average cost per item and location."""
-        if not items or not locations:
-            return {}
-        on_hand: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        balances = await self.session.execute(
-            select(Item.code, Location.code, func.sum(StockBalance.quantity))
-            .join(Item, Item.id == StockBalance.item_id)
-            .join(Bin, Bin.id == StockBalance.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-            .group_by(Item.code, Location.code)
-        )
-        for item, location, total in balances:
-            on_hand[(str(item), str(location))] += total  # SUM keeps the scaled type
-        serials = await self.session.execute(
-            select(Item.code, Location.code, func.count())
-            .select_from(Serial)
-            .join(Item, Item.id == Serial.item_id)
-            .join(Bin, Bin.id == Serial.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-            .group_by(Item.code, Location.code)
-        )
-        for item, location, count in serials:
-            on_hand[(str(item), str(location))] += Decimal(int(count))
-        costs = await self.session.execute(
-            select(Item.code, Location.code, ItemLocationCost.average_cost)
-            .join(Item, Item.id == ItemLocationCost.item_id)
-            .join(Location, Location.id == ItemLocationCost.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-        )
-        average = {(str(i), str(loc)): cost for i, loc, cost in costs}
-        return {
-            key: Position(on_hand.get(key, ZERO), average.get(key, ZERO))
-            for key in set(on_hand) | set(average)
-        }
-
-    async def _serials(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SerialFacts]:
-        if not keys:
-            return {}
-        rows = await self.session.execute(
-            select(Item.code, Serial.serial_number, Serial.actual_cost, Location.code, Bin.label)
-            .join(Item, Item.id == Serial.item_id)
-            .outerjoin(Bin, Bin.id == Serial.bin_id)
-            .outerjoin(Location, Location.id == Bin.location_id)
-            .where(
-                Item.code.in_({i for i, _ in keys}),
-                Serial.serial_number.in_({s for _, s in keys}),
-            )
-        )
-        return {
-            (item, number): SerialFacts(item, number, cost, location, label)
-            for item, number, cost, location, label in rows
-            if (item, number) in keys
-        }
-
-    async def _settings(self) -> JournalSettings:
-        burden, tax = aliased(GlAccount), aliased(GlAccount)
-        row = (
+    async def get(self, number: str) -> StoredTransaction | None:
+        reversed_tx = aliased(JournalTransactionRow)
+        header = (
             await self.session.execute(
                 select(
-                    JournalSettingsRow.serialized_additions_allowed,
-                    JournalSettingsRow.wizard_defaults_quantity_billable,
-                    burden.code,
-                    tax.code,
+                    JournalTransactionRow.id,
+                    JournalTransactionRow.number,
+                    AccountingPeriod.code,
+                    JournalTransactionRow.effective_date,
+                    JournalTransactionRow.description,
+                    JournalTransactionRow.transaction_type,
+                    User.username,
+                    JournalTransactionRow.posted_at,
+                    reversed_tx.number,
                 )
-                .outerjoin(burden, burden.id == JournalSettingsRow.burden_income_account_id)
-                .outerjoin(tax, tax.id == JournalSettingsRow.use_tax_liability_account_id)
-                .where(JournalSettingsRow.id == 1)
+                .join(User, User.id == JournalTransactionRow.user_id)
+                .outerjoin(AccountingPeriod, AccountingPeriod.id == JournalTransactionRow.period_id)
+                .outerjoin(reversed_tx, reversed_tx.id == JournalTransactionRow.reverses_id)
+                .where(JournalTransactionRow.number == number)
             )
         ).first()
-        if row is None:
-            return JournalSettings()
-        return JournalSettings(bool(row[0]), bool(row[1]), row[2], row[3])
+        if header is None:
+            return None
+        tx_id = int(header[0])
+        lines = await self._lines(tx_id)
+        transaction = JournalTransaction(
+            effective_date=header[3],
+            transaction_type=TransactionType.of_record(header[5]),
+            lines=lines,
+            period=header[2],
+            description=header[4],
+            transaction_id=header[1],
+            user_id=header[6],
+            date_posted=header[7],
+        )
+        reversal = await self.session.scalar(
+            select(JournalTransactionRow.number).where(JournalTransactionRow.reverses_id == tx_id)
+        )
+        return StoredTransaction(tx_id, header[8], reversal, transaction)
+
+    async def _lines(self, transaction_id: int) -> tuple[JournalLine, ...]:
+        location, bin_, job = aliased(Location), aliased(Bin), aliased(Job)
+        cost_code, category = aliased(CostCode), aliased(CostCategory)
+        order, equipment = aliased(WorkOrder), aliased(Equipment)
+        account, entity = aliased(GlAccount), aliased(GlEntity)
+        s = JournalLineSide
+        rows = await self.session.execute(
+            select(
+                JournalLineRow.line_no,
+                s.side,
+                location.code,
+                bin_.label,
+                job.code,
+                cost_code.code,
+                s.bill_item,
+                category.code,
+                order.code,
+                equipment.code,
+                account.code,
+                entity.code,
+                s.quantity_billable,
+                s.extra,
+                s.billing_rate,
+                s.revenue_rate,
+                s.unit_price,
+                s.amount_revenue,
+                s.use_tax_rate,
+            )
+            .join(JournalLineRow, JournalLineRow.id == s.line_id)
+            .outerjoin(location, location.id == s.location_id)
+            .outerjoin(bin_, bin_.id == s.bin_id)
+            .outerjoin(job, job.id == s.job_id)
+            .outerjoin(cost_code, cost_code.id == s.cost_code_id)
+            .outerjoin(category, category.id == s.cost_category_id)
+            .outerjoin(order, order.id == s.work_order_id)
+            .outerjoin(equipment, equipment.id == s.equipment_id)
+            .outerjoin(account, account.id == s.gl_account_id)
+            .outerjoin(entity, entity.id == s.gl_entity_id)
+            .where(JournalLineRow.transaction_id == transaction_id)
+        )
+        sides: dict[tuple[int, str], JournalSide] = {}
+        for r in rows:
+            billing = JobBilling(
+                quantity_billable=r[12],
+                extra=bool(r[13]),
+                billing_rate=BillingRate(r[14]) if r[14] else None,
+                revenue_rate=r[15],
+                unit_price=r[16],
+                amount_revenue=r[17],
+                use_tax_rate=r[18],
+            )
+            sides[(int(r[0]), str(r[1]))] = JournalSide(
+                location=r[2] or "",
+                bin=r[3],
+                job=r[4] or "",
+                cost_code=r[5] or "",
+                bill_item=r[6],
+                cost_category=r[7] or "",
+                work_order=r[8] or "",
+                equipment=r[9] or "",
+                gl_account=r[10] or "",  # a blank stays blank when read back
+                gl_entity=r[11] or "",
+                billing=billing,
+            )
+        items = await self.session.execute(
+            select(
+                JournalLineRow.line_no,
+                Item.code,
+                JournalLineRow.quantity,
+                JournalLineRow.serial_number,
+                JournalLineRow.lot,
+                JournalLineRow.unit_cost,
+                JournalLineRow.uom,
+                JournalLineRow.burden_unit_cost,
+                JournalLineRow.origin,
+            )
+            .join(Item, Item.id == JournalLineRow.item_id)
+            .where(JournalLineRow.transaction_id == transaction_id)
+            .order_by(JournalLineRow.line_no)
+        )
+        return tuple(
+            JournalLine(
+                line_no=int(no),
+                item=str(item),
+                quantity=quantity,
+                from_side=sides[(int(no), "from")],
+                to_side=sides.get((int(no), "to")),
+                serial=serial,
+                lot=lot,
+                unit_cost=unit_cost,
+                uom=uom,
+                burden_unit_cost=burden,
+                origin=LineOrigin(origin),
+            )
+            for no, item, quantity, serial, lot, unit_cost, uom, burden, origin in items
+        )
+
+    async def gl_history(self, transaction_id: int) -> list[GlHistoryRow]:
+        rows = await self.session.execute(
+            select(
+                GlPosting.account_code,
+                GlAccount.name,
+                GlPosting.entity_code,
+                GlPosting.period,
+                GlPosting.company_code,
+                GlPosting.intercompany,
+                GlPosting.journal_name,
+                GlPosting.document_number,
+                GlPosting.posting_date,
+                GlPosting.line_no,
+                GlPosting.amount,
+            )
+            .outerjoin(GlAccount, GlAccount.code == GlPosting.account_code)
+            .where(
+                GlPosting.document_kind == DocumentKind.JOURNAL_TRANSACTION.value,
+                GlPosting.document_id == transaction_id,
+            )
+            .order_by(GlPosting.id)
+        )
+        return [
+            GlHistoryRow(
+                str(a), str(name or ""), e, p, c, bool(ic), str(j), str(n), d, int(no), amount
+            )
+            for a, name, e, p, c, ic, j, n, d, no, amount in rows
+        ]
+
+    async def job_history(self, transaction_id: int) -> list[JobHistoryRecord]:
+        order, equipment = aliased(WorkOrder), aliased(Equipment)
+        rows = await self.session.execute(
+            select(
+                JobHistory.line_no,
+                JobHistory.side,
+                Job.code,
+                CostCode.code,
+                CostCategory.code,
+                order.code,
+                equipment.code,
+                Item.code,
+                JobHistory.quantity,
+                JobHistory.quantity_billable,
+                JobHistory.unit_cost,
+                JobHistory.burden,
+                JobHistory.use_tax,
+                JobHistory.material_cost,
+                JobHistory.billing_rate,
+                JobHistory.unit_price,
+                JobHistory.amount_revenue,
+                JobHistory.extra,
+            )
+            .join(Job, Job.id == JobHistory.job_id)
+            .join(CostCode, CostCode.id == JobHistory.cost_code_id)
+            .join(CostCategory, CostCategory.id == JobHistory.cost_category_id)
+            .join(Item, Item.id == JobHistory.item_id)
+            .outerjoin(order, order.id == JobHistory.work_order_id)
+            .outerjoin(equipment, equipment.id == JobHistory.equipment_id)
+            .where(JobHistory.transaction_id == transaction_id)
+            .order_by(JobHistory.id)
+        )
+        return [JobHistoryRecord(*tuple(r)) for r in rows]
+
+
+def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> dict[str, Any]:
+    billing = side.billing
+    return {
+        "line_id": line_id,
+        "side": "from" if name == "from_side" else "to",
+        "location_id": ids.locations.get(side.location),
+        "bin_id": ids.bins.get((side.location, side.bin)) if side.bin else None,
+        "job_id": ids.jobs.get(side.job),
+        "cost_code_id": ids.cost_codes.get((side.job, side.cost_code)),
+        "bill_item": side.bill_item,
+        "cost_category_id": ids.categories.get(side.cost_category),
+        "work_order_id": ids.work_orders.get(side.work_order),
+        "equipment_id": ids.equipment.get(side.equipment),
+        "gl_account_id": ids.accounts.get(side.account or ""),
+        "gl_entity_id": ids.entities.get(side.entity or ""),
+        "quantity_billable": billing.quantity_billable,
+        "extra": billing.extra,
+        "billing_rate": billing.billing_rate.value if billing.billing_rate else None,
+        "revenue_rate": billing.revenue_rate,
+        "unit_price": billing.unit_price,
+        "amount_revenue": billing.amount_revenue,
+        "use_tax_rate": billing.use_tax_rate,
+    }

@@ -181,7 +181,10 @@ class JournalTransactionRow(Base):
     transaction_type: Mapped[str | None] = mapped_column(String(16))
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_transaction.id"))
+    # A transaction is reversed at most once (NULLs are distinct on both backends).
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_transaction.id"), unique=True
+    )
 
 
 class JournalLineRow(Base):

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.counts import SqlCounts
+from server.db.journal import SqlJournal
 from server.db.masterdata import SqlMasterData
 from server.db.posting import SqlPostings
 from server.db.repositories import SqlCodes, SqlDevices, SqlUsers
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
     masterdata: SqlMasterData
     counts: SqlCounts
     postings: SqlPostings
+    journal: SqlJournal
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
         self.postings = SqlPostings(self.session)
+        self.journal = SqlJournal(self.session)
         return self
 
     async def __aexit__(

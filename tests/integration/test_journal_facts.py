@@ -4,7 +4,7 @@ seed's average-cost example prepared and posted on them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.journal import SqlJournalFacts
+from server.db.journal_facts import SqlJournalFacts
 from server.db.models import (
     Bin,
     Company,
@@ -24,6 +24,7 @@ from server.db.models import (
     Location,
     Serial,
     StockBalance,
+    User,
 )
 from server.db.models_journal import (
     AccountingPeriod,
@@ -63,13 +64,13 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as db:
-            await _master_data(db)
+            await add_master_data(db)
             yield db
     finally:
         await engine.dispose()
 
 
-async def _master_data(db: AsyncSession) -> None:
+async def add_master_data(db: AsyncSession) -> None:
     db.add_all(
         [
             Company(id=1, code="C1", name="One", intercompany=True),
@@ -78,6 +79,14 @@ async def _master_data(db: AsyncSession) -> None:
             GlAccount(id=2, code="50111", name="Inventory adjustment"),
             GlAccount(id=3, code="50100", name="COS material"),
             GlAccount(id=4, code="40900", name="Burden income"),
+            GlAccount(id=5, code="21500", name="Use tax payable"),
+            User(
+                id=1,
+                username="admin",
+                password_hash="-",
+                role="admin",
+                created_at=datetime(2025, 1, 1, tzinfo=UTC),
+            ),
         ]
     )
     await db.flush()
@@ -154,7 +163,11 @@ async def _master_data(db: AsyncSession) -> None:
     await db.execute(
         update(JournalSettingsRow)
         .where(JournalSettingsRow.id == 1)
-        .values(serialized_additions_allowed=True, burden_income_account_id=4)
+        .values(
+            serialized_additions_allowed=True,
+            burden_income_account_id=4,
+            use_tax_liability_account_id=5,
+        )
     )
     await db.flush()
 
@@ -184,7 +197,8 @@ async def test_facts_hold_what_the_transaction_refers_to(session: AsyncSession) 
         facts.inventory_groups["STD"].adjustment_account,
     ) == ("10150", "50111")
     assert facts.locations["Main"].burden_rate == D(5)
-    assert facts.bins == frozenset({("Main", "A-01")})
+    # A-01 named, A-02 where serial S1 is (its bin is a default).
+    assert facts.bins == frozenset({("Main", "A-01"), ("Main", "A-02")})
     assert facts.work_orders["WO1"].job == "J1" and facts.work_orders["WO1"].equipment == "EQ-7"
     job = facts.jobs["J1"]
     assert (job.billing_type, job.price_level, job.rate_schedule) == (

@@ -176,6 +176,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_transaction")),
         sa.UniqueConstraint("number", name=op.f("uq_journal_transaction_number")),
+        sa.UniqueConstraint("reverses_id", name=op.f("uq_journal_transaction_reverses_id")),
     )
     op.create_table(
         "cost_code",

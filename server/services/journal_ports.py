@@ -1,0 +1,98 @@
+"""What the journal's use cases need from persistence; `server.db.journal` implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Protocol, Self
+
+from server.domain.journal import JobHistoryEntry, JournalFacts, JournalTransaction
+from server.services.ports import PostingPort
+
+
+@dataclass(frozen=True, slots=True)
+class GlHistoryRow:
+    """One line of the seed's GLH tab."""
+
+    account: str
+    account_name: str
+    entity: str | None
+    period: str | None
+    company: str | None
+    intercompany: bool
+    journal: str
+    transaction_id: str
+    date: date
+    line_no: int
+    amount: Decimal  # debit positive, credit negative
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTransaction:
+    id: int
+    reverses: str | None  # the number of the transaction this one reverses
+    reversed_by: str | None  # the number of the transaction that reverses this one
+    transaction: JournalTransaction
+
+
+@dataclass(frozen=True, slots=True)
+class JobHistoryRecord:
+    line_no: int
+    side: str
+    job: str
+    cost_code: str
+    cost_category: str
+    work_order: str | None
+    equipment: str | None
+    item: str
+    quantity: Decimal
+    quantity_billable: Decimal
+    unit_cost: Decimal
+    burden: Decimal
+    use_tax: Decimal
+    material_cost: Decimal
+    billing_rate: str | None
+    unit_price: Decimal
+    amount_revenue: Decimal
+    extra: bool
+
+
+class JournalRepository(Protocol):
+    async def facts(self, transaction: JournalTransaction) -> JournalFacts: ...
+    async def add_transaction(
+        self,
+        transaction: JournalTransaction,
+        user_id: int,
+        now: datetime,
+        reverses_id: int | None = None,
+    ) -> tuple[int, str]: ...
+    async def add_lines(self, transaction_id: int, transaction: JournalTransaction) -> None: ...
+    async def add_job_history(
+        self,
+        transaction_id: int,
+        transaction: JournalTransaction,
+        entries: Iterable[JobHistoryEntry],
+        now: datetime,
+    ) -> None: ...
+    async def get(self, number: str) -> StoredTransaction | None: ...
+    async def gl_history(self, transaction_id: int) -> Sequence[GlHistoryRow]: ...
+    async def job_history(self, transaction_id: int) -> Sequence[JobHistoryRecord]: ...
+
+
+class JournalUnitOfWork(Protocol):
+    @property
+    def journal(self) -> JournalRepository: ...
+    @property
+    def postings(self) -> PostingPort: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
