@@ -48,7 +48,7 @@ def default_chain() -> DecoderChain:
     from handheld_sync.scan.pyzbar_backend import SYMBOLOGIES_IN_USE, PyzbarDecoder
     from handheld_sync.scan.zxing_backend import ZxingDecoder
 
-    return DecoderChain([PyzbarDecoder(SYMBOLOGIES_IN_USE), ZxingDecoder()])
+    return DecoderChain([PyzbarDecoder(SYMBOLOGIES_IN_USE, density=2), ZxingDecoder()])
 
 
 # --- the worker protocol: length-prefixed MessagePack over the worker's stdin/stdout ------

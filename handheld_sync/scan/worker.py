@@ -22,7 +22,7 @@ def load_backend(spec: str) -> Decoder:
     if spec == "pyzbar":
         from handheld_sync.scan.pyzbar_backend import SYMBOLOGIES_IN_USE, PyzbarDecoder
 
-        return PyzbarDecoder(SYMBOLOGIES_IN_USE)
+        return PyzbarDecoder(SYMBOLOGIES_IN_USE, density=2)
     if spec == "zxing":
         from handheld_sync.scan.zxing_backend import ZxingDecoder
 
