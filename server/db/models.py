@@ -218,3 +218,4 @@ class EnrollmentCode(Base):
 # here makes Base.metadata complete for migrations and the models-vs-migrations test.
 from server.db import models_counts as models_counts  # noqa: E402
 from server.db import models_journal as models_journal  # noqa: E402
+from server.db import models_sync as models_sync  # noqa: E402
