@@ -433,7 +433,18 @@ async def pick_bin_count(
 async def submit_bin_count(
     uow: UnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
 ) -> BinCountHeader:
-    """One counter's complete count of one bin (from the API now, from scans later)."""
+    """One counter's complete count of one bin (from the API, or from a device's scans)."""
+    async with uow:
+        header = await record_bin_count(uow, caller, number, submitted, now)
+        await uow.commit()
+    return header
+
+
+async def record_bin_count(
+    uow: UnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
+) -> BinCountHeader:
+    """`submit_bin_count` inside the caller's open unit of work, which commits (the sync
+    service turns a device's closed bin into a bin count in the push's transaction)."""
     if submitted.finished_at < submitted.started_at:
         raise ValidationFailed(
             "a bin count finishes after it starts", [FieldProblem("finished_at", "before start")]
@@ -449,49 +460,47 @@ async def submit_bin_count(
         quantities[key] = quantities.get(key, Decimal(0)) + quantity
     if problems:
         raise ValidationFailed("the bin count is not valid", problems)
-    async with uow:
-        count, _ = await claim(uow, number, still_counting, now, keep_status=True)
-        check_site(caller, count)
-        scope = {b.label: b for b in await uow.counts.bins(count.id)}
-        place = scope.get(submitted.bin)
-        if place is None:
-            raise ValidationFailed(
-                f"bin {submitted.bin} is not in stock count {number}",
-                [FieldProblem("bin", submitted.bin)],
-            )
-        _check_assignment(caller, place)
-        codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
-        facts = await uow.counts.item_facts(count.location_id, codes)
-        bin_count = BinCount(
-            id="new",
-            bin=place.label,
-            counter=counter_name(caller),
-            device="" if caller.device_id is None else str(caller.device_id),
-            started_at=submitted.started_at,
-            finished_at=submitted.finished_at,
-            serials=frozenset(submitted.serials),
-            quantities=quantities,
+    count, _ = await claim(uow, number, still_counting, now, keep_status=True)
+    check_site(caller, count)
+    scope = {b.label: b for b in await uow.counts.bins(count.id)}
+    place = scope.get(submitted.bin)
+    if place is None:
+        raise ValidationFailed(
+            f"bin {submitted.bin} is not in stock count {number}",
+            [FieldProblem("bin", submitted.bin)],
         )
-        # The domain's own checks of a bin count against the master data: unknown items,
-        # quantities for serialized items, lots where none belong.
-        reconcile(
-            Snapshot(count.location, frozenset({place.label}), {}, facts),
-            {place.label: bin_count},
-        )
-        items = await uow.masterdata.items_by_code(codes)
-        header_id = await uow.counts.add_bin_count(
-            count.id,
-            place.bin_id,
-            caller.user_id,
-            caller.device_id,
-            bin_count.counter,
-            submitted.started_at,
-            submitted.finished_at,
-            now,
-            {(items[i][0], s) for i, s in submitted.serials},
-            {(items[i][0], lot): q for (i, lot), q in quantities.items()},
-        )
-        await uow.commit()
+    _check_assignment(caller, place)
+    codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
+    facts = await uow.counts.item_facts(count.location_id, codes)
+    bin_count = BinCount(
+        id="new",
+        bin=place.label,
+        counter=counter_name(caller),
+        device="" if caller.device_id is None else str(caller.device_id),
+        started_at=submitted.started_at,
+        finished_at=submitted.finished_at,
+        serials=frozenset(submitted.serials),
+        quantities=quantities,
+    )
+    # The domain's own checks of a bin count against the master data: unknown items,
+    # quantities for serialized items, lots where none belong.
+    reconcile(
+        Snapshot(count.location, frozenset({place.label}), {}, facts),
+        {place.label: bin_count},
+    )
+    items = await uow.masterdata.items_by_code(codes)
+    header_id = await uow.counts.add_bin_count(
+        count.id,
+        place.bin_id,
+        caller.user_id,
+        caller.device_id,
+        bin_count.counter,
+        submitted.started_at,
+        submitted.finished_at,
+        now,
+        {(items[i][0], s) for i, s in submitted.serials},
+        {(items[i][0], lot): q for (i, lot), q in quantities.items()},
+    )
     return BinCountHeader(
         header_id,
         place.label,
