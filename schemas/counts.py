@@ -51,11 +51,11 @@ class StockCount(msgspec.Struct, kw_only=True):
     status: CountStatus
     status_label: str
     scope: ScopeKind
-    scope_spec: str = ""
-    blind: bool = False
     version: int
     created_by: str
     created_at: datetime
+    scope_spec: str = ""
+    blind: bool = False
     started_at: datetime | None = None
     counted_at: datetime | None = None
     completed_at: datetime | None = None
@@ -94,9 +94,9 @@ class BinCount(msgspec.Struct, kw_only=True):
     id: int
     bin: str
     counter: str
-    device_id: int | None = None
     started_at: datetime
     finished_at: datetime
+    device_id: int | None = None
     superseded: bool = False
 
 
@@ -136,10 +136,6 @@ class DiscrepancyLine(msgspec.Struct, kw_only=True):
     kind: str
     item: str
     bin: str
-    lot: str = ""
-    serial: str = ""
-    from_bin: str | None = None
-    bins: list[str] = msgspec.field(default_factory=list)
     system_quantity: QuantityText
     counted_quantity: QuantityText
     adjustment_quantity: QuantityText
@@ -147,6 +143,10 @@ class DiscrepancyLine(msgspec.Struct, kw_only=True):
     adjustment_cost: CostText
     adjustment_value: ValueText
     stock_transfer_value: ValueText
+    lot: str = ""
+    serial: str = ""
+    from_bin: str | None = None
+    bins: list[str] = msgspec.field(default_factory=list)
     counters: list[str] = msgspec.field(default_factory=list)
     note: str = ""
     adjustable: bool = True
@@ -169,7 +169,7 @@ class Reconciliation(msgspec.Struct, kw_only=True):
     counted_bins: int
     not_counted_bins: list[str]
     conflicts: list[BinCountConflict]
-    total: int  # lines matching the filters
+    matching_lines: int  # lines matching the filters (all pages)
     lines: list[DiscrepancyLine]
     next_cursor: str | None = None
 
@@ -186,23 +186,23 @@ class DocumentLine(msgspec.Struct, kw_only=True):
     line_no: int
     item: str
     bin: str
-    from_bin: str | None = None
-    lot: str = ""
-    serial: str = ""
-    generate_serials: bool = False
     adjustment_quantity: QuantityText
     stock_transfer_quantity: QuantityText
     adjustment_cost: CostText
     adjustment_value: ValueText
     stock_transfer_value: ValueText
+    from_bin: str | None = None
+    lot: str = ""
+    serial: str = ""
+    generate_serials: bool = False
     source_line_id: str = ""
 
 
 class GlLine(msgspec.Struct, kw_only=True):
     line_no: int
     account: str
-    entity: str | None = None
     amount: ValueText  # debit positive, credit negative
+    entity: str | None = None
 
 
 class Document(msgspec.Struct, kw_only=True):
@@ -210,11 +210,11 @@ class Document(msgspec.Struct, kw_only=True):
     number: str
     count: str
     location: str
-    created_by: str = ""
     created_at: datetime
     total_value: ValueText
     lines: list[DocumentLine]
     gl_lines: list[GlLine]
+    created_by: str = ""
     draft: bool = False
 
 
@@ -226,6 +226,6 @@ class FinalizeResult(msgspec.Struct, kw_only=True):
     """The count after finalize (or the preview: `documents` are drafts, nothing posted)."""
 
     count: StockCount
-    warning: str | None = None
     documents: list[Document]
+    warning: str | None = None
     not_counted_bins: list[str] = msgspec.field(default_factory=list)

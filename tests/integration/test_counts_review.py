@@ -71,7 +71,7 @@ async def test_reconciliation_lines_carry_the_seed_columns(
         f"/api/counts/{number}/reconciliation", params={"limit": 5}, headers=hs["super"]
     )
     body = first.json()
-    assert body["total"] == 8 and len(body["lines"]) == 5 and body["next_cursor"] == "5"
+    assert body["matching_lines"] == 8 and len(body["lines"]) == 5 and body["next_cursor"] == "5"
     assert body["not_counted_bins"] == ["A-03"]
     rest = await client.get(
         f"/api/counts/{number}/reconciliation",

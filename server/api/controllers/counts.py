@@ -217,7 +217,7 @@ class CountController(Controller):
                 )
                 for c in recon.bin_count_conflicts
             ],
-            total=found.total,
+            matching_lines=found.total,
             lines=lines,
             next_cursor=str(offset + len(lines)) if more else None,
         )
