@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 
 import schemas
-from schemas import auth, common, counts, masterdata, sync
+from schemas import auth, common, counts, journal, masterdata, sync
 
-MODULES: tuple[ModuleType, ...] = (common, masterdata, auth, sync, counts)
+MODULES: tuple[ModuleType, ...] = (common, masterdata, auth, sync, counts, journal)
 
 
 def wire_structs() -> list[type[msgspec.Struct]]:

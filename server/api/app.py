@@ -30,6 +30,7 @@ from server.api.controllers.items import (
     SerialController,
     StockController,
 )
+from server.api.controllers.journal import JournalController
 from server.api.controllers.masterdata import (
     BinController,
     CompanyController,
@@ -38,6 +39,7 @@ from server.api.controllers.masterdata import (
     InventoryGroupController,
     LocationController,
 )
+from server.api.controllers.sync import DeviceStatusController, SyncController
 from server.api.controllers.users import UserController
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
@@ -67,6 +69,9 @@ CONTROLLERS: list[type] = [
     CountController,
     ToleranceController,
     DocumentController,
+    JournalController,
+    SyncController,
+    DeviceStatusController,
 ]
 
 

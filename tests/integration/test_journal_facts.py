@@ -70,7 +70,8 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
-async def add_master_data(db: AsyncSession) -> None:
+async def add_master_data(db: AsyncSession, user: bool = True) -> None:
+    """The seed's item 123106 at Main, a job with a work order; `user`: also user 1."""
     db.add_all(
         [
             Company(id=1, code="C1", name="One", intercompany=True),
@@ -80,15 +81,18 @@ async def add_master_data(db: AsyncSession) -> None:
             GlAccount(id=3, code="50100", name="COS material"),
             GlAccount(id=4, code="40900", name="Burden income"),
             GlAccount(id=5, code="21500", name="Use tax payable"),
+        ]
+    )
+    if user:
+        db.add(
             User(
                 id=1,
                 username="admin",
                 password_hash="-",
                 role="admin",
                 created_at=datetime(2025, 1, 1, tzinfo=UTC),
-            ),
-        ]
-    )
+            )
+        )
     await db.flush()
     db.add_all(
         [

@@ -1,0 +1,150 @@
+"""The Inventory Adjustment Journal on the wire (seed 004): a transaction to save, the
+saved transaction read back, its GL history (the seed's GLH tab), its job history, and
+a reversal request.
+
+A side names a location (and bin) or a job (cost code, bill item, cost category, work
+order, equipment), never both. In `gl_account` and `gl_entity`, null (or absent) asks for
+the default and "" blanks the field. Decimals travel as strings.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+from schemas.common import Code, CostText, FieldProblem, QuantityText, ValueText
+
+TransactionType = Literal["loc_to_loc", "loc_to_job", "job_to_job", "job_to_loc", "adjustment"]
+BillingRate = Literal["unit_price", "markup"]
+LineOrigin = Literal["manual", "wizard", "reversal"]
+
+
+class JobBilling(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A job side's billing fields; null ones are defaulted. `use_tax_rate` is read only."""
+
+    quantity_billable: QuantityText | None = None
+    extra: bool = False
+    billing_rate: BillingRate | None = None
+    revenue_rate: CostText | None = None
+    unit_price: CostText | None = None
+    amount_revenue: ValueText | None = None
+    use_tax_rate: CostText | None = None
+
+
+class JournalSide(msgspec.Struct, kw_only=True, omit_defaults=True):
+    location: str = ""
+    bin: str | None = None
+    job: str = ""
+    cost_code: str = ""
+    bill_item: str = ""
+    cost_category: str = ""
+    work_order: str = ""
+    equipment: str = ""
+    gl_account: str | None = None
+    gl_entity: str | None = None
+    billing: JobBilling | None = None
+
+
+class JournalLineCreate(msgspec.Struct, kw_only=True):
+    line_no: int
+    item: Code
+    quantity: QuantityText
+    from_side: JournalSide
+    to_side: JournalSide | None = None
+    serial: str = ""
+    lot: str = ""
+    unit_cost: CostText | None = None  # null: the location's cost, else the item's last
+
+
+class JournalTransactionCreate(msgspec.Struct, kw_only=True):
+    effective_date: date
+    transaction_type: TransactionType
+    lines: list[JournalLineCreate]
+    period: str | None = None  # null: the period holding the effective date
+    description: str = ""
+
+
+class JournalLine(msgspec.Struct, kw_only=True):
+    line_no: int
+    item: str
+    quantity: QuantityText
+    unit_cost: CostText
+    uom: str
+    burden_unit_cost: CostText
+    from_side: JournalSide
+    to_side: JournalSide | None = None
+    serial: str = ""
+    lot: str = ""
+    origin: LineOrigin = "manual"
+
+
+class JournalTransaction(msgspec.Struct, kw_only=True):
+    transaction_id: str
+    effective_date: date
+    transaction_type: TransactionType
+    user_id: str
+    date_posted: datetime
+    lines: list[JournalLine]
+    period: str | None = None
+    description: str = ""
+    reverses: str | None = None
+    reversed_by: str | None = None
+    # Shown, not stopping the save: e.g. an effective date after a job's date closed.
+    warnings: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+class JournalReverse(msgspec.Struct, kw_only=True):
+    effective_date: date
+    period: str | None = None
+    description: str | None = None
+
+
+class GlHistoryLine(msgspec.Struct, kw_only=True):
+    account: str
+    account_name: str
+    journal: str
+    transaction_id: str
+    date: date
+    line_no: int
+    debit: ValueText
+    credit: ValueText
+    entity: str | None = None
+    period: str | None = None
+    company: str | None = None
+    intercompany: bool = False
+
+
+class GlHistory(msgspec.Struct, kw_only=True):
+    transaction_id: str
+    count: int
+    total_debit: ValueText
+    total_credit: ValueText
+    lines: list[GlHistoryLine]
+
+
+class JobHistoryLine(msgspec.Struct, kw_only=True):
+    line_no: int
+    side: Literal["from", "to"]
+    job: str
+    cost_code: str
+    cost_category: str
+    item: str
+    quantity: QuantityText
+    quantity_billable: QuantityText
+    unit_cost: CostText
+    burden: ValueText
+    use_tax: ValueText
+    material_cost: ValueText
+    unit_price: CostText
+    amount_revenue: ValueText
+    work_order: str | None = None
+    equipment: str | None = None
+    billing_rate: BillingRate | None = None
+    extra: bool = False
+
+
+class JobHistory(msgspec.Struct, kw_only=True):
+    transaction_id: str
+    lines: list[JobHistoryLine]

@@ -1,0 +1,269 @@
+"""The Inventory Adjustment Journal over HTTP (seed 004).
+
+    POST /api/journal/transactions                      save (supervisor, admin): 201
+    GET  /api/journal/transactions/{id}                 the saved transaction (any user)
+    GET  /api/journal/transactions/{id}/gl              its GL history: the seed's GLH tab
+    GET  /api/journal/transactions/{id}/job-history     its job history (JCH)
+    POST /api/journal/transactions/{id}/reverse         save the opposite transaction: 201
+
+Transactions are never edited or deleted (no PUT, PATCH or DELETE: 405); a correction is
+a new transaction, or the reversal. Refusals are problem details: 422 for the journal's
+rules (each field named), 409 for bins frozen by a count in process ("bins-frozen") and a
+second reversal ("already-reversed"), 404 for an unknown transaction id.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
+
+from schemas import journal as wire
+from schemas.common import FieldProblem
+from server.api.controllers.masterdata import READ, WRITE, plain
+from server.api.deps import CurrentCaller, Now, Uow
+from server.domain import journal as domain
+from server.domain.money import ZERO
+from server.services import journal
+from server.services.journal_ports import StoredTransaction
+
+_RATES: dict[str, wire.BillingRate] = {"unit_price": "unit_price", "markup": "markup"}
+
+
+def _dec(value: Decimal | None) -> Decimal | None:
+    return None if value is None else plain(value)
+
+
+def _billing_in(billing: wire.JobBilling | None) -> domain.JobBilling:
+    if billing is None:
+        return domain.JobBilling()
+    return domain.JobBilling(
+        quantity_billable=billing.quantity_billable,
+        extra=billing.extra,
+        billing_rate=domain.BillingRate(billing.billing_rate) if billing.billing_rate else None,
+        revenue_rate=billing.revenue_rate,
+        unit_price=billing.unit_price,
+        amount_revenue=billing.amount_revenue,
+        use_tax_rate=billing.use_tax_rate,
+    )
+
+
+def _side_in(side: wire.JournalSide) -> domain.JournalSide:
+    return domain.JournalSide(
+        location=side.location.strip(),
+        bin=side.bin,
+        job=side.job.strip(),
+        cost_code=side.cost_code.strip(),
+        bill_item=side.bill_item.strip(),
+        cost_category=side.cost_category.strip(),
+        work_order=side.work_order.strip(),
+        equipment=side.equipment.strip(),
+        gl_account=side.gl_account,
+        gl_entity=side.gl_entity,
+        billing=_billing_in(side.billing),
+    )
+
+
+def transaction_in(data: wire.JournalTransactionCreate) -> domain.JournalTransaction:
+    lines = tuple(
+        domain.JournalLine(
+            line_no=x.line_no,
+            item=x.item,
+            quantity=x.quantity,
+            from_side=_side_in(x.from_side),
+            to_side=_side_in(x.to_side) if x.to_side is not None else None,
+            serial=x.serial.strip(),
+            lot=x.lot.strip(),
+            unit_cost=x.unit_cost,
+        )
+        for x in data.lines
+    )
+    return domain.JournalTransaction(
+        effective_date=data.effective_date,
+        transaction_type=domain.TransactionType(data.transaction_type),
+        lines=lines,
+        period=data.period or None,
+        description=data.description.strip(),
+    )
+
+
+def _side_out(side: domain.JournalSide) -> wire.JournalSide:
+    billing = None
+    if side.has_job_fields:
+        b = side.billing
+        billing = wire.JobBilling(
+            quantity_billable=_dec(b.quantity_billable),
+            extra=b.extra,
+            billing_rate=b.billing_rate.value if b.billing_rate else None,
+            revenue_rate=_dec(b.revenue_rate),
+            unit_price=_dec(b.unit_price),
+            amount_revenue=b.amount_revenue,
+            use_tax_rate=_dec(b.use_tax_rate),
+        )
+    return wire.JournalSide(
+        location=side.location,
+        bin=side.bin,
+        job=side.job,
+        cost_code=side.cost_code,
+        bill_item=side.bill_item,
+        cost_category=side.cost_category,
+        work_order=side.work_order,
+        equipment=side.equipment,
+        gl_account=side.gl_account or "",
+        gl_entity=side.gl_entity or "",
+        billing=billing,
+    )
+
+
+def transaction_out(
+    tx: domain.JournalTransaction,
+    warnings: tuple[domain.JournalWarning, ...] = (),
+    reverses: str | None = None,
+    reversed_by: str | None = None,
+) -> wire.JournalTransaction:
+    assert tx.transaction_id is not None and tx.user_id is not None
+    assert tx.date_posted is not None
+    return wire.JournalTransaction(
+        transaction_id=tx.transaction_id,
+        period=tx.period,
+        effective_date=tx.effective_date,
+        description=tx.description,
+        transaction_type=tx.transaction_type.value,
+        user_id=tx.user_id,
+        date_posted=tx.date_posted,
+        reverses=reverses,
+        reversed_by=reversed_by,
+        lines=[
+            wire.JournalLine(
+                line_no=x.line_no,
+                item=x.item,
+                quantity=plain(x.quantity),
+                unit_cost=plain(x.unit_cost if x.unit_cost is not None else ZERO),
+                uom=x.uom or "",
+                burden_unit_cost=plain(x.burden_unit_cost or ZERO),
+                serial=x.serial,
+                lot=x.lot,
+                origin=x.origin.value,
+                from_side=_side_out(x.from_side),
+                to_side=_side_out(x.to_side) if x.to_side is not None else None,
+            )
+            for x in tx.lines
+        ],
+        warnings=[FieldProblem(location=w.location, message=w.message) for w in warnings],
+    )
+
+
+def _stored_out(stored: StoredTransaction) -> wire.JournalTransaction:
+    return transaction_out(
+        stored.transaction, reverses=stored.reverses, reversed_by=stored.reversed_by
+    )
+
+
+class JournalController(Controller):
+    path = "/api/journal/transactions"
+    tags = ["inventory adjustment journal"]
+
+    @post("/", guards=WRITE)
+    async def save_transaction(
+        self,
+        data: JSONBody[wire.JournalTransactionCreate],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.JournalTransaction:
+        """Validate, default and post a transaction; its Transaction Id is made on save."""
+        assert caller.user_id is not None  # WRITE admits users only
+        saved = await journal.save_transaction(
+            uow, transaction_in(data), caller.user_id, caller.name, now
+        )
+        return transaction_out(saved.transaction, saved.warnings)
+
+    @get("/{transaction_id:str}", guards=READ)
+    async def get_transaction(
+        self, transaction_id: FromPath[str], uow: Uow
+    ) -> wire.JournalTransaction:
+        view = await journal.get_transaction(uow, transaction_id)
+        return _stored_out(view.stored)
+
+    @get("/{transaction_id:str}/gl", guards=READ)
+    async def gl_history(self, transaction_id: FromPath[str], uow: Uow) -> wire.GlHistory:
+        """The GL postings of the transaction (the seed's GLH tab)."""
+        view = await journal.get_transaction(uow, transaction_id)
+        lines = [
+            wire.GlHistoryLine(
+                account=g.account,
+                account_name=g.account_name,
+                entity=g.entity,
+                period=g.period,
+                company=g.company,
+                intercompany=g.intercompany,
+                journal=g.journal,
+                transaction_id=g.transaction_id,
+                date=g.date,
+                line_no=g.line_no,
+                debit=g.amount if g.amount > ZERO else ZERO,
+                credit=-g.amount if g.amount < ZERO else ZERO,
+            )
+            for g in view.gl
+        ]
+        return wire.GlHistory(
+            transaction_id=transaction_id,
+            count=len(lines),
+            total_debit=sum((x.debit for x in lines), ZERO),
+            total_credit=sum((x.credit for x in lines), ZERO),
+            lines=lines,
+        )
+
+    @get("/{transaction_id:str}/job-history", guards=READ)
+    async def job_history(self, transaction_id: FromPath[str], uow: Uow) -> wire.JobHistory:
+        view = await journal.get_transaction(uow, transaction_id)
+        return wire.JobHistory(
+            transaction_id=transaction_id,
+            lines=[
+                wire.JobHistoryLine(
+                    line_no=h.line_no,
+                    side="from" if h.side == "from" else "to",
+                    job=h.job,
+                    cost_code=h.cost_code,
+                    cost_category=h.cost_category,
+                    work_order=h.work_order,
+                    equipment=h.equipment,
+                    item=h.item,
+                    quantity=plain(h.quantity),
+                    quantity_billable=plain(h.quantity_billable),
+                    unit_cost=plain(h.unit_cost),
+                    burden=h.burden,
+                    use_tax=h.use_tax,
+                    material_cost=h.material_cost,
+                    billing_rate=_RATES.get(h.billing_rate or ""),
+                    unit_price=plain(h.unit_price),
+                    amount_revenue=h.amount_revenue,
+                    extra=h.extra,
+                )
+                for h in view.job_history
+            ],
+        )
+
+    @post("/{transaction_id:str}/reverse", guards=WRITE)
+    async def reverse_transaction(
+        self,
+        transaction_id: FromPath[str],
+        data: JSONBody[wire.JournalReverse],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.JournalTransaction:
+        """Save the opposite transaction (no edits: a correction is a new transaction)."""
+        assert caller.user_id is not None
+        saved = await journal.reverse_transaction(
+            uow,
+            transaction_id,
+            data.effective_date,
+            caller.user_id,
+            caller.name,
+            now,
+            data.period or None,
+            data.description,
+        )
+        return transaction_out(saved.transaction, saved.warnings, reverses=transaction_id)
