@@ -134,6 +134,9 @@ class PushRequest(msgspec.Struct, kw_only=True):
     events: list[Event]
     app_version: str = ""
     queue_depth: int = 0  # events still waiting on the device after this batch
+    # The highest seq the device holds an acknowledgement for: above the server's
+    # high-water mark, it proves the server went back (restored from a backup).
+    acked_seq: int = 0
 
 
 EventOutcome = Literal["applied", "duplicate", "rejected"]
@@ -245,3 +248,48 @@ class PullResponse(msgspec.Struct, kw_only=True):
     bins: list[BinRef] = msgspec.field(default_factory=list)
     items: list[ItemRef] = msgspec.field(default_factory=list)
     recounts: list[RecountOrder] = msgspec.field(default_factory=list)
+
+
+# --- supervisors: device status and rejected events (additions of protocol 1) ---------
+
+
+class DeviceSyncStatus(msgspec.Struct, kw_only=True):
+    """A device as its syncs show it. `stale`: no sync for longer than the server allows
+    (STOCKCOUNT_DEVICE_STALE_MINUTES), or never synced."""
+
+    device_id: int
+    name: str
+    location: Code
+    stale: bool
+    install_id: str = ""
+    last_seen_at: datetime | None = None
+    last_seq: int = 0  # the high-water mark: every seq up to it is stored
+    queue_depth: int = 0  # events waiting on the device, as it said at its last push
+    app_version: str = ""
+    clock_skew_ms: int = 0  # server time minus device time at the last push
+
+
+class DeviceStatusList(msgspec.Struct, kw_only=True):
+    items: list[DeviceSyncStatus]
+    stale_after_minutes: int
+
+
+class RejectedEvent(msgspec.Struct, kw_only=True):
+    """An event the server stored but could not apply: kept, never dropped."""
+
+    id: int
+    device_id: int
+    install_id: str
+    seq: int
+    kind: str
+    count: str
+    reason: str
+    detail: str
+    device_time: datetime
+    received_at: datetime
+    body: EventBody
+
+
+class RejectedPage(msgspec.Struct, kw_only=True):
+    items: list[RejectedEvent]
+    next_cursor: str | None = None

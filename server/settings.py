@@ -9,6 +9,7 @@ STOCKCOUNT_TOKEN_TTL_HOURS   12    lifetime of a user's API token
 STOCKCOUNT_ENROLLMENT_TTL_MINUTES  60  default lifetime of a device enrollment code
 STOCKCOUNT_MAX_BODY_BYTES    33554432 (32 MiB) largest request body accepted
 STOCKCOUNT_LOG_LEVEL         INFO
+STOCKCOUNT_DEVICE_STALE_MINUTES  30  a device that has not synced for longer shows as stale
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Settings:
     enrollment_ttl_minutes: int = 60
     max_body_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
+    device_stale_minutes: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             enrollment_ttl_minutes=_int(env, "STOCKCOUNT_ENROLLMENT_TTL_MINUTES", 60),
             max_body_bytes=_int(env, "STOCKCOUNT_MAX_BODY_BYTES", 32 * 1024 * 1024),
             log_level=(env.get("STOCKCOUNT_LOG_LEVEL") or "INFO").upper(),
+            device_stale_minutes=_int(env, "STOCKCOUNT_DEVICE_STALE_MINUTES", 30),
         )
 
     @property

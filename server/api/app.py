@@ -39,6 +39,7 @@ from server.api.controllers.masterdata import (
     InventoryGroupController,
     LocationController,
 )
+from server.api.controllers.sync import DeviceStatusController, SyncController
 from server.api.controllers.users import UserController
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS

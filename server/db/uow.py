@@ -12,6 +12,7 @@ from server.db.journal import SqlJournal
 from server.db.masterdata import SqlMasterData
 from server.db.posting import SqlPostings
 from server.db.repositories import SqlCodes, SqlDevices, SqlUsers
+from server.db.sync import SqlSync
 
 
 class SqlUnitOfWork:
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     counts: SqlCounts
     postings: SqlPostings
     journal: SqlJournal
+    sync: SqlSync
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
         self.counts = SqlCounts(self.session)
         self.postings = SqlPostings(self.session)
         self.journal = SqlJournal(self.session)
+        self.sync = SqlSync(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,508 @@
+"""The sync protocol's use cases: push (a device's events, exactly once), pull (reference
+data by change sequence), and what supervisors see (device status, rejected events).
+
+Push. One transaction per batch. Its first statement upserts the (device, install) row of
+`sync_install` and reads its high-water mark `hw`: every seq up to `hw` is stored, none
+above. The row serializes two pushes of one device (PostgreSQL: a row lock; SQLite: the
+write lock). Events at or below `hw` are duplicates (answered with what was stored). The
+events from `hw + 1` on are taken while their seqs are contiguous; at the first hole the
+batch stops and answers `expected_seq` (nothing after a gap is applied). The taken events
+are judged set-based (one query for the counts they name, one for the earlier events of
+the bins they close), inserted with ONE multi-row INSERT ... ON CONFLICT DO NOTHING
+RETURNING seq, and `hw` moves to the last one, in the same transaction. A crash anywhere
+before COMMIT leaves nothing; after it, a re-push gets `duplicate` for everything.
+
+Rejected events (a completed or cancelled count, another site's count, a bin outside the
+count) are stored with outcome `rejected`, a reason code and a sentence, and listed for
+supervisors: never dropped.
+
+A BinClosed event turns the bin's events (its BinOpened, scans, minus undone scans) into a
+bin count through `counts.record_bin_count`, the same rules as the API, inside a savepoint:
+when the rules refuse it, the BinClosed is stored as rejected with their reason and the
+rest of the batch stands. `sync_bin_count` (device, install, bin_seq) is the source key: a
+bin of a device becomes at most one bin count, whatever is replayed. Bin count times are
+the device's times corrected by the clock skew measured at the push; ordering of events is
+by seq only.
+
+Restore from backup. The server's epoch is a random id made with the database. A device
+sends the highest seq it holds an acknowledgement for (`acked_seq`); above `hw` it proves
+the database went back: the server makes a new epoch in that transaction, answers its `hw`,
+and the device re-sends everything above it. The pull cursor proves the same when its
+change_seq is above the location's (also a new epoch). With a new epoch every device's
+next pull is a reset: full reference data again.
+
+Pull. Reference data of a location (its counts, bins, the items, recount orders) is kept
+as a change log in `sync_ref`: one row per record with the record as sent, its digest and
+the change_seq it last changed at. A pull first refreshes the log in its transaction: it
+builds every record of the location from the tables as they are, and gives each record
+whose digest differs (new or changed) the location's next change_seq (`sync_scope`,
+whose row also serializes refreshes). So no other service has to remember to append to a
+log, and a change made by any code path is seen at the next pull. Then it answers the rows
+with change_seq above the cursor, in change_seq order, a page at a time. Blind counts are
+built without expected quantities or serials (the wire struct refuses them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import msgspec
+
+from schemas import PROTOCOL_VERSION
+from schemas.sync import (
+    MAX_PUSH_EVENTS,
+    AssignedCount,
+    BinClosed,
+    BinOpened,
+    BinRef,
+    DeviceStatusList,
+    DeviceSyncStatus,
+    Event,
+    EventAck,
+    EventBody,
+    ExpectedQuantity,
+    ExpectedSerial,
+    ItemRef,
+    PullCursor,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    QuantityKeyed,
+    RecountOrder,
+    RejectedEvent,
+    RejectedPage,
+    ScanUndone,
+    SerialScanned,
+)
+from server.domain.auth import Caller
+from server.domain.errors import (
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+    StockcountError,
+    ValidationFailed,
+)
+from server.services import counts
+from server.services.sync_ports import (
+    CountFacts,
+    NewEvent,
+    RefRow,
+    StoredEvent,
+    SyncUnitOfWork,
+)
+
+_ENCODER = msgspec.json.Encoder()
+_BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
+_REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
+    "count": AssignedCount,
+    "bin": BinRef,
+    "item": ItemRef,
+    "recount": RecountOrder,
+}
+_INACTIVE = frozenset({"completed", "cancelled"})
+_STATUS_REASON = {
+    "completed": "count_completed",
+    "cancelled": "count_cancelled",
+    "open": "count_not_started",
+    "counted": "count_not_counting",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    outcome: str  # applied or rejected
+    reason: str = ""
+    detail: str = ""
+
+
+def _own_device(caller: Caller, device_id: int) -> int:
+    if caller.device_id is None or caller.device_id != device_id:
+        raise PermissionDenied(
+            f"this credential is device {caller.device_id}'s, not device {device_id}'s",
+            [FieldProblem("device_id", str(device_id))],
+        )
+    return device_id
+
+
+# -- push --------------------------------------------------------------------------------
+
+
+async def push(
+    uow: SyncUnitOfWork, caller: Caller, request: PushRequest, now: datetime
+) -> PushResponse:
+    device_id = _own_device(caller, request.device_id)
+    install = request.install_id
+    if len(request.events) > MAX_PUSH_EVENTS:
+        raise ValidationFailed(
+            f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(request.events)}",
+            [FieldProblem("events", "too many")],
+        )
+    events = sorted(request.events, key=lambda e: e.seq)
+    if len({e.seq for e in events}) != len(events):
+        raise ValidationFailed(
+            "a batch names each seq once", [FieldProblem("events", "repeated seq")]
+        )
+    skew = now - request.device_time
+    async with uow:
+        hw = await uow.sync.lock_install(device_id, install, now)
+        epoch = await uow.sync.epoch()
+        if request.acked_seq > hw:
+            # The device holds acknowledgements the database no longer has: restored.
+            epoch = await uow.sync.renew_epoch()
+        acks: dict[int, EventAck] = {}
+        old = [e.seq for e in events if e.seq <= hw]
+        if old:
+            for seq, stored in (await uow.sync.stored(device_id, install, old)).items():
+                acks[seq] = EventAck(
+                    seq=seq, outcome="duplicate", reason=stored.reason, detail=stored.detail
+                )
+        run: list[Event] = []
+        expected: int | None = None
+        for event in (e for e in events if e.seq > hw):
+            if event.seq != hw + len(run) + 1:
+                expected = hw + len(run) + 1
+                break
+            run.append(event)
+        if run:
+            verdicts = await _judge(uow, caller, install, run, skew, now)
+            rows = [_row(device_id, install, e, verdicts[e.seq], now) for e in run]
+            inserted = await uow.sync.insert_events(rows)
+            for e in run:
+                verdict = verdicts[e.seq]
+                if e.seq in inserted:
+                    acks[e.seq] = EventAck(
+                        seq=e.seq,
+                        outcome="applied" if verdict.outcome == "applied" else "rejected",
+                        reason=verdict.reason,
+                        detail=verdict.detail,
+                    )
+                else:  # cannot happen while the install row serializes; never double
+                    acks[e.seq] = EventAck(seq=e.seq, outcome="duplicate")
+            hw = run[-1].seq
+        await uow.sync.update_install(
+            device_id,
+            install,
+            high_water=hw,
+            queue_depth=max(request.queue_depth, 0),
+            app_version=request.app_version[:64],
+            clock_skew_ms=int(skew / timedelta(milliseconds=1)),
+        )
+        await uow.devices.touch(device_id, now)
+        await uow.commit()
+    return PushResponse(
+        protocol_version=PROTOCOL_VERSION,
+        server_epoch=epoch,
+        acks=[acks[e.seq] for e in events if e.seq in acks],
+        high_water=hw,
+        expected_seq=expected,
+    )
+
+
+def _row(device_id: int, install: str, event: Event, verdict: _Verdict, now: datetime) -> NewEvent:
+    body = event.body
+    return NewEvent(
+        device_id=device_id,
+        install_id=install,
+        seq=event.seq,
+        kind=body.__struct_config__.tag,  # type: ignore[arg-type]
+        count_number=body.count,
+        bin_seq=event.seq if isinstance(body, BinOpened) else body.bin_seq,
+        body=_ENCODER.encode(body).decode(),
+        device_time=event.device_time,
+        received_at=now,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        detail=verdict.detail[:500],
+    )
+
+
+def _refusal(caller: Caller, facts: CountFacts | None, body: EventBody) -> _Verdict | None:
+    if facts is None:
+        return _Verdict("rejected", "count_unknown", f"stock count {body.count} does not exist")
+    if facts.location_id != caller.location_id:
+        return _Verdict(
+            "rejected",
+            "count_other_site",
+            f"stock count {body.count} is not at this device's site {caller.location_code}",
+        )
+    if facts.status != "counting_in_process":
+        reason = _STATUS_REASON.get(facts.status, "count_not_counting")
+        return _Verdict(
+            "rejected",
+            reason,
+            f"stock count {body.count} is {facts.status.replace('_', ' ')}: it takes no scans",
+        )
+    if body.bin not in facts.bins:
+        return _Verdict(
+            "rejected", "bin_outside_scope", f"bin {body.bin} is not in stock count {body.count}"
+        )
+    return None
+
+
+async def _judge(
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    install: str,
+    run: Sequence[Event],
+    skew: timedelta,
+    now: datetime,
+) -> dict[int, _Verdict]:
+    assert caller.device_id is not None
+    facts = await uow.sync.count_facts({e.body.count for e in run})
+    verdicts: dict[int, _Verdict] = {}
+    for e in run:
+        verdicts[e.seq] = _refusal(caller, facts.get(e.body.count), e.body) or _Verdict("applied")
+    closing = [
+        e for e in run if isinstance(e.body, BinClosed) and verdicts[e.seq].outcome != "rejected"
+    ]
+    if not closing:
+        return verdicts
+    bin_seqs = {e.body.bin_seq for e in closing if isinstance(e.body, BinClosed)}
+    earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
+    by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
+    for stored in earlier:
+        if stored.outcome == "applied":
+            by_bin[stored.bin_seq].append(
+                (stored.seq, stored.device_time, _BODY.decode(stored.body))
+            )
+    for e in run:
+        body = e.body
+        bin_seq = e.seq if isinstance(body, BinOpened) else body.bin_seq
+        if bin_seq in by_bin and verdicts[e.seq].outcome == "applied":
+            by_bin[bin_seq].append((e.seq, e.device_time, body))
+    for e in closing:
+        assert isinstance(e.body, BinClosed)
+        verdicts[e.seq] = await _close_bin(
+            uow, caller, install, e, by_bin[e.body.bin_seq], skew, now
+        )
+    return verdicts
+
+
+async def _close_bin(
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    install: str,
+    close: Event,
+    events: list[tuple[int, datetime, EventBody]],
+    skew: timedelta,
+    now: datetime,
+) -> _Verdict:
+    assert isinstance(close.body, BinClosed) and caller.device_id is not None
+    body = close.body
+    events = sorted((x for x in events if x[0] < close.seq), key=lambda x: x[0])
+    opened = [x for x in events if x[0] == body.bin_seq and isinstance(x[2], BinOpened)]
+    if not opened:
+        return _Verdict(
+            "rejected", "bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened"
+        )
+    if await uow.sync.bin_count_source(caller.device_id, install, body.bin_seq):
+        return _Verdict(
+            "rejected", "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
+        )
+    undone = {x[2].target_seq for x in events if isinstance(x[2], ScanUndone)}
+    serials: dict[tuple[str, str], None] = {}
+    quantities: list[tuple[str, str, Decimal]] = []
+    for seq, _, scan in events:
+        if seq in undone:
+            continue
+        if isinstance(scan, SerialScanned):
+            serials[(scan.item, scan.serial)] = None
+        elif isinstance(scan, QuantityKeyed):
+            quantities.append((scan.item, scan.lot, scan.quantity))
+    if not serials and not quantities and not body.confirmed_empty:
+        return _Verdict(
+            "rejected", "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
+        )
+    started = opened[0][1] + skew
+    finished = max(close.device_time + skew, started)
+    submitted = counts.SubmittedBinCount(
+        bin=body.bin,
+        started_at=started,
+        finished_at=finished,
+        serials=list(serials),
+        quantities=quantities,
+    )
+    try:
+        async with uow.sync.savepoint():
+            header = await counts.record_bin_count(uow, caller, body.count, submitted, now)
+            await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
+    except StockcountError as exc:
+        return _Verdict("rejected", exc.code, str(exc))
+    return _Verdict("applied")
+
+
+# -- pull --------------------------------------------------------------------------------
+
+
+async def pull(
+    uow: SyncUnitOfWork, caller: Caller, request: PullRequest, now: datetime
+) -> PullResponse:
+    _own_device(caller, request.device_id)
+    assert caller.location_id is not None
+    location_id = caller.location_id
+    async with uow:
+        seq = await uow.sync.lock_scope(location_id)
+        epoch = await uow.sync.epoch()
+        cursor = request.cursor
+        reset = cursor is None or cursor.epoch != epoch
+        if cursor is not None and not reset and cursor.change_seq > seq:
+            # The device has seen changes this database never made: it went back.
+            epoch = await uow.sync.renew_epoch()
+            reset = True
+        after = 0 if reset or cursor is None else cursor.change_seq
+        await _refresh(uow, location_id, seq)
+        rows = await uow.sync.ref_page(location_id, after, request.limit + 1)
+        await uow.commit()
+    has_more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    page = PullResponse(
+        protocol_version=PROTOCOL_VERSION,
+        cursor=PullCursor(epoch=epoch, change_seq=rows[-1].change_seq if rows else after),
+        has_more=has_more,
+        reset=reset,
+    )
+    for row in rows:
+        record = msgspec.json.decode(row.body, type=_REF_TYPES[row.kind])
+        if isinstance(record, AssignedCount):
+            page.counts.append(record)
+        elif isinstance(record, BinRef):
+            page.bins.append(record)
+        elif isinstance(record, ItemRef):
+            page.items.append(record)
+        else:
+            page.recounts.append(record)
+    return page
+
+
+def _plain(quantity: Decimal) -> Decimal:
+    """10.0000 -> 10, 2.5000 -> 2.5: the database's scale is not the quantity's."""
+    return (
+        quantity.quantize(Decimal(1))
+        if quantity == quantity.to_integral()
+        else quantity.normalize()
+    )
+
+
+async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> int:
+    """Give every record of the location that changed since the last refresh a new
+    change_seq. Items first, then bins, counts, recount orders: a page never names a bin
+    or item the device has not been sent."""
+    records: list[tuple[str, str, bytes]] = []
+    for item in await uow.sync.ref_items():
+        ref = ItemRef(
+            code=item.code,
+            name=item.name,
+            tracking=item.tracking,  # type: ignore[arg-type]
+            barcodes=sorted(item.barcodes),
+            auto_serialized=item.auto_serialized,
+            uom=item.uom,
+        )
+        records.append(("item", item.code, _ENCODER.encode(ref)))
+    for b in await uow.sync.ref_bins(location_id):
+        ref_bin = BinRef(location=b.location, label=b.label, kind=b.kind)  # type: ignore[arg-type]
+        records.append(("bin", b.label, _ENCODER.encode(ref_bin)))
+    for c in await uow.sync.ref_counts(location_id):
+        show = not c.blind
+        assigned = AssignedCount(
+            count=c.number,
+            location=c.location,
+            status=c.status,  # type: ignore[arg-type]
+            blind=c.blind,
+            bins=sorted(c.bins),
+            expected_serials=[
+                ExpectedSerial(item=i, serial=s, bin=b) for i, s, b in sorted(c.expected_serials)
+            ]
+            if show
+            else [],
+            expected_quantities=[
+                ExpectedQuantity(item=i, bin=b, lot=lot, quantity=_plain(q))
+                for i, b, lot, q in sorted(c.expected_quantities)
+            ]
+            if show
+            else [],
+            active=c.status not in _INACTIVE,
+        )
+        records.append(("count", c.number, _ENCODER.encode(assigned)))
+    for r in await uow.sync.ref_recounts(location_id):
+        order = RecountOrder(
+            order_id=r.order_id, count=r.count, bin=r.bin, reason=r.reason, active=r.active
+        )
+        records.append(("recount", str(r.order_id), _ENCODER.encode(order)))
+    known = await uow.sync.ref_digests(location_id)
+    changed: list[RefRow] = []
+    for kind, key, body in records:
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        if known.get((kind, key)) != digest:
+            seq += 1
+            changed.append(RefRow(kind, key, digest, seq, body.decode()))
+    if changed:
+        await uow.sync.upsert_refs(location_id, changed)
+        await uow.sync.set_scope(location_id, seq)
+    return seq
+
+
+# -- supervisors -------------------------------------------------------------------------
+
+
+async def device_status(
+    uow: SyncUnitOfWork, location: str | None, now: datetime, stale_minutes: int
+) -> DeviceStatusList:
+    async with uow:
+        location_id = None
+        if location is not None:
+            location_id = await uow.codes.location_id(location)
+            if location_id is None:
+                raise NotFound(f"location {location!r} does not exist")
+        installs = await uow.sync.installs(location_id)
+    limit = timedelta(minutes=stale_minutes)
+    return DeviceStatusList(
+        items=[
+            DeviceSyncStatus(
+                device_id=i.device_id,
+                name=i.name,
+                location=i.location,
+                stale=i.last_seen_at is None or now - i.last_seen_at > limit,
+                install_id=i.install_id or "",
+                last_seen_at=i.last_seen_at,
+                last_seq=i.high_water,
+                queue_depth=i.queue_depth,
+                app_version=i.app_version,
+                clock_skew_ms=i.clock_skew_ms,
+            )
+            for i in installs
+            if i.device_status == "active"
+        ],
+        stale_after_minutes=stale_minutes,
+    )
+
+
+async def rejected_events(
+    uow: SyncUnitOfWork, after: int, limit: int, device_id: int | None, count: str | None
+) -> RejectedPage:
+    async with uow:
+        rows = await uow.sync.rejected(after, limit, device_id, count)
+    return RejectedPage(
+        items=[_rejected(r) for r in rows],
+        next_cursor=str(rows[-1].id) if len(rows) == limit else None,
+    )
+
+
+def _rejected(r: StoredEvent) -> RejectedEvent:
+    return RejectedEvent(
+        id=r.id,
+        device_id=r.device_id,
+        install_id=r.install_id,
+        seq=r.seq,
+        kind=r.kind,
+        count=r.count_number,
+        reason=r.reason,
+        detail=r.detail,
+        device_time=r.device_time,
+        received_at=r.received_at,
+        body=_BODY.decode(r.body),
+    )

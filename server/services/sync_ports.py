@@ -1,0 +1,170 @@
+"""What the sync use cases need from persistence. `server.db.sync` implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from server.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    device_id: int
+    install_id: str
+    seq: int
+    kind: str
+    count_number: str
+    bin_seq: int
+    body: str  # JSON
+    device_time: datetime
+    received_at: datetime
+    outcome: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    device_id: int
+    install_id: str
+    seq: int
+    kind: str
+    count_number: str
+    bin_seq: int
+    body: str
+    device_time: datetime
+    received_at: datetime
+    outcome: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountFacts:
+    """What judging an event needs to know of the count it names."""
+
+    number: str
+    location_id: int
+    status: str
+    bins: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class InstallStatus:
+    device_id: int
+    name: str
+    location: str
+    device_status: str
+    install_id: str | None
+    last_seen_at: datetime | None
+    high_water: int
+    queue_depth: int
+    app_version: str
+    clock_skew_ms: int
+
+
+# Reference data as the database holds it (the service turns these into wire records).
+@dataclass(frozen=True, slots=True)
+class RefCount:
+    number: str
+    location: str
+    status: str
+    blind: bool
+    bins: Sequence[str]
+    expected_serials: Sequence[tuple[str, str, str]]  # (item, serial, bin)
+    expected_quantities: Sequence[tuple[str, str, str, Decimal]]  # (item, bin, lot, quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class RefBin:
+    location: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefItem:
+    code: str
+    name: str
+    tracking: str
+    auto_serialized: bool
+    uom: str
+    barcodes: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RefRecount:
+    order_id: int
+    count: str
+    bin: str
+    reason: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RefRow:
+    kind: str
+    ref_key: str
+    digest: str
+    change_seq: int
+    body: str
+
+
+class SyncRepository(Protocol):
+    # -- the epoch
+    async def epoch(self) -> str: ...
+    async def renew_epoch(self) -> str: ...
+
+    # -- push
+    async def lock_install(self, device_id: int, install_id: str, now: datetime) -> int: ...
+    async def update_install(
+        self,
+        device_id: int,
+        install_id: str,
+        *,
+        high_water: int,
+        queue_depth: int,
+        app_version: str,
+        clock_skew_ms: int,
+    ) -> None: ...
+    async def stored(
+        self, device_id: int, install_id: str, seqs: Collection[int]
+    ) -> dict[int, StoredEvent]: ...
+    async def insert_events(self, rows: Sequence[NewEvent]) -> set[int]: ...
+    async def bin_events(
+        self, device_id: int, install_id: str, bin_seqs: Collection[int]
+    ) -> list[StoredEvent]: ...
+    async def count_facts(self, numbers: Collection[str]) -> dict[str, CountFacts]: ...
+    async def bin_count_source(self, device_id: int, install_id: str, bin_seq: int) -> bool: ...
+    async def add_bin_count_source(
+        self, device_id: int, install_id: str, bin_seq: int, bin_count_id: int
+    ) -> None: ...
+    def savepoint(self) -> AbstractAsyncContextManager[object]: ...
+
+    # -- supervisors
+    async def installs(self, location_id: int | None) -> list[InstallStatus]: ...
+    async def rejected(
+        self, after: int, limit: int, device_id: int | None, count: str | None
+    ) -> list[StoredEvent]: ...
+
+    # -- pull: the change log of a location
+    async def lock_scope(self, location_id: int) -> int: ...
+    async def set_scope(self, location_id: int, change_seq: int) -> None: ...
+    async def ref_digests(self, location_id: int) -> dict[tuple[str, str], str]: ...
+    async def upsert_refs(self, location_id: int, rows: Sequence[RefRow]) -> None: ...
+    async def ref_page(self, location_id: int, after: int, limit: int) -> list[RefRow]: ...
+    async def ref_counts(self, location_id: int) -> list[RefCount]: ...
+    async def ref_bins(self, location_id: int) -> list[RefBin]: ...
+    async def ref_items(self) -> list[RefItem]: ...
+    async def ref_recounts(self, location_id: int) -> list[RefRecount]: ...
+
+
+class SyncUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def sync(self) -> SyncRepository: ...
