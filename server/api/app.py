@@ -70,6 +70,8 @@ CONTROLLERS: list[type] = [
     ToleranceController,
     DocumentController,
     JournalController,
+    SyncController,
+    DeviceStatusController,
 ]
 
 
