@@ -1,6 +1,7 @@
 """The Inventory Adjustment Journal (seed 004): the transaction and its lines (model), the
 master data the rules read (facts), the defaults, the validation, the conversion into a
-posting document and job history (documents), and the opposite transaction (reverse).
+posting document and job history (documents), the opposite transaction (reverse), and
+the Fill Lines wizards' drafts (wizards).
 
 A save is: `prepare` (defaults + validation, warnings back), `stamp` (id, user, date
 posted), then `posting_document` through `server.domain.posting.post`, and `job_history`.
@@ -44,6 +45,12 @@ from server.domain.journal.model import (
 )
 from server.domain.journal.reverse import reverse
 from server.domain.journal.validation import check_input, validate
+from server.domain.journal.wizards import (
+    JobCostRow,
+    StockRow,
+    location_to_location,
+    return_to_location,
+)
 
 __all__ = [
     "JOURNAL",
@@ -54,6 +61,7 @@ __all__ = [
     "ItemFacts",
     "JobBilling",
     "JobBillingType",
+    "JobCostRow",
     "JobFacts",
     "JobHistoryEntry",
     "JournalFacts",
@@ -69,14 +77,17 @@ __all__ = [
     "SelectionCostType",
     "SerialFacts",
     "SideKind",
+    "StockRow",
     "TransactionType",
     "WorkOrderFacts",
     "apply_defaults",
     "burden_unit_cost",
     "check_input",
     "job_history",
+    "location_to_location",
     "posting_document",
     "prepare",
+    "return_to_location",
     "reverse",
     "stamp",
     "validate",

@@ -1,0 +1,205 @@
+"""The Fill Lines wizards (seed 004): drafts that a user reviews, changes and then saves
+like any other transaction.
+
+- `return_to_location`: everything still on a job (or one work order of it) back to a
+  location, as a Job-to-Loc. Costs and revenue come from the job history rows that put it
+  there, so that saving the draft undoes them exactly: the unit cost, burden unit cost,
+  use tax rate, billing rate, revenue rate and unit price of each group of rows, and the
+  quantity still on the job (what was put on less what came back). The lines are
+  `LineOrigin.WIZARD`, so quantity billable defaults from the quantity only when the
+  settings say so (`JournalSettings.wizard_defaults_quantity_billable`).
+- `location_to_location`: all stock of one location into another, as a Loc-to-Loc, one
+  line per bin, lot and serial; unit costs default as on any manual line (a serial's
+  actual cost, else the location's cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from server.domain.journal.model import (
+    BillingRate,
+    JobBilling,
+    JournalLine,
+    JournalSide,
+    JournalTransaction,
+    LineOrigin,
+    TransactionType,
+)
+from server.domain.money import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class JobCostRow:
+    """A job history row as the return wizard reads it: `quantity` is signed as it went
+    on the job (positive) or came off it (negative); `unit_cost` excludes burden."""
+
+    job: str
+    cost_code: str
+    cost_category: str
+    item: str
+    quantity: Decimal
+    unit_cost: Decimal
+    bill_item: str = ""
+    work_order: str = ""
+    equipment: str = ""
+    lot: str = ""
+    serial: str = ""
+    burden_unit_cost: Decimal = ZERO
+    use_tax_rate: Decimal = ZERO
+    billing_rate: BillingRate | None = None
+    revenue_rate: Decimal = ZERO
+    unit_price: Decimal = ZERO
+    extra: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """Stock of an item in a bin of a location: a balance (per lot), or one serial."""
+
+    item: str
+    bin: str
+    quantity: Decimal
+    lot: str = ""
+    serial: str = ""
+
+
+def _place_key(row: JobCostRow) -> tuple[str, ...]:
+    """Where a quantity is on the job: what a return must name to take it off again."""
+    return (
+        row.job,
+        row.cost_code,
+        row.cost_category,
+        row.bill_item,
+        row.work_order,
+        row.equipment,
+        row.item,
+        row.lot,
+        row.serial,
+    )
+
+
+def _value_key(row: JobCostRow) -> tuple[object, ...]:
+    """The values a row was put on the job with."""
+    return (
+        row.unit_cost,
+        row.burden_unit_cost,
+        row.use_tax_rate,
+        row.billing_rate,
+        row.revenue_rate,
+        row.unit_price,
+        row.extra,
+    )
+
+
+def _remaining(rows: list[JobCostRow]) -> list[tuple[JobCostRow, Decimal]]:
+    """What is still on the job, per group of rows put on with the same values.
+
+    Returns at the same values (a reversal, an earlier wizard return) cancel their group.
+    A return at other values (a manual one) is taken off the latest groups first (what
+    went on last came off first), so the total returned never exceeds what is on the job.
+    """
+    by_place: dict[tuple[str, ...], dict[tuple[object, ...], Decimal]] = {}
+    first: dict[tuple[tuple[str, ...], tuple[object, ...]], JobCostRow] = {}
+    for row in rows:
+        groups = by_place.setdefault(_place_key(row), {})
+        value = _value_key(row)
+        groups[value] = groups.get(value, ZERO) + row.quantity
+        first.setdefault((_place_key(row), value), row)
+    result = []
+    for place, groups in by_place.items():
+        left = sum(groups.values(), ZERO)
+        for value, quantity in groups.items():
+            if left <= ZERO:
+                break
+            if quantity <= ZERO:
+                continue
+            take = min(quantity, left)
+            left -= take
+            result.append((first[(place, value)], take))
+    return result
+
+
+def return_to_location(
+    rows: Iterable[JobCostRow],
+    location: str,
+    effective_date: date,
+    bin: str | None = None,
+    work_order: str | None = None,
+) -> JournalTransaction:
+    """A Job-to-Loc draft returning what is still on the job (or on `work_order`)."""
+    wanted = [r for r in rows if work_order is None or r.work_order == work_order]
+    lines: list[JournalLine] = []
+    for row, quantity in _remaining(wanted):
+        source = JournalSide(
+            job=row.job,
+            cost_code=row.cost_code,
+            bill_item=row.bill_item,
+            cost_category=row.cost_category,
+            work_order=row.work_order,
+            equipment=row.equipment,
+            billing=JobBilling(
+                extra=row.extra,
+                billing_rate=row.billing_rate,
+                revenue_rate=row.revenue_rate,
+                unit_price=row.unit_price,
+                use_tax_rate=row.use_tax_rate,
+            ),
+        )
+        lines.append(
+            JournalLine(
+                line_no=len(lines) + 1,
+                item=row.item,
+                # No more than one of a serial from a job into a location (the seed).
+                quantity=Decimal(1) if row.serial else quantity,
+                from_side=source,
+                to_side=JournalSide(location=location, bin=bin),
+                serial=row.serial,
+                lot=row.lot,
+                unit_cost=row.unit_cost,
+                burden_unit_cost=row.burden_unit_cost,
+                origin=LineOrigin.WIZARD,
+            )
+        )
+    target = f"work order {work_order}" if work_order else "the job"
+    return JournalTransaction(
+        effective_date=effective_date,
+        transaction_type=TransactionType.JOB_TO_LOC,
+        lines=tuple(lines),
+        description=f"Return from {target} to {location}",
+    )
+
+
+def location_to_location(
+    stock: Iterable[StockRow],
+    source: str,
+    target: str,
+    effective_date: date,
+    target_bin: str | None = None,
+) -> JournalTransaction:
+    """A Loc-to-Loc draft moving all stock of `source` to `target`."""
+    lines: list[JournalLine] = []
+    for row in sorted(stock, key=lambda r: (r.item, r.bin, r.lot, r.serial)):
+        if row.quantity <= ZERO:
+            continue
+        lines.append(
+            JournalLine(
+                line_no=len(lines) + 1,
+                item=row.item,
+                quantity=Decimal(1) if row.serial else row.quantity,
+                from_side=JournalSide(location=source, bin=row.bin),
+                to_side=JournalSide(location=target, bin=target_bin),
+                serial=row.serial,
+                lot=row.lot,
+                origin=LineOrigin.WIZARD,
+            )
+        )
+    return JournalTransaction(
+        effective_date=effective_date,
+        transaction_type=TransactionType.LOC_TO_LOC,
+        lines=tuple(lines),
+        description=f"Transfer all stock from {source} to {target}",
+    )
