@@ -14,6 +14,8 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import (
@@ -50,6 +52,25 @@ TABLE_OF = {
     "inventory_groups": "inventory_group",
     "locations": "location",
     "items": "item",
+    # The journal's coded master data (seed 004).
+    "accounting_periods": "accounting_period",
+    "price_levels": "price_level",
+    "rate_schedules": "rate_schedule",
+    "cost_categories": "cost_category",
+    "jobs": "job",
+    "equipment": "equipment",
+    "work_orders": "work_order",
+}
+# The journal's other kinds: table, and the key columns of the kinds whose rows replace
+# what is stored (an upsert); None: plain inserts.
+JOURNAL_TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "price_level_items": ("price_level_item", ("price_level_id", "item_id")),
+    "cost_codes": ("cost_code", None),
+    "cost_code_categories": ("cost_code_category", None),
+    "item_journal": ("item_journal", ("item_id",)),
+    "location_journal": ("location_journal", ("location_id",)),
+    "inventory_group_journal": ("inventory_group_journal", ("inventory_group_id",)),
+    "journal_settings": ("journal_settings", ("id",)),
 }
 _SERIAL_SQL = "INSERT INTO serial (item_id, serial_number, bin_id, actual_cost) VALUES (?, ?, ?, ?)"
 
@@ -82,6 +103,42 @@ class MasterDataWrites:
             rows = await self.session.execute(select(t.c.code, t.c.id).where(t.c.code.in_(batch)))
             found.update((str(code), int(id_)) for code, id_ in rows)
         return found
+
+    async def cost_code_ids(self, job_codes: Collection[str]) -> dict[tuple[str, str], int]:
+        """(job code, cost code) -> cost code id, for the cost codes of these jobs."""
+        job, cost_code = table("job"), table("cost_code")
+        found: dict[tuple[str, str], int] = {}
+        for batch in chunks(job_codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(job.c.code, cost_code.c.code, cost_code.c.id)
+                .join(job, job.c.id == cost_code.c.job_id)
+                .where(job.c.code.in_(batch))
+            )
+            found.update(((str(j), str(c)), int(i)) for j, c, i in rows)
+        return found
+
+    async def add_journal_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Insert the rows of a journal kind (columns as given); attribute kinds upsert."""
+        if kind in TABLE_OF:
+            await self._insert(TABLE_OF[kind], [dict(r) for r in rows])
+            return
+        name, key = JOURNAL_TABLES[kind]
+        values = [dict(r) for r in rows]
+        if kind == "journal_settings":
+            values = [{"id": 1, **v} for v in values]
+        if key is None:
+            await self._insert(name, values)
+            return
+        t = table(name)
+        dialect = self.session.get_bind().dialect.name
+        for batch in chunks(values, WRITE_CHUNK):
+            stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(t)
+            columns = [c for c in batch[0] if c not in key]
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(key),
+                set_={c: stmt.excluded[c] for c in columns},
+            )
+            await self.session.execute(stmt, batch)
 
     async def items_by_code(self, codes: Collection[str]) -> dict[str, tuple[int, Tracking]]:
         found: dict[str, tuple[int, Tracking]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Final, TypeVar
 
@@ -42,6 +43,20 @@ KINDS: Final = (
     "items",
     "serials",
     "opening_stock",
+    # The Inventory Adjustment Journal's master data (seed 004), described by JOURNAL_SPECS.
+    "accounting_periods",
+    "price_levels",
+    "rate_schedules",
+    "price_level_items",
+    "cost_categories",
+    "jobs",
+    "cost_codes",
+    "equipment",
+    "work_orders",
+    "item_journal",
+    "location_journal",
+    "inventory_group_journal",
+    "journal_settings",
 )
 
 # Required fields first, then optional ones; the names are those of schemas/masterdata.py.
@@ -67,6 +82,144 @@ OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
     "serials": (),
     "opening_stock": ("lot",),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a journal master data kind. `type`: code, name, cost, bool, date,
+    choice (one of `choices`), ref (a code of kind `ref`), refs (several, `|`-separated),
+    cost_code (a cost code of the row's job)."""
+
+    name: str
+    type: str
+    required: bool = False
+    ref: str = ""
+    choices: tuple[str, ...] = ()
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    key: tuple[str, ...]  # the fields that make a row unique; () for the one settings row
+    fields: tuple[FieldSpec, ...]
+    # Attribute kinds set attributes of existing records (and the settings row): a row
+    # replaces what is stored. Other kinds create records; an existing key is a conflict.
+    replaces: bool = False
+
+
+def _f(name: str, type_: str, required: bool = False, **more: object) -> FieldSpec:
+    return FieldSpec(name, type_, required, **more)  # type: ignore[arg-type]
+
+
+COST_TYPES: Final = ("material", "equipment", "labor", "subcontract", "other")
+BILLING_TYPES: Final = ("time_and_materials", "fixed_fee", "allow_extra_billing")
+PERIOD_CODE_MAX = 16
+JOURNAL_SPECS: Final[dict[str, KindSpec]] = {
+    "accounting_periods": KindSpec(
+        ("code",),
+        (
+            _f("code", "code", True),
+            _f("starts", "date", True),
+            _f("ends", "date", True),
+            _f("closed", "bool"),
+        ),
+    ),
+    "price_levels": KindSpec(("code",), (_f("code", "code", True), _f("name", "name", True))),
+    "rate_schedules": KindSpec(
+        ("code",),
+        (
+            _f("code", "code", True),
+            _f("name", "name", True),
+            _f("material_markup", "cost", default=ZERO),
+        ),
+    ),
+    "price_level_items": KindSpec(
+        ("price_level", "item"),
+        (
+            _f("price_level", "ref", True, ref="price_levels"),
+            _f("item", "ref", True, ref="items"),
+            _f("unit_price", "cost", True),
+        ),
+    ),
+    "cost_categories": KindSpec(
+        ("code",),
+        (
+            _f("code", "code", True),
+            _f("name", "name", True),
+            _f("selection_cost_type", "choice", True, choices=COST_TYPES),
+            _f("expense_account", "ref", ref="gl_accounts"),
+        ),
+    ),
+    "jobs": KindSpec(
+        ("code",),
+        (
+            _f("code", "code", True),
+            _f("name", "name", True),
+            _f("company", "ref", True, ref="companies"),
+            _f("billing_type", "choice", choices=BILLING_TYPES, default=BILLING_TYPES[0]),
+            _f("price_level", "ref", ref="price_levels"),
+            _f("rate_schedule", "ref", ref="rate_schedules"),
+            _f("date_closed", "date"),
+            _f("use_tax_rate", "cost", default=ZERO),
+        ),
+    ),
+    "cost_codes": KindSpec(
+        ("job", "code"),
+        (
+            _f("job", "ref", True, ref="jobs"),
+            _f("code", "code", True),
+            _f("name", "name", True),
+            _f("gl_entity", "ref", ref="gl_entities"),
+            _f("allowed_categories", "refs", ref="cost_categories", default=()),
+        ),
+    ),
+    "equipment": KindSpec(("code",), (_f("code", "code", True), _f("name", "name", True))),
+    "work_orders": KindSpec(
+        ("code",),
+        (
+            _f("code", "code", True),
+            _f("job", "ref", True, ref="jobs"),
+            _f("equipment", "ref", ref="equipment"),
+            _f("cost_code", "cost_code", ref="cost_codes"),
+            _f("cost_category", "ref", ref="cost_categories"),
+        ),
+    ),
+    "item_journal": KindSpec(
+        ("item",),
+        (
+            _f("item", "ref", True, ref="items"),
+            _f("use_unit_prices", "bool"),
+            _f("burden_rate", "cost", default=ZERO),
+        ),
+        replaces=True,
+    ),
+    "location_journal": KindSpec(
+        ("location",),
+        (_f("location", "ref", True, ref="locations"), _f("burden_rate", "cost", default=ZERO)),
+        replaces=True,
+    ),
+    "inventory_group_journal": KindSpec(
+        ("inventory_group",),
+        (
+            _f("inventory_group", "ref", True, ref="inventory_groups"),
+            _f("apply_location_burden", "bool"),
+        ),
+        replaces=True,
+    ),
+    "journal_settings": KindSpec(
+        (),
+        (
+            _f("serialized_additions_allowed", "bool"),
+            _f("wizard_defaults_quantity_billable", "bool"),
+            _f("burden_income_account", "ref", ref="gl_accounts"),
+            _f("use_tax_liability_account", "ref", ref="gl_accounts"),
+        ),
+        replaces=True,
+    ),
+}
+for _kind, _spec in JOURNAL_SPECS.items():
+    REQUIRED[_kind] = tuple(f.name for f in _spec.fields if f.required)
+    OPTIONAL[_kind] = tuple(f.name for f in _spec.fields if not f.required)
 FIELDS: Final = {kind: REQUIRED[kind] + OPTIONAL[kind] for kind in KINDS}
 
 ZONE_MAX = 64
@@ -174,6 +327,22 @@ class SerialRow:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalRecordRow:
+    """A row of a journal master data kind: its field values, typed by JOURNAL_SPECS
+    (codes and names str, costs Decimal, dates date, refs str or None, refs a tuple)."""
+
+    kind: str
+    values: tuple[tuple[str, object], ...]
+
+    def get(self, name: str) -> object:
+        return dict(self.values).get(name)
+
+    def text(self, name: str) -> str | None:
+        value = self.get(name)
+        return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
 class OpeningStockRow:
     item: str
     location: str
@@ -193,6 +362,7 @@ Row = (
     | ItemRow
     | SerialRow
     | OpeningStockRow
+    | JournalRecordRow
 )
 
 
@@ -224,6 +394,8 @@ class RowParser:
             "serials": self._serial,
             "opening_stock": self._opening_stock,
         }
+        for kind in JOURNAL_SPECS:
+            self._parsers[kind] = self._journal_parser(kind)
 
     def parse(self, kind: str, raw: Mapping[str, object]) -> Row:
         """A typed row, or FieldError for the first wrong field (required fields first)."""
@@ -454,9 +626,76 @@ class RowParser:
             lot,
         )
 
+    def _journal_parser(self, kind: str) -> Callable[[Mapping[str, object]], Row]:
+        spec = JOURNAL_SPECS[kind]
+
+        def parse(raw: Mapping[str, object]) -> Row:
+            values = tuple((f.name, self._journal_value(raw, f)) for f in spec.fields)
+            row = JournalRecordRow(kind, values)
+            if kind == "accounting_periods":
+                code = str(row.get("code"))
+                if len(code) > PERIOD_CODE_MAX:
+                    raise FieldError("code", f"is longer than {PERIOD_CODE_MAX} characters")
+                starts, ends = row.get("starts"), row.get("ends")
+                assert isinstance(starts, date) and isinstance(ends, date)
+                if starts > ends:
+                    raise FieldError("ends", f"{ends} is before the start {starts}")
+            return row
+
+        return parse
+
+    def _journal_value(self, raw: Mapping[str, object], f: FieldSpec) -> object:
+        value = raw.get(f.name)
+        if f.type == "bool":
+            return self.boolean(raw, f.name)
+        if f.type == "refs":
+            return self._codes_list(value, f.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return f.default
+        if f.type in ("code", "ref", "cost_code"):
+            return self.code(raw, f.name)
+        if f.type == "name":
+            return self.name(raw, f.name)
+        if f.type == "cost":
+            return self.cost(raw, f.name)
+        if f.type == "date":
+            text = _text(raw.get(f.name), f.name)
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise FieldError(f.name, f"must be a date YYYY-MM-DD, not {text!r}") from None
+        if f.type == "choice":
+            text = _text(raw.get(f.name), f.name).lower()
+            if text not in f.choices:
+                raise FieldError(f.name, f"must be one of {', '.join(f.choices)}, not {text!r}")
+            return text
+        raise AssertionError(f"unknown field type {f.type}")  # pragma: no cover
+
+    @staticmethod
+    def _codes_list(value: object, field: str) -> tuple[str, ...]:
+        """Codes as "A|B" (CSV) or a list (JSON); empty: none."""
+        parts = value.split("|") if isinstance(value, str) else value
+        if parts is None:
+            return ()
+        if not isinstance(parts, list | tuple):
+            raise FieldError(field, f"must be a list of codes, not {value!r}")
+        codes = []
+        for part in parts:
+            text = _text(part, field)
+            if not text:
+                continue
+            try:
+                codes.append(check_code(text, "code"))
+            except ValueError as exc:
+                raise FieldError(field, str(exc)) from None
+        return tuple(dict.fromkeys(codes))
+
 
 def key_of(kind: str, row: Row) -> tuple[str, ...]:
     """What makes a row unique within its kind (a second row with this key is a duplicate)."""
+    if isinstance(row, JournalRecordRow):
+        spec = JOURNAL_SPECS[row.kind]
+        return tuple(str(row.get(f)) for f in spec.key) if spec.key else (row.kind,)
     if isinstance(row, SerialRow):
         return (row.item, row.serial_number)
     if isinstance(row, BinRow):
@@ -474,6 +713,13 @@ def describe_key(kind: str, key: tuple[str, ...]) -> str:
     if kind == "opening_stock":
         lot = f", lot {key[3]!r}" if key[3] else ""
         return f"opening stock of item {key[0]!r} in bin {key[2]!r} of {key[1]!r}{lot}"
+    if kind in JOURNAL_SPECS and len(key) > 1:
+        names = JOURNAL_SPECS[kind].key
+        return f"{SINGULAR[kind]} " + ", ".join(
+            f"{n} {v!r}" for n, v in zip(names, key, strict=True)
+        )
+    if kind == "journal_settings":
+        return "the journal settings"
     return f"{SINGULAR[kind]} {key[0]!r}"
 
 
@@ -487,6 +733,19 @@ SINGULAR: Final = {
     "items": "item",
     "serials": "serial",
     "opening_stock": "opening stock",
+    "accounting_periods": "accounting period",
+    "price_levels": "price level",
+    "rate_schedules": "billing rate schedule",
+    "price_level_items": "price level unit price",
+    "cost_categories": "cost category",
+    "jobs": "job",
+    "cost_codes": "cost code",
+    "equipment": "equipment",
+    "work_orders": "work order",
+    "item_journal": "item's journal attributes",
+    "location_journal": "location's journal attributes",
+    "inventory_group_journal": "inventory group's journal attributes",
+    "journal_settings": "journal settings",
 }
 
 

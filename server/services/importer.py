@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, TypeVar
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
 from server.domain.masterdata import Tracking
 from server.domain.masterdata_import import (
+    JOURNAL_SPECS,
     KINDS,
     SINGULAR,
     BinRow,
@@ -65,6 +66,7 @@ from server.services.import_sources import (
     read_sources,
     rows_of,
 )
+from server.services.journal_import import JournalResolver
 from server.services.ports import MasterDataRepository, NewBalance, NewSerial, UnitOfWork
 
 if TYPE_CHECKING:
@@ -185,6 +187,8 @@ def _duplicates_within(batches: Sequence[Batch], problems: Problems) -> None:
 
 
 def _key_field(kind: str) -> str:
+    if kind in JOURNAL_SPECS:
+        return (JOURNAL_SPECS[kind].key or ("kind",))[-1]
     return {"bins": "label", "serials": "serial_number", "opening_stock": "bin"}.get(kind, "code")
 
 
@@ -212,6 +216,7 @@ class Resolver:
         self.barcodes: dict[str, str] = {}
         self.serials: set[tuple[int, str]] = set()
         self.balances: set[tuple[int, int, str]] = set()
+        self.journal = JournalResolver(repo, batches, self.defined)
 
     @classmethod
     async def load(cls, repo: MasterDataRepository, batches: Sequence[Batch]) -> Resolver:
@@ -269,6 +274,7 @@ class Resolver:
         }
         if opening_items:
             self.balances = await repo.balance_keys_of(opening_items)
+        self.journal = await JournalResolver.load(repo, batches, self.defined)
         return self
 
     # -- checks ----------------------------------------------------------------------
@@ -315,6 +321,7 @@ class Resolver:
         self._check_items(problems)
         self._check_serials(problems)
         self._check_opening_stock(problems)
+        self.journal.check(problems)
 
     def _check_bins(self, problems: Problems) -> None:
         locations = self.ids["locations"]
@@ -467,6 +474,7 @@ class Resolver:
             )
         if opening := rows("opening_stock", OpeningStockRow):
             await self._write_opening_stock(opening, location_ids)
+        counts.update(await self.journal.write())
         return {k: counts[k] for k in KINDS if k in counts}
 
     def _new_serials(self, location_ids: dict[str, int]) -> Iterator[NewSerial]:
