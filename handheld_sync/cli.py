@@ -14,6 +14,11 @@
     stockcount-handheld close-bin [--empty]
     stockcount-handheld recounts          recount orders for the open count
     stockcount-handheld status            the open count and bin; what waits to sync
+    stockcount-handheld enroll URL CODE --name N   enroll with the server (one-time code)
+    stockcount-handheld sync [--msgpack]  push the outbox, pull reference data (progress
+                                          bar on stderr)
+    stockcount-handheld docked [--interval S]  sync whenever the server can be reached;
+                                          stops cleanly on SIGTERM or SIGINT
 
 The store is --store PATH, else $STOCKCOUNT_HANDHELD_STORE, else
 ~/.stockcount-handheld/store.sqlite3. $STOCKCOUNT_HANDHELD_GS is the scanner's replacement
@@ -41,7 +46,11 @@ from handheld_sync.errors import HandheldError
 from handheld_sync.scan import DecodedBarcode
 
 if TYPE_CHECKING:
+    import httpx
+
     from handheld_sync.counting import CountingSession
+    from handheld_sync.store import Store
+    from handheld_sync.sync import SyncEngine, SyncReport
 
 GS = "\x1d"
 
@@ -270,6 +279,103 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    import httpx
+
+    from handheld_sync.store import open_or_create
+    from handheld_sync.sync import enroll
+
+    with (
+        open_or_create(store_path(args)) as store,
+        httpx.Client(base_url=args.url, timeout=30) as client,
+    ):
+        device_id = enroll(client, store, args.code, args.name, app_version())
+    print(f"enrolled as device {device_id} with {args.url}: 'sync' when docked")
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width if total == 0 else width * done // total
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\rpush [{bar}] {done}/{total} events", end="", file=sys.stderr, flush=True)
+
+
+def _engine(
+    store: Store, client: httpx.Client, args: argparse.Namespace, *, bar: bool
+) -> SyncEngine:
+    from handheld_sync.sync import SyncEngine
+
+    return SyncEngine(
+        store,
+        client,
+        msgpack=args.msgpack,
+        app_version=app_version(),
+        progress=_progress_bar if bar else None,
+    )
+
+
+def _client(store: Store) -> httpx.Client:
+    import httpx
+
+    from handheld_sync.sync import SERVER_URL, auth_headers
+
+    url = store.setting(SERVER_URL)
+    if not url:
+        raise HandheldError("this device is not enrolled: run 'stockcount-handheld enroll' first")
+    return httpx.Client(base_url=url, headers=auth_headers(store), timeout=60)
+
+
+def _summary(report: SyncReport) -> str:
+    again = f", {report.requeued} sent again (server restored)" if report.requeued else ""
+    reset = ", reference data replaced" if report.reset else ""
+    return (
+        f"synced: {report.applied} applied, {report.duplicate} duplicate, "
+        f"{report.rejected} rejected{again}; {report.pages} pull page(s){reset}"
+    )
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from handheld_sync.store import Store
+
+    with Store.open(store_path(args)) as store, _client(store) as client:
+        engine = _engine(store, client, args, bar=sys.stderr.isatty() or args.progress)
+        report = engine.sync()
+    if engine.progress is not None:
+        print(file=sys.stderr)
+    print(_summary(report))
+    return 0
+
+
+def cmd_docked(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from handheld_sync.errors import SyncError
+    from handheld_sync.store import Store
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"docked: syncing every {args.interval} s until stopped", flush=True)
+    with Store.open(store_path(args)) as store:
+        while not stop.is_set():
+            try:
+                with _client(store) as client:
+                    engine = _engine(store, client, args, bar=False)
+                    engine.retries = 1
+                    print(_summary(engine.sync()), flush=True)
+            except SyncError as exc:
+                print(f"not synced: {exc}", file=sys.stderr, flush=True)
+            stop.wait(args.interval)
+    print("docked: stopped", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stockcount-handheld", description="stockcount device")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -303,6 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--empty", action="store_true", help="confirm the bin is empty")
     with_store("recounts", cmd_recounts, "recount orders of the open count")
     with_store("status", cmd_status, "open count and bin, and what waits to sync")
+    p = with_store("enroll", cmd_enroll, "enroll with the server with a one-time code")
+    p.add_argument("url", metavar="URL")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("--name", required=True, metavar="N", help="this device's name")
+    p = with_store("sync", cmd_sync, "push the outbox and pull reference data")
+    p.add_argument("--msgpack", action="store_true", help="MessagePack instead of JSON")
+    p.add_argument("--progress", action="store_true", help="a progress bar even when piped")
+    p = with_store("docked", cmd_docked, "sync whenever the server can be reached")
+    p.add_argument("--msgpack", action="store_true", help="MessagePack instead of JSON")
+    p.add_argument("--interval", type=float, default=30.0, metavar="S", help="seconds between")
     return parser
 
 

@@ -1,0 +1,316 @@
+"""Three real device stores and a real server process (`stockcount serve` on 127.0.0.1):
+enroll, pull, count bins offline through handheld_sync.counting, dock and sync, with
+faults injected on the way; the count's reconciliation equals what this test computes.
+
+Faults: the answer to a committed push lost (the device "killed" before it stored the
+acknowledgement), the server SIGKILLed after a commit and before its answer and restarted,
+a push sent twice, batches sent in reverse order, a gzip body cut off, two pushes of one
+device at once, a re-imaged device (new install id, seq 1 again), and the server restored
+from an older copy of its SQLite file (the device detects it and sends again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from handheld_sync.counting import CountingSession
+from handheld_sync.errors import ServerRefused, TransportError
+from handheld_sync.scan.text import parse_scanner_text
+from handheld_sync.store import Store
+from handheld_sync.sync import CREDENTIAL, DEVICE_ID, SERVER_URL, SyncEngine, auth_headers, enroll
+from schemas.sync import PushRequest
+from server.db import migrate
+from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.helpers import PASSWORD
+from tests.integration.counts_setup import seed
+
+pytestmark = pytest.mark.e2e
+BIN_PATTERN = r"^[A-Z]+-\d+$"
+
+
+class Server:
+    """`stockcount serve` on a fixed port, so it can be killed and started again."""
+
+    def __init__(self, database: Path, cwd: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "STOCKCOUNT_DATABASE_URL": f"sqlite:///{database}",
+            "STOCKCOUNT_PORT": str(self.port),
+            "STOCKCOUNT_LOG_LEVEL": "WARNING",
+        }
+        self.cwd = cwd
+        self.process: ServerProcess | None = None
+
+    def start(self) -> None:
+        self.process = ServerProcess(
+            [str(BIN / "stockcount"), "serve"], self.port, self.cwd, self.env
+        )
+        self.process.wait_healthy()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.process.kill()
+        self.process.process.wait()
+        self.process.stop()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    database = tmp_path / "server.sqlite3"
+    url = f"sqlite+aiosqlite:///{database}"
+    migrate.upgrade(url)
+    asyncio.run(seed(url))
+    running = Server(database, tmp_path)
+    running.start()
+    yield running, database
+    running.stop()
+
+
+class Faulty(httpx.BaseTransport):
+    """A real transport with a fault applied to the next push requests."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.fault: str | None = None
+        self.after: Any = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault, self.fault = (
+            (self.fault, None) if request.url.path == "/api/sync/push" else (None, self.fault)
+        )
+        if fault == "cut":
+            body = request.read()
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body[: len(body) // 2]
+            )
+            request.headers["content-length"] = str(len(body) // 2)
+        response = self.inner.handle_request(request)
+        if fault == "twice":
+            response.read()
+            response.close()
+            response = self.inner.handle_request(request)
+        if fault == "lose":
+            response.read()
+            response.close()
+            if self.after is not None:
+                self.after()
+            raise httpx.ReadError("the answer was lost", request=request)
+        return response
+
+
+def device(
+    tmp_path: Path, name: str, url: str, code: str, transport: Faulty | None = None
+) -> tuple[Store, httpx.Client]:
+    store = Store.create(tmp_path / f"{name}.sqlite3")
+    with httpx.Client(base_url=url, timeout=30) as plain:
+        enroll(plain, store, code, name, "e2e")
+    client = httpx.Client(
+        base_url=url,
+        headers=auth_headers(store),
+        timeout=30,
+        transport=transport or httpx.HTTPTransport(),
+    )
+    return store, client
+
+
+def engine(store: Store, client: httpx.Client, **kw: Any) -> SyncEngine:
+    return SyncEngine(store, client, sleep=lambda _: None, **kw)
+
+
+def test_three_devices_count_offline_and_sync_through_faults(
+    server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    srv, database = server
+    api = httpx.Client(base_url=srv.url, timeout=30)
+    login = api.post("/api/auth/token", json={"username": "super", "password": PASSWORD})
+    sup = {"Authorization": f"Bearer {login.json()['token']}"}
+    admin_login = api.post("/api/auth/token", json={"username": "admin", "password": PASSWORD})
+    admin = {"Authorization": f"Bearer {admin_login.json()['token']}"}
+    created = api.post(
+        "/api/counts", json={"location": "MAIN", "scope": "prefix", "prefix": "A-"}, headers=sup
+    )
+    number = created.json()["number"]
+    assert api.post(f"/api/counts/{number}/start", headers=sup).status_code == 200
+
+    def code() -> str:
+        issued = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
+        return str(issued.json()["code"])
+
+    faults = [Faulty(), Faulty(), Faulty()]
+    devices = [device(tmp_path, f"hh-{i}", srv.url, code(), faults[i]) for i in range(3)]
+    for store, client in devices:
+        report = engine(store, client).sync()
+        assert report.reset and store.count(number) is not None
+
+    # Offline: the server is down while the counters work.
+    srv.stop()
+    plans = {
+        0: ("A-01", ["S1"], [("BOLT", "8")]),
+        1: ("A-02", ["S3", "S2"], [("LOTI", "6", "L1")]),
+        2: ("A-03", [], []),
+    }
+    for i, (label, serials, quantities) in plans.items():
+        session = CountingSession(devices[i][0], bin_pattern=BIN_PATTERN)
+        session.open(number)
+        assert session.scan(parse_scanner_text(label)).recorded
+        for s in serials:
+            assert session.scan(parse_scanner_text(s)).recorded
+        for q in quantities:
+            session.key_quantity(q[0], q[1], lot=q[2] if len(q) > 2 else "")
+        session.close_bin(empty=not serials and not quantities)
+    with pytest.raises(TransportError):
+        engine(*devices[0], retries=1).push()
+    srv.start()
+
+    # Device 0: the answer to a committed push is lost; the re-push gets duplicates.
+    store0, client0 = devices[0]
+    faults[0].fault = "lose"
+    with pytest.raises(TransportError):
+        engine(store0, client0, retries=0).push()
+    assert store0.outbox_summary()["pending"] == 4
+    again = engine(store0, client0).sync()
+    assert again.duplicate == 4 and again.applied == 0
+
+    # Device 1: the server is SIGKILLed after it committed and before it answered.
+    store1, client1 = devices[1]
+    faults[1].fault = "lose"
+    faults[1].after = srv.kill
+    with pytest.raises(TransportError):
+        engine(store1, client1, retries=0).push()
+    srv.start()
+    # A push sent twice, then a cut-off body (refused, nothing stored).
+    faults[1].fault = "cut"
+    with pytest.raises(ServerRefused):
+        engine(store1, client1).push()
+    faults[1].fault = "twice"
+    report = engine(store1, client1).sync()
+    assert report.duplicate == 5 and store1.outbox_summary()["pending"] == 0
+
+    # Device 2: batches in reverse order (gap, then in order), and two pushes at once.
+    store2, client2 = devices[2]
+    entries = store2.outbox(state="pending")
+    for entry in reversed(entries):
+        request = PushRequest(
+            protocol_version=1,
+            device_id=int(store2.setting(DEVICE_ID) or 0),
+            install_id=store2.install_id,
+            device_time=entry.device_time,
+            events=[entry.event()],
+        )
+        client2.post(
+            "/api/sync/push",
+            content=msgspec.json.encode(request),
+            headers={"Content-Type": "application/json"},
+        )
+    results: list[Any] = []
+
+    def push_from_own_store() -> None:
+        with Store.open(store2.path) as own:
+            results.append(engine(own, client2, max_events=1).push())
+
+    workers = [threading.Thread(target=push_from_own_store) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(results) == 2
+    assert store2.outbox_summary()["pending"] == 0
+
+    # A re-imaged device 2: a new store (new install id) with the same credential.
+    reimaged = Store.create(tmp_path / "hh-2-new.sqlite3")
+    for key in (DEVICE_ID, CREDENTIAL, SERVER_URL):
+        reimaged.set_setting(key, store2.setting(key))
+    fresh = engine(reimaged, client2).sync()
+    assert fresh.reset and reimaged.count(number) is not None
+    session = CountingSession(reimaged, bin_pattern=BIN_PATTERN)
+    session.open(number)
+    session.scan(parse_scanner_text("A-03"))
+    session.close_bin(empty=True)
+    assert engine(reimaged, client2).push().applied == 2  # seq 1 and 2 again: not a replay
+
+    # Restored from an older backup: device 0 counts more after the backup was taken.
+    srv.stop()
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copyfile(database, backup)
+    srv.start()
+    session0 = CountingSession(store0, bin_pattern=BIN_PATTERN)
+    session0.open(number)
+    session0.scan(parse_scanner_text("A-01"))
+    session0.scan(parse_scanner_text("S1"))
+    session0.key_quantity("BOLT", "8")
+    session0.close_bin()
+    assert engine(store0, client0).sync().applied == 4
+    srv.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, database)
+    srv.start()
+    restored = engine(store0, client0).sync()
+    assert restored.requeued == 4 and restored.applied == 4 and restored.reset
+    assert store0.outbox_summary()["pending"] == 0
+
+    # Every scan reached the server once: the events stored equal each install's seqs.
+    for store in (store0, store1, store2, reimaged):
+        status = api.get("/api/devices/status", headers=sup).json()["items"]
+        by_install = {d["install_id"]: d for d in status}
+        if store.install_id in by_install:
+            assert by_install[store.install_id]["last_seq"] == store.last_seq()
+
+    # The reconciliation equals what this test computes from the plan.
+    system_serials = {"S1": "A-01", "S2": "A-01", "S3": "A-02"}
+    counted_serials = {"S1": "A-01", "S3": "A-02", "S2": "A-02"}
+    system_qty = {("BOLT", "A-01", ""): Decimal(10), ("LOTI", "A-02", "L1"): Decimal(5)}
+    counted_qty = {("BOLT", "A-01", ""): Decimal(8), ("LOTI", "A-02", "L1"): Decimal(6)}
+    expected = set()
+    for serial, home in system_serials.items():
+        found = counted_serials.get(serial)
+        if found is None:
+            expected.add(("SER", home, None, serial, "", Decimal(-1), Decimal(0)))
+        elif found != home:
+            expected.add(("SER", found, home, serial, "", Decimal(0), Decimal(1)))
+    for key in system_qty.keys() | counted_qty.keys():
+        delta = counted_qty.get(key, Decimal(0)) - system_qty.get(key, Decimal(0))
+        if delta:
+            expected.add((key[0], key[1], None, "", key[2], delta, Decimal(0)))
+    recon = api.get(f"/api/counts/{number}/reconciliation", params={"limit": 1000}, headers=sup)
+    assert recon.status_code == 200, recon.text
+    body = recon.json()
+    assert body["conflicts"] == [] and body["not_counted_bins"] == []
+    got = {
+        (
+            line["item"],
+            line["bin"],
+            line.get("from_bin"),
+            line.get("serial", ""),
+            line.get("lot", ""),
+            Decimal(line["adjustment_quantity"]),
+            Decimal(line["stock_transfer_quantity"]),
+        )
+        for line in body["lines"]
+    }
+    assert got == expected
+    api.close()
+    for store, client in devices:
+        client.close()
+        store.close()
+    reimaged.close()
+    for fault in faults:
+        fault.inner.close()
