@@ -233,8 +233,11 @@ class SqlCounts:
         rows = await self.session.execute(query.order_by(StockCount.id).limit(limit))
         return [_count(r) for r in rows]
 
-    async def bins(self, count_id: int) -> Sequence[CountBinRecord]:
-        rows = await self.session.execute(
+    async def bins(
+        self, count_id: int, labels: Collection[str] | None = None
+    ) -> Sequence[CountBinRecord]:
+        """The count's bins in scope; only those of `labels` when given."""
+        query = (
             select(
                 CountBin.bin_id,
                 Bin.label,
@@ -247,6 +250,9 @@ class SqlCounts:
             .where(CountBin.count_id == count_id)
             .order_by(Bin.label)
         )
+        if labels is not None:
+            query = query.where(Bin.label.in_(list(labels)))
+        rows = await self.session.execute(query)
         return [CountBinRecord(int(b), str(lbl), d, u, p) for b, lbl, d, u, p in rows]
 
     async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]:
@@ -279,15 +285,21 @@ class SqlCounts:
         status: CountStatus | None,
         now: datetime,
         user_id: int | None = None,
+        bump_version: bool = True,
     ) -> int | None:
         """Move the count to `status` (None: keep it) if it is in one of `allowed`, and bump
-        its version; answers the count's id, or None when it was in no allowed status.
+        its version unless `bump_version` is False (a change that leaves the reconciliation
+        as it is: a review decision, counted, finalize); answers the count's id, or None
+        when it was in no allowed status.
 
         One conditional UPDATE, meant as the first statement of a transaction: of two
         racing requests exactly one gets the row (the other waits for the row lock on
         PostgreSQL, for the write lock on SQLite, and then finds the status changed).
         """
-        values: dict[str, Any] = {"version": StockCount.version + 1}
+        # Without a bump the row is still written (version = version): the row lock is
+        # what serializes concurrent changes of one count.
+        step = 1 if bump_version else 0
+        values: dict[str, Any] = {"version": StockCount.version + step}
         if status is not None:
             values["status"] = status.value
             stamp = _STAMP.get(status)
@@ -485,6 +497,25 @@ class SqlCounts:
                     str(code), Tracking(tracking), bool(auto), average or Decimal(0), last
                 )
         return found
+
+    async def taken_serial_numbers(
+        self, item_codes: Collection[str], prefix: str
+    ) -> set[tuple[str, str]]:
+        """(item, serial number) of the items' serials whose number starts with `prefix`,
+        in stock or not: one query per chunk of items, reading only those items' serials
+        (by the unique (item, serial number) index)."""
+        taken: set[tuple[str, str]] = set()
+        for batch in chunks(item_codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Serial.serial_number)
+                .join(Item, Item.id == Serial.item_id)
+                .where(
+                    Item.code.in_(batch),
+                    func.substr(Serial.serial_number, 1, len(prefix)) == prefix,
+                )
+            )
+            taken.update((str(c), str(s)) for c, s in rows)
+        return taken
 
     # -- bin counts ------------------------------------------------------------------
 

@@ -51,8 +51,9 @@ class StockCount(Base):
     scope_spec: Mapped[str] = mapped_column(String(128), default="")
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(24))
-    # Bumped on every change of the count, its bin counts or its review: server processes
-    # check their cached reconciliation against it.
+    # Bumped on every change of what the reconciliation is computed from (snapshot, bin
+    # counts, picks, recounts; not by review, counted or finalize): server processes check
+    # their cached reconciliation against it.
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     # Identifies the snapshot taken at start (a process caches the built Snapshot by it).
     snapshot_token: Mapped[str | None] = mapped_column(String(32))

@@ -131,7 +131,9 @@ async def decide_line(
     """`clear` (not adjusted), `select` (adjusted again), or `approve` with a reason code."""
     assert caller.user_id is not None
     async with uow:
-        count, _ = await claim(uow, number, under_review, now, keep_status=True)
+        # A decision leaves the reconciliation as it is: the count's version stays, so no
+        # process recomputes it; every reader reads the review from the database.
+        count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
         recon = await reconciliation_of(uow, count)
         line = recon.by_id().get(line_id)
         if line is None:
@@ -213,15 +215,23 @@ async def _location(uow: UnitOfWork, code: str) -> int:
 # -- preview and finalize --------------------------------------------------------------
 
 
-def _serial_numbers(count: CountRecord) -> Callable[[str], str]:
-    """Generated serial numbers: the count's number and a sequence, the same in the
-    preview and in finalize (both post the same lines in the same order)."""
+def _serial_numbers(count: CountRecord, taken: set[tuple[str, str]]) -> Callable[[str], str]:
+    """Generated serial numbers: the count's number and a sequence, skipping numbers the
+    item already has (`taken`), the same in the preview and in finalize (both post the
+    same lines in the same order)."""
     sequence = iter(range(1, 10**9))
 
     def new_serial(item: str) -> str:
-        return f"{count.number}-G{next(sequence):06d}"
+        while True:
+            number = f"{generated_prefix(count)}{next(sequence):06d}"
+            if (item, number) not in taken:
+                return number
 
     return new_serial
+
+
+def generated_prefix(count: CountRecord) -> str:
+    return f"{count.number}-G"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,12 +242,23 @@ class _Inputs:
     gl: GlSetup
     positions: Mapping[PositionKey, Position]
     frozen_bins: Mapping[tuple[str, str], str]
+    taken_serials: set[tuple[str, str]]
 
 
 async def _inputs(uow: UnitOfWork, count: CountRecord) -> _Inputs:
     """Everything finalize reads, in the caller's transaction."""
     recon = await reconciliation_of(uow, count)
     codes = {x.item for x in recon.lines if x.adjustable}
+    # Generated numbers must not clash with a serial the item has (in stock or not) nor
+    # with one the same finalize gains: both are looked up by the generated prefix only.
+    prefix = generated_prefix(count)
+    generating = {x.item for x in recon.lines if x.kind is LineKind.GENERATED}
+    taken = await uow.counts.taken_serial_numbers(generating, prefix) if generating else set()
+    taken |= {
+        (x.item, x.serial)
+        for x in recon.lines
+        if x.kind is LineKind.UNKNOWN and x.item in generating and x.serial.startswith(prefix)
+    }
     return _Inputs(
         recon=recon,
         review=await uow.counts.review(count.id),
@@ -245,6 +266,7 @@ async def _inputs(uow: UnitOfWork, count: CountRecord) -> _Inputs:
         gl=await uow.counts.gl_setup(count.location_id, codes),
         positions=await uow.counts.positions(count.location_id, count.location, codes),
         frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
+        taken_serials=taken,
     )
 
 
@@ -262,7 +284,7 @@ async def preview(uow: UnitOfWork, number: str, now: datetime) -> FinalizeResult
         location=count.location,
         gl=got.gl,
         positions=got.positions,
-        new_serial=_serial_numbers(count),
+        new_serial=_serial_numbers(count, got.taken_serials),
         frozen_bins=got.frozen_bins,
     )
     warning = decide_finalize(count.status, confirmed=True).warning
@@ -291,7 +313,9 @@ async def finalize(
         return CountStatus.COMPLETED
 
     async with uow:
-        count, _ = await claim(uow, number, to_completed, now, user_id=caller.user_id)
+        count, _ = await claim(
+            uow, number, to_completed, now, user_id=caller.user_id, bump_version=False
+        )
         got = await _inputs(uow, count)
         outcome = finalize_count(
             seen.status,
@@ -303,7 +327,7 @@ async def finalize(
             gl=got.gl,
             positions=got.positions,
             confirmed=confirm,
-            new_serial=_serial_numbers(count),
+            new_serial=_serial_numbers(count, got.taken_serials),
             frozen_bins=got.frozen_bins,
         )
         done = outcome.finalized

@@ -3,14 +3,18 @@ reconciliation every other use case reads (review, preview and finalize are in
 server.services.count_review).
 
 Every change of a count starts its transaction with one conditional UPDATE of the count's
-row (`CountRepository.claim`): the database checks the status rule, bumps the version, and
-serializes concurrent changes of one count on that row. The statuses a change is allowed
-from come from the domain's own transition functions (`_allowed`).
+row (`CountRepository.claim`): the database checks the status rule and serializes
+concurrent changes of one count on that row. The statuses a change is allowed from come
+from the domain's own transition functions (`_allowed`).
 
 The built Snapshot of a count is cached in the process by its snapshot token (a snapshot
 never changes once taken), the BinCounts by id (they never change either), and the
-Reconciliation by the count's version, which every change bumps in the database: a process
-never serves a reconciliation another process has made stale.
+Reconciliation by the count's version. The version is bumped in the database by every
+change of what the reconciliation is computed from (snapshot, bin counts, picks,
+recounts): a process never serves a reconciliation another process has made stale. A
+review decision, counted and finalize change nothing of that and leave the version, so a
+clear or approve on a million-serial count recomputes nothing; the review itself is read
+from the database on every request, so it is visible at once in every process.
 """
 
 from __future__ import annotations
@@ -116,6 +120,11 @@ def _entry(token: str) -> _Cached | None:
     return found
 
 
+def forget_cached() -> None:
+    """Drop every cached snapshot and reconciliation (a benchmark's cold start)."""
+    _CACHE.clear()
+
+
 def _remember(token: str, entry: _Cached) -> None:
     _CACHE[token] = entry
     _CACHE.move_to_end(token)
@@ -202,14 +211,18 @@ async def claim(
     *,
     keep_status: bool = False,
     user_id: int | None = None,
+    bump_version: bool = True,
 ) -> tuple[CountRecord, CountStatus]:
     """Take the count's row for a change, as the transaction's first statement.
 
     Answers the count after the claim and its status before it. When the count is in no
     status the transition accepts, raises the domain's own refusal (or NotFound).
+    `bump_version` False: the change leaves the reconciliation's inputs as they are.
     """
     allowed, target = _allowed(transition)
-    claimed = await uow.counts.claim(number, allowed, None if keep_status else target, now, user_id)
+    claimed = await uow.counts.claim(
+        number, allowed, None if keep_status else target, now, user_id, bump_version
+    )
     count = await load_count(uow, number)
     if claimed is None:
         transition(count.status)  # raises the refusal that names the status
@@ -375,7 +388,11 @@ async def mark_count_counted(
     """Counted once every bin has an effective count, or when the supervisor says so."""
     async with uow:
         count, before = await claim(
-            uow, number, lambda s: mark_counted(s, (), (), supervisor_override=True), now
+            uow,
+            number,
+            lambda s: mark_counted(s, (), (), supervisor_override=True),
+            now,
+            bump_version=False,
         )
         recon = await reconciliation_of(uow, count)
         scope = await uow.counts.bins(count.id)
@@ -462,7 +479,7 @@ async def record_bin_count(
         raise ValidationFailed("the bin count is not valid", problems)
     count, _ = await claim(uow, number, still_counting, now, keep_status=True)
     check_site(caller, count)
-    scope = {b.label: b for b in await uow.counts.bins(count.id)}
+    scope = {b.label: b for b in await uow.counts.bins(count.id, [submitted.bin])}
     place = scope.get(submitted.bin)
     if place is None:
         raise ValidationFailed(
