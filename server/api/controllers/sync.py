@@ -10,6 +10,7 @@ unsupported version gets a 426 problem that says to upgrade instead of a decodin
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import zlib
 from typing import Any, TypeVar
@@ -39,6 +40,10 @@ from server.domain.masterdata import Role
 from server.services import sync
 
 T = TypeVar("T")
+# SQLite has one writer and its busy wait is not fair: twenty devices pushing at once
+# starve some past the busy timeout. One process serializes its own pushes instead (on
+# PostgreSQL the install row's lock does it per device, and pushes run side by side).
+_SQLITE_WRITER = asyncio.Lock()
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
@@ -149,7 +154,12 @@ class SyncController(Controller):
 
     @post("/push", guards=[device_only], status_code=200)
     async def push(
-        self, request: AnyRequest, uow: Uow, caller: CurrentCaller, now: Now
+        self,
+        request: AnyRequest,
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+        settings: CurrentSettings,
     ) -> Response[bytes]:
         """Store a batch of events from the device's outbox, each exactly once; answer per
         event applied, duplicate or rejected, the high-water mark, and the seq expected
@@ -166,6 +176,9 @@ class SyncController(Controller):
                 )
         except BadBody as exc:
             return refused(request, exc)
+        if settings.is_sqlite:
+            async with _SQLITE_WRITER:
+                return encode(request, await sync.push(uow, caller, data, now))
         return encode(request, await sync.push(uow, caller, data, now))
 
     @post("/pull", guards=[device_only], status_code=200)

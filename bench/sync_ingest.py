@@ -1,0 +1,222 @@
+"""Sync ingest: N devices push M scan events each, all at once, to one real `stockcount
+serve` process on loopback; events/s and p99 batch latency, beside the raw insert rate of
+the same rows into a table of the same shape (no HTTP, no protocol) measured in the same run.
+
+    PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend sqlite
+    PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend postgres   # STOCKCOUNT_TEST_PG_URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import msgspec
+from sqlalchemy import Column, MetaData, Table, UniqueConstraint
+
+from schemas.sync import MAX_PUSH_EVENTS, Event, PushRequest, SerialScanned
+from server.db import migrate
+from server.db.engine import make_engine
+from server.db.models_sync import SyncEvent
+from tests.conftest import PG_ADMIN_URL, pg_admin, pg_url
+from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.helpers import PASSWORD
+from tests.integration.counts_setup import seed
+
+
+def batches(device_id: int, install: str, count: str, events: int) -> list[bytes]:
+    now = datetime.now(UTC)
+    out: list[bytes] = []
+    for first in range(1, events + 1, MAX_PUSH_EVENTS):
+        seqs = range(first, min(first + MAX_PUSH_EVENTS, events + 1))
+        request = PushRequest(
+            protocol_version=1,
+            device_id=device_id,
+            install_id=install,
+            device_time=now,
+            events=[
+                Event(
+                    seq=s,
+                    device_time=now,
+                    body=SerialScanned(
+                        count=count,
+                        bin="A-01",
+                        bin_seq=1,
+                        item="SER",
+                        serial=f"D{device_id}-{s}",
+                        raw=f"D{device_id}-{s}",
+                    ),
+                )
+                for s in seqs
+            ],
+        )
+        out.append(gzip.compress(msgspec.json.encode(request), compresslevel=5))
+    return out
+
+
+async def raw_rate(url: str, rows: list[dict[str, object]]) -> float:
+    """The same rows into a table of sync_event's shape: executemany, 500 per transaction."""
+    source = SyncEvent.__table__
+    table = Table(
+        "bench_raw_event",
+        MetaData(),
+        *(Column(c.name, c.type, primary_key=c.primary_key) for c in source.columns),
+        UniqueConstraint("device_id", "install_id", "seq"),
+    )
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.metadata.create_all)
+        started = time.perf_counter()
+        for i in range(0, len(rows), MAX_PUSH_EVENTS):
+            async with engine.begin() as conn:
+                await conn.execute(table.insert(), rows[i : i + MAX_PUSH_EVENTS])
+        return len(rows) / (time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--events", type=int, default=10_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    pg_name = None
+    if args.backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}"
+        env_url = f"sqlite:///{work / 'bench.sqlite3'}"
+    else:
+        pg_name = f"sc_bench_{uuid.uuid4().hex[:8]}"
+        pg_admin(f'CREATE DATABASE "{pg_name}"')
+        url = pg_url(pg_name)
+        env_url = url
+    try:
+        migrate.upgrade(url)
+        asyncio.run(seed(url))
+        port = free_port()
+        env = {
+            **os.environ,
+            "STOCKCOUNT_DATABASE_URL": env_url,
+            "STOCKCOUNT_PORT": str(port),
+            "STOCKCOUNT_LOG_LEVEL": "WARNING",
+        }
+        server = ServerProcess([str(BIN / "stockcount"), "serve"], port, work, env)
+        try:
+            server.wait_healthy()
+            code = run(server.url, url, args)
+            if code:
+                print(server.output[-3000:], file=sys.stderr)
+            return code
+        finally:
+            server.stop()
+    finally:
+        if pg_name:
+            pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def run(base: str, url: str, args: argparse.Namespace) -> int:
+    api = httpx.Client(base_url=base, timeout=60)
+    sup = api.post("/api/auth/token", json={"username": "super", "password": PASSWORD}).json()
+    admin = api.post("/api/auth/token", json={"username": "admin", "password": PASSWORD}).json()
+    sh = {"Authorization": f"Bearer {sup['token']}"}
+    ah = {"Authorization": f"Bearer {admin['token']}"}
+    body = {"location": "MAIN", "scope": "prefix", "prefix": "A-"}
+    number = api.post("/api/counts", json=body, headers=sh).json()["number"]
+    api.post(f"/api/counts/{number}/start", headers=sh).raise_for_status()
+    devices = []
+    for i in range(args.devices):
+        code = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=ah).json()
+        enrolled = api.post("/api/devices/enroll", json={"code": code["code"], "name": f"b{i}"})
+        devices.append(enrolled.json())
+    api.close()
+    payloads = {
+        d["device_id"]: batches(d["device_id"], uuid.uuid4().hex, number, args.events)
+        for d in devices
+    }
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def push(device: dict[str, object]) -> None:
+        headers = {
+            "Authorization": f"Bearer {device['credential']}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for payload in payloads[int(str(device["device_id"]))]:
+                started = time.perf_counter()
+                response = client.post("/api/sync/push", content=payload, headers=headers)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200:
+                    failures.append(response.text[:200])
+                    return
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=push, args=(d,)) for d in devices]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if failures:
+        print("failed:", failures[0], file=sys.stderr)
+        return 1
+    total = args.devices * args.events
+    rate = total / wall
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    now = datetime.now(UTC)
+    rows: list[dict[str, object]] = [
+        {
+            "device_id": int(str(d["device_id"])),
+            "install_id": uuid.uuid4().hex[:32],
+            "seq": s,
+            "kind": "serial_scanned",
+            "count_number": number,
+            "bin_seq": 1,
+            "body": msgspec.json.encode(
+                SerialScanned(
+                    count=number, bin="A-01", bin_seq=1, item="SER", serial=f"X{s}", raw=f"X{s}"
+                )
+            ).decode(),
+            "device_time": now,
+            "received_at": now,
+            "outcome": "applied",
+            "reason": "",
+            "detail": "",
+        }
+        for d in devices
+        for s in range(1, args.events + 1)
+    ]
+    raw = asyncio.run(raw_rate(url, rows))
+    print(
+        f"{args.backend}: {args.devices} devices x {args.events} events = {total} events "
+        f"in {wall:.1f} s"
+    )
+    print(
+        f"  sync ingest      {rate:10,.0f} events/s   "
+        f"p99 batch ({MAX_PUSH_EVENTS}) {p99 * 1000:.0f} ms"
+    )
+    print(f"  raw insert       {raw:10,.0f} rows/s     (same rows, same table shape)")
+    print(f"  ingest / raw     {rate / raw:10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    print(f"PostgreSQL admin URL: {PG_ADMIN_URL}", file=sys.stderr)
+    sys.exit(main())
