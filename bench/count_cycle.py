@@ -1,0 +1,443 @@
+"""Benchmark: a whole stock count of 1,000,000 serials, beside the database's read floor.
+
+    .venv/bin/python bench/count_cycle.py [--serials N] [--bins N] [--no-postgres]
+
+One location with 10,000 bins, 1,000 serial-tracked items with 1,000,000 serials (100 per
+bin) and 200 untracked items with 20,000 item-bin balances (2 per bin). Master data goes
+through the importer; the serials, balances and average costs are loaded by the raw
+driver (sqlite3 executemany, asyncpg COPY): the importer has its own benchmark
+(bench/import_serials.py) and is not what this one measures.
+
+A count over every bin, through the service layer (server.services.counts and
+count_review, no HTTP): start (the snapshot), 10,000 bin counts submitted with
+`record_bin_count` in batches of 500 per transaction, where 1% of the serials are found in
+the next bin, 0.5% are missing, 0.5% of the bins hold one serial the system does not know,
+and a quarter of the untracked balances differ; then the reconciliation (first, cold: the
+snapshot is loaded; then recomputed after one more bin count), one review action, counted,
+and finalize (tolerances wide enough that every line is approved automatically).
+
+Beside each step the floor: the raw driver reading the rows the step reads (no Python
+objects beyond the driver's tuples), in the same run:
+- start: the serial and balance rows of the scope's bins (what the snapshot copies);
+- reconcile: the snapshot's serial rows and the bin counts' serial rows;
+- finalize: the serial rows of the location (what finalize's stock positions count).
+
+Each database runs in its own child process, so the peak memory (ru_maxrss) is its own.
+PostgreSQL runs when reachable at --pg-url; the benchmark creates and drops its database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import select
+
+from server.db import migrate
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.models import Bin, Item, Location, User
+from server.db.uow import SqlUnitOfWork
+from server.domain.auth import Caller, CallerKind
+from server.domain.counting import ToleranceRules
+from server.domain.masterdata import Role
+from server.services import auth, count_review, counts
+from server.services.import_sources import Source
+from server.services.importer import import_sources
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ITEMS = 1_000
+UNTRACKED = 200
+PER_BIN = 100
+BATCH = 500
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+COST = 1_000_000  # cost columns hold 1/1,000,000
+QTY = 10_000  # quantity columns hold 1/10,000
+T = TypeVar("T")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- the warehouse and the count, as arithmetic on the serial's index n ---------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    serials: int
+    bins: int
+
+    def serial(self, n: int) -> tuple[str, str]:
+        return f"I{n % ITEMS:04}", f"SN{n:09}"
+
+    def bin_of(self, n: int) -> int:
+        return n // PER_BIN
+
+    @staticmethod
+    def missing(n: int) -> bool:
+        return n % 200 == 7  # 0.5%
+
+    @staticmethod
+    def misplaced(n: int) -> bool:
+        return n % 100 == 13  # 1%: found in the next bin
+
+    def label(self, b: int) -> str:
+        return f"B{b:05}"
+
+    def balances(self, b: int) -> list[tuple[str, int, int]]:
+        """(item, system quantity, counted quantity) of bin b's untracked items."""
+        first, second = b % UNTRACKED, (b + UNTRACKED // 2) % UNTRACKED
+        q1, q2 = 10 + b % 7, 13 + b % 5
+        return [
+            (f"U{first:03}", q1, q1 + 2 if b % 4 == 0 else q1),
+            (f"U{second:03}", q2, q2 - 1 if b % 4 == 1 else q2),
+        ]
+
+    def counted(self, b: int) -> counts.SubmittedBinCount:
+        found = [
+            self.serial(n)
+            for n in range(b * PER_BIN, (b + 1) * PER_BIN)
+            if n < self.serials and not self.missing(n) and not self.misplaced(n)
+        ]
+        before = (b - 1) % self.bins
+        found += [
+            self.serial(n)
+            for n in range(before * PER_BIN, (before + 1) * PER_BIN)
+            if n < self.serials and self.misplaced(n)
+        ]
+        if b % 2 == 0:  # 0.5% of the serials: one the system does not know, in every other bin
+            found.append((f"I{b % ITEMS:04}", f"UNK{b:06}"))
+        started = T0 + timedelta(seconds=b)
+        return counts.SubmittedBinCount(
+            bin=self.label(b),
+            started_at=started,
+            finished_at=started + timedelta(minutes=3),
+            serials=found,
+            quantities=[(i, "", Decimal(c)) for i, _, c in self.balances(b)],
+        )
+
+
+def master_data(shape: Shape) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "companies": [{"code": "ACME", "name": "Acme"}],
+        "gl_accounts": [
+            {"code": "1400", "name": "Inventory"},
+            {"code": "5100", "name": "Inventory adjustment"},
+        ],
+        "gl_entities": [{"code": "E1", "name": "Entity", "company": "ACME"}],
+        "inventory_groups": [
+            {"code": "G", "name": "Group", "inventory_account": "1400",
+             "adjustment_account": "5100"}
+        ],
+        "locations": [{"code": "MAIN", "name": "Main", "company": "ACME", "gl_entity": "E1"}],
+        "bins": [
+            {"location": "MAIN", "label": shape.label(b), "kind": "stock", "zone": f"Z{b // 1000}"}
+            for b in range(shape.bins)
+        ],
+        "items": [
+            {"code": f"I{i:04}", "name": f"Serial item {i}", "tracking": "serial",
+             "last_cost": "50", "inventory_group": "G"}
+            for i in range(ITEMS)
+        ]
+        + [
+            {"code": f"U{i:03}", "name": f"Untracked item {i}", "tracking": "none",
+             "last_cost": "3", "inventory_group": "G"}
+            for i in range(UNTRACKED)
+        ],
+    }  # fmt: skip
+
+
+# -- the raw driver: bulk load and floors ----------------------------------------------
+
+
+class Raw:
+    """The raw driver of one database: sqlite3 on a file, or an asyncpg DSN."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        self.target = url.split("///", 1)[1] if self.sqlite else url.replace("+asyncpg", "")
+
+    async def fetch(self, sql: str) -> list[Any]:
+        if self.sqlite:
+            conn = sqlite3.connect(self.target)
+            try:
+                return conn.execute(sql.replace("$1", "?")).fetchall()
+            finally:
+                conn.close()
+        pg = await asyncpg.connect(self.target)
+        try:
+            return list(await pg.fetch(sql))
+        finally:
+            await pg.close()
+
+    async def load(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if self.sqlite:
+            conn = sqlite3.connect(self.target, isolation_level=None)
+            try:
+                conn.execute("BEGIN")
+                marks = ", ".join("?" for _ in columns)
+                conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+                )
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            return
+        pg = await asyncpg.connect(self.target)
+        try:
+            await pg.copy_records_to_table(table, records=rows, columns=columns)
+            await pg.execute(f"ANALYZE {table}")
+        finally:
+            await pg.close()
+
+
+async def load_stock(raw: Raw, shape: Shape) -> None:
+    items = {str(c): int(i) for c, i in await raw.fetch("SELECT code, id FROM item")}
+    bins = {str(lbl): int(i) for lbl, i in await raw.fetch("SELECT label, id FROM bin")}
+    (location_id,) = (await raw.fetch("SELECT id FROM location"))[0]
+    serials = [
+        (items[f"I{n % ITEMS:04}"], f"SN{n:09}", bins[shape.label(shape.bin_of(n))],
+         (10 + n % 997) * COST + (n % 1000) * 1000)
+        for n in range(shape.serials)
+    ]  # fmt: skip
+    await raw.load("serial", ["item_id", "serial_number", "bin_id", "actual_cost"], serials)
+    del serials
+    balances = [
+        (items[item], bins[shape.label(b)], "", q * QTY)
+        for b in range(shape.bins)
+        for item, q, _ in shape.balances(b)
+    ]
+    await raw.load("stock_balance", ["item_id", "bin_id", "lot", "quantity"], balances)
+    costs = [(items[f"I{i:04}"], int(location_id), 510 * COST) for i in range(ITEMS)]
+    costs += [(items[f"U{i:03}"], int(location_id), 3 * COST + i * 1000) for i in range(UNTRACKED)]
+    await raw.load("item_location_cost", ["item_id", "location_id", "average_cost"], costs)
+
+
+# -- one database --------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    database: str
+    rows: list[tuple[str, float, float | None, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    peak_mb: float = 0.0
+
+    def add(self, what: str, seconds: float, floor: float | None = None, note: str = "") -> None:
+        self.rows.append((what, seconds, floor, note))
+        ratio = f" (floor {floor:.2f} s, x{seconds / floor:.1f})" if floor else ""
+        say(f"  {what}: {seconds:.2f} s{ratio} {note}")
+
+
+async def timed(work: Callable[[], Awaitable[T]]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = await work()
+    return time.perf_counter() - started, result
+
+
+def batches(total: int, size: int) -> Iterator[range]:
+    for start in range(0, total, size):
+        yield range(start, min(start + size, total))
+
+
+async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
+    figures = Figures(name)
+    raw = Raw(url)
+    say(f"{name}: import master data ({shape.bins:,} bins, {ITEMS + UNTRACKED} items)")
+    engine = make_engine(url)
+    uow = SqlUnitOfWork(make_sessionmaker(engine))
+    try:
+        seconds, _ = await timed(lambda: import_sources(uow, [Source("bench", master_data(shape))]))
+        figures.add("import master data (importer)", seconds)
+        say(f"{name}: load {shape.serials:,} serials and {2 * shape.bins:,} balances (raw)")
+        seconds, _ = await timed(lambda: load_stock(raw, shape))
+        how = "sqlite3 executemany" if raw.sqlite else "asyncpg COPY"
+        figures.add(f"load serials, balances, costs ({how})", seconds)
+
+        now = datetime.now(UTC)
+        await auth.create_user(uow, "bench", "bench-password", Role.SUPERVISOR, now)
+        async with engine.connect() as conn:
+            user_id = int((await conn.execute(select(User.id))).scalar_one())
+        me = Caller(CallerKind.USER, "bench", user_id=user_id, role=Role.SUPERVISOR)
+        await count_review.set_tolerances(
+            uow, me, "MAIN", ToleranceRules(quantity=Decimal(1000), value=Decimal(10**9)), now
+        )
+        view = await counts.create_count(uow, me, counts.NewCount("MAIN", "all"), now)
+        number = view.count.number
+        count_id = view.count.id
+
+        seconds, _ = await timed(lambda: counts.start_count(uow, me, number, datetime.now(UTC)))
+        floor, _ = await timed(
+            lambda: raw.fetch(
+                "SELECT s.item_id, s.serial_number, s.bin_id, s.actual_cost FROM serial s "
+                f"JOIN count_bin c ON c.bin_id = s.bin_id AND c.count_id = {count_id} "
+                "UNION ALL SELECT b.item_id, b.lot, b.bin_id, b.quantity FROM stock_balance b "
+                f"JOIN count_bin c ON c.bin_id = b.bin_id AND c.count_id = {count_id}"
+            )
+        )
+        figures.add("start: snapshot (INSERT ... SELECT)", seconds, floor)
+
+        say(f"{name}: submit {shape.bins:,} bin counts, {BATCH} per transaction")
+        started = time.perf_counter()
+        for part in batches(shape.bins, BATCH):
+            async with uow:
+                for b in part:
+                    await counts.record_bin_count(
+                        uow, me, number, shape.counted(b), datetime.now(UTC)
+                    )
+                await uow.commit()
+            done = part.stop
+            rate = done / (time.perf_counter() - started)
+            say(f"  {done:,}/{shape.bins:,} bin counts ({rate:,.0f}/s)")
+        figures.add("submit bin counts (record_bin_count)", time.perf_counter() - started)
+
+        floor_sql = (
+            "SELECT item_id, serial_number, bin_id, actual_cost FROM count_snapshot_serial "
+            f"WHERE count_id = {count_id} UNION ALL SELECT s.item_id, s.serial_number, "
+            "h.bin_id, 0 FROM bin_count_serial s JOIN bin_count h ON h.id = s.bin_count_id "
+            f"WHERE h.count_id = {count_id}"
+        )
+        counts.forget_cached()  # a process that has never seen this count
+        seconds, first = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
+        floor, _ = await timed(lambda: raw.fetch(floor_sql))
+        figures.add("reconcile, first (loads snapshot)", seconds, floor)
+        kinds: dict[str, int] = {}
+        for line in first.reconciliation.lines:
+            kinds[line.kind.value] = kinds.get(line.kind.value, 0) + 1
+        figures.notes.append("lines: " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())))
+
+        await counts.submit_bin_count(uow, me, number, shape.counted(0), datetime.now(UTC))
+        seconds, _ = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
+        figures.add("reconcile, recomputed after a recount", seconds, floor)
+
+        target = next(x for x in first.reconciliation.lines if x.adjustable)
+        seconds, _ = await timed(
+            lambda: count_review.decide_line(uow, me, number, target.id, "clear", datetime.now(UTC))
+        )
+        figures.add("review: clear one line", seconds)
+        seconds, _ = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
+        figures.add("reconcile, read after the review", seconds, floor)
+        await count_review.decide_line(uow, me, number, target.id, "select", datetime.now(UTC))
+
+        seconds, _ = await timed(
+            lambda: counts.mark_count_counted(uow, me, number, False, datetime.now(UTC))
+        )
+        figures.add("mark counted", seconds)
+        seconds, result = await timed(
+            lambda: count_review.finalize(uow, me, number, False, datetime.now(UTC))
+        )
+        floor, _ = await timed(
+            lambda: raw.fetch(
+                "SELECT s.item_id, s.serial_number, s.bin_id, s.actual_cost FROM serial s "
+                "JOIN bin b ON b.id = s.bin_id JOIN location l ON l.id = b.location_id "
+                "WHERE l.code = 'MAIN'"
+            )
+        )
+        figures.add("finalize: documents, postings, GL", seconds, floor)
+        for doc in result.documents:
+            figures.notes.append(
+                f"{doc.number}: {len(doc.lines):,} lines, value {doc.total_value:,}, "
+                f"{len(doc.gl_lines):,} GL lines"
+            )
+        async with engine.connect() as conn:
+            left = await conn.scalar(select(Location.code))
+            figures.notes.append(f"location {left}: count {number} {result.count.status}")
+            assert (await conn.scalar(select(Item.id).limit(1))) is not None
+            assert (await conn.scalar(select(Bin.id).limit(1))) is not None
+    finally:
+        await engine.dispose()
+    figures.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+# -- the runs ------------------------------------------------------------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    shape = Shape(args.serials, args.bins)
+    if args.child == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-count-") as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'count.sqlite3'}"
+            migrate.upgrade(url)
+            figures = asyncio.run(count_cycle(url, shape, "SQLite"))
+    else:
+        name = f"bench_count_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_pg(args.pg_url, f'CREATE DATABASE "{name}"'))
+        try:
+            dsn = args.pg_url.rsplit("/", 1)[0] + f"/{name}"
+            url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+            migrate.upgrade(url)
+            figures = asyncio.run(count_cycle(url, shape, "PostgreSQL"))
+        finally:
+            asyncio.run(_pg(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(json.dumps(figures.__dict__))
+
+
+async def _pg(admin_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(admin_url, timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def table(all_figures: list[Figures]) -> str:
+    out = [
+        "| database | step | seconds | floor s | x floor |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for f in all_figures:
+        for what, seconds, floor, _ in f.rows:
+            ratio = f"{seconds / floor:.1f}" if floor else ""
+            floor_text = f"{floor:.2f}" if floor else ""
+            out.append(f"| {f.database} | {what} | {seconds:.2f} | {floor_text} | {ratio} |")
+        out.append(f"| {f.database} | peak memory (ru_maxrss) | {f.peak_mb:,.0f} MB | | |")
+    for f in all_figures:
+        out += ["", f"{f.database}:"] + [f"- {note}" for note in f.notes]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serials", type=int, default=1_000_000)
+    parser.add_argument("--bins", type=int, default=10_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--child", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    runs = ["sqlite"] + ([] if args.no_postgres else ["postgres"])
+    results: list[Figures] = []
+    for run in runs:
+        command = [sys.executable, __file__, "--child", run, "--serials", str(args.serials)]
+        command += ["--bins", str(args.bins), "--pg-url", args.pg_url]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+        if done.returncode != 0:
+            say(f"{run}: failed (exit {done.returncode})")
+            continue
+        results.append(Figures(**json.loads(done.stdout.strip().splitlines()[-1])))
+    print(
+        f"\n{args.serials:,} serials in {args.bins:,} bins, {2 * args.bins:,} untracked balances\n"
+    )
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The BinCounts of a stock count (part of SqlCounts, see server.db.counts): a bin count
+and its lines are written with executemany per chunk; the lines of many bin counts are
+read with one query per chunk of ids."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.counts_snapshot import Scaled, raw
+from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks
+from server.db.models import (
+    Bin,
+    Item,
+)
+from server.db.models_counts import (
+    BinCountQuantity,
+    BinCountRow,
+    BinCountSerial,
+    CountBin,
+    RecountOrder,
+)
+from server.domain.money import QUANTITY_PLACES
+from server.services.ports import (
+    BinCountHeader,
+)
+
+
+class BinCountStore:
+    """BinCounts with their serial and quantity lines, recount orders, conflict picks."""
+
+    session: AsyncSession
+
+    # -- bin counts ------------------------------------------------------------------
+
+    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
+        rows = await self.session.execute(
+            select(
+                BinCountRow.id,
+                Bin.label,
+                BinCountRow.counter,
+                BinCountRow.device_id,
+                BinCountRow.started_at,
+                BinCountRow.finished_at,
+                BinCountRow.superseded,
+            )
+            .join(Bin, Bin.id == BinCountRow.bin_id)
+            .where(BinCountRow.count_id == count_id)
+            .order_by(BinCountRow.id)
+        )
+        return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    async def bin_count_lines(
+        self, ids: Collection[int]
+    ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]:
+        serials: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
+        quantities: dict[int, dict[tuple[str, str], Decimal]] = {i: {} for i in ids}
+        qty = Scaled(QUANTITY_PLACES)
+        conn = await self.session.connection()  # Core: no ORM per-row result handling
+        for batch in chunks(ids, LOOKUP_CHUNK):
+            rows = await conn.execute(
+                select(BinCountSerial.bin_count_id, Item.code, BinCountSerial.serial_number)
+                .join(Item, Item.id == BinCountSerial.item_id)
+                .where(BinCountSerial.bin_count_id.in_(batch))
+            )
+            for bc, code, serial in rows:
+                serials[bc].add((code, serial))
+            rows2 = await conn.execute(
+                select(
+                    BinCountQuantity.bin_count_id,
+                    Item.code,
+                    BinCountQuantity.lot,
+                    raw(BinCountQuantity.quantity),
+                )
+                .join(Item, Item.id == BinCountQuantity.item_id)
+                .where(BinCountQuantity.bin_count_id.in_(batch))
+            )
+            for bc, code, lot, q in rows2:
+                quantities[bc][(code, lot)] = qty(int(q))
+        return {i: (frozenset(serials[i]), quantities[i]) for i in ids}
+
+    async def add_bin_count(
+        self,
+        count_id: int,
+        bin_id: int,
+        counter_id: int | None,
+        device_id: int | None,
+        counter: str,
+        started_at: datetime,
+        finished_at: datetime,
+        now: datetime,
+        serials: Collection[tuple[int, str]],
+        quantities: Mapping[tuple[int, str], Decimal],
+    ) -> int:
+        bc_id = int(
+            (
+                await self.session.execute(
+                    insert(BinCountRow)
+                    .values(
+                        count_id=count_id,
+                        bin_id=bin_id,
+                        counter_id=counter_id,
+                        device_id=device_id,
+                        counter=counter,
+                        started_at=started_at,
+                        finished_at=finished_at,
+                        submitted_at=now,
+                        superseded=False,
+                    )
+                    .returning(BinCountRow.id)
+                )
+            ).scalar_one()
+        )
+        rows = [{"bin_count_id": bc_id, "item_id": i, "serial_number": s} for i, s in serials]
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(insert(BinCountSerial), batch)
+        qrows = [
+            {"bin_count_id": bc_id, "item_id": i, "lot": lot, "quantity": q}
+            for (i, lot), q in quantities.items()
+        ]
+        for batch in chunks(qrows, WRITE_CHUNK):
+            await self.session.execute(insert(BinCountQuantity), batch)
+        # A recount replaces every count of the bin that finished before it started; a new
+        # count also drops the supervisor's pick of a conflicting one.
+        await self.session.execute(
+            update(BinCountRow)
+            .where(
+                BinCountRow.count_id == count_id,
+                BinCountRow.bin_id == bin_id,
+                BinCountRow.id != bc_id,
+                BinCountRow.finished_at <= started_at,
+            )
+            .values(superseded=True)
+        )
+        await self.session.execute(
+            update(CountBin)
+            .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
+            .values(picked_bin_count_id=None)
+        )
+        return bc_id
+
+    async def add_recounts(
+        self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
+    ) -> None:
+        rows = [
+            {"count_id": count_id, "bin_id": b, "ordered_by": user_id, "ordered_at": now,
+             "reason": reason}
+            for b in bin_ids
+        ]  # fmt: skip
+        await self.session.execute(insert(RecountOrder), rows)
+        await self.session.execute(
+            update(CountBin)
+            .where(CountBin.count_id == count_id, CountBin.bin_id.in_(list(bin_ids)))
+            .values(picked_bin_count_id=None)
+        )
+
+    async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None:
+        await self.session.execute(
+            update(CountBin)
+            .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
+            .values(picked_bin_count_id=bin_count_id)
+        )

@@ -1,0 +1,316 @@
+"""The documents of a stock count (part of SqlCounts, see server.db.counts): what finalize
+reads besides the reconciliation (GL accounts, stock positions, generated serial numbers
+in use), the Quantity Adjustment and Stock Transfer documents it writes (UNIQUE per count
+and kind), and the documents read back with their lines and GL postings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.db.counts_snapshot import raw
+from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.db.models import (
+    Bin,
+    GlAccount,
+    GlEntity,
+    InventoryGroup,
+    Item,
+    ItemLocationCost,
+    Location,
+    Serial,
+    StockBalance,
+    User,
+)
+from server.db.models_counts import (
+    CountDocument,
+    CountDocumentLine,
+    GlPosting,
+    StockCount,
+)
+from server.domain.counting import (
+    GlSetup,
+    ItemAccounts,
+    QuantityAdjustment,
+    StockTransfer,
+)
+from server.domain.money import QUANTITY_PLACES
+from server.domain.posting import Position, PositionKey
+from server.services.ports import (
+    CountRecord,
+    DocumentLineRecord,
+    DocumentRecord,
+    GlPostingRecord,
+)
+
+
+class DocumentStore:
+    """What finalize reads (GL setup, positions, serial numbers in use) and writes (the
+    documents), and the documents read back."""
+
+    session: AsyncSession
+
+    async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup:
+        inventory, adjustment = aliased(GlAccount), aliased(GlAccount)
+        accounts: dict[str, ItemAccounts] = {}
+        for batch in chunks(item_codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, inventory.code, adjustment.code)
+                .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
+                .outerjoin(inventory, inventory.id == InventoryGroup.inventory_account_id)
+                .outerjoin(adjustment, adjustment.id == InventoryGroup.adjustment_account_id)
+                .where(Item.code.in_(batch))
+            )
+            accounts.update((str(c), ItemAccounts(i, a)) for c, i, a in rows)
+        entity = await self.session.scalar(
+            select(GlEntity.code)
+            .join(Location, Location.gl_entity_id == GlEntity.id)
+            .where(Location.id == location_id)
+        )
+        return GlSetup(accounts=accounts, default_entity=entity)
+
+    async def positions(
+        self, location_id: int, location: str, item_codes: Collection[str]
+    ) -> dict[PositionKey, Position]:
+        """On hand (balances plus serials in the location's bins) and average cost."""
+        found: dict[PositionKey, Position] = {}
+        for batch in chunks(item_codes, LOOKUP_CHUNK):
+            balances = (
+                select(func.coalesce(func.sum(raw(StockBalance.quantity)), 0))
+                .join(Bin, Bin.id == StockBalance.bin_id)
+                .where(StockBalance.item_id == Item.id, Bin.location_id == location_id)
+                .scalar_subquery()
+            )
+            serials = (
+                select(func.count())
+                .select_from(Serial)
+                .join(Bin, Bin.id == Serial.bin_id)
+                .where(Serial.item_id == Item.id, Bin.location_id == location_id)
+                .scalar_subquery()
+            )
+            rows = await self.session.execute(
+                select(Item.code, balances, serials, ItemLocationCost.average_cost)
+                .outerjoin(
+                    ItemLocationCost,
+                    and_(
+                        ItemLocationCost.item_id == Item.id,
+                        ItemLocationCost.location_id == location_id,
+                    ),
+                )
+                .where(Item.code.in_(batch))
+            )
+            for code, balance, serial_count, average in rows:
+                on_hand = Decimal(int(balance)).scaleb(-QUANTITY_PLACES) + int(serial_count)
+                found[(str(code), location)] = Position(on_hand, average or Decimal(0))
+        return found
+
+    async def taken_serial_numbers(
+        self, item_codes: Collection[str], prefix: str
+    ) -> set[tuple[str, str]]:
+        """(item, serial number) of the items' serials whose number starts with `prefix`,
+        in stock or not: one query per chunk of items, reading only those items' serials
+        (by the unique (item, serial number) index)."""
+        taken: set[tuple[str, str]] = set()
+        for batch in chunks(item_codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Serial.serial_number)
+                .join(Item, Item.id == Serial.item_id)
+                .where(
+                    Item.code.in_(batch),
+                    func.substr(Serial.serial_number, 1, len(prefix)) == prefix,
+                )
+            )
+            taken.update((str(c), str(s)) for c, s in rows)
+        return taken
+
+    async def add_documents(
+        self,
+        count: CountRecord,
+        user_id: int,
+        now: datetime,
+        adjustment: QuantityAdjustment,
+        transfer: StockTransfer,
+    ) -> dict[str, tuple[int, str]]:
+        """Both documents of a count. The UNIQUE (count_id, kind) constraint refuses a
+        second pair whatever the caller did."""
+        codes = {x.item for x in adjustment.lines} | {x.item for x in transfer.lines}
+        labels = {x.bin for x in adjustment.lines}
+        labels |= {x.from_bin for x in transfer.lines} | {x.to_bin for x in transfer.lines}
+        item_ids = await self._item_ids(codes)
+        bin_ids = await self._bin_ids(count.location_id, labels)
+        made: dict[str, tuple[int, str]] = {}
+        for kind, prefix, total in (
+            ("quantity_adjustment", "QA", adjustment.total_value),
+            ("stock_transfer", "ST", transfer.total_value),
+        ):
+            number = f"{prefix}-{count.number}"
+            doc_id = (
+                await self.session.execute(
+                    insert(CountDocument)
+                    .values(
+                        count_id=count.id,
+                        kind=kind,
+                        number=number,
+                        location_id=count.location_id,
+                        created_by=user_id,
+                        created_at=now,
+                        total_value=total,
+                    )
+                    .returning(CountDocument.id)
+                )
+            ).scalar_one()
+            made[kind] = (int(doc_id), number)
+        qa_id, st_id = made["quantity_adjustment"][0], made["stock_transfer"][0]
+        zero = Decimal(0)
+        rows: list[dict[str, Any]] = [
+            {"document_id": qa_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
+             "item_id": item_ids[x.item], "bin_id": bin_ids[x.bin], "from_bin_id": None,
+             "lot": x.lot, "serial_number": x.serial, "generate_serials": x.generate_serials,
+             "adjustment_quantity": x.quantity, "stock_transfer_quantity": zero,
+             "adjustment_cost": x.unit_cost, "adjustment_value": x.value,
+             "stock_transfer_value": zero}
+            for x in adjustment.lines
+        ]  # fmt: skip
+        rows += [
+            {"document_id": st_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
+             "item_id": item_ids[x.item], "bin_id": bin_ids[x.to_bin],
+             "from_bin_id": bin_ids[x.from_bin], "lot": "", "serial_number": x.serial,
+             "generate_serials": False, "adjustment_quantity": zero,
+             "stock_transfer_quantity": Decimal(1), "adjustment_cost": x.unit_cost,
+             "adjustment_value": zero, "stock_transfer_value": x.value}
+            for x in transfer.lines
+        ]  # fmt: skip
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(insert(table("count_document_line")), batch)
+        return made
+
+    async def _item_ids(self, codes: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Item.id).where(Item.code.in_(batch))
+            )
+            found.update((str(c), int(i)) for c, i in rows)
+        return found
+
+    async def _bin_ids(self, location_id: int, labels: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for batch in chunks(labels, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Bin.label, Bin.id).where(
+                    Bin.location_id == location_id, Bin.label.in_(batch)
+                )
+            )
+            found.update((str(lbl), int(i)) for lbl, i in rows)
+        return found
+
+    async def documents(self, count_id: int) -> Sequence[DocumentRecord]:
+        return await self._documents(CountDocument.count_id == count_id)
+
+    async def document(self, kind: str, number: str) -> DocumentRecord | None:
+        found = await self._documents(
+            and_(CountDocument.kind == kind, CountDocument.number == number)
+        )
+        return found[0] if found else None
+
+    async def _documents(self, where: Any) -> list[DocumentRecord]:
+        heads = (
+            await self.session.execute(
+                select(
+                    CountDocument.id,
+                    CountDocument.kind,
+                    CountDocument.number,
+                    StockCount.number,
+                    Location.code,
+                    User.username,
+                    CountDocument.created_at,
+                    CountDocument.total_value,
+                )
+                .join(StockCount, StockCount.id == CountDocument.count_id)
+                .join(Location, Location.id == CountDocument.location_id)
+                .join(User, User.id == CountDocument.created_by)
+                .where(where)
+                .order_by(CountDocument.id)
+            )
+        ).all()
+        if not heads:
+            return []
+        ids = [int(h[0]) for h in heads]
+        to_bin, from_bin = aliased(Bin), aliased(Bin)
+        lines: dict[int, list[DocumentLineRecord]] = {i: [] for i in ids}
+        rows = await self.session.execute(
+            select(
+                CountDocumentLine.document_id,
+                CountDocumentLine.line_no,
+                CountDocumentLine.source_line_id,
+                Item.code,
+                to_bin.label,
+                from_bin.label,
+                CountDocumentLine.lot,
+                CountDocumentLine.serial_number,
+                CountDocumentLine.generate_serials,
+                CountDocumentLine.adjustment_quantity,
+                CountDocumentLine.stock_transfer_quantity,
+                CountDocumentLine.adjustment_cost,
+                CountDocumentLine.adjustment_value,
+                CountDocumentLine.stock_transfer_value,
+            )
+            .join(Item, Item.id == CountDocumentLine.item_id)
+            .join(to_bin, to_bin.id == CountDocumentLine.bin_id)
+            .outerjoin(from_bin, from_bin.id == CountDocumentLine.from_bin_id)
+            .where(CountDocumentLine.document_id.in_(ids))
+            .order_by(CountDocumentLine.document_id, CountDocumentLine.line_no)
+        )
+        for r in rows:
+            lines[int(r[0])].append(
+                DocumentLineRecord(
+                    line_no=int(r[1]),
+                    source_line_id=r[2],
+                    item=r[3],
+                    bin=r[4],
+                    from_bin=r[5],
+                    lot=r[6],
+                    serial=r[7],
+                    generate_serials=bool(r[8]),
+                    adjustment_quantity=r[9],
+                    stock_transfer_quantity=r[10],
+                    adjustment_cost=r[11],
+                    adjustment_value=r[12],
+                    stock_transfer_value=r[13],
+                )
+            )
+        gl: dict[int, list[GlPostingRecord]] = {i: [] for i in ids}
+        kinds = {int(h[0]): str(h[1]) for h in heads}
+        gl_rows = await self.session.execute(
+            select(
+                GlPosting.document_id,
+                GlPosting.document_kind,
+                GlPosting.line_no,
+                GlPosting.account_code,
+                GlPosting.entity_code,
+                GlPosting.amount,
+            )
+            .where(GlPosting.document_id.in_(ids), GlPosting.document_kind.in_(set(kinds.values())))
+            .order_by(GlPosting.id)
+        )
+        for doc_id, kind, line_no, account, entity, amount in gl_rows:
+            if kinds.get(int(doc_id)) == kind:
+                gl[int(doc_id)].append(GlPostingRecord(int(line_no), account, entity, amount))
+        return [
+            DocumentRecord(
+                int(h[0]), str(h[1]), str(h[2]), str(h[3]), str(h[4]), str(h[5]), h[6], h[7],
+                tuple(lines[int(h[0])]), tuple(gl[int(h[0])]),
+            )
+            for h in heads
+        ]  # fmt: skip

@@ -1,0 +1,114 @@
+"""The review of a stock count (part of SqlCounts, see server.db.counts): a decision per
+discrepancy line (cleared, approved with a reason code) and the tolerances per location."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import (
+    User,
+)
+from server.db.models_counts import (
+    CountLineReview,
+    ToleranceRule,
+)
+from server.domain.counting import (
+    Approval,
+    Review,
+    ToleranceRules,
+)
+
+
+class ReviewStore:
+    """The supervisor's decisions per line, and a location's tolerances."""
+
+    session: AsyncSession
+
+    # -- review ----------------------------------------------------------------------
+
+    async def review(self, count_id: int) -> Review:
+        rows = await self.session.execute(
+            select(
+                CountLineReview.line_id,
+                CountLineReview.cleared,
+                User.username,
+                CountLineReview.reason_code,
+            )
+            .outerjoin(User, User.id == CountLineReview.approved_by)
+            .where(CountLineReview.count_id == count_id)
+        )
+        cleared: set[str] = set()
+        approvals: dict[str, Approval] = {}
+        for line_id, is_cleared, approver, reason in rows:
+            if is_cleared:
+                cleared.add(str(line_id))
+            if approver is not None:
+                approvals[str(line_id)] = Approval(str(line_id), str(approver), str(reason or ""))
+        return Review(frozenset(cleared), approvals)
+
+    async def set_review(
+        self,
+        count_id: int,
+        line_id: str,
+        *,
+        cleared: bool,
+        approved_by: str | None,
+        reason_code: str | None,
+        user_id: int,
+        now: datetime,
+    ) -> None:
+        approver = None
+        if approved_by is not None:
+            approver = await self.session.scalar(
+                select(User.id).where(User.username == approved_by)
+            )
+        await self.session.execute(
+            delete(CountLineReview).where(
+                CountLineReview.count_id == count_id, CountLineReview.line_id == line_id
+            )
+        )
+        await self.session.execute(
+            insert(CountLineReview).values(
+                count_id=count_id,
+                line_id=line_id,
+                cleared=cleared,
+                approved_by=approver,
+                reason_code=reason_code,
+                decided_by=user_id,
+                decided_at=now,
+            )
+        )
+
+    async def tolerances(self, location_id: int) -> ToleranceRules:
+        row = (
+            await self.session.execute(
+                select(ToleranceRule.quantity, ToleranceRule.percent, ToleranceRule.value).where(
+                    ToleranceRule.location_id == location_id
+                )
+            )
+        ).first()
+        return ToleranceRules() if row is None else ToleranceRules(row[0], row[1], row[2])
+
+    async def set_tolerances(
+        self, location_id: int, rules: ToleranceRules, user_id: int, now: datetime
+    ) -> None:
+        await self.session.execute(
+            delete(ToleranceRule).where(ToleranceRule.location_id == location_id)
+        )
+        await self.session.execute(
+            insert(ToleranceRule).values(
+                location_id=location_id,
+                quantity=rules.quantity,
+                percent=rules.percent,
+                value=rules.value,
+                updated_by=user_id,
+                updated_at=now,
+            )
+        )
