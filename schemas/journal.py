@@ -10,11 +10,12 @@ the default and "" blanks the field. Decimals travel as strings.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.common import Code, CostText, FieldProblem, QuantityText, ValueText
+from schemas.common import Code, CostText, FieldProblem, Name, QuantityText, ValueText
 
 TransactionType = Literal["loc_to_loc", "loc_to_job", "job_to_job", "job_to_loc", "adjustment"]
 BillingRate = Literal["unit_price", "markup"]
@@ -56,6 +57,9 @@ class JournalLineCreate(msgspec.Struct, kw_only=True):
     serial: str = ""
     lot: str = ""
     unit_cost: CostText | None = None  # null: the location's cost, else the item's last
+    # "wizard" on the lines of a Fill Lines draft: checked against job history on save.
+    origin: LineOrigin = "manual"
+    burden_unit_cost: CostText | None = None  # wizard lines only: the original's
 
 
 class JournalTransactionCreate(msgspec.Struct, kw_only=True):
@@ -148,3 +152,143 @@ class JobHistoryLine(msgspec.Struct, kw_only=True):
 class JobHistory(msgspec.Struct, kw_only=True):
     transaction_id: str
     lines: list[JobHistoryLine]
+
+
+class TransactionSummary(msgspec.Struct, kw_only=True):
+    """A saved transaction's header in a list."""
+
+    transaction_id: str
+    effective_date: date
+    transaction_type: TransactionType
+    user_id: str
+    date_posted: datetime
+    line_count: int
+    period: str | None = None
+    description: str = ""
+    reverses: str | None = None
+
+
+class TransactionPage(msgspec.Struct, kw_only=True):
+    items: list[TransactionSummary]
+    next_cursor: str | None = None
+
+
+class ReturnToLocation(msgspec.Struct, kw_only=True):
+    """The Job-to-Loc Fill Lines wizard: what is still on a job (or one of its work orders)
+    back to a location's bin."""
+
+    job: str
+    location: str
+    bin: str
+    effective_date: date
+    work_order: str | None = None
+
+
+class MoveLocation(msgspec.Struct, kw_only=True):
+    """The Loc-to-Loc Fill Lines wizard: all stock of `source` into a bin of `target`."""
+
+    source: str
+    target: str
+    target_bin: str
+    effective_date: date
+
+
+class WorkOrderCost(msgspec.Struct, kw_only=True):
+    """A journal line on a work order as its Get Costs imports it (job history)."""
+
+    transaction_id: str
+    effective_date: date
+    line_no: int
+    item: str
+    cost_code: str
+    cost_category: str
+    quantity: QuantityText
+    quantity_billable: QuantityText
+    unit_cost: CostText
+    burden: ValueText
+    use_tax: ValueText
+    material_cost: ValueText
+    unit_price: CostText
+    amount_revenue: ValueText
+    lot: str = ""
+    serial: str = ""
+    equipment: str | None = None
+    billing_rate: BillingRate | None = None
+    extra: bool = False
+
+
+class WorkOrderCosts(msgspec.Struct, kw_only=True):
+    work_order: str
+    job: str
+    lines: list[WorkOrderCost]
+
+
+# The journal's master data: fields as in the import format (docs/IMPORT_FORMAT.md).
+CostType = Literal["material", "equipment", "labor", "subcontract", "other"]
+BillingType = Literal["time_and_materials", "fixed_fee", "allow_extra_billing"]
+
+
+class AccountingPeriod(msgspec.Struct, kw_only=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    starts: date
+    ends: date
+    closed: bool = False
+
+
+class CostCategory(msgspec.Struct, kw_only=True):
+    code: Code
+    name: Name
+    selection_cost_type: CostType
+    expense_account: str | None = None
+
+
+class Job(msgspec.Struct, kw_only=True):
+    code: Code
+    name: Name
+    company: str
+    billing_type: BillingType = "time_and_materials"
+    price_level: str | None = None
+    rate_schedule: str | None = None
+    date_closed: date | None = None
+    use_tax_rate: CostText = Decimal(0)
+
+
+class CostCode(msgspec.Struct, kw_only=True):
+    job: str
+    code: Code
+    name: Name
+    gl_entity: str | None = None
+    allowed_categories: list[str] = msgspec.field(default_factory=list)
+
+
+class WorkOrder(msgspec.Struct, kw_only=True):
+    code: Code
+    job: str
+    equipment: str | None = None
+    cost_code: str | None = None
+    cost_category: str | None = None
+
+
+class AccountingPeriodPage(msgspec.Struct, kw_only=True):
+    items: list[AccountingPeriod]
+    next_cursor: str | None = None
+
+
+class CostCategoryPage(msgspec.Struct, kw_only=True):
+    items: list[CostCategory]
+    next_cursor: str | None = None
+
+
+class JobPage(msgspec.Struct, kw_only=True):
+    items: list[Job]
+    next_cursor: str | None = None
+
+
+class CostCodePage(msgspec.Struct, kw_only=True):
+    items: list[CostCode]
+    next_cursor: str | None = None
+
+
+class WorkOrderPage(msgspec.Struct, kw_only=True):
+    items: list[WorkOrder]
+    next_cursor: str | None = None

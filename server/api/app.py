@@ -30,7 +30,8 @@ from server.api.controllers.items import (
     SerialController,
     StockController,
 )
-from server.api.controllers.journal import JournalController
+from server.api.controllers.journal import JournalController, JournalWizardController
+from server.api.controllers.journal_masterdata import JournalMasterDataController
 from server.api.controllers.masterdata import (
     BinController,
     CompanyController,
@@ -70,6 +71,8 @@ CONTROLLERS: list[type] = [
     ToleranceController,
     DocumentController,
     JournalController,
+    JournalWizardController,
+    JournalMasterDataController,
     SyncController,
     DeviceStatusController,
 ]

@@ -10,24 +10,31 @@ and job history are read back with explicit joins (no lazy loads).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.journal_facts import SqlJournalFacts, codes_of
-from server.db.masterdata_write import WRITE_CHUNK, chunks
+from server.db.journal_masterdata import SqlJournalMasterData
+from server.db.masterdata_write import WRITE_CHUNK, chunks, table
 from server.db.models import (
     Bin,
     GlAccount,
     GlEntity,
     Item,
+    ItemLocationCost,
     Location,
+    Serial,
+    StockBalance,
     User,
 )
 from server.db.models_counts import GlPosting
@@ -47,17 +54,26 @@ from server.domain.errors import Conflict
 from server.domain.journal import (
     BillingRate,
     JobBilling,
+    JobCostRow,
     JobHistoryEntry,
     JournalFacts,
     JournalLine,
     JournalSide,
     JournalTransaction,
     LineOrigin,
+    StockRow,
     TransactionType,
 )
 from server.domain.money import ZERO
 from server.domain.posting import DocumentKind
-from server.services.journal_ports import GlHistoryRow, JobHistoryRecord, StoredTransaction
+from server.services.journal_ports import (
+    GlHistoryRow,
+    JobHistoryRecord,
+    StoredTransaction,
+    TransactionFilters,
+    TransactionSummaryRecord,
+    WorkOrderCostRecord,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +155,15 @@ class SqlJournal:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.history = SqlJournalHistory(session)
+
+    async def master_get(self, kind: str, key: tuple[str, ...]) -> dict[str, object] | None:
+        return await SqlJournalMasterData(self.session).get(kind, key)
+
+    async def master_page(
+        self, kind: str, after: int, limit: int, job: str | None
+    ) -> list[tuple[int, dict[str, object]]]:
+        return await SqlJournalMasterData(self.session).page(kind, after, limit, job)
 
     async def facts(self, transaction: JournalTransaction) -> JournalFacts:
         return await SqlJournalFacts(self.session).load(transaction)
@@ -479,3 +504,242 @@ def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> dict[str
         "amount_revenue": billing.amount_revenue,
         "use_tax_rate": billing.use_tax_rate,
     }
+
+
+class SqlJournalHistory:
+    """Job history as the wizards and Get Costs read it, stock of a location, the list
+    of transactions, and the row locks on average costs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _history(self) -> Any:
+        order, equipment = aliased(WorkOrder), aliased(Equipment)
+        side = aliased(JournalLineSide)
+        return (
+            select(
+                Job.code,
+                CostCode.code,
+                CostCategory.code,
+                Item.code,
+                JobHistory.quantity,
+                JobHistory.unit_cost,  # with burden: taken off below
+                JobHistory.bill_item,
+                order.code,
+                equipment.code,
+                JobHistory.lot,
+                JobHistory.serial_number,
+                JobHistory.burden_unit_cost,
+                side.use_tax_rate,
+                JobHistory.billing_rate,
+                JobHistory.revenue_rate,
+                JobHistory.unit_price,
+                JobHistory.extra,
+            )
+            .join(Job, Job.id == JobHistory.job_id)
+            .join(CostCode, CostCode.id == JobHistory.cost_code_id)
+            .join(CostCategory, CostCategory.id == JobHistory.cost_category_id)
+            .join(Item, Item.id == JobHistory.item_id)
+            .outerjoin(order, order.id == JobHistory.work_order_id)
+            .outerjoin(equipment, equipment.id == JobHistory.equipment_id)
+            .join(
+                JournalLineRow,
+                (JournalLineRow.transaction_id == JobHistory.transaction_id)
+                & (JournalLineRow.line_no == JobHistory.line_no),
+            )
+            .join(side, (side.line_id == JournalLineRow.id) & (side.side == JobHistory.side))
+            .order_by(JobHistory.id)
+        )
+
+    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRow]:
+        if not jobs:
+            return []
+        rows = await self.session.execute(self._history().where(Job.code.in_(jobs)))
+        return [
+            JobCostRow(
+                job=str(r[0]),
+                cost_code=str(r[1]),
+                cost_category=str(r[2]),
+                item=str(r[3]),
+                quantity=r[4],
+                unit_cost=r[5] - r[11],
+                bill_item=str(r[6]),
+                work_order=r[7] or "",
+                equipment=r[8] or "",
+                lot=str(r[9]),
+                serial=str(r[10]),
+                burden_unit_cost=r[11],
+                use_tax_rate=r[12] if r[12] is not None else ZERO,
+                billing_rate=BillingRate(r[13]) if r[13] else None,
+                revenue_rate=r[14],
+                unit_price=r[15],
+                extra=bool(r[16]),
+            )
+            for r in rows
+        ]
+
+    async def work_order_costs(self, code: str) -> tuple[str, list[WorkOrderCostRecord]] | None:
+        job = await self.session.scalar(
+            select(Job.code)
+            .join(WorkOrder, WorkOrder.job_id == Job.id)
+            .where(WorkOrder.code == code)
+        )
+        if job is None:
+            return None
+        equipment = aliased(Equipment)
+        rows = await self.session.execute(
+            select(
+                JournalTransactionRow.number,
+                JobHistory.effective_date,
+                JobHistory.line_no,
+                Item.code,
+                JobHistory.lot,
+                JobHistory.serial_number,
+                CostCode.code,
+                CostCategory.code,
+                equipment.code,
+                JobHistory.quantity,
+                JobHistory.quantity_billable,
+                JobHistory.unit_cost,
+                JobHistory.burden,
+                JobHistory.use_tax,
+                JobHistory.material_cost,
+                JobHistory.billing_rate,
+                JobHistory.unit_price,
+                JobHistory.amount_revenue,
+                JobHistory.extra,
+            )
+            .join(JournalTransactionRow, JournalTransactionRow.id == JobHistory.transaction_id)
+            .join(WorkOrder, WorkOrder.id == JobHistory.work_order_id)
+            .join(Item, Item.id == JobHistory.item_id)
+            .join(CostCode, CostCode.id == JobHistory.cost_code_id)
+            .join(CostCategory, CostCategory.id == JobHistory.cost_category_id)
+            .outerjoin(equipment, equipment.id == JobHistory.equipment_id)
+            .where(WorkOrder.code == code)
+            .order_by(JobHistory.id)
+        )
+        return str(job), [WorkOrderCostRecord(*tuple(r)) for r in rows]
+
+    async def stock_rows(self, location: str) -> list[StockRow]:
+        """Every balance (per bin and lot) and every serial in stock at a location."""
+        balances = await self.session.execute(
+            select(Item.code, Bin.label, StockBalance.quantity, StockBalance.lot)
+            .join(Item, Item.id == StockBalance.item_id)
+            .join(Bin, Bin.id == StockBalance.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == location, Item.tracking != "serial")
+        )
+        serials = await self.session.execute(
+            select(Item.code, Bin.label, Serial.serial_number)
+            .join(Item, Item.id == Serial.item_id)
+            .join(Bin, Bin.id == Serial.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == location)
+        )
+        found = [StockRow(str(i), str(b), q, lot=str(lot)) for i, b, q, lot in balances]
+        found += [StockRow(str(i), str(b), Decimal(1), serial=str(s)) for i, b, s in serials]
+        return found
+
+    async def lock_costs(self, keys: Collection[tuple[str, str]]) -> None:
+        """Lock the average cost rows of these (item, location) pairs until commit, so a
+        concurrent save of the same pairs waits and then reads the figures this one wrote.
+
+        The rows are created first when missing (zero cost, as if absent), so that there is
+        a row to lock. PostgreSQL: SELECT ... FOR UPDATE in key order (no deadlock between
+        two saves). SQLite: the INSERT is the transaction's first write and takes the
+        database's write lock (writers are serialised; busy_timeout waits), and every read
+        of this save comes after it, inside the same transaction.
+        """
+        if not keys:
+            return
+        items = await _id_map(self.session, Item.code, Item.id, {i for i, _ in keys})
+        locations = await _id_map(
+            self.session, Location.code, Location.id, {loc for _, loc in keys}
+        )
+        pairs = sorted(
+            (items[i], locations[loc]) for i, loc in keys if i in items and loc in locations
+        )
+        if not pairs:
+            return
+        t = table("item_location_cost")
+        dialect = self.session.get_bind().dialect.name
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(t).on_conflict_do_nothing(
+            index_elements=["item_id", "location_id"]
+        )
+        rows = [{"item_id": i, "location_id": loc, "average_cost": ZERO} for i, loc in pairs]
+        await self.session.execute(stmt, rows)
+        if dialect == "postgresql":
+            await self.session.execute(
+                select(ItemLocationCost.item_id)
+                .where(tuple_(ItemLocationCost.item_id, ItemLocationCost.location_id).in_(pairs))
+                .order_by(ItemLocationCost.item_id, ItemLocationCost.location_id)
+                .with_for_update()
+            )
+
+    async def page(
+        self, after: int, limit: int, filters: TransactionFilters
+    ) -> list[TransactionSummaryRecord]:
+        t = JournalTransactionRow
+        reversed_tx = aliased(JournalTransactionRow)
+        lines = (
+            select(func.count())
+            .select_from(JournalLineRow)
+            .where(JournalLineRow.transaction_id == t.id)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                t.id,
+                t.number,
+                t.effective_date,
+                t.transaction_type,
+                User.username,
+                t.posted_at,
+                lines,
+                AccountingPeriod.code,
+                t.description,
+                reversed_tx.number,
+            )
+            .join(User, User.id == t.user_id)
+            .outerjoin(AccountingPeriod, AccountingPeriod.id == t.period_id)
+            .outerjoin(reversed_tx, reversed_tx.id == t.reverses_id)
+            .where(t.id > after)
+            .order_by(t.id)
+            .limit(limit)
+        )
+        if filters.period is not None:
+            query = query.where(AccountingPeriod.code == filters.period)
+        if filters.transaction_type is not None:
+            if filters.transaction_type == TransactionType.ADJUSTMENT.value:
+                # Records from before the type existed read as Adjustment.
+                query = query.where(
+                    (t.transaction_type == "adjustment") | t.transaction_type.is_(None)
+                )
+            else:
+                query = query.where(t.transaction_type == filters.transaction_type)
+        if filters.date_from is not None:
+            query = query.where(t.effective_date >= filters.date_from)
+        if filters.date_to is not None:
+            query = query.where(t.effective_date <= filters.date_to)
+        if filters.item is not None:
+            query = query.where(
+                exists()
+                .where(JournalLineRow.transaction_id == t.id)
+                .where(JournalLineRow.item_id == Item.id)
+                .where(Item.code == filters.item)
+            )
+        return [
+            TransactionSummaryRecord(
+                id=int(r[0]),
+                number=str(r[1]),
+                effective_date=r[2],
+                transaction_type=TransactionType.of_record(r[3]),
+                user=str(r[4]),
+                date_posted=r[5],
+                line_count=int(r[6]),
+                period=r[7],
+                description=str(r[8]),
+                reverses=r[9],
+            )
+            for r in await self.session.execute(query)
+        ]

@@ -18,14 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from server.domain.errors import Conflict, NotFound
+from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.journal import (
     JOURNAL,
     JournalTransaction,
     JournalWarning,
+    LineOrigin,
+    check_origins,
     job_history,
+    location_to_location,
     posting_document,
     prepare,
+    return_to_location,
     reverse,
     stamp,
 )
@@ -35,6 +39,9 @@ from server.services.journal_ports import (
     JobHistoryRecord,
     JournalUnitOfWork,
     StoredTransaction,
+    TransactionFilters,
+    TransactionSummaryRecord,
+    WorkOrderCostRecord,
 )
 from server.services.ports import PostingContext
 
@@ -60,7 +67,16 @@ async def save_transaction(
     username: str,
     now: datetime,
 ) -> SavedTransaction:
+    """Save a client's transaction: manual lines, or the lines of a Fill Lines draft,
+    whose job values must be those of the job history (see `check_origins`)."""
     async with uow:
+        await _lock(uow, draft)
+        wizard_jobs = {
+            x.from_side.job
+            for x in draft.lines
+            if x.origin is LineOrigin.WIZARD and x.from_side.job
+        }
+        check_origins(draft, await uow.journal.history.job_cost_rows(wizard_jobs))
         saved = await _save(uow, draft, user_id, username, now, None)
         await uow.commit()
     return saved
@@ -74,6 +90,7 @@ async def _save(
     now: datetime,
     reverses_id: int | None,
 ) -> SavedTransaction:
+    await _lock(uow, draft)
     facts = await uow.journal.facts(draft)
     prepared = prepare(draft, facts)
     transaction = prepared.transaction
@@ -95,6 +112,78 @@ async def _save(
     await uow.journal.add_lines(tx_id, stamped)
     await uow.journal.add_job_history(tx_id, stamped, job_history(stamped), now)
     return SavedTransaction(tx_id, stamped, prepared.warnings)
+
+
+async def _lock(uow: JournalUnitOfWork, draft: JournalTransaction) -> None:
+    """Average costs are computed from the figures read next: lock them first, so two
+    saves of the same item and location never both compute from the same stale figures.
+    Locking twice in one transaction is harmless."""
+    keys = {
+        (line.item, side.location)
+        for line in draft.lines
+        for _, side in line.sides()
+        if side.location
+    }
+    await uow.journal.history.lock_costs(keys)
+
+
+async def fill_return_to_location(
+    uow: JournalUnitOfWork,
+    job: str,
+    location: str,
+    bin: str,
+    effective_date: date,
+    work_order: str | None = None,
+) -> JournalTransaction:
+    """The Job-to-Loc Fill Lines wizard: a draft (not saved) returning what is still on
+    the job, or on one of its work orders, with the job history's costs and revenue."""
+    async with uow:
+        rows = await uow.journal.history.job_cost_rows({job})
+        if work_order is not None:
+            found = await uow.journal.history.work_order_costs(work_order)
+            if found is None:
+                raise NotFound(f"no work order {work_order}")
+            if found[0] != job:
+                raise ValidationFailed(
+                    "the work order is not on this job",
+                    [FieldProblem("work_order", f"work order {work_order} is on job {found[0]}")],
+                )
+    if not rows and await _no_job(uow, job):
+        raise NotFound(f"no job {job}")
+    return return_to_location(rows, location, effective_date, bin, work_order)
+
+
+async def _no_job(uow: JournalUnitOfWork, job: str) -> bool:
+    async with uow:
+        return await uow.journal.master_get("jobs", (job,)) is None
+
+
+async def fill_location_to_location(
+    uow: JournalUnitOfWork, source: str, target: str, target_bin: str, effective_date: date
+) -> JournalTransaction:
+    """The Loc-to-Loc Fill Lines wizard: a draft (not saved) moving all stock of `source`."""
+    async with uow:
+        stock = await uow.journal.history.stock_rows(source)
+    return location_to_location(stock, source, target, effective_date, target_bin)
+
+
+async def work_order_costs(
+    uow: JournalUnitOfWork, code: str
+) -> tuple[str, Sequence[WorkOrderCostRecord]]:
+    """A work order's Get Costs: its job and its journal lines from job history."""
+    async with uow:
+        found = await uow.journal.history.work_order_costs(code)
+    if found is None:
+        raise NotFound(f"no work order {code}")
+    return found
+
+
+async def list_transactions(
+    uow: JournalUnitOfWork, after: int, limit: int, filters: TransactionFilters
+) -> Sequence[TransactionSummaryRecord]:
+    """A keyset page of saved transactions (headers), oldest first."""
+    async with uow:
+        return await uow.journal.history.page(after, limit, filters)
 
 
 async def get_transaction(uow: JournalUnitOfWork, number: str) -> TransactionView:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from server.domain.journal import JobHistoryEntry, JournalFacts, JournalTransaction
+from server.domain.journal import (
+    JobCostRow,
+    JobHistoryEntry,
+    JournalFacts,
+    JournalTransaction,
+    StockRow,
+    TransactionType,
+)
 from server.services.ports import PostingPort
 
 
@@ -60,7 +67,75 @@ class JobHistoryRecord:
     extra: bool
 
 
+@dataclass(frozen=True, slots=True)
+class WorkOrderCostRecord:
+    """A job history row of a work order, as its Get Costs imports it."""
+
+    transaction_id: str
+    effective_date: date
+    line_no: int
+    item: str
+    lot: str
+    serial: str
+    cost_code: str
+    cost_category: str
+    equipment: str | None
+    quantity: Decimal
+    quantity_billable: Decimal
+    unit_cost: Decimal
+    burden: Decimal
+    use_tax: Decimal
+    material_cost: Decimal
+    billing_rate: str | None
+    unit_price: Decimal
+    amount_revenue: Decimal
+    extra: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilters:
+    period: str | None = None
+    transaction_type: str | None = None
+    item: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionSummaryRecord:
+    id: int
+    number: str
+    effective_date: date
+    transaction_type: TransactionType
+    user: str
+    date_posted: datetime
+    line_count: int
+    period: str | None
+    description: str
+    reverses: str | None
+
+
+class JournalHistory(Protocol):
+    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRow]: ...
+    async def work_order_costs(self, code: str) -> tuple[str, list[WorkOrderCostRecord]] | None: ...
+    async def stock_rows(self, location: str) -> list[StockRow]: ...
+    async def lock_costs(self, keys: Collection[tuple[str, str]]) -> None: ...
+    async def page(
+        self, after: int, limit: int, filters: TransactionFilters
+    ) -> list[TransactionSummaryRecord]: ...
+
+
+# A journal master data record: the import format's fields (server.db.journal_masterdata).
+MasterRecord = dict[str, object]
+
+
 class JournalRepository(Protocol):
+    @property
+    def history(self) -> JournalHistory: ...
+    async def master_get(self, kind: str, key: tuple[str, ...]) -> MasterRecord | None: ...
+    async def master_page(
+        self, kind: str, after: int, limit: int, job: str | None
+    ) -> Sequence[tuple[int, MasterRecord]]: ...
     async def facts(self, transaction: JournalTransaction) -> JournalFacts: ...
     async def add_transaction(
         self,

@@ -5,6 +5,10 @@
     GET  /api/journal/transactions/{id}/gl              its GL history: the seed's GLH tab
     GET  /api/journal/transactions/{id}/job-history     its job history (JCH)
     POST /api/journal/transactions/{id}/reverse         save the opposite transaction: 201
+    GET  /api/journal/transactions?period=&transaction_type=&item=&date_from=&date_to=
+                                                        list (keyset pages: limit, cursor)
+    POST /api/journal/wizards/return-to-location        Fill Lines Job-to-Loc: a draft
+    POST /api/journal/wizards/location-to-location      Fill Lines Loc-to-Loc: a draft
 
 Transactions are never edited or deleted (no PUT, PATCH or DELETE: 405); a correction is
 a new transaction, or the reversal. Refusals are problem details: 422 for the journal's
@@ -14,19 +18,21 @@ second reversal ("already-reversed"), 404 for an unknown transaction id.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import journal as wire
 from schemas.common import FieldProblem
 from server.api.controllers.masterdata import READ, WRITE, plain
 from server.api.deps import CurrentCaller, Now, Uow
+from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.domain import journal as domain
 from server.domain.money import ZERO
 from server.services import journal
-from server.services.journal_ports import StoredTransaction
+from server.services.journal_ports import StoredTransaction, TransactionFilters
 
 _RATES: dict[str, wire.BillingRate] = {"unit_price": "unit_price", "markup": "markup"}
 
@@ -76,6 +82,8 @@ def transaction_in(data: wire.JournalTransactionCreate) -> domain.JournalTransac
             serial=x.serial.strip(),
             lot=x.lot.strip(),
             unit_cost=x.unit_cost,
+            burden_unit_cost=x.burden_unit_cost,
+            origin=domain.LineOrigin(x.origin),
         )
         for x in data.lines
     )
@@ -88,7 +96,8 @@ def transaction_in(data: wire.JournalTransactionCreate) -> domain.JournalTransac
     )
 
 
-def _side_out(side: domain.JournalSide) -> wire.JournalSide:
+def _side_out(side: domain.JournalSide, draft: bool = False) -> wire.JournalSide:
+    """A side as read back; `draft`: as a draft to save, where None asks for the default."""
     billing = None
     if side.has_job_fields:
         b = side.billing
@@ -110,8 +119,8 @@ def _side_out(side: domain.JournalSide) -> wire.JournalSide:
         cost_category=side.cost_category,
         work_order=side.work_order,
         equipment=side.equipment,
-        gl_account=side.gl_account or "",
-        gl_entity=side.gl_entity or "",
+        gl_account=side.gl_account if draft else side.gl_account or "",
+        gl_entity=side.gl_entity if draft else side.gl_entity or "",
         billing=billing,
     )
 
@@ -154,6 +163,31 @@ def transaction_out(
     )
 
 
+def draft_out(tx: domain.JournalTransaction) -> wire.JournalTransactionCreate:
+    """A Fill Lines draft as the client saves it back (POST /api/journal/transactions)."""
+    return wire.JournalTransactionCreate(
+        effective_date=tx.effective_date,
+        transaction_type=tx.transaction_type.value,
+        period=tx.period,
+        description=tx.description,
+        lines=[
+            wire.JournalLineCreate(
+                line_no=x.line_no,
+                item=x.item,
+                quantity=plain(x.quantity),
+                from_side=_side_out(x.from_side, draft=True),
+                to_side=_side_out(x.to_side, draft=True) if x.to_side is not None else None,
+                serial=x.serial,
+                lot=x.lot,
+                unit_cost=_dec(x.unit_cost),
+                origin=x.origin.value,
+                burden_unit_cost=_dec(x.burden_unit_cost),
+            )
+            for x in tx.lines
+        ],
+    )
+
+
 def _stored_out(stored: StoredTransaction) -> wire.JournalTransaction:
     return transaction_out(
         stored.transaction, reverses=stored.reverses, reversed_by=stored.reversed_by
@@ -178,6 +212,40 @@ class JournalController(Controller):
             uow, transaction_in(data), caller.user_id, caller.name, now
         )
         return transaction_out(saved.transaction, saved.warnings)
+
+    @get("/", guards=READ)
+    async def list_transactions(
+        self,
+        uow: Uow,
+        period: FromQuery[str | None] = None,
+        transaction_type: FromQuery[wire.TransactionType | None] = None,
+        item: FromQuery[str | None] = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> wire.TransactionPage:
+        """Saved transactions, oldest first, by period, type, item and effective date."""
+        limit = check_limit(limit)
+        filters = TransactionFilters(period, transaction_type, item, date_from, date_to)
+        rows = await journal.list_transactions(uow, decode_cursor(cursor), limit, filters)
+        return wire.TransactionPage(
+            items=[
+                wire.TransactionSummary(
+                    transaction_id=r.number,
+                    effective_date=r.effective_date,
+                    transaction_type=r.transaction_type.value,
+                    user_id=r.user,
+                    date_posted=r.date_posted,
+                    line_count=r.line_count,
+                    period=r.period,
+                    description=r.description,
+                    reverses=r.reverses,
+                )
+                for r in rows
+            ],
+            next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
+        )
 
     @get("/{transaction_id:str}", guards=READ)
     async def get_transaction(
@@ -267,3 +335,32 @@ class JournalController(Controller):
             data.description,
         )
         return transaction_out(saved.transaction, saved.warnings, reverses=transaction_id)
+
+
+class JournalWizardController(Controller):
+    """The Fill Lines wizards: each answers a draft (nothing is saved) that the client
+    reviews, changes and saves with POST /api/journal/transactions."""
+
+    path = "/api/journal/wizards"
+    tags = ["inventory adjustment journal"]
+
+    @post("/return-to-location", guards=WRITE, status_code=200)
+    async def return_to_location(
+        self, data: JSONBody[wire.ReturnToLocation], uow: Uow
+    ) -> wire.JournalTransactionCreate:
+        """Job-to-Loc: what is still on the job (or work order) back to a bin, at the
+        job history's costs and revenue, so that saving it undoes the original exactly."""
+        draft = await journal.fill_return_to_location(
+            uow, data.job, data.location, data.bin, data.effective_date, data.work_order
+        )
+        return draft_out(draft)
+
+    @post("/location-to-location", guards=WRITE, status_code=200)
+    async def location_to_location(
+        self, data: JSONBody[wire.MoveLocation], uow: Uow
+    ) -> wire.JournalTransactionCreate:
+        """Loc-to-Loc: all stock of one location into a bin of another."""
+        draft = await journal.fill_location_to_location(
+            uow, data.source, data.target, data.target_bin, data.effective_date
+        )
+        return draft_out(draft)

@@ -48,6 +48,7 @@ from server.domain.journal.validation import check_input, validate
 from server.domain.journal.wizards import (
     JobCostRow,
     StockRow,
+    check_origins,
     location_to_location,
     return_to_location,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "apply_defaults",
     "burden_unit_cost",
     "check_input",
+    "check_origins",
     "job_history",
     "location_to_location",
     "posting_document",

@@ -16,6 +16,10 @@ Choices where the seed leaves room, and why:
   location creates a serial in stock and needs the setting; moving and removing serials
   does not. A serial that is in stock already cannot be added again.
 - Work orders: the seed lists the field for Loc-to-Job, Job-to-Job and Job-to-Loc only.
+- A location side that moves stock (any side of a transfer, the From/Adjust side of an
+  adjustment) names its bin: stock is kept per bin and a location has no default bin, so
+  guessing one would put stock where nobody counts it. A serial leaving a location
+  defaults to its own bin. An adjustment's To side only carries GL and needs none.
 - Closed periods are refused: a finance user never wants postings in a closed period.
 - When a line posts GL, its burden and use tax post too, so the settings must name the
   burden income and use tax liability accounts; otherwise job history and GL would differ.
@@ -200,6 +204,10 @@ def _sides(check: _Check, line: JournalLine, where: str) -> None:
             continue
         if kind is SideKind.LOCATION:
             _location_side(check, side, at)
+            moves_stock = tx_type.is_transfer or side_name == "from_side"
+            if moves_stock and side.location and side.bin is None:
+                # Stock is kept per bin; a location has no default bin to guess.
+                check.fail(f"{at}/bin", "required: stock is kept per bin, name the bin")
         else:
             _job_side(check, side, at)
     if (

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from server.domain.errors import FieldProblem, ValidationFailed
 from server.domain.journal.model import (
     BillingRate,
     JobBilling,
@@ -203,3 +204,93 @@ def location_to_location(
         lines=tuple(lines),
         description=f"Transfer all stock from {source} to {target}",
     )
+
+
+def _line_keys(line: JournalLine) -> tuple[tuple[str, ...], tuple[object, ...]]:
+    side, billing = line.from_side, line.from_side.billing
+    place = (
+        side.job,
+        side.cost_code,
+        side.cost_category,
+        side.bill_item,
+        side.work_order,
+        side.equipment,
+        line.item,
+        line.lot,
+        line.serial,
+    )
+    value = (
+        line.unit_cost,
+        line.burden_unit_cost,
+        billing.use_tax_rate,
+        billing.billing_rate,
+        billing.revenue_rate,
+        billing.unit_price,
+        billing.extra,
+    )
+    return place, value
+
+
+def check_origins(transaction: JournalTransaction, rows: Iterable[JobCostRow]) -> None:
+    """A transaction a client saves: its lines are manual, or wizard lines whose job values
+    are those of the job history (so a client cannot forge the costs or revenue that a
+    return takes off a job), for no more than is still on the job. Reversal lines are made
+    by the reverse use case only. Raises ValidationFailed naming each line."""
+    problems: list[FieldProblem] = []
+    wizard = [x for x in transaction.lines if x.origin is LineOrigin.WIZARD]
+    for line in transaction.lines:
+        if line.origin is LineOrigin.REVERSAL:
+            problems.append(
+                FieldProblem(f"lines/{line.line_no}/origin", "reversal lines are made by reverse")
+            )
+    tx_type = transaction.transaction_type
+    if wizard and tx_type not in (TransactionType.JOB_TO_LOC, TransactionType.LOC_TO_LOC):
+        for line in wizard:
+            problems.append(
+                FieldProblem(
+                    f"lines/{line.line_no}/origin",
+                    "wizard lines are Job-to-Loc (return) or Loc-to-Loc (move) lines",
+                )
+            )
+        wizard = []
+    if tx_type is TransactionType.LOC_TO_LOC:
+        for line in wizard:
+            if line.burden_unit_cost is not None:
+                problems.append(
+                    FieldProblem(f"lines/{line.line_no}/burden_unit_cost", "display-only")
+                )
+        wizard = []
+    left: dict[tuple[tuple[str, ...], tuple[object, ...]], Decimal] = {}
+    for row, quantity in _remaining(list(rows)):
+        key = (_place_key(row), _value_key(row))
+        left[key] = left.get(key, ZERO) + quantity
+    for line in wizard:
+        where = f"lines/{line.line_no}"
+        if line.from_side.billing.amount_revenue is not None:
+            problems.append(
+                FieldProblem(
+                    f"{where}/from_side/billing/amount_revenue",
+                    "computed on a wizard line from its quantity billable and unit price",
+                )
+            )
+        key = _line_keys(line)
+        available = left.get(key)
+        if available is None:
+            problems.append(
+                FieldProblem(
+                    f"{where}/from_side",
+                    "no job history of this job, item and place with these costs and revenue: "
+                    "a wizard line carries the values the original put on the job",
+                )
+            )
+            continue
+        if line.quantity > available:
+            problems.append(
+                FieldProblem(
+                    f"{where}/quantity",
+                    f"only {available} of these costs are still on the job",
+                )
+            )
+        left[key] = available - line.quantity
+    if problems:
+        raise ValidationFailed("the journal transaction is not valid", problems)

@@ -54,7 +54,7 @@ FACTS = JournalFacts(
         "North": LocationFacts("North", "C1"),  # no entity: the group's
         "Other": LocationFacts("Other", "C2", "E-C2"),
     },
-    bins=frozenset({("Main", "B1"), ("Main", "B2"), ("North", "N1")}),
+    bins=frozenset({("Main", "B1"), ("Main", "B2"), ("North", "N1"), ("Other", "O1")}),
     jobs={
         "J1": JobFacts("J1", "C1", price_level="P1", rate_schedule="R1"),
         "J2": JobFacts("J2", "C1", rate_schedule="R1", date_closed=date(2025, 3, 1)),
@@ -114,7 +114,12 @@ def facts(**changes: Any) -> JournalFacts:
     return replace(FACTS, **changes)
 
 
+# A location side that moves stock names its bin: each location's first bin unless given.
+FIRST_BIN = {"Main": "B1", "North": "N1", "Other": "O1"}
+
+
 def loc(location: str, **fields: Any) -> JournalSide:
+    fields.setdefault("bin", FIRST_BIN.get(location))
     return JournalSide(location=location, **fields)
 
 

@@ -66,4 +66,4 @@ def test_average_cost_adjustment_without_gl_accounts() -> None:
 
     assert result.positions[("123106", "Main")] == Position(D(14), D("57.000"))
     assert result.gl_lines == ()
-    assert [m.place for m in result.movements] == [LocationSide("Main")] * 2
+    assert [m.place for m in result.movements] == [LocationSide("Main", "B1")] * 2

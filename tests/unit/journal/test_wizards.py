@@ -7,12 +7,17 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+from server.domain.errors import ValidationFailed
 from server.domain.journal import (
     JobCostRow,
     JobHistoryEntry,
+    JournalTransaction,
     LineOrigin,
     StockRow,
     TransactionType,
+    check_origins,
     job_history,
     location_to_location,
     prepare,
@@ -60,7 +65,7 @@ def test_return_undoes_the_original_with_its_own_costs_and_revenue() -> None:
         )
     )
     history = job_history(issued)
-    draft = return_to_location(rows(history, D(8)), "Main", DAY)
+    draft = return_to_location(rows(history, D(8)), "Main", DAY, "B1")
     assert draft.transaction_type is T.JOB_TO_LOC
     (back,) = draft.lines
     assert (back.quantity, back.unit_cost, back.burden_unit_cost) == (D(3), D(10), D("1.5"))
@@ -79,7 +84,7 @@ def test_return_undoes_the_original_with_its_own_costs_and_revenue() -> None:
 
 def test_wizard_quantity_billable_follows_the_setting() -> None:
     history = job_history(saved(tx(T.LOC_TO_JOB, line(loc("Main"), job("J1"), quantity=2))))
-    draft = return_to_location(rows(history), "Main", DAY)
+    draft = return_to_location(rows(history), "Main", DAY, "B1")
     off = prepare(draft, FACTS).transaction.lines[0].from_side.billing
     assert off.quantity_billable == D(0)
     on = facts(settings=replace(FACTS.settings, wizard_defaults_quantity_billable=True))
@@ -128,3 +133,54 @@ def test_location_to_location_moves_every_bin_lot_and_serial() -> None:
     ]
     prepared = prepare(draft, FACTS).transaction
     assert [x.unit_cost for x in prepared.lines] == [D("55.232"), D("55.232"), D(3), D("101.50")]
+
+
+def _problems(draft: JournalTransaction, history: list[JobCostRow]) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as caught:
+        check_origins(draft, history)
+    return {p.location: p.message for p in caught.value.details}
+
+
+def test_wizard_lines_must_match_job_history_and_what_is_left() -> None:
+    history = rows(job_history(saved(tx(T.LOC_TO_JOB, line(loc("Main"), job("J1"), quantity=2)))))
+    draft = return_to_location(history, "Main", DAY, "B1")
+    check_origins(draft, history)  # the draft as the wizard made it
+    (back,) = draft.lines
+    forged = replace(draft, lines=(replace(back, unit_cost=D(99)),))
+    assert "no job history" in _problems(forged, history)["lines/1/from_side"]
+    cheaper = replace(back.from_side.billing, unit_price=D(0))
+    priced = replace(
+        draft, lines=(replace(back, from_side=replace(back.from_side, billing=cheaper)),)
+    )
+    assert "lines/1/from_side" in _problems(priced, history)
+    twice = replace(draft, lines=(back, replace(back, line_no=2)))
+    assert "only 0 of these" in _problems(twice, history)["lines/2/quantity"]
+    revenue = replace(back.from_side.billing, amount_revenue=D(1000))
+    paid = replace(
+        draft, lines=(replace(back, from_side=replace(back.from_side, billing=revenue)),)
+    )
+    assert "lines/1/from_side/billing/amount_revenue" in _problems(paid, history)
+    reversal = replace(draft, lines=(replace(back, origin=LineOrigin.REVERSAL),))
+    assert "made by reverse" in _problems(reversal, history)["lines/1/origin"]
+    other = replace(draft, transaction_type=T.JOB_TO_JOB)
+    assert "lines/1/origin" in _problems(other, history)
+
+
+def test_loc_to_loc_wizard_lines_carry_no_burden() -> None:
+    draft = location_to_location([StockRow("123106", "B1", D(3))], "Main", "North", DAY, "N1")
+    check_origins(draft, [])
+    burdened = replace(draft, lines=(replace(draft.lines[0], burden_unit_cost=D(1)),))
+    assert "lines/1/burden_unit_cost" in _problems(burdened, [])
+
+
+def test_a_location_side_that_moves_stock_names_its_bin() -> None:
+    no_bin = tx(T.LOC_TO_LOC, line(loc("Main", bin=None), loc("North")))
+    with pytest.raises(ValidationFailed) as caught:
+        prepare(no_bin, FACTS)
+    assert [p.location for p in caught.value.details] == ["lines/1/from_side/bin"]
+    # An adjustment's To side only carries GL: no bin needed there.
+    gl_only = tx(
+        T.ADJUSTMENT,
+        line(loc("Main", gl_account="50111"), loc("Main", bin=None, gl_account="10150")),
+    )
+    prepare(gl_only, FACTS)
