@@ -10,13 +10,20 @@ NORTH) with a few hundred stock bins and some OUT bins; items of every tracking 
 (untracked, lot, serial, one auto-serialized), each with a GTIN-13; serials with differing
 actual costs, a few in OUT bins; opening stock for untracked and lot items, including the
 seed's item 123106 with 14 on hand at MAIN at 55.232.
+
+For the Inventory Adjustment Journal: monthly accounting periods of the current year (so
+one covers today; the document is the same all year), cost categories, a job with cost
+codes (one with a usage filter), a price level and a rate schedule, equipment, a work
+order, and the journal settings with their burden and use tax accounts.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import random
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -131,8 +138,11 @@ def _bins(plan: LocationPlan) -> tuple[list[Bin], list[Bin]]:
     return stock, out
 
 
-def sample_warehouse(seed: int = DEFAULT_SEED, size: DemoSize | None = None) -> dict[str, Any]:
-    """The sample warehouse as an import document: {kind: [record, ...]}, JSON-ready."""
+def sample_warehouse(
+    seed: int = DEFAULT_SEED, size: DemoSize | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """The sample warehouse as an import document: {kind: [record, ...]}, JSON-ready.
+    `today` picks the year of the journal's accounting periods (default: today)."""
     size = size or DemoSize()
     rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
     entities = [
@@ -268,7 +278,85 @@ def sample_warehouse(seed: int = DEFAULT_SEED, size: DemoSize | None = None) -> 
         "opening_stock": list(opening),
     }
     builtins: dict[str, Any] = msgspec.to_builtins(document)
+    builtins["gl_accounts"] += [{"code": c, "name": n} for c, n in JOURNAL_ACCOUNTS.items()]
+    builtins.update(journal_master_data(today or datetime.now(UTC).date()))
     return builtins
+
+
+COS_MATERIAL, BURDEN_INCOME, USE_TAX_PAYABLE = "50100", "40900", "21500"
+JOURNAL_ACCOUNTS = {
+    COS_MATERIAL: "COS material",
+    BURDEN_INCOME: "Burden income",
+    USE_TAX_PAYABLE: "Use tax payable",
+}
+DEMO_JOB, DEMO_WORK_ORDER = "J-1000", "WO-1000"
+
+
+def journal_master_data(today: date) -> dict[str, list[dict[str, Any]]]:
+    """The journal's sample master data, in the import format (additive kinds)."""
+    year = today.year
+    periods = [
+        {
+            "code": f"{year}-{month:02d}",
+            "starts": date(year, month, 1).isoformat(),
+            "ends": date(year, month, calendar.monthrange(year, month)[1]).isoformat(),
+        }
+        for month in range(1, 13)
+    ]
+    return {
+        "accounting_periods": periods,
+        "price_levels": [{"code": "LIST", "name": "List prices"}],
+        "rate_schedules": [{"code": "STD", "name": "Standard rates", "material_markup": "20"}],
+        "price_level_items": [{"price_level": "LIST", "item": SEED_ITEM, "unit_price": "80"}],
+        "cost_categories": [
+            {
+                "code": "MAT",
+                "name": "Material",
+                "selection_cost_type": "material",
+                "expense_account": COS_MATERIAL,
+            },
+            {
+                "code": "EQP",
+                "name": "Equipment",
+                "selection_cost_type": "equipment",
+                "expense_account": COS_MATERIAL,
+            },
+            {"code": "LAB", "name": "Labor", "selection_cost_type": "labor"},
+        ],
+        "jobs": [
+            {
+                "code": DEMO_JOB,
+                "name": "Pump station refit",
+                "company": COMPANY,
+                "price_level": "LIST",
+                "rate_schedule": "STD",
+                "use_tax_rate": "6",
+            },
+        ],
+        "cost_codes": [
+            {
+                "job": DEMO_JOB,
+                "code": "100",
+                "name": "Pumps and valves",
+                "allowed_categories": ["MAT", "EQP"],
+            },
+            {"job": DEMO_JOB, "code": "200", "name": "Site services"},
+        ],
+        "equipment": [{"code": "EQ-1", "name": "Forklift"}],
+        "work_orders": [
+            {
+                "code": DEMO_WORK_ORDER,
+                "job": DEMO_JOB,
+                "equipment": "EQ-1",
+                "cost_code": "100",
+                "cost_category": "MAT",
+            },
+        ],
+        "item_journal": [{"item": SEED_ITEM, "use_unit_prices": True}],
+        "journal_settings": [
+            {"burden_income_account": BURDEN_INCOME, "use_tax_liability_account": USE_TAX_PAYABLE},
+        ],
+    }
 
 
 def write_sample_warehouse(
