@@ -6,6 +6,9 @@ The demo is a list of steps, each a function of the `Demo` it fills in, so a lat
     fresh_database     delete and re-create the SQLite file, migrate it
     load_sample_data   write the sample warehouse (server.demo_data) as JSON, import it
     create_users       admin, supervisor and counter with passwords made for this run
+    run_count          a whole stock count of some MAIN bins through the services: start,
+                       bin counts with misplaced, missing, unknown and released serials and
+                       quantity variances, the discrepancies, review, finalize, documents
     print_summary      what was loaded, read back from the database, and how to reach it
 
 then it serves the API unless --no-serve.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import secrets
 import sys
 from collections.abc import Callable
@@ -87,6 +91,14 @@ def create_users(demo: Demo) -> None:
         password = f"{name}-{secrets.token_hex(4)}"
         asyncio.run(create_user(demo.settings, name, password, role))
         demo.passwords[name] = password
+
+
+def run_count(demo: Demo) -> None:
+    from server.demo_count import run_demo_count
+
+    assert demo.data_file is not None
+    sample = json.loads(demo.data_file.read_text(encoding="utf-8"))
+    asyncio.run(run_demo_count(demo.settings.database_url, sample, say))
 
 
 @dataclass
@@ -177,6 +189,7 @@ STEPS: list[Callable[[Demo], None]] = [
     fresh_database,
     load_sample_data,
     create_users,
+    run_count,
     print_summary,
 ]
 

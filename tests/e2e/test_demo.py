@@ -7,6 +7,7 @@ import json
 import signal
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -65,6 +66,28 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
         assert sum(Decimal(r["quantity"]) for r in rows) == 14
         assert {r["average_cost"] for r in rows} == {"55.232"}
 
+        # The demo's stock count: Completed, with both documents as printed.
+        done = server.find(
+            r"^count (SC\d+): completed; QA-SC\d+ (\d+) lines total (\S+); "
+            r"ST-SC\d+ (\d+) lines total (\S+)$"
+        )
+        number = done.group(1)
+        count = client.get(f"/api/counts/{number}", headers=auth)
+        assert count.status_code == 200, count.text
+        assert count.json()["status"] == "completed"
+        docs = client.get(f"/api/counts/{number}/documents", headers=auth)
+        assert docs.status_code == 200, docs.text
+        got = {d["kind"]: d for d in docs.json()["items"]}
+        qa, st = got["quantity_adjustment"], got["stock_transfer"]
+        assert (len(qa["lines"]), qa["total_value"]) == (int(done.group(2)), done.group(3))
+        assert (len(st["lines"]), st["total_value"]) == (int(done.group(4)), done.group(5))
+        assert {x["kind"] for x in _reconciliation(client, auth, number)} >= {
+            "missing", "unknown", "serial_transfer_proposal", "released", "quantity_variance",
+            "generated",
+        }  # fmt: skip
+        server.find(rf"^Quantity Adjustment QA-{number} .* total value {qa['total_value']}$")
+        server.find(rf"^Stock Transfer ST-{number} .* total value {st['total_value']}$")
+
         # The printed password is the supervisor's only: it does not open the admin.
         wrong = client.post("/api/auth/token", json={"username": "admin", "password": password})
         assert wrong.status_code == 401
@@ -75,6 +98,15 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
     server.find(r"Application shutdown complete\.$")
     server.find(r"Finished server process")
     assert "Traceback" not in server.output and "ERROR" not in server.output
+
+
+def _reconciliation(
+    client: httpx.Client, auth: dict[str, str], number: str
+) -> list[dict[str, Any]]:
+    found = client.get(f"/api/counts/{number}/reconciliation", params={"limit": 1000}, headers=auth)
+    assert found.status_code == 200, found.text
+    lines: list[dict[str, Any]] = found.json()["lines"]
+    return lines
 
 
 def test_demo_no_serve_loads_and_exits(start_server: StartServer, tmp_path: Path) -> None:
