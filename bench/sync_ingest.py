@@ -23,11 +23,13 @@ from pathlib import Path
 
 import httpx
 import msgspec
-from sqlalchemy import Column, MetaData, Table, UniqueConstraint
+from sqlalchemy import Constraint, Index, MetaData, Table
+from sqlalchemy.sql.elements import conv
 
 from schemas.sync import MAX_PUSH_EVENTS, Event, PushRequest, SerialScanned
 from server.db import migrate
 from server.db.engine import make_engine
+from server.db.models import Base
 from server.db.models_sync import SyncEvent
 from tests.conftest import PG_ADMIN_URL, pg_admin, pg_url
 from tests.e2e.conftest import BIN, ServerProcess, free_port
@@ -65,19 +67,28 @@ def batches(device_id: int, install: str, count: str, events: int) -> list[bytes
     return out
 
 
-async def raw_rate(url: str, rows: list[dict[str, object]]) -> float:
-    """The same rows into a table of sync_event's shape: executemany, 500 per transaction."""
-    source = SyncEvent.__table__
-    table = Table(
-        "bench_raw_event",
-        MetaData(),
-        *(Column(c.name, c.type, primary_key=c.primary_key) for c in source.columns),
-        UniqueConstraint("device_id", "install_id", "seq"),
+def floor_table() -> tuple[MetaData, Table]:
+    """A copy of `sync_event` under another name: the same columns, the same unique
+    constraint, the same two secondary indexes and the same foreign key to `device`."""
+    metadata = MetaData(naming_convention=Base.metadata.naming_convention)
+    Base.metadata.tables["device"].to_metadata(metadata)
+    table = Base.metadata.tables[SyncEvent.__tablename__].to_metadata(
+        metadata, name="bench_raw_event"
     )
+    named: list[Index | Constraint] = [*table.indexes, *table.constraints]
+    for item in named:  # index and constraint names are global on PostgreSQL
+        item.name = conv(str(item.name).replace("sync_event", "bench_raw_event"))
+    return metadata, table
+
+
+async def raw_rate(url: str, rows: list[dict[str, object]]) -> float:
+    """The same rows into a table of sync_event's shape (its constraints and indexes too):
+    one executemany INSERT per transaction of 500, as the server does per batch."""
+    metadata, table = floor_table()
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(table.metadata.create_all)
+            await conn.run_sync(lambda sync: metadata.create_all(sync, tables=[table]))
         started = time.perf_counter()
         for i in range(0, len(rows), MAX_PUSH_EVENTS):
             async with engine.begin() as conn:
@@ -181,10 +192,11 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
     rate = total / wall
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
     now = datetime.now(UTC)
+    installs = {int(str(d["device_id"])): uuid.uuid4().hex for d in devices}
     rows: list[dict[str, object]] = [
         {
             "device_id": int(str(d["device_id"])),
-            "install_id": uuid.uuid4().hex[:32],
+            "install_id": installs[int(str(d["device_id"]))],
             "seq": s,
             "kind": "serial_scanned",
             "count_number": number,

@@ -1,9 +1,8 @@
 """SQL implementation of the SyncRepository port (server/services/sync_ports.py).
 
-Ingest is set-based: one upsert of the install row, one INSERT ... ON CONFLICT DO NOTHING
-RETURNING for all events of a batch (SQLAlchemy sends the parameter sets as multi-row
-VALUES), one query per kind of lookup. The dialect's own INSERT (PostgreSQL or SQLite)
-gives ON CONFLICT on both backends.
+Ingest is set-based: one upsert of the install row, one executemany INSERT for all events
+of a batch through the Core connection, one query per kind of lookup. The dialect's own
+INSERT (PostgreSQL or SQLite) gives ON CONFLICT for the upserts on both backends.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +63,7 @@ _EVENT_COLUMNS = (
     SyncEvent.detail,
 )
 _INACTIVE = ("completed", "cancelled")
+_EVENT_INSERT = insert(SyncEvent)  # executed on the Core connection: no ORM bulk path
 
 
 def _stored(row: Sequence[Any]) -> StoredEvent:
@@ -158,33 +158,34 @@ class SqlSync:
                 found[event.seq] = event
         return found
 
-    async def insert_events(self, rows: Sequence[NewEvent]) -> set[int]:
+    async def insert_events(self, rows: Sequence[NewEvent]) -> None:
+        """One executemany INSERT through the Core connection (no ORM bulk bookkeeping, no
+        RETURNING): the statement the benchmark's raw floor runs. The install row's lock
+        and its contiguous high-water mark guarantee that no seq above it is stored, so a
+        conflict here is a bug: it raises and the whole batch rolls back (never doubled)."""
         if not rows:
-            return set()
-        stmt = (
-            self._insert(SyncEvent)
-            .on_conflict_do_nothing(index_elements=["device_id", "install_id", "seq"])
-            .returning(SyncEvent.seq)
+            return
+        conn = await self.session.connection()
+        await conn.execute(
+            _EVENT_INSERT,
+            [
+                {
+                    "device_id": r.device_id,
+                    "install_id": r.install_id,
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "count_number": r.count_number,
+                    "bin_seq": r.bin_seq,
+                    "body": r.body,
+                    "device_time": r.device_time,
+                    "received_at": r.received_at,
+                    "outcome": r.outcome,
+                    "reason": r.reason,
+                    "detail": r.detail,
+                }
+                for r in rows
+            ],
         )
-        params = [
-            {
-                "device_id": r.device_id,
-                "install_id": r.install_id,
-                "seq": r.seq,
-                "kind": r.kind,
-                "count_number": r.count_number,
-                "bin_seq": r.bin_seq,
-                "body": r.body,
-                "device_time": r.device_time,
-                "received_at": r.received_at,
-                "outcome": r.outcome,
-                "reason": r.reason,
-                "detail": r.detail,
-            }
-            for r in rows
-        ]
-        result = await self.session.execute(stmt, params)
-        return {int(seq) for seq in result.scalars()}
 
     async def bin_events(
         self, device_id: int, install_id: str, bin_seqs: Collection[int]

@@ -8,8 +8,10 @@ write lock). Events at or below `hw` are duplicates (answered with what was stor
 events from `hw + 1` on are taken while their seqs are contiguous; at the first hole the
 batch stops and answers `expected_seq` (nothing after a gap is applied). The taken events
 are judged set-based (one query for the counts they name, one for the earlier events of
-the bins they close), inserted with ONE multi-row INSERT ... ON CONFLICT DO NOTHING
-RETURNING seq, and `hw` moves to the last one, in the same transaction. A crash anywhere
+the bins they close), inserted with ONE executemany INSERT, and `hw` moves to the last
+one, in the same transaction. No seq above `hw` is ever stored (the mark only moves over
+a contiguous run in the transaction that stores it), so the insert cannot conflict; if
+it did, the batch would roll back whole and the device would retry: never doubled. A crash anywhere
 before COMMIT leaves nothing; after it, a re-push gets `duplicate` for everything.
 
 Rejected events (a completed or cancelled count, another site's count, a bin outside the
@@ -105,6 +107,11 @@ _REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
     "recount": RecountOrder,
 }
 _INACTIVE = frozenset({"completed", "cancelled"})
+# Each event body's tag, looked up once (`__struct_config__` builds a new object per access).
+_KIND: dict[type, str] = {
+    kind: str(kind.__struct_config__.tag)
+    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
+}
 _STATUS_REASON = {
     "completed": "count_completed",
     "cancelled": "count_cancelled",
@@ -171,18 +178,15 @@ async def push(
         if run:
             verdicts = await _judge(uow, caller, install, run, skew, now)
             rows = [_row(device_id, install, e, verdicts[e.seq], now) for e in run]
-            inserted = await uow.sync.insert_events(rows)
+            await uow.sync.insert_events(rows)
             for e in run:
                 verdict = verdicts[e.seq]
-                if e.seq in inserted:
-                    acks[e.seq] = EventAck(
-                        seq=e.seq,
-                        outcome="applied" if verdict.outcome == "applied" else "rejected",
-                        reason=verdict.reason,
-                        detail=verdict.detail,
-                    )
-                else:  # cannot happen while the install row serializes; never double
-                    acks[e.seq] = EventAck(seq=e.seq, outcome="duplicate")
+                acks[e.seq] = EventAck(
+                    seq=e.seq,
+                    outcome="applied" if verdict.outcome == "applied" else "rejected",
+                    reason=verdict.reason,
+                    detail=verdict.detail,
+                )
             hw = run[-1].seq
         await uow.sync.update_install(
             device_id,
@@ -209,7 +213,7 @@ def _row(device_id: int, install: str, event: Event, verdict: _Verdict, now: dat
         device_id=device_id,
         install_id=install,
         seq=event.seq,
-        kind=body.__struct_config__.tag,  # type: ignore[arg-type]
+        kind=_KIND[type(body)],
         count_number=body.count,
         bin_seq=event.seq if isinstance(body, BinOpened) else body.bin_seq,
         body=_ENCODER.encode(body).decode(),
