@@ -391,13 +391,16 @@ class SqlSync:
         bins: dict[int, list[str]] = {i: [] for i in live}
         serials: dict[int, list[tuple[str, str, str]]] = {i: [] for i in seen}
         quantities: dict[int, list[tuple[str, str, str, Any]]] = {i: [] for i in seen}
+        devices: dict[int, set[int]] = {i: set() for i in live}
         for batch in chunks(live, LOOKUP_CHUNK):
-            for count_id, label in await self.session.execute(
-                select(CountBin.count_id, Bin.label)
+            for count_id, label, device_id in await self.session.execute(
+                select(CountBin.count_id, Bin.label, CountBin.device_id)
                 .join(Bin, Bin.id == CountBin.bin_id)
                 .where(CountBin.count_id.in_(batch))
             ):
                 bins[int(count_id)].append(str(label))
+                if device_id is not None:
+                    devices[int(count_id)].add(int(device_id))
         for batch in chunks(seen, LOOKUP_CHUNK):
             for count_id, code, serial, label in await self.session.execute(
                 select(
@@ -433,6 +436,7 @@ class SqlSync:
                 bins=bins.get(int(id_), []),
                 expected_serials=serials.get(int(id_), []),
                 expected_quantities=quantities.get(int(id_), []),
+                devices=frozenset(devices.get(int(id_), ())),
             )
             for id_, number, location, status, blind, _ in heads
         ]

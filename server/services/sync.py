@@ -42,6 +42,12 @@ whose row also serializes refreshes). So no other service has to remember to app
 log, and a change made by any code path is seen at the next pull. Then it answers the rows
 with change_seq above the cursor, in change_seq order, a page at a time. Blind counts are
 built without expected quantities or serials (the wire struct refuses them).
+
+Counts go to the devices they are assigned to: a count with bins assigned to devices is
+sent whole to those devices, and to any other device of the site only withdrawn
+(`active=False`, no bins, nothing expected), its recount orders too; a count without any
+device assignment goes to every device of the site. The assigned devices are part of the
+count's digest, so a device granted a count gets all of it at its next pull.
 """
 
 from __future__ import annotations
@@ -100,6 +106,7 @@ from server.services.sync_ports import (
 
 _ENCODER = msgspec.json.Encoder()
 _BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
+_RECOUNT: msgspec.json.Decoder[RecountOrder] = msgspec.json.Decoder(RecountOrder)
 _REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
     "count": AssignedCount,
     "bin": BinRef,
@@ -359,7 +366,7 @@ async def pull(
             epoch = await uow.sync.renew_epoch()
             reset = True
         after = 0 if reset or cursor is None else cursor.change_seq
-        await _refresh(uow, location_id, seq)
+        assigned = await _refresh(uow, location_id, seq)
         rows = await uow.sync.ref_page(location_id, after, request.limit + 1)
         await uow.commit()
     has_more = len(rows) > request.limit
@@ -373,14 +380,45 @@ async def pull(
     for row in rows:
         record = msgspec.json.decode(row.body, type=_REF_TYPES[row.kind])
         if isinstance(record, AssignedCount):
-            page.counts.append(record)
+            page.counts.append(_count_for(record, assigned, caller.device_id))
         elif isinstance(record, BinRef):
             page.bins.append(record)
         elif isinstance(record, ItemRef):
             page.items.append(record)
         else:
-            page.recounts.append(record)
+            page.recounts.append(_recount_for(record, assigned, caller.device_id))
     return page
+
+
+def _withheld(assigned: dict[str, frozenset[int]], count: str, device_id: int | None) -> bool:
+    """A count whose bins are assigned to devices is theirs: any other device gets it (and
+    its recount orders) withdrawn, with nothing in it but its number. A count without any
+    device assignment goes to every device of the site."""
+    devices = assigned.get(count, frozenset())
+    return bool(devices) and device_id not in devices
+
+
+def _count_for(
+    record: AssignedCount, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> AssignedCount:
+    if not _withheld(assigned, record.count, device_id):
+        return record
+    return AssignedCount(
+        count=record.count,
+        location=record.location,
+        status=record.status,
+        blind=record.blind,
+        bins=[],
+        active=False,
+    )
+
+
+def _recount_for(
+    record: RecountOrder, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> RecountOrder:
+    if not _withheld(assigned, record.count, device_id):
+        return record
+    return RecountOrder(order_id=record.order_id, count=record.count, bin=record.bin, active=False)
 
 
 def _plain(quantity: Decimal) -> Decimal:
@@ -392,11 +430,14 @@ def _plain(quantity: Decimal) -> Decimal:
     )
 
 
-async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> int:
+async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str, frozenset[int]]:
     """Give every record of the location that changed since the last refresh a new
     change_seq. Items first, then bins, counts, recount orders: a page never names a bin
-    or item the device has not been sent."""
+    or item the device has not been sent. Returns the devices each count is assigned to;
+    a count's (and its recount orders') digest covers them, so a device granted a count
+    gets the whole count at its next pull, whatever its cursor."""
     records: list[tuple[str, str, bytes]] = []
+    devices_of: dict[str, frozenset[int]] = {}
     for item in await uow.sync.ref_items():
         ref = ItemRef(
             code=item.code,
@@ -411,6 +452,7 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> int:
         ref_bin = BinRef(location=b.location, label=b.label, kind=b.kind)  # type: ignore[arg-type]
         records.append(("bin", b.label, _ENCODER.encode(ref_bin)))
     for c in await uow.sync.ref_counts(location_id):
+        devices_of[c.number] = c.devices
         show = not c.blind
         assigned = AssignedCount(
             count=c.number,
@@ -440,14 +482,18 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> int:
     known = await uow.sync.ref_digests(location_id)
     changed: list[RefRow] = []
     for kind, key, body in records:
-        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        scope = b""
+        if kind in ("count", "recount"):
+            count = key if kind == "count" else _RECOUNT.decode(body).count
+            scope = ",".join(str(d) for d in sorted(devices_of.get(count, ()))).encode()
+        digest = hashlib.blake2b(body + b"\0" + scope, digest_size=16).hexdigest()
         if known.get((kind, key)) != digest:
             seq += 1
             changed.append(RefRow(kind, key, digest, seq, body.decode()))
     if changed:
         await uow.sync.upsert_refs(location_id, changed)
         await uow.sync.set_scope(location_id, seq)
-    return seq
+    return devices_of
 
 
 # -- supervisors -------------------------------------------------------------------------

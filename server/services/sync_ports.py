@@ -79,6 +79,8 @@ class RefCount:
     bins: Sequence[str]
     expected_serials: Sequence[tuple[str, str, str]]  # (item, serial, bin)
     expected_quantities: Sequence[tuple[str, str, str, Decimal]]  # (item, bin, lot, quantity)
+    # The devices its bins are assigned to; empty: no device assignment (every device).
+    devices: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -373,6 +373,77 @@ async def test_pull_pages_by_change_seq_and_blind_counts_reveal_nothing(
     ]
 
 
+async def pull_all(client: Client, device: Device, cursor: PullCursor | None) -> PullResponse:
+    """Every page after `cursor`, merged into one."""
+    merged: PullResponse | None = None
+    while True:
+        page = await pull(client, device, cursor)
+        if merged is None:
+            merged = page
+        else:
+            merged.counts += page.counts
+            merged.recounts += page.recounts
+            merged.cursor, merged.has_more = page.cursor, page.has_more
+        cursor = page.cursor
+        if not page.has_more:
+            return merged
+
+
+async def test_a_count_assigned_to_devices_goes_only_to_them(
+    database_url: str, client: Client
+) -> None:
+    hs, everyone = await setup(client, database_url)  # no device assignment: every device
+    one = await enroll_device(client, hs["admin"], "hh-1")
+    two = await enroll_device(client, hs["admin"], "hh-2")
+    first = {d.id: await pull_all(client, d, None) for d in (one, two)}
+    for page in first.values():
+        assert [(c.count, c.active) for c in page.counts] == [(everyone, True)]
+    # A count with a bin assigned to device one: granted to one, whole; withheld from two.
+    mine = await create_count(
+        client, hs["super"], assignments=[{"bin": "A-01", "device_id": one.id}]
+    )
+    await start(client, hs["super"], mine)
+    granted = await pull_all(client, one, first[one.id].cursor)
+    assert [(c.count, c.active) for c in granted.counts] == [(mine, True)]
+    count = granted.counts[0]
+    assert count.bins == ["A-01", "A-02", "A-03"]
+    assert {(s.serial, s.bin) for s in count.expected_serials} == {
+        ("S1", "A-01"),
+        ("S2", "A-01"),
+        ("S3", "A-02"),
+    }
+    assert {(q.item, str(q.quantity)) for q in count.expected_quantities} == {
+        ("BOLT", "10"),
+        ("LOTI", "5"),
+    }
+    withheld = await pull_all(client, two, first[two.id].cursor)
+    assert [(c.count, c.active, c.bins) for c in withheld.counts] == [(mine, False, [])]
+    assert withheld.counts[0].expected_serials == []
+    # From scratch, too: two gets the shared count, and the assigned one only withdrawn.
+    fresh = await pull_all(client, two, None)
+    assert {(c.count, c.active) for c in fresh.counts} == {(everyone, True), (mine, False)}
+    raw = await client.post(
+        "/api/sync/pull",
+        content=msgspec.json.encode(
+            PullRequest(protocol_version=PROTOCOL_VERSION, device_id=two.id, install_id=two.install)
+        ),
+        headers={**two.auth, "Content-Type": "application/json"},
+    )
+    assert raw.status_code == 200 and b'"S1"' in raw.content  # the shared count's serials
+    assert raw.content.count(b'"S1"') == 1  # ... and not the assigned count's
+    # Its recount orders follow the count.
+    ordered = await client.post(
+        f"/api/counts/{mine}/recounts",
+        json={"bins": ["A-02"], "reason": "again"},
+        headers=hs["super"],
+    )
+    assert ordered.status_code in (200, 201), ordered.text
+    to_one = await pull_all(client, one, granted.cursor)
+    to_two = await pull_all(client, two, withheld.cursor)
+    assert [(r.count, r.active) for r in to_one.recounts] == [(mine, True)]
+    assert [(r.count, r.active) for r in to_two.recounts] == [(mine, False)]
+
+
 async def test_an_unknown_epoch_or_a_cursor_from_the_future_resets(
     database_url: str, client: Client
 ) -> None:
