@@ -13,7 +13,7 @@ so reuses nothing that was ever stored).
 Outbox: an entry is `pending` until the server acknowledges it as `applied`, `duplicate`
 or `rejected` (rejected entries stay, with the server's reason, for the counter to see).
 Acknowledged entries are kept: a server restored from an older backup may ask for them
-again (`requeue_from`). Only `prune_acknowledged` deletes, and only acknowledged entries.
+again (`resend_lost_from`). Only `prune_acknowledged` deletes, and only acknowledged entries.
 
 Migrations: `MIGRATIONS[n-1]` takes the database from user_version n-1 to n, in one
 transaction; a device upgraded in the field migrates on open and keeps its data.
@@ -446,13 +446,15 @@ class Store:
             )
             return self._conn.total_changes - before
 
-    def requeue_from(self, seq: int) -> int:
-        """The server no longer has events from `seq` on (restored from a backup): make the
-        applied and duplicate ones pending again. Rejected ones stay as they are."""
+    def resend_lost_from(self, seq: int) -> int:
+        """The server no longer holds the events from `seq` on (restored from a backup, or
+        a gap it asks to fill): make every entry from `seq` pending again, whatever the
+        server had answered. Rejected ones too: their rejection was lost with the rest, and
+        the server judges them again. Returns how many entries changed."""
         with self.transaction():
             return self._conn.execute(
-                "UPDATE outbox SET state = 'pending', acked_at = NULL, acked_epoch = '' "
-                "WHERE seq >= ? AND state IN ('applied', 'duplicate')",
+                "UPDATE outbox SET state = 'pending', reason = '', detail = '', acked_at = NULL, "
+                "acked_epoch = '' WHERE seq >= ? AND state != 'pending'",
                 (seq,),
             ).rowcount
 

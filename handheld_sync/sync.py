@@ -11,8 +11,9 @@ Push. Batches from `store.pending_batch` are bounded by count and bytes, encoded
 (or MessagePack), gzipped, and acknowledged in the store per event. Every push also says
 the highest seq the server ever acknowledged (`acked_seq`, kept in the store): the
 server's `high_water` answer below it means the server went back (restored from a
-backup), and the engine makes everything above it pending again (`requeue_from`, and the
-rejected entries too: the server lost those as well) and sends it. An `expected_seq`
+backup), and the engine makes everything above it pending again
+(`Store.resend_lost_from`: rejected entries too, the server lost those as well) and sends
+it. An `expected_seq`
 answer (a gap) does the same from that seq. Nothing is deleted on the device.
 
 Pull. Each page and its cursor are applied in ONE store transaction (`apply_pull`); a
@@ -206,18 +207,6 @@ class SyncEngine:
 
     # -- push ----------------------------------------------------------------------------
 
-    def _requeue(self, seq: int) -> int:
-        """The server does not hold the events from `seq` on: send them again. Rejected
-        entries too (the server lost their rejection with everything else)."""
-        with self.store.transaction():
-            count = self.store.requeue_from(seq)
-            count += self.store.connection.execute(
-                "UPDATE outbox SET state = 'pending', reason = '', detail = '', acked_at = NULL, "
-                "acked_epoch = '' WHERE seq >= ? AND state = 'rejected'",
-                (seq,),
-            ).rowcount
-        return count
-
     def push(self, report: SyncReport | None = None) -> SyncReport:
         """Send every pending event; at least one request (status and restore check)."""
         report = report or SyncReport()
@@ -242,7 +231,7 @@ class SyncEngine:
             report.sent += len(batch)
             if answer.high_water < acked:
                 # Restored from a backup: everything above its high-water mark again.
-                report.requeued += self._requeue(answer.high_water + 1)
+                report.requeued += self.store.resend_lost_from(answer.high_water + 1)
                 total += report.requeued
             self.store.acknowledge(answer.acks, epoch=answer.server_epoch)
             for ack in answer.acks:
@@ -256,7 +245,7 @@ class SyncEngine:
             self.store.set_setting(ACKED_SEQ, str(acked))
             before = report.requeued
             if answer.expected_seq is not None and batch and answer.expected_seq < batch[0].seq:
-                report.requeued += self._requeue(answer.expected_seq)
+                report.requeued += self.store.resend_lost_from(answer.expected_seq)
             if self.progress is not None:
                 done = total - self.store.outbox_summary()["pending"]
                 self.progress(max(done, 0), max(total, done))

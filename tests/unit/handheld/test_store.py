@@ -260,11 +260,46 @@ def test_outbox_acknowledgement(tmp_path: Path) -> None:
         assert store.prune_acknowledged(up_to_seq=5) == 2
         assert [e.seq for e in store.outbox()] == [3, 4, 5]
 
-        # A server restored from a backup lost seq >= 4: pending again (already pending here).
+        # A server restored from a backup lost seq >= 4: pending again.
         store.acknowledge([EventAck(seq=4, outcome="applied"), EventAck(seq=5, outcome="applied")])
-        assert store.requeue_from(4) == 2
+        assert store.resend_lost_from(4) == 2
         assert store.outbox_summary()["pending"] == 2
         assert store.outbox(state="rejected")[0].seq == 3
+
+
+def test_resend_lost_from_makes_every_answered_entry_from_a_seq_pending(tmp_path: Path) -> None:
+    with Store.create(tmp_path / "s.sqlite3") as store:
+        opened = store.append(BinOpened(count="SC-1", bin="MAIN-A01-01"))
+        for n in range(5):
+            store.append(serial(opened, n))
+        store.acknowledge(
+            [
+                EventAck(seq=1, outcome="applied"),
+                EventAck(seq=2, outcome="rejected", reason="count_completed", detail="done"),
+                EventAck(seq=3, outcome="duplicate"),
+                EventAck(seq=4, outcome="rejected", reason="count_completed", detail="done"),
+                EventAck(seq=5, outcome="applied"),
+            ],
+            epoch="e1",
+        )
+        # The server lost seq 3 on: applied, duplicate and rejected entries alike come back,
+        # their old answer cleared; seq 6 (never answered) stays pending; nothing below 3 moves.
+        assert store.resend_lost_from(3) == 3
+        states = {e.seq: (e.state, e.reason, e.detail) for e in store.outbox()}
+        assert states == {
+            1: ("applied", "", ""),
+            2: ("rejected", "count_completed", "done"),
+            3: ("pending", "", ""),
+            4: ("pending", "", ""),
+            5: ("pending", "", ""),
+            6: ("pending", "", ""),
+        }
+        acked = store.connection.execute(
+            "SELECT seq FROM outbox WHERE acked_at IS NOT NULL OR acked_epoch != ''"
+        ).fetchall()
+        assert sorted(r[0] for r in acked) == [1, 2]
+        assert [e.seq for e in store.pending_batch(max_events=10, max_bytes=10_000)] == [3, 4, 5, 6]
+        assert store.resend_lost_from(3) == 0  # nothing answered from there: nothing changes
 
 
 def test_pending_batch_is_bounded_by_count_and_bytes(tmp_path: Path) -> None:
