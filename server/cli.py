@@ -6,6 +6,7 @@
     stockcount import FILE [FILE ...] [--kind K]   CSV or JSON master data, all or nothing
     stockcount schemas export DIR       JSON Schema for every wire struct
     stockcount demo                     migrate a SQLite file, load a sample warehouse, serve
+    stockcount sync new-epoch           after restoring a backup: devices reset and re-send
 
 Errors print one line that says what to do next, and exit 1 (2 for a usage error).
 """
@@ -143,6 +144,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+async def _new_epoch(settings: Settings) -> str:
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.db.uow import SqlUnitOfWork
+    from server.services.sync import force_new_epoch
+
+    engine = make_engine(settings.database_url)
+    try:
+        return await force_new_epoch(SqlUnitOfWork(make_sessionmaker(engine)))
+    finally:
+        await engine.dispose()
+
+
+def cmd_sync_new_epoch(_: argparse.Namespace) -> int:
+    epoch = asyncio.run(_new_epoch(_settings()))
+    print(f"sync epoch is now {epoch}: every device resets its reference data at its next pull")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stockcount", description="stockcount server: counts, documents, journal."
@@ -184,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-serve", action="store_true", help="load and print, then stop")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sync", help="the device sync protocol")
+    sync_sub = p.add_subparsers(dest="sync_command", required=True, metavar="COMMAND")
+    q = sync_sub.add_parser("new-epoch", help="force a new epoch after restoring from a backup")
+    q.set_defaults(func=cmd_sync_new_epoch)
     return parser
 
 

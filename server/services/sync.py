@@ -496,6 +496,19 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
     return devices_of
 
 
+# -- operators ---------------------------------------------------------------------------
+
+
+async def force_new_epoch(uow: SyncUnitOfWork) -> str:
+    """A new epoch now (`stockcount sync new-epoch`, after restoring the database from a
+    backup): every device's next pull is a reset, and a device whose acknowledgements the
+    database lacks sends those events again at its next push."""
+    async with uow:
+        epoch = await uow.sync.renew_epoch()
+        await uow.commit()
+    return epoch
+
+
 # -- supervisors -------------------------------------------------------------------------
 
 

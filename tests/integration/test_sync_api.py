@@ -4,10 +4,14 @@ MessagePack, gzip, the version check, batch bounds, device status and staleness.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -467,6 +471,32 @@ async def test_a_device_proving_the_server_went_back_renews_the_epoch(
     assert same.server_epoch == response.server_epoch and same.high_water == 0
     restored = await push(client, dev, dev.request([], acked_seq=40))
     assert restored.server_epoch != response.server_epoch and restored.high_water == 0
+
+
+async def test_new_epoch_command_makes_every_device_reset(
+    database_url: str, client: Client
+) -> None:
+    hs, number = await setup(client, database_url)
+    dev = await enroll_device(client, hs["admin"], "hh-1")
+    first = await pull(client, dev, None)
+    assert (await pull(client, dev, first.cursor)).reset is False
+    done = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "stockcount"),
+        "sync",
+        "new-epoch",
+        env={**os.environ, "STOCKCOUNT_DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    epoch = out.decode().split()[4].rstrip(":")
+    assert epoch != first.cursor.epoch and f"sync epoch is now {epoch}" in out.decode()
+    again = await pull(client, dev, first.cursor)
+    assert again.reset and again.cursor.epoch == epoch
+    assert [c.count for c in again.counts] == [number]  # everything again
+    answer = await push(client, dev, dev.request([ev(1, BinOpened(count=number, bin="A-01"))]))
+    assert answer.server_epoch == epoch
 
 
 async def test_msgpack_and_gzip_both_ways(database_url: str, client: Client) -> None:
