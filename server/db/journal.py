@@ -94,10 +94,16 @@ class _Ids:
 
 
 async def _id_map(session: AsyncSession, code: Any, id_: Any, codes: set[str]) -> dict[str, int]:
+    """Ids by code; remembered for the session (one save), so the lock, the header, the
+    lines and the job history of a save look each code up once."""
     if not codes:
         return {}
-    rows = await session.execute(select(code, id_).where(code.in_(codes)))
-    return {str(c): int(i) for c, i in rows}
+    known: dict[str, int] = session.info.setdefault("journal_ids", {}).setdefault(str(code), {})
+    missing = codes - known.keys()
+    if missing:
+        rows = await session.execute(select(code, id_).where(code.in_(missing)))
+        known.update((str(c), int(i)) for c, i in rows)
+    return {c: known[c] for c in codes if c in known}
 
 
 async def _ids(session: AsyncSession, transaction: JournalTransaction) -> _Ids:
@@ -156,6 +162,7 @@ class SqlJournal:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.history = SqlJournalHistory(session)
+        self._last_ids: tuple[JournalTransaction, _Ids] | None = None
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> dict[str, object] | None:
         return await SqlJournalMasterData(self.session).get(kind, key)
@@ -203,8 +210,14 @@ class SqlJournal:
         )
         return row.id, number
 
+    async def _ids_of(self, transaction: JournalTransaction) -> _Ids:
+        """The ids a saved transaction names, looked up once for its lines and history."""
+        if self._last_ids is None or self._last_ids[0] is not transaction:
+            self._last_ids = (transaction, await _ids(self.session, transaction))
+        return self._last_ids[1]
+
     async def add_lines(self, transaction_id: int, transaction: JournalTransaction) -> None:
-        ids = await _ids(self.session, transaction)
+        ids = await self._ids_of(transaction)
         lines = [
             {
                 "transaction_id": transaction_id,
@@ -245,7 +258,10 @@ class SqlJournal:
         entries: Iterable[JobHistoryEntry],
         now: datetime,
     ) -> None:
-        ids = await _ids(self.session, transaction)
+        entries = list(entries)
+        if not entries:
+            return
+        ids = await self._ids_of(transaction)
         rows = [
             {
                 "transaction_id": transaction_id,

@@ -127,7 +127,11 @@ class SqlJournalFacts:
             rate_schedules=await self._rate_schedules(
                 codes_of(j.rate_schedule for j in jobs.values())
             ),
-            positions=await self._positions(item_codes, location_codes),
+            positions=await self._positions(
+                item_codes,
+                location_codes,
+                any(i.tracking is Tracking.SERIAL for i in items.values()),
+            ),
             serials=serials,
             settings=settings,
         )
@@ -297,14 +301,18 @@ class SqlJournalFacts:
         }
 
     async def _entities(self) -> tuple[dict[str, str], dict[str, bool]]:
-        entities = await self.session.execute(
-            select(GlEntity.code, Company.code).join(Company, Company.id == GlEntity.company_id)
+        rows = await self.session.execute(
+            select(Company.code, Company.intercompany, GlEntity.code).outerjoin(
+                GlEntity, GlEntity.company_id == Company.id
+            )
         )
-        companies = await self.session.execute(select(Company.code, Company.intercompany))
-        return (
-            {str(e): str(c) for e, c in entities},
-            {str(c): bool(on) for c, on in companies},
-        )
+        entities: dict[str, str] = {}
+        intercompany: dict[str, bool] = {}
+        for company, on, entity in rows:
+            intercompany[str(company)] = bool(on)
+            if entity is not None:
+                entities[str(entity)] = str(company)
+        return entities, intercompany
 
     async def _periods(self) -> dict[str, PeriodFacts]:
         rows = await self.session.execute(
@@ -344,7 +352,7 @@ class SqlJournalFacts:
         return {str(code): markup for code, markup in rows}
 
     async def _positions(
-        self, items: set[str], locations: set[str]
+        self, items: set[str], locations: set[str], serialized: bool = True
     ) -> dict[tuple[str, str], Position]:
         """On hand (balances plus serials in stock) and average cost per item and location."""
         if not items or not locations:
@@ -360,17 +368,18 @@ class SqlJournalFacts:
         )
         for item, location, total in balances:
             on_hand[(str(item), str(location))] += total  # SUM keeps the scaled type
-        serials = await self.session.execute(
-            select(Item.code, Location.code, func.count())
-            .select_from(Serial)
-            .join(Item, Item.id == Serial.item_id)
-            .join(Bin, Bin.id == Serial.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-            .group_by(Item.code, Location.code)
-        )
-        for item, location, count in serials:
-            on_hand[(str(item), str(location))] += Decimal(int(count))
+        if serialized:  # only serialized items have serials to count
+            serials = await self.session.execute(
+                select(Item.code, Location.code, func.count())
+                .select_from(Serial)
+                .join(Item, Item.id == Serial.item_id)
+                .join(Bin, Bin.id == Serial.bin_id)
+                .join(Location, Location.id == Bin.location_id)
+                .where(Item.code.in_(items), Location.code.in_(locations))
+                .group_by(Item.code, Location.code)
+            )
+            for item, location, count in serials:
+                on_hand[(str(item), str(location))] += Decimal(int(count))
         costs = await self.session.execute(
             select(Item.code, Location.code, ItemLocationCost.average_cost)
             .join(Item, Item.id == ItemLocationCost.item_id)
