@@ -19,7 +19,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     type_coerce,
     update,
 )
@@ -247,18 +246,34 @@ class SnapshotStore:
         outside: list[SnapshotSerial] = []
         elsewhere: set[tuple[str, str]] = set()
         for batch in chunks(keys, LOOKUP_CHUNK):
+            wanted = set(batch)
+            ids = {
+                int(i): str(c)
+                for i, c in await self.session.execute(
+                    select(Item.id, Item.code).where(Item.code.in_({c for c, _ in wanted}))
+                )
+            }
+            if not ids:
+                continue
+            # item_id IN (...) AND serial_number IN (...) walks the unique (item, serial
+            # number) index on both databases; a row-value IN over (code, number) pairs
+            # made PostgreSQL filter every serial against every pair. The few extra rows
+            # (a number of one item asked for another) are dropped here.
             rows = await self.session.execute(
-                select(Item.code, Serial.serial_number, Bin.label, Bin.kind, Bin.location_id,
-                       Serial.actual_cost)
-                .join(Item, Item.id == Serial.item_id)
+                select(Serial.item_id, Serial.serial_number, Bin.label, Bin.kind,
+                       Bin.location_id, Serial.actual_cost)
                 .outerjoin(Bin, Bin.id == Serial.bin_id)
-                .where(tuple_(Item.code, Serial.serial_number).in_(batch))
+                .where(Serial.item_id.in_(list(ids)),
+                       Serial.serial_number.in_({n for _, n in wanted}))
             )  # fmt: skip
-            for code, serial, label, kind, loc, cost in rows:
+            for item_id, serial, label, kind, loc, cost in rows:
+                code = ids[int(item_id)]
+                if (code, serial) not in wanted:
+                    continue
                 if loc == location_id:
                     outside.append(SnapshotSerial(code, serial, label, cost, BinKind(kind)))
                 else:
-                    elsewhere.add((str(code), str(serial)))
+                    elsewhere.add((code, str(serial)))
         return outside, elsewhere
 
     async def item_facts(self, location_id: int, codes: Collection[str]) -> dict[str, ItemFacts]:
