@@ -247,7 +247,8 @@ class Job(msgspec.Struct, kw_only=True):
     name: Name
     company: str
     billing_type: BillingType = "time_and_materials"
-    price_level: str | None = None
+    # A price level's code ("price_level" on the wire): an identifier, not money.
+    price_level_code: str | None = msgspec.field(default=None, name="price_level")
     rate_schedule: str | None = None
     date_closed: date | None = None
     use_tax_rate: CostText = Decimal(0)
