@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +33,7 @@ from handheld_sync.errors import ServerRefused, TransportError
 from handheld_sync.scan.text import parse_scanner_text
 from handheld_sync.store import Store
 from handheld_sync.sync import CREDENTIAL, DEVICE_ID, SERVER_URL, SyncEngine, auth_headers, enroll
-from schemas.sync import PushRequest
+from schemas.sync import BinOpened, PushRequest
 from server.db import migrate
 from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.helpers import PASSWORD
@@ -314,3 +318,141 @@ def test_three_devices_count_offline_and_sync_through_faults(
     reimaged.close()
     for fault in faults:
         fault.inner.close()
+
+
+def handheld(*args: str, store: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`stockcount-handheld ARGS --store STORE` as a process."""
+    done = subprocess.run(
+        [str(BIN / "stockcount-handheld"), *args, "--store", str(store)],
+        env={**os.environ, "STOCKCOUNT_HANDHELD_BIN_PATTERN": BIN_PATTERN},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check:
+        assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
+    return done
+
+
+def started_count(api: httpx.Client) -> tuple[str, dict[str, str], dict[str, str]]:
+    sup = api.post("/api/auth/token", json={"username": "super", "password": PASSWORD}).json()
+    adm = api.post("/api/auth/token", json={"username": "admin", "password": PASSWORD}).json()
+    sh = {"Authorization": f"Bearer {sup['token']}"}
+    ah = {"Authorization": f"Bearer {adm['token']}"}
+    made = api.post(
+        "/api/counts", json={"location": "MAIN", "scope": "prefix", "prefix": "A-"}, headers=sh
+    )
+    number = str(made.json()["number"])
+    assert api.post(f"/api/counts/{number}/start", headers=sh).status_code == 200
+    return number, sh, ah
+
+
+def test_handheld_commands_enroll_sync_and_docked_against_a_real_server(
+    server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    srv, _ = server
+    api = httpx.Client(base_url=srv.url, timeout=30)
+    number, sh, ah = started_count(api)
+    code = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=ah).json()["code"]
+    store = tmp_path / "cli.sqlite3"
+    enrolled = handheld("enroll", srv.url, code, "--name", "cli-1", store=store)
+    assert "enrolled as device" in enrolled.stdout
+    again = handheld("enroll", srv.url, code, "--name", "cli-1", store=store, check=False)
+    assert again.returncode == 1 and again.stderr.startswith("stockcount-handheld: ")
+
+    first = handheld("sync", "--progress", store=store)
+    assert "synced: 0 applied" in first.stdout and "reference data replaced" in first.stdout
+    assert "push [" in first.stderr and "0/0 events" in first.stderr
+    assert number in handheld("counts", store=store).stdout
+    handheld("open", number, store=store)
+    for text in ("A-01", "S1", "S2"):
+        handheld("scan", text, store=store)
+    handheld("qty", "BOLT", "8", store=store)
+    handheld("close-bin", store=store)
+    synced = handheld("sync", "--progress", store=store)
+    assert "synced: 5 applied, 0 duplicate, 0 rejected" in synced.stdout
+    assert "5/5 events" in synced.stderr
+
+    # Docked: syncs what is counted while it runs; SIGTERM stops it cleanly.
+    docked = subprocess.Popen(
+        [str(BIN / "stockcount-handheld"), "docked", "--interval", "0.2", "--store", str(store)],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        handheld("scan", "A-02", store=store)
+        handheld("scan", "S3", store=store)
+        handheld("close-bin", store=store)
+        deadline = time.monotonic() + 60
+        with Store.open(store) as own:
+            while own.outbox_summary()["pending"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert own.outbox_summary()["pending"] == 0
+        docked.send_signal(signal.SIGTERM)
+        out, err = docked.communicate(timeout=30)
+    finally:
+        if docked.poll() is None:
+            docked.kill()
+            docked.wait()
+    assert docked.returncode == 0, err
+    assert out.splitlines()[0].startswith("docked: syncing every 0.2 s")
+    assert out.splitlines()[-1] == "docked: stopped"
+    applied = [int(m) for m in re.findall(r"^synced: (\d+) applied", out, re.MULTILINE)]
+    assert sum(applied) == 3  # the three events counted while docked, each sent once
+    # Nothing lost: the server holds every seq the store made, once.
+    with Store.open(store) as own:
+        last, install = own.last_seq(), own.install_id
+        assert own.outbox_summary() == {"pending": 0, "applied": 8, "duplicate": 0, "rejected": 0}
+    status = api.get("/api/devices/status", headers=sh).json()["items"]
+    assert [d["last_seq"] for d in status if d["install_id"] == install] == [last]
+    api.close()
+
+
+def test_engine_retries_a_server_that_is_down_with_growing_bounded_delays(
+    server: tuple[Server, Path], tmp_path: Path
+) -> None:
+    srv, _ = server
+    api = httpx.Client(base_url=srv.url, timeout=30)
+    number, _, ah = started_count(api)
+    code = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=ah).json()["code"]
+    api.close()
+    store, client = device(tmp_path, "retry", srv.url, code)
+    store.append(BinOpened(count=number, bin="A-01"))
+    srv.stop()
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    down = SyncEngine(
+        store, client, retries=4, backoff=0.01, max_backoff=0.04, sleep=wait, jitter=lambda: 1.0
+    )
+    with pytest.raises(TransportError, match="gave up after 4 retries"):
+        down.push()
+    assert waits == [0.01, 0.02, 0.04, 0.04]  # doubling, capped, bounded in number
+    assert store.outbox_summary()["pending"] == 1
+
+    waits.clear()
+
+    def wait_then_start(seconds: float) -> None:
+        wait(seconds)
+        if len(waits) == 2:
+            srv.start()  # up again before the third attempt
+
+    back = SyncEngine(
+        store,
+        client,
+        retries=5,
+        backoff=0.01,
+        max_backoff=0.04,
+        sleep=wait_then_start,
+        jitter=lambda: 1.0,
+    )
+    assert back.push().applied == 1
+    assert waits == [0.01, 0.02]
+    assert store.outbox_summary()["pending"] == 0
+    client.close()
+    store.close()
