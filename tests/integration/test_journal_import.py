@@ -55,15 +55,25 @@ JOURNAL = {
         }
     ],
     "cost_codes": [
-        {"job": "J1", "code": "100", "name": "Pumps", "gl_entity": "E1",
-         "allowed_categories": ["MAT"]},
+        {
+            "job": "J1",
+            "code": "100",
+            "name": "Pumps",
+            "gl_entity": "E1",
+            "allowed_categories": ["MAT"],
+        },
         {"job": "J1", "code": "200", "name": "Other"},
-    ],  # fmt: skip
+    ],
     "equipment": [{"code": "EQ-7", "name": "Loader"}],
     "work_orders": [
-        {"code": "WO-1", "job": "J1", "equipment": "EQ-7", "cost_code": "100",
-         "cost_category": "MAT"}
-    ],  # fmt: skip
+        {
+            "code": "WO-1",
+            "job": "J1",
+            "equipment": "EQ-7",
+            "cost_code": "100",
+            "cost_category": "MAT",
+        }
+    ],
     "item_journal": [{"item": "123106", "use_unit_prices": True, "burden_rate": "2.5"}],
     "location_journal": [{"location": "MAIN", "burden_rate": "5"}],
     "inventory_group_journal": [{"inventory_group": "PUMPS", "apply_location_burden": True}],
@@ -153,12 +163,14 @@ async def test_csv_errors_name_file_row_and_field_and_store_nothing(database_url
         )
     where = {p.location: p.message for p in caught.value.details}
     assert "unknown company 'NOPE'" in where["jobs.csv row 2 (line 3), field company"]
-    assert "unknown cost category 'XXX'" in where[
-        "cost-codes.csv row 1 (line 2), field allowed_categories"
-    ]
-    assert "job 'J1' has no cost code '999'" in where[
-        "07_work_orders.csv row 1 (line 2), field cost_code"
-    ]
+    assert (
+        "unknown cost category 'XXX'"
+        in where["cost-codes.csv row 1 (line 2), field allowed_categories"]
+    )
+    assert (
+        "job 'J1' has no cost code '999'"
+        in where["07_work_orders.csv row 1 (line 2), field cost_code"]
+    )
     assert await scalar(database_url, select(func.count()).select_from(Job)) == 0
     with pytest.raises(ValidationFailed) as caught:
         await run(database_url, ("accounting_periods.csv", periods, None))
