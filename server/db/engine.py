@@ -35,6 +35,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
+    # JIT off: the app's statements are short OLTP ones or big set-based copies whose
+    # plans are simple; PostgreSQL's cost-based JIT kicks in on the big ones and then
+    # spends longer compiling expressions in LLVM than executing them (seen: a stock
+    # count's statement compiling for over ten minutes, deaf to cancel). Nothing here
+    # gains from JIT, so every connection of the app's engine turns it off.
+    connect_args = dict(kwargs.pop("connect_args", None) or {})
+    server_settings = {"jit": "off", **connect_args.get("server_settings", {})}
+    connect_args["server_settings"] = server_settings
+    kwargs["connect_args"] = connect_args
     return create_async_engine(url, **kwargs)
 
 
