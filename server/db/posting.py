@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,7 @@ from server.db.models import (
     Location,
     Serial,
 )
-from server.db.models_counts import CountBin, GlPosting, StockCount, StockMovement
+from server.db.models_counts import CountBin, StockCount
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
 from server.domain.masterdata import Tracking
 from server.domain.posting import LocationSide, PostingResult
@@ -132,13 +132,22 @@ class SqlPostings:
         """Current bin of every serial the result touches; refuses effects that do not fit."""
         keys = {(ids.items[e.item], e.serial) for e in result.serial_effects}
         current: dict[tuple[int, str], int | None] = {}
+        conn = await self.session.connection()
         for batch in chunks(keys, LOOKUP_CHUNK):
-            rows = await self.session.execute(
+            # item_id IN (...) AND serial_number IN (...) walks the unique (item, serial
+            # number) index; a row-value IN over the pairs made PostgreSQL compare every
+            # serial with every pair. The few extra rows are dropped here.
+            wanted = set(batch)
+            rows = await conn.execute(
                 select(Serial.item_id, Serial.serial_number, Serial.bin_id).where(
-                    tuple_(Serial.item_id, Serial.serial_number).in_(batch)
+                    Serial.item_id.in_({i for i, _ in wanted}),
+                    Serial.serial_number.in_({s for _, s in wanted}),
                 )
             )
-            current.update(((int(i), str(s)), None if b is None else int(b)) for i, s, b in rows)
+            for i, s, b in rows:
+                key = (int(i), str(s))
+                if key in wanted:
+                    current[key] = None if b is None else int(b)
         problems: list[FieldProblem] = []
         for e in result.serial_effects:
             key = (ids.items[e.item], e.serial)
@@ -209,7 +218,7 @@ class SqlPostings:
             for batch in chunks(moves, WRITE_CHUNK):
                 await self.session.execute(stmt, batch)
         for batch in chunks(inserts, WRITE_CHUNK):
-            await self.session.execute(insert(Serial), batch)
+            await self.session.execute(insert(table("serial")), batch)
 
     async def _write_costs(self, ids: _Ids, result: PostingResult) -> None:
         rows = [
@@ -262,7 +271,7 @@ class SqlPostings:
                 row["cost_category"] = m.place.cost_category or None
             rows.append(row)
         for batch in chunks(rows, WRITE_CHUNK):
-            await self.session.execute(insert(StockMovement), batch)
+            await self.session.execute(insert(table("stock_movement")), batch)
 
     async def _write_gl(self, ids: _Ids, result: PostingResult, context: PostingContext) -> None:
         if not result.gl_lines:
@@ -298,7 +307,7 @@ class SqlPostings:
             for g in result.gl_lines
         ]
         for batch in chunks(values, WRITE_CHUNK):
-            await self.session.execute(insert(GlPosting), batch)
+            await self.session.execute(insert(table("gl_posting")), batch)
 
 
 @dataclass
@@ -349,12 +358,20 @@ class _Ids:
         wanted = {(s.location, s.bin) for s in sides if s.bin is not None}
         bins: dict[tuple[str, str], int] = {}
         for places in chunks(wanted, LOOKUP_CHUNK):
+            # Location and label IN lists, exact pairs kept here: a row-value IN over the
+            # pairs compared every bin with every pair on PostgreSQL.
+            asked = set(places)
             labelled = await session.execute(
                 select(Location.code, Bin.label, Bin.id)
                 .join(Location, Location.id == Bin.location_id)
-                .where(tuple_(Location.code, Bin.label).in_(places))
+                .where(
+                    Location.code.in_({loc for loc, _ in asked}),
+                    Bin.label.in_({label for _, label in asked}),
+                )
             )
-            bins.update(((str(loc), str(label)), int(i)) for loc, label, i in labelled)
+            for loc, label, i in labelled:
+                if (loc, label) in asked:
+                    bins[(str(loc), str(label))] = int(i)
         problems = [FieldProblem("items", f"unknown item {c!r}") for c in item_codes - set(items)]
         problems += [
             FieldProblem("locations", f"unknown location {c!r}")
