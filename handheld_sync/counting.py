@@ -12,7 +12,9 @@ Rules: the same serial twice in one bin count is ignored with a message; a seria
 already has in another bin is recorded and flagged (`also_in_bin`); serialized items are
 counted by serial, never by quantity; lot items need a lot; an unknown or malformed barcode
 raises and records nothing. State (open count, open bin) lives in the store, so every
-command of the CLI, a separate process, picks up where the last one left off.
+command of the CLI, a separate process, picks up where the last one left off; the store
+keeps it, and the reference data a scan looks up, in memory between scans (see
+handheld_sync/store.py, "Caching"), so a scan runs only the statements that record it.
 """
 
 from __future__ import annotations
@@ -123,8 +125,8 @@ class CountingSession:
             )
         return count
 
-    def _require_bin(self) -> tuple[CountInfo, BinCountInfo]:
-        count = self._require_count()
+    def _require_bin(self, count: CountInfo | None = None) -> tuple[CountInfo, BinCountInfo]:
+        count = count or self._require_count()
         bin_count = self.open_bin
         if bin_count is None:
             raise NoBinOpen("no bin is open: scan a bin label first")
@@ -164,6 +166,10 @@ class CountingSession:
         return count
 
     def scan(self, scan: RawScan) -> ScanResult:
+        with self.store.checked_once():
+            return self._scan(scan)
+
+    def _scan(self, scan: RawScan) -> ScanResult:
         count = self._require_count()
         classifier = Classifier(_CountReference(self.store, count.count), self.bin_pattern)
         found = classifier.classify(scan, serial_item=self.store.setting(_SERIAL_ITEM))
@@ -173,11 +179,11 @@ class CountingSession:
             assert found.bin is not None
             return self._start_bin(count, found.bin)
         if found.kind == "serial":
-            return self._serial(found)
+            return self._serial(count, found)
         assert found.item is not None
         if found.quantity is not None:
             return self._quantity(found.item, found.quantity, found.lot or "", "gs1", scan.raw)
-        _, bin_count = self._require_bin()
+        _, bin_count = self._require_bin(count)
         if found.item.tracking == "serial":
             self.store.set_setting(_SERIAL_ITEM, found.item.code)
             return ScanResult(f"{found.message}: now scan its serial number")
@@ -205,8 +211,8 @@ class CountingSession:
         note = f" (recount: {recount[0].reason or 'ordered'})" if recount else ""
         return ScanResult(f"bin {label} opened{note}: scan its contents", seq=seq)
 
-    def _serial(self, found: Classified) -> ScanResult:
-        count, bin_count = self._require_bin()
+    def _serial(self, count: CountInfo, found: Classified) -> ScanResult:
+        count, bin_count = self._require_bin(count)
         assert found.item is not None and found.serial is not None
         item, serial = found.item, found.serial
         seen = self.store.live_serial_bins(count.count, item.code, serial)

@@ -15,6 +15,14 @@ or `rejected` (rejected entries stay, with the server's reason, for the counter 
 Acknowledged entries are kept: a server restored from an older backup may ask for them
 again (`resend_lost_from`). Only `prune_acknowledged` deletes, and only acknowledged entries.
 
+Caching: the device's settings (open count, open bin, ...) and the reference look-ups the
+scan path asks (count, bin count, item, barcode, bin, expected serial) are kept in memory
+once read, so a scan runs only the statements that write it. They are dropped whenever
+they could be stale: when this store writes what they hold, on every ROLLBACK, and when
+another connection (another process: a CLI command, a sync) has committed anything, which
+`PRAGMA data_version` tells for the price of one statement. Writes made through the raw
+`connection` bypass this: call `forget_cached()` after them.
+
 Migrations: `MIGRATIONS[n-1]` takes the database from user_version n-1 to n, in one
 transaction; a device upgraded in the field migrates on open and keeps its data.
 """
@@ -24,14 +32,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import msgspec
 
@@ -51,6 +59,8 @@ from schemas.sync import (
     SerialScanned,
 )
 
+_T = TypeVar("_T")
+_CACHE_LIMIT = 10_000  # reference look-ups kept in memory at most
 OutboxState = Literal["pending", "applied", "duplicate", "rejected"]
 OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "applied", "duplicate", "rejected")
 DEFAULT_STORE_PATH = Path("~/.stockcount-handheld/store.sqlite3")
@@ -228,6 +238,11 @@ class Store:
         self._conn = conn
         self.path = path
         self._depth = 0
+        # In-memory copies (see "Caching" above); _version: the data_version they match.
+        self._settings: dict[str, str | None] = {}
+        self._cache: dict[tuple[str, object], object] = {}
+        self._version = -1
+        self._pinned = 0  # inside `checked_once()`: the copies were checked on entry
         self.install_id = self._identity()
 
     # --- life cycle ------------------------------------------------------------------------
@@ -293,6 +308,44 @@ class Store:
             )
             return install_id
 
+    # --- the in-memory copies -------------------------------------------------------------
+
+    def forget_cached(self) -> None:
+        """Drop every in-memory copy: the next read goes to the database."""
+        self._settings.clear()
+        self._cache.clear()
+
+    @contextmanager
+    def checked_once(self) -> Iterator[None]:
+        """A run of reads (one scan) that checks the copies once, on entry, not per read.
+        What another process commits meanwhile is seen by the next run, as before when
+        every read went to the database outside the scan's transaction."""
+        self._fresh()
+        self._pinned += 1
+        try:
+            yield
+        finally:
+            self._pinned -= 1
+
+    def _fresh(self) -> None:
+        """Drop the copies if another connection has committed since they were read."""
+        if self._pinned:
+            return
+        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self.forget_cached()
+            self._version = version
+
+    def _cached(self, key: tuple[str, object], read: Callable[[], _T]) -> _T:
+        self._fresh()
+        if key in self._cache:
+            return cast(_T, self._cache[key])
+        value = read()
+        if len(self._cache) >= _CACHE_LIMIT:  # every plain serial scanned adds its look-ups
+            self._cache.clear()
+        self._cache[key] = value
+        return value
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT (nested calls join the outer transaction)."""
@@ -309,6 +362,7 @@ class Store:
             yield
         except BaseException:
             self._depth = 0
+            self.forget_cached()  # they may hold what the rolled-back statements wrote
             self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
@@ -317,11 +371,20 @@ class Store:
     # --- settings (the device's own state: open count, open bin, ...) ---------------------
 
     def setting(self, key: str) -> str | None:
+        self._fresh()
+        if key in self._settings:
+            return self._settings[key]
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        value = None if row is None else str(row[0])
+        self._settings[key] = value
+        return value
 
     def set_setting(self, key: str, value: str | None) -> None:
+        """Store a setting (None deletes it); no statement when it already has that value."""
+        if self.setting(key) == value:
+            return
         with self.transaction():
+            self._settings[key] = value  # forgotten again if the transaction rolls back
             if value is None:
                 self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
@@ -346,6 +409,7 @@ class Store:
                 "RETURNING value"
             ).fetchone()
             seq = int(row[0])
+            self._settings["last_seq"] = str(seq)
             self._derive(seq, body)
             self._conn.execute(
                 "INSERT INTO outbox (seq, kind, device_time, body) VALUES (?, ?, ?, ?)",
@@ -389,6 +453,7 @@ class Store:
             if done.rowcount != 1:
                 raise StoreError(f"scan {body.target_seq} cannot be undone: no such live scan")
         elif isinstance(body, BinClosed):
+            self._cache.pop(("bin_count", body.bin_seq), None)
             done = c.execute(
                 "UPDATE bin_counts SET closed_seq = ?, confirmed_empty = ? "
                 "WHERE opened_seq = ? AND closed_seq IS NULL",
@@ -483,6 +548,7 @@ class Store:
     def apply_pull(self, page: PullResponse) -> None:
         """Apply one pull page and store its cursor, in one transaction. A cursor never
         moves back within an epoch; `reset` (or a new epoch) replaces all reference data."""
+        self.forget_cached()
         with self.transaction():
             current = self.pull_cursor()
             new_epoch = current is not None and current.epoch != page.cursor.epoch
@@ -529,6 +595,7 @@ class Store:
             )
             self.set_setting("pull_epoch", page.cursor.epoch)
             self.set_setting("pull_change_seq", str(page.cursor.change_seq))
+            self._cache.clear()  # the reference data changed under the copies
 
     def _apply_counts(self, page: PullResponse) -> None:
         c = self._conn
@@ -583,6 +650,9 @@ class Store:
         return [self._count_info(r) for r in rows]
 
     def count(self, code: str) -> CountInfo | None:
+        return self._cached(("count", code), lambda: self._read_count(code))
+
+    def _read_count(self, code: str) -> CountInfo | None:
         row = self._conn.execute(
             "SELECT count, location, status, blind, description FROM ref_counts WHERE count = ?",
             (code,),
@@ -596,16 +666,25 @@ class Store:
         return CountInfo(row[0], row[1], row[2], bool(row[3]), row[4], tuple(b[0] for b in bins))
 
     def bin_known(self, label: str) -> bool:
+        return self._cached(("bin_known", label), lambda: self._read_bin_known(label))
+
+    def _read_bin_known(self, label: str) -> bool:
         found = self._conn.execute("SELECT 1 FROM ref_bins WHERE label = ?", (label,))
         return found.fetchone() is not None
 
     def item(self, code: str) -> ItemInfo | None:
+        return self._cached(("item", code), lambda: self._read_item(code))
+
+    def _read_item(self, code: str) -> ItemInfo | None:
         row = self._conn.execute(
             "SELECT code, name, tracking FROM ref_items WHERE code = ?", (code,)
         ).fetchone()
         return None if row is None else ItemInfo(row[0], row[1], row[2])
 
     def item_by_barcode(self, barcode: str) -> ItemInfo | None:
+        return self._cached(("barcode", barcode), lambda: self._read_item_by_barcode(barcode))
+
+    def _read_item_by_barcode(self, barcode: str) -> ItemInfo | None:
         normal = gtin14(barcode)
         row = self._conn.execute(
             "SELECT i.code, i.name, i.tracking FROM ref_barcodes b "
@@ -615,6 +694,12 @@ class Store:
         return None if row is None else ItemInfo(row[0], row[1], row[2])
 
     def expected_serial_item(self, count: str, serial: str) -> str | None:
+        return self._cached(
+            ("expected_serial", (count, serial)),
+            lambda: self._read_expected_serial_item(count, serial),
+        )
+
+    def _read_expected_serial_item(self, count: str, serial: str) -> str | None:
         row = self._conn.execute(
             "SELECT item FROM ref_expected_serials WHERE count = ? AND serial = ? LIMIT 1",
             (count, serial),
@@ -631,6 +716,9 @@ class Store:
         return [RecountInfo(*r) for r in rows]
 
     def bin_count(self, opened_seq: int) -> BinCountInfo | None:
+        return self._cached(("bin_count", opened_seq), lambda: self._read_bin_count(opened_seq))
+
+    def _read_bin_count(self, opened_seq: int) -> BinCountInfo | None:
         row = self._conn.execute(
             "SELECT opened_seq, count, bin, closed_seq, confirmed_empty FROM bin_counts "
             "WHERE opened_seq = ?",

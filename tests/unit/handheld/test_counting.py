@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from handheld_sync.counting import CountingSession
@@ -19,7 +20,13 @@ from handheld_sync.errors import (
 from handheld_sync.scan.text import GS, parse_scanner_text
 from handheld_sync.store import Store
 from schemas.sync import BinClosed, BinOpened, QuantityKeyed, ScanUndone, SerialScanned
-from tests.unit.handheld.reference import BOLT_EAN, PUMP_GTIN, RESIN_GTIN, new_store
+from tests.unit.handheld.reference import (
+    BOLT_EAN,
+    PUMP_GTIN,
+    RESIN_GTIN,
+    new_store,
+    reference_page,
+)
 
 
 def serial_label(serial: str) -> str:
@@ -253,4 +260,86 @@ def test_recount_orders(session: CountingSession) -> None:
     [order] = session.recounts()
     assert (order.bin, order.reason) == ("MAIN-A01-03", "variance")
     assert "recount: variance" in scan(session, "MAIN-A01-03").message
+    session.store.close()
+
+
+# --- the in-memory copies of state and reference data (store.py, "Caching") ---------------
+
+
+def test_a_serial_scan_runs_only_the_statements_that_record_it(
+    session: CountingSession,
+) -> None:
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    scan(session, serial_label("SN-1"))
+    statements: list[str] = []
+    session.store.connection.set_trace_callback(statements.append)
+    assert scan(session, serial_label("SN-2")).recorded
+    session.store.connection.set_trace_callback(None)
+    assert [s.split()[0] for s in statements] == [
+        "PRAGMA",  # data_version: has another process written since the last scan?
+        "SELECT",  # the serial in this count already (a duplicate, or in another bin)
+        "BEGIN",
+        "UPDATE",  # the seq
+        "INSERT",  # the scan
+        "INSERT",  # its outbox entry
+        "COMMIT",
+    ]
+
+
+def test_what_another_process_changes_is_seen_by_the_next_scan(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    session = CountingSession(new_store(path))
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    assert scan(session, serial_label("SN-1")).recorded
+    with Store.open(path) as other:  # a CLI command in another process
+        CountingSession(other).close_bin()
+    with pytest.raises(NoBinOpen):
+        scan(session, serial_label("SN-2"))
+    with Store.open(path) as other:
+        other.set_setting("open_count", None)
+    with pytest.raises(NoCountOpen):
+        scan(session, "MAIN-A01-01")
+    session.store.close()
+
+
+def test_a_rolled_back_transaction_leaves_no_state_in_memory(session: CountingSession) -> None:
+    session.open("SC-1")
+    store = session.store
+
+    def switch_then_fail() -> None:
+        with store.transaction():
+            store.set_setting("open_count", "SC-2")
+            assert store.setting("open_count") == "SC-2"
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        switch_then_fail()
+    assert store.setting("open_count") == "SC-1"
+    assert session.open_count is not None and session.open_count.count == "SC-1"
+
+
+@pytest.mark.parametrize("where", ["this store", "another process"])
+def test_a_pull_is_seen_by_the_next_scan(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "s.sqlite3"
+    session = CountingSession(new_store(path))
+    session.open("SC-1")
+    scan(session, "MAIN-A01-01")
+    assert scan(session, serial_label("SN-1")).recorded  # count, bin and item now in memory
+    page = reference_page(change_seq=11)
+    page = msgspec.structs.replace(
+        page,
+        counts=[
+            msgspec.structs.replace(c, status="completed") if c.count == "SC-1" else c
+            for c in page.counts
+        ],
+    )
+    if where == "this store":
+        session.store.apply_pull(page)
+    else:
+        with Store.open(path) as other:
+            other.apply_pull(page)
+    with pytest.raises(NotAllowed, match="completed"):
+        scan(session, serial_label("SN-2"))
     session.store.close()
