@@ -11,7 +11,8 @@ stripe torn off; plus empty frames (nothing to read: the common case while aimin
 The app's chain (`default_chain()`) is zxing-cpp with its fast option set
 (`ZxingDecoder.fast()`: global-histogram binariser, no inverted pass); measured beside it:
 the old chain (zbar, symbologies in use, density 2, then zxing-cpp's default set) and the
-fast zxing-cpp followed by zbar.
+fast zxing-cpp followed by zbar. The app's chain in the worker process (what the CLI uses) is
+measured twice: frames sent through the pipe, and through shared memory (the default).
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ def main() -> None:
         ("app chain: zxing-cpp fast", default_chain()),
     ]
     isolated = IsolatedDecoder("chain")
-    decoders.append(("app chain in the worker process", isolated))
+    piped = IsolatedDecoder("chain", shared_memory=False)
+    decoders.append(("app chain in the worker, pipe", piped))
+    decoders.append(("app chain in the worker, shm", isolated))
     print(
         f"{len(data)} frames of {FRAME[0]}x{FRAME[1]} ({labelled} with a barcode, "
         f"{len(data) - labelled} empty), x{args.repeat}"
@@ -169,6 +172,7 @@ def main() -> None:
         )
         misses[name] = missed
     isolated.close()
+    piped.close()
     for name, missed in misses.items():
         print(f"missed by {name}: {', '.join(missed) or '-'}")
 

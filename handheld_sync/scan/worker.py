@@ -1,6 +1,7 @@
-"""The decoder worker process: `python -m handheld_sync.scan.worker BACKEND`.
+"""The decoder worker process: `python -m handheld_sync.scan.worker BACKEND [--frames-fd N]`.
 
-Reads frames from stdin and answers barcodes on stdout (the protocol is in chain.py). It
+Reads frames from stdin and answers barcodes on stdout (the protocol is in chain.py);
+with `--frames-fd`, a frame's pixels are in the shared memory file N, not in the pipe. It
 holds the native decoders, so a crash in them ends this process only. BACKEND is
 "pyzbar", "zxing", "chain", or "module:factory" for a factory returning a decoder.
 """
@@ -8,6 +9,8 @@ holds the native decoders, so a crash in them ends this process only. BACKEND is
 from __future__ import annotations
 
 import importlib
+import mmap
+import os
 import sys
 from typing import BinaryIO
 
@@ -44,7 +47,27 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     return data
 
 
-def serve(spec: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
+class _SharedFrames:
+    """The worker's read-only view of the app's shared memory file."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._map: mmap.mmap | None = None
+
+    def image(self, width: int, height: int) -> Image.Image:
+        size = width * height
+        if self._map is None or len(self._map) < size:
+            if self._map is not None:
+                self._map.close()
+            length = os.fstat(self._fd).st_size  # the app grew it before sending the frame
+            if length < size:
+                raise ScanError(f"the shared frame holds {length} bytes, not {size}")
+            self._map = mmap.mmap(self._fd, length, prot=mmap.PROT_READ)
+        with memoryview(self._map) as view, view[:size] as pixels:
+            return Image.frombytes("L", (width, height), pixels)  # a copy: the view ends
+
+
+def serve(spec: str, stdin: BinaryIO, stdout: BinaryIO, frames_fd: int | None = None) -> int:
     encoder = msgspec.msgpack.Encoder()
     decoder_of_frames = msgspec.msgpack.Decoder(Frame)
 
@@ -53,6 +76,7 @@ def serve(spec: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
         stdout.write(_HEADER.pack(len(raw)) + raw)
         stdout.flush()
 
+    shared = _SharedFrames(frames_fd) if frames_fd is not None else None
     backend: Decoder | None = None
     problem = ""
     try:
@@ -70,8 +94,13 @@ def serve(spec: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
             answer(Reply(error=problem, unavailable=True))
             continue
         frame = decoder_of_frames.decode(body)
-        image = Image.frombytes("L", (frame.width, frame.height), frame.pixels)
         try:
+            if frame.shared:
+                if shared is None:
+                    raise ScanError("a shared frame, but no shared memory file was given")
+                image = shared.image(frame.width, frame.height)
+            else:
+                image = Image.frombytes("L", (frame.width, frame.height), frame.pixels)
             found = backend.decode_image(image)
         except ScanError as exc:
             answer(Reply(error=str(exc)))
@@ -85,7 +114,11 @@ def serve(spec: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
         )
 
 
+def main(argv: list[str]) -> int:
+    spec = argv[0] if argv and not argv[0].startswith("--") else "chain"
+    frames_fd = int(argv[argv.index("--frames-fd") + 1]) if "--frames-fd" in argv else None
+    return serve(spec, sys.stdin.buffer, sys.stdout.buffer, frames_fd)
+
+
 if __name__ == "__main__":
-    sys.exit(
-        serve(sys.argv[1] if len(sys.argv) > 1 else "chain", sys.stdin.buffer, sys.stdout.buffer)
-    )
+    sys.exit(main(sys.argv[1:]))

@@ -91,12 +91,29 @@ def test_zxing_restricted_to_symbologies() -> None:
         ZxingDecoder(["AZTEC"])
 
 
-def test_isolated_decoder_reads_through_the_worker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_memory", [True, False], ids=["shared-memory", "pipe"])
+def test_isolated_decoder_reads_through_the_worker(tmp_path: Path, shared_memory: bool) -> None:
     path = tmp_path / "frame.png"
     images.in_frame(images.zxing_written(GS1_DM, "DataMatrix", gs1=True)).save(path)
+    with IsolatedDecoder("chain", shared_memory=shared_memory) as decoder:
+        assert seen(decode_file(decoder, path)) == [SYMBOLS["gs1-datamatrix"][1]]
+        assert seen(decode_file(decoder, path)) == [SYMBOLS["gs1-datamatrix"][1]]
+        assert decoder.restarts == 0
+        assert (decoder._shared is not None) == shared_memory
+
+
+def test_frames_of_other_sizes_through_shared_memory() -> None:
+    """A small frame, a larger one (the shared file grows), a small one again: each is
+    read whole and alone, nothing of the frame before it left in its pixels."""
+    qr = images.qr("SN-000123")
+    small = Image.new("L", (qr.width + 40, qr.height + 40), 205)
+    small.paste(qr, (20, 20))
+    large = images.in_frame(images.linear("code128", "MAIN-A01-02"))
     with IsolatedDecoder("chain") as decoder:
-        assert seen(decode_file(decoder, path)) == [SYMBOLS["gs1-datamatrix"][1]]
-        assert seen(decode_file(decoder, path)) == [SYMBOLS["gs1-datamatrix"][1]]
+        assert seen(decoder.decode_image(small)) == [("QRCODE", "SN-000123", False)]
+        assert seen(decoder.decode_image(large)) == [("CODE128", "MAIN-A01-02", False)]
+        assert seen(decoder.decode_image(small)) == [("QRCODE", "SN-000123", False)]
+        assert decoder.decode_image(Image.new("L", (640, 360), 205)) == []
         assert decoder.restarts == 0
 
 
