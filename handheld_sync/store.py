@@ -20,8 +20,9 @@ scan path asks (count, bin count, item, barcode, bin, expected serial) are kept 
 once read, so a scan runs only the statements that write it. They are dropped whenever
 they could be stale: when this store writes what they hold, on every ROLLBACK, and when
 another connection (another process: a CLI command, a sync) has committed anything, which
-`PRAGMA data_version` tells for the price of one statement. Writes made through the raw
-`connection` bypass this: call `forget_cached()` after them.
+`PRAGMA data_version` tells for the price of one statement (asked before a run of reads,
+and again after BEGIN IMMEDIATE, so a write never rests on a stale copy). Writes made
+through the raw `connection` bypass this: call `forget_cached()` after them.
 
 Migrations: `MIGRATIONS[n-1]` takes the database from user_version n-1 to n, in one
 transaction; a device upgraded in the field migrates on open and keeps its data.
@@ -329,8 +330,10 @@ class Store:
 
     def _fresh(self) -> None:
         """Drop the copies if another connection has committed since they were read."""
-        if self._pinned:
-            return
+        if not self._pinned:
+            self._check_version()
+
+    def _check_version(self) -> None:
         version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._version:
             self.forget_cached()
@@ -358,6 +361,9 @@ class Store:
             return
         self._conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        # Holding the write lock now: what the transaction reads from the copies (a setting
+        # it leaves alone if unchanged) must be what the database holds, pinned or not.
+        self._check_version()
         try:
             yield
         except BaseException:

@@ -280,6 +280,7 @@ def test_a_serial_scan_runs_only_the_statements_that_record_it(
         "PRAGMA",  # data_version: has another process written since the last scan?
         "SELECT",  # the serial in this count already (a duplicate, or in another bin)
         "BEGIN",
+        "PRAGMA",  # data_version again, now that this store holds the write lock
         "UPDATE",  # the seq
         "INSERT",  # the scan
         "INSERT",  # its outbox entry
@@ -343,3 +344,21 @@ def test_a_pull_is_seen_by_the_next_scan(tmp_path: Path, where: str) -> None:
     with pytest.raises(NotAllowed, match="completed"):
         scan(session, serial_label("SN-2"))
     session.store.close()
+
+
+def test_a_write_rests_on_what_the_database_holds_not_on_a_stale_copy(tmp_path: Path) -> None:
+    """Another process commits between a scan's check of the copies and its transaction:
+    inside the transaction the store sees it (a setting it would leave alone is written)."""
+    path = tmp_path / "s.sqlite3"
+    store = new_store(path)
+    assert store.setting("serial_item") is None
+    with store.checked_once():
+        with Store.open(path) as other:
+            other.set_setting("serial_item", "PUMP")
+        assert store.setting("serial_item") is None  # the copy, checked on entry
+        with store.transaction():
+            store.set_setting("serial_item", None)  # not skipped: the database holds PUMP
+    assert store.setting("serial_item") is None
+    with Store.open(path) as other:
+        assert other.setting("serial_item") is None
+    store.close()
