@@ -55,6 +55,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request body too large",
+    503: "Service busy",
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
@@ -204,7 +205,48 @@ def _unstorable_value(exc: BaseException) -> str | None:
     return None
 
 
+# A unique or foreign key violation that a concurrent transaction caused after this one
+# checked: the request lost a race, it is not a server fault.
+_CONFLICT_SQLSTATES = frozenset({"23505", "23503"})
+# Serialization failure, deadlock, lock not available: the database asks for a retry.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def _lost_race(exc: BaseException) -> str | None:
+    """'conflict' or 'busy' when the database refused because of a concurrent writer."""
+    for link in _causes(exc):
+        sqlstate = getattr(link, "sqlstate", None)
+        if sqlstate in _CONFLICT_SQLSTATES or (
+            type(link).__name__ == "IntegrityError" and "UNIQUE constraint failed" in str(link)
+        ):
+            return "conflict"
+        if sqlstate in _RETRY_SQLSTATES or "database is locked" in str(link):
+            return "busy"
+    return None
+
+
 def _database_refused_value(request: AnyRequest, exc: Exception) -> Response[bytes]:
+    race = _lost_race(exc)
+    if race == "conflict":
+        log.info("lost a race on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            request,
+            409,
+            "a concurrent request stored a conflicting record first; this request changed "
+            "nothing: reload and try again",
+            "concurrent-change",
+        )
+    if race == "busy":
+        log.info("database busy on %s %s: %s", request.method, request.url.path, exc)
+        response = problem_response(
+            request,
+            503,
+            "the database is busy with a concurrent change; this request changed nothing: "
+            "retry in a moment",
+            "busy",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
     reason = _unstorable_value(exc)
     if reason is None:
         return _unexpected(request, exc)
