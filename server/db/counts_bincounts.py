@@ -65,26 +65,42 @@ class BinCountStore:
         quantities: dict[int, dict[tuple[str, str], Decimal]] = {i: {} for i in ids}
         qty = Scaled(QUANTITY_PLACES)
         conn = await self.session.connection()  # Core: no ORM per-row result handling
+        # Item codes from one small query, not a join per line: a million lines repeat a
+        # few thousand items.
+        codes: dict[int, str] = {}
+        for batch in chunks(ids, LOOKUP_CHUNK):
+            used = (
+                select(BinCountSerial.item_id)
+                .where(BinCountSerial.bin_count_id.in_(batch))
+                .union(
+                    select(BinCountQuantity.item_id).where(BinCountQuantity.bin_count_id.in_(batch))
+                )
+                .subquery()
+            )
+            found = await conn.execute(
+                select(Item.id, Item.code).where(Item.id.in_(select(used.c.item_id)))
+            )
+            codes.update((int(i), str(c)) for i, c in found)
         for batch in chunks(ids, LOOKUP_CHUNK):
             rows = await conn.execute(
-                select(BinCountSerial.bin_count_id, Item.code, BinCountSerial.serial_number)
-                .join(Item, Item.id == BinCountSerial.item_id)
-                .where(BinCountSerial.bin_count_id.in_(batch))
+                select(
+                    BinCountSerial.bin_count_id,
+                    BinCountSerial.item_id,
+                    BinCountSerial.serial_number,
+                ).where(BinCountSerial.bin_count_id.in_(batch))
             )
-            for bc, code, serial in rows:
-                serials[bc].add((code, serial))
+            for bc, item, serial in rows:
+                serials[bc].add((codes[item], serial))
             rows2 = await conn.execute(
                 select(
                     BinCountQuantity.bin_count_id,
-                    Item.code,
+                    BinCountQuantity.item_id,
                     BinCountQuantity.lot,
                     raw(BinCountQuantity.quantity),
-                )
-                .join(Item, Item.id == BinCountQuantity.item_id)
-                .where(BinCountQuantity.bin_count_id.in_(batch))
+                ).where(BinCountQuantity.bin_count_id.in_(batch))
             )
-            for bc, code, lot, q in rows2:
-                quantities[bc][(code, lot)] = qty(int(q))
+            for bc, item, lot, q in rows2:
+                quantities[bc][(codes[item], lot)] = qty(int(q))
         return {i: (frozenset(serials[i]), quantities[i]) for i in ids}
 
     async def add_bin_count(

@@ -212,8 +212,13 @@ class SnapshotStore:
                 CountSnapshotSerial.bin_kind,
             ).where(CountSnapshotSerial.count_id == count.id)
         )
+        # Serial costs are mostly distinct: a memo would cost more than it saves here.
+        places = -COST_PLACES
+        out = BinKind.OUT
         serials = [
-            SnapshotSerial(codes[i], s, labels[b], cost(c), stock if k == "stock" else BinKind.OUT)
+            SnapshotSerial(
+                codes[i], s, labels[b], Decimal(c).scaleb(places), stock if k == "stock" else out
+            )
             for i, s, b, c, k in serial_rows
         ]
         balance_rows = await conn.execute(

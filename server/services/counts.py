@@ -619,11 +619,16 @@ async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliat
     effective = effective_bin_counts(active, picked)
     snapshot = entry.snapshot
     index = snapshot.serial_index
-    strangers = {k for bc in effective.effective.values() for k in bc.serials if k not in index}
+    # Set differences against the index's key view run in C, not a Python loop per serial.
+    indexed = index.keys()
+    strangers: set[tuple[str, str]] = set()
+    for bc in effective.effective.values():
+        strangers.update(bc.serials - indexed)
     outside, elsewhere = (
         await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
     )
-    counted_items = {k[0] for bc in effective.effective.values() for k in bc.serials}
+    # Items of the serials the snapshot knows are in the snapshot's items already.
+    counted_items = {k[0] for k in strangers}
     counted_items |= {k[0] for bc in effective.effective.values() for k in bc.quantities}
     unknown_items = counted_items - snapshot.items.keys()
     more = await uow.counts.item_facts(count.location_id, unknown_items) if unknown_items else {}
