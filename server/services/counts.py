@@ -619,11 +619,11 @@ async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliat
     effective = effective_bin_counts(active, picked)
     snapshot = entry.snapshot
     index = snapshot.serial_index
-    # Set differences against the index's key view run in C, not a Python loop per serial.
-    indexed = index.keys()
+    # frozenset.difference(dict) runs in C with one look-up per scanned serial (the dict
+    # itself, not its keys view: `serials - index.keys()` copies and walks every key).
     strangers: set[tuple[str, str]] = set()
     for bc in effective.effective.values():
-        strangers.update(bc.serials - indexed)
+        strangers.update(bc.serials.difference(index))
     outside, elsewhere = (
         await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
     )
