@@ -1,18 +1,21 @@
 """The sync protocol's use cases: push (a device's events, exactly once), pull (reference
 data by change sequence), and what supervisors see (device status, rejected events).
 
-Push. One transaction per batch. Its first statement upserts the (device, install) row of
-`sync_install` and reads its high-water mark `hw`: every seq up to `hw` is stored, none
-above. The row serializes two pushes of one device (PostgreSQL: a row lock; SQLite: the
-write lock). Events at or below `hw` are duplicates (answered with what was stored). The
-events from `hw + 1` on are taken while their seqs are contiguous; at the first hole the
-batch stops and answers `expected_seq` (nothing after a gap is applied). The taken events
-are judged set-based (one query for the counts they name, one for the earlier events of
-the bins they close), inserted with ONE executemany INSERT, and `hw` moves to the last
-one, in the same transaction. No seq above `hw` is ever stored (the mark only moves over
-a contiguous run in the transaction that stores it), so the insert cannot conflict; if
-it did, the batch would roll back whole and the device would retry: never doubled. A crash anywhere
-before COMMIT leaves nothing; after it, a re-push gets `duplicate` for everything.
+Push. One transaction per batch (on SQLite the batches that queued meanwhile share one:
+group commit, `server.services.sync_group`; each is still answered only after the COMMIT
+that stored it). Its first statement upserts the (device, install) row of `sync_install`
+with the device's status and reads its high-water mark `hw` and the server's epoch: every
+seq up to `hw` is stored, none above. The row serializes two pushes of one device
+(PostgreSQL: a row lock; SQLite: the write lock). Events at or below `hw` are duplicates
+(answered with what was stored). The events from `hw + 1` on are taken while their seqs
+are contiguous; at the first hole the batch stops and answers `expected_seq` (nothing
+after a gap is applied). The taken events are judged set-based (one query for the counts
+and bins they name, one for the earlier events of the bins they close), inserted with ONE
+multi-row INSERT, and `hw` moves to the last one, in the same transaction. No seq above
+`hw` is ever stored (the mark only moves over a contiguous run in the transaction that
+stores it), so the insert cannot conflict; if it did, the batch would roll back whole and
+the device would retry: never doubled. A crash anywhere before COMMIT leaves nothing;
+after it, a re-push gets `duplicate` for everything.
 
 Rejected events (a completed or cancelled count, another site's count, a bin outside the
 count) are stored with outcome `rejected`, a reason code and a sentence, and listed for
@@ -57,6 +60,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -129,9 +133,12 @@ _STATUS_REASON = {
 
 @dataclass(frozen=True, slots=True)
 class _Verdict:
-    outcome: str  # applied or rejected
+    outcome: Literal["applied", "rejected"]
     reason: str = ""
     detail: str = ""
+
+
+_APPLIED = _Verdict("applied")
 
 
 def _own_device(caller: Caller, device_id: int) -> int:
@@ -146,11 +153,29 @@ def _own_device(caller: Caller, device_id: int) -> int:
 # -- push --------------------------------------------------------------------------------
 
 
-async def push(
-    uow: SyncUnitOfWork, caller: Caller, request: PushRequest, now: datetime
-) -> PushResponse:
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One device's push as it reached the server, at `now`."""
+
+    caller: Caller
+    request: PushRequest
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    device_id: int
+    events: list[Event]  # in seq order
+
+
+def check_push(caller: Caller, request: PushRequest) -> None:
+    """The refusals that need no database: another device's credential, too many events,
+    a seq named twice. Raised before a push joins a transaction."""
+    _checked(caller, request)
+
+
+def _checked(caller: Caller, request: PushRequest) -> _Checked:
     device_id = _own_device(caller, request.device_id)
-    install = request.install_id
     if len(request.events) > MAX_PUSH_EVENTS:
         raise ValidationFailed(
             f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(request.events)}",
@@ -161,74 +186,94 @@ async def push(
         raise ValidationFailed(
             "a batch names each seq once", [FieldProblem("events", "repeated seq")]
         )
-    skew = now - request.device_time
+    return _Checked(device_id, events)
+
+
+async def push(
+    uow: SyncUnitOfWork, caller: Caller, request: PushRequest, now: datetime
+) -> PushResponse:
+    """One push in its own transaction."""
+    return (await push_together(uow, [Push(caller, request, now)]))[0]
+
+
+async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[PushResponse]:
+    """Pushes one after another in ONE transaction with one COMMIT (group commit: see
+    `server.services.sync_group`); the answers, in order, only once it committed. Any
+    failure raises and leaves nothing of any of them. A later push of a device sees what
+    an earlier one in the same transaction stored (its mark, its events)."""
+    checked = [_checked(p.caller, p.request) for p in pushes]
     async with uow:
-        hw = await uow.sync.lock_install(device_id, install, now)
-        epoch = await uow.sync.epoch()
-        if request.acked_seq > hw:
-            # The device holds acknowledgements the database no longer has: restored.
-            epoch = await uow.sync.renew_epoch()
-        acks: dict[int, EventAck] = {}
-        old = [e.seq for e in events if e.seq <= hw]
-        if old:
-            for seq, stored in (await uow.sync.stored(device_id, install, old)).items():
-                acks[seq] = EventAck(
-                    seq=seq, outcome="duplicate", reason=stored.reason, detail=stored.detail
-                )
-        run: list[Event] = []
-        expected: int | None = None
-        for event in (e for e in events if e.seq > hw):
-            if event.seq != hw + len(run) + 1:
-                expected = hw + len(run) + 1
-                break
-            run.append(event)
-        if run:
-            verdicts = await _judge(uow, caller, install, run, skew, now)
-            rows = [_row(device_id, install, e, verdicts[e.seq], now) for e in run]
-            await uow.sync.insert_events(rows)
-            for e in run:
-                verdict = verdicts[e.seq]
-                acks[e.seq] = EventAck(
-                    seq=e.seq,
-                    outcome="applied" if verdict.outcome == "applied" else "rejected",
-                    reason=verdict.reason,
-                    detail=verdict.detail,
-                )
-            hw = run[-1].seq
-        await uow.sync.update_install(
-            device_id,
-            install,
-            high_water=hw,
-            queue_depth=max(request.queue_depth, 0),
-            app_version=request.app_version[:64],
-            clock_skew_ms=int(skew / timedelta(milliseconds=1)),
-        )
-        await uow.devices.touch(device_id, now)
+        responses = [await _store(uow, p, c) for p, c in zip(pushes, checked, strict=True)]
+        # One statement for the group's devices, at the latest of their request times.
+        await uow.sync.touch_devices({c.device_id for c in checked}, max(p.now for p in pushes))
         await uow.commit()
+    return responses
+
+
+async def _store(uow: SyncUnitOfWork, push: Push, checked: _Checked) -> PushResponse:
+    request, now, device_id = push.request, push.now, checked.device_id
+    install = request.install_id
+    events = checked.events
+    skew = now - request.device_time
+    mark = await uow.sync.lock_install(
+        device_id,
+        install,
+        now,
+        queue_depth=max(request.queue_depth, 0),
+        app_version=request.app_version[:64],
+        clock_skew_ms=int(skew / timedelta(milliseconds=1)),
+    )
+    hw, epoch = mark.high_water, mark.epoch
+    if request.acked_seq > hw:
+        # The device holds acknowledgements the database no longer has: restored.
+        epoch = await uow.sync.renew_epoch()
+    acks: dict[int, EventAck] = {}
+    old = [e.seq for e in events if e.seq <= hw]
+    if old:
+        for seq, stored in (await uow.sync.stored(device_id, install, old)).items():
+            acks[seq] = EventAck(
+                seq=seq, outcome="duplicate", reason=stored.reason, detail=stored.detail
+            )
+    run: list[Event] = []
+    expected: int | None = None
+    for event in (e for e in events if e.seq > hw):
+        if event.seq != hw + len(run) + 1:
+            expected = hw + len(run) + 1
+            break
+        run.append(event)
+    if run:
+        verdicts = await _judge(uow, push.caller, install, run, skew, now)
+        rows: list[NewEvent] = []
+        for e in run:
+            body, verdict = e.body, verdicts[e.seq]
+            rows.append(
+                NewEvent(
+                    device_id,
+                    install,
+                    e.seq,
+                    _KIND[type(body)],
+                    body.count,
+                    e.seq if isinstance(body, BinOpened) else body.bin_seq,
+                    _ENCODER.encode(body).decode(),
+                    e.device_time,
+                    now,
+                    verdict.outcome,
+                    verdict.reason,
+                    verdict.detail[:500],
+                )
+            )
+            acks[e.seq] = EventAck(
+                seq=e.seq, outcome=verdict.outcome, reason=verdict.reason, detail=verdict.detail
+            )
+        await uow.sync.insert_events(rows)
+        hw = run[-1].seq
+        await uow.sync.set_high_water(device_id, install, hw)
     return PushResponse(
         protocol_version=PROTOCOL_VERSION,
         server_epoch=epoch,
         acks=[acks[e.seq] for e in events if e.seq in acks],
         high_water=hw,
         expected_seq=expected,
-    )
-
-
-def _row(device_id: int, install: str, event: Event, verdict: _Verdict, now: datetime) -> NewEvent:
-    body = event.body
-    return NewEvent(
-        device_id=device_id,
-        install_id=install,
-        seq=event.seq,
-        kind=_KIND[type(body)],
-        count_number=body.count,
-        bin_seq=event.seq if isinstance(body, BinOpened) else body.bin_seq,
-        body=_ENCODER.encode(body).decode(),
-        device_time=event.device_time,
-        received_at=now,
-        outcome=verdict.outcome,
-        reason=verdict.reason,
-        detail=verdict.detail[:500],
     )
 
 
@@ -264,10 +309,10 @@ async def _judge(
     now: datetime,
 ) -> dict[int, _Verdict]:
     assert caller.device_id is not None
-    facts = await uow.sync.count_facts({e.body.count for e in run})
+    facts = await uow.sync.count_facts({e.body.count for e in run}, {e.body.bin for e in run})
     verdicts: dict[int, _Verdict] = {}
     for e in run:
-        verdicts[e.seq] = _refusal(caller, facts.get(e.body.count), e.body) or _Verdict("applied")
+        verdicts[e.seq] = _refusal(caller, facts.get(e.body.count), e.body) or _APPLIED
     closing = [
         e for e in run if isinstance(e.body, BinClosed) and verdicts[e.seq].outcome != "rejected"
     ]
@@ -344,7 +389,7 @@ async def _close_bin(
             await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
     except StockcountError as exc:
         return _Verdict("rejected", exc.code, str(exc))
-    return _Verdict("applied")
+    return _APPLIED
 
 
 # -- pull --------------------------------------------------------------------------------

@@ -7,13 +7,16 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from server.services.ports import UnitOfWork
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
+    """One event row to store, its fields in `sync_event`'s column order. A tuple, not a
+    dataclass: ingest builds one per event (10,000s a second) and the repository hands it
+    to the driver as it is."""
+
     device_id: int
     install_id: str
     seq: int
@@ -46,8 +49,18 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class InstallMark:
+    """What a push reads first, in the statement that locks the install row: its
+    high-water mark and the server's epoch."""
+
+    high_water: int
+    epoch: str
+
+
+@dataclass(frozen=True, slots=True)
 class CountFacts:
-    """What judging an event needs to know of the count it names."""
+    """What judging an event needs to know of the count it names. `bins`: those of the
+    bins asked about that are in the count (not every bin of a count of thousands)."""
 
     number: str
     location_id: int
@@ -124,17 +137,18 @@ class SyncRepository(Protocol):
     async def renew_epoch(self) -> str: ...
 
     # -- push
-    async def lock_install(self, device_id: int, install_id: str, now: datetime) -> int: ...
-    async def update_install(
+    async def lock_install(
         self,
         device_id: int,
         install_id: str,
+        now: datetime,
         *,
-        high_water: int,
         queue_depth: int,
         app_version: str,
         clock_skew_ms: int,
-    ) -> None: ...
+    ) -> InstallMark: ...
+    async def set_high_water(self, device_id: int, install_id: str, high_water: int) -> None: ...
+    async def touch_devices(self, device_ids: Collection[int], now: datetime) -> None: ...
     async def stored(
         self, device_id: int, install_id: str, seqs: Collection[int]
     ) -> dict[int, StoredEvent]: ...
@@ -142,7 +156,9 @@ class SyncRepository(Protocol):
     async def bin_events(
         self, device_id: int, install_id: str, bin_seqs: Collection[int]
     ) -> list[StoredEvent]: ...
-    async def count_facts(self, numbers: Collection[str]) -> dict[str, CountFacts]: ...
+    async def count_facts(
+        self, numbers: Collection[str], bins: Collection[str]
+    ) -> dict[str, CountFacts]: ...
     async def bin_count_source(self, device_id: int, install_id: str, bin_seq: int) -> bool: ...
     async def add_bin_count_source(
         self, device_id: int, install_id: str, bin_seq: int, bin_count_id: int

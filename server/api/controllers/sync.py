@@ -10,7 +10,6 @@ unsupported version gets a 426 problem that says to upgrade instead of a decodin
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import zlib
 from typing import Any, TypeVar
@@ -35,15 +34,18 @@ from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.errors import problem_response
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor
 from server.api.security import device_only, roles
-from server.api.state import AnyRequest
+from server.api.state import AnyRequest, AppState
 from server.domain.masterdata import Role
 from server.services import sync
+from server.services.sync_group import PushGroups
 
 T = TypeVar("T")
 # SQLite has one writer and its busy wait is not fair: twenty devices pushing at once
-# starve some past the busy timeout. One process serializes its own pushes instead (on
-# PostgreSQL the install row's lock does it per device, and pushes run side by side).
-_SQLITE_WRITER = asyncio.Lock()
+# starve some past the busy timeout. One process writes its own pushes one transaction at
+# a time instead, the pushes that queued meanwhile together (group commit: see
+# server/services/sync_group.py). On PostgreSQL the install row's lock serializes the
+# pushes of one device, and pushes run side by side.
+_PUSH_GROUPS = "sync_push_groups"
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
@@ -144,6 +146,15 @@ def encode(request: AnyRequest, value: Any) -> Response[bytes]:
     return Response(content=content, media_type=media_type, headers=headers)
 
 
+def push_groups(request: AnyRequest) -> PushGroups:
+    """The app's group writer, made at its first push."""
+    groups = request.app.state.get(_PUSH_GROUPS)
+    if not isinstance(groups, PushGroups):
+        groups = PushGroups(AppState.of(request).uow)
+        request.app.state[_PUSH_GROUPS] = groups
+    return groups
+
+
 def refused(request: AnyRequest, exc: BadBody) -> Response[bytes]:
     return problem_response(request, exc.status, exc.detail, exc.code)
 
@@ -177,8 +188,7 @@ class SyncController(Controller):
         except BadBody as exc:
             return refused(request, exc)
         if settings.is_sqlite:
-            async with _SQLITE_WRITER:
-                return encode(request, await sync.push(uow, caller, data, now))
+            return encode(request, await push_groups(request).push(caller, data, now))
         return encode(request, await sync.push(uow, caller, data, now))
 
     @post("/pull", guards=[device_only], status_code=200)

@@ -1,0 +1,118 @@
+"""Group commit of device pushes, for a database with one writer (SQLite).
+
+SQLite takes one write transaction at a time, so a server process writes its pushes one
+after another. Each would pay its own transaction: the write lock, a handful of statements
+through the driver's thread, and a COMMIT that waits for the disk (synchronous=FULL).
+`PushGroups` writes the pushes that queued while the previous transaction ran in ONE
+transaction instead, with one COMMIT, and only then answers each of them:
+
+    push A ──► queue ──► writer: [A]          BEGIN A COMMIT ─► answer A
+    push B ──► queue ─┐
+    push C ──► queue ─┴► writer: [B, C]       BEGIN B C COMMIT ─► answer B, C
+
+No push is answered before the COMMIT that stored it, so exactly-once is the one-push
+argument of `server.services.sync` unchanged: a crash before COMMIT leaves none of the
+group, and every device re-sends and gets its events stored once; after it, duplicates.
+
+When a group fails (any exception: a bug in one push, a busy database), nothing of it is
+stored, and its pushes are written again one per transaction, each answered with its own
+result or error: one failing push never takes the others down. Refusals that need no
+database (another device's credential, too many events) are raised before a push queues.
+
+One writer task per `PushGroups` runs while the queue holds pushes and ends when it is
+empty; a request that goes away (cancelled) leaves the others' writes alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.sync import PushRequest, PushResponse
+from server.domain.auth import Caller
+from server.services import sync
+from server.services.sync_ports import SyncUnitOfWork
+
+# At most 32 pushes (16,000 events) a transaction: the group waits for one COMMIT, so a
+# bound keeps the first push's answer from waiting on many more behind it.
+MAX_GROUP = 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    push: sync.Push
+    answer: asyncio.Future[PushResponse]
+
+
+class PushGroups:
+    """Pushes of one process, written in groups (see the module docstring)."""
+
+    def __init__(self, uow: Callable[[], SyncUnitOfWork], max_group: int = MAX_GROUP) -> None:
+        self._uow = uow
+        self._max_group = max_group
+        self._queue: list[_Queued] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
+        sync.check_push(caller, request)
+        queued = _Queued(
+            sync.Push(caller, request, now), asyncio.get_running_loop().create_future()
+        )
+        self._queue.append(queued)
+        writer = self._writer
+        if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
+            self._writer = asyncio.create_task(self._write_queue(), name="sync push writer")
+        return await queued.answer
+
+    async def _write_queue(self) -> None:
+        group: list[_Queued] = []
+        try:
+            while self._queue:
+                group = self._queue[: self._max_group]
+                del self._queue[: self._max_group]
+                group = [q for q in group if not q.answer.done()]  # cancelled: gone
+                if group:
+                    await self._write(group)
+        except BaseException:
+            # The writer itself was stopped (the server shutting down): nothing of this
+            # group committed, and no queued push is left waiting for an answer.
+            for queued in [*group, *self._queue]:
+                if not queued.answer.done():
+                    queued.answer.cancel()
+            self._queue.clear()
+            raise
+
+    async def _write(self, group: list[_Queued]) -> None:
+        try:
+            responses = await sync.push_together(self._uow(), [q.push for q in group])
+        except Exception as exc:
+            if len(group) == 1:
+                _answer(group[0], error=exc)
+                return
+            # Nothing of the group is stored: each alone, with its own result or error.
+            for queued in group:
+                if queued.answer.done():
+                    continue
+                try:
+                    (alone,) = await sync.push_together(self._uow(), [queued.push])
+                except Exception as failed:
+                    _answer(queued, error=failed)
+                else:
+                    _answer(queued, response=alone)
+            return
+        for queued, response in zip(group, responses, strict=True):
+            _answer(queued, response=response)
+
+
+def _answer(
+    queued: _Queued, *, response: PushResponse | None = None, error: Exception | None = None
+) -> None:
+    if queued.answer.done():  # its request went away; what committed stays committed
+        return
+    if error is not None:
+        queued.answer.set_exception(error)
+    else:
+        assert response is not None
+        queued.answer.set_result(response)

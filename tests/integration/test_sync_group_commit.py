@@ -1,0 +1,205 @@
+"""Group commit of pushes (server/services/sync_group.py), on SQLite and PostgreSQL: many
+devices pushing at once are written in shared transactions, every event stored exactly
+once and answered only after its COMMIT; a failing push or a failing COMMIT takes no other
+push down and leaves nothing half stored. The API uses the group writer on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from schemas.sync import Event, PushRequest, PushResponse
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.uow import SqlUnitOfWork
+from server.domain.auth import Caller, CallerKind
+from server.services import sync
+from server.services.sync_group import PushGroups
+from server.services.sync_ports import SyncUnitOfWork
+from tests.integration.counts_setup import Client, scalar
+from tests.integration.test_sync_api import (
+    Device,
+    enroll_device,
+    outcomes,
+    serial,
+    setup,
+)
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def scans(number: str, device: Device, first: int, count: int) -> list[Event]:
+    return [
+        Event(
+            seq=s,
+            device_time=T0,
+            body=serial(number, "A-01", 1, f"D{device.id}-{device.install[:6]}-{s}"),
+        )
+        for s in range(first, first + count)
+    ]
+
+
+def caller(device: Device, location_id: int) -> Caller:
+    return Caller(
+        CallerKind.DEVICE,
+        f"device {device.id}",
+        device_id=device.id,
+        location_id=location_id,
+        location_code="MAIN",
+    )
+
+
+@pytest.fixture
+async def groups(database_url: str) -> AsyncIterator[PushGroups]:
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        yield PushGroups(lambda: SqlUnitOfWork(sessions))
+    finally:
+        await engine.dispose()
+
+
+class GroupSizes:
+    """Records the size of every transaction `push_together` is asked to write."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sizes: list[int] = []
+        real = sync.push_together
+
+        async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResponse]:
+            self.sizes.append(len(pushes))
+            return await real(uow, pushes)
+
+        monkeypatch.setattr(sync, "push_together", recorded)
+
+
+async def devices(client: Client, database_url: str, n: int) -> tuple[str, list[Device], int]:
+    hs, number = await setup(client, database_url)
+    found = [await enroll_device(client, hs["admin"], f"hh-{i}") for i in range(n)]
+    location = await scalar(database_url, "SELECT id FROM location WHERE code = 'MAIN'")
+    return number, found, int(location)
+
+
+def request(device: Device, events: list[Event]) -> PushRequest:
+    return device.request(events, device_time=T0)
+
+
+async def test_concurrent_pushes_share_transactions_and_are_stored_exactly_once(
+    database_url: str, client: Client, groups: PushGroups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number, devs, location = await devices(client, database_url, 8)
+    recorded = GroupSizes(monkeypatch)
+    first = [(d, request(d, scans(number, d, 1, 50))) for d in devs]
+    # Device 0 sends its batch twice at once (a retry while the first is queued), and its
+    # next batch in the same wave: one transaction sees the other's mark.
+    again = [(devs[0], first[0][1]), (devs[0], request(devs[0], scans(number, devs[0], 51, 50)))]
+    answers = await asyncio.gather(
+        *(groups.push(caller(d, location), r, T0) for d, r in [*first, *again])
+    )
+    assert max(recorded.sizes) > 1, recorded.sizes  # written in shared transactions
+    for answer in answers[: len(devs)]:
+        assert set(outcomes(answer).values()) == {"applied"} and answer.high_water == 50
+    assert set(outcomes(answers[-2]).values()) == {"duplicate"}
+    assert set(outcomes(answers[-1]).values()) == {"applied"} and answers[-1].high_water == 100
+    total = await scalar(database_url, "SELECT count(*) FROM sync_event")
+    distinct = await scalar(
+        database_url,
+        "SELECT count(*) FROM (SELECT DISTINCT device_id, install_id, seq FROM sync_event) x",
+    )
+    assert total == distinct == 8 * 50 + 50
+    marks = await scalar(database_url, "SELECT sum(high_water) FROM sync_install")
+    assert marks == 7 * 50 + 100
+
+
+async def test_a_failing_push_takes_no_other_push_of_its_group_down(
+    database_url: str, client: Client, groups: PushGroups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number, devs, location = await devices(client, database_url, 6)
+    bad = devs[3]
+    real_store = sync._store
+
+    async def store(uow: SyncUnitOfWork, push: sync.Push, checked: sync._Checked) -> PushResponse:
+        response = await real_store(uow, push, checked)  # its rows are written, then it fails
+        if checked.device_id == bad.id:
+            raise RuntimeError("this push breaks")
+        return response
+
+    monkeypatch.setattr(sync, "_store", store)
+    recorded = GroupSizes(monkeypatch)
+    answers = await asyncio.gather(
+        *(groups.push(caller(d, location), request(d, scans(number, d, 1, 20)), T0) for d in devs),
+        return_exceptions=True,
+    )
+    assert recorded.sizes[0] == len(devs)  # tried together first
+    for device, answer in zip(devs, answers, strict=True):
+        if device is bad:
+            assert isinstance(answer, RuntimeError)
+        else:
+            assert isinstance(answer, PushResponse) and answer.high_water == 20
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 5 * 20
+    assert (
+        await scalar(database_url, f"SELECT count(*) FROM sync_event WHERE device_id = {bad.id}")
+        == 0
+    )
+    # The device sends again once the fault is gone: stored once.
+    monkeypatch.setattr(sync, "_store", real_store)
+    retried = await groups.push(caller(bad, location), request(bad, scans(number, bad, 1, 20)), T0)
+    assert set(outcomes(retried).values()) == {"applied"}
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 6 * 20
+
+
+async def test_no_push_is_answered_before_its_commit(
+    database_url: str, client: Client, groups: PushGroups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number, devs, location = await devices(client, database_url, 4)
+    real_commit = SqlUnitOfWork.commit
+
+    async def failing_commit(self: SqlUnitOfWork) -> None:
+        raise OSError("disk I/O error at COMMIT")
+
+    monkeypatch.setattr(SqlUnitOfWork, "commit", failing_commit)
+    pushes = [(d, request(d, scans(number, d, 1, 10))) for d in devs]
+    answers = await asyncio.gather(
+        *(groups.push(caller(d, location), r, T0) for d, r in pushes), return_exceptions=True
+    )
+    assert all(isinstance(a, OSError) for a in answers), answers
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 0
+    assert await scalar(database_url, "SELECT coalesce(sum(high_water), 0) FROM sync_install") == 0
+    monkeypatch.setattr(SqlUnitOfWork, "commit", real_commit)
+    answers = await asyncio.gather(*(groups.push(caller(d, location), r, T0) for d, r in pushes))
+    assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 4 * 10
+
+
+async def test_many_devices_pushing_at_once_through_the_api(
+    database_url: str, client: Client
+) -> None:
+    number, devs, _ = await devices(client, database_url, 10)
+
+    async def push_all(device: Device) -> list[PushResponse]:
+        answers = []
+        for first in (1, 31, 61):
+            response = await client.post(
+                "/api/sync/push",
+                content=msgspec.json.encode(request(device, scans(number, device, first, 30))),
+                headers={**device.auth, "Content-Type": "application/json"},
+            )
+            assert response.status_code == 200, response.text
+            answers.append(msgspec.json.decode(response.content, type=PushResponse))
+        return answers
+
+    every = await asyncio.gather(*(push_all(d) for d in devs))
+    for answers in every:
+        assert [a.high_water for a in answers] == [30, 60, 90]
+        assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 10 * 90
+    assert (
+        await scalar(
+            database_url,
+            "SELECT count(*) FROM (SELECT DISTINCT device_id, install_id, seq FROM sync_event) x",
+        )
+        == 10 * 90
+    )
