@@ -108,7 +108,10 @@ class DocumentStore:
             balances = await conn.execute(
                 select(StockBalance.item_id, raw(func.sum(raw(StockBalance.quantity))))
                 .join(Bin, Bin.id == StockBalance.bin_id)
-                .where(Bin.location_id == location_id, StockBalance.item_id.in_(list(facts)))
+                # `+ 0`: without table statistics SQLite otherwise walks every bin of the
+                # location and probes each item in it (1.7 s at 10,000 bins x 1,200
+                # items); this way it reads the items' balances and checks their bins.
+                .where(Bin.location_id + 0 == location_id, StockBalance.item_id.in_(list(facts)))
                 .group_by(StockBalance.item_id)
             )
             held = {int(i): int(q) for i, q in balances}

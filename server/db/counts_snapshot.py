@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    String,
     and_,
     func,
     insert,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import LOOKUP_CHUNK, chunks
+from server.db.masterdata_write import LOOKUP_CHUNK, chunks, keys_table
 from server.db.models import (
     Bin,
     Item,
@@ -50,6 +51,8 @@ from server.domain.money import COST_PLACES, QUANTITY_PLACES
 from server.services.ports import (
     CountRecord,
 )
+
+_SERIAL_KEY = (("item_id", BigInteger()), ("number", String()))
 
 
 class Scaled:
@@ -250,31 +253,25 @@ class SnapshotStore:
         the location (outside the scope), and those the system knows elsewhere."""
         outside: list[SnapshotSerial] = []
         elsewhere: set[tuple[str, str]] = set()
-        for batch in chunks(keys, LOOKUP_CHUNK):
-            wanted = set(batch)
-            ids = {
-                int(i): str(c)
-                for i, c in await self.session.execute(
-                    select(Item.id, Item.code).where(Item.code.in_({c for c, _ in wanted}))
-                )
-            }
-            if not ids:
-                continue
-            # item_id IN (...) AND serial_number IN (...) walks the unique (item, serial
-            # number) index on both databases; a row-value IN over (code, number) pairs
-            # made PostgreSQL filter every serial against every pair. The few extra rows
-            # (a number of one item asked for another) are dropped here.
+        codes = {c for c, _ in keys}
+        ids: dict[str, int] = {}
+        for names in chunks(codes, LOOKUP_CHUNK):
+            found = await self.session.execute(
+                select(Item.code, Item.id).where(Item.code.in_(names))
+            )
+            ids.update((str(c), int(i)) for c, i in found)
+        codes_of = {i: c for c, i in ids.items()}
+        known = [(ids[c], n) for c, n in keys if c in ids]
+        for batch in chunks(known, LOOKUP_CHUNK):
+            k = keys_table("k", _SERIAL_KEY, batch)
             rows = await self.session.execute(
                 select(Serial.item_id, Serial.serial_number, Bin.label, Bin.kind,
                        Bin.location_id, Serial.actual_cost)
+                .join(k, and_(Serial.item_id == k.c.item_id, Serial.serial_number == k.c.number))
                 .outerjoin(Bin, Bin.id == Serial.bin_id)
-                .where(Serial.item_id.in_(list(ids)),
-                       Serial.serial_number.in_({n for _, n in wanted}))
             )  # fmt: skip
             for item_id, serial, label, kind, loc, cost in rows:
-                code = ids[int(item_id)]
-                if (code, serial) not in wanted:
-                    continue
+                code = codes_of[int(item_id)]
                 if loc == location_id:
                     outside.append(SnapshotSerial(code, serial, label, cost, BinKind(kind)))
                 else:

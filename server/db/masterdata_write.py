@@ -13,7 +13,8 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, column, func, insert, select, tuple_, update
+from sqlalchemy import values as values_list
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +84,20 @@ def chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(values)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def keys_table(
+    name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[tuple[Any, ...]]
+) -> Any:
+    """A VALUES list as a named table (a CTE), to join exact keys against a unique index.
+
+    `item_id IN (...) AND serial_number IN (...)` lets SQLite probe every item with every
+    number (seconds for 5,000 pairs of 1,000 items) and a row-value IN list makes
+    PostgreSQL compare every row with every pair; a join on VALUES is one index probe per
+    key on both. Rows per call: at most LOOKUP_CHUNK (each column is a bound parameter)."""
+    listed = values_list(*(column(n, t) for n, t in columns), name=name).data(list(rows))
+    # As a CTE, `WITH k(a, b) AS (VALUES ...)`: SQLite has no column list on a VALUES alias.
+    return listed.cte(name)
 
 
 def scaled(value: Decimal, places: int) -> int:

@@ -14,6 +14,9 @@ that result inside the caller's open transaction, set-based, and nothing else wr
 - item_location_cost: the final average cost of every (item, location) the result touched;
 - stock_movement and gl_posting: the inventory and GL history, one executemany each.
 
+Serials are looked up and moved by joining a VALUES list of their (item, serial number)
+keys against the unique index: one probe per key on both databases.
+
 Codes are resolved to ids once per kind for the whole result; writes are executemany per
 chunk. A location side without a bin cannot hold stock here (stock_balance is per bin):
 such a movement is refused (code "bin-required").
@@ -28,11 +31,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import BigInteger, String, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.db.masterdata_write import (
+    LOOKUP_CHUNK,
+    WRITE_CHUNK,
+    chunks,
+    keys_table,
+    scaled,
+    table,
+)
 from server.db.models import (
     Bin,
     Company,
@@ -44,10 +54,13 @@ from server.db.models import (
 from server.db.models_counts import CountBin, StockCount
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
 from server.domain.masterdata import Tracking
+from server.domain.money import COST_PLACES
 from server.domain.posting import LocationSide, PostingResult
 from server.services.ports import PostingContext
 
 FREEZING_STATUSES = ("counting_in_process", "counted")
+_SERIAL_KEY = (("item_id", BigInteger()), ("number", String()))
+_SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", BigInteger()), ("actual_cost", BigInteger()))
 
 
 def _upsert(session: AsyncSession, table: Table) -> Any:
@@ -134,20 +147,14 @@ class SqlPostings:
         current: dict[tuple[int, str], int | None] = {}
         conn = await self.session.connection()
         for batch in chunks(keys, LOOKUP_CHUNK):
-            # item_id IN (...) AND serial_number IN (...) walks the unique (item, serial
-            # number) index; a row-value IN over the pairs made PostgreSQL compare every
-            # serial with every pair. The few extra rows are dropped here.
-            wanted = set(batch)
+            k = keys_table("k", _SERIAL_KEY, batch)
             rows = await conn.execute(
-                select(Serial.item_id, Serial.serial_number, Serial.bin_id).where(
-                    Serial.item_id.in_({i for i, _ in wanted}),
-                    Serial.serial_number.in_({s for _, s in wanted}),
+                select(Serial.item_id, Serial.serial_number, Serial.bin_id).join(
+                    k, and_(Serial.item_id == k.c.item_id, Serial.serial_number == k.c.number)
                 )
             )
             for i, s, b in rows:
-                key = (int(i), str(s))
-                if key in wanted:
-                    current[key] = None if b is None else int(b)
+                current[(int(i), str(s))] = None if b is None else int(b)
         problems: list[FieldProblem] = []
         for e in result.serial_effects:
             key = (ids.items[e.item], e.serial)
@@ -187,7 +194,9 @@ class SqlPostings:
     async def _write_serials(
         self, ids: _Ids, result: PostingResult, current: Mapping[tuple[int, str], int | None]
     ) -> None:
-        moves: list[dict[str, Any]] = []
+        # Keyed by serial: should a result move one serial twice, the last effect wins, as
+        # it did when the updates ran one by one.
+        moves: dict[tuple[int, str], tuple[int, str, int | None, int]] = {}
         inserts: list[dict[str, Any]] = []
         for e in result.serial_effects:
             key = (ids.items[e.item], e.serial)
@@ -198,25 +207,25 @@ class SqlPostings:
                      "actual_cost": e.actual_cost}
                 )  # fmt: skip
             else:
-                moves.append(
-                    {"k_item": key[0], "k_serial": e.serial, "bin_id": target,
-                     "actual_cost": e.actual_cost}
-                )  # fmt: skip
+                moves[key] = (key[0], e.serial, target, scaled(e.actual_cost, COST_PLACES))
         if moves:
             # A serial back into stock takes the effect's cost; a move keeps its own cost
             # (the effect carries the serial's actual cost, so the value is the same).
-            # Core, not ORM: an executemany of UPDATE keyed by (item, serial number).
+            # One UPDATE ... FROM (VALUES ...) per chunk: each key one probe of the unique
+            # (item, serial number) index, no statement per row.
             serial = table("serial")
-            stmt = (
-                update(serial)
-                .where(
-                    serial.c.item_id == bindparam("k_item"),
-                    serial.c.serial_number == bindparam("k_serial"),
+            for part in chunks(moves.values(), LOOKUP_CHUNK):
+                k = keys_table("k", _SERIAL_MOVE, part)
+                await self.session.execute(
+                    update(serial)
+                    .where(serial.c.item_id == k.c.item_id, serial.c.serial_number == k.c.number)
+                    # Cast: a chunk of write-offs has only NULL bins, which PostgreSQL
+                    # would type as text.
+                    .values(
+                        bin_id=cast(k.c.bin_id, BigInteger),
+                        actual_cost=cast(k.c.actual_cost, BigInteger),
+                    )
                 )
-                .values(bin_id=bindparam("bin_id"), actual_cost=bindparam("actual_cost"))
-            )
-            for batch in chunks(moves, WRITE_CHUNK):
-                await self.session.execute(stmt, batch)
         for batch in chunks(inserts, WRITE_CHUNK):
             await self.session.execute(insert(table("serial")), batch)
 
