@@ -1,22 +1,23 @@
 """SQL implementation of the SyncRepository port (server/services/sync_ports.py).
 
-Ingest is set-based and spends few statements: one upsert of the install row that also
-reads the epoch, one query for the counts and bins a batch names, one multi-row INSERT for
-all its events through the driver, one update of the high-water mark. The dialect's own
-INSERT (PostgreSQL or SQLite) gives ON CONFLICT for the upserts on both backends.
+Ingest is set-based and spends few statements: one upsert of the install rows that also
+reads the epoch, one query for the counts and bins the events name, multi-row INSERTs for
+the events through the driver, one update of the high-water marks (for a whole group of
+pushes when they share a transaction). The dialect's own INSERT (PostgreSQL or SQLite)
+gives ON CONFLICT for the upserts on both backends.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Dialect, and_, bindparam, exists, select, update
+from sqlalchemy import Dialect, and_, bindparam, case, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +41,8 @@ from server.db.models_sync import (
 )
 from server.services.sync_ports import (
     CountFacts,
-    InstallMark,
+    InstallMarks,
+    InstallSeen,
     InstallStatus,
     NewEvent,
     RefBin,
@@ -104,19 +106,30 @@ if tuple(c.name for c in SyncEvent.__table__.c if c.name != "id") != NewEvent._f
 
 
 @cache
-def _install_upsert(dialect: str, with_version: bool) -> Any:
-    """Insert the install row or, when it exists, update its status: the statement that
-    locks it (PostgreSQL: the row lock; SQLite: the write lock) and returns its
-    high-water mark and the server's epoch. The app version is kept when the device
-    sends none."""
+def _install_upsert(dialect: str) -> Any:
+    """Insert the install rows or, where they exist, update their status: the statement
+    that locks them (PostgreSQL: row locks; SQLite: the write lock) and returns their
+    high-water marks and the server's epoch. An empty app version keeps the stored one.
+    Executed with a list of rows: one multi-row INSERT (insertmanyvalues)."""
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_INSTALL)
-    changed = ["last_seen_at", "queue_depth", "clock_skew_ms"]
-    if with_version:
-        changed.append("app_version")
+    excluded = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["device_id", "install_id"],
-        set_={name: stmt.excluded[name] for name in changed},
-    ).returning(_INSTALL.c.high_water, select(SyncServer.epoch).scalar_subquery())
+        set_={
+            "last_seen_at": excluded.last_seen_at,
+            "queue_depth": excluded.queue_depth,
+            "clock_skew_ms": excluded.clock_skew_ms,
+            "app_version": case(
+                (excluded.app_version == "", _INSTALL.c.app_version),
+                else_=excluded.app_version,
+            ),
+        },
+    ).returning(
+        _INSTALL.c.device_id,
+        _INSTALL.c.install_id,
+        _INSTALL.c.high_water,
+        select(SyncServer.epoch).scalar_subquery(),
+    )
 
 
 _Processor = Callable[[Any], Any]
@@ -202,40 +215,44 @@ class SqlSync:
 
     # -- push --------------------------------------------------------------------------
 
-    async def lock_install(
-        self,
-        device_id: int,
-        install_id: str,
-        now: datetime,
-        *,
-        queue_depth: int,
-        app_version: str,
-        clock_skew_ms: int,
-    ) -> InstallMark:
+    async def lock_installs(self, installs: Sequence[InstallSeen]) -> InstallMarks:
+        """One upsert for every install (the last status of each wins), in key order."""
+        last = {(i.device_id, i.install_id): i for i in installs}
         conn = await self.session.connection()
-        stmt = _install_upsert(conn.dialect.name, bool(app_version))
-        row = (
-            await conn.execute(
-                stmt,
+        rows = await conn.execute(
+            _install_upsert(conn.dialect.name),
+            [
                 {
-                    "device_id": device_id,
-                    "install_id": install_id,
+                    "device_id": i.device_id,
+                    "install_id": i.install_id,
                     "high_water": 0,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                    "queue_depth": queue_depth,
-                    "app_version": app_version,
-                    "clock_skew_ms": clock_skew_ms,
-                },
-            )
-        ).one()
-        return InstallMark(int(row[0]), str(row[1]))
+                    "first_seen_at": i.seen_at,
+                    "last_seen_at": i.seen_at,
+                    "queue_depth": i.queue_depth,
+                    "app_version": i.app_version,
+                    "clock_skew_ms": i.clock_skew_ms,
+                }
+                for _, i in sorted(last.items())
+            ],
+        )
+        marks: dict[tuple[int, str], int] = {}
+        epochs: set[str] = set()
+        for device_id, install_id, high_water, epoch in rows:
+            marks[(int(device_id), str(install_id))] = int(high_water)
+            epochs.add(str(epoch))
+        (epoch,) = epochs  # one statement: one epoch
+        return InstallMarks(marks, epoch)
 
-    async def set_high_water(self, device_id: int, install_id: str, high_water: int) -> None:
+    async def set_high_waters(self, marks: Mapping[tuple[int, str], int]) -> None:
+        if not marks:
+            return
         conn = await self.session.connection()
         await conn.execute(
             _SET_HIGH_WATER,
-            {"b_device_id": device_id, "b_install_id": install_id, "high_water": high_water},
+            [
+                {"b_device_id": device_id, "b_install_id": install_id, "high_water": mark}
+                for (device_id, install_id), mark in sorted(marks.items())
+            ],
         )
 
     async def touch_devices(self, device_ids: Collection[int], now: datetime) -> None:

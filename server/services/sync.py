@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -102,6 +102,7 @@ from server.domain.errors import (
 from server.services import counts
 from server.services.sync_ports import (
     CountFacts,
+    InstallSeen,
     NewEvent,
     RefRow,
     StoredEvent,
@@ -200,36 +201,87 @@ async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[Pus
     """Pushes one after another in ONE transaction with one COMMIT (group commit: see
     `server.services.sync_group`); the answers, in order, only once it committed. Any
     failure raises and leaves nothing of any of them. A later push of a device sees what
-    an earlier one in the same transaction stored (its mark, its events)."""
+    an earlier one in the same transaction stored (its mark, its events).
+
+    The statements are shared: one upsert locks every install of the group and reads the
+    marks and the epoch; the events wait in `_Transaction.pending` and go in as multi-row
+    INSERTs before anything reads `sync_event` and before COMMIT; the marks are written
+    by one statement at the end. All of it commits together or not at all."""
     checked = [_checked(p.caller, p.request) for p in pushes]
     async with uow:
-        responses = [await _store(uow, p, c) for p, c in zip(pushes, checked, strict=True)]
+        marks = await uow.sync.lock_installs(
+            [
+                InstallSeen(
+                    c.device_id,
+                    p.request.install_id,
+                    p.now,
+                    max(p.request.queue_depth, 0),
+                    p.request.app_version[:64],
+                    int((p.now - p.request.device_time) / timedelta(milliseconds=1)),
+                )
+                for p, c in zip(pushes, checked, strict=True)
+            ]
+        )
+        tx = _Transaction(marks.high_water, marks.epoch)
+        responses = [await _store(uow, tx, p, c) for p, c in zip(pushes, checked, strict=True)]
+        await tx.flush(uow)
+        await uow.sync.set_high_waters(tx.moved)
         # One statement for the group's devices, at the latest of their request times.
         await uow.sync.touch_devices({c.device_id for c in checked}, max(p.now for p in pushes))
         await uow.commit()
     return responses
 
 
-async def _store(uow: SyncUnitOfWork, push: Push, checked: _Checked) -> PushResponse:
+@dataclass(slots=True)
+class _Transaction:
+    """What the pushes of one transaction share between its statements."""
+
+    marks: dict[tuple[int, str], int]  # each install's mark as this transaction moved it
+    epoch: str
+    moved: dict[tuple[int, str], int] = field(default_factory=dict)  # marks to write
+    pending: list[NewEvent] = field(default_factory=list)  # events not yet inserted
+    facts: dict[str, CountFacts] = field(default_factory=dict)
+    numbers: set[str] = field(default_factory=set)  # what `facts` was read for
+    bins: set[str] = field(default_factory=set)
+
+    async def flush(self, uow: SyncUnitOfWork) -> None:
+        """Insert the pending events: before any read of `sync_event`, and at the end."""
+        if self.pending:
+            await uow.sync.insert_events(self.pending)
+            self.pending = []
+
+    async def count_facts(
+        self, uow: SyncUnitOfWork, numbers: set[str], bins: set[str]
+    ) -> dict[str, CountFacts]:
+        """The counts and bins named, read once for the transaction: nothing but this
+        transaction writes while it holds the lock, and it forgets them when it records
+        a bin count (`forget_counts`)."""
+        if not (numbers <= self.numbers and bins <= self.bins):
+            self.numbers |= numbers
+            self.bins |= bins
+            self.facts = await uow.sync.count_facts(self.numbers, self.bins)
+        return self.facts
+
+    def forget_counts(self) -> None:
+        self.numbers, self.bins, self.facts = set(), set(), {}
+
+
+async def _store(
+    uow: SyncUnitOfWork, tx: _Transaction, push: Push, checked: _Checked
+) -> PushResponse:
     request, now, device_id = push.request, push.now, checked.device_id
     install = request.install_id
+    key = (device_id, install)
     events = checked.events
     skew = now - request.device_time
-    mark = await uow.sync.lock_install(
-        device_id,
-        install,
-        now,
-        queue_depth=max(request.queue_depth, 0),
-        app_version=request.app_version[:64],
-        clock_skew_ms=int(skew / timedelta(milliseconds=1)),
-    )
-    hw, epoch = mark.high_water, mark.epoch
+    hw = tx.marks[key]
     if request.acked_seq > hw:
         # The device holds acknowledgements the database no longer has: restored.
-        epoch = await uow.sync.renew_epoch()
+        tx.epoch = await uow.sync.renew_epoch()
     acks: dict[int, EventAck] = {}
     old = [e.seq for e in events if e.seq <= hw]
     if old:
+        await tx.flush(uow)
         for seq, stored in (await uow.sync.stored(device_id, install, old)).items():
             acks[seq] = EventAck(
                 seq=seq, outcome="duplicate", reason=stored.reason, detail=stored.detail
@@ -242,11 +294,10 @@ async def _store(uow: SyncUnitOfWork, push: Push, checked: _Checked) -> PushResp
             break
         run.append(event)
     if run:
-        verdicts = await _judge(uow, push.caller, install, run, skew, now)
-        rows: list[NewEvent] = []
+        verdicts = await _judge(uow, tx, push.caller, install, run, skew, now)
         for e in run:
             body, verdict = e.body, verdicts[e.seq]
-            rows.append(
+            tx.pending.append(
                 NewEvent(
                     device_id,
                     install,
@@ -265,12 +316,10 @@ async def _store(uow: SyncUnitOfWork, push: Push, checked: _Checked) -> PushResp
             acks[e.seq] = EventAck(
                 seq=e.seq, outcome=verdict.outcome, reason=verdict.reason, detail=verdict.detail
             )
-        await uow.sync.insert_events(rows)
-        hw = run[-1].seq
-        await uow.sync.set_high_water(device_id, install, hw)
+        hw = tx.marks[key] = tx.moved[key] = run[-1].seq
     return PushResponse(
         protocol_version=PROTOCOL_VERSION,
-        server_epoch=epoch,
+        server_epoch=tx.epoch,
         acks=[acks[e.seq] for e in events if e.seq in acks],
         high_water=hw,
         expected_seq=expected,
@@ -302,6 +351,7 @@ def _refusal(caller: Caller, facts: CountFacts | None, body: EventBody) -> _Verd
 
 async def _judge(
     uow: SyncUnitOfWork,
+    tx: _Transaction,
     caller: Caller,
     install: str,
     run: Sequence[Event],
@@ -309,7 +359,7 @@ async def _judge(
     now: datetime,
 ) -> dict[int, _Verdict]:
     assert caller.device_id is not None
-    facts = await uow.sync.count_facts({e.body.count for e in run}, {e.body.bin for e in run})
+    facts = await tx.count_facts(uow, {e.body.count for e in run}, {e.body.bin for e in run})
     verdicts: dict[int, _Verdict] = {}
     for e in run:
         verdicts[e.seq] = _refusal(caller, facts.get(e.body.count), e.body) or _APPLIED
@@ -319,6 +369,7 @@ async def _judge(
     if not closing:
         return verdicts
     bin_seqs = {e.body.bin_seq for e in closing if isinstance(e.body, BinClosed)}
+    await tx.flush(uow)
     earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
     by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
     for stored in earlier:
@@ -336,6 +387,7 @@ async def _judge(
         verdicts[e.seq] = await _close_bin(
             uow, caller, install, e, by_bin[e.body.bin_seq], skew, now
         )
+    tx.forget_counts()  # a bin count may change what the counts' facts say
     return verdicts
 
 

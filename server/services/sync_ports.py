@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,11 +49,23 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class InstallMark:
-    """What a push reads first, in the statement that locks the install row: its
-    high-water mark and the server's epoch."""
+class InstallSeen:
+    """A device install as one push shows it: its status, written with the lock."""
 
-    high_water: int
+    device_id: int
+    install_id: str
+    seen_at: datetime
+    queue_depth: int
+    app_version: str  # empty: keep the one stored
+    clock_skew_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstallMarks:
+    """What a transaction of pushes reads first, in the statement that locks their
+    install rows: each install's high-water mark, and the server's epoch."""
+
+    high_water: dict[tuple[int, str], int]  # (device_id, install_id) -> mark
     epoch: str
 
 
@@ -137,17 +149,8 @@ class SyncRepository(Protocol):
     async def renew_epoch(self) -> str: ...
 
     # -- push
-    async def lock_install(
-        self,
-        device_id: int,
-        install_id: str,
-        now: datetime,
-        *,
-        queue_depth: int,
-        app_version: str,
-        clock_skew_ms: int,
-    ) -> InstallMark: ...
-    async def set_high_water(self, device_id: int, install_id: str, high_water: int) -> None: ...
+    async def lock_installs(self, installs: Sequence[InstallSeen]) -> InstallMarks: ...
+    async def set_high_waters(self, marks: Mapping[tuple[int, str], int]) -> None: ...
     async def touch_devices(self, device_ids: Collection[int], now: datetime) -> None: ...
     async def stored(
         self, device_id: int, install_id: str, seqs: Collection[int]

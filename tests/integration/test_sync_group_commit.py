@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 import pytest
@@ -121,9 +122,10 @@ async def test_a_failing_push_takes_no_other_push_of_its_group_down(
     bad = devs[3]
     real_store = sync._store
 
-    async def store(uow: SyncUnitOfWork, push: sync.Push, checked: sync._Checked) -> PushResponse:
-        response = await real_store(uow, push, checked)  # its rows are written, then it fails
-        if checked.device_id == bad.id:
+    async def store(*args: Any) -> PushResponse:
+        response = await real_store(*args)  # its events are taken, then it fails
+        push = next(a for a in args if isinstance(a, sync.Push))
+        if push.caller.device_id == bad.id:
             raise RuntimeError("this push breaks")
         return response
 
