@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    String,
     and_,
     func,
     insert,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import LOOKUP_CHUNK, chunks, keys_table
+from server.db.masterdata_write import LOOKUP_CHUNK, SERIAL_CHUNK, chunks, keys_table
 from server.db.models import (
     Bin,
     Item,
@@ -52,7 +51,7 @@ from server.services.ports import (
     CountRecord,
 )
 
-_SERIAL_KEY = (("item_id", BigInteger()), ("number", String()))
+_SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 
 
 class Scaled:
@@ -262,8 +261,8 @@ class SnapshotStore:
             ids.update((str(c), int(i)) for c, i in found)
         codes_of = {i: c for c, i in ids.items()}
         known = [(ids[c], n) for c, n in keys if c in ids]
-        for batch in chunks(known, LOOKUP_CHUNK):
-            k = keys_table("k", _SERIAL_KEY, batch)
+        for batch in chunks(known, SERIAL_CHUNK):
+            k = keys_table(self.session.get_bind().dialect.name, "k", _SERIAL_KEY, batch)
             rows = await self.session.execute(
                 select(Serial.item_id, Serial.serial_number, Bin.label, Bin.kind,
                        Bin.location_id, Serial.actual_cost)

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Table, and_, cast, insert, select, update
+from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.masterdata_write import (
     LOOKUP_CHUNK,
+    SERIAL_CHUNK,
     WRITE_CHUNK,
     chunks,
     keys_table,
@@ -59,8 +60,8 @@ from server.domain.posting import LocationSide, PostingResult
 from server.services.ports import PostingContext
 
 FREEZING_STATUSES = ("counting_in_process", "counted")
-_SERIAL_KEY = (("item_id", BigInteger()), ("number", String()))
-_SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", BigInteger()), ("actual_cost", BigInteger()))
+_SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
+_SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
 
 
 def _upsert(session: AsyncSession, table: Table) -> Any:
@@ -146,8 +147,8 @@ class SqlPostings:
         keys = {(ids.items[e.item], e.serial) for e in result.serial_effects}
         current: dict[tuple[int, str], int | None] = {}
         conn = await self.session.connection()
-        for batch in chunks(keys, LOOKUP_CHUNK):
-            k = keys_table("k", _SERIAL_KEY, batch)
+        for batch in chunks(keys, SERIAL_CHUNK):
+            k = keys_table(self.session.get_bind().dialect.name, "k", _SERIAL_KEY, batch)
             rows = await conn.execute(
                 select(Serial.item_id, Serial.serial_number, Serial.bin_id).join(
                     k, and_(Serial.item_id == k.c.item_id, Serial.serial_number == k.c.number)
@@ -214,8 +215,8 @@ class SqlPostings:
             # One UPDATE ... FROM (VALUES ...) per chunk: each key one probe of the unique
             # (item, serial number) index, no statement per row.
             serial = table("serial")
-            for part in chunks(moves.values(), LOOKUP_CHUNK):
-                k = keys_table("k", _SERIAL_MOVE, part)
+            for part in chunks(moves.values(), SERIAL_CHUNK):
+                k = keys_table(self.session.get_bind().dialect.name, "k", _SERIAL_MOVE, part)
                 await self.session.execute(
                     update(serial)
                     .where(serial.c.item_id == k.c.item_id, serial.c.serial_number == k.c.number)
