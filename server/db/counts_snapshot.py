@@ -214,15 +214,24 @@ class SnapshotStore:
                 CountSnapshotSerial.bin_kind,
             ).where(CountSnapshotSerial.count_id == count.id)
         )
+        # One pass builds the snapshot's two indexes (by key, and the keys of each bin)
+        # from tuples made with tuple.__new__ (no Python-level constructor per row).
         # Serial costs are mostly distinct: a memo would cost more than it saves here.
         places = -COST_PLACES
         out = BinKind.OUT
-        serials = [
-            SnapshotSerial(
-                codes[i], s, labels[b], Decimal(c).scaleb(places), stock if k == "stock" else out
+        new, cls, dec = tuple.__new__, SnapshotSerial, Decimal
+        index: dict[tuple[str, str], SnapshotSerial] = {}
+        grouped: dict[int, list[tuple[str, str]]] = {}
+        for i, s, b, c, k in serial_rows:
+            key = (codes[i], s)
+            index[key] = new(
+                cls, (key[0], s, labels[b], dec(c).scaleb(places), stock if k == "stock" else out)
             )
-            for i, s, b, c, k in serial_rows
-        ]
+            members = grouped.get(b)
+            if members is None:
+                members = grouped[b] = []
+            members.append(key)
+        by_bin = {labels[b]: frozenset(keys) for b, keys in grouped.items()}
         balance_rows = await conn.execute(
             select(
                 CountSnapshotBalance.item_id,
@@ -236,12 +245,13 @@ class SnapshotStore:
             SnapshotBalance(codes[i], labels[b], lot, qty(q), cost(c))
             for i, b, lot, q, c in balance_rows
         ]
-        return Snapshot(
+        return Snapshot.indexed(
+            index,
+            by_bin,
             location=count.location,
             scope=scope,
             bin_kinds=kinds,
             items=items,
-            serials=serials,
             balances=balances,
         )
 

@@ -618,12 +618,15 @@ async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliat
     }
     effective = effective_bin_counts(active, picked)
     snapshot = entry.snapshot
-    index = snapshot.serial_index
-    # frozenset.difference(dict) runs in C with one look-up per scanned serial (the dict
-    # itself, not its keys view: `serials - index.keys()` copies and walks every key).
+    index, by_bin = snapshot.serial_index, snapshot.serials_by_bin
+    # Per bin, the scanned serials less the bin's own expected ones (a small set, in the
+    # CPU cache), then the few left against the whole index: probing the million-key
+    # index with every scanned serial costs a cache miss each.
     strangers: set[tuple[str, str]] = set()
-    for bc in effective.effective.values():
-        strangers.update(bc.serials.difference(index))
+    nothing: frozenset[tuple[str, str]] = frozenset()
+    for label, bc in effective.effective.items():
+        away = bc.serials.difference(by_bin.get(label, nothing))
+        strangers.update(key for key in away if key not in index)
     outside, elsewhere = (
         await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
     )

@@ -118,10 +118,22 @@ class DiscrepancyLine:
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     lines: tuple[DiscrepancyLine, ...]
-    matched: Mapping[tuple[ItemCode, BinLabel], int]  # serials found in their system bin
+    # Serials found in their system bin, per bin and item (a million serials spread over
+    # a million (item, bin) pairs would otherwise be a million pair tuples).
+    matched_by_bin: Mapping[BinLabel, Mapping[ItemCode, int]]
     counted_bins: frozenset[BinLabel]
     not_counted_bins: tuple[BinLabel, ...]
     bin_count_conflicts: tuple[BinCountConflict, ...] = ()
+
+    @property
+    def matched(self) -> dict[tuple[ItemCode, BinLabel], int]:
+        """Serials found in their system bin, per (item, bin)."""
+        return {
+            (item, label): n
+            for label, items in self.matched_by_bin.items()
+            for item, n in items.items()
+            if n
+        }
 
     def by_id(self) -> dict[str, DiscrepancyLine]:
         return {line.id: line for line in self.lines}
@@ -158,7 +170,7 @@ class _Builder:
         self.lines: list[DiscrepancyLine] = []
         self.pending: list[_Pending] = []
         self.problems: list[FieldProblem] = []
-        self.matched: dict[tuple[ItemCode, BinLabel], int] = {}
+        self.matched: dict[BinLabel, Counter[ItemCode]] = {}
         # Serials of an (item, bin) expected there but not found there, and found there but
         # not expected there: with the matched count they give the system and counted
         # quantities of the bin without another pass over every serial.
@@ -199,7 +211,8 @@ class _Builder:
     def finish_serial_lines(self) -> None:
         for p in self.pending:
             pair = (p.item, p.bin)
-            same = self.matched.get(pair, 0)
+            found = self.matched.get(p.bin)
+            same = found[p.item] if found is not None else 0
             transfer = 1 if p.kind is LineKind.SERIAL_TRANSFER else 0
             self.lines.append(
                 DiscrepancyLine(
@@ -273,7 +286,7 @@ def reconcile(
     conflicted = {c.bin for c in conflicts}
     return Reconciliation(
         lines=tuple(b.lines),
-        matched=b.matched,
+        matched_by_bin=b.matched,
         counted_bins=frozenset(effective),
         not_counted_bins=tuple(sorted(snapshot.scope - effective.keys() - conflicted)),
         bin_count_conflicts=tuple(conflicts),
@@ -297,8 +310,7 @@ def _compare_bins(
         expected = by_bin.get(label, empty)
         same = scanned & expected
         if same:
-            for item, n in Counter(map(first_item, same)).items():
-                b.matched[(item, label)] = n
+            b.matched[label] = Counter(map(first_item, same))
         if len(same) != len(scanned):
             for key in scanned - same:
                 elsewhere.setdefault(key, []).append(label)
@@ -321,9 +333,7 @@ def _classify_elsewhere(
             if home is not None and key in home.serials:
                 # Also scanned where the system has it: a conflict, not a match.
                 bins = [*bins, system.bin]
-                b.matched[(item, system.bin)] -= 1
-                if not b.matched[(item, system.bin)]:
-                    del b.matched[(item, system.bin)]
+                b.matched[system.bin][item] -= 1
             _bump(b.displaced, (item, system.bin))
         if len(bins) > 1:
             b.serial_line(
