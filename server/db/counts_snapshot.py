@@ -7,7 +7,7 @@ scanned outside the snapshot and items it does not name are looked up in chunks.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,36 @@ class Scaled:
         if value is None:
             value = self.memo[raw] = Decimal(raw).scaleb(self.places)
         return value
+
+
+class _SnapshotSerials(Mapping[tuple[str, str], SnapshotSerial]):
+    """The snapshot's serials by (item, serial number), kept as their rows (bin id,
+    scaled cost, bin kind); a SnapshotSerial is made when one is asked for."""
+
+    def __init__(
+        self, rows: dict[tuple[str, str], tuple[int, int, str]], labels: Mapping[int, str]
+    ) -> None:
+        self._rows = rows
+        self._labels = labels
+
+    def __getitem__(self, key: tuple[str, str]) -> SnapshotSerial:
+        bin_id, cost, kind = self._rows[key]
+        return SnapshotSerial(
+            key[0],
+            key[1],
+            self._labels[bin_id],
+            Decimal(cost).scaleb(-COST_PLACES),
+            BinKind.STOCK if kind == "stock" else BinKind.OUT,
+        )
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def raw(column: Any) -> Any:
@@ -201,7 +231,6 @@ class SnapshotStore:
             items[str(code)] = ItemFacts(
                 str(code), Tracking(tracking), bool(auto), cost(int(average)), cost(int(last))
             )
-        stock = BinKind.STOCK
         # The big reads go through the Core connection: the ORM's per-row result handling
         # costs more than the driver at a million rows.
         conn = await self.session.connection()
@@ -214,19 +243,15 @@ class SnapshotStore:
                 CountSnapshotSerial.bin_kind,
             ).where(CountSnapshotSerial.count_id == count.id)
         )
-        # One pass builds the snapshot's two indexes (by key, and the keys of each bin)
-        # from tuples made with tuple.__new__ (no Python-level constructor per row).
-        # Serial costs are mostly distinct: a memo would cost more than it saves here.
-        places = -COST_PLACES
-        out = BinKind.OUT
-        new, cls, dec = tuple.__new__, SnapshotSerial, Decimal
-        index: dict[tuple[str, str], SnapshotSerial] = {}
+        # One pass builds the snapshot's two indexes (by key, and the keys of each bin);
+        # the index keeps each serial's row as read and makes its SnapshotSerial only
+        # when reconciliation asks (the serials of discrepancies): no million objects
+        # and Decimals built for serials that are where they should be.
+        held: dict[tuple[str, str], tuple[int, int, str]] = {}
         grouped: dict[int, list[tuple[str, str]]] = {}
         for i, s, b, c, k in serial_rows:
             key = (codes[i], s)
-            index[key] = new(
-                cls, (key[0], s, labels[b], dec(c).scaleb(places), stock if k == "stock" else out)
-            )
+            held[key] = (b, c, k)
             members = grouped.get(b)
             if members is None:
                 members = grouped[b] = []
@@ -246,7 +271,7 @@ class SnapshotStore:
             for i, b, lot, q, c in balance_rows
         ]
         return Snapshot.indexed(
-            index,
+            _SnapshotSerials(held, labels),
             by_bin,
             location=count.location,
             scope=scope,

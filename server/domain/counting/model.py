@@ -81,7 +81,7 @@ class Snapshot:
     scope: frozenset[BinLabel]
     bin_kinds: Mapping[BinLabel, BinKind]
     items: Mapping[ItemCode, ItemFacts]
-    serials: Sequence[SnapshotSerial] = ()
+    serials: Collection[SnapshotSerial] = ()
     balances: Sequence[SnapshotBalance] = ()
     outside_serials: Sequence[SnapshotSerial] = ()
     known_elsewhere: Collection[SerialKey] = frozenset()
@@ -91,24 +91,26 @@ class Snapshot:
     @classmethod
     def indexed(
         cls,
-        serial_index: dict[SerialKey, SnapshotSerial],
-        serials_by_bin: dict[BinLabel, frozenset[SerialKey]],
+        serial_index: Mapping[SerialKey, SnapshotSerial],
+        serials_by_bin: Mapping[BinLabel, frozenset[SerialKey]],
         **fields: Any,
     ) -> Snapshot:
         """A snapshot whose indexes a loader built while reading the rows (one pass over
-        a million serials instead of three); `serials` is the index's values."""
-        snapshot = cls(serials=list(serial_index.values()), **fields)
+        a million serials instead of three); `serials` is the index's values. The index
+        may be any mapping, one that makes each SnapshotSerial when asked for it too:
+        reconciliation asks only for the serials of discrepancies."""
+        snapshot = cls(serials=serial_index.values(), **fields)
         # cached_property keeps its value in the instance __dict__.
         snapshot.__dict__["serial_index"] = serial_index
         snapshot.__dict__["serials_by_bin"] = serials_by_bin
         return snapshot
 
     @cached_property
-    def serial_index(self) -> dict[SerialKey, SnapshotSerial]:
+    def serial_index(self) -> Mapping[SerialKey, SnapshotSerial]:
         return {(s.item, s.serial): s for s in self.serials}
 
     @cached_property
-    def serials_by_bin(self) -> dict[BinLabel, frozenset[SerialKey]]:
+    def serials_by_bin(self) -> Mapping[BinLabel, frozenset[SerialKey]]:
         grouped: dict[BinLabel, list[SerialKey]] = {}
         for key, s in self.serial_index.items():
             grouped.setdefault(s.bin, []).append(key)
