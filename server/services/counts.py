@@ -250,6 +250,14 @@ def check_site(caller: Caller, count: CountRecord) -> None:
         )
 
 
+def counting_source(device_id: int | None, counter: str) -> str:
+    """Who a bin count comes from, for telling concurrent counts from recounts: its
+    device, or for a count submitted through the API without a device, its counter. Two
+    users who count one bin at the same time and disagree are a conflict, as two devices
+    are; one user's overlapping counts are a recount."""
+    return f"device:{device_id}" if device_id is not None else f"user:{counter}"
+
+
 def counter_name(caller: Caller) -> str:
     """Who counted, as reconciliation names them: a username, or the device."""
     if caller.kind is CallerKind.DEVICE:
@@ -495,7 +503,7 @@ async def record_bin_count(
         id="new",
         bin=place.label,
         counter=counter_name(caller),
-        device="" if caller.device_id is None else str(caller.device_id),
+        device=counting_source(caller.device_id, counter_name(caller)),
         started_at=submitted.started_at,
         finished_at=submitted.finished_at,
         serials=frozenset(submitted.serials),
@@ -603,7 +611,7 @@ async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliat
                     id=str(h.id),
                     bin=h.bin,
                     counter=h.counter,
-                    device="" if h.device_id is None else str(h.device_id),
+                    device=counting_source(h.device_id, h.counter),
                     started_at=h.started_at,
                     finished_at=h.finished_at,
                     serials=serials,

@@ -150,6 +150,32 @@ async def test_concurrent_bin_counts_conflict_only_when_they_disagree(
     assert await lines(client, hs["super"], number) == []
 
 
+async def test_overlapping_api_counts_of_two_users_conflict_and_of_one_user_replace(
+    database_url: str, client: Client
+) -> None:
+    await seed(database_url)
+    hs = await headers(client)
+    number = await create_count(client, hs["super"])
+    await start(client, hs["super"], number)
+    # One user, two overlapping counts of A-02 that disagree: the later replaces.
+    await bin_count(client, hs["counter"], number, "A-02", [], [("LOTI", "L1", "4")])
+    await bin_count(
+        client, hs["counter"], number, "A-02", [("SER", "S3")], [("LOTI", "L1", "5")], at=1
+    )
+    # Two users without devices, overlapping and disagreeing on A-01: a conflict.
+    await bin_count(
+        client, hs["counter"], number, "A-01", [("SER", "S1"), ("SER", "S2")], [("BOLT", "", "10")]
+    )
+    await bin_count(
+        client, hs["super2"], number, "A-01", [("SER", "S1")], [("BOLT", "", "10")], at=2
+    )
+    r = await client.get(f"/api/counts/{number}/reconciliation", headers=hs["super"])
+    body = r.json()
+    assert [c["bin"] for c in body["conflicts"]] == ["A-01"]
+    assert [x["kind"] for x in body["lines"]] == ["bin_count_conflict"]
+    assert set(body["conflicts"][0]["counters"]) == {"counter", "super2"}
+
+
 async def test_clear_approve_tolerances_and_segregation(database_url: str, client: Client) -> None:
     await seed(database_url)
     hs = await headers(client)
