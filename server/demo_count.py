@@ -169,7 +169,7 @@ async def run_demo_count(database_url: str, sample: Mapping[str, Any], say: Say)
         documents = await count_review.documents_of(uow, number)
         say("")
         say(f"count {number}: {final.count.status.value}; "
-            + "; ".join(f"{d.number} {len(d.lines)} lines total {d.total_value}"
+            + "; ".join(f"{d.number} {_lines(len(d.lines))} total {d.total_value}"
                         for d in documents))  # fmt: skip
         assert result.count.number == number
     finally:
@@ -212,7 +212,8 @@ def _print_lines(lines: Sequence[ReviewedLine], say: Say) -> None:
 def _print_document(doc: DocumentRecord, say: Say) -> None:
     say("")
     say(f"{DOCUMENT_TITLES[doc.kind]} {doc.number} (count {doc.count}, {doc.location}, "
-        f"by {doc.created_by}): {len(doc.lines)} lines, total value {doc.total_value}")  # fmt: skip
+        f"by {doc.created_by}): {_lines(len(doc.lines))}, "
+        f"total value {doc.total_value}")  # fmt: skip
     for x in doc.lines:
         if doc.kind == "stock_transfer":
             cost = _plain(x.adjustment_cost)
@@ -230,3 +231,7 @@ def _print_document(doc: DocumentRecord, say: Say) -> None:
                 f"{g.amount:>10}")  # fmt: skip
     else:
         say("  GL: none (bins of one GL entity: a transfer does not change the value)")
+
+
+def _lines(n: int) -> str:
+    return "1 line" if n == 1 else f"{n:,} lines"

@@ -68,8 +68,8 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
 
         # The demo's stock count: Completed, with both documents as printed.
         done = server.find(
-            r"^count (SC\d+): completed; QA-SC\d+ (\d+) lines total (\S+); "
-            r"ST-SC\d+ (\d+) lines total (\S+)$"
+            r"^count (SC\d+): completed; QA-SC\d+ ([\d,]+) lines? total (\S+); "
+            r"ST-SC\d+ ([\d,]+) lines? total (\S+)$"
         )
         number = done.group(1)
         count = client.get(f"/api/counts/{number}", headers=auth)
@@ -79,8 +79,9 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
         assert docs.status_code == 200, docs.text
         got = {d["kind"]: d for d in docs.json()["items"]}
         qa, st = got["quantity_adjustment"], got["stock_transfer"]
-        assert (len(qa["lines"]), qa["total_value"]) == (int(done.group(2)), done.group(3))
-        assert (len(st["lines"]), st["total_value"]) == (int(done.group(4)), done.group(5))
+        qa_lines, st_lines = (int(done.group(n).replace(",", "")) for n in (2, 4))
+        assert (len(qa["lines"]), qa["total_value"]) == (qa_lines, done.group(3))
+        assert (len(st["lines"]), st["total_value"]) == (st_lines, done.group(5))
         assert {x["kind"] for x in _reconciliation(client, auth, number)} >= {
             "missing", "unknown", "serial_transfer_proposal", "released", "quantity_variance",
             "generated",
