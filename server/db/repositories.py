@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import ApiToken, Device, EnrollmentCode, Location, User
@@ -98,6 +98,16 @@ _DEVICE_COLUMNS = (
     Device.last_seen_at,
 )
 
+# The device behind a credential: every request of a device asks it (authentication), so
+# the statement is built once (the compiled form is cached by SQLAlchemy either way) and
+# run on the session's connection without the ORM's execution path. Never cached: a
+# revoked device is refused at its very next request, whichever process revoked it.
+_BY_CREDENTIAL = (
+    select(*_DEVICE_COLUMNS)
+    .join(Location, Location.id == Device.location_id)
+    .where(Device.credential_hash == bindparam("credential_hash"))
+)
+
 
 class SqlDevices:
     def __init__(self, session: AsyncSession) -> None:
@@ -173,10 +183,9 @@ class SqlDevices:
         return DeviceRecord(*row) if row else None
 
     async def by_credential(self, credential_hash: str) -> DeviceRecord | None:
+        connection = await self.session.connection()
         row = (
-            await self.session.execute(
-                self._select().where(Device.credential_hash == credential_hash)
-            )
+            await connection.execute(_BY_CREDENTIAL, {"credential_hash": credential_hash})
         ).first()
         return DeviceRecord(*row) if row else None
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.db.engine import make_engine
 from server.db.models import ApiToken, Company, Device, EnrollmentCode, Location, User
@@ -183,6 +183,31 @@ async def test_revoked_device_is_refused_everywhere(client: Client, users: None)
         assert "revoked" in r.json()["detail"]
     listed = await client.get("/api/devices", headers=await token(client, "super"))
     assert [d["status"] for d in listed.json()["items"]] == ["revoked"]
+
+
+async def test_device_revoked_by_another_process_is_refused_at_its_next_request(
+    client: Client, users: None, database_url: str
+) -> None:
+    """The credential is looked up on every request, never cached in the process: a
+    revocation written by another process (here: its own engine and connection) is seen
+    at the device's very next request, even after many requests on pooled connections."""
+    admin = await token(client, "admin")
+    enrolled = await _enroll(client, admin)
+    device = {"Authorization": f"Bearer {enrolled['credential']}"}
+    answers = await asyncio.gather(
+        *[client.get("/api/devices/me", headers=device) for _ in range(25)]
+    )
+    assert {r.status_code for r in answers} == {200}
+    other = make_engine(database_url)
+    async with other.begin() as conn:
+        await conn.execute(
+            update(Device).where(Device.id == enrolled["device_id"]).values(status="revoked")
+        )
+    await other.dispose()
+    r = await client.get("/api/devices/me", headers=device)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    pulled = await client.post("/api/sync/pull", json={"protocol_version": 1}, headers=device)
+    assert pulled.status_code == 401
 
 
 async def test_enrollment_code_for_unknown_location_is_404(client: Client, users: None) -> None:
