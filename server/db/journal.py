@@ -75,6 +75,21 @@ from server.services.journal_ports import (
     WorkOrderCostRecord,
 )
 
+# The quantities, costs and revenue of a job history line, in the order of the records'
+# fields that follow their codes (JobHistoryRecord, WorkOrderCostRecord).
+_JOB_AMOUNTS = (
+    JobHistory.quantity,
+    JobHistory.quantity_billable,
+    JobHistory.unit_cost,
+    JobHistory.burden,
+    JobHistory.use_tax,
+    JobHistory.material_cost,
+    JobHistory.billing_rate,
+    JobHistory.unit_price,
+    JobHistory.amount_revenue,
+    JobHistory.extra,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Ids:
@@ -474,16 +489,7 @@ class SqlJournal:
                 order.code,
                 equipment.code,
                 Item.code,
-                JobHistory.quantity,
-                JobHistory.quantity_billable,
-                JobHistory.unit_cost,
-                JobHistory.burden,
-                JobHistory.use_tax,
-                JobHistory.material_cost,
-                JobHistory.billing_rate,
-                JobHistory.unit_price,
-                JobHistory.amount_revenue,
-                JobHistory.extra,
+                *_JOB_AMOUNTS,
             )
             .join(Job, Job.id == JobHistory.job_id)
             .join(CostCode, CostCode.id == JobHistory.cost_code_id)
@@ -614,16 +620,7 @@ class SqlJournalHistory:
                 CostCode.code,
                 CostCategory.code,
                 equipment.code,
-                JobHistory.quantity,
-                JobHistory.quantity_billable,
-                JobHistory.unit_cost,
-                JobHistory.burden,
-                JobHistory.use_tax,
-                JobHistory.material_cost,
-                JobHistory.billing_rate,
-                JobHistory.unit_price,
-                JobHistory.amount_revenue,
-                JobHistory.extra,
+                *_JOB_AMOUNTS,
             )
             .join(JournalTransactionRow, JournalTransactionRow.id == JobHistory.transaction_id)
             .join(WorkOrder, WorkOrder.id == JobHistory.work_order_id)
