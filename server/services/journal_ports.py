@@ -6,8 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from server.domain.journal import (
     JobCostRow,
@@ -17,7 +16,7 @@ from server.domain.journal import (
     StockRow,
     TransactionType,
 )
-from server.services.ports import PostingPort
+from server.services.ports import PostingPort, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,17 +156,8 @@ class JournalRepository(Protocol):
     async def job_history(self, transaction_id: int) -> Sequence[JobHistoryRecord]: ...
 
 
-class JournalUnitOfWork(Protocol):
+class JournalUnitOfWork(Transaction, Protocol):
     @property
     def journal(self) -> JournalRepository: ...
     @property
     def postings(self) -> PostingPort: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    async def commit(self) -> None: ...

@@ -165,8 +165,21 @@ class MasterDataRepository(Protocol):
     ) -> Sequence[StockBalanceRecord]: ...
 
 
-class UnitOfWork(Protocol):
+class Transaction(Protocol):
     """One database transaction. Leaving the block without commit() rolls back."""
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWork(Transaction, Protocol):
+    """The repositories of one transaction."""
 
     @property
     def users(self) -> UserRepository: ...
@@ -180,15 +193,6 @@ class UnitOfWork(Protocol):
     def counts(self) -> CountRepository: ...
     @property
     def postings(self) -> PostingPort: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    async def commit(self) -> None: ...
 
 
 # -- stock counts (server.db.counts and server.db.posting implement these) -------------
