@@ -1,9 +1,11 @@
 """The snapshot of a stock count (part of SqlCounts, see server.db.counts).
 
 Taken with three INSERT ... SELECT statements in the caller's transaction (the database
-copies the rows; none pass through Python). Loading a snapshot is one query per table,
-with scaled integers turned into Decimals through a small memo (costs repeat); serials
-scanned outside the snapshot and items it does not name are looked up in chunks."""
+copies the rows; none pass through Python). Loading a snapshot is one query per table;
+a serial stays the row it was read as until reconciliation asks for it (only the
+serials of discrepancies become SnapshotSerials with Decimal costs). Serials scanned
+outside the snapshot are looked up by their exact keys, items it does not name in
+chunks."""
 
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ class _SnapshotSerials(Mapping[tuple[str, str], SnapshotSerial]):
             key[1],
             self._labels[bin_id],
             Decimal(cost).scaleb(-COST_PLACES),
-            BinKind.STOCK if kind == "stock" else BinKind.OUT,
+            BinKind(kind),
         )
 
     def __contains__(self, key: object) -> bool:

@@ -499,11 +499,12 @@ async def record_bin_count(
     _check_assignment(caller, place)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
     facts = await uow.counts.item_facts(count.location_id, codes)
+    counter = counter_name(caller)
     bin_count = BinCount(
         id="new",
         bin=place.label,
-        counter=counter_name(caller),
-        device=counting_source(caller.device_id, counter_name(caller)),
+        counter=counter,
+        device=counting_source(caller.device_id, counter),
         started_at=submitted.started_at,
         finished_at=submitted.finished_at,
         serials=frozenset(submitted.serials),

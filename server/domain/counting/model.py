@@ -26,9 +26,8 @@ LotKey = tuple[ItemCode, str]  # (item, lot); lot "" for an untracked item
 
 
 class SnapshotSerial(NamedTuple):
-    """A serial as the system held it when counting started. A named tuple, not a
-    dataclass: a snapshot holds a million of them, and a tuple is built several times
-    faster (a loader can call tuple.__new__ directly, no __init__ in Python)."""
+    """A serial as the system held it when counting started (a named tuple: cheap to
+    build and light to keep, and a snapshot may hold a million)."""
 
     item: ItemCode
     serial: str
@@ -86,8 +85,6 @@ class Snapshot:
     outside_serials: Sequence[SnapshotSerial] = ()
     known_elsewhere: Collection[SerialKey] = frozenset()
 
-    # The indexes are built on first use and kept with the snapshot: reconciliation is
-    # recomputed as bin counts arrive, and a frozen snapshot never needs them rebuilt.
     @classmethod
     def indexed(
         cls,
@@ -105,6 +102,8 @@ class Snapshot:
         snapshot.__dict__["serials_by_bin"] = serials_by_bin
         return snapshot
 
+    # The indexes are built on first use and kept with the snapshot: reconciliation is
+    # recomputed as bin counts arrive, and a frozen snapshot never needs them rebuilt.
     @cached_property
     def serial_index(self) -> Mapping[SerialKey, SnapshotSerial]:
         return {(s.item, s.serial): s for s in self.serials}
