@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import select
 
 from server.db import migrate
@@ -376,24 +376,12 @@ def child(args: argparse.Namespace) -> None:
             migrate.upgrade(url)
             figures = asyncio.run(count_cycle(url, shape, "SQLite"))
     else:
-        name = f"bench_count_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg(args.pg_url, f'CREATE DATABASE "{name}"'))
+        dsn = create_scratch(args.pg_url, "bench_count")
         try:
-            dsn = args.pg_url.rsplit("/", 1)[0] + f"/{name}"
-            url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-            migrate.upgrade(url)
-            figures = asyncio.run(count_cycle(url, shape, "PostgreSQL"))
+            figures = asyncio.run(count_cycle(sqlalchemy_url(dsn), shape, "PostgreSQL"))
         finally:
-            asyncio.run(_pg(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_scratch(args.pg_url, dsn)
     print(json.dumps(figures.__dict__))
-
-
-async def _pg(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 def table(all_figures: list[Figures]) -> str:

@@ -25,13 +25,13 @@ import asyncio
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import insert
 
 from server.db import migrate
@@ -208,15 +208,12 @@ def main() -> None:
 
 def bench_postgres(admin_url: str, sources: list[Source], rows: list[Any]) -> list[str]:
     n = len(rows)
-    name = f"bench_import_{uuid.uuid4().hex[:8]}"
     try:
-        asyncio.run(_pg(admin_url, f'CREATE DATABASE "{name}"'))
+        dsn = create_scratch(admin_url, "bench_import")
     except (OSError, asyncpg.PostgresError) as exc:
         return [f"PostgreSQL: skipped ({type(exc).__name__}: {exc})"]
-    dsn = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-        migrate.upgrade(url)
+        url = sqlalchemy_url(dsn)
         seconds, counted = run_import(url, sources)
         assert counted["serials"] == n, counted
         many, copy = asyncio.run(pg_floor(dsn, rows))
@@ -232,15 +229,7 @@ def bench_postgres(admin_url: str, sources: list[Source], rows: list[Any]) -> li
             ),
         ]
     finally:
-        asyncio.run(_pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _pg(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+        drop_scratch(admin_url, dsn)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +34,8 @@ from typing import Any
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 
 from server.db import migrate
 from server.db.engine import make_engine, make_sessionmaker
@@ -324,15 +325,12 @@ def main() -> None:
 
 
 def bench_postgres(admin_url: str, n: int, k: int) -> list[str]:
-    name = f"bench_journal_{uuid.uuid4().hex[:8]}"
     try:
-        asyncio.run(_pg(admin_url, f'CREATE DATABASE "{name}"'))
+        dsn = create_scratch(admin_url, "bench_journal")
     except (OSError, asyncpg.PostgresError) as exc:
         return [f"PostgreSQL: skipped ({type(exc).__name__}: {exc})"]
-    dsn = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-        migrate.upgrade(url)
+        url = sqlalchemy_url(dsn)
         print(f"PostgreSQL: {n:,} transactions of {k} lines", flush=True)
         service = asyncio.run(service_run(url, n, k))
         floor = asyncio.run(pg_floor(dsn, n, k))
@@ -341,15 +339,7 @@ def bench_postgres(admin_url: str, n: int, k: int) -> list[str]:
             report("PostgreSQL: floor, asyncpg executemany, same rows", n * k, floor),
         ]
     finally:
-        asyncio.run(_pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _pg(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+        drop_scratch(admin_url, dsn)
 
 
 if __name__ == "__main__":
