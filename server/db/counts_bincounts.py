@@ -59,9 +59,11 @@ class BinCountStore:
         return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
 
     async def bin_count_lines(
-        self, ids: Collection[int]
+        self, ids: Collection[int], serials: bool = True
     ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]:
-        serials: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
+        """The serials and keyed quantities of each bin count; `serials` False: the
+        quantities only (the database matches the serials, see serial_differences)."""
+        scanned: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
         quantities: dict[int, dict[tuple[str, str], Decimal]] = {i: {} for i in ids}
         qty = Scaled(QUANTITY_PLACES)
         conn = await self.session.connection()  # Core: no ORM per-row result handling
@@ -69,28 +71,31 @@ class BinCountStore:
         # few thousand items.
         codes: dict[int, str] = {}
         for batch in chunks(ids, LOOKUP_CHUNK):
-            used = (
-                select(BinCountSerial.item_id)
-                .where(BinCountSerial.bin_count_id.in_(batch))
-                .union(
-                    select(BinCountQuantity.item_id).where(BinCountQuantity.bin_count_id.in_(batch))
-                )
-                .subquery()
+            keyed_items = select(BinCountQuantity.item_id).where(
+                BinCountQuantity.bin_count_id.in_(batch)
             )
+            used = (
+                keyed_items.union(
+                    select(BinCountSerial.item_id).where(BinCountSerial.bin_count_id.in_(batch))
+                )
+                if serials
+                else keyed_items
+            ).subquery()
             found = await conn.execute(
                 select(Item.id, Item.code).where(Item.id.in_(select(used.c.item_id)))
             )
             codes.update((int(i), str(c)) for i, c in found)
         for batch in chunks(ids, LOOKUP_CHUNK):
-            rows = await conn.execute(
-                select(
-                    BinCountSerial.bin_count_id,
-                    BinCountSerial.item_id,
-                    BinCountSerial.serial_number,
-                ).where(BinCountSerial.bin_count_id.in_(batch))
-            )
-            for bc, item, serial in rows:
-                serials[bc].add((codes[item], serial))
+            if serials:
+                rows = await conn.execute(
+                    select(
+                        BinCountSerial.bin_count_id,
+                        BinCountSerial.item_id,
+                        BinCountSerial.serial_number,
+                    ).where(BinCountSerial.bin_count_id.in_(batch))
+                )
+                for bc, item, serial in rows:
+                    scanned[bc].add((codes[item], serial))
             rows2 = await conn.execute(
                 select(
                     BinCountQuantity.bin_count_id,
@@ -101,7 +106,7 @@ class BinCountStore:
             )
             for bc, item, lot, q in rows2:
                 quantities[bc][(codes[item], lot)] = qty(int(q))
-        return {i: (frozenset(serials[i]), quantities[i]) for i in ids}
+        return {i: (frozenset(scanned[i]), quantities[i]) for i in ids}
 
     async def add_bin_count(
         self,

@@ -1,27 +1,31 @@
 """The snapshot of a stock count (part of SqlCounts, see server.db.counts).
 
 Taken with three INSERT ... SELECT statements in the caller's transaction (the database
-copies the rows; none pass through Python). Loading a snapshot is one query per table;
-a serial stays the row it was read as until reconciliation asks for it (only the
-serials of discrepancies become SnapshotSerials with Decimal costs). Serials scanned
+copies the rows; none pass through Python). Loading a snapshot reads its items, balances
+and bins, not its serials: the database matches the serials against the bin counts
+(`serial_differences`) and only the serials of discrepancies reach Python, with the
+snapshot's serial count of the (item, bin) pairs their lines report. Serials scanned
 outside the snapshot are looked up by their exact keys, items it does not name in
 chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    String,
     and_,
+    cast,
     func,
     insert,
     literal,
     or_,
     select,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +39,8 @@ from server.db.models import (
     StockBalance,
 )
 from server.db.models_counts import (
+    BinCountRow,
+    BinCountSerial,
     CountBin,
     CountSnapshotBalance,
     CountSnapshotItem,
@@ -51,6 +57,7 @@ from server.domain.masterdata import BinKind, Tracking
 from server.domain.money import COST_PLACES, QUANTITY_PLACES
 from server.services.ports import (
     CountRecord,
+    SerialDifference,
 )
 
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
@@ -68,36 +75,6 @@ class Scaled:
         if value is None:
             value = self.memo[raw] = Decimal(raw).scaleb(self.places)
         return value
-
-
-class _SnapshotSerials(Mapping[tuple[str, str], SnapshotSerial]):
-    """The snapshot's serials by (item, serial number), kept as their rows (bin id,
-    scaled cost, bin kind); a SnapshotSerial is made when one is asked for."""
-
-    def __init__(
-        self, rows: dict[tuple[str, str], tuple[int, int, str]], labels: Mapping[int, str]
-    ) -> None:
-        self._rows = rows
-        self._labels = labels
-
-    def __getitem__(self, key: tuple[str, str]) -> SnapshotSerial:
-        bin_id, cost, kind = self._rows[key]
-        return SnapshotSerial(
-            key[0],
-            key[1],
-            self._labels[bin_id],
-            Decimal(cost).scaleb(-COST_PLACES),
-            BinKind(kind),
-        )
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._rows
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
 
 
 def raw(column: Any) -> Any:
@@ -205,6 +182,8 @@ class SnapshotStore:
         return labels, kinds
 
     async def load_snapshot(self, count: CountRecord) -> Snapshot:
+        """The snapshot's scope, bins, items and balances; its serials stay in the
+        database (see serial_differences)."""
         labels, kinds = await self._bins_of(count.location_id)
         scope = frozenset(
             labels[int(b)]
@@ -233,32 +212,8 @@ class SnapshotStore:
             items[str(code)] = ItemFacts(
                 str(code), Tracking(tracking), bool(auto), cost(int(average)), cost(int(last))
             )
-        # The big reads go through the Core connection: the ORM's per-row result handling
-        # costs more than the driver at a million rows.
+        # The balances through the Core connection: no ORM per-row result handling.
         conn = await self.session.connection()
-        serial_rows = await conn.execute(
-            select(
-                CountSnapshotSerial.item_id,
-                CountSnapshotSerial.serial_number,
-                CountSnapshotSerial.bin_id,
-                raw(CountSnapshotSerial.actual_cost),
-                CountSnapshotSerial.bin_kind,
-            ).where(CountSnapshotSerial.count_id == count.id)
-        )
-        # One pass builds the snapshot's two indexes (by key, and the keys of each bin);
-        # the index keeps each serial's row as read and makes its SnapshotSerial only
-        # when reconciliation asks (the serials of discrepancies): no million objects
-        # and Decimals built for serials that are where they should be.
-        held: dict[tuple[str, str], tuple[int, int, str]] = {}
-        grouped: dict[int, list[tuple[str, str]]] = {}
-        for i, s, b, c, k in serial_rows:
-            key = (codes[i], s)
-            held[key] = (b, c, k)
-            members = grouped.get(b)
-            if members is None:
-                members = grouped[b] = []
-            members.append(key)
-        by_bin = {labels[b]: frozenset(keys) for b, keys in grouped.items()}
         balance_rows = await conn.execute(
             select(
                 CountSnapshotBalance.item_id,
@@ -272,15 +227,149 @@ class SnapshotStore:
             SnapshotBalance(codes[i], labels[b], lot, qty(q), cost(c))
             for i, b, lot, q, c in balance_rows
         ]
-        return Snapshot.indexed(
-            _SnapshotSerials(held, labels),
-            by_bin,
+        return Snapshot(
             location=count.location,
             scope=scope,
             bin_kinds=kinds,
             items=items,
             balances=balances,
         )
+
+    async def serial_differences(
+        self, count: CountRecord, bin_count_ids: Collection[int]
+    ) -> list[SerialDifference]:
+        """The serials of the snapshot's counted bins and of the given bin counts that are
+        not exactly once where the snapshot has them, matched by the database: one pass
+        over both sides grouped by (item, serial number) keeps only the groups that are not
+        one snapshot row and one scan of the same bin. A serial scanned outside the
+        counted bins gets its snapshot row by its exact key."""
+        if not bin_count_ids:
+            return []
+        dialect = self.session.get_bind().dialect.name
+        labels, _ = await self._bins_of(count.location_id)
+        chosen = keys_table(dialect, "chosen", (("id", "BIGINT"),), [(i,) for i in bin_count_ids])
+        chosen_ids = select(chosen.c.id)
+        snap, scan, head = CountSnapshotSerial, BinCountSerial, BinCountRow
+        expected = select(
+            snap.item_id, snap.serial_number, snap.bin_id.label("system_bin"),
+            literal(None, BigInteger).label("scanned_bin"), raw(snap.actual_cost).label("cost"),
+            snap.bin_kind.label("kind"),
+        ).where(
+            snap.count_id == count.id,
+            snap.bin_id.in_(select(head.bin_id).where(head.id.in_(chosen_ids))),
+        )  # fmt: skip
+        scanned = (
+            select(
+                scan.item_id, scan.serial_number, literal(None, BigInteger), head.bin_id,
+                literal(None, BigInteger), literal(None, String),
+            )
+            .join(head, head.id == scan.bin_count_id)
+            .where(head.id.in_(chosen_ids))
+        )  # fmt: skip
+        both = union_all(expected, scanned).subquery("both")
+        system_bin = func.max(both.c.system_bin)
+        rows = await self.session.execute(
+            select(
+                both.c.item_id, both.c.serial_number, system_bin,
+                func.aggregate_strings(cast(both.c.scanned_bin, String), ","),
+                func.max(both.c.cost), func.max(both.c.kind),
+            )
+            .group_by(both.c.item_id, both.c.serial_number)
+            .having(
+                or_(
+                    func.count() != 2,
+                    system_bin.is_(None),
+                    system_bin != func.max(both.c.scanned_bin),
+                )
+            )
+        )  # fmt: skip
+        found = [tuple(r) for r in rows]
+        codes = await self._codes_of({int(r[0]) for r in found})
+        cost = Scaled(COST_PLACES)
+        differences: dict[tuple[int, str], SerialDifference] = {}
+        strangers: list[tuple[int, str]] = []
+        for item_id, serial, system, scanned_in, raw_cost, kind in found:
+            key = (int(item_id), str(serial))
+            where = tuple(labels[int(b)] for b in str(scanned_in).split(",")) if scanned_in else ()
+            code = codes[key[0]]
+            held = None
+            if system is not None:
+                held = SnapshotSerial(
+                    code, key[1], labels[int(system)], cost(int(raw_cost)), BinKind(kind)
+                )
+            else:
+                strangers.append(key)
+            differences[key] = SerialDifference(code, key[1], held, where)
+        for batch in chunks(strangers, SERIAL_CHUNK):
+            k = keys_table(dialect, "k", _SERIAL_KEY, batch)
+            held_rows = await self.session.execute(
+                select(snap.item_id, snap.serial_number, snap.bin_id, raw(snap.actual_cost),
+                       snap.bin_kind)
+                .join(k, and_(snap.item_id == k.c.item_id, snap.serial_number == k.c.number))
+                .where(snap.count_id == count.id)
+            )  # fmt: skip
+            for item_id, serial, bin_id, raw_cost, kind in held_rows:
+                key = (int(item_id), str(serial))
+                d = differences[key]
+                system = SnapshotSerial(
+                    d.item, d.serial, labels[int(bin_id)], cost(int(raw_cost)), BinKind(kind)
+                )
+                differences[key] = SerialDifference(d.item, d.serial, system, d.scanned_in)
+        return list(differences.values())
+
+    async def snapshot_quantities(
+        self, count: CountRecord, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """The snapshot's serials of each (item, bin), each one range of the
+        (count, bin, item) index."""
+        if not pairs:
+            return {}
+        dialect = self.session.get_bind().dialect.name
+        ids = await self._ids_of({item for item, _ in pairs})
+        bins = await self.session.execute(
+            select(Bin.label, Bin.id).where(Bin.location_id == count.location_id)
+        )
+        bin_ids = {str(label): int(i) for label, i in bins}
+        keyed = {
+            (ids[item], bin_ids[label]): (item, label)
+            for item, label in pairs
+            if item in ids and label in bin_ids
+        }
+        snap = CountSnapshotSerial
+        totals: dict[tuple[str, str], int] = {}
+        for batch in chunks(list(keyed), SERIAL_CHUNK):
+            k = keys_table(dialect, "k", (("item_id", "BIGINT"), ("bin_id", "BIGINT")), batch)
+            # A scalar subquery per key: a join lets SQLite (no statistics) scan the
+            # count's serials and probe the keys instead.
+            held = (
+                select(func.count())
+                .where(
+                    snap.count_id == count.id,
+                    snap.bin_id == k.c.bin_id,
+                    snap.item_id == k.c.item_id,
+                )
+                .scalar_subquery()
+            )
+            rows = await self.session.execute(select(k.c.item_id, k.c.bin_id, held))
+            for item_id, bin_id, n in rows:
+                totals[keyed[(int(item_id), int(bin_id))]] = int(n)
+        return totals
+
+    async def _codes_of(self, ids: Collection[int]) -> dict[int, str]:
+        codes: dict[int, str] = {}
+        for batch in chunks(ids, LOOKUP_CHUNK):
+            found = await self.session.execute(select(Item.id, Item.code).where(Item.id.in_(batch)))
+            codes.update((int(i), str(c)) for i, c in found)
+        return codes
+
+    async def _ids_of(self, codes: Collection[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            found = await self.session.execute(
+                select(Item.code, Item.id).where(Item.code.in_(batch))
+            )
+            ids.update((str(c), int(i)) for c, i in found)
+        return ids
 
     async def serial_facts(
         self, location_id: int, keys: Collection[tuple[str, str]]
@@ -289,13 +378,7 @@ class SnapshotStore:
         the location (outside the scope), and those the system knows elsewhere."""
         outside: list[SnapshotSerial] = []
         elsewhere: set[tuple[str, str]] = set()
-        codes = {c for c, _ in keys}
-        ids: dict[str, int] = {}
-        for names in chunks(codes, LOOKUP_CHUNK):
-            found = await self.session.execute(
-                select(Item.code, Item.id).where(Item.code.in_(names))
-            )
-            ids.update((str(c), int(i)) for c, i in found)
+        ids = await self._ids_of({c for c, _ in keys})
         codes_of = {i: c for c, i in ids.items()}
         known = [(ids[c], n) for c, n in keys if c in ids]
         for batch in chunks(known, SERIAL_CHUNK):

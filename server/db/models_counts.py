@@ -80,6 +80,9 @@ class CountBin(Base):
 
 class CountSnapshotSerial(Base):
     __tablename__ = "count_snapshot_serial"
+    __table_args__ = (
+        Index("ix_count_snapshot_serial_count_id_bin_id_item_id", "count_id", "bin_id", "item_id"),
+    )
     count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
     serial_number: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -7,24 +7,25 @@ row (`CountRepository.claim`): the database checks the status rule and serialize
 concurrent changes of one count on that row. The statuses a change is allowed from come
 from the domain's own transition functions (`_allowed`).
 
-The built Snapshot of a count is cached in the process by its snapshot token (a snapshot
-never changes once taken), the BinCounts by id (they never change either), and the
-Reconciliation by the count's version. The version is bumped in the database by every
-change of what the reconciliation is computed from (snapshot, bin counts, picks,
-recounts): a process never serves a reconciliation another process has made stale. A
-review decision, counted and finalize change nothing of that and leave the version, so a
-clear or approve on a million-serial count recomputes nothing; the review itself is read
-from the database on every request, so it is visible at once in every process.
+The database matches the snapshot's serials against the effective bin counts and hands
+over only the serials of discrepancies (a million-serial count reconciles with tens of
+thousands of rows through Python). The rest of a count's Snapshot (scope, bins, items,
+balances) is cached in the process by its snapshot token (a snapshot never changes once
+taken), and the Reconciliation by the count's version. The version is bumped in the
+database by every change of what the reconciliation is computed from (snapshot, bin
+counts, picks, recounts): a process never serves a reconciliation another process has
+made stale. A review decision, counted and finalize change nothing of that and leave the
+version, so a clear or approve on a million-serial count recomputes nothing; the review
+itself is read from the database on every request, so it is visible at once in every
+process.
 """
 
 from __future__ import annotations
 
-import gc
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,7 +33,6 @@ from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
     CountStatus,
-    ItemFacts,
     Reconciliation,
     Snapshot,
     SnapshotSerial,
@@ -53,7 +53,13 @@ from server.domain.errors import (
 )
 from server.domain.masterdata import Role, Tracking
 from server.domain.money import check_quantity
-from server.services.ports import BinCountHeader, CountBinRecord, CountRecord, UnitOfWork
+from server.services.ports import (
+    BinCountHeader,
+    CountBinRecord,
+    CountRecord,
+    SerialDifference,
+    UnitOfWork,
+)
 
 SCOPE_KINDS = ("bins", "prefix", "zone", "all")
 MAX_BINS_LISTED = 10_000
@@ -105,14 +111,13 @@ class CountView:
 
 @dataclass
 class _Cached:
-    snapshot: Snapshot
-    bin_counts: dict[int, BinCount] = field(default_factory=dict)
+    snapshot: Snapshot  # without its serials: the database matches those
     version: int = -1
     reconciliation: Reconciliation | None = None
 
 
 _CACHE: OrderedDict[str, _Cached] = OrderedDict()
-_CACHE_SIZE = 4  # a million-serial snapshot takes a few hundred MB: keep a few
+_CACHE_SIZE = 4  # a large count's reconciliation holds tens of thousands of lines
 
 
 def _entry(token: str) -> _Cached | None:
@@ -132,32 +137,6 @@ def _remember(token: str, entry: _Cached) -> None:
     _CACHE.move_to_end(token)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-
-
-def _extended(
-    base: Snapshot,
-    outside: Sequence[SnapshotSerial],
-    known_elsewhere: set[tuple[str, str]],
-    more_items: Mapping[str, ItemFacts],
-) -> Snapshot:
-    """The frozen snapshot plus the live facts of serials scanned outside it. The big
-    indexes the domain caches on the snapshot are handed over, not rebuilt."""
-    if not outside and not known_elsewhere and not more_items:
-        return base
-    extended = Snapshot(
-        location=base.location,
-        scope=base.scope,
-        bin_kinds=base.bin_kinds,
-        items={**base.items, **more_items} if more_items else base.items,
-        serials=base.serials,
-        balances=base.balances,
-        outside_serials=outside,
-        known_elsewhere=known_elsewhere,
-    )
-    # cached_property keeps its value in the instance __dict__: share the built indexes.
-    extended.__dict__["serial_index"] = base.serial_index
-    extended.__dict__["serials_by_bin"] = base.serials_by_bin
-    return extended
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -568,27 +547,8 @@ def _check_assignment(caller: Caller, place: CountBinRecord) -> None:
 # -- reconciliation --------------------------------------------------------------------
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a million acyclic snapshot and bin count
-    objects are built: each generation-2 pass walks every one of them again, and none of
-    them can form a cycle (reference counting frees them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 async def reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliation:
     """The count's reconciliation now, inside the caller's transaction, through the cache."""
-    with _collector_paused():
-        return await _reconciliation_of(uow, count)
-
-
-async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliation:
     if count.snapshot_token is None:
         raise Conflict(
             f"stock count {count.number} has not started: it has no snapshot yet",
@@ -602,53 +562,128 @@ async def _reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliat
     if entry.reconciliation is not None and entry.version == count.version:
         return entry.reconciliation
     headers = await uow.counts.bin_count_headers(count.id)
-    missing = [h.id for h in headers if h.id not in entry.bin_counts]
-    if missing:
-        lines = await uow.counts.bin_count_lines(missing)
-        for h in headers:
-            if h.id in lines:
-                serials, quantities = lines[h.id]
-                entry.bin_counts[h.id] = BinCount(
-                    id=str(h.id),
-                    bin=h.bin,
-                    counter=h.counter,
-                    device=counting_source(h.device_id, h.counter),
-                    started_at=h.started_at,
-                    finished_at=h.finished_at,
-                    serials=serials,
-                    quantities=quantities,
-                )
-    every = [entry.bin_counts[h.id] for h in headers]
-    active = [entry.bin_counts[h.id] for h in headers if not h.superseded]
+    every = [_bin_count(h) for h in headers]
+    # Which bin count of a bin counts looks at contents only where two of them may
+    # compete: those are read whole. The rest of the matching is the database's.
+    active = [h for h in headers if not h.superseded]
+    per_bin = Counter(h.bin for h in active)
+    rivals = [h.id for h in active if per_bin[h.bin] > 1]
+    whole = await uow.counts.bin_count_lines(rivals) if rivals else {}
     picked = {
         b.label: str(b.picked_bin_count_id)
         for b in await uow.counts.bins(count.id)
         if b.picked_bin_count_id is not None
     }
-    effective = effective_bin_counts(active, picked)
-    snapshot = entry.snapshot
-    index, by_bin = snapshot.serial_index, snapshot.serials_by_bin
-    # Per bin, the scanned serials less the bin's own expected ones (a small set, in the
-    # CPU cache), then the few left against the whole index: probing the million-key
-    # index with every scanned serial costs a cache miss each.
+    effective = effective_bin_counts(
+        [_bin_count(h, *whole[h.id]) if h.id in whole else _bin_count(h) for h in active], picked
+    )
+    chosen = [int(bc.id) for bc in effective.effective.values()]
+    keyed = await uow.counts.bin_count_lines([i for i in chosen if i not in whole], serials=False)
+    keyed.update(whole)
+    differences = await uow.counts.serial_differences(count, chosen)
+    keyed_items = {item for i in chosen for item, _lot in keyed[i][1]}
+    snapshot, counted = await _differences_only(
+        uow, count, entry.snapshot, differences, keyed_items
+    )
+    settled = await _settled(uow, count, snapshot, effective.effective, keyed, differences)
+    recon = reconcile(
+        snapshot,
+        {
+            label: replace(
+                bc, serials=counted.get(label, frozenset()), quantities=keyed[int(bc.id)][1]
+            )
+            for label, bc in effective.effective.items()
+        },
+        conflicts=effective.conflicts,
+        counters=counters_by_bin(every),
+        settled=settled,
+    )
+    entry.version, entry.reconciliation = count.version, recon
+    return recon
+
+
+def _bin_count(
+    h: BinCountHeader,
+    serials: frozenset[tuple[str, str]] = frozenset(),
+    quantities: Mapping[tuple[str, str], Decimal] | None = None,
+) -> BinCount:
+    return BinCount(
+        id=str(h.id),
+        bin=h.bin,
+        counter=h.counter,
+        device=counting_source(h.device_id, h.counter),
+        started_at=h.started_at,
+        finished_at=h.finished_at,
+        serials=serials,
+        quantities=quantities or {},
+    )
+
+
+async def _differences_only(
+    uow: UnitOfWork,
+    count: CountRecord,
+    base: Snapshot,
+    differences: Sequence[SerialDifference],
+    keyed_items: set[str],
+) -> tuple[Snapshot, dict[str, frozenset[tuple[str, str]]]]:
+    """The snapshot and the scanned serials reduced to the serials of discrepancies (the
+    domain's `settled` stands for the rest), with the live facts of serials scanned
+    outside the snapshot and of counted items it does not name."""
+    index: dict[tuple[str, str], SnapshotSerial] = {}
+    expected: dict[str, list[tuple[str, str]]] = {}
+    counted: dict[str, set[tuple[str, str]]] = {}
     strangers: set[tuple[str, str]] = set()
-    nothing: frozenset[tuple[str, str]] = frozenset()
-    for label, bc in effective.effective.items():
-        away = bc.serials.difference(by_bin.get(label, nothing))
-        strangers.update(key for key in away if key not in index)
+    for d in differences:
+        key = (d.item, d.serial)
+        if d.system is None:
+            strangers.add(key)
+        else:
+            index[key] = d.system
+            expected.setdefault(d.system.bin, []).append(key)
+        for label in d.scanned_in:
+            counted.setdefault(label, set()).add(key)
     outside, elsewhere = (
         await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
     )
     # Items of the serials the snapshot knows are in the snapshot's items already.
-    counted_items = {k[0] for k in strangers}
-    counted_items |= {k[0] for bc in effective.effective.values() for k in bc.quantities}
-    unknown_items = counted_items - snapshot.items.keys()
+    unknown_items = ({item for item, _ in strangers} | keyed_items) - base.items.keys()
     more = await uow.counts.item_facts(count.location_id, unknown_items) if unknown_items else {}
-    recon = reconcile(
-        _extended(snapshot, outside, elsewhere, more),
-        effective.effective,
-        conflicts=effective.conflicts,
-        counters=counters_by_bin(every),
+    snapshot = Snapshot.indexed(
+        index,
+        {label: frozenset(keys) for label, keys in expected.items()},
+        location=base.location,
+        scope=base.scope,
+        bin_kinds=base.bin_kinds,
+        items={**base.items, **more} if more else base.items,
+        balances=base.balances,
+        outside_serials=outside,
+        known_elsewhere=elsewhere,
     )
-    entry.version, entry.reconciliation = count.version, recon
-    return recon
+    return snapshot, {label: frozenset(keys) for label, keys in counted.items()}
+
+
+async def _settled(
+    uow: UnitOfWork,
+    count: CountRecord,
+    snapshot: Snapshot,
+    effective: Mapping[str, BinCount],
+    keyed: Mapping[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]],
+    differences: Sequence[SerialDifference],
+) -> dict[tuple[str, str], int]:
+    """Serials matched by the database, per (item, counted bin), for the pairs the lines
+    report: those of the discrepancies' serials and of units counted without serial. The
+    snapshot's serials of the pair less those among the discrepancies."""
+    pairs: set[tuple[str, str]] = set()
+    among: Counter[tuple[str, str]] = Counter()
+    for d in differences:
+        if d.system is not None and d.system.bin in effective:
+            pairs.add((d.item, d.system.bin))
+            among[(d.item, d.system.bin)] += 1
+        pairs.update((d.item, label) for label in d.scanned_in)
+    for label, bc in effective.items():
+        for item, _lot in keyed[int(bc.id)][1]:
+            facts = snapshot.items.get(item)
+            if facts is not None and facts.tracking is Tracking.SERIAL:
+                pairs.add((item, label))
+    held = await uow.counts.snapshot_quantities(count, pairs)
+    return {pair: held.get(pair, 0) - among[pair] for pair in pairs if held.get(pair, 0)}

@@ -239,6 +239,19 @@ class BinCountHeader:
 
 
 @dataclass(frozen=True, slots=True)
+class SerialDifference:
+    """A serial that the effective bin counts do not hold exactly once, in its system bin:
+    expected in a counted bin and not scanned there, scanned where the snapshot does not
+    have it, or scanned in two bins. `system` is its snapshot row (None: not in the
+    snapshot); `scanned_in` the bins of the effective bin counts that hold it."""
+
+    item: str
+    serial: str
+    system: SnapshotSerial | None
+    scanned_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentLineRecord:
     line_no: int
     source_line_id: str
@@ -313,6 +326,12 @@ class CountRepository(Protocol):
     ) -> int | None: ...
     async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
     async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
+    async def serial_differences(
+        self, count: CountRecord, bin_count_ids: Collection[int]
+    ) -> list[SerialDifference]: ...
+    async def snapshot_quantities(
+        self, count: CountRecord, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]: ...
     async def serial_facts(
         self, location_id: int, keys: Collection[tuple[str, str]]
     ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]: ...
@@ -324,7 +343,7 @@ class CountRepository(Protocol):
     ) -> set[tuple[str, str]]: ...
     async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]: ...
     async def bin_count_lines(
-        self, ids: Collection[int]
+        self, ids: Collection[int], serials: bool = True
     ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]: ...
     async def add_bin_count(
         self,

@@ -119,7 +119,8 @@ class DiscrepancyLine:
 class Reconciliation:
     lines: tuple[DiscrepancyLine, ...]
     # Serials found in their system bin, per bin and item (a million serials spread over
-    # a million (item, bin) pairs would otherwise be a million pair tuples).
+    # a million (item, bin) pairs would otherwise be a million pair tuples), the caller's
+    # `settled` ones included.
     matched_by_bin: Mapping[BinLabel, Mapping[ItemCode, int]]
     counted_bins: frozenset[BinLabel]
     not_counted_bins: tuple[BinLabel, ...]
@@ -164,13 +165,20 @@ class _Pending(NamedTuple):
 class _Builder:
     """Accumulates lines, integer counts and input problems during one reconcile call."""
 
-    def __init__(self, snapshot: Snapshot, counters: Mapping[BinLabel, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        counters: Mapping[BinLabel, frozenset[str]],
+        settled: Mapping[tuple[ItemCode, BinLabel], int],
+    ) -> None:
         self.snapshot = snapshot
         self.counters = counters
         self.lines: list[DiscrepancyLine] = []
         self.pending: list[_Pending] = []
         self.problems: list[FieldProblem] = []
         self.matched: dict[BinLabel, Counter[ItemCode]] = {}
+        for (item, label), n in settled.items():
+            self.matched.setdefault(label, Counter())[item] += n
         # Serials of an (item, bin) expected there but not found there, and found there but
         # not expected there: with the matched count they give the system and counted
         # quantities of the bin without another pass over every serial.
@@ -246,6 +254,7 @@ def reconcile(
     *,
     conflicts: Sequence[BinCountConflict] = (),
     counters: Mapping[BinLabel, frozenset[str]] | None = None,
+    settled: Mapping[tuple[ItemCode, BinLabel], int] | None = None,
 ) -> Reconciliation:
     """Classify every difference between the snapshot and the effective BinCounts.
 
@@ -254,10 +263,18 @@ def reconcile(
     serial of such a bin that turns up in a counted bin is still a transfer proposal.
     Raises ValidationFailed when a BinCount does not fit the master data (a bin outside
     the scope, an unknown item, a keyed quantity for a serialized item).
+
+    `settled` holds serials per (item, counted bin) that were scanned in their system bin
+    and nowhere else, which the caller has left out of both the snapshot and the bin
+    counts (a database matched them): they make no line, and count in the system and
+    counted quantities of the lines of their item and bin. With `settled` the snapshot
+    must still hold every serial scanned outside its system bin or in two bins, and every
+    serial not found in its counted system bin; the result is then the same as from the
+    whole snapshot and bin counts. The caller gives the pairs its lines need.
     """
     if counters is None:
         counters = {label: frozenset({bc.counter}) for label, bc in effective.items()}
-    b = _Builder(snapshot, counters)
+    b = _Builder(snapshot, counters, settled or {})
     for label in effective:
         if label not in snapshot.scope:
             b.problem(f"bins/{label}", "bin is not in the count's scope")
@@ -310,7 +327,11 @@ def _compare_bins(
         expected = by_bin.get(label, empty)
         same = scanned & expected
         if same:
-            b.matched[label] = Counter(map(first_item, same))
+            found = b.matched.get(label)
+            if found is None:
+                b.matched[label] = Counter(map(first_item, same))
+            else:
+                found.update(map(first_item, same))
         if len(same) != len(scanned):
             for key in scanned - same:
                 elsewhere.setdefault(key, []).append(label)
