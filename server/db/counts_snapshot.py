@@ -302,13 +302,19 @@ class SnapshotStore:
             differences[key] = SerialDifference(code, key[1], held, where)
         for batch in chunks(strangers, SERIAL_CHUNK):
             k = keys_table(dialect, "k", _SERIAL_KEY, batch)
+            # The keys LEFT JOIN the snapshot: SQLite keeps the keys as the outer loop and
+            # probes the primary key per key. An inner join lets it walk the count's
+            # million serials and scan the keys for each (minutes).
             held_rows = await self.session.execute(
                 select(snap.item_id, snap.serial_number, snap.bin_id, raw(snap.actual_cost),
                        snap.bin_kind)
-                .join(k, and_(snap.item_id == k.c.item_id, snap.serial_number == k.c.number))
-                .where(snap.count_id == count.id)
+                .select_from(k)
+                .outerjoin(snap, and_(snap.count_id == count.id, snap.item_id == k.c.item_id,
+                                      snap.serial_number == k.c.number))
             )  # fmt: skip
             for item_id, serial, bin_id, raw_cost, kind in held_rows:
+                if item_id is None:
+                    continue  # not in the snapshot
                 key = (int(item_id), str(serial))
                 d = differences[key]
                 system = SnapshotSerial(
