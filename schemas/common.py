@@ -18,12 +18,13 @@ CostText = Annotated[
 ValueText = Annotated[
     Decimal, msgspec.Meta(description="A money value, exact, as a decimal string: '773.25'.")
 ]
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$"
 Code = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$",
+        pattern=CODE_PATTERN,
         description="An identifying code: letters, digits and . _ / -",
     ),
 ]

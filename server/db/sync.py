@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from functools import cache
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, case, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db.masterdata_write import LOOKUP_CHUNK, chunks
 from server.db.models import Base, Bin, Device, Item, ItemBarcode, Location
@@ -41,10 +41,13 @@ from server.db.models_sync import (
 )
 from server.services.sync_ports import (
     CountFacts,
+    EventBinder,
+    EventHead,
+    EventVerdict,
     InstallMarks,
     InstallSeen,
     InstallStatus,
-    NewEvent,
+    NewEvents,
     RefBin,
     RefCount,
     RefItem,
@@ -101,8 +104,11 @@ _COUNT_FACTS = (
     )
     .where(StockCount.__table__.c.number.in_(bindparam("b_numbers", expanding=True)))
 )
-if tuple(c.name for c in SyncEvent.__table__.c if c.name != "id") != NewEvent._fields:
-    raise RuntimeError("NewEvent's fields must be sync_event's columns, in order")
+# sync_event's columns as an insert binds them: an EventHead, device_time, received_at,
+# then an EventVerdict (server/services/sync_ports.py).
+_EVENT_NAMES = tuple(c.name for c in SyncEvent.__table__.c if c.name != "id")
+if _EVENT_NAMES[7:9] != ("device_time", "received_at") or len(_EVENT_NAMES) != 12:
+    raise RuntimeError("sync_event's columns must be an EventHead, two times, an EventVerdict")
 
 
 @cache
@@ -153,6 +159,17 @@ def _same(value: Any) -> Any:
     return value
 
 
+_APPLIED_VERDICT: EventVerdict = ("applied", "", "")
+
+
+def _rows(
+    push: NewEvents, device_time: _Processor, received_at: _Processor
+) -> Iterator[tuple[Any, ...]]:
+    at = received_at(push.received_at)
+    for head, made, verdict in zip(push.heads, push.device_times, push.verdicts, strict=True):
+        yield (*head, device_time(made), at, *verdict)
+
+
 @cache
 def _max_parameters(dialect: str) -> int:
     """Bound parameters one statement may hold: PostgreSQL 32,767; SQLite 32,766 since
@@ -164,7 +181,7 @@ def _max_parameters(dialect: str) -> int:
 
 @cache
 def _event_insert_sql(paramstyle: str, rows: int) -> str:
-    names = NewEvent._fields
+    names = _EVENT_NAMES
     if paramstyle == "qmark":
         one = "(" + ", ".join("?" for _ in names) + ")"
         groups = [one] * rows
@@ -276,42 +293,53 @@ class SqlSync:
                 found[event.seq] = event
         return found
 
-    async def insert_events(self, rows: Sequence[NewEvent]) -> None:
-        """The rows as multi-row `INSERT ... VALUES (...), (...)` statements (500 events:
-        one statement) through the driver, the values bound by the columns' own
+    async def insert_events(self, pushes: Sequence[NewEvents]) -> None:
+        """The events as multi-row `INSERT ... VALUES (...), (...)` statements (500 events:
+        one statement) through the driver, the times bound by their columns' own
         SQLAlchemy bind processors (so stored exactly as a Core insert stores them).
 
         Not an executemany: the sqlite3 module releases and retakes the GIL around every
         row's step, and while the event loop is busy each retake waits up to the switch
-        interval (5 ms), so a 500-row executemany on aiosqlite's thread took 30-100 ms
-        beside a busy loop against about 4 ms alone. One statement is one step.
+        interval, so a 500-row executemany on aiosqlite's thread took 30-100 ms beside a
+        busy loop against about 4 ms alone. One statement is one step.
 
         The install row's lock and its contiguous high-water mark guarantee that no seq
         above it is stored, so a conflict here is a bug: it raises and the whole batch
         rolls back (never doubled)."""
-        if not rows:
-            return
         conn = await self.session.connection()
         dialect = conn.dialect
         device_time, received_at = _time_processors(dialect)
-        received: dict[datetime, Any] = {}  # a push's rows share one received_at
+        width = len(_EVENT_NAMES)
         values: list[Any] = []
-        for r in rows:
-            at = received.get(r.received_at)
-            if at is None:
-                at = received[r.received_at] = received_at(r.received_at)
-            values.extend(r[:7])
-            values.append(device_time(r.device_time))
-            values.append(at)
-            values.extend(r[9:])
-        width = len(NewEvent._fields)
+        for push in pushes:
+            for row in push.bound or _rows(push, device_time, received_at):
+                values += row
+        rows = len(values) // width
         step = _max_parameters(dialect.name) // width
-        for first in range(0, len(rows), step):
-            count = min(step, len(rows) - first)
-            await conn.exec_driver_sql(
-                _event_insert_sql(dialect.paramstyle, count),
-                tuple(values[first * width : (first + count) * width]),
-            )
+        for first in range(0, rows, step):
+            await self._insert_rows(conn, values[first * width : (first + step) * width])
+
+    @staticmethod
+    def binder(dialect: Dialect) -> EventBinder:
+        """The EventBinder of this dialect: the rows insert_events stores for applied
+        events, made before the transaction."""
+        device_time, received_at = _time_processors(dialect)
+
+        def bind(
+            heads: Sequence[EventHead], made: Sequence[datetime], at: datetime
+        ) -> list[tuple[Any, ...]]:
+            bound_at = received_at(at)
+            return [
+                (*head, device_time(t), bound_at, *_APPLIED_VERDICT)
+                for head, t in zip(heads, made, strict=True)
+            ]
+
+        return bind
+
+    @staticmethod
+    async def _insert_rows(conn: AsyncConnection, values: list[Any]) -> None:
+        rows = len(values) // len(_EVENT_NAMES)
+        await conn.exec_driver_sql(_event_insert_sql(conn.dialect.paramstyle, rows), tuple(values))
 
     async def bin_events(
         self, device_id: int, install_id: str, bin_seqs: Collection[int]

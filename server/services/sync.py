@@ -60,7 +60,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -102,8 +102,10 @@ from server.domain.errors import (
 from server.services import counts
 from server.services.sync_ports import (
     CountFacts,
+    EventBinder,
+    EventHead,
     InstallSeen,
-    NewEvent,
+    NewEvents,
     RefRow,
     StoredEvent,
     SyncUnitOfWork,
@@ -132,11 +134,16 @@ _STATUS_REASON = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
+class _Verdict(NamedTuple):
+    """What the server decided for an event, as stored (an EventVerdict)."""
+
     outcome: Literal["applied", "rejected"]
     reason: str = ""
     detail: str = ""
+
+
+def _rejected_for(reason: str, detail: str) -> _Verdict:
+    return _Verdict("rejected", reason, detail[:500])
 
 
 _APPLIED = _Verdict("applied")
@@ -156,26 +163,30 @@ def _own_device(caller: Caller, device_id: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    """One device's push as it reached the server, at `now`."""
+    """One device's push as it reached the server, at `now`, checked and made ready by
+    `prepare_push`: its events in seq order, each one's own columns and its answer if it
+    is applied. That work needs no database, so it is done before the push waits for its
+    transaction (on SQLite, beside the writer that stores the pushes before it)."""
 
     caller: Caller
     request: PushRequest
     now: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class _Checked:
     device_id: int
     events: list[Event]  # in seq order
+    heads: list[EventHead]  # each event's own columns, in the same order
+    device_times: list[datetime]  # when the device made each event
+    applied: list[EventAck]  # each event's answer if it is applied
+    places: list[tuple[str, str]]  # each event's (count, bin): what its verdict depends on
+    closing: list[int]  # the indexes of the BinClosed events
+    bound: list[tuple[Any, ...]] | None  # each event's row for the database, if applied
 
 
-def check_push(caller: Caller, request: PushRequest) -> None:
-    """The refusals that need no database: another device's credential, too many events,
-    a seq named twice. Raised before a push joins a transaction."""
-    _checked(caller, request)
-
-
-def _checked(caller: Caller, request: PushRequest) -> _Checked:
+def prepare_push(
+    caller: Caller, request: PushRequest, now: datetime, bind: EventBinder | None = None
+) -> Push:
+    """The refusals that need no database (another device's credential, too many events,
+    a seq named twice), raised here; then each event's row and answer made ready (with
+    `bind`, the repository's EventBinder, its row as the database takes it)."""
     device_id = _own_device(caller, request.device_id)
     if len(request.events) > MAX_PUSH_EVENTS:
         raise ValidationFailed(
@@ -187,14 +198,44 @@ def _checked(caller: Caller, request: PushRequest) -> _Checked:
         raise ValidationFailed(
             "a batch names each seq once", [FieldProblem("events", "repeated seq")]
         )
-    return _Checked(device_id, events)
+    install, encode = request.install_id, _ENCODER.encode
+    heads: list[EventHead] = [
+        (
+            device_id,
+            install,
+            e.seq,
+            _KIND[type(e.body)],
+            e.body.count,
+            e.seq if isinstance(e.body, BinOpened) else e.body.bin_seq,
+            encode(e.body).decode(),
+        )
+        for e in events
+    ]
+    device_times = [e.device_time for e in events]
+    return Push(
+        caller,
+        request,
+        now,
+        device_id,
+        events,
+        heads,
+        device_times,
+        [EventAck(seq=e.seq, outcome="applied") for e in events],
+        [(e.body.count, e.body.bin) for e in events],
+        [i for i, e in enumerate(events) if isinstance(e.body, BinClosed)],
+        bind(heads, device_times, now) if bind is not None else None,
+    )
 
 
 async def push(
-    uow: SyncUnitOfWork, caller: Caller, request: PushRequest, now: datetime
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    request: PushRequest,
+    now: datetime,
+    bind: EventBinder | None = None,
 ) -> PushResponse:
     """One push in its own transaction."""
-    return (await push_together(uow, [Push(caller, request, now)]))[0]
+    return (await push_together(uow, [prepare_push(caller, request, now, bind)]))[0]
 
 
 async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[PushResponse]:
@@ -207,27 +248,26 @@ async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[Pus
     marks and the epoch; the events wait in `_Transaction.pending` and go in as multi-row
     INSERTs before anything reads `sync_event` and before COMMIT; the marks are written
     by one statement at the end. All of it commits together or not at all."""
-    checked = [_checked(p.caller, p.request) for p in pushes]
     async with uow:
         marks = await uow.sync.lock_installs(
             [
                 InstallSeen(
-                    c.device_id,
+                    p.device_id,
                     p.request.install_id,
                     p.now,
                     max(p.request.queue_depth, 0),
                     p.request.app_version[:64],
                     int((p.now - p.request.device_time) / timedelta(milliseconds=1)),
                 )
-                for p, c in zip(pushes, checked, strict=True)
+                for p in pushes
             ]
         )
         tx = _Transaction(marks.high_water, marks.epoch)
-        responses = [await _store(uow, tx, p, c) for p, c in zip(pushes, checked, strict=True)]
+        responses = [await _store(uow, tx, p) for p in pushes]
         await tx.flush(uow)
         await uow.sync.set_high_waters(tx.moved)
         # One statement for the group's devices, at the latest of their request times.
-        await uow.sync.touch_devices({c.device_id for c in checked}, max(p.now for p in pushes))
+        await uow.sync.touch_devices({p.device_id for p in pushes}, max(p.now for p in pushes))
         await uow.commit()
     return responses
 
@@ -239,7 +279,7 @@ class _Transaction:
     marks: dict[tuple[int, str], int]  # each install's mark as this transaction moved it
     epoch: str
     moved: dict[tuple[int, str], int] = field(default_factory=dict)  # marks to write
-    pending: list[NewEvent] = field(default_factory=list)  # events not yet inserted
+    pending: list[NewEvents] = field(default_factory=list)  # events not yet inserted
     facts: dict[str, CountFacts] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)  # what `facts` was read for
     bins: set[str] = field(default_factory=set)
@@ -266,109 +306,99 @@ class _Transaction:
         self.numbers, self.bins, self.facts = set(), set(), {}
 
 
-async def _store(
-    uow: SyncUnitOfWork, tx: _Transaction, push: Push, checked: _Checked
-) -> PushResponse:
-    request, now, device_id = push.request, push.now, checked.device_id
+async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushResponse:
+    request, now, device_id = push.request, push.now, push.device_id
     install = request.install_id
     key = (device_id, install)
-    events = checked.events
+    events = push.events
     skew = now - request.device_time
     hw = tx.marks[key]
     if request.acked_seq > hw:
         # The device holds acknowledgements the database no longer has: restored.
         tx.epoch = await uow.sync.renew_epoch()
-    acks: dict[int, EventAck] = {}
-    old = [e.seq for e in events if e.seq <= hw]
-    if old:
+    acks: list[EventAck] = []
+    # Events are in seq order: those at or below the mark first (duplicates), then the
+    # contiguous run from the mark on, up to the first gap.
+    first = 0
+    while first < len(events) and events[first].seq <= hw:
+        first += 1
+    if first:
         await tx.flush(uow)
-        for seq, stored in (await uow.sync.stored(device_id, install, old)).items():
-            acks[seq] = EventAck(
-                seq=seq, outcome="duplicate", reason=stored.reason, detail=stored.detail
-            )
-    run: list[Event] = []
-    expected: int | None = None
-    for event in (e for e in events if e.seq > hw):
-        if event.seq != hw + len(run) + 1:
-            expected = hw + len(run) + 1
+        stored = await uow.sync.stored(device_id, install, [e.seq for e in events[:first]])
+        acks += [
+            EventAck(seq=seq, outcome="duplicate", reason=s.reason, detail=s.detail)
+            for seq, s in sorted(stored.items())
+        ]
+    end, expected = first, None
+    while end < len(events):
+        if events[end].seq != hw + end - first + 1:
+            expected = hw + end - first + 1
             break
-        run.append(event)
-    if run:
-        verdicts = await _judge(uow, tx, push.caller, install, run, skew, now)
-        for e in run:
-            body, verdict = e.body, verdicts[e.seq]
-            tx.pending.append(
-                NewEvent(
-                    device_id,
-                    install,
-                    e.seq,
-                    _KIND[type(body)],
-                    body.count,
-                    e.seq if isinstance(body, BinOpened) else body.bin_seq,
-                    _ENCODER.encode(body).decode(),
-                    e.device_time,
-                    now,
-                    verdict.outcome,
-                    verdict.reason,
-                    verdict.detail[:500],
-                )
-            )
-            acks[e.seq] = EventAck(
-                seq=e.seq, outcome=verdict.outcome, reason=verdict.reason, detail=verdict.detail
-            )
-        hw = tx.marks[key] = tx.moved[key] = run[-1].seq
+        end += 1
+    if end > first:
+        verdicts = await _judge(uow, tx, push, first, end, skew)
+        applied = verdicts.count(_APPLIED) == len(verdicts)
+        bound = push.bound[first:end] if applied and push.bound is not None else None
+        tx.pending.append(
+            NewEvents(push.heads[first:end], push.device_times[first:end], now, verdicts, bound)
+        )
+        if applied:
+            acks += push.applied[first:end]
+        else:
+            acks += [
+                EventAck(seq=e.seq, outcome=v.outcome, reason=v.reason, detail=v.detail)
+                for e, v in zip(events[first:end], verdicts, strict=True)
+            ]
+        hw = tx.marks[key] = tx.moved[key] = events[end - 1].seq
     return PushResponse(
         protocol_version=PROTOCOL_VERSION,
         server_epoch=tx.epoch,
-        acks=[acks[e.seq] for e in events if e.seq in acks],
+        acks=acks,
         high_water=hw,
         expected_seq=expected,
     )
 
 
-def _refusal(caller: Caller, facts: CountFacts | None, body: EventBody) -> _Verdict | None:
+def _refusal(caller: Caller, facts: CountFacts | None, count: str, label: str) -> _Verdict | None:
     if facts is None:
-        return _Verdict("rejected", "count_unknown", f"stock count {body.count} does not exist")
+        return _rejected_for("count_unknown", f"stock count {count} does not exist")
     if facts.location_id != caller.location_id:
-        return _Verdict(
-            "rejected",
+        return _rejected_for(
             "count_other_site",
-            f"stock count {body.count} is not at this device's site {caller.location_code}",
+            f"stock count {count} is not at this device's site {caller.location_code}",
         )
     if facts.status != "counting_in_process":
         reason = _STATUS_REASON.get(facts.status, "count_not_counting")
-        return _Verdict(
-            "rejected",
+        return _rejected_for(
             reason,
-            f"stock count {body.count} is {facts.status.replace('_', ' ')}: it takes no scans",
+            f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
         )
-    if body.bin not in facts.bins:
-        return _Verdict(
-            "rejected", "bin_outside_scope", f"bin {body.bin} is not in stock count {body.count}"
-        )
+    if label not in facts.bins:
+        return _rejected_for("bin_outside_scope", f"bin {label} is not in stock count {count}")
     return None
 
 
 async def _judge(
-    uow: SyncUnitOfWork,
-    tx: _Transaction,
-    caller: Caller,
-    install: str,
-    run: Sequence[Event],
-    skew: timedelta,
-    now: datetime,
-) -> dict[int, _Verdict]:
+    uow: SyncUnitOfWork, tx: _Transaction, push: Push, first: int, end: int, skew: timedelta
+) -> list[_Verdict]:
+    """The verdicts of the push's events first..end-1, in order. Whether a count takes an
+    event depends on the event's count and bin only: judged once per (count, bin)."""
+    caller, install, now = push.caller, push.request.install_id, push.now
     assert caller.device_id is not None
-    facts = await tx.count_facts(uow, {e.body.count for e in run}, {e.body.bin for e in run})
-    verdicts: dict[int, _Verdict] = {}
-    for e in run:
-        verdicts[e.seq] = _refusal(caller, facts.get(e.body.count), e.body) or _APPLIED
-    closing = [
-        e for e in run if isinstance(e.body, BinClosed) and verdicts[e.seq].outcome != "rejected"
-    ]
+    places = push.places[first:end]
+    named = set(places)
+    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
+    judged = {
+        (count, label): _refusal(caller, facts.get(count), count, label) or _APPLIED
+        for count, label in named
+    }
+    verdicts = [judged[p] for p in places]
+    closing = [i - first for i in push.closing if first <= i < end]
+    closing = [i for i in closing if verdicts[i] is _APPLIED]
     if not closing:
         return verdicts
-    bin_seqs = {e.body.bin_seq for e in closing if isinstance(e.body, BinClosed)}
+    run = push.events[first:end]
+    bin_seqs = {_bin_closed(run[i]).bin_seq for i in closing}
     await tx.flush(uow)
     earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
     by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
@@ -377,18 +407,23 @@ async def _judge(
             by_bin[stored.bin_seq].append(
                 (stored.seq, stored.device_time, _BODY.decode(stored.body))
             )
-    for e in run:
+    for i, e in enumerate(run):
         body = e.body
         bin_seq = e.seq if isinstance(body, BinOpened) else body.bin_seq
-        if bin_seq in by_bin and verdicts[e.seq].outcome == "applied":
+        if bin_seq in by_bin and verdicts[i] is _APPLIED:
             by_bin[bin_seq].append((e.seq, e.device_time, body))
-    for e in closing:
-        assert isinstance(e.body, BinClosed)
-        verdicts[e.seq] = await _close_bin(
-            uow, caller, install, e, by_bin[e.body.bin_seq], skew, now
+    for i in closing:
+        e = run[i]
+        verdicts[i] = await _close_bin(
+            uow, caller, install, e, by_bin[_bin_closed(e).bin_seq], skew, now
         )
     tx.forget_counts()  # a bin count may change what the counts' facts say
     return verdicts
+
+
+def _bin_closed(event: Event) -> BinClosed:
+    assert isinstance(event.body, BinClosed)
+    return event.body
 
 
 async def _close_bin(
@@ -405,12 +440,10 @@ async def _close_bin(
     events = sorted((x for x in events if x[0] < close.seq), key=lambda x: x[0])
     opened = [x for x in events if x[0] == body.bin_seq and isinstance(x[2], BinOpened)]
     if not opened:
-        return _Verdict(
-            "rejected", "bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened"
-        )
+        return _rejected_for("bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened")
     if await uow.sync.bin_count_source(caller.device_id, install, body.bin_seq):
-        return _Verdict(
-            "rejected", "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
+        return _rejected_for(
+            "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
         )
     undone = {x[2].target_seq for x in events if isinstance(x[2], ScanUndone)}
     serials: dict[tuple[str, str], None] = {}
@@ -423,8 +456,8 @@ async def _close_bin(
         elif isinstance(scan, QuantityKeyed):
             quantities.append((scan.item, scan.lot, scan.quantity))
     if not serials and not quantities and not body.confirmed_empty:
-        return _Verdict(
-            "rejected", "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
+        return _rejected_for(
+            "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
         )
     started = opened[0][1] + skew
     finished = max(close.device_time + skew, started)
@@ -440,7 +473,7 @@ async def _close_bin(
             header = await counts.record_bin_count(uow, caller, body.count, submitted, now)
             await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
     except StockcountError as exc:
-        return _Verdict("rejected", exc.code, str(exc))
+        return _rejected_for(exc.code, str(exc))
     return _APPLIED
 
 

@@ -33,7 +33,7 @@ from datetime import datetime
 from schemas.sync import PushRequest, PushResponse
 from server.domain.auth import Caller
 from server.services import sync
-from server.services.sync_ports import SyncUnitOfWork
+from server.services.sync_ports import EventBinder, SyncUnitOfWork
 
 # At most 32 pushes (16,000 events) a transaction: the group waits for one COMMIT, so a
 # bound keeps the first push's answer from waiting on many more behind it.
@@ -49,17 +49,25 @@ class _Queued:
 class PushGroups:
     """Pushes of one process, written in groups (see the module docstring)."""
 
-    def __init__(self, uow: Callable[[], SyncUnitOfWork], max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self,
+        uow: Callable[[], SyncUnitOfWork],
+        max_group: int = MAX_GROUP,
+        bind: EventBinder | None = None,
+    ) -> None:
         self._uow = uow
+        self._bind = bind
         self._max_group = max_group
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
-        sync.check_push(caller, request)
-        queued = _Queued(
-            sync.Push(caller, request, now), asyncio.get_running_loop().create_future()
-        )
+        return await self.push_prepared(sync.prepare_push(caller, request, now, self._bind))
+
+    async def push_prepared(self, push: sync.Push) -> PushResponse:
+        """A push made ready (`sync.prepare_push`, which raises the refusals that need no
+        database), queued for the next group."""
+        queued = _Queued(push, asyncio.get_running_loop().create_future())
         self._queue.append(queued)
         writer = self._writer
         if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from server.services.ports import UnitOfWork
 
+# An event's own columns of `sync_event`, in column order up to `body` (JSON): device_id,
+# install_id, seq, kind, count_number, bin_seq, body. Made for each event of a push before
+# the push waits for its transaction.
+EventHead = tuple[int, str, int, str, str, int, str]
+# What the transaction decided for an event: outcome, reason, detail (at most 500 chars).
+EventVerdict = tuple[str, str, str]
 
-class NewEvent(NamedTuple):
-    """One event row to store, its fields in `sync_event`'s column order. A tuple, not a
-    dataclass: ingest builds one per event (10,000s a second) and the repository hands it
-    to the driver as it is."""
 
-    device_id: int
-    install_id: str
-    seq: int
-    kind: str
-    count_number: str
-    bin_seq: int
-    body: str  # JSON
-    device_time: datetime
+class NewEvents(NamedTuple):
+    """The events of one push to store, in seq order: each one's own columns, when the
+    device made it and what the server decided; `received_at` is the push's. One object
+    a push, not one an event: ingest stores tens of thousands of events a second.
+    `bound`, when given, holds each event's whole row as the repository's EventBinder made
+    it, for events that are all applied."""
+
+    heads: Sequence[EventHead]
+    device_times: Sequence[datetime]
     received_at: datetime
-    outcome: str
-    reason: str
-    detail: str
+    verdicts: Sequence[EventVerdict]
+    bound: Sequence[tuple[Any, ...]] | None = None
+
+
+# Each event's whole `sync_event` row as the database takes it (times bound by their
+# columns' types), as an applied event: made from the heads, the device times and the
+# push's time before the push waits for its transaction. The repository provides it.
+EventBinder = Callable[[Sequence[EventHead], Sequence[datetime], datetime], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +163,7 @@ class SyncRepository(Protocol):
     async def stored(
         self, device_id: int, install_id: str, seqs: Collection[int]
     ) -> dict[int, StoredEvent]: ...
-    async def insert_events(self, rows: Sequence[NewEvent]) -> None: ...
+    async def insert_events(self, pushes: Sequence[NewEvents]) -> None: ...
     async def bin_events(
         self, device_id: int, install_id: str, bin_seqs: Collection[int]
     ) -> list[StoredEvent]: ...

@@ -354,3 +354,42 @@ def test_every_struct_round_trips_an_instance_its_schema_accepts(exported: Path)
         assert msgspec.json.decode(raw, type=type(sample)) == sample
         schema = json.loads((exported / f"{type(sample).__name__}.schema.json").read_text())
         assert schema_errors(json.loads(raw), schema, schema) == [], type(sample).__name__
+
+
+def test_event_codes_are_checked_once_per_value_and_keep_their_published_pattern() -> None:
+    """Event bodies' count and item codes are not pattern-checked by the decoder (it cost
+    most of a push's decoding) but by `event_code_problem`, once per distinct value; the
+    published schema still states the pattern."""
+    from datetime import UTC, datetime
+
+    from schemas.common import CODE_PATTERN
+    from schemas.sync import (
+        BinOpened,
+        Event,
+        PushRequest,
+        QuantityKeyed,
+        SerialScanned,
+        event_code_problem,
+    )
+
+    defs = msgspec.json.schema(PushRequest)["$defs"]
+    for struct in ("SerialScanned", "QuantityKeyed", "BinOpened", "ScanUndone", "BinClosed"):
+        assert defs[struct]["properties"]["count"]["pattern"] == CODE_PATTERN
+    assert defs["SerialScanned"]["properties"]["item"]["pattern"] == CODE_PATTERN
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+
+    def event(seq: int, body: Any) -> Event:
+        return Event(seq=seq, device_time=now, body=body)
+
+    scan = SerialScanned(count="SC1", bin="A-01", bin_seq=1, item="SER", serial="S1", raw="S1")
+    fine = [event(1, BinOpened(count="SC1", bin="A-01")), event(2, scan)]
+    assert event_code_problem(fine) is None
+    keyed = QuantityKeyed(count="SC1", bin="A-01", bin_seq=1, item="BOLT#2", quantity=Decimal(1))
+    problem = event_code_problem([*fine, event(3, keyed)])
+    assert problem == (
+        f"Expected `str` matching regex {CODE_PATTERN!r} - at `$.events[2].body.item`"
+    )
+    # The same words as the decoder's own pattern check, for a Code it still checks.
+    with pytest.raises(msgspec.ValidationError) as raised:
+        msgspec.json.decode(b'{"code": "BOLT#2"}', type=dict[str, schemas.common.Code])
+    assert f"Expected `str` matching regex {CODE_PATTERN!r}" in str(raised.value)

@@ -29,12 +29,14 @@ from schemas.sync import (
     PullRequest,
     PushRequest,
     RejectedPage,
+    event_code_problem,
 )
 from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.errors import problem_response
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor
 from server.api.security import device_only, roles
 from server.api.state import AnyRequest, AppState
+from server.db.sync import SqlSync
 from server.domain.masterdata import Role
 from server.services import sync
 from server.services.sync_group import PushGroups
@@ -150,7 +152,8 @@ def push_groups(request: AnyRequest) -> PushGroups:
     """The app's group writer, made at its first push."""
     groups = request.app.state.get(_PUSH_GROUPS)
     if not isinstance(groups, PushGroups):
-        groups = PushGroups(AppState.of(request).uow)
+        state = AppState.of(request)
+        groups = PushGroups(state.uow, bind=SqlSync.binder(state.engine.dialect))
         request.app.state[_PUSH_GROUPS] = groups
     return groups
 
@@ -185,11 +188,15 @@ class SyncController(Controller):
                     "send smaller batches",
                     "validation",
                 )
+            problem = event_code_problem(data.events)
+            if problem is not None:
+                raise BadBody(422, f"the request is not valid: {problem}", "validation")
         except BadBody as exc:
             return refused(request, exc)
         if settings.is_sqlite:
             return encode(request, await push_groups(request).push(caller, data, now))
-        return encode(request, await sync.push(uow, caller, data, now))
+        bind = SqlSync.binder(AppState.of(request).engine.dialect)
+        return encode(request, await sync.push(uow, caller, data, now, bind))
 
     @post("/pull", guards=[device_only], status_code=200)
     async def pull(
