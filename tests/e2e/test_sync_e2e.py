@@ -6,7 +6,8 @@ Faults: the answer to a committed push lost (the device "killed" before it store
 acknowledgement), the server SIGKILLed after a commit and before its answer and restarted,
 a push sent twice, batches sent in reverse order, a gzip body cut off, two pushes of one
 device at once, a re-imaged device (new install id, seq 1 again), and the server restored
-from an older copy of its SQLite file (the device detects it and sends again).
+from an older copy of its database (the device detects it and sends again). On SQLite
+and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from handheld_sync.scan.text import parse_scanner_text
 from handheld_sync.store import Store
 from handheld_sync.sync import CREDENTIAL, DEVICE_ID, SERVER_URL, SyncEngine, auth_headers, enroll
 from schemas.sync import BinOpened, PushRequest
-from server.db import migrate
+from tests.conftest import BACKENDS, fresh_database, pg_admin
 from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
@@ -43,16 +44,49 @@ pytestmark = pytest.mark.e2e
 BIN_PATTERN = r"^[A-Z]+-\d+$"
 
 
+class Database:
+    """The server's database, with a backup taken while the server is down and a restore
+    of it: a copy of the SQLite file, or a PostgreSQL database made from it as a template."""
+
+    def __init__(self, url: str, backup: Path) -> None:
+        self.url = url
+        self.sqlite = url.startswith("sqlite")
+        self.file = Path(url.split("///", 1)[1]) if self.sqlite else None
+        self.name = url.rsplit("/", 1)[1]
+        self.backup_file = backup
+
+    def take_backup(self) -> None:
+        if self.file is not None:
+            shutil.copyfile(self.file, self.backup_file)
+        else:
+            pg_admin(f'CREATE DATABASE "{self.name}_bak" TEMPLATE "{self.name}"')
+
+    def restore_backup(self) -> None:
+        if self.file is not None:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.file}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.backup_file, self.file)
+        else:
+            pg_admin(
+                f'DROP DATABASE "{self.name}" WITH (FORCE)',
+                f'CREATE DATABASE "{self.name}" TEMPLATE "{self.name}_bak"',
+            )
+
+    def drop_backup(self) -> None:
+        if self.file is None:
+            pg_admin(f'DROP DATABASE IF EXISTS "{self.name}_bak" WITH (FORCE)')
+
+
 class Server:
     """`stockcount serve` on a fixed port, so it can be killed and started again."""
 
-    def __init__(self, database: Path, cwd: Path) -> None:
+    def __init__(self, database: Database, cwd: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
-            "STOCKCOUNT_DATABASE_URL": f"sqlite:///{database}",
+            "STOCKCOUNT_DATABASE_URL": database.url,
             "STOCKCOUNT_PORT": str(self.port),
             "STOCKCOUNT_LOG_LEVEL": "WARNING",
         }
@@ -76,16 +110,19 @@ class Server:
             self.process.stop()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    database = tmp_path / "server.sqlite3"
-    url = f"sqlite+aiosqlite:///{database}"
-    migrate.upgrade(url)
-    asyncio.run(seed(url))
-    running = Server(database, tmp_path)
-    running.start()
-    yield running, database
-    running.stop()
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Database]]:
+    """A migrated, seeded database (SQLite, then PostgreSQL) and a server process on it."""
+    for url in fresh_database(request, request.param, tmp_path):
+        asyncio.run(seed(url))
+        database = Database(url, tmp_path / "backup.sqlite3")
+        running = Server(database, tmp_path)
+        running.start()
+        try:
+            yield running, database
+        finally:
+            running.stop()
+            database.drop_backup()
 
 
 class Faulty(httpx.BaseTransport):
@@ -140,7 +177,7 @@ def engine(store: Store, client: httpx.Client, **kw: Any) -> SyncEngine:
 
 
 def test_three_devices_count_offline_and_sync_through_faults(
-    server: tuple[Server, Path], tmp_path: Path
+    server: tuple[Server, Database], tmp_path: Path
 ) -> None:
     srv, database = server
     api = httpx.Client(base_url=srv.url, timeout=30)
@@ -252,8 +289,7 @@ def test_three_devices_count_offline_and_sync_through_faults(
 
     # Restored from an older backup: device 0 counts more after the backup was taken.
     srv.stop()
-    backup = tmp_path / "backup.sqlite3"
-    shutil.copyfile(database, backup)
+    database.take_backup()
     srv.start()
     session0 = CountingSession(store0, bin_pattern=BIN_PATTERN)
     session0.open(number)
@@ -263,9 +299,7 @@ def test_three_devices_count_offline_and_sync_through_faults(
     session0.close_bin()
     assert engine(store0, client0).sync().applied == 4
     srv.stop()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(backup, database)
+    database.restore_backup()
     srv.start()
     restored = engine(store0, client0).sync()
     assert restored.requeued == 4 and restored.applied == 4 and restored.reset
@@ -348,7 +382,7 @@ def started_count(api: httpx.Client) -> tuple[str, dict[str, str], dict[str, str
 
 
 def test_handheld_commands_enroll_sync_and_docked_against_a_real_server(
-    server: tuple[Server, Path], tmp_path: Path
+    server: tuple[Server, Database], tmp_path: Path
 ) -> None:
     srv, _ = server
     api = httpx.Client(base_url=srv.url, timeout=30)
@@ -411,7 +445,7 @@ def test_handheld_commands_enroll_sync_and_docked_against_a_real_server(
 
 
 def test_engine_retries_a_server_that_is_down_with_growing_bounded_delays(
-    server: tuple[Server, Path], tmp_path: Path
+    server: tuple[Server, Database], tmp_path: Path
 ) -> None:
     srv, _ = server
     api = httpx.Client(base_url=srv.url, timeout=30)
