@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.counts_snapshot import raw
-from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, MasterDataWrites, chunks, table
 from server.db.models import (
     Bin,
     GlAccount,
@@ -160,7 +160,7 @@ class DocumentStore:
         codes = {x.item for x in adjustment.lines} | {x.item for x in transfer.lines}
         labels = {x.bin for x in adjustment.lines}
         labels |= {x.from_bin for x in transfer.lines} | {x.to_bin for x in transfer.lines}
-        item_ids = await self._item_ids(codes)
+        item_ids = await MasterDataWrites(self.session).ids_by_code("items", codes)
         bin_ids = await self._bin_ids(count.location_id, labels)
         made: dict[str, tuple[int, str]] = {}
         for kind, prefix, total in (
@@ -207,15 +207,6 @@ class DocumentStore:
         for batch in chunks(rows, WRITE_CHUNK):
             await self.session.execute(insert(table("count_document_line")), batch)
         return made
-
-    async def _item_ids(self, codes: Collection[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for batch in chunks(codes, LOOKUP_CHUNK):
-            rows = await self.session.execute(
-                select(Item.code, Item.id).where(Item.code.in_(batch))
-            )
-            found.update((str(c), int(i)) for c, i in rows)
-        return found
 
     async def _bin_ids(self, location_id: int, labels: Collection[str]) -> dict[str, int]:
         found: dict[str, int] = {}

@@ -30,7 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import LOOKUP_CHUNK, SERIAL_CHUNK, chunks, keys_table
+from server.db.masterdata_write import (
+    LOOKUP_CHUNK,
+    SERIAL_CHUNK,
+    MasterDataWrites,
+    chunks,
+    keys_table,
+)
 from server.db.models import (
     Bin,
     Item,
@@ -331,7 +337,7 @@ class SnapshotStore:
         if not pairs:
             return {}
         dialect = self.session.get_bind().dialect.name
-        ids = await self._ids_of({item for item, _ in pairs})
+        ids = await MasterDataWrites(self.session).ids_by_code("items", {item for item, _ in pairs})
         bins = await self.session.execute(
             select(Bin.label, Bin.id).where(Bin.location_id == count.location_id)
         )
@@ -368,15 +374,6 @@ class SnapshotStore:
             codes.update((int(i), str(c)) for i, c in found)
         return codes
 
-    async def _ids_of(self, codes: Collection[str]) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for batch in chunks(codes, LOOKUP_CHUNK):
-            found = await self.session.execute(
-                select(Item.code, Item.id).where(Item.code.in_(batch))
-            )
-            ids.update((str(c), int(i)) for c, i in found)
-        return ids
-
     async def serial_facts(
         self, location_id: int, keys: Collection[tuple[str, str]]
     ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]:
@@ -384,7 +381,7 @@ class SnapshotStore:
         the location (outside the scope), and those the system knows elsewhere."""
         outside: list[SnapshotSerial] = []
         elsewhere: set[tuple[str, str]] = set()
-        ids = await self._ids_of({c for c, _ in keys})
+        ids = await MasterDataWrites(self.session).ids_by_code("items", {c for c, _ in keys})
         codes_of = {i: c for c, i in ids.items()}
         known = [(ids[c], n) for c, n in keys if c in ids]
         for batch in chunks(known, SERIAL_CHUNK):

@@ -176,8 +176,6 @@ class Push:
     heads: list[EventHead]  # each event's own columns, in the same order
     device_times: list[datetime]  # when the device made each event
     applied: list[EventAck]  # each event's answer if it is applied
-    places: list[tuple[str, str]]  # each event's (count, bin): what its verdict depends on
-    closing: list[int]  # the indexes of the BinClosed events
     bound: list[tuple[Any, ...]] | None  # each event's row for the database, if applied
 
 
@@ -221,8 +219,6 @@ def prepare_push(
         heads,
         device_times,
         [EventAck(seq=e.seq, outcome="applied") for e in events],
-        [(e.body.count, e.body.bin) for e in events],
-        [i for i, e in enumerate(events) if isinstance(e.body, BinClosed)],
         bind(heads, device_times, now) if bind is not None else None,
     )
 
@@ -385,7 +381,8 @@ async def _judge(
     event depends on the event's count and bin only: judged once per (count, bin)."""
     caller, install, now = push.caller, push.request.install_id, push.now
     assert caller.device_id is not None
-    places = push.places[first:end]
+    run = push.events[first:end]
+    places = [(e.body.count, e.body.bin) for e in run]
     named = set(places)
     facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
     judged = {
@@ -393,11 +390,11 @@ async def _judge(
         for count, label in named
     }
     verdicts = [judged[p] for p in places]
-    closing = [i - first for i in push.closing if first <= i < end]
-    closing = [i for i in closing if verdicts[i] is _APPLIED]
+    closing = [
+        i for i, e in enumerate(run) if isinstance(e.body, BinClosed) and verdicts[i] is _APPLIED
+    ]
     if not closing:
         return verdicts
-    run = push.events[first:end]
     bin_seqs = {_bin_closed(run[i]).bin_seq for i in closing}
     await tx.flush(uow)
     earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)

@@ -39,6 +39,7 @@ from server.domain.masterdata import BinKind, Role
 from server.services import auth, counts
 from server.services.import_sources import Source
 from server.services.importer import import_sources
+from tests.integration.counts_setup import WAREHOUSE
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 IN_SCOPE = [f"A-{n:02}" for n in range(1, 9)]
@@ -63,21 +64,10 @@ def warehouse(rng: random.Random) -> tuple[dict[str, list[dict[str, Any]]], dict
              "actual_cost": str(cost)}
         )  # fmt: skip
         held.setdefault(where[1], []).append(f"{item}|N{n:04}")
+    # The company, its accounts, GL entity and inventory group as in the shared warehouse.
+    shared = ("companies", "gl_accounts", "gl_entities", "inventory_groups")
     data: dict[str, list[dict[str, Any]]] = {
-        "companies": [{"code": "C1", "name": "Company"}],
-        "gl_accounts": [
-            {"code": "1400", "name": "Inventory"},
-            {"code": "5100", "name": "Inventory adjustment"},
-        ],
-        "gl_entities": [{"code": "E1", "name": "Entity", "company": "C1"}],
-        "inventory_groups": [
-            {
-                "code": "G",
-                "name": "Group",
-                "inventory_account": "1400",
-                "adjustment_account": "5100",
-            }
-        ],
+        **{kind: WAREHOUSE[kind] for kind in shared},
         "locations": [
             {"code": "MAIN", "name": "Main", "company": "C1", "gl_entity": "E1"},
             {"code": "OTHER", "name": "Other", "company": "C1", "gl_entity": "E1"},
