@@ -46,8 +46,11 @@ from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.security import BearerAuthentication
 from server.api.state import AppState
+from server.db.blocking import BlockingWriter, can_block
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import check_at_head
+from server.db.sync import SqlSync
+from server.services.sync_group import PushGroups
 from server.settings import Settings
 
 CONTROLLERS: list[type] = [
@@ -85,12 +88,22 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
+        writer = BlockingWriter(settings.database_url) if can_block(settings.database_url) else None
         try:
             if check_migrations:
                 await check_at_head(engine)
-            app.state["stockcount"] = AppState(settings, engine, make_sessionmaker(engine))
+            state = AppState(settings, engine, make_sessionmaker(engine))
+            if settings.is_sqlite:
+                state.push_groups = PushGroups(
+                    writer.uow if writer else state.uow,
+                    bind=SqlSync.binder(engine.dialect),
+                    runner=writer,
+                )
+            app.state["stockcount"] = state
             yield
         finally:
+            if writer is not None:
+                await writer.close()
             await engine.dispose()
 
     config = AppConfig(

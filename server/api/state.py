@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.uow import SqlUnitOfWork
+from server.services.sync_group import PushGroups
 from server.settings import Settings
 
 # Any: Litestar's connection generics (user, auth, state) are not ours to pin down.
@@ -22,6 +23,9 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # SQLite's group writer of pushes (None on PostgreSQL, where each push is its own
+    # transaction and they run side by side).
+    push_groups: PushGroups | None = None
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessionmaker)

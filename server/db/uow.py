@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.counts import SqlCounts
 from server.db.journal import SqlJournal
@@ -28,7 +29,7 @@ class SqlUnitOfWork:
     journal: SqlJournal
     sync: SqlSync
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: Callable[[], AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
 
     async def __aenter__(self) -> Self:

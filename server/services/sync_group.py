@@ -14,6 +14,10 @@ No push is answered before the COMMIT that stored it, so exactly-once is the one
 argument of `server.services.sync` unchanged: a crash before COMMIT leaves none of the
 group, and every device re-sends and gets its events stored once; after it, duplicates.
 
+With a `TransactionRunner` (on SQLite: `server.db.blocking.BlockingWriter`), each group's
+transaction runs where the runner puts it (its own thread and blocking connection), and
+`uow` makes units of work that are valid there; without one, on the caller's loop.
+
 When a group fails (any exception: a bug in one push, a busy database), nothing of it is
 stored, and its pushes are written again one per transaction, each answered with its own
 result or error: one failing push never takes the others down. Refusals that need no
@@ -26,14 +30,15 @@ empty; a request that goes away (cancelled) leaves the others' writes alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas.sync import PushRequest, PushResponse
 from server.domain.auth import Caller
 from server.services import sync
-from server.services.sync_ports import EventBinder, SyncUnitOfWork
+from server.services.sync_ports import EventBinder, SyncUnitOfWork, TransactionRunner
 
 # At most 32 pushes (16,000 events) a transaction: the group waits for one COMMIT, so a
 # bound keeps the first push's answer from waiting on many more behind it.
@@ -54,9 +59,11 @@ class PushGroups:
         uow: Callable[[], SyncUnitOfWork],
         max_group: int = MAX_GROUP,
         bind: EventBinder | None = None,
+        runner: TransactionRunner | None = None,
     ) -> None:
         self._uow = uow
         self._bind = bind
+        self._runner = runner
         self._max_group = max_group
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
@@ -92,9 +99,17 @@ class PushGroups:
             self._queue.clear()
             raise
 
+    async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResponse]:
+        def work() -> Coroutine[Any, Any, list[PushResponse]]:
+            return sync.push_together(self._uow(), pushes)
+
+        if self._runner is None:
+            return await work()
+        return await self._runner.run(work)
+
     async def _write(self, group: list[_Queued]) -> None:
         try:
-            responses = await sync.push_together(self._uow(), [q.push for q in group])
+            responses = await self._together([q.push for q in group])
         except Exception as exc:
             if len(group) == 1:
                 _answer(group[0], error=exc)
@@ -104,7 +119,7 @@ class PushGroups:
                 if queued.answer.done():
                     continue
                 try:
-                    (alone,) = await sync.push_together(self._uow(), [queued.push])
+                    (alone,) = await self._together([queued.push])
                 except Exception as failed:
                     _answer(queued, error=failed)
                 else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from server.services.ports import UnitOfWork
 
@@ -197,3 +197,14 @@ class SyncRepository(Protocol):
 class SyncUnitOfWork(UnitOfWork, Protocol):
     @property
     def sync(self) -> SyncRepository: ...
+
+
+T = TypeVar("T")
+
+
+class TransactionRunner(Protocol):
+    """Runs a transaction's coroutine somewhere else (SQLite: a thread of its own with a
+    blocking connection, `server.db.blocking.BlockingWriter`) and gives back its result
+    or its exception; the units of work it uses come from the runner's side."""
+
+    async def run(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T: ...

@@ -6,20 +6,24 @@ push down and leaves nothing half stored. The API uses the group writer on SQLit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
 from schemas.sync import Event, PushRequest, PushResponse
+from server.db.blocking import BlockingWriter
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.uow import SqlUnitOfWork
 from server.domain.auth import Caller, CallerKind
 from server.services import sync
 from server.services.sync_group import PushGroups
 from server.services.sync_ports import SyncUnitOfWork
+from tests.conftest import fresh_database
 from tests.integration.counts_setup import Client, scalar
 from tests.integration.test_sync_api import (
     Device,
@@ -53,8 +57,31 @@ def caller(device: Device, location_id: int) -> Caller:
     )
 
 
+# Where the group writer runs its transactions: on the caller's loop on both databases,
+# and on SQLite also on the blocking writer thread, as the app runs it.
+WHERE = [("sqlite", "loop"), ("sqlite", "writer thread"), ("postgres", "loop")]
+
+
+@pytest.fixture(params=WHERE, ids=[f"{backend}-{where}" for backend, where in WHERE])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """conftest's fresh database, once per line of WHERE."""
+    yield from fresh_database(request, request.param[0], tmp_path)
+
+
 @pytest.fixture
-async def groups(database_url: str) -> AsyncIterator[PushGroups]:
+def where(request: pytest.FixtureRequest) -> str:
+    return str(request.node.callspec.params["database_url"][1])
+
+
+@pytest.fixture
+async def groups(database_url: str, where: str) -> AsyncIterator[PushGroups]:
+    if where == "writer thread":
+        writer = BlockingWriter(database_url)
+        try:
+            yield PushGroups(writer.uow, runner=writer)
+        finally:
+            await writer.close()
+        return
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     try:
@@ -64,14 +91,17 @@ async def groups(database_url: str) -> AsyncIterator[PushGroups]:
 
 
 class GroupSizes:
-    """Records the size of every transaction `push_together` is asked to write."""
+    """Records the size of every transaction `push_together` is asked to write, and the
+    thread it ran on."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sizes: list[int] = []
+        self.threads: set[str] = set()
         real = sync.push_together
 
         async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResponse]:
             self.sizes.append(len(pushes))
+            self.threads.add(threading.current_thread().name)
             return await real(uow, pushes)
 
         monkeypatch.setattr(sync, "push_together", recorded)
@@ -89,7 +119,11 @@ def request(device: Device, events: list[Event]) -> PushRequest:
 
 
 async def test_concurrent_pushes_share_transactions_and_are_stored_exactly_once(
-    database_url: str, client: Client, groups: PushGroups, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    client: Client,
+    groups: PushGroups,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
 ) -> None:
     number, devs, location = await devices(client, database_url, 8)
     recorded = GroupSizes(monkeypatch)
@@ -101,6 +135,8 @@ async def test_concurrent_pushes_share_transactions_and_are_stored_exactly_once(
         *(groups.push(caller(d, location), r, T0) for d, r in [*first, *again])
     )
     assert max(recorded.sizes) > 1, recorded.sizes  # written in shared transactions
+    on_writer = {t.startswith("sqlite-writer") for t in recorded.threads}
+    assert on_writer == {where == "writer thread"}
     for answer in answers[: len(devs)]:
         assert set(outcomes(answer).values()) == {"applied"} and answer.high_water == 50
     assert set(outcomes(answers[-2]).values()) == {"duplicate"}
@@ -177,9 +213,10 @@ async def test_no_push_is_answered_before_its_commit(
 
 
 async def test_many_devices_pushing_at_once_through_the_api(
-    database_url: str, client: Client
+    database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     number, devs, _ = await devices(client, database_url, 10)
+    recorded = GroupSizes(monkeypatch)
 
     async def push_all(device: Device) -> list[PushResponse]:
         answers = []
@@ -194,6 +231,10 @@ async def test_many_devices_pushing_at_once_through_the_api(
         return answers
 
     every = await asyncio.gather(*(push_all(d) for d in devs))
+    # The app writes SQLite's groups on the blocking writer thread; PostgreSQL's pushes
+    # are each their own transaction on the loop.
+    sqlite = database_url.startswith("sqlite")
+    assert {t.startswith("sqlite-writer") for t in recorded.threads} == {sqlite}
     for answers in every:
         assert [a.high_water for a in answers] == [30, 60, 90]
         assert all(set(outcomes(a).values()) == {"applied"} for a in answers)

@@ -39,7 +39,6 @@ from server.api.state import AnyRequest, AppState
 from server.db.sync import SqlSync
 from server.domain.masterdata import Role
 from server.services import sync
-from server.services.sync_group import PushGroups
 
 T = TypeVar("T")
 # SQLite has one writer and its busy wait is not fair: twenty devices pushing at once
@@ -47,7 +46,6 @@ T = TypeVar("T")
 # a time instead, the pushes that queued meanwhile together (group commit: see
 # server/services/sync_group.py). On PostgreSQL the install row's lock serializes the
 # pushes of one device, and pushes run side by side.
-_PUSH_GROUPS = "sync_push_groups"
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
@@ -148,16 +146,6 @@ def encode(request: AnyRequest, value: Any) -> Response[bytes]:
     return Response(content=content, media_type=media_type, headers=headers)
 
 
-def push_groups(request: AnyRequest) -> PushGroups:
-    """The app's group writer, made at its first push."""
-    groups = request.app.state.get(_PUSH_GROUPS)
-    if not isinstance(groups, PushGroups):
-        state = AppState.of(request)
-        groups = PushGroups(state.uow, bind=SqlSync.binder(state.engine.dialect))
-        request.app.state[_PUSH_GROUPS] = groups
-    return groups
-
-
 def refused(request: AnyRequest, exc: BadBody) -> Response[bytes]:
     return problem_response(request, exc.status, exc.detail, exc.code)
 
@@ -173,7 +161,6 @@ class SyncController(Controller):
         uow: Uow,
         caller: CurrentCaller,
         now: Now,
-        settings: CurrentSettings,
     ) -> Response[bytes]:
         """Store a batch of events from the device's outbox, each exactly once; answer per
         event applied, duplicate or rejected, the high-water mark, and the seq expected
@@ -193,9 +180,10 @@ class SyncController(Controller):
                 raise BadBody(422, f"the request is not valid: {problem}", "validation")
         except BadBody as exc:
             return refused(request, exc)
-        if settings.is_sqlite:
-            return encode(request, await push_groups(request).push(caller, data, now))
-        bind = SqlSync.binder(AppState.of(request).engine.dialect)
+        state = AppState.of(request)
+        if state.push_groups is not None:
+            return encode(request, await state.push_groups.push(caller, data, now))
+        bind = SqlSync.binder(state.engine.dialect)
         return encode(request, await sync.push(uow, caller, data, now, bind))
 
     @post("/pull", guards=[device_only], status_code=200)
