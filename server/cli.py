@@ -113,6 +113,11 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        # The C event loop and HTTP parser (dependencies of the server): the event loop's
+        # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
+        # install fails at start instead of serving slower.
+        loop="uvloop",
+        http="httptools",
     )
 
 
