@@ -4,8 +4,9 @@ The app reaches SQLite through aiosqlite: every statement is handed to the conne
 thread and its result handed back to the event loop. A group transaction of pushes
 (`server.services.sync_group`) is a dozen such round trips (the install upsert, the count
 facts, the event INSERTs, the marks, the COMMIT), and each waits for the event loop, which
-is busy decoding the next pushes: measured, a 2,000-event group spent 20 ms on its one-row
-upsert and 30 ms on its INSERTs, against 2 ms and 10 ms of SQLite work.
+is busy decoding the next pushes. Measured under the ingest benchmark: a 2,000-event group
+spent 20 ms on its one-row install upsert; over 200,000 events the upserts took 0.65-0.82 s
+in all through aiosqlite and 0.13-0.21 s here (docs/BENCHMARKS.md, Sync ingest).
 
 `BlockingWriter` runs the whole transaction on one thread instead: the thread has its own
 event loop and one plain sqlite3 connection (SQLAlchemy's pysqlite, the same PRAGMAs), so
