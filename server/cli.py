@@ -115,8 +115,8 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=10,
         # The C event loop and HTTP parser (dependencies of the server): the event loop's
         # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
-        # install fails at start instead of serving slower.
-        loop="uvloop",
+        # install fails at start instead of serving slower. uvloop has no Windows build.
+        loop="asyncio" if sys.platform == "win32" else "uvloop",
         http="httptools",
     )
 

@@ -88,8 +88,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        writer = BlockingWriter(settings.database_url) if can_block(settings.database_url) else None
+        writer: BlockingWriter | None = None
         try:
+            if can_block(settings.database_url):
+                writer = BlockingWriter(settings.database_url)
             if check_migrations:
                 await check_at_head(engine)
             state = AppState(settings, engine, make_sessionmaker(engine))

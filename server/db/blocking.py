@@ -59,7 +59,9 @@ class BlockingSession:
     """The AsyncSession methods the push path's repositories call (`SqlSync`'s push
     methods, and what recording a bin count reads and writes), over a blocking Session.
     Each runs when it is awaited: only for the writer thread, where blocking is the point.
-    A method not here is an AttributeError, which the push tests on SQLite would show."""
+    A method not here is an AttributeError, which the push tests on SQLite would show.
+    Unlike AsyncSession, results are not buffered: the push path reads each result whole
+    before its next statement, as code for either session must."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
