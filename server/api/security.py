@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from litestar.handlers.base import BaseRouteHandler
@@ -40,14 +40,15 @@ def caller_of(connection: AnyConnection) -> Caller:
     return caller
 
 
-Guard = Callable[[AnyConnection, BaseRouteHandler], None]
+# Async: Litestar runs a sync guard in a worker thread, a thread hop per request.
+Guard = Callable[[AnyConnection, BaseRouteHandler], Awaitable[None]]
 
 
 def roles(*allowed: Role) -> Guard:
     """Only users with one of these roles (admins always). Devices get 403."""
     allowed_set = frozenset(allowed)
 
-    def guard(connection: AnyConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: AnyConnection, _: BaseRouteHandler) -> None:
         require_role(caller_of(connection), allowed_set)
 
     return guard
@@ -57,5 +58,5 @@ def any_user() -> Guard:
     return roles(Role.COUNTER, Role.SUPERVISOR)
 
 
-def device_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def device_only(connection: AnyConnection, _: BaseRouteHandler) -> None:
     require_device(caller_of(connection))

@@ -46,7 +46,7 @@ from server.services.counts import BinAssignment, NewCount, SubmittedBinCount
 SUPERVISE = [roles(Role.SUPERVISOR)]
 
 
-def _users_or_devices(connection: AnyConnection, _: object) -> None:
+async def _users_or_devices(connection: AnyConnection, _: object) -> None:
     caller = caller_of(connection)
     if caller.kind is not CallerKind.DEVICE:
         require_role(caller, frozenset({Role.COUNTER, Role.SUPERVISOR}))
