@@ -3,7 +3,8 @@ serve` process on loopback; events/s and p99 batch latency, beside the raw inser
 the same rows into a table of the same shape (no HTTP, no protocol) measured in the same run,
 by two raw statements (each into a fresh empty table, best of three runs): an executemany
 INSERT and a multi-row `INSERT ... VALUES (...), (...)` as the server writes; the ratio is
-against the faster.
+against the faster. On SQLite the floors run on a plain sqlite3 connection, as the server's
+group writer does (no aiosqlite thread hop); on PostgreSQL on the app's asyncpg engine.
 
     PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend sqlite
     PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend postgres   # STOCKCOUNT_TEST_PG_URL
@@ -22,21 +23,24 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import msgspec
-from sqlalchemy import Constraint, Index, MetaData, Table
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Constraint, Engine, Index, MetaData, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import conv
 
 from schemas.sync import MAX_PUSH_EVENTS, Event, PushRequest, SerialScanned
 from server.db import migrate
+from server.db.blocking import BlockingConnection, make_blocking_engine
 from server.db.engine import make_engine
 from server.db.models import Base
 from server.db.models_sync import SyncEvent
@@ -78,6 +82,16 @@ def batches(device_id: int, install: str, count: str, events: int) -> list[bytes
     return out
 
 
+class FloorConnection(Protocol):
+    """What a floor statement needs of its connection: an AsyncConnection (PostgreSQL) or
+    the SQLite writer's BlockingConnection."""
+
+    dialect: Dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any: ...
+
+
 def floor_table() -> tuple[MetaData, Table]:
     """A copy of `sync_event` under another name: the same columns, the same unique
     constraint, the same two secondary indexes and the same foreign key to `device`."""
@@ -92,12 +106,12 @@ def floor_table() -> tuple[MetaData, Table]:
     return metadata, table
 
 
-async def executemany_floor(conn: AsyncConnection, table: Table, rows: list[Row]) -> None:
+async def executemany_floor(conn: FloorConnection, table: Table, rows: list[Row]) -> None:
     """Floor (a): one executemany INSERT of the rows."""
     await conn.execute(table.insert(), rows)
 
 
-async def multirow_floor(conn: AsyncConnection, table: Table, rows: list[Row]) -> None:
+async def multirow_floor(conn: FloorConnection, table: Table, rows: list[Row]) -> None:
     """Floor (b): the rows as multi-row `INSERT ... VALUES (...), (...)` through the driver,
     built as the server builds its event insert (server/db/sync.py `insert_events`): the
     datetimes through the columns' own bind processors, every value bound, as few
@@ -156,37 +170,66 @@ def multirow_sql(table: str, names: tuple[str, ...], style: str, rows: int) -> s
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join(groups)}"
 
 
-Floor = Callable[[AsyncConnection, Table, list[Row]], Awaitable[None]]
+Floor = Callable[[FloorConnection, Table, list[Row]], Awaitable[None]]
 FLOORS: dict[str, Floor] = {"executemany": executemany_floor, "multi-row": multirow_floor}
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine | Engine) -> AsyncIterator[Any]:
+    """One transaction on the floor's connection: SQLite's is a plain sqlite3 connection,
+    the server's group writer's own (server/db/blocking.py), so that no thread hop of
+    aiosqlite's slows the floor; PostgreSQL's is the app's asyncpg engine."""
+    if isinstance(engine, AsyncEngine):
+        async with engine.begin() as conn:
+            yield conn
+    else:
+        with engine.begin() as conn:
+            yield BlockingConnection(conn)
 
 
 async def raw_rates(url: str, rows: list[Row], runs: int) -> dict[str, float]:
     """The same rows into a table of sync_event's shape (its constraints and indexes too),
     one transaction per 500 rows as the server's batches, per floor statement: each run
-    into a freshly created, empty table, on the app's engine (same PRAGMAs). The best of
+    into a freshly created, empty table, set up as the app's (same PRAGMAs). The best of
     `runs`: one run alone varied from 85,000 to 130,000 rows/s on SQLite within an hour,
     and the best is the stricter floor."""
     metadata, table = floor_table()
-    engine = make_engine(url)
+    engine: AsyncEngine | Engine = (
+        make_blocking_engine(url) if url.startswith("sqlite") else make_engine(url)
+    )
+
+    async def recreate(drop_only: bool = False) -> None:
+        def ddl(sync: Any) -> None:
+            metadata.drop_all(sync, tables=[table])
+            if not drop_only:
+                metadata.create_all(sync, tables=[table])
+
+        if isinstance(engine, AsyncEngine):
+            async with engine.begin() as conn:
+                await conn.run_sync(ddl)
+        else:
+            with engine.begin() as blocking:
+                ddl(blocking)
+
     rates: dict[str, float] = {}
     try:
         for run in range(runs):
             for name, insert in FLOORS.items():
-                async with engine.begin() as conn:
-                    await conn.run_sync(lambda sync: metadata.drop_all(sync, tables=[table]))
-                    await conn.run_sync(lambda sync: metadata.create_all(sync, tables=[table]))
+                await recreate()
                 started = time.perf_counter()
                 for i in range(0, len(rows), MAX_PUSH_EVENTS):
-                    async with engine.begin() as conn:
+                    async with transaction(engine) as conn:
                         await insert(conn, table, rows[i : i + MAX_PUSH_EVENTS])
                 rate = len(rows) / (time.perf_counter() - started)
                 rates[name] = max(rates.get(name, 0.0), rate)
                 print(f"  floor run {run + 1}/{runs} {name:<12} {rate:10,.0f} rows/s", flush=True)
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda sync: metadata.drop_all(sync, tables=[table]))
+        await recreate(drop_only=True)
         return rates
     finally:
-        await engine.dispose()
+        if isinstance(engine, AsyncEngine):
+            await engine.dispose()
+        else:
+            engine.dispose()
 
 
 def main() -> int:
