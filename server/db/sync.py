@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, case, exists, select, update
@@ -162,12 +163,21 @@ def _same(value: Any) -> Any:
 _APPLIED_VERDICT: EventVerdict = ("applied", "", "")
 
 
-def _rows(
-    push: NewEvents, device_time: _Processor, received_at: _Processor
-) -> Iterator[tuple[Any, ...]]:
-    at = received_at(push.received_at)
-    for head, made, verdict in zip(push.heads, push.device_times, push.verdicts, strict=True):
-        yield (*head, device_time(made), at, *verdict)
+def _bound_rows(
+    heads: Sequence[EventHead],
+    made: Sequence[datetime],
+    at: datetime,
+    verdicts: Iterable[EventVerdict],
+    dialect: Dialect,
+) -> list[tuple[Any, ...]]:
+    """The events' whole rows as the driver takes them: the times through their columns'
+    bind processors."""
+    device_time, received_at = _time_processors(dialect)
+    bound_at = received_at(at)
+    return [
+        (*head, device_time(t), bound_at, *verdict)
+        for head, t, verdict in zip(heads, made, verdicts, strict=True)
+    ]
 
 
 @cache
@@ -308,31 +318,27 @@ class SqlSync:
         rolls back (never doubled)."""
         conn = await self.session.connection()
         dialect = conn.dialect
-        device_time, received_at = _time_processors(dialect)
         width = len(_EVENT_NAMES)
         values: list[Any] = []
         for push in pushes:
-            for row in push.bound or _rows(push, device_time, received_at):
+            rows = push.bound or _bound_rows(
+                push.heads, push.device_times, push.received_at, push.verdicts, dialect
+            )
+            for row in rows:
                 values += row
-        rows = len(values) // width
         step = _max_parameters(dialect.name) // width
-        for first in range(0, rows, step):
+        for first in range(0, len(values) // width, step):
             await self._insert_rows(conn, values[first * width : (first + step) * width])
 
     @staticmethod
     def binder(dialect: Dialect) -> EventBinder:
         """The EventBinder of this dialect: the rows insert_events stores for applied
         events, made before the transaction."""
-        device_time, received_at = _time_processors(dialect)
 
         def bind(
             heads: Sequence[EventHead], made: Sequence[datetime], at: datetime
         ) -> list[tuple[Any, ...]]:
-            bound_at = received_at(at)
-            return [
-                (*head, device_time(t), bound_at, *_APPLIED_VERDICT)
-                for head, t in zip(heads, made, strict=True)
-            ]
+            return _bound_rows(heads, made, at, repeat(_APPLIED_VERDICT, len(heads)), dialect)
 
         return bind
 

@@ -69,11 +69,9 @@ class PushGroups:
         self._writer: asyncio.Task[None] | None = None
 
     async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
-        return await self.push_prepared(sync.prepare_push(caller, request, now, self._bind))
-
-    async def push_prepared(self, push: sync.Push) -> PushResponse:
-        """A push made ready (`sync.prepare_push`, which raises the refusals that need no
+        """The push made ready (`sync.prepare_push`, which raises the refusals that need no
         database), queued for the next group."""
+        push = sync.prepare_push(caller, request, now, self._bind)
         queued = _Queued(push, asyncio.get_running_loop().create_future())
         self._queue.append(queued)
         writer = self._writer
