@@ -38,11 +38,15 @@ class CountCreate(msgspec.Struct, kw_only=True):
 
 
 class CountBin(msgspec.Struct, kw_only=True):
+    """A bin of the count. `counted`: a bin count stands for it; `recount_ordered`: the
+    supervisor ordered a recount that has not arrived yet."""
+
     label: str
     device_id: int | None = None
     counter: str | None = None
     counted: bool = False
     expected: QuantityText | None = None  # null on blind counts for counters and devices
+    recount_ordered: bool = False
 
 
 class StockCount(msgspec.Struct, kw_only=True):
@@ -91,6 +95,9 @@ class BinCountSubmit(msgspec.Struct, kw_only=True):
 
 
 class BinCount(msgspec.Struct, kw_only=True):
+    """A bin count as stored. `counter` is who counted as reconciliation names them (a
+    username, or "device:<id>"); `counter_name` and `device` are for people to read."""
+
     id: int
     bin: str
     counter: str
@@ -98,6 +105,38 @@ class BinCount(msgspec.Struct, kw_only=True):
     finished_at: datetime
     device_id: int | None = None
     superseded: bool = False
+    counter_name: str | None = None
+    device: str | None = None
+
+
+BinCountStanding = Literal["effective", "confirming", "conflicting", "replaced"]
+
+
+class BinCountRef(msgspec.Struct, kw_only=True):
+    """A bin count behind a line: `effective` (it counts), `confirming` (another counter's
+    count that agrees with it), `conflicting` (its bin is a conflict)."""
+
+    id: int
+    bin: str
+    standing: BinCountStanding
+    finished_at: datetime
+    counter: str | None = None  # the person, when one is known
+    device: str | None = None  # the device's name
+
+
+class BinCountDetail(msgspec.Struct, kw_only=True):
+    """A bin count with its contents, as a supervisor compares them to pick one."""
+
+    id: int
+    bin: str
+    standing: BinCountStanding
+    started_at: datetime
+    finished_at: datetime
+    counter: str | None = None
+    device: str | None = None
+    device_id: int | None = None
+    serials: list[CountedSerial] = msgspec.field(default_factory=list)
+    quantities: list[CountedQuantity] = msgspec.field(default_factory=list)
 
 
 class RecountRequest(msgspec.Struct, kw_only=True):
@@ -154,12 +193,19 @@ class DiscrepancyLine(msgspec.Struct, kw_only=True):
     needs_approval: bool = False
     approved_by: str | None = None
     reason_code: str | None = None
+    item_name: str = ""
+    unit_of_measure: str = ""
+    bin_counts: list[BinCountRef] = msgspec.field(default_factory=list)
 
 
 class BinCountConflict(msgspec.Struct, kw_only=True):
+    """Bin counts of one bin that disagree; `bin_counts` has each with its contents (pick
+    one by its `id`)."""
+
     bin: str
     bin_count_ids: list[str]
     counters: list[str]
+    bin_counts: list[BinCountDetail] = msgspec.field(default_factory=list)
 
 
 class Reconciliation(msgspec.Struct, kw_only=True):
@@ -172,6 +218,57 @@ class Reconciliation(msgspec.Struct, kw_only=True):
     matching_lines: int  # lines matching the filters (all pages)
     lines: list[DiscrepancyLine]
     next_cursor: str | None = None
+    confirmed_bins: list[str] = msgspec.field(default_factory=list)  # two counters agreed
+
+
+class ReviewRow(msgspec.Struct, kw_only=True):
+    """A row of the Stock Count profile: an item in a bin (and lot), with the seed's
+    columns over the lines finalize would adjust (selected), and every line beneath it.
+    Adjustment Cost is the weighted average of the actual cost of the serials concerned."""
+
+    item: str
+    item_name: str
+    unit_of_measure: str
+    bin: str
+    system_quantity: QuantityText
+    counted_quantity: QuantityText
+    adjustment_quantity: QuantityText
+    stock_transfer_quantity: QuantityText
+    adjustment_cost: CostText
+    adjustment_value: ValueText
+    stock_transfer_value: ValueText
+    needs_approval: bool
+    lines: list[DiscrepancyLine]
+    lot: str = ""
+    bin_counts: list[BinCountRef] = msgspec.field(default_factory=list)
+
+
+class CountReview(msgspec.Struct, kw_only=True):
+    """The Stock Count profile of a count: its rows per item and bin (filtered, paged)."""
+
+    count: str
+    status: CountStatus
+    version: int
+    matching_rows: int
+    rows: list[ReviewRow]
+    conflicts: list[BinCountConflict]
+    not_counted_bins: list[str]
+    next_cursor: str | None = None
+
+
+class CountEvent(msgspec.Struct, kw_only=True):
+    """Something that happened to a count: started, counted (by itself when the last bin
+    was counted, or by a supervisor), recount_ordered, conflict_resolved, reopened,
+    cancelled, completed."""
+
+    at: datetime
+    kind: str
+    detail: str
+    user: str | None = None
+
+
+class CountEventList(msgspec.Struct, kw_only=True):
+    items: list[CountEvent]
 
 
 class Tolerances(msgspec.Struct, kw_only=True):

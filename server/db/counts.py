@@ -191,6 +191,7 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore):
                 CountBin.device_id,
                 User.username,
                 CountBin.picked_bin_count_id,
+                CountBin.recount_ordered_at,
             )
             .join(Bin, Bin.id == CountBin.bin_id)
             .outerjoin(User, User.id == CountBin.counter_id)
@@ -200,7 +201,7 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore):
         if labels is not None:
             query = query.where(Bin.label.in_(list(labels)))
         rows = await self.session.execute(query)
-        return [CountBinRecord(int(b), str(lbl), d, u, p) for b, lbl, d, u, p in rows]
+        return [CountBinRecord(int(b), str(lbl), d, u, p, r) for b, lbl, d, u, p, r in rows]
 
     async def claim(
         self,

@@ -9,7 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    case,
     insert,
+    or_,
     select,
     update,
 )
@@ -19,18 +21,22 @@ from server.db.counts_snapshot import Scaled, raw
 from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
 from server.db.models import (
     Bin,
+    Device,
     Item,
+    User,
 )
 from server.db.models_counts import (
     BinCountQuantity,
     BinCountRow,
     BinCountSerial,
     CountBin,
+    CountEvent,
     RecountOrder,
 )
 from server.domain.money import QUANTITY_PLACES
 from server.services.ports import (
     BinCountHeader,
+    CountEventRecord,
 )
 
 
@@ -50,13 +56,16 @@ class BinCountStore:
                 BinCountRow.device_id,
                 BinCountRow.started_at,
                 BinCountRow.finished_at,
-                BinCountRow.superseded,
+                User.username,
+                Device.name,
             )
             .join(Bin, Bin.id == BinCountRow.bin_id)
+            .outerjoin(User, User.id == BinCountRow.counter_id)
+            .outerjoin(Device, Device.id == BinCountRow.device_id)
             .where(BinCountRow.count_id == count_id)
             .order_by(BinCountRow.id)
         )
-        return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+        return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def bin_count_lines(
         self, ids: Collection[int], serials: bool = True
@@ -137,7 +146,6 @@ class BinCountStore:
                         started_at=started_at,
                         finished_at=finished_at,
                         submitted_at=now,
-                        superseded=False,
                     )
                     .returning(header.c.id)
                 )
@@ -152,28 +160,20 @@ class BinCountStore:
         ]
         for batch in chunks(qrows, WRITE_CHUNK):
             await self.session.execute(insert(table("bin_count_quantity")), batch)
-        # A recount replaces every count of the bin that finished before it started; a new
-        # count also drops the supervisor's pick of a conflicting one.
-        await self.session.execute(
-            update(header)
-            .where(
-                header.c.count_id == count_id,
-                header.c.bin_id == bin_id,
-                header.c.id != bc_id,
-                header.c.finished_at <= started_at,
-                header.c.superseded.is_(False),
-            )
-            .values(superseded=True)
-        )
+        # The bin has a count that stands unless a recount ordered after this count's
+        # start waits for another; a new count also drops the supervisor's pick.
         count_bin = table("count_bin")
+        ordered = count_bin.c.recount_ordered_at
         await self.session.execute(
             update(count_bin)
-            .where(
-                count_bin.c.count_id == count_id,
-                count_bin.c.bin_id == bin_id,
-                count_bin.c.picked_bin_count_id.is_not(None),
+            .where(count_bin.c.count_id == count_id, count_bin.c.bin_id == bin_id)
+            .values(
+                picked_bin_count_id=None,
+                awaiting_count=case(
+                    (or_(ordered.is_(None), ordered <= started_at), False),
+                    else_=count_bin.c.awaiting_count,
+                ),
             )
-            .values(picked_bin_count_id=None)
         )
         return bc_id
 
@@ -189,7 +189,7 @@ class BinCountStore:
         await self.session.execute(
             update(CountBin)
             .where(CountBin.count_id == count_id, CountBin.bin_id.in_(list(bin_ids)))
-            .values(picked_bin_count_id=None)
+            .values(picked_bin_count_id=None, recount_ordered_at=now, awaiting_count=True)
         )
 
     async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None:
@@ -198,3 +198,39 @@ class BinCountStore:
             .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
             .values(picked_bin_count_id=bin_count_id)
         )
+
+    async def awaiting_count(self, count_id: int) -> bool:
+        found = await self.session.execute(
+            select(CountBin.bin_id)
+            .where(CountBin.count_id == count_id, CountBin.awaiting_count.is_(True))
+            .limit(1)
+        )
+        return found.first() is not None
+
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(CountEvent).values(
+                count_id=count_id, at=now, kind=kind, detail=detail[:500], user_id=user_id
+            )
+        )
+
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]:
+        rows = await self.session.execute(
+            select(CountEvent.at, CountEvent.kind, CountEvent.detail, User.username)
+            .outerjoin(User, User.id == CountEvent.user_id)
+            .where(CountEvent.count_id == count_id)
+            .order_by(CountEvent.id)
+        )
+        return [CountEventRecord(at, kind, detail, user) for at, kind, detail, user in rows]
+
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]:
+        """Each item's name and unit of measure, by code, for people to read."""
+        found: dict[str, tuple[str, str]] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Item.name, Item.uom).where(Item.code.in_(batch))
+            )
+            found.update((str(c), (str(n), str(u))) for c, n, u in rows)
+        return found

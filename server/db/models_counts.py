@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,12 +71,20 @@ class CountBin(Base):
     """A bin in a count's scope, with its assignment and a supervisor's conflict pick."""
 
     __tablename__ = "count_bin"
-    __table_args__ = (Index("ix_count_bin_bin_id", "bin_id"),)
+    __table_args__ = (
+        Index("ix_count_bin_bin_id", "bin_id"),
+        Index("ix_count_bin_count_id_awaiting_count", "count_id", "awaiting_count"),
+    )
     count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"), primary_key=True)
     bin_id: Mapped[int] = mapped_column(ForeignKey("bin.id"), primary_key=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"))
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     picked_bin_count_id: Mapped[int | None] = mapped_column(BigInteger)
+    # When the supervisor last ordered a recount of the bin: counts started before it are
+    # replaced. `awaiting_count`: no bin count of the bin stands (none yet, or none since
+    # the order), so "is every bin counted?" is one index probe.
+    recount_ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    awaiting_count: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CountSnapshotSerial(Base):
@@ -114,7 +123,8 @@ class CountSnapshotItem(Base):
 
 
 class BinCountRow(Base):
-    """One counter's complete count of one bin. `superseded`: a recount replaced it."""
+    """One counter's complete count of one bin; which counts stand is the domain's
+    decision (server.domain.counting.bincounts)."""
 
     __tablename__ = "bin_count"
     __table_args__ = (Index("ix_bin_count_count_id_bin_id", "count_id", "bin_id"),)
@@ -128,7 +138,6 @@ class BinCountRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class BinCountSerial(Base):
@@ -154,6 +163,20 @@ class RecountOrder(Base):
     ordered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CountEvent(Base):
+    """What happened to a count, for supervisors: started, counted (by itself when the
+    last bin is counted, or by a supervisor), recount ordered, conflict picked, reopened,
+    cancelled, completed."""
+
+    __tablename__ = "count_event"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class CountLineReview(Base):

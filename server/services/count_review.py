@@ -22,6 +22,7 @@ from server.domain.counting import (
     FinalizedCount,
     GlSetup,
     LineKind,
+    ProfileLine,
     Reconciliation,
     Review,
     ToleranceRules,
@@ -30,11 +31,19 @@ from server.domain.counting import (
     draft_documents,
     finalize_count,
     lines_needing_approval,
+    profile_lines,
 )
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.money import ZERO, check_cost, check_quantity
 from server.domain.posting import Position, PositionKey, PostingResult
-from server.services.counts import claim, load_count, reconciliation_of, under_review
+from server.services.counts import (
+    StandingBinCounts,
+    claim,
+    load_count,
+    reconciliation_and_bin_counts,
+    reconciliation_of,
+    under_review,
+)
 from server.services.ports import (
     CountRecord,
     DocumentLineRecord,
@@ -63,6 +72,30 @@ class ReviewedReconciliation:
     reconciliation: Reconciliation
     lines: Sequence[ReviewedLine]  # filtered and paged
     total: int  # lines matching the filters
+    bin_counts: StandingBinCounts  # who counted what: the bin counts behind the lines
+    item_labels: Mapping[str, tuple[str, str]]  # name and unit of measure of the lines' items
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedRow:
+    """A row of the Stock Count profile (per item, bin and lot) with its lines."""
+
+    row: ProfileLine
+    lines: Sequence[ReviewedLine]
+
+    @property
+    def needs_approval(self) -> bool:
+        return any(x.needs_approval and x.selected and x.approved_by is None for x in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedRows:
+    count: CountRecord
+    reconciliation: Reconciliation
+    rows: Sequence[ReviewedRow]  # filtered and paged
+    total: int  # rows matching the filters
+    bin_counts: StandingBinCounts
+    item_labels: Mapping[str, tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,25 +119,64 @@ async def reviewed_reconciliation(
     offset: int = 0,
     limit: int | None = None,
 ) -> ReviewedReconciliation:
+    _check_kind(kind)
+    async with uow:
+        count = await load_count(uow, number)
+        recon, standing = await reconciliation_and_bin_counts(uow, count)
+        review = await uow.counts.review(count.id)
+        rules = await uow.counts.tolerances(count.location_id)
+        chosen = [x for x in recon.lines if _matches(x, kind, bin_label, item)]
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+    need = lines_needing_approval(recon, rules)
+    return ReviewedReconciliation(
+        count, recon, [_reviewed(x, review, need) for x in page], len(chosen), standing, labels
+    )
+
+
+async def reviewed_rows(
+    uow: UnitOfWork,
+    number: str,
+    *,
+    kind: str | None = None,
+    bin_label: str | None = None,
+    item: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> ReviewedRows:
+    """The Stock Count profile: a row per item, bin and lot with the seed's columns over
+    the lines finalize would adjust, and every line beneath it. The filters keep the rows
+    with a line that matches."""
+    _check_kind(kind)
+    async with uow:
+        count = await load_count(uow, number)
+        recon, standing = await reconciliation_and_bin_counts(uow, count)
+        review = await uow.counts.review(count.id)
+        rules = await uow.counts.tolerances(count.location_id)
+        by_id = recon.by_id()
+        chosen = [
+            row
+            for row in profile_lines(recon.lines, review.cleared)
+            if any(_matches(by_id[i], kind, bin_label, item) for i in row.line_ids)
+        ]
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+    need = lines_needing_approval(recon, rules)
+    rows = [ReviewedRow(r, [_reviewed(by_id[i], review, need) for i in r.line_ids]) for r in page]
+    return ReviewedRows(count, recon, rows, len(chosen), standing, labels)
+
+
+def _check_kind(kind: str | None) -> None:
     if kind and kind not in {k.value for k in LineKind}:
         allowed = ", ".join(k.value for k in LineKind)
         raise ValidationFailed(f"kind must be one of {allowed}, not {kind!r}")
-    async with uow:
-        count = await load_count(uow, number)
-        recon = await reconciliation_of(uow, count)
-        review = await uow.counts.review(count.id)
-        rules = await uow.counts.tolerances(count.location_id)
-    need = lines_needing_approval(recon, rules)
-    chosen = [
-        x
-        for x in recon.lines
-        if (not kind or x.kind.value == kind)
+
+
+def _matches(x: DiscrepancyLine, kind: str | None, bin_label: str | None, item: str | None) -> bool:
+    return (
+        (not kind or x.kind.value == kind)
         and (not bin_label or bin_label in (x.bin, x.from_bin) or bin_label in x.bins)
         and (not item or x.item == item)
-    ]
-    page = chosen[offset : None if limit is None else offset + limit]
-    return ReviewedReconciliation(
-        count, recon, [_reviewed(x, review, need) for x in page], len(chosen)
     )
 
 
@@ -353,6 +425,13 @@ async def finalize(
                 ),
             )
         documents = await uow.counts.documents(count.id)
+        await uow.counts.add_event(
+            count.id,
+            "completed",
+            "Completed: " + " and ".join(number for _, number in made.values()),
+            caller.user_id,
+            now,
+        )
         await uow.commit()
     return FinalizeResult(count, outcome.warning, documents, outcome.not_counted_bins)
 

@@ -33,15 +33,17 @@ from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
     CountStatus,
+    EffectiveBinCounts,
     Reconciliation,
     Snapshot,
     SnapshotSerial,
     cancel,
     counters_by_bin,
-    effective_bin_counts,
+    current_bin_counts,
     mark_counted,
     order_recount,
     reconcile,
+    resolve_bin_counts,
     start_counting,
 )
 from server.domain.errors import (
@@ -56,6 +58,7 @@ from server.domain.money import check_quantity
 from server.services.ports import (
     BinCountHeader,
     CountBinRecord,
+    CountEventRecord,
     CountRecord,
     SerialDifference,
     UnitOfWork,
@@ -104,6 +107,7 @@ class CountView:
     bins: Sequence[CountBinRecord]
     counted_bins: frozenset[str]
     expected: Mapping[str, Decimal] | None
+    awaiting_recount: frozenset[str] = frozenset()
 
 
 # -- the process cache -------------------------------------------------------------------
@@ -114,6 +118,7 @@ class _Cached:
     snapshot: Snapshot  # without its serials: the database matches those
     version: int = -1
     reconciliation: Reconciliation | None = None
+    standing: StandingBinCounts | None = None
 
 
 _CACHE: OrderedDict[str, _Cached] = OrderedDict()
@@ -157,10 +162,13 @@ def _allowed(
     return frozenset(allowed), target
 
 
-def still_counting(status: CountStatus) -> CountStatus:
-    if status is not CountStatus.COUNTING:
+def takes_bin_counts(status: CountStatus) -> CountStatus:
+    """Bin counts are taken while Counting in Process and in Counted: a device that
+    counted offline and docks after the last bin was counted is heard, not refused."""
+    if status not in (CountStatus.COUNTING, CountStatus.COUNTED):
         raise Conflict(
-            f"bin counts are taken only while the count is Counting in Process, not {status}",
+            "bin counts are taken only while the count is Counting in Process or Counted, "
+            f"not {status}",
             [FieldProblem("status", status.value)],
             code="count-status",
         )
@@ -328,10 +336,21 @@ async def get_count(uow: UnitOfWork, caller: Caller, number: str) -> CountView:
         expected = None
         if count.snapshot_token is not None and can_see_expected(caller, count):
             expected = await uow.counts.expected_by_bin(count.id)
-    counted = frozenset(h.bin for h in headers if not h.superseded)
+    standing = current_bin_counts([_bin_count(h) for h in headers], recount_orders(bins)).current
+    counted = frozenset(label for label, found in standing.items() if found)
     if expected is not None:
         expected = {b.label: expected.get(b.label, Decimal(0)) for b in bins}
-    return CountView(count, bins, counted, expected)
+    awaiting = frozenset(
+        b.label for b in bins if b.recount_ordered_at is not None and b.label not in counted
+    )
+    return CountView(count, bins, counted, expected, awaiting)
+
+
+async def count_events(uow: UnitOfWork, number: str) -> Sequence[CountEventRecord]:
+    """What happened to the count, oldest first."""
+    async with uow:
+        count = await load_count(uow, number)
+        return await uow.counts.events(count.id)
 
 
 async def list_counts(
@@ -360,6 +379,9 @@ async def start_count(uow: UnitOfWork, caller: Caller, number: str, now: datetim
         count, _ = await claim(uow, number, start_counting, now)
         await uow.counts.take_snapshot(count.id, count.location_id, uuid.uuid4().hex)
         count = await load_count(uow, number)
+        await uow.counts.add_event(
+            count.id, "started", "Counting in Process: the snapshot is taken", caller.user_id, now
+        )
         await uow.commit()
     return count
 
@@ -367,6 +389,7 @@ async def start_count(uow: UnitOfWork, caller: Caller, number: str, now: datetim
 async def cancel_count(uow: UnitOfWork, caller: Caller, number: str, now: datetime) -> CountRecord:
     async with uow:
         count, _ = await claim(uow, number, cancel, now)
+        await uow.counts.add_event(count.id, "cancelled", "Cancelled", caller.user_id, now)
         await uow.commit()
     return count
 
@@ -391,6 +414,11 @@ async def mark_count_counted(
             recon.counted_bins,
             supervisor_override=override,
         )
+        missing = len(scope) - len(recon.counted_bins)
+        detail = "Counted: marked by the supervisor"
+        if missing:
+            detail += f" with {missing} bin(s) without an effective count"
+        await uow.counts.add_event(count.id, "counted", detail, caller.user_id, now)
         await uow.commit()
     return count
 
@@ -413,6 +441,9 @@ async def order_recounts(
         await uow.counts.add_recounts(
             count.id, {scope[x] for x in labels}, caller.user_id, reason, now
         )
+        named = ", ".join(sorted(set(labels))[:20]) + (" ..." if len(set(labels)) > 20 else "")
+        detail = f"Recount ordered: {named}" + (f" ({reason})" if reason else "")
+        await uow.counts.add_event(count.id, "recount_ordered", detail, caller.user_id, now)
         await uow.commit()
     return count
 
@@ -429,6 +460,14 @@ async def pick_bin_count(
         if label not in scope or header is None or header.bin != label:
             raise NotFound(f"bin {label} of count {number} has no bin count {bin_count_id}")
         await uow.counts.pick(count.id, scope[label], bin_count_id)
+        who = header.counter_name or header.device_name or header.counter
+        await uow.counts.add_event(
+            count.id,
+            "conflict_resolved",
+            f"Conflict in bin {label} resolved: bin count {bin_count_id} by {who} counts",
+            caller.user_id,
+            now,
+        )
         await uow.commit()
     return count
 
@@ -466,7 +505,7 @@ async def record_bin_count(
         quantities[key] = quantities.get(key, Decimal(0)) + quantity
     if problems:
         raise ValidationFailed("the bin count is not valid", problems)
-    count, _ = await claim(uow, number, still_counting, now, keep_status=True)
+    count, _ = await claim(uow, number, takes_bin_counts, now, keep_status=True)
     check_site(caller, count)
     scope = {b.label: b for b in await uow.counts.bins(count.id, [submitted.bin])}
     place = scope.get(submitted.bin)
@@ -517,6 +556,7 @@ async def record_bin_count(
         {(items[i][0], s) for i, s in submitted.serials},
         {(items[i][0], lot): q for (i, lot), q in quantities.items()},
     )
+    await _after_bin_count(uow, count, place.label, now)
     return BinCountHeader(
         header_id,
         place.label,
@@ -524,8 +564,49 @@ async def record_bin_count(
         caller.device_id,
         submitted.started_at,
         submitted.finished_at,
-        False,
+        caller.name if caller.kind is CallerKind.USER else None,
+        caller.name if caller.kind is CallerKind.DEVICE else None,
     )
+
+
+async def _after_bin_count(uow: UnitOfWork, count: CountRecord, label: str, now: datetime) -> None:
+    """The status a new bin count leads to. Counting in Process becomes Counted by itself
+    when the last bin of the scope is counted with no conflict; a Counted count whose new
+    bin count conflicts with another goes back to Counting in Process. Each is an event."""
+    if count.status is CountStatus.COUNTING:
+        if await uow.counts.awaiting_count(count.id):
+            return  # one index probe: most bin counts stop here
+        standing = await standing_bin_counts(uow, count)
+        if standing.resolved.conflicts:
+            return
+        await uow.counts.claim(
+            count.number, {CountStatus.COUNTING}, CountStatus.COUNTED, now, bump_version=False
+        )
+        await uow.counts.add_event(
+            count.id,
+            "counted",
+            f"Counted by itself: the last bin ({label}) of the scope is counted, no conflict",
+            None,
+            now,
+        )
+    elif count.status is CountStatus.COUNTED:
+        standing = await standing_bin_counts(uow, count)
+        if any(c.bin == label for c in standing.resolved.conflicts):
+            await uow.counts.claim(
+                count.number,
+                {CountStatus.COUNTED, CountStatus.COUNTING},
+                CountStatus.COUNTING,
+                now,
+                bump_version=False,
+            )
+            await uow.counts.add_event(
+                count.id,
+                "reopened",
+                f"Back to Counting in Process: a new bin count of bin {label} conflicts "
+                "with another",
+                None,
+                now,
+            )
 
 
 def _check_assignment(caller: Caller, place: CountBinRecord) -> None:
@@ -549,6 +630,13 @@ def _check_assignment(caller: Caller, place: CountBinRecord) -> None:
 
 async def reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliation:
     """The count's reconciliation now, inside the caller's transaction, through the cache."""
+    return (await reconciliation_and_bin_counts(uow, count))[0]
+
+
+async def reconciliation_and_bin_counts(
+    uow: UnitOfWork, count: CountRecord
+) -> tuple[Reconciliation, StandingBinCounts]:
+    """The reconciliation and the bin counts it was computed from (who counted what)."""
     if count.snapshot_token is None:
         raise Conflict(
             f"stock count {count.number} has not started: it has no snapshot yet",
@@ -559,24 +647,14 @@ async def reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliati
     if entry is None:
         entry = _Cached(await uow.counts.load_snapshot(count))
         _remember(count.snapshot_token, entry)
-    if entry.reconciliation is not None and entry.version == count.version:
-        return entry.reconciliation
-    headers = await uow.counts.bin_count_headers(count.id)
-    every = [_bin_count(h) for h in headers]
-    # Which bin count of a bin counts looks at contents only where two of them may
-    # compete: those are read whole. The rest of the matching is the database's.
-    active = [h for h in headers if not h.superseded]
-    per_bin = Counter(h.bin for h in active)
-    rivals = [h.id for h in active if per_bin[h.bin] > 1]
-    whole = await uow.counts.bin_count_lines(rivals) if rivals else {}
-    picked = {
-        b.label: str(b.picked_bin_count_id)
-        for b in await uow.counts.bins(count.id)
-        if b.picked_bin_count_id is not None
-    }
-    effective = effective_bin_counts(
-        [_bin_count(h, *whole[h.id]) if h.id in whole else _bin_count(h) for h in active], picked
-    )
+    if (
+        entry.reconciliation is not None
+        and entry.standing is not None
+        and entry.version == count.version
+    ):
+        return entry.reconciliation, entry.standing
+    standing = await standing_bin_counts(uow, count)
+    effective, whole = standing.resolved, standing.contents
     chosen = [int(bc.id) for bc in effective.effective.values()]
     keyed = await uow.counts.bin_count_lines([i for i in chosen if i not in whole], serials=False)
     keyed.update(whole)
@@ -595,11 +673,50 @@ async def reconciliation_of(uow: UnitOfWork, count: CountRecord) -> Reconciliati
             for label, bc in effective.effective.items()
         },
         conflicts=effective.conflicts,
-        counters=counters_by_bin(every),
+        counters=counters_by_bin(standing.every),
         settled=settled,
     )
-    entry.version, entry.reconciliation = count.version, recon
-    return recon
+    entry.version, entry.reconciliation, entry.standing = count.version, recon, standing
+    return recon, standing
+
+
+@dataclass(frozen=True, slots=True)
+class StandingBinCounts:
+    """Every bin count of a count, which of them stand and what they decide. `contents`
+    holds the serials and quantities of the bin counts that had to be compared (bins with
+    more than one standing count), by id."""
+
+    headers: Sequence[BinCountHeader]
+    every: Sequence[BinCount]
+    replaced: frozenset[str]
+    resolved: EffectiveBinCounts
+    contents: Mapping[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]
+
+
+def recount_orders(bins: Sequence[CountBinRecord]) -> dict[str, datetime]:
+    return {b.label: b.recount_ordered_at for b in bins if b.recount_ordered_at is not None}
+
+
+async def standing_bin_counts(uow: UnitOfWork, count: CountRecord) -> StandingBinCounts:
+    """Which bin count of each bin stands, from the headers (the domain decides); the
+    contents are read only where two counts of one bin compete."""
+    headers = await uow.counts.bin_count_headers(count.id)
+    bins = await uow.counts.bins(count.id)
+    every = [_bin_count(h) for h in headers]
+    current = current_bin_counts(every, recount_orders(bins))
+    rivals = [int(c.id) for found in current.current.values() if len(found) > 1 for c in found]
+    whole = await uow.counts.bin_count_lines(rivals) if rivals else {}
+    compared = {
+        label: [replace(c, serials=whole[int(c.id)][0], quantities=whole[int(c.id)][1])
+                if int(c.id) in whole else c for c in found]
+        for label, found in current.current.items()
+    }  # fmt: skip
+    picked = {
+        b.label: str(b.picked_bin_count_id) for b in bins if b.picked_bin_count_id is not None
+    }
+    return StandingBinCounts(
+        headers, every, current.replaced, resolve_bin_counts(compared, picked), whole
+    )
 
 
 def _bin_count(

@@ -225,17 +225,31 @@ class CountBinRecord:
     device_id: int | None
     counter: str | None
     picked_bin_count_id: int | None
+    recount_ordered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BinCountHeader:
+    """A bin count without its contents. `counter` is who counted as reconciliation names
+    them (a username, or "device:<id>"); `counter_name` the person when one is known and
+    `device_name` the device's name, for people to read."""
+
     id: int
     bin: str
     counter: str
     device_id: int | None
     started_at: datetime
     finished_at: datetime
-    superseded: bool
+    counter_name: str | None = None
+    device_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountEventRecord:
+    at: datetime
+    kind: str
+    detail: str
+    user: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +376,15 @@ class CountRepository(Protocol):
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
     ) -> None: ...
     async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None: ...
+    async def awaiting_count(self, count_id: int) -> bool:
+        """Whether a bin of the count has no bin count that stands."""
+        ...
+
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None: ...
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]: ...
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]: ...
     async def review(self, count_id: int) -> Review: ...
     async def set_review(
         self,

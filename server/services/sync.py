@@ -126,11 +126,13 @@ _KIND: dict[type, str] = {
     kind: str(kind.__struct_config__.tag)
     for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
 }
+# A Counted count still takes scans: a device that docks after the last bin was counted
+# is heard (counts.takes_bin_counts).
+_TAKES_SCANS = frozenset({"counting_in_process", "counted"})
 _STATUS_REASON = {
     "completed": "count_completed",
     "cancelled": "count_cancelled",
     "open": "count_not_started",
-    "counted": "count_not_counting",
 }
 
 
@@ -363,7 +365,7 @@ def _refusal(caller: Caller, facts: CountFacts | None, count: str, label: str) -
             "count_other_site",
             f"stock count {count} is not at this device's site {caller.location_code}",
         )
-    if facts.status != "counting_in_process":
+    if facts.status not in _TAKES_SCANS:
         reason = _STATUS_REASON.get(facts.status, "count_not_counting")
         return _rejected_for(
             reason,

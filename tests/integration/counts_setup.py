@@ -133,8 +133,11 @@ async def bin_count(
     at: int = 0,
     minutes: int = 5,
     expect: int = 201,
+    started: datetime | None = None,
 ) -> dict[str, Any]:
-    started = T0 + timedelta(minutes=at)
+    """A bin count that starts `at` minutes after T0, or at `started` (a recount must
+    start after the recount order, which is made at the server's now)."""
+    started = started or T0 + timedelta(minutes=at)
     body = {
         "bin": label,
         "started_at": started.isoformat(),

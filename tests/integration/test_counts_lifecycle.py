@@ -63,8 +63,13 @@ async def test_every_status_rule(database_url: str, client: Client) -> None:
     assert await act("counted") == (409, "count-incomplete")
     assert await act("counted", {"override": True}) == (200, "")
     assert await _status(client, sup, number) == "counted"
-    # Bin counts only while counting; a recount goes back to Counting in Process.
-    await bin_count(client, hs["counter"], number, "A-02", expect=409)
+    # Counted still takes bin counts (a device docking late is heard): a new bin stays
+    # Counted; a count that conflicts with another goes back to Counting in Process.
+    await bin_count(client, hs["counter"], number, "A-02", [("SER", "S3")])
+    assert await _status(client, sup, number) == "counted"
+    await bin_count(client, hs["super2"], number, "A-02", [])
+    assert await _status(client, sup, number) == "counting_in_process"
+    assert await act("counted", {"override": True}) == (200, "")
     assert await act("recounts", {"bins": ["A-02"], "reason": "check"}) == (200, "")
     assert await _status(client, sup, number) == "counting_in_process"
     # Cancelled from any status before Completed, once; then nothing more.

@@ -193,13 +193,12 @@ async def whole_reconciliation(uow: SqlUnitOfWork, number: str) -> Reconciliatio
                      h.started_at, h.finished_at, *lines[h.id])
             for h in headers
         ]  # fmt: skip
+        scope = await uow.counts.bins(count.id)
         picked = {
-            b.label: str(b.picked_bin_count_id)
-            for b in await uow.counts.bins(count.id)
-            if b.picked_bin_count_id is not None
+            b.label: str(b.picked_bin_count_id) for b in scope if b.picked_bin_count_id is not None
         }
-        active = [bc for bc, h in zip(every, headers, strict=True) if not h.superseded]
-        effective = effective_bin_counts(active, picked)
+        ordered = {b.label: b.recount_ordered_at for b in scope if b.recount_ordered_at}
+        effective = effective_bin_counts(every, picked, ordered)
         return reconcile(
             snapshot,
             effective.effective,

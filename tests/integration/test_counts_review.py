@@ -4,6 +4,7 @@ segregation of duties, the cache across server processes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.integration.counts_setup import (
@@ -108,14 +109,26 @@ async def test_recount_replaces_the_earlier_bin_count(database_url: str, client:
     await client.post(
         f"/api/counts/{number}/recounts", json={"bins": ["A-01"]}, headers=hs["super"]
     )
+    # Until the recount arrives the bin waits for it: its earlier count no longer stands.
+    count = await client.get(f"/api/counts/{number}", headers=hs["super"])
+    assert [(b["counted"], b["recount_ordered"]) for b in count.json()["bins"]] == [
+        (False, True), (False, False), (False, False),
+    ]  # fmt: skip
+    # A count that started before the order (a device docking late) is no recount.
+    await bin_count(client, hs["super2"], number, "A-01", [("SER", "S1")], at=10)
+    count = await client.get(f"/api/counts/{number}", headers=hs["super"])
+    assert count.json()["bins"][0]["counted"] is False
     await bin_count(
         client, hs["counter"], number, "A-01",
-        [("SER", "S1"), ("SER", "S2")], [("BOLT", "", "10")], at=30,
+        [("SER", "S1"), ("SER", "S2")], [("BOLT", "", "10")], started=datetime.now(UTC),
     )  # fmt: skip
     assert await lines(client, hs["super"], number) == []
     count = await client.get(f"/api/counts/{number}", headers=hs["super"])
     assert [b["counted"] for b in count.json()["bins"]] == [True, False, False]
     assert first["superseded"] is False
+    events = await client.get(f"/api/counts/{number}/events", headers=hs["super"])
+    assert [e["kind"] for e in events.json()["items"]] == ["started", "recount_ordered"]
+    assert events.json()["items"][1]["user"] == "super"
 
 
 async def test_concurrent_bin_counts_conflict_only_when_they_disagree(

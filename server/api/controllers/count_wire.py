@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from litestar import Response
@@ -14,9 +14,10 @@ from schemas import counts as wire
 from server.api.controllers.masterdata import plain
 from server.api.state import AnyRequest
 from server.domain.auth import Caller
+from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import status_label
-from server.services.count_review import FinalizeResult, ReviewedLine
-from server.services.counts import CountView, can_see_expected
+from server.services.count_review import FinalizeResult, ReviewedLine, ReviewedRow
+from server.services.counts import CountView, StandingBinCounts, can_see_expected
 from server.services.ports import BinCountHeader, CountRecord, DocumentRecord
 
 CSV = "text/csv"
@@ -62,6 +63,7 @@ def count_out(record: CountRecord, view: CountView | None = None) -> wire.StockC
                 counter=b.counter,
                 counted=b.label in view.counted_bins,
                 expected=None if expected is None else plain(expected.get(b.label, Decimal(0))),
+                recount_ordered=b.label in view.awaiting_recount,
             )
             for b in view.bins
         ]
@@ -97,12 +99,80 @@ def bin_count_out(h: BinCountHeader) -> wire.BinCount:
         device_id=h.device_id,
         started_at=h.started_at,
         finished_at=h.finished_at,
-        superseded=h.superseded,
+        counter_name=h.counter_name,
+        device=h.device_name,
     )
 
 
-def line_out(r: ReviewedLine) -> wire.DiscrepancyLine:
+class BinCountsBehind:
+    """The bin counts behind lines and rows, with the names of who counted, from the bin
+    counts the reconciliation was computed from."""
+
+    def __init__(self, standing: StandingBinCounts) -> None:
+        self.standing = standing
+        self.headers = {h.id: h for h in standing.headers}
+        resolved = standing.resolved
+        self.conflicting = {c.bin: c.bin_count_ids for c in resolved.conflicts}
+
+    def _ref(self, bc_id: str, standing: wire.BinCountStanding) -> wire.BinCountRef:
+        h = self.headers[int(bc_id)]
+        return wire.BinCountRef(
+            id=h.id,
+            bin=h.bin,
+            standing=standing,
+            finished_at=h.finished_at,
+            counter=h.counter_name,
+            device=h.device_name,
+        )
+
+    def refs(self, *labels: str | None) -> list[wire.BinCountRef]:
+        resolved = self.standing.resolved
+        found: list[wire.BinCountRef] = []
+        for label in dict.fromkeys(x for x in labels if x):
+            effective = resolved.effective.get(label)
+            if effective is not None:
+                found.append(self._ref(effective.id, "effective"))
+                found += [self._ref(i, "confirming") for i in resolved.confirmations.get(label, ())]
+            found += [self._ref(i, "conflicting") for i in self.conflicting.get(label, ())]
+        return found
+
+    def conflict(self, c: BinCountConflict) -> wire.BinCountConflict:
+        details = []
+        for bc_id in c.bin_count_ids:
+            h = self.headers[int(bc_id)]
+            serials, quantities = self.standing.contents.get(h.id, (frozenset(), {}))
+            details.append(
+                wire.BinCountDetail(
+                    id=h.id,
+                    bin=h.bin,
+                    standing="conflicting",
+                    started_at=h.started_at,
+                    finished_at=h.finished_at,
+                    counter=h.counter_name,
+                    device=h.device_name,
+                    device_id=h.device_id,
+                    serials=[wire.CountedSerial(item=i, serial=n) for i, n in sorted(serials)],
+                    quantities=[
+                        wire.CountedQuantity(item=i, lot=lot, quantity=plain(q))
+                        for (i, lot), q in sorted(quantities.items())
+                    ],
+                )
+            )
+        return wire.BinCountConflict(
+            bin=c.bin,
+            bin_count_ids=list(c.bin_count_ids),
+            counters=sorted(self.headers[int(i)].counter for i in c.bin_count_ids),
+            bin_counts=details,
+        )
+
+
+def line_out(
+    r: ReviewedLine,
+    labels: Mapping[str, tuple[str, str]] | None = None,
+    behind: BinCountsBehind | None = None,
+) -> wire.DiscrepancyLine:
     x = r.line
+    name, uom = (labels or {}).get(x.item, ("", ""))
     return wire.DiscrepancyLine(
         id=x.id,
         kind=x.kind.value,
@@ -126,14 +196,77 @@ def line_out(r: ReviewedLine) -> wire.DiscrepancyLine:
         needs_approval=r.needs_approval,
         approved_by=r.approved_by,
         reason_code=r.reason_code,
+        item_name=name,
+        unit_of_measure=uom,
+        bin_counts=[] if behind is None else behind.refs(x.bin, x.from_bin, *x.bins),
     )
+
+
+def row_out(
+    r: ReviewedRow, labels: Mapping[str, tuple[str, str]], behind: BinCountsBehind
+) -> wire.ReviewRow:
+    p = r.row
+    name, uom = labels.get(p.item, ("", ""))
+    return wire.ReviewRow(
+        item=p.item,
+        item_name=name,
+        unit_of_measure=uom,
+        bin=p.bin,
+        lot=p.lot,
+        system_quantity=plain(p.system_quantity),
+        counted_quantity=plain(p.counted_quantity),
+        adjustment_quantity=plain(p.adjustment_quantity),
+        stock_transfer_quantity=plain(p.stock_transfer_quantity),
+        adjustment_cost=plain(p.adjustment_cost),
+        adjustment_value=money(p.adjustment_value),
+        stock_transfer_value=money(p.stock_transfer_value),
+        needs_approval=r.needs_approval,
+        lines=[line_out(x, labels, behind) for x in r.lines],
+        bin_counts=behind.refs(p.bin),
+    )
+
+
+def names(refs: Sequence[wire.BinCountRef]) -> str:
+    """Who counted, for a CSV cell: "rita on HH-01 (effective); ..."."""
+    parts = []
+    for b in refs:
+        who = " on ".join(x for x in (b.counter, b.device) if x) or "?"
+        parts.append(f"{b.id}: {who} ({b.standing})")
+    return "; ".join(parts)
+
+
+REVIEW_COLUMNS = (
+    "row", "line_id", "kind", "item", "item_name", "unit_of_measure", "bin", "lot", "serial",
+    "from_bin", "system_quantity", "counted_quantity", "adjustment_quantity",
+    "stock_transfer_quantity", "adjustment_cost", "adjustment_value", "stock_transfer_value",
+    "selected", "needs_approval", "approved_by", "reason_code", "bin_counts", "note",
+)  # fmt: skip
+
+
+def review_rows_csv(rows: Sequence[wire.ReviewRow]) -> Iterable[Sequence[object]]:
+    """Each profile row, then its lines beneath it (`row` is the row's number on both)."""
+    for n, r in enumerate(rows, 1):
+        yield [
+            n, "", "item_bin", r.item, r.item_name, r.unit_of_measure, r.bin, r.lot, "", "",
+            r.system_quantity, r.counted_quantity, r.adjustment_quantity,
+            r.stock_transfer_quantity, r.adjustment_cost, r.adjustment_value,
+            r.stock_transfer_value, "", r.needs_approval, "", "", names(r.bin_counts), "",
+        ]  # fmt: skip
+        for x in r.lines:
+            yield [
+                n, x.id, x.kind, x.item, x.item_name, x.unit_of_measure, x.bin, x.lot, x.serial,
+                x.from_bin, x.system_quantity, x.counted_quantity, x.adjustment_quantity,
+                x.stock_transfer_quantity, x.adjustment_cost, x.adjustment_value,
+                x.stock_transfer_value, x.selected, x.needs_approval, x.approved_by,
+                x.reason_code, names(x.bin_counts), x.note,
+            ]  # fmt: skip
 
 
 VARIANCE_COLUMNS = (
     "id", "kind", "item", "bin", "lot", "serial", "from_bin", "system_quantity",
     "counted_quantity", "adjustment_quantity", "stock_transfer_quantity", "adjustment_cost",
     "adjustment_value", "stock_transfer_value", "selected", "needs_approval", "approved_by",
-    "reason_code", "note",
+    "reason_code", "note", "item_name", "unit_of_measure", "bin_counts",
 )  # fmt: skip
 
 
@@ -143,7 +276,8 @@ def variance_rows(lines: Sequence[wire.DiscrepancyLine]) -> Iterable[Sequence[ob
             x.id, x.kind, x.item, x.bin, x.lot, x.serial, x.from_bin, x.system_quantity,
             x.counted_quantity, x.adjustment_quantity, x.stock_transfer_quantity,
             x.adjustment_cost, x.adjustment_value, x.stock_transfer_value, x.selected,
-            x.needs_approval, x.approved_by, x.reason_code, x.note,
+            x.needs_approval, x.approved_by, x.reason_code, x.note, x.item_name,
+            x.unit_of_measure, names(x.bin_counts),
         ]  # fmt: skip
 
 

@@ -20,7 +20,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from schemas import counts as wire
 from server.api.controllers.count_wire import (
     DOCUMENT_COLUMNS,
+    REVIEW_COLUMNS,
     VARIANCE_COLUMNS,
+    BinCountsBehind,
     bin_count_out,
     count_out,
     csv_response,
@@ -28,6 +30,8 @@ from server.api.controllers.count_wire import (
     document_rows,
     finalize_out,
     line_out,
+    review_rows_csv,
+    row_out,
     variance_rows,
     view_out,
     wants_csv,
@@ -117,8 +121,12 @@ class CountController(Controller):
         caller: CurrentCaller,
         now: Now,
     ) -> wire.BinCount:
-        """One complete count of one bin. A later count of the bin replaces it; concurrent
-        counts from different devices that disagree are a conflict."""
+        """One counter's complete count of one bin. The same counter's later count replaces
+        their earlier one, and so does a count started after the supervisor ordered a
+        recount of the bin; counts of different counters that disagree are a conflict
+        (whenever they were made), and counts that agree confirm each other. The count
+        moves to Counted by itself when the last bin of its scope is counted with no
+        conflict; in Counted a new bin count that conflicts reopens counting."""
         submitted = SubmittedBinCount(
             bin=data.bin,
             started_at=data.started_at,
@@ -200,7 +208,8 @@ class CountController(Controller):
             offset=0 if as_csv else offset,
             limit=None if as_csv else limit,
         )
-        lines = [line_out(x) for x in found.lines]
+        behind = BinCountsBehind(found.bin_counts)
+        lines = [line_out(x, found.item_labels, behind) for x in found.lines]
         if as_csv:
             return csv_response(VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances")
         recon = found.reconciliation
@@ -211,16 +220,68 @@ class CountController(Controller):
             version=found.count.version,
             counted_bins=len(recon.counted_bins),
             not_counted_bins=list(recon.not_counted_bins),
-            conflicts=[
-                wire.BinCountConflict(
-                    bin=c.bin, bin_count_ids=list(c.bin_count_ids), counters=sorted(c.counters)
-                )
-                for c in recon.bin_count_conflicts
-            ],
+            conflicts=[behind.conflict(c) for c in recon.bin_count_conflicts],
             matching_lines=found.total,
             lines=lines,
             next_cursor=str(offset + len(lines)) if more else None,
+            confirmed_bins=sorted(found.bin_counts.resolved.confirmations),
         )
+
+    @get("/{number:str}/review", guards=SUPERVISE)
+    async def review(
+        self,
+        request: AnyRequest,
+        number: FromPath[str],
+        uow: Uow,
+        kind: FromQuery[str | None] = None,
+        bin: FromQuery[str | None] = None,
+        item: FromQuery[str | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+        format: FromQuery[str | None] = None,
+    ) -> Response[bytes] | wire.CountReview:
+        """The Stock Count profile: a row per item and bin (and lot) with the seed's columns
+        (Adjustment Quantity, Stock Transfer Quantity, Adjustment Cost as the weighted
+        average of the serials concerned, Adjustment Value, Stock Transfer Value) over the
+        selected lines, and every line beneath it, with the bin counts behind it. Filters
+        keep rows with a matching line. CSV: each row, then its lines."""
+        as_csv = wants_csv(request, format)
+        limit = check_limit(limit)
+        offset = decode_cursor(cursor)
+        found = await count_review.reviewed_rows(
+            uow,
+            number,
+            kind=kind,
+            bin_label=bin,
+            item=item,
+            offset=0 if as_csv else offset,
+            limit=None if as_csv else limit,
+        )
+        behind = BinCountsBehind(found.bin_counts)
+        rows = [row_out(r, found.item_labels, behind) for r in found.rows]
+        if as_csv:
+            return csv_response(REVIEW_COLUMNS, review_rows_csv(rows), f"{number}-review")
+        recon = found.reconciliation
+        more = offset + len(rows) < found.total
+        return wire.CountReview(
+            count=number,
+            status=found.count.status.value,
+            version=found.count.version,
+            matching_rows=found.total,
+            rows=rows,
+            conflicts=[behind.conflict(c) for c in recon.bin_count_conflicts],
+            not_counted_bins=list(recon.not_counted_bins),
+            next_cursor=str(offset + len(rows)) if more else None,
+        )
+
+    @get("/{number:str}/events", guards=SUPERVISE)
+    async def events(self, number: FromPath[str], uow: Uow) -> wire.CountEventList:
+        """What happened to the count, oldest first: started, counted (by itself when the
+        last bin of its scope was counted with no conflict, or by a supervisor), recounts
+        ordered, conflicts resolved, reopened, cancelled, completed."""
+        found = await counts.count_events(uow, number)
+        items = [wire.CountEvent(at=e.at, kind=e.kind, detail=e.detail, user=e.user) for e in found]
+        return wire.CountEventList(items=items)
 
     @put("/{number:str}/lines/{line_id:str}/clear", guards=SUPERVISE)
     async def clear_line(

@@ -4,9 +4,12 @@ Adjustment and Stock Transfer documents (documents) and finalize (finalize)."""
 
 from server.domain.counting.bincounts import (
     BinCountConflict,
+    CurrentBinCounts,
     EffectiveBinCounts,
     counters_by_bin,
+    current_bin_counts,
     effective_bin_counts,
+    resolve_bin_counts,
 )
 from server.domain.counting.documents import (
     GlSetup,
@@ -24,6 +27,7 @@ from server.domain.counting.finalize import (
     FinalizeOutcome,
     draft_documents,
     finalize_count,
+    unresolved_conflicts,
 )
 from server.domain.counting.model import (
     BinCount,
@@ -63,6 +67,7 @@ __all__ = [
     "BinCount",
     "BinCountConflict",
     "CountStatus",
+    "CurrentBinCounts",
     "DiscrepancyLine",
     "EffectiveBinCounts",
     "FinalizeDecision",
@@ -88,6 +93,7 @@ __all__ = [
     "cancel",
     "complete",
     "counters_by_bin",
+    "current_bin_counts",
     "decide_finalize",
     "draft_documents",
     "effective_bin_counts",
@@ -100,6 +106,8 @@ __all__ = [
     "profile_lines",
     "quantity_adjustment_posting",
     "reconcile",
+    "resolve_bin_counts",
     "start_counting",
     "stock_transfer_posting",
+    "unresolved_conflicts",
 ]

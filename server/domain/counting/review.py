@@ -7,7 +7,7 @@ posted; exceptions and conflicts are never posted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -146,13 +146,15 @@ def lines_to_adjust(
 
 @dataclass(frozen=True, slots=True)
 class ProfileLine:
-    """The Stock Count profile's line for an item in a bin (and lot), over selected lines.
+    """The Stock Count profile's row for an item in a bin (and lot), with its lines.
 
-    Adjustment Cost is the weighted average of the actual costs of the serials concerned
-    (written off, gained or transferred), as the seed says. Adjustment Value is the sum of
-    the lines' values: it equals Adjustment Quantity x Adjustment Cost whenever the bin's
-    serials all go one way; when a bin both loses and gains serials the net quantity times
-    an average cannot be right, and the sum of the posted lines is what the GL carries.
+    The seed's columns are over the row's lines that finalize would adjust (adjustable and
+    selected). Adjustment Cost is the weighted average of the actual costs of the serials
+    concerned (written off, gained or transferred), as the seed says. Adjustment Value is
+    the sum of the lines' values: it equals Adjustment Quantity x Adjustment Cost whenever
+    the bin's serials all go one way; when a bin both loses and gains serials the net
+    quantity times an average cannot be right, and the sum of the posted lines is what the
+    GL carries. `line_ids` are every line of the row, exceptions and cleared lines too.
     """
 
     item: ItemCode
@@ -168,12 +170,20 @@ class ProfileLine:
     line_ids: tuple[str, ...]
 
 
-def profile_lines(lines: Iterable[DiscrepancyLine]) -> list[ProfileLine]:
+def profile_lines(
+    lines: Iterable[DiscrepancyLine], cleared: Collection[str] = frozenset()
+) -> list[ProfileLine]:
+    """One row per item, bin and lot of `lines` (in that order), over the lines not
+    `cleared`."""
+    groups: dict[GroupKey, list[DiscrepancyLine]] = {}
+    for line in lines:
+        groups.setdefault(group_key(line), []).append(line)
     result: list[ProfileLine] = []
-    for (item, label, lot), group in sorted(_groups(lines).items()):
+    for (item, label, lot), group in sorted(groups.items()):
+        posted = [x for x in group if x.adjustable and x.id not in cleared]
         weights = [
             (abs(x.adjustment_quantity) + x.stock_transfer_quantity, x.adjustment_cost)
-            for x in group
+            for x in posted
         ]
         result.append(
             ProfileLine(
@@ -182,11 +192,11 @@ def profile_lines(lines: Iterable[DiscrepancyLine]) -> list[ProfileLine]:
                 lot=lot,
                 system_quantity=group[0].system_quantity,
                 counted_quantity=group[0].counted_quantity,
-                adjustment_quantity=sum((x.adjustment_quantity for x in group), ZERO),
-                stock_transfer_quantity=sum((x.stock_transfer_quantity for x in group), ZERO),
+                adjustment_quantity=sum((x.adjustment_quantity for x in posted), ZERO),
+                stock_transfer_quantity=sum((x.stock_transfer_quantity for x in posted), ZERO),
                 adjustment_cost=weighted_average(weights),
-                adjustment_value=sum((x.adjustment_value for x in group), ZERO),
-                stock_transfer_value=sum((x.stock_transfer_value for x in group), ZERO),
+                adjustment_value=sum((x.adjustment_value for x in posted), ZERO),
+                stock_transfer_value=sum((x.stock_transfer_value for x in posted), ZERO),
                 line_ids=tuple(x.id for x in group),
             )
         )

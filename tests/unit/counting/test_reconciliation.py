@@ -157,7 +157,7 @@ def test_an_item_not_seen_in_a_counted_bin_was_counted_as_zero() -> None:
 
 def test_bin_count_conflicts_become_lines_and_leave_the_bin_uncounted() -> None:
     snap = snapshot([serial("S1", "B1")])
-    effective, conflicts = effective_bin_counts(
+    effective, conflicts, _ = effective_bin_counts(
         [bin_count("B1", [], device="d1"), bin_count("B1", ["S1"], device="d2", start=1)]
     )
     recon = reconcile(snap, effective, conflicts=conflicts)
