@@ -6,7 +6,8 @@ the bin of the seed's item 123106. The counter counts every bin of the scope as 
 system has it, except:
 
 - a serial of the first bin is missing (a write-off);
-- a serial of the second bin is found in the first (a serial transfer proposal);
+- a serial of the same item in a second bin is found in the first (a serial transfer
+  proposal): the first bin's row of the profile weighs both serials' actual costs;
 - a serial the system does not know is found in the first bin (a gain);
 - the released serial of the OUT bin is found in the third bin (an exception);
 - one unit of the auto-serialized item is found without a serial in the third bin
@@ -15,8 +16,10 @@ system has it, except:
 
 Then the supervisor sets MAIN's tolerances, reads the discrepancies, approves what is above
 tolerance with reason codes, clears the unknown serial (to be investigated, not gained),
-marks the count Counted, finalizes it and prints both documents read back from the
-database.
+prints the Stock Count profile per item and bin (the first bin's row weighs the serial
+written off and the serial transferred in, at their different actual costs), sees that the
+count moved to Counted by itself when its last bin was counted, finalizes it and prints
+both documents read back from the database.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import permutations
 from typing import Any
 
 from server.db.engine import make_engine, make_sessionmaker
@@ -31,9 +35,10 @@ from server.db.uow import SqlUnitOfWork
 from server.demo_data import SEED_ITEM
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import LineKind, ToleranceRules
+from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
 from server.services import count_review, counts
-from server.services.count_review import ReviewedLine
+from server.services.count_review import ReviewedLine, ReviewedRows
 from server.services.ports import DocumentRecord
 
 Say = Callable[[str], None]
@@ -83,14 +88,23 @@ class _Plan:
                 plain_bin, plain_key = o["bin"], key
         auto = next(i["code"] for i in sample["items"] if i["auto_serialized"])
         by_size = sorted(self.serials, key=lambda label: (-len(self.serials[label]), label))
-        first, second, third = by_size[:3]
+        # A serial missing from the first bin and a serial of the same item found there,
+        # moved in from a second bin: the first bin's row of the profile weighs the two
+        # serials' different actual costs.
+        pairs = sorted(
+            (-len(self.serials[a]), a, x, b, y)
+            for a, b in permutations(self.serials, 2)
+            for x in self.serials[a]
+            for y in self.serials[b]
+            if x[0] == y[0]
+        )
+        _, first, lost, second, moved = pairs[0]
+        third = next(label for label in by_size if label not in (first, second))
         out_bin, out_item, out_serial = sorted(released)[0]
         self.bins = sorted({first, second, third, out_bin, lot_bin, plain_bin})
 
         counted = {label: set(self.serials.get(label, set())) for label in self.bins}
         found = {label: dict(self.quantities.get(label, {})) for label in self.bins}
-        lost = sorted(counted[first])[0]
-        moved = sorted(counted[second])[0]
         counted[first] -= {lost}
         counted[second] -= {moved}
         counted[first] |= {moved, (lost[0], UNKNOWN_SERIAL)}
@@ -161,7 +175,15 @@ async def run_demo_count(database_url: str, sample: Mapping[str, Any], say: Say)
         say("after review (cleared lines are not adjusted; exceptions never are):")
         _print_lines(reviewed.lines, say)
 
-        await counts.mark_count_counted(uow, supervisor, number, False, datetime.now(UTC))
+        rows = await count_review.reviewed_rows(uow, number)
+        say("")
+        say("the Stock Count profile per item and bin (over the selected lines):")
+        _print_rows(rows, say)
+
+        # The last bin counted with no conflict moved the count to Counted by itself.
+        status = (await counts.get_count(uow, supervisor, number)).count.status
+        say("")
+        say(f"count {number} is {status_label(status)} (every bin counted, no conflict)")
         result = await count_review.finalize(uow, supervisor, number, False, datetime.now(UTC))
         for doc in await count_review.documents_of(uow, number):
             _print_document(doc, say)
@@ -207,6 +229,23 @@ def _print_lines(lines: Sequence[ReviewedLine], say: Say) -> None:
             f"{_plain(line.adjustment_quantity):>7} {_plain(line.stock_transfer_quantity):>6} "
             f"{_plain(line.adjustment_cost):>9} {line.adjustment_value:>10} "
             f"{line.stock_transfer_value:>9}  {state}")  # fmt: skip
+
+
+def _print_rows(found: ReviewedRows, say: Say) -> None:
+    say(f"  {'item':<7} {'bin':<12} {'lot':<16} {'adj qty':>8} {'transfer qty':>12} "
+        f"{'adj cost':>12} {'adj value':>11} {'transfer value':>14}  serial lines")  # fmt: skip
+    for r in found.rows:
+        p = r.row
+        if not (p.adjustment_quantity or p.stock_transfer_quantity):
+            continue
+        serials = ", ".join(
+            f"{x.line.serial or x.line.kind.value} {_plain(x.line.adjustment_cost)}"
+            + ("" if x.selected else " (cleared)")
+            for x in r.lines
+        )
+        say(f"  {p.item:<7} {p.bin:<12} {p.lot or '-':<16} {_plain(p.adjustment_quantity):>8} "
+            f"{_plain(p.stock_transfer_quantity):>12} {_plain(p.adjustment_cost):>12} "
+            f"{p.adjustment_value:>11} {p.stock_transfer_value:>14}  {serials}")  # fmt: skip
 
 
 def _print_document(doc: DocumentRecord, say: Say) -> None:
