@@ -64,6 +64,7 @@ async def test_a_conflict_stops_finalize_in_every_status_until_picked(
     assert conflict["bin"] == "A-02"
     details = {d["device"]: d for d in conflict["bin_counts"]}
     assert set(details) == {"HH-01", "HH-02"}  # device names, not device:1
+    assert conflict["counters"] == ["HH-01", "HH-02"]
     assert details["HH-01"]["id"] == six["id"]
     assert details["HH-01"]["quantities"] == [{"item": "LOTI", "quantity": "6", "lot": "L1"}]
     assert details["HH-02"]["quantities"][0]["quantity"] == "4"

@@ -113,6 +113,13 @@ class BinCountsBehind:
         self.headers = {h.id: h for h in standing.headers}
         resolved = standing.resolved
         self.conflicting = {c.bin: c.bin_count_ids for c in resolved.conflicts}
+        # "device:<id>" as people know the device: by its name.
+        self.display = {
+            h.counter: h.counter_name or h.device_name or h.counter for h in standing.headers
+        }
+
+    def who(self, counters: Iterable[str]) -> list[str]:
+        return sorted(self.display.get(c, c) for c in counters)
 
     def _ref(self, bc_id: str, standing: wire.BinCountStanding) -> wire.BinCountRef:
         h = self.headers[int(bc_id)]
@@ -161,7 +168,7 @@ class BinCountsBehind:
         return wire.BinCountConflict(
             bin=c.bin,
             bin_count_ids=list(c.bin_count_ids),
-            counters=sorted(self.headers[int(i)].counter for i in c.bin_count_ids),
+            counters=self.who(self.headers[int(i)].counter for i in c.bin_count_ids),
             bin_counts=details,
         )
 
@@ -189,7 +196,7 @@ def line_out(
         adjustment_cost=plain(x.adjustment_cost),
         adjustment_value=money(x.adjustment_value),
         stock_transfer_value=money(x.stock_transfer_value),
-        counters=sorted(x.counters),
+        counters=sorted(x.counters) if behind is None else behind.who(x.counters),
         note=x.note,
         adjustable=x.adjustable,
         selected=r.selected,
