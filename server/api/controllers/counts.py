@@ -22,12 +22,15 @@ from server.api.controllers.count_wire import (
     DOCUMENT_COLUMNS,
     VARIANCE_COLUMNS,
     bin_count_out,
+    bulk_out,
     count_out,
     csv_response,
     document_out,
     document_rows,
     finalize_out,
+    line_filter_of,
     line_out,
+    tolerance_notice,
     variance_rows,
     view_out,
     wants_csv,
@@ -201,8 +204,11 @@ class CountController(Controller):
             limit=None if as_csv else limit,
         )
         lines = [line_out(x) for x in found.lines]
+        notice = tolerance_notice(found.count.location, found.tolerances)
         if as_csv:
-            return csv_response(VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances")
+            return csv_response(
+                VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances", notice
+            )
         recon = found.reconciliation
         more = offset + len(lines) < found.total
         return wire.Reconciliation(
@@ -220,6 +226,8 @@ class CountController(Controller):
             matching_lines=found.total,
             lines=lines,
             next_cursor=str(offset + len(lines)) if more else None,
+            tolerances_configured=found.tolerances.configured,
+            notice=notice,
         )
 
     @put("/{number:str}/lines/{line_id:str}/clear", guards=SUPERVISE)
@@ -261,6 +269,30 @@ class CountController(Controller):
             uow, caller, number, line_id, "approve", now, data.reason_code
         )
         return line_out(decided)
+
+    @post("/{number:str}/lines/bulk", guards=SUPERVISE, status_code=200)
+    async def review_lines(
+        self,
+        number: FromPath[str],
+        data: JSONBody[wire.BulkReviewRequest],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.BulkReviewResult:
+        """Approve, clear or select many lines in one request, all or nothing: by
+        `line_ids` or by a `filter` (kind, bin, item, max_value, above_tolerance). The
+        problem of a refusal lists every line that could not take the decision."""
+        result = await count_review.review_lines(
+            uow,
+            caller,
+            number,
+            data.action,
+            now,
+            line_ids=data.line_ids,
+            where=None if data.filter is None else line_filter_of(data.filter),
+            reason_code=data.reason_code,
+        )
+        return bulk_out(result)
 
     @get("/{number:str}/preview", guards=SUPERVISE)
     async def preview(self, number: FromPath[str], uow: Uow, now: Now) -> wire.FinalizeResult:

@@ -8,6 +8,13 @@ from server.domain.counting.bincounts import (
     counters_by_bin,
     effective_bin_counts,
 )
+from server.domain.counting.decisions import (
+    LineDecision,
+    LineFilter,
+    ReviewAction,
+    choose_lines,
+    decide_lines,
+)
 from server.domain.counting.documents import (
     GlSetup,
     ItemAccounts,
@@ -41,6 +48,12 @@ from server.domain.counting.model import (
     order_recount,
     start_counting,
 )
+from server.domain.counting.reasons import (
+    REASON_KINDS,
+    ReasonCode,
+    new_reason_code,
+    parse_kinds,
+)
 from server.domain.counting.reconciliation import (
     DiscrepancyLine,
     LineKind,
@@ -53,12 +66,14 @@ from server.domain.counting.review import (
     Review,
     ToleranceRules,
     approve,
+    check_approver,
     lines_needing_approval,
     lines_to_adjust,
     profile_lines,
 )
 
 __all__ = [
+    "REASON_KINDS",
     "Approval",
     "BinCount",
     "BinCountConflict",
@@ -71,12 +86,16 @@ __all__ = [
     "GlSetup",
     "ItemAccounts",
     "ItemFacts",
+    "LineDecision",
+    "LineFilter",
     "LineKind",
     "ProfileLine",
     "QuantityAdjustment",
     "QuantityAdjustmentLine",
+    "ReasonCode",
     "Reconciliation",
     "Review",
+    "ReviewAction",
     "Snapshot",
     "SnapshotBalance",
     "SnapshotSerial",
@@ -86,9 +105,12 @@ __all__ = [
     "approve",
     "build_documents",
     "cancel",
+    "check_approver",
+    "choose_lines",
     "complete",
     "counters_by_bin",
     "decide_finalize",
+    "decide_lines",
     "draft_documents",
     "effective_bin_counts",
     "finalize_count",
@@ -96,7 +118,9 @@ __all__ = [
     "lines_needing_approval",
     "lines_to_adjust",
     "mark_counted",
+    "new_reason_code",
     "order_recount",
+    "parse_kinds",
     "profile_lines",
     "quantity_adjustment_posting",
     "reconcile",
