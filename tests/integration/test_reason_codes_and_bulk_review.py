@@ -142,7 +142,7 @@ async def test_approval_needs_an_active_code_that_fits(database_url: str, client
         assert r.status_code == 422, r.text
         (problem,) = r.json()["errors"]
         assert problem["location"] == "reason_code" and why in problem["message"]
-        assert problem["message"].endswith("DAMAGED, LOST, MISCOUNT")  # what would fit
+        assert problem["message"].endswith("fit a missing line: DAMAGED, LOST, MISCOUNT")
     assert await _review_state(client, hs["super"], number) == before
     r = await client.post(url, json={"reason_code": "LOST"}, headers=hs["super"])
     assert r.status_code == 200 and r.json()["reason_code"] == "LOST"

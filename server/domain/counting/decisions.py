@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from server.domain.counting.reasons import ReasonCode, fitting, reason_problem
+from server.domain.counting.reasons import ReasonCode, code_problem, fitting, reason_problem
 from server.domain.counting.reconciliation import DiscrepancyLine, LineKind
 from server.domain.counting.review import Approval, Review, check_approver
 from server.domain.errors import (
@@ -151,8 +151,8 @@ def decide_lines(
 def _check_code(code: str, codes: Mapping[str, ReasonCode], kinds: set[LineKind]) -> None:
     """A code that could approve no line at all: one problem for the whole request,
     naming the codes that would fit (the active ones, when the lines are of many kinds)."""
-    found = codes.get(code)
-    if code and found is not None and found.active:
+    why = code_problem(code, codes)
+    if why is None:
         return
     if len(kinds) == 1:
         (kind,) = kinds
@@ -163,12 +163,6 @@ def _check_code(code: str, codes: Mapping[str, ReasonCode], kinds: set[LineKind]
         would = "active codes: " + (
             ", ".join(sorted(c.code for c in codes.values() if c.active)) or "none"
         )
-    if not code:
-        why = "required"
-    elif found is None:
-        why = f"{code!r} is not a reason code"
-    else:
-        why = f"reason code {code!r} is not active"
     raise ValidationFailed(
         "an approval needs an active reason code of the list",
         [FieldProblem("reason_code", f"{why}; {would}")],

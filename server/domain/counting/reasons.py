@@ -83,16 +83,25 @@ def fitting(kind: LineKind, codes: Iterable[ReasonCode]) -> list[str]:
     return sorted(c.code for c in codes if c.active and c.fits(kind))
 
 
+def code_problem(code: str, codes: Mapping[str, ReasonCode]) -> str | None:
+    """Why `code` can approve nothing at all (None: it is a code of the list, active)."""
+    code = code.strip()
+    found = codes.get(code)
+    if not code:
+        return "required"
+    if found is None:
+        return f"{code!r} is not a reason code"
+    if not found.active:
+        return f"reason code {found.code!r} is not active"
+    return None
+
+
 def reason_problem(code: str, kind: LineKind, codes: Mapping[str, ReasonCode]) -> str | None:
     """Why `code` cannot approve a line of `kind` (None: it can), naming what would fit."""
-    found = codes.get(code.strip())
-    if found is not None and found.active and found.fits(kind):
+    why = code_problem(code, codes)
+    if why is None and codes[code.strip()].fits(kind):
         return None
+    if why is None:
+        why = f"reason code {code.strip()!r} does not fit a {kind.value} line"
     would = ", ".join(fitting(kind, codes.values())) or "none (add one to the reason codes)"
-    if found is None:
-        why = f"{code.strip()!r} is not a reason code"
-    elif not found.active:
-        why = f"reason code {found.code!r} is not active"
-    else:
-        why = f"reason code {found.code!r} does not fit a {kind.value} line"
-    return f"{why}; codes that fit: {would}"
+    return f"{why}; codes that fit a {kind.value} line: {would}"

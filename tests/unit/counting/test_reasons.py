@@ -75,7 +75,7 @@ def test_approval_needs_a_known_active_fitting_code_and_names_what_would_fit() -
             approve(missing, "sue", code, CODES)
         (problem,) = exc.value.details
         assert problem.location == "reason_code" and why in problem.message
-        assert problem.message.endswith("codes that fit: DAMAGED, MISCOUNT")
+        assert problem.message.endswith("codes that fit a missing line: DAMAGED, MISCOUNT")
 
 
 def test_new_reason_code_checks_every_field() -> None:
