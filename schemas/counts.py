@@ -220,6 +220,11 @@ class Reconciliation(msgspec.Struct, kw_only=True):
     next_cursor: str | None = None
     confirmed_bins: list[str] = msgspec.field(default_factory=list)  # two counters agreed
 
+    # False when the count's location has no tolerances: every discrepancy then needs a
+    # supervisor's approval (or clearing) before finalize; `notice` says so in words.
+    tolerances_configured: bool = True
+    notice: str | None = None
+
 
 class ReviewRow(msgspec.Struct, kw_only=True):
     """A row of the Stock Count profile: an item in a bin (and lot), with the seed's
@@ -326,3 +331,59 @@ class FinalizeResult(msgspec.Struct, kw_only=True):
     documents: list[Document]
     warning: str | None = None
     not_counted_bins: list[str] = msgspec.field(default_factory=list)
+
+
+ReviewActionName = Literal["approve", "clear", "select"]
+
+
+class ReasonCode(msgspec.Struct, kw_only=True):
+    """An entry of the managed list: `kinds` the line kinds it fits (empty: every
+    adjustable kind: missing, unknown, generated, serial_transfer_proposal,
+    quantity_variance). Inactive codes approve nothing new."""
+
+    code: Code
+    description: str
+    kinds: list[str] = msgspec.field(default_factory=list)
+    active: bool = True
+
+
+class ReasonCodeChange(msgspec.Struct, kw_only=True):
+    """What changes (a missing field is kept). A code is never deleted: deactivate it."""
+
+    description: str | None = None
+    kinds: list[str] | None = None
+    active: bool | None = None
+
+
+class ReasonCodeList(msgspec.Struct, kw_only=True):
+    items: list[ReasonCode]
+
+
+class BulkReviewFilter(msgspec.Struct, kw_only=True):
+    """Every criterion given must hold (none given: every adjustable line). `max_value`:
+    the line's absolute Adjustment Value plus its Stock Transfer Value, at or under;
+    `above_tolerance` true: lines that need approval, false: lines within tolerance."""
+
+    kind: str | None = None
+    bin: str | None = None
+    item: str | None = None
+    max_value: ValueText | None = None
+    above_tolerance: bool | None = None
+
+
+class BulkReviewRequest(msgspec.Struct, kw_only=True):
+    """One decision on many lines, all or nothing: `line_ids` or `filter` (one of them);
+    `reason_code` for approve."""
+
+    action: ReviewActionName
+    line_ids: list[str] | None = None
+    filter: BulkReviewFilter | None = None
+    reason_code: str = ""
+
+
+class BulkReviewResult(msgspec.Struct, kw_only=True):
+    """The ids of the lines the decision changed, and of those already in that state."""
+
+    action: ReviewActionName
+    changed: list[str]
+    unchanged: list[str]

@@ -14,12 +14,13 @@ system has it, except:
   (a gain whose serial is generated at finalize, at the average cost);
 - the lot has 2 more, the untracked item 2 fewer than the system (quantity variances).
 
-Then the supervisor sets MAIN's tolerances, reads the discrepancies, approves what is above
-tolerance with reason codes, clears the unknown serial (to be investigated, not gained),
-prints the Stock Count profile per item and bin (the first bin's row weighs the serial
-written off and the serial transferred in, at their different actual costs), sees that the
-count moved to Counted by itself when its last bin was counted, finalizes it and prints
-both documents read back from the database.
+Then the supervisor sets MAIN's tolerances, reads the discrepancies, clears the unknown
+serial (to be investigated, not gained), approves what is above tolerance in one bulk
+review per line kind with a reason code of the sample's list, prints the Stock Count
+profile per item and bin (the first bin's row weighs the serial written off and the serial
+transferred in, at their different actual costs), sees that the count moved to Counted by
+itself when its last bin was counted, finalizes it and prints both documents read back
+from the database.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.db.uow import SqlUnitOfWork
 from server.demo_data import SEED_ITEM
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import LineKind, ToleranceRules
+from server.domain.counting import LineFilter, LineKind, ToleranceRules
 from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
 from server.services import count_review, counts
@@ -45,11 +46,12 @@ Say = Callable[[str], None]
 LOCATION = "MAIN"
 UNKNOWN_SERIAL = "SN-DEMO-FOUND-1"
 TOLERANCES = ToleranceRules(quantity=Decimal(1), value=Decimal(50))
+# Codes of the sample's reason code list (server.demo_data.REASON_CODES), per line kind.
 REASONS = {
-    LineKind.MISSING: "LOST",
-    LineKind.SERIAL_TRANSFER: "MISPLACED",
+    LineKind.MISSING: "THEFT",
+    LineKind.SERIAL_TRANSFER: "TRANSFER",
     LineKind.QUANTITY_VARIANCE: "MISCOUNT",
-    LineKind.GENERATED: "FOUND-UNLABELED",
+    LineKind.GENERATED: "FOUND",
     LineKind.UNKNOWN: "FOUND",
 }
 DOCUMENT_TITLES = {
@@ -157,19 +159,23 @@ async def run_demo_count(database_url: str, sample: Mapping[str, Any], say: Say)
         say(f"discrepancies ({len(reviewed.lines)} lines; tolerances at {LOCATION}: "
             f"quantity {TOLERANCES.quantity}, value {TOLERANCES.value}):")  # fmt: skip
         _print_lines(reviewed.lines, say)
+        say("")
         for x in reviewed.lines:
-            line = x.line
-            if not line.adjustable:
-                continue
-            if line.kind is LineKind.UNKNOWN:
+            if x.line.kind is LineKind.UNKNOWN:
                 await count_review.decide_line(
-                    uow, supervisor, number, line.id, "clear", datetime.now(UTC)
+                    uow, supervisor, number, x.line.id, "clear", datetime.now(UTC)
                 )
-            elif x.needs_approval:
-                await count_review.decide_line(
-                    uow, supervisor, number, line.id, "approve", datetime.now(UTC),
-                    reason_code=REASONS[line.kind],
-                )  # fmt: skip
+                say(f"  cleared {x.line.id} (to be investigated, not gained)")
+        # One bulk approval per kind: every line of the kind above tolerance, all or nothing.
+        for kind in sorted({x.line.kind for x in reviewed.lines if x.needs_approval}):
+            if kind is LineKind.UNKNOWN:
+                continue
+            done = await count_review.review_lines(
+                uow, supervisor, number, "approve", datetime.now(UTC),
+                where=LineFilter(kind=kind, above_tolerance=True), reason_code=REASONS[kind],
+            )  # fmt: skip
+            say(f"  bulk approve {kind.value} lines above tolerance with {REASONS[kind]}: "
+                f"{len(done.changed)} changed, {len(done.unchanged)} already so")  # fmt: skip
         reviewed = await count_review.reviewed_reconciliation(uow, number)
         say("")
         say("after review (cleared lines are not adjusted; exceptions never are):")

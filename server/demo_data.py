@@ -280,7 +280,34 @@ def sample_warehouse(
     builtins: dict[str, Any] = msgspec.to_builtins(document)
     builtins["gl_accounts"] += [{"code": c, "name": n} for c, n in JOURNAL_ACCOUNTS.items()]
     builtins.update(journal_master_data(today or datetime.now(UTC).date()))
+    builtins["reason_codes"] = [dict(r) for r in REASON_CODES]
     return builtins
+
+
+# The reason codes a supervisor approves discrepancies with; kinds empty: every kind.
+REASON_CODES: tuple[dict[str, Any], ...] = (
+    {
+        "code": "DAMAGED",
+        "description": "Damaged beyond use",
+        "kinds": ["missing", "quantity_variance"],
+    },
+    {"code": "MISCOUNT", "description": "Miscounted before (receipt, issue or count)", "kinds": []},
+    {
+        "code": "THEFT",
+        "description": "Missing, presumed stolen",
+        "kinds": ["missing", "quantity_variance"],
+    },
+    {
+        "code": "FOUND",
+        "description": "Found stock that was not on the books",
+        "kinds": ["unknown", "generated", "quantity_variance"],
+    },
+    {
+        "code": "TRANSFER",
+        "description": "Moved between bins without a transaction",
+        "kinds": ["serial_transfer_proposal"],
+    },
+)
 
 
 COS_MATERIAL, BURDEN_INCOME, USE_TAX_PAYABLE = "50100", "40900", "21500"

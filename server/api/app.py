@@ -40,6 +40,7 @@ from server.api.controllers.masterdata import (
     InventoryGroupController,
     LocationController,
 )
+from server.api.controllers.reason_codes import ReasonCodeController
 from server.api.controllers.sync import DeviceStatusController, SyncController
 from server.api.controllers.users import UserController
 from server.api.deps import DEPENDENCIES
@@ -72,6 +73,7 @@ CONTROLLERS: list[type] = [
     ImportController,
     CountController,
     ToleranceController,
+    ReasonCodeController,
     DocumentController,
     JournalController,
     JournalWizardController,

@@ -4,6 +4,7 @@
     counts_snapshot.py   the snapshot: taken set-based (INSERT ... SELECT), loaded, facts
     counts_bincounts.py  bin counts and their lines, recount orders, conflict picks
     counts_review.py     review decisions per line, tolerances per location
+    counts_reasons.py    the managed list of reason codes
     counts_documents.py  finalize's reads, the two documents written and read back
 
 Everything is a handful of rows per call, except the snapshot and the lines of many bin
@@ -29,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from server.db.counts_bincounts import BinCountStore
 from server.db.counts_documents import DocumentStore
+from server.db.counts_reasons import ReasonCodeStore
 from server.db.counts_review import ReviewStore
 from server.db.counts_snapshot import SnapshotStore
 from server.db.masterdata_write import table
@@ -85,7 +87,7 @@ def _count(row: Sequence[Any]) -> CountRecord:
     return CountRecord(*values)
 
 
-class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore):
+class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, ReasonCodeStore):
     """The CountRepository port: the count itself here, each other concern in its module."""
 
     def __init__(self, session: AsyncSession) -> None:

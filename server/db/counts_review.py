@@ -3,6 +3,7 @@ discrepancy line (cleared, approved with a reason code) and the tolerances per l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.masterdata_write import chunks
 from server.db.models import (
     User,
 )
@@ -24,6 +26,9 @@ from server.domain.counting import (
     Review,
     ToleranceRules,
 )
+from server.services.ports import LineReview
+
+_CHUNK = 1_000  # line ids per statement (each up to 600 characters)
 
 
 class ReviewStore:
@@ -64,27 +69,46 @@ class ReviewStore:
         user_id: int,
         now: datetime,
     ) -> None:
-        approver = None
-        if approved_by is not None:
-            approver = await self.session.scalar(
-                select(User.id).where(User.username == approved_by)
-            )
-        await self.session.execute(
-            delete(CountLineReview).where(
-                CountLineReview.count_id == count_id, CountLineReview.line_id == line_id
-            )
+        await self.set_reviews(
+            count_id, [LineReview(line_id, cleared, approved_by, reason_code)], user_id, now
         )
-        await self.session.execute(
-            insert(CountLineReview).values(
-                count_id=count_id,
-                line_id=line_id,
-                cleared=cleared,
-                approved_by=approver,
-                reason_code=reason_code,
-                decided_by=user_id,
-                decided_at=now,
+
+    async def set_reviews(
+        self, count_id: int, decisions: Sequence[LineReview], user_id: int, now: datetime
+    ) -> None:
+        """Replace the decisions on these lines: one lookup of the approvers, then a
+        delete and an insert per chunk of lines (set-based, whatever the number)."""
+        if not decisions:
+            return
+        names = {d.approved_by for d in decisions if d.approved_by is not None}
+        approvers: dict[str, int] = {}
+        if names:
+            found = await self.session.execute(
+                select(User.username, User.id).where(User.username.in_(sorted(names)))
             )
-        )
+            approvers = {str(name): int(id_) for name, id_ in found}
+        for batch in chunks(decisions, _CHUNK):
+            await self.session.execute(
+                delete(CountLineReview).where(
+                    CountLineReview.count_id == count_id,
+                    CountLineReview.line_id.in_([d.line_id for d in batch]),
+                )
+            )
+            await self.session.execute(
+                insert(CountLineReview),
+                [
+                    {
+                        "count_id": count_id,
+                        "line_id": d.line_id,
+                        "cleared": d.cleared,
+                        "approved_by": None if d.approved_by is None else approvers[d.approved_by],
+                        "reason_code": d.reason_code,
+                        "decided_by": user_id,
+                        "decided_at": now,
+                    }
+                    for d in batch
+                ],
+            )
 
     async def tolerances(self, location_id: int) -> ToleranceRules:
         row = (

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.counts_reasons import reason_code_values
 from server.db.models import (
     Base,
     Bin,
@@ -40,6 +41,7 @@ from server.db.models import (
     Serial,
     StockBalance,
 )
+from server.domain.counting import ReasonCode
 from server.domain.masterdata import Tracking
 from server.domain.masterdata_import import (
     BinRow,
@@ -49,6 +51,7 @@ from server.domain.masterdata_import import (
     InventoryGroupRow,
     ItemRow,
     LocationRow,
+    ReasonCodeRow,
 )
 from server.domain.money import COST_PLACES
 from server.services.ports import NewBalance, NewSerial, Progress
@@ -73,6 +76,8 @@ TABLE_OF = {
     "jobs": "job",
     "equipment": "equipment",
     "work_orders": "work_order",
+    # The reason codes of the review (server.db.counts_reasons reads and changes them).
+    "reason_codes": "reason_code",
 }
 # The journal's other kinds: table, and the key columns of the kinds whose rows replace
 # what is stored (an upsert); None: plain inserts.
@@ -281,6 +286,15 @@ class MasterDataWrites:
     async def _add_coded(self, kind: str, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
         await self._insert(TABLE_OF[kind], rows)
         return await self.ids_by_code(kind, [r["code"] for r in rows])
+
+    async def add_reason_codes(self, rows: Sequence[ReasonCodeRow]) -> None:
+        await self._insert(
+            "reason_code",
+            [
+                reason_code_values(ReasonCode(r.code, r.description, r.kinds, r.active))
+                for r in rows
+            ],
+        )
 
     async def add_companies(self, rows: Sequence[CompanyRow]) -> dict[str, int]:
         values = [{"code": r.code, "name": r.name, "intercompany": r.intercompany} for r in rows]

@@ -297,3 +297,17 @@ class GlPosting(Base):
     amount: Mapped[Decimal] = mapped_column(Value())
     posting_date: Mapped[date] = mapped_column(Date)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReasonCodeEntry(Base):
+    """An entry of the managed list of reason codes (server.domain.counting.reasons).
+
+    `kinds`: the line kinds it fits, `|`-joined ("" fits every adjustable kind). Never
+    deleted: approvals name codes by their text, so a code is deactivated instead."""
+
+    __tablename__ = "reason_code"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200))
+    kinds: Mapped[str] = mapped_column(String(400), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -19,6 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Final, TypeVar
 
+from server.domain.counting.reasons import parse_kinds
+from server.domain.counting.reconciliation import LineKind
 from server.domain.masterdata import (
     BinKind,
     Item,
@@ -57,6 +59,8 @@ KINDS: Final = (
     "location_journal",
     "inventory_group_journal",
     "journal_settings",
+    # The reason codes a supervisor approves discrepancies with (server.domain.counting).
+    "reason_codes",
 )
 
 # Required fields first, then optional ones; the names are those of schemas/masterdata.py.
@@ -70,6 +74,7 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "items": ("code", "name", "tracking"),
     "serials": ("item", "serial_number", "location", "bin", "actual_cost"),
     "opening_stock": ("item", "location", "bin", "quantity", "unit_cost"),
+    "reason_codes": ("code", "description"),
 }
 OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
     "companies": ("intercompany",),
@@ -81,6 +86,7 @@ OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
     "items": ("auto_serialized", "uom", "last_cost", "inventory_group", "barcodes"),
     "serials": (),
     "opening_stock": ("lot",),
+    "reason_codes": ("kinds", "active"),
 }
 
 
@@ -352,6 +358,16 @@ class OpeningStockRow:
     lot: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReasonCodeRow:
+    """A reason code: `kinds` the line kinds it fits (empty: every adjustable kind)."""
+
+    code: str
+    description: str
+    kinds: frozenset[LineKind] = frozenset()
+    active: bool = True
+
+
 Row = (
     CompanyRow
     | GlAccountRow
@@ -363,6 +379,7 @@ Row = (
     | SerialRow
     | OpeningStockRow
     | JournalRecordRow
+    | ReasonCodeRow
 )
 
 
@@ -393,6 +410,7 @@ class RowParser:
             "items": self._item,
             "serials": self._serial,
             "opening_stock": self._opening_stock,
+            "reason_codes": self._reason_code,
         }
         for kind in JOURNAL_SPECS:
             self._parsers[kind] = self._journal_parser(kind)
@@ -626,6 +644,19 @@ class RowParser:
             lot,
         )
 
+    def _reason_code(self, raw: Mapping[str, object]) -> Row:
+        active = raw.get("active")
+        try:
+            kinds = parse_kinds(self._codes_list(raw.get("kinds"), "kinds"))
+        except ValueError as exc:
+            raise FieldError("kinds", str(exc)) from None
+        return ReasonCodeRow(
+            self.code(raw, "code"),
+            self.name(raw, "description"),
+            kinds,
+            active is None or active == "" or self.boolean(raw, "active"),
+        )
+
     def _journal_parser(self, kind: str) -> Callable[[Mapping[str, object]], Row]:
         spec = JOURNAL_SPECS[kind]
 
@@ -746,6 +777,7 @@ SINGULAR: Final = {
     "location_journal": "location's journal attributes",
     "inventory_group_journal": "inventory group's journal attributes",
     "journal_settings": "journal settings",
+    "reason_codes": "reason code",
 }
 
 

@@ -11,7 +11,7 @@ other finds the count Completed and is refused; nothing of the loser is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,13 +21,17 @@ from server.domain.counting import (
     DiscrepancyLine,
     FinalizedCount,
     GlSetup,
+    LineDecision,
+    LineFilter,
     LineKind,
     ProfileLine,
     Reconciliation,
     Review,
+    ReviewAction,
     ToleranceRules,
-    approve,
+    choose_lines,
     decide_finalize,
+    decide_lines,
     draft_documents,
     finalize_count,
     lines_needing_approval,
@@ -49,6 +53,7 @@ from server.services.ports import (
     DocumentLineRecord,
     DocumentRecord,
     GlPostingRecord,
+    LineReview,
     PostingContext,
     UnitOfWork,
 )
@@ -74,6 +79,8 @@ class ReviewedReconciliation:
     total: int  # lines matching the filters
     bin_counts: StandingBinCounts  # who counted what: the bin counts behind the lines
     item_labels: Mapping[str, tuple[str, str]]  # name and unit of measure of the lines' items
+    # The location's tolerances: none configured means every discrepancy needs approval.
+    tolerances: ToleranceRules = field(default_factory=ToleranceRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +126,19 @@ async def reviewed_reconciliation(
     offset: int = 0,
     limit: int | None = None,
 ) -> ReviewedReconciliation:
-    _check_kind(kind)
     async with uow:
         count = await load_count(uow, number)
         recon, standing = await reconciliation_and_bin_counts(uow, count)
         review = await uow.counts.review(count.id)
         rules = await uow.counts.tolerances(count.location_id)
-        chosen = [x for x in recon.lines if _matches(x, kind, bin_label, item)]
+        where = _line_filter(kind, bin_label, item)
+        chosen = [x for x in recon.lines if where.matches(x)]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})
     need = lines_needing_approval(recon, rules)
+    reviewed = [_reviewed(x, review, need) for x in page]
     return ReviewedReconciliation(
-        count, recon, [_reviewed(x, review, need) for x in page], len(chosen), standing, labels
+        count, recon, reviewed, len(chosen), standing, labels, tolerances=rules
     )
 
 
@@ -147,17 +155,17 @@ async def reviewed_rows(
     """The Stock Count profile: a row per item, bin and lot with the seed's columns over
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
     with a line that matches."""
-    _check_kind(kind)
     async with uow:
         count = await load_count(uow, number)
         recon, standing = await reconciliation_and_bin_counts(uow, count)
         review = await uow.counts.review(count.id)
         rules = await uow.counts.tolerances(count.location_id)
         by_id = recon.by_id()
+        where = _line_filter(kind, bin_label, item)
         chosen = [
             row
             for row in profile_lines(recon.lines, review.cleared)
-            if any(_matches(by_id[i], kind, bin_label, item) for i in row.line_ids)
+            if any(where.matches(by_id[i]) for i in row.line_ids)
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})
@@ -166,18 +174,11 @@ async def reviewed_rows(
     return ReviewedRows(count, recon, rows, len(chosen), standing, labels)
 
 
-def _check_kind(kind: str | None) -> None:
+def _line_filter(kind: str | None, bin_label: str | None, item: str | None) -> LineFilter:
     if kind and kind not in {k.value for k in LineKind}:
         allowed = ", ".join(k.value for k in LineKind)
         raise ValidationFailed(f"kind must be one of {allowed}, not {kind!r}")
-
-
-def _matches(x: DiscrepancyLine, kind: str | None, bin_label: str | None, item: str | None) -> bool:
-    return (
-        (not kind or x.kind.value == kind)
-        and (not bin_label or bin_label in (x.bin, x.from_bin) or bin_label in x.bins)
-        and (not item or x.item == item)
-    )
+    return LineFilter(kind=LineKind(kind) if kind else None, bin=bin_label, item=item)
 
 
 def _reviewed(line: DiscrepancyLine, review: Review, need: frozenset[str]) -> ReviewedLine:
@@ -191,6 +192,26 @@ def _reviewed(line: DiscrepancyLine, review: Review, need: frozenset[str]) -> Re
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BulkDecision:
+    """What one review decision did: the lines it changed, and those already so."""
+
+    action: ReviewAction
+    changed: Sequence[ReviewedLine]
+    unchanged: Sequence[ReviewedLine]
+
+
+def review_action(action: str) -> ReviewAction:
+    try:
+        return ReviewAction(action)
+    except ValueError:
+        allowed = ", ".join(a.value for a in ReviewAction)
+        raise ValidationFailed(
+            f"action must be one of {allowed}, not {action!r}",
+            [FieldProblem("action", f"one of {allowed}")],
+        ) from None
+
+
 async def decide_line(
     uow: UnitOfWork,
     caller: Caller,
@@ -200,43 +221,80 @@ async def decide_line(
     now: datetime,
     reason_code: str = "",
 ) -> ReviewedLine:
-    """`clear` (not adjusted), `select` (adjusted again), or `approve` with a reason code."""
+    """`clear` (not adjusted), `select` (adjusted again), or `approve` with a reason code:
+    `review_lines` for one line (an unknown line is NotFound)."""
+    done = await review_lines(
+        uow, caller, number, action, now, line_ids=[line_id], reason_code=reason_code
+    )
+    (line,) = [*done.changed, *done.unchanged]
+    return line
+
+
+async def review_lines(
+    uow: UnitOfWork,
+    caller: Caller,
+    number: str,
+    action: str,
+    now: datetime,
+    *,
+    line_ids: Sequence[str] | None = None,
+    where: LineFilter | None = None,
+    reason_code: str = "",
+) -> BulkDecision:
+    """Approve, clear or select the lines named by id or matched by the filter, all or
+    nothing, in one transaction: one read of the review and of the reason codes, one
+    set-based write of the lines that change."""
     assert caller.user_id is not None
+    act = review_action(action)
+    if (line_ids is None) == (where is None):
+        raise ValidationFailed(
+            "name the lines by line_ids or by a filter (one of the two)",
+            [FieldProblem("line_ids", "give line_ids or filter, not both nor neither")],
+        )
     async with uow:
         # A decision leaves the reconciliation as it is: the count's version stays, so no
         # process recomputes it; every reader reads the review from the database.
         count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
         recon = await reconciliation_of(uow, count)
-        line = recon.by_id().get(line_id)
-        if line is None:
-            raise NotFound(f"stock count {number} has no discrepancy line {line_id}")
         review = await uow.counts.review(count.id)
-        approval = review.approvals.get(line_id)
-        approver = None if approval is None else approval.approved_by
-        reason = None if approval is None else approval.reason_code
-        if action == "approve":
-            granted = approve(line, caller.name, reason_code)
-            approver, reason, cleared = granted.approved_by, granted.reason_code, False
-        elif line.adjustable:
-            cleared = action == "clear"
-        else:
-            raise Conflict(
-                "an exception or conflict is never adjusted: there is nothing to select or clear",
-                [FieldProblem(f"lines/{line_id}", line.note or line.kind.value)],
-            )
-        await uow.counts.set_review(
+        need = lines_needing_approval(recon, await uow.counts.tolerances(count.location_id))
+        chosen = choose_lines(recon.lines, line_ids=line_ids, where=where, need=need)
+        codes = await uow.counts.reason_codes() if act is ReviewAction.APPROVE else {}
+        decided = decide_lines(chosen, review, act, caller.name, reason_code, codes)
+        await uow.counts.set_reviews(
             count.id,
-            line_id,
-            cleared=cleared,
-            approved_by=approver,
-            reason_code=reason,
-            user_id=caller.user_id,
-            now=now,
+            [
+                LineReview(
+                    d.line.id,
+                    d.cleared,
+                    None if d.approval is None else d.approval.approved_by,
+                    None if d.approval is None else d.approval.reason_code,
+                )
+                for d in decided
+                if d.changed
+            ],
+            caller.user_id,
+            now,
         )
-        rules = await uow.counts.tolerances(count.location_id)
-        review = await uow.counts.review(count.id)
         await uow.commit()
-    return _reviewed(line, review, lines_needing_approval(recon, rules))
+    after = _after(review, decided)
+    answer: dict[bool, list[ReviewedLine]] = {True: [], False: []}
+    for d in decided:
+        answer[d.changed].append(_reviewed(d.line, after, need))
+    return BulkDecision(act, answer[True], answer[False])
+
+
+def _after(review: Review, decided: Sequence[LineDecision]) -> Review:
+    """The review with the decisions applied, as written (not read back)."""
+    cleared = set(review.cleared)
+    approvals = dict(review.approvals)
+    for d in decided:
+        (cleared.add if d.cleared else cleared.discard)(d.line.id)
+        if d.approval is None:
+            approvals.pop(d.line.id, None)
+        else:
+            approvals[d.line.id] = d.approval
+    return Review(frozenset(cleared), approvals)
 
 
 # -- tolerances ------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from server.domain.masterdata_import import (
     ItemRow,
     LocationRow,
     OpeningStockRow,
+    ReasonCodeRow,
     Row,
     RowParser,
     SerialRow,
@@ -217,6 +218,7 @@ class Resolver:
         self.serials: set[tuple[int, str]] = set()
         self.balances: set[tuple[int, int, str]] = set()
         self.journal = JournalResolver(repo, batches, self.defined)
+        self.reason_codes: dict[str, int] = {}  # codes of this import already stored
 
     @classmethod
     async def load(cls, repo: MasterDataRepository, batches: Sequence[Batch]) -> Resolver:
@@ -275,6 +277,8 @@ class Resolver:
         if opening_items:
             self.balances = await repo.balance_keys_of(opening_items)
         self.journal = await JournalResolver.load(repo, batches, self.defined)
+        if self.defined["reason_codes"]:
+            self.reason_codes = await repo.ids_by_code("reason_codes", self.defined["reason_codes"])
         return self
 
     # -- checks ----------------------------------------------------------------------
@@ -322,6 +326,9 @@ class Resolver:
         self._check_serials(problems)
         self._check_opening_stock(problems)
         self.journal.check(problems)
+        for batch, index, r in _typed(self.batches, "reason_codes", ReasonCodeRow):
+            if r.code in self.reason_codes:
+                problems.add(batch.where(index, "code"), f"{_EXISTS}: reason code {r.code!r}")
 
     def _check_bins(self, problems: Problems) -> None:
         locations = self.ids["locations"]
@@ -475,6 +482,8 @@ class Resolver:
         if opening := rows("opening_stock", OpeningStockRow):
             await self._write_opening_stock(opening, location_ids)
         counts.update(await self.journal.write())
+        if reasons := rows("reason_codes", ReasonCodeRow):
+            await repo.add_reason_codes(reasons)
         return {k: counts[k] for k in KINDS if k in counts}
 
     def _new_serials(self, location_ids: dict[str, int]) -> Iterator[NewSerial]:

@@ -14,6 +14,7 @@ from server.domain.counting import (
     GlSetup,
     ItemFacts,
     QuantityAdjustment,
+    ReasonCode,
     Review,
     Snapshot,
     SnapshotSerial,
@@ -29,6 +30,7 @@ from server.domain.masterdata_import import (
     InventoryGroupRow,
     ItemRow,
     LocationRow,
+    ReasonCodeRow,
     Row,
 )
 from server.domain.posting import Position, PositionKey, PostingResult
@@ -155,6 +157,7 @@ class MasterDataRepository(Protocol):
     # The journal's master data (server.services.journal_import).
     async def cost_code_ids(self, job_codes: Collection[str]) -> dict[tuple[str, str], int]: ...
     async def add_journal_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None: ...
+    async def add_reason_codes(self, rows: Sequence[ReasonCodeRow]) -> None: ...
 
     async def get(self, kind: str, key: tuple[str, ...]) -> Row | None: ...
     async def page(
@@ -304,6 +307,16 @@ class DocumentRecord:
     gl_lines: tuple[GlPostingRecord, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LineReview:
+    """The decision stored on one line: cleared or not, approved (by whom, why) or not."""
+
+    line_id: str
+    cleared: bool
+    approved_by: str | None
+    reason_code: str | None
+
+
 class CountRepository(Protocol):
     """Stock counts: scope, snapshot (set-based), bin counts, review, documents."""
 
@@ -397,6 +410,9 @@ class CountRepository(Protocol):
         user_id: int,
         now: datetime,
     ) -> None: ...
+    async def set_reviews(
+        self, count_id: int, decisions: Sequence[LineReview], user_id: int, now: datetime
+    ) -> None: ...
     async def tolerances(self, location_id: int) -> ToleranceRules: ...
     async def set_tolerances(
         self, location_id: int, rules: ToleranceRules, user_id: int, now: datetime
@@ -415,6 +431,10 @@ class CountRepository(Protocol):
     ) -> dict[str, tuple[int, str]]: ...
     async def documents(self, count_id: int) -> Sequence[DocumentRecord]: ...
     async def document(self, kind: str, number: str) -> DocumentRecord | None: ...
+    # The managed list of reason codes (server.db.counts_reasons).
+    async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
+    async def add_reason_codes(self, codes: Sequence[ReasonCode]) -> None: ...
+    async def update_reason_code(self, code: ReasonCode) -> None: ...
 
 
 class PostingPort(Protocol):

@@ -5,7 +5,8 @@ B-01 (outside the scope), OUT-1 (an OUT bin). Items: SER (serial, last cost 10),
 (auto-serialized, last cost 7), BOLT (untracked), LOTI (lot). Serials: S1 (100) and S2
 (110) in A-01, S3 (120) in A-02, S4 (90) in OUT-1, S5 (130) in B-01. Opening stock:
 10 BOLT in A-01 at 2.5, 5 LOTI lot L1 in A-02 at 4. Inventory group G: accounts 1400
-(inventory) and 5100 (adjustment).
+(inventory) and 5100 (adjustment). Reason codes DAMAGED, LOST, MISCOUNT, MISPLACED, FOUND
+and the inactive OLD.
 """
 
 from __future__ import annotations
@@ -89,6 +90,15 @@ WAREHOUSE: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+# The reason codes approvals need (kinds empty: every kind); OLD is retired.
+WAREHOUSE["reason_codes"] = [
+    {"code": "DAMAGED", "description": "Damaged", "kinds": ["missing", "quantity_variance"]},
+    {"code": "LOST", "description": "Lost", "kinds": ["missing"]},
+    {"code": "MISCOUNT", "description": "Miscounted before", "kinds": []},
+    {"code": "MISPLACED", "description": "In another bin", "kinds": ["serial_transfer_proposal"]},
+    {"code": "FOUND", "description": "Found", "kinds": ["unknown", "generated"]},
+    {"code": "OLD", "description": "Retired", "kinds": [], "active": False},
+]
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 

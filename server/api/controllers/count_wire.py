@@ -14,13 +14,21 @@ from schemas import counts as wire
 from server.api.controllers.masterdata import plain
 from server.api.state import AnyRequest
 from server.domain.auth import Caller
+from server.domain.counting import LineFilter, LineKind, ReasonCode, ToleranceRules
 from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import status_label
-from server.services.count_review import FinalizeResult, ReviewedLine, ReviewedRow
+from server.domain.errors import FieldProblem, ValidationFailed
+from server.services.count_review import (
+    BulkDecision,
+    FinalizeResult,
+    ReviewedLine,
+    ReviewedRow,
+)
 from server.services.counts import CountView, StandingBinCounts, can_see_expected
 from server.services.ports import BinCountHeader, CountRecord, DocumentRecord
 
 CSV = "text/csv"
+NOTICE_HEADER = "Stockcount-Notice"
 CENT = Decimal("0.01")
 
 
@@ -38,8 +46,10 @@ def wants_csv(request: AnyRequest, format: str | None) -> bool:
 
 
 def csv_response(
-    header: Sequence[str], rows: Iterable[Sequence[object]], name: str
+    header: Sequence[str], rows: Iterable[Sequence[object]], name: str, notice: str | None = None
 ) -> Response[bytes]:
+    """The rows as CSV; a `notice` travels as the Stockcount-Notice header (a row of
+    prose would break the header-first shape that spreadsheet imports expect)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -48,7 +58,10 @@ def csv_response(
     return Response(
         content=buffer.getvalue().encode(),
         media_type=f"{CSV}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            **({NOTICE_HEADER: notice} if notice else {}),
+        },
     )
 
 
@@ -350,4 +363,58 @@ def finalize_out(result: FinalizeResult, *, draft: bool) -> wire.FinalizeResult:
         warning=result.warning,
         documents=[document_out(d, draft=draft) for d in result.documents],
         not_counted_bins=list(result.not_counted_bins),
+    )
+
+
+# -- reason codes, bulk review, the no-tolerance notice ---------------------------------
+
+
+def tolerance_notice(location: str, rules: ToleranceRules) -> str | None:
+    """Said on the reconciliation when nothing can be approved automatically."""
+    if rules.configured:
+        return None
+    return (
+        f"No tolerances are set for location {location}: every discrepancy needs a "
+        "supervisor's approval (or clearing) before finalize"
+    )
+
+
+def reason_code_out(code: ReasonCode) -> wire.ReasonCode:
+    return wire.ReasonCode(
+        code=code.code,
+        description=code.description,
+        kinds=list(code.kind_values),
+        active=code.active,
+    )
+
+
+def line_filter_of(data: wire.BulkReviewFilter) -> LineFilter:
+    kind = None
+    if data.kind:
+        try:
+            kind = LineKind(data.kind)
+        except ValueError:
+            allowed = ", ".join(k.value for k in LineKind)
+            raise ValidationFailed(
+                f"filter kind must be one of {allowed}, not {data.kind!r}",
+                [FieldProblem("filter/kind", f"one of {allowed}")],
+            ) from None
+    if data.max_value is not None and data.max_value < 0:
+        raise ValidationFailed(
+            "max_value must not be negative", [FieldProblem("filter/max_value", "negative")]
+        )
+    return LineFilter(
+        kind=kind,
+        bin=data.bin or None,
+        item=data.item or None,
+        max_value=data.max_value,
+        above_tolerance=data.above_tolerance,
+    )
+
+
+def bulk_out(result: BulkDecision) -> wire.BulkReviewResult:
+    return wire.BulkReviewResult(
+        action=result.action.value,
+        changed=[x.line.id for x in result.changed],
+        unchanged=[x.line.id for x in result.unchanged],
     )

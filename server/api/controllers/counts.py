@@ -24,14 +24,17 @@ from server.api.controllers.count_wire import (
     VARIANCE_COLUMNS,
     BinCountsBehind,
     bin_count_out,
+    bulk_out,
     count_out,
     csv_response,
     document_out,
     document_rows,
     finalize_out,
+    line_filter_of,
     line_out,
     review_rows_csv,
     row_out,
+    tolerance_notice,
     variance_rows,
     view_out,
     wants_csv,
@@ -210,8 +213,11 @@ class CountController(Controller):
         )
         behind = BinCountsBehind(found.bin_counts)
         lines = [line_out(x, found.item_labels, behind) for x in found.lines]
+        notice = tolerance_notice(found.count.location, found.tolerances)
         if as_csv:
-            return csv_response(VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances")
+            return csv_response(
+                VARIANCE_COLUMNS, variance_rows(lines), f"{number}-variances", notice
+            )
         recon = found.reconciliation
         more = offset + len(lines) < found.total
         return wire.Reconciliation(
@@ -225,6 +231,8 @@ class CountController(Controller):
             lines=lines,
             next_cursor=str(offset + len(lines)) if more else None,
             confirmed_bins=sorted(found.bin_counts.resolved.confirmations),
+            tolerances_configured=found.tolerances.configured,
+            notice=notice,
         )
 
     @get("/{number:str}/review", guards=SUPERVISE)
@@ -322,6 +330,30 @@ class CountController(Controller):
             uow, caller, number, line_id, "approve", now, data.reason_code
         )
         return line_out(decided)
+
+    @post("/{number:str}/lines/bulk", guards=SUPERVISE, status_code=200)
+    async def review_lines(
+        self,
+        number: FromPath[str],
+        data: JSONBody[wire.BulkReviewRequest],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> wire.BulkReviewResult:
+        """Approve, clear or select many lines in one request, all or nothing: by
+        `line_ids` or by a `filter` (kind, bin, item, max_value, above_tolerance). The
+        problem of a refusal lists every line that could not take the decision."""
+        result = await count_review.review_lines(
+            uow,
+            caller,
+            number,
+            data.action,
+            now,
+            line_ids=data.line_ids,
+            where=None if data.filter is None else line_filter_of(data.filter),
+            reason_code=data.reason_code,
+        )
+        return bulk_out(result)
 
     @get("/{number:str}/preview", guards=SUPERVISE)
     async def preview(self, number: FromPath[str], uow: Uow, now: Now) -> wire.FinalizeResult:

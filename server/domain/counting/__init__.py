@@ -11,6 +11,13 @@ from server.domain.counting.bincounts import (
     effective_bin_counts,
     resolve_bin_counts,
 )
+from server.domain.counting.decisions import (
+    LineDecision,
+    LineFilter,
+    ReviewAction,
+    choose_lines,
+    decide_lines,
+)
 from server.domain.counting.documents import (
     GlSetup,
     ItemAccounts,
@@ -45,6 +52,12 @@ from server.domain.counting.model import (
     order_recount,
     start_counting,
 )
+from server.domain.counting.reasons import (
+    REASON_KINDS,
+    ReasonCode,
+    new_reason_code,
+    parse_kinds,
+)
 from server.domain.counting.reconciliation import (
     DiscrepancyLine,
     LineKind,
@@ -57,12 +70,14 @@ from server.domain.counting.review import (
     Review,
     ToleranceRules,
     approve,
+    check_approver,
     lines_needing_approval,
     lines_to_adjust,
     profile_lines,
 )
 
 __all__ = [
+    "REASON_KINDS",
     "Approval",
     "BinCount",
     "BinCountConflict",
@@ -76,12 +91,16 @@ __all__ = [
     "GlSetup",
     "ItemAccounts",
     "ItemFacts",
+    "LineDecision",
+    "LineFilter",
     "LineKind",
     "ProfileLine",
     "QuantityAdjustment",
     "QuantityAdjustmentLine",
+    "ReasonCode",
     "Reconciliation",
     "Review",
+    "ReviewAction",
     "Snapshot",
     "SnapshotBalance",
     "SnapshotSerial",
@@ -91,10 +110,13 @@ __all__ = [
     "approve",
     "build_documents",
     "cancel",
+    "check_approver",
+    "choose_lines",
     "complete",
     "counters_by_bin",
     "current_bin_counts",
     "decide_finalize",
+    "decide_lines",
     "draft_documents",
     "effective_bin_counts",
     "finalize_count",
@@ -102,7 +124,9 @@ __all__ = [
     "lines_needing_approval",
     "lines_to_adjust",
     "mark_counted",
+    "new_reason_code",
     "order_recount",
+    "parse_kinds",
     "profile_lines",
     "quantity_adjustment_posting",
     "reconcile",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from server.domain.counting.model import BinLabel, ItemCode
+from server.domain.counting.reasons import ReasonCode, reason_problem
 from server.domain.counting.reconciliation import DiscrepancyLine, Reconciliation
 from server.domain.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from server.domain.money import ZERO, weighted_average
@@ -94,22 +95,35 @@ def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> froz
     return frozenset(need)
 
 
-def approve(line: DiscrepancyLine, user: str, reason_code: str) -> Approval:
-    """A supervisor's approval of one line. Segregation of duties: nobody approves a
-    discrepancy in a bin they counted themselves."""
+def check_approver(line: DiscrepancyLine, user: str) -> None:
+    """Whether `user` may approve the line at all. Segregation of duties: nobody approves
+    a discrepancy in a bin they counted themselves; exceptions and conflicts never."""
     if not line.adjustable:
         raise Conflict(
             "an exception or conflict cannot be approved: resolve it first",
             [FieldProblem(f"lines/{line.id}", line.note or line.kind.value)],
         )
-    if not reason_code.strip():
-        raise ValidationFailed(
-            "an approval needs a reason code", [FieldProblem("reason_code", "required")]
-        )
     if user in line.counters:
         raise PermissionDenied(
             "you counted a bin of this discrepancy: another supervisor must approve it",
             [FieldProblem(f"lines/{line.id}", f"counted by {user}")],
+        )
+
+
+def approve(
+    line: DiscrepancyLine, user: str, reason_code: str, reason_codes: Mapping[str, ReasonCode]
+) -> Approval:
+    """A supervisor's approval of one line, with a reason code of the list that is active
+    and fits the line's kind (the problem names the codes that would fit)."""
+    check_approver(line, user)
+    if not reason_code.strip():
+        raise ValidationFailed(
+            "an approval needs a reason code", [FieldProblem("reason_code", "required")]
+        )
+    problem = reason_problem(reason_code, line.kind, reason_codes)
+    if problem is not None:
+        raise ValidationFailed(
+            "the reason code cannot approve this line", [FieldProblem("reason_code", problem)]
         )
     return Approval(line_id=line.id, approved_by=user, reason_code=reason_code.strip())
 

@@ -8,6 +8,7 @@ import pytest
 from server.domain.counting import (
     Approval,
     LineKind,
+    ReasonCode,
     Reconciliation,
     Review,
     ToleranceRules,
@@ -21,6 +22,7 @@ from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.unit.counting.factory import D, balance, bin_count, counts, serial, snapshot
 
 LOOSE = ToleranceRules(quantity=D(1000), value=D(1_000_000))
+CODES = {c.code: c for c in (ReasonCode("DAMAGED", "Damaged"), ReasonCode("MISPLACED", "Moved"))}
 
 
 def recon_with_bulk(counted: str, system: str = "100") -> Reconciliation:
@@ -41,7 +43,7 @@ def test_exceptions_are_never_adjusted() -> None:
     recon = reconcile(snap, counts(bin_count("B2", ["R1"])))
     assert lines_to_adjust(recon, Review(), LOOSE) == ()
     with pytest.raises(Conflict):
-        approve(recon.lines[0], "sue", "DAMAGED")
+        approve(recon.lines[0], "sue", "DAMAGED", CODES)
 
 
 @pytest.mark.parametrize(
@@ -83,8 +85,8 @@ def test_above_tolerance_needs_an_approval_with_a_reason() -> None:
     assert exc.value.code == "approval-required"
     line = recon.lines[0]
     with pytest.raises(ValidationFailed):
-        approve(line, "sue", "  ")
-    approval = approve(line, "sue", " DAMAGED ")
+        approve(line, "sue", "  ", CODES)
+    approval = approve(line, "sue", " DAMAGED ", CODES)
     assert approval == Approval(line.id, "sue", "DAMAGED")
     assert lines_to_adjust(recon, Review(approvals={line.id: approval}), rules) == (line,)
     # Clearing is the other way out.
@@ -99,12 +101,12 @@ def test_a_counter_cannot_approve_a_discrepancy_in_a_bin_they_counted() -> None:
     (line,) = recon.lines
     for user in ("carl", "rita"):
         with pytest.raises(PermissionDenied):
-            approve(line, user, "MISPLACED")
+            approve(line, user, "MISPLACED", CODES)
     # An approval recorded before the approver counted the bin is void at finalize.
     stale = Review(approvals={line.id: Approval(line.id, "rita", "MISPLACED")})
     with pytest.raises(Conflict):
         lines_to_adjust(recon, stale, ToleranceRules(quantity=D(0)))
-    assert approve(line, "sue", "MISPLACED").approved_by == "sue"
+    assert approve(line, "sue", "MISPLACED", CODES).approved_by == "sue"
 
 
 def test_profile_line_columns_for_serials() -> None:
