@@ -293,3 +293,22 @@ class CostCodePage(msgspec.Struct, kw_only=True):
 class WorkOrderPage(msgspec.Struct, kw_only=True):
     items: list[WorkOrder]
     next_cursor: str | None = None
+
+
+class JournalSettings(msgspec.Struct, kw_only=True):
+    """The journal's registry settings (seed 004) and the accounts its extras post to."""
+
+    serialized_additions_allowed: bool = False
+    wizard_defaults_quantity_billable: bool = False
+    burden_income_account: str | None = None
+    use_tax_liability_account: str | None = None
+
+
+class JournalSettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """PATCH: the settings to change; a field left out stays as it is. An account's null
+    blanks it."""
+
+    serialized_additions_allowed: bool | msgspec.UnsetType = msgspec.UNSET
+    wizard_defaults_quantity_billable: bool | msgspec.UnsetType = msgspec.UNSET
+    burden_income_account: str | None | msgspec.UnsetType = msgspec.UNSET
+    use_tax_liability_account: str | None | msgspec.UnsetType = msgspec.UNSET

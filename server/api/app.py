@@ -30,7 +30,11 @@ from server.api.controllers.items import (
     SerialController,
     StockController,
 )
-from server.api.controllers.journal import JournalController, JournalWizardController
+from server.api.controllers.journal import (
+    JournalController,
+    JournalSettingsController,
+    JournalWizardController,
+)
 from server.api.controllers.journal_masterdata import JournalMasterDataController
 from server.api.controllers.masterdata import (
     BinController,
@@ -75,6 +79,7 @@ CONTROLLERS: list[type] = [
     DocumentController,
     JournalController,
     JournalWizardController,
+    JournalSettingsController,
     JournalMasterDataController,
     SyncController,
     DeviceStatusController,

@@ -47,6 +47,7 @@ from server.db.models_journal import (
     JobHistory,
     JournalLineRow,
     JournalLineSide,
+    JournalSettingsRow,
     JournalTransactionRow,
     WorkOrder,
 )
@@ -58,6 +59,7 @@ from server.domain.journal import (
     JobHistoryEntry,
     JournalFacts,
     JournalLine,
+    JournalSettings,
     JournalSide,
     JournalTransaction,
     LineOrigin,
@@ -189,6 +191,34 @@ class SqlJournal:
 
     async def facts(self, transaction: JournalTransaction) -> JournalFacts:
         return await SqlJournalFacts(self.session).load(transaction)
+
+    async def settings(self) -> JournalSettings:
+        return await SqlJournalFacts(self.session).settings()
+
+    async def known_accounts(self, codes: Collection[str]) -> set[str]:
+        return set(await _id_map(self.session, GlAccount.code, GlAccount.id, set(codes)))
+
+    async def save_settings(self, settings: JournalSettings) -> None:
+        """Write the one settings row (id 1), all of its fields."""
+        accounts = await _id_map(
+            self.session,
+            GlAccount.code,
+            GlAccount.id,
+            codes_of([settings.burden_income_account, settings.use_tax_liability_account]),
+        )
+        values = {
+            "serialized_additions_allowed": settings.serialized_additions_allowed,
+            "wizard_defaults_quantity_billable": settings.wizard_defaults_quantity_billable,
+            "burden_income_account_id": accounts.get(settings.burden_income_account or ""),
+            "use_tax_liability_account_id": accounts.get(
+                settings.use_tax_liability_account or ""
+            ),
+        }
+        dialect = self.session.get_bind().dialect.name
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(JournalSettingsRow)
+        await self.session.execute(
+            stmt.values(id=1, **values).on_conflict_do_update(index_elements=["id"], set_=values)
+        )
 
     async def add_transaction(
         self,

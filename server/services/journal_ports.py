@@ -12,6 +12,7 @@ from server.domain.journal import (
     JobCostRow,
     JobHistoryEntry,
     JournalFacts,
+    JournalSettings,
     JournalTransaction,
     StockRow,
     TransactionType,
@@ -136,6 +137,9 @@ class JournalRepository(Protocol):
         self, kind: str, after: int, limit: int, job: str | None
     ) -> Sequence[tuple[int, MasterRecord]]: ...
     async def facts(self, transaction: JournalTransaction) -> JournalFacts: ...
+    async def settings(self) -> JournalSettings: ...
+    async def save_settings(self, settings: JournalSettings) -> None: ...
+    async def known_accounts(self, codes: Collection[str]) -> set[str]: ...
     async def add_transaction(
         self,
         transaction: JournalTransaction,
