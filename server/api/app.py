@@ -24,6 +24,7 @@ from server.api.controllers.counts import (
 from server.api.controllers.devices import DeviceController, EnrollmentController
 from server.api.controllers.health import HealthController
 from server.api.controllers.imports import ImportController
+from server.api.controllers.inventory_history import InventoryHistoryController
 from server.api.controllers.items import (
     ItemController,
     OpeningStockController,
@@ -81,6 +82,7 @@ CONTROLLERS: list[type] = [
     JournalWizardController,
     JournalSettingsController,
     JournalMasterDataController,
+    InventoryHistoryController,
     SyncController,
     DeviceStatusController,
 ]

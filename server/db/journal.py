@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.inventory_history import inventory_history
 from server.db.journal_facts import SqlJournalFacts, codes_of
 from server.db.journal_masterdata import SqlJournalMasterData
 from server.db.masterdata_write import WRITE_CHUNK, chunks, table
@@ -70,6 +71,8 @@ from server.domain.money import ZERO
 from server.domain.posting import DocumentKind
 from server.services.journal_ports import (
     GlHistoryRow,
+    InventoryHistoryFilters,
+    InventoryHistoryRecord,
     JobHistoryRecord,
     StoredTransaction,
     TransactionFilters,
@@ -210,9 +213,7 @@ class SqlJournal:
             "serialized_additions_allowed": settings.serialized_additions_allowed,
             "wizard_defaults_quantity_billable": settings.wizard_defaults_quantity_billable,
             "burden_income_account_id": accounts.get(settings.burden_income_account or ""),
-            "use_tax_liability_account_id": accounts.get(
-                settings.use_tax_liability_account or ""
-            ),
+            "use_tax_liability_account_id": accounts.get(settings.use_tax_liability_account or ""),
         }
         dialect = self.session.get_bind().dialect.name
         stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(JournalSettingsRow)
@@ -560,7 +561,7 @@ def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> dict[str
 
 class SqlJournalHistory:
     """Job history as the wizards and Get Costs read it, stock of a location, the list
-    of transactions, and the row locks on average costs."""
+    of transactions, Inventory History, and the row locks on average costs."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -718,6 +719,11 @@ class SqlJournalHistory:
                 .order_by(ItemLocationCost.item_id, ItemLocationCost.location_id)
                 .with_for_update()
             )
+
+    async def inventory_history(
+        self, after: int, limit: int, filters: InventoryHistoryFilters
+    ) -> list[InventoryHistoryRecord]:
+        return await inventory_history(self.session, after, limit, filters)
 
     async def page(
         self, after: int, limit: int, filters: TransactionFilters

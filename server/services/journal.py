@@ -38,6 +38,8 @@ from server.domain.journal import (
 from server.domain.posting import DocumentKind, post
 from server.services.journal_ports import (
     GlHistoryRow,
+    InventoryHistoryFilters,
+    InventoryHistoryRecord,
     JobHistoryRecord,
     JournalUnitOfWork,
     StoredTransaction,
@@ -212,6 +214,28 @@ async def list_transactions(
     """A keyset page of saved transactions (headers), oldest first."""
     async with uow:
         return await uow.journal.history.page(after, limit, filters)
+
+
+async def inventory_history(
+    uow: JournalUnitOfWork, after: int, limit: int, filters: InventoryHistoryFilters
+) -> Sequence[InventoryHistoryRecord]:
+    """A keyset page of Inventory History (stock movements), in posting order."""
+    async with uow:
+        return await uow.journal.history.inventory_history(after, limit, filters)
+
+
+async def all_inventory_history(
+    uow: JournalUnitOfWork, filters: InventoryHistoryFilters, page: int = 1000
+) -> list[InventoryHistoryRecord]:
+    """Every movement that matches (the CSV export), read page by page in one transaction."""
+    found: list[InventoryHistoryRecord] = []
+    async with uow:
+        while True:
+            after = found[-1].id if found else 0
+            rows = await uow.journal.history.inventory_history(after, page, filters)
+            found.extend(rows)
+            if len(rows) < page:
+                return found
 
 
 async def get_transaction(uow: JournalUnitOfWork, number: str) -> TransactionView:

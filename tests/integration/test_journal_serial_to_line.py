@@ -22,11 +22,12 @@ __all__ = ["master_data"]  # the fixture, used by name
 
 def addition(serial: str, form: str, to_side: dict[str, Any] | None = None) -> dict[str, Any]:
     if form == "to_line":
-        sides: dict[str, Any] = {"from_side": {},
-                                 "to_side": {"location": "Main", "bin": "A-01", **(to_side or {})}}
+        sides: dict[str, Any] = {
+            "from_side": {},
+            "to_side": {"location": "Main", "bin": "A-01", **(to_side or {})},
+        }
     else:
-        sides = {"from_side": {"location": "Main", "bin": "A-01"},
-                 "to_side": {"location": "Main"}}
+        sides = {"from_side": {"location": "Main", "bin": "A-01"}, "to_side": {"location": "Main"}}
     return {
         "effective_date": "2025-03-14",
         "transaction_type": "adjustment",
@@ -64,10 +65,14 @@ async def test_the_to_line_form_adds_the_serial_as_the_from_adjust_form_does(
         found = (await client.get(f"/api/serials/SER/{serial}", headers=headers)).json()
         assert (found["location"], found["bin"], found["actual_cost"]) == ("Main", "A-01", "120.25")
     gl = {form: await gl_of(client, tx["transaction_id"], headers) for form, tx in saved.items()}
-    assert gl["to_line"] == gl["from_adjust"] == [
-        ("50111", "E-MAIN", "0", "120.25"),
-        ("10150", "E-MAIN", "120.25", "0"),
-    ]
+    assert (
+        gl["to_line"]
+        == gl["from_adjust"]
+        == [
+            ("50111", "E-MAIN", "0", "120.25"),
+            ("10150", "E-MAIN", "120.25", "0"),
+        ]
+    )
     stock = await client.get("/api/stock?item=SER&location=Main&bin=A-01", headers=headers)
     assert [x["quantity"] for x in stock.json()["items"]] == ["2"]
 

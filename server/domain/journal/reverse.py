@@ -3,8 +3,9 @@
 A transfer is reversed by the transfer back (Loc-to-Job becomes Job-to-Loc, and so on)
 with the sides swapped and the same positive quantity; an adjustment by the same
 adjustment with the quantity negated (a serialized item added on the To line is removed
-on the From/Adjust line, the seed's line for removing). Lines come in reverse order, so a two-line average
-cost adjustment (-14 at the old cost, +14 at the new) is undone to the old average.
+on the From/Adjust line, the seed's line for removing). Lines come in reverse order, so a
+two-line average cost adjustment (-14 at the old cost, +14 at the new) is undone to the
+old average.
 
 Every value the original posted is carried explicitly: unit cost, burden unit cost, use
 tax rate, billing fields, GL accounts and entities (a blank stays blank). The lines are

@@ -17,7 +17,7 @@ from server.domain.journal.facts import JournalSettings
 
 FLAGS = frozenset({"serialized_additions_allowed", "wizard_defaults_quantity_billable"})
 ACCOUNTS = frozenset({"burden_income_account", "use_tax_liability_account"})
-assert FLAGS | ACCOUNTS == {f.name for f in fields(JournalSettings)}
+assert {f.name for f in fields(JournalSettings)} == FLAGS | ACCOUNTS
 
 
 def change_settings(
@@ -62,9 +62,7 @@ def change_settings(
         wizard_defaults_quantity_billable=flags.get(
             "wizard_defaults_quantity_billable", current.wizard_defaults_quantity_billable
         ),
-        burden_income_account=accounts.get(
-            "burden_income_account", current.burden_income_account
-        ),
+        burden_income_account=accounts.get("burden_income_account", current.burden_income_account),
         use_tax_liability_account=accounts.get(
             "use_tax_liability_account", current.use_tax_liability_account
         ),

@@ -171,8 +171,7 @@ def _to_line_addition(check: _Check, line: JournalLine, tracking: Tracking, wher
     elif line.quantity < ZERO:
         check.fail(
             f"{where}/quantity",
-            "the To line adds a serialized item (+1); remove one with -1 on the "
-            "From/Adjust line",
+            "the To line adds a serialized item (+1); remove one with -1 on the From/Adjust line",
         )
 
 
@@ -430,8 +429,7 @@ def _gl(check: _Check, line: JournalLine, where: str) -> None:
             if on_to_line and name == "to_side":
                 check.fail(
                     f"{at}/gl_entity",
-                    "required on the To line that adds a serialized item: intercompany "
-                    "is enabled",
+                    "required on the To line that adds a serialized item: intercompany is enabled",
                 )
             elif account is not None:
                 check.fail(f"{at}/gl_entity", "required: intercompany is enabled")
