@@ -9,7 +9,7 @@ index), so rows written before the references were shown have them too.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -83,7 +83,8 @@ async def inventory_history(
     if f.bin is not None:
         query = query.where(Bin.label == f.bin)
     if f.job is not None:
-        query = query.where(job == f.job)
+        # Spelled per column, not on the COALESCE, so that the job index can serve it.
+        query = query.where(or_(m.job == f.job, job_side.job == f.job))
     if f.work_order is not None:
         query = query.where(work_order == f.work_order)
     if f.source is not None:

@@ -24,9 +24,10 @@ Choices where the seed leaves room, and why:
   of this form needs its GL entity (the seed), even when no GL account is given.
 - Work orders: the seed lists the field for Loc-to-Job, Job-to-Job and Job-to-Loc only.
 - A location side that moves stock (any side of a transfer, the From/Adjust side of an
-  adjustment) names its bin: stock is kept per bin and a location has no default bin, so
-  guessing one would put stock where nobody counts it. A serial leaving a location
-  defaults to its own bin. An adjustment's To side only carries GL and needs none.
+  adjustment, the To side of the To-line form) names its bin: stock is kept per bin and a
+  location has no default bin, so guessing one would put stock where nobody counts it. A
+  serial leaving a location defaults to its own bin. Otherwise an adjustment's To side
+  only carries GL and needs none.
 - Closed periods are refused: a finance user never wants postings in a closed period.
 - When a line posts GL, its burden and use tax post too, so the settings must name the
   burden income and use tax liability accounts; otherwise job history and GL would differ.
