@@ -123,6 +123,10 @@ async def test_bad_filters_and_no_login_are_problem_details(
         assert response.status_code in (400, 422), (query, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
     assert (await client.get(HISTORY)).status_code == 401
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert {"get"} <= set(paths[HISTORY]) and {"get", "patch"} <= set(
+        paths["/api/journal/settings"]
+    )
 
 
 async def test_count_finalize_movements_are_in_the_history(
