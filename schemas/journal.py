@@ -293,3 +293,58 @@ class CostCodePage(msgspec.Struct, kw_only=True):
 class WorkOrderPage(msgspec.Struct, kw_only=True):
     items: list[WorkOrder]
     next_cursor: str | None = None
+
+
+class JournalSettings(msgspec.Struct, kw_only=True):
+    """The journal's registry settings (seed 004) and the accounts its extras post to."""
+
+    serialized_additions_allowed: bool = False
+    wizard_defaults_quantity_billable: bool = False
+    burden_income_account: str | None = None
+    use_tax_liability_account: str | None = None
+
+
+class JournalSettingsChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """PATCH: the settings to change; a field left out stays as it is. An account's null
+    blanks it."""
+
+    serialized_additions_allowed: bool | msgspec.UnsetType = msgspec.UNSET
+    wizard_defaults_quantity_billable: bool | msgspec.UnsetType = msgspec.UNSET
+    burden_income_account: str | msgspec.UnsetType | None = msgspec.UNSET
+    use_tax_liability_account: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+SourceKind = Literal["journal_transaction", "quantity_adjustment", "stock_transfer"]
+
+
+class InventoryHistoryLine(msgspec.Struct, kw_only=True):
+    """A stock movement of an item at a location (and bin) or at a job. On a location
+    line of a Loc-to-Job or Job-to-Loc transaction, job, cost code, cost category and work
+    order are the job side's references (seed 004: posted "for informational purposes")."""
+
+    date: date
+    posted_at: datetime
+    item: str
+    item_name: str
+    uom: str
+    place: Literal["location", "job"]
+    quantity: QuantityText  # signed: into the place positive, out of it negative
+    unit_cost: CostText
+    value: ValueText
+    source: SourceKind
+    source_number: str  # the journal's Transaction Id, or the count document's number
+    line_no: int
+    location: str | None = None
+    bin: str | None = None
+    job: str | None = None
+    cost_code: str | None = None
+    cost_category: str | None = None
+    work_order: str | None = None
+    transaction_type: TransactionType | None = None
+    lot: str = ""
+    serial: str = ""
+
+
+class InventoryHistoryPage(msgspec.Struct, kw_only=True):
+    items: list[InventoryHistoryLine]
+    next_cursor: str | None = None

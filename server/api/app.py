@@ -24,13 +24,18 @@ from server.api.controllers.counts import (
 from server.api.controllers.devices import DeviceController, EnrollmentController
 from server.api.controllers.health import HealthController
 from server.api.controllers.imports import ImportController
+from server.api.controllers.inventory_history import InventoryHistoryController
 from server.api.controllers.items import (
     ItemController,
     OpeningStockController,
     SerialController,
     StockController,
 )
-from server.api.controllers.journal import JournalController, JournalWizardController
+from server.api.controllers.journal import (
+    JournalController,
+    JournalSettingsController,
+    JournalWizardController,
+)
 from server.api.controllers.journal_masterdata import JournalMasterDataController
 from server.api.controllers.masterdata import (
     BinController,
@@ -77,7 +82,9 @@ CONTROLLERS: list[type] = [
     DocumentController,
     JournalController,
     JournalWizardController,
+    JournalSettingsController,
     JournalMasterDataController,
+    InventoryHistoryController,
     SyncController,
     DeviceStatusController,
 ]

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.inventory_history import inventory_history
 from server.db.journal_facts import SqlJournalFacts, codes_of
 from server.db.journal_masterdata import SqlJournalMasterData
 from server.db.masterdata_write import WRITE_CHUNK, chunks, table
@@ -47,6 +48,7 @@ from server.db.models_journal import (
     JobHistory,
     JournalLineRow,
     JournalLineSide,
+    JournalSettingsRow,
     JournalTransactionRow,
     WorkOrder,
 )
@@ -58,6 +60,7 @@ from server.domain.journal import (
     JobHistoryEntry,
     JournalFacts,
     JournalLine,
+    JournalSettings,
     JournalSide,
     JournalTransaction,
     LineOrigin,
@@ -68,6 +71,8 @@ from server.domain.money import ZERO
 from server.domain.posting import DocumentKind
 from server.services.journal_ports import (
     GlHistoryRow,
+    InventoryHistoryFilters,
+    InventoryHistoryRecord,
     JobHistoryRecord,
     StoredTransaction,
     TransactionFilters,
@@ -189,6 +194,32 @@ class SqlJournal:
 
     async def facts(self, transaction: JournalTransaction) -> JournalFacts:
         return await SqlJournalFacts(self.session).load(transaction)
+
+    async def settings(self) -> JournalSettings:
+        return await SqlJournalFacts(self.session).settings()
+
+    async def known_accounts(self, codes: Collection[str]) -> set[str]:
+        return set(await _id_map(self.session, GlAccount.code, GlAccount.id, set(codes)))
+
+    async def save_settings(self, settings: JournalSettings) -> None:
+        """Write the one settings row (id 1), all of its fields."""
+        accounts = await _id_map(
+            self.session,
+            GlAccount.code,
+            GlAccount.id,
+            codes_of([settings.burden_income_account, settings.use_tax_liability_account]),
+        )
+        values = {
+            "serialized_additions_allowed": settings.serialized_additions_allowed,
+            "wizard_defaults_quantity_billable": settings.wizard_defaults_quantity_billable,
+            "burden_income_account_id": accounts.get(settings.burden_income_account or ""),
+            "use_tax_liability_account_id": accounts.get(settings.use_tax_liability_account or ""),
+        }
+        dialect = self.session.get_bind().dialect.name
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(JournalSettingsRow)
+        await self.session.execute(
+            stmt.values(id=1, **values).on_conflict_do_update(index_elements=["id"], set_=values)
+        )
 
     async def add_transaction(
         self,
@@ -530,7 +561,7 @@ def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> dict[str
 
 class SqlJournalHistory:
     """Job history as the wizards and Get Costs read it, stock of a location, the list
-    of transactions, and the row locks on average costs."""
+    of transactions, Inventory History, and the row locks on average costs."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -688,6 +719,11 @@ class SqlJournalHistory:
                 .order_by(ItemLocationCost.item_id, ItemLocationCost.location_id)
                 .with_for_update()
             )
+
+    async def inventory_history(
+        self, after: int, limit: int, filters: InventoryHistoryFilters
+    ) -> list[InventoryHistoryRecord]:
+        return await inventory_history(self.session, after, limit, filters)
 
     async def page(
         self, after: int, limit: int, filters: TransactionFilters

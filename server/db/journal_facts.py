@@ -87,7 +87,7 @@ class SqlJournalFacts:
         groups = await self._groups(codes_of(i.inventory_group for i in items.values()))
         jobs = await self._jobs(job_codes)
         categories = await self._categories(category_codes)
-        settings = await self._settings()
+        settings = await self.settings()
         named_accounts = codes_of(side.gl_account for side in sides)
         default_accounts = codes_of(
             [g.inventory_account for g in groups.values()]
@@ -411,7 +411,7 @@ class SqlJournalFacts:
             if (item, number) in keys
         }
 
-    async def _settings(self) -> JournalSettings:
+    async def settings(self) -> JournalSettings:
         burden, tax = aliased(GlAccount), aliased(GlAccount)
         row = (
             await self.session.execute(

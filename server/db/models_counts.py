@@ -248,12 +248,14 @@ class StockMovement(Base):
 
     Shared by count finalize and the Inventory Adjustment Journal. A location side has
     `location_id` (and `bin_id` when the line names a bin); a job side has `job`.
+    `posting_date`: the journal transaction's effective date, or the day of finalize.
     """
 
     __tablename__ = "stock_movement"
     __table_args__ = (
         Index("ix_stock_movement_item_id_location_id", "item_id", "location_id"),
         Index("ix_stock_movement_document_kind_document_id", "document_kind", "document_id"),
+        Index("ix_stock_movement_job", "job"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
@@ -273,6 +275,7 @@ class StockMovement(Base):
     cost_code: Mapped[str | None] = mapped_column(String(64))
     cost_category: Mapped[str | None] = mapped_column(String(64))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posting_date: Mapped[date] = mapped_column(Date)
 
 
 class GlPosting(Base):

@@ -270,6 +270,7 @@ class SqlPostings:
                 "cost_code": None,
                 "cost_category": None,
                 "posted_at": context.posted_at,
+                "posting_date": context.posting_date,
             }
             if isinstance(m.place, LocationSide):
                 row["location_id"] = ids.locations[m.place.location]

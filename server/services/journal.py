@@ -21,9 +21,11 @@ from datetime import date, datetime
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.journal import (
     JOURNAL,
+    JournalSettings,
     JournalTransaction,
     JournalWarning,
     LineOrigin,
+    change_settings,
     check_origins,
     job_history,
     location_to_location,
@@ -36,6 +38,8 @@ from server.domain.journal import (
 from server.domain.posting import DocumentKind, post
 from server.services.journal_ports import (
     GlHistoryRow,
+    InventoryHistoryFilters,
+    InventoryHistoryRecord,
     JobHistoryRecord,
     JournalUnitOfWork,
     StoredTransaction,
@@ -139,6 +143,7 @@ async def fill_return_to_location(
     the job, or on one of its work orders, with the job history's costs and revenue."""
     async with uow:
         rows = await uow.journal.history.job_cost_rows({job})
+        settings = await uow.journal.settings()
         if work_order is not None:
             found = await uow.journal.history.work_order_costs(work_order)
             if found is None:
@@ -150,7 +155,14 @@ async def fill_return_to_location(
                 )
     if not rows and await _no_job(uow, job):
         raise NotFound(f"no job {job}")
-    return return_to_location(rows, location, effective_date, bin, work_order)
+    return return_to_location(
+        rows,
+        location,
+        effective_date,
+        bin,
+        work_order,
+        bill_quantity=settings.wizard_defaults_quantity_billable,
+    )
 
 
 async def _no_job(uow: JournalUnitOfWork, job: str) -> bool:
@@ -165,6 +177,24 @@ async def fill_location_to_location(
     async with uow:
         stock = await uow.journal.history.stock_rows(source)
     return location_to_location(stock, source, target, effective_date, target_bin)
+
+
+async def get_settings(uow: JournalUnitOfWork) -> JournalSettings:
+    """The journal's registry settings."""
+    async with uow:
+        return await uow.journal.settings()
+
+
+async def update_settings(uow: JournalUnitOfWork, changes: dict[str, object]) -> JournalSettings:
+    """Change the settings named in `changes` (see domain.journal.settings); the others
+    stay as they are. Refused as a whole, naming each field, when one is wrong."""
+    async with uow:
+        named = {v for v in changes.values() if isinstance(v, str) and v.strip()}
+        known = await uow.journal.known_accounts({v.strip() for v in named})
+        settings = change_settings(await uow.journal.settings(), changes, known)
+        await uow.journal.save_settings(settings)
+        await uow.commit()
+    return settings
 
 
 async def work_order_costs(
@@ -184,6 +214,28 @@ async def list_transactions(
     """A keyset page of saved transactions (headers), oldest first."""
     async with uow:
         return await uow.journal.history.page(after, limit, filters)
+
+
+async def inventory_history(
+    uow: JournalUnitOfWork, after: int, limit: int, filters: InventoryHistoryFilters
+) -> Sequence[InventoryHistoryRecord]:
+    """A keyset page of Inventory History (stock movements), in posting order."""
+    async with uow:
+        return await uow.journal.history.inventory_history(after, limit, filters)
+
+
+async def all_inventory_history(
+    uow: JournalUnitOfWork, filters: InventoryHistoryFilters, page: int = 1000
+) -> list[InventoryHistoryRecord]:
+    """Every movement that matches (the CSV export), read page by page in one transaction."""
+    found: list[InventoryHistoryRecord] = []
+    async with uow:
+        while True:
+            after = found[-1].id if found else 0
+            rows = await uow.journal.history.inventory_history(after, page, filters)
+            found.extend(rows)
+            if len(rows) < page:
+                return found
 
 
 async def get_transaction(uow: JournalUnitOfWork, number: str) -> TransactionView:

@@ -12,6 +12,7 @@ from server.domain.journal import (
     JobCostRow,
     JobHistoryEntry,
     JournalFacts,
+    JournalSettings,
     JournalTransaction,
     StockRow,
     TransactionType,
@@ -114,6 +115,53 @@ class TransactionSummaryRecord:
     reverses: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class InventoryHistoryFilters:
+    """Inventory History filters; `job` and `work_order` match the movement's own job or
+    work order and the references a location movement carries from its job side."""
+
+    item: str | None = None
+    location: str | None = None
+    bin: str | None = None
+    job: str | None = None
+    work_order: str | None = None
+    source: str | None = None  # a DocumentKind value
+    place: str | None = None  # "location" or "job"
+    serial: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryHistoryRecord:
+    """One stock movement of an item at a location (and bin) or at a job. A location
+    movement of a Loc-to-Job or Job-to-Loc line carries the job side's job, cost code,
+    cost category and work order as references (seed 004: "for informational purposes")."""
+
+    id: int
+    date: date
+    posted_at: datetime
+    item: str
+    item_name: str
+    uom: str
+    place: str  # "location" or "job"
+    location: str | None
+    bin: str | None
+    job: str | None
+    cost_code: str | None
+    cost_category: str | None
+    work_order: str | None
+    quantity: Decimal  # signed: into the place positive
+    unit_cost: Decimal
+    value: Decimal
+    source: str  # a DocumentKind value
+    source_number: str  # the Transaction Id, or the document number
+    line_no: int
+    transaction_type: TransactionType | None  # journal transactions only
+    lot: str
+    serial: str
+
+
 class JournalHistory(Protocol):
     async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRow]: ...
     async def work_order_costs(self, code: str) -> tuple[str, list[WorkOrderCostRecord]] | None: ...
@@ -122,6 +170,9 @@ class JournalHistory(Protocol):
     async def page(
         self, after: int, limit: int, filters: TransactionFilters
     ) -> list[TransactionSummaryRecord]: ...
+    async def inventory_history(
+        self, after: int, limit: int, filters: InventoryHistoryFilters
+    ) -> list[InventoryHistoryRecord]: ...
 
 
 # A journal master data record: the import format's fields (server.db.journal_masterdata).
@@ -136,6 +187,9 @@ class JournalRepository(Protocol):
         self, kind: str, after: int, limit: int, job: str | None
     ) -> Sequence[tuple[int, MasterRecord]]: ...
     async def facts(self, transaction: JournalTransaction) -> JournalFacts: ...
+    async def settings(self) -> JournalSettings: ...
+    async def save_settings(self, settings: JournalSettings) -> None: ...
+    async def known_accounts(self, codes: Collection[str]) -> set[str]: ...
     async def add_transaction(
         self,
         transaction: JournalTransaction,

@@ -65,3 +65,18 @@ async def test_a_loc_to_work_order_and_its_return_on_the_demo_data(
     assert back.status_code == 201, back.text
     costs = await client.get(f"/api/journal/work-orders/{DEMO_WORK_ORDER}/costs", headers=headers)
     assert [x["quantity"] for x in costs.json()["lines"]] == ["2", "-2"]
+
+    # Inventory History: the location side of both carries the WO and job references.
+    history = await client.get(
+        f"/api/inventory-history?work_order={DEMO_WORK_ORDER}", headers=headers
+    )
+    assert history.status_code == 200, history.text
+    assert [
+        (x["place"], x.get("bin"), x["job"], x["quantity"], x["transaction_type"])
+        for x in history.json()["items"]
+    ] == [
+        ("location", bin_, DEMO_JOB, "-2", "loc_to_job"),
+        ("job", None, DEMO_JOB, "2", "loc_to_job"),
+        ("job", None, DEMO_JOB, "-2", "job_to_loc"),
+        ("location", bin_, DEMO_JOB, "2", "job_to_loc"),
+    ]

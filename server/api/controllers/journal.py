@@ -9,6 +9,8 @@
                                                         list (keyset pages: limit, cursor)
     POST /api/journal/wizards/return-to-location        Fill Lines Job-to-Loc: a draft
     POST /api/journal/wizards/location-to-location      Fill Lines Loc-to-Loc: a draft
+    GET  /api/journal/settings                          the registry settings (any user)
+    PATCH /api/journal/settings                         change some (supervisor, admin)
 
 Transactions are never edited or deleted (no PUT, PATCH or DELETE: 405); a correction is
 a new transaction, or the reversal. Refusals are problem details: 422 for the journal's
@@ -21,8 +23,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import UNSET
 
 from schemas import journal as wire
 from schemas.common import FieldProblem
@@ -364,3 +367,33 @@ class JournalWizardController(Controller):
             uow, data.source, data.target, data.target_bin, data.effective_date
         )
         return draft_out(draft)
+
+
+def _settings_out(settings: domain.JournalSettings) -> wire.JournalSettings:
+    return wire.JournalSettings(
+        serialized_additions_allowed=settings.serialized_additions_allowed,
+        wizard_defaults_quantity_billable=settings.wizard_defaults_quantity_billable,
+        burden_income_account=settings.burden_income_account,
+        use_tax_liability_account=settings.use_tax_liability_account,
+    )
+
+
+class JournalSettingsController(Controller):
+    """The journal's registry settings: read them, or change some and keep the rest."""
+
+    path = "/api/journal/settings"
+    tags = ["inventory adjustment journal"]
+
+    @get("/", guards=READ)
+    async def get_settings(self, uow: Uow) -> wire.JournalSettings:
+        return _settings_out(await journal.get_settings(uow))
+
+    @patch("/", guards=WRITE)
+    async def change_settings(
+        self, data: JSONBody[wire.JournalSettingsChange], uow: Uow
+    ) -> wire.JournalSettings:
+        """Change the settings given (one or more); those left out stay as they are."""
+        changes = {
+            f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not UNSET
+        }
+        return _settings_out(await journal.update_settings(uow, changes))

@@ -1,7 +1,8 @@
 """The Inventory Adjustment Journal (seed 004): the transaction and its lines (model), the
 master data the rules read (facts), the defaults, the validation, the conversion into a
 posting document and job history (documents), the opposite transaction (reverse), and
-the Fill Lines wizards' drafts (wizards).
+the Fill Lines wizards' drafts (wizards), and changes to the registry settings
+(settings).
 
 A save is: `prepare` (defaults + validation, warnings back), `stamp` (id, user, date
 posted), then `posting_document` through `server.domain.posting.post`, and `job_history`.
@@ -44,6 +45,7 @@ from server.domain.journal.model import (
     stamp,
 )
 from server.domain.journal.reverse import reverse
+from server.domain.journal.settings import change_settings
 from server.domain.journal.validation import check_input, validate
 from server.domain.journal.wizards import (
     JobCostRow,
@@ -83,6 +85,7 @@ __all__ = [
     "WorkOrderFacts",
     "apply_defaults",
     "burden_unit_cost",
+    "change_settings",
     "check_input",
     "check_origins",
     "job_history",

@@ -14,6 +14,9 @@ Where the seed leaves a choice, the choice made and why:
   adjustment account (the seed's 50111: "inventory adj, restock or COS") and the To side
   to the inventory asset account (10150); both defaulting to the asset account would
   post nothing while the stock value changes.
+- A serialized item added on the To line (`adds_on_to_line`): the From/Adjust side names
+  no place, so its GL defaults as if it were at the To side's location, to the same
+  accounts and entity as the equivalent From/Adjust form.
 - Unit cost: the From side's location cost, else the To side's (Job-to-Loc), else the
   item's last cost; the last cost also when the location's cost is zero (the seed).
 - Billing on a job side: defaults follow the line's Billing Rate (as entered, else from
@@ -37,6 +40,7 @@ from server.domain.journal.model import (
     LineOrigin,
     SideKind,
     TransactionType,
+    adds_on_to_line,
 )
 from server.domain.money import ZERO, extend, round_cost
 
@@ -176,12 +180,17 @@ def _gl_defaults(
     facts: JournalFacts,
 ) -> JournalSide:
     kind = side_kind(transaction_type, side, to)
+    place = side
+    if not to and line.to_side is not None and adds_on_to_line(transaction_type, line):
+        # The From/Adjust side of a serialized item added on the To line defaults as the
+        # From/Adjust side at the To side's location would: the adjustment account.
+        kind, place = SideKind.LOCATION, replace(side, location=line.to_side.location)
     account = side.gl_account
     if account is None:
-        account = _default_account(transaction_type, line, side, kind, to, facts)
+        account = _default_account(transaction_type, line, place, kind, to, facts)
     entity = side.gl_entity
     if entity is None:
-        entity = _default_entity(line, side, kind, facts)
+        entity = _default_entity(line, place, kind, facts)
     return replace(side, gl_account=account, gl_entity=entity)
 
 

@@ -17,6 +17,10 @@ Burden and use tax of a job side (seed 004):
   tax liability account.
 Both post as `ExtraPosting` pairs with the line, and only when the line posts GL (both
 accounts given); a job side that gives back stock gives back its burden and use tax.
+
+A serialized item added on the To line (`adds_on_to_line`) posts as the From/Adjust form:
+the engine's From/Adjust side is the To side's location and bin with the From/Adjust
+line's GL account and entity, so both forms give the same stock, cost and GL.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from server.domain.journal.model import (
     JournalWarning,
     SideKind,
     TransactionType,
+    adds_on_to_line,
 )
 from server.domain.journal.validation import check_input, validate
 from server.domain.money import ZERO, extend, round_value
@@ -210,9 +215,17 @@ def posting_document(transaction: JournalTransaction, settings: JournalSettings)
     lines = []
     for line in transaction.lines:
         assert line.unit_cost is not None  # defaulted or refused by prepare
-        to_side = None
+        to_side: Side | None = None
         if line.to_side is not None:
             to_side = _side(side_kind(tx_type, line.to_side, True), line.to_side)
+        if adds_on_to_line(tx_type, line) and isinstance(to_side, LocationSide):
+            # The To-line form posts as the From/Adjust form at the To side's place: the
+            # stock enters there and the From/Adjust side's account is credited.
+            source: Side = LocationSide(
+                to_side.location, to_side.bin, line.from_side.account, line.from_side.entity
+            )
+        else:
+            source = _side(side_kind(tx_type, line.from_side, False), line.from_side)
         lines.append(
             PostingLine(
                 line_no=line.line_no,
@@ -220,7 +233,7 @@ def posting_document(transaction: JournalTransaction, settings: JournalSettings)
                 item=line.item,
                 quantity=line.quantity,
                 unit_cost=line.unit_cost,
-                from_side=_side(side_kind(tx_type, line.from_side, False), line.from_side),
+                from_side=source,
                 to_side=to_side,
                 lot=line.lot,
                 serial=line.serial,

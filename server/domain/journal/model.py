@@ -59,6 +59,21 @@ SIDE_RULES: dict[TransactionType, tuple[SideKind | None, SideKind | None]] = {
 JOURNAL = "IA"  # the GL journal code of this journal's postings
 
 
+def adds_on_to_line(transaction_type: TransactionType, line: JournalLine) -> bool:
+    """The seed's form of adding a serialized item: "the adjustment to add the item would
+    be made with the Location on the 'To' line completed". An Adjustment whose To side is
+    at a location and whose From/Adjust side names no place (at most the GL account and
+    entity to credit). It posts as the From/Adjust form does with the From/Adjust side at
+    the To side's location and bin: the same stock, the same GL."""
+    return (
+        transaction_type is TransactionType.ADJUSTMENT
+        and line.to_side is not None
+        and not line.from_side.has_location_fields
+        and not line.from_side.has_job_fields
+        and line.to_side.kind is SideKind.LOCATION
+    )
+
+
 class LineOrigin(StrEnum):
     """Who made a line. Manual lines get every default; lines a wizard builds from job
     history, and the lines of a reversal, carry the original costs and revenue so that

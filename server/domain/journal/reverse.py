@@ -2,8 +2,10 @@
 
 A transfer is reversed by the transfer back (Loc-to-Job becomes Job-to-Loc, and so on)
 with the sides swapped and the same positive quantity; an adjustment by the same
-adjustment with the quantity negated. Lines come in reverse order, so a two-line average
-cost adjustment (-14 at the old cost, +14 at the new) is undone to the old average.
+adjustment with the quantity negated (a serialized item added on the To line is removed
+on the From/Adjust line, the seed's line for removing). Lines come in reverse order, so a
+two-line average cost adjustment (-14 at the old cost, +14 at the new) is undone to the
+old average.
 
 Every value the original posted is carried explicitly: unit cost, burden unit cost, use
 tax rate, billing fields, GL accounts and entities (a blank stays blank). The lines are
@@ -23,6 +25,7 @@ from server.domain.journal.model import (
     JournalTransaction,
     LineOrigin,
     TransactionType,
+    adds_on_to_line,
 )
 
 _OPPOSITE = {
@@ -64,7 +67,24 @@ def reverse(
     adjustment = original.transaction_type is TransactionType.ADJUSTMENT
     lines = []
     for number, line in enumerate(reversed(original.lines), start=1):
-        if adjustment:
+        to_side: JournalSide | None
+        if adds_on_to_line(original.transaction_type, line):
+            assert line.to_side is not None
+            # A serial added on the To line is removed on the From/Adjust line (-1 at the
+            # To side's location and bin), with the same accounts and entities.
+            place = line.to_side
+            from_side = _fixed(
+                JournalSide(
+                    location=place.location,
+                    bin=place.bin,
+                    gl_account=line.from_side.gl_account,
+                    gl_entity=line.from_side.gl_entity,
+                ),
+                negate=True,
+            )
+            to_side = _fixed(replace(place, bin=None), negate=True)
+            quantity = -line.quantity
+        elif adjustment:
             from_side = _fixed(line.from_side, negate=True)
             to_side = _fixed(line.to_side, negate=True) if line.to_side else None
             quantity = -line.quantity

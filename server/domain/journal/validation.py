@@ -15,11 +15,19 @@ Choices where the seed leaves room, and why:
 - "Serialized items can be added if enabled via registry": an adjustment of +1 at a
   location creates a serial in stock and needs the setting; moving and removing serials
   does not. A serial that is in stock already cannot be added again.
+- Two forms add a serialized item. The From/Adjust form: +1 with the location on the
+  From/Adjust line (and a To line for the GL debit). The seed's To-line form ("with the
+  Location on the 'To' line completed", `adds_on_to_line`): the location and bin on the
+  To line, the From/Adjust line blank but for its GL account and entity. The To-line form
+  only adds (+1) a serialized item: other adjustments, and removing a serial, are made on
+  the From/Adjust line, as the seed says of that line. With intercompany on, the To line
+  of this form needs its GL entity (the seed), even when no GL account is given.
 - Work orders: the seed lists the field for Loc-to-Job, Job-to-Job and Job-to-Loc only.
 - A location side that moves stock (any side of a transfer, the From/Adjust side of an
-  adjustment) names its bin: stock is kept per bin and a location has no default bin, so
-  guessing one would put stock where nobody counts it. A serial leaving a location
-  defaults to its own bin. An adjustment's To side only carries GL and needs none.
+  adjustment, the To side of the To-line form) names its bin: stock is kept per bin and a
+  location has no default bin, so guessing one would put stock where nobody counts it. A
+  serial leaving a location defaults to its own bin. Otherwise an adjustment's To side
+  only carries GL and needs none.
 - Closed periods are refused: a finance user never wants postings in a closed period.
 - When a line posts GL, its burden and use tax post too, so the settings must name the
   burden income and use tax liability accounts; otherwise job history and GL would differ.
@@ -42,6 +50,7 @@ from server.domain.journal.model import (
     LineOrigin,
     SideKind,
     TransactionType,
+    adds_on_to_line,
 )
 from server.domain.masterdata import Tracking
 from server.domain.money import ZERO, check_cost, check_quantity, round_value
@@ -146,9 +155,25 @@ def _line(check: _Check, line: JournalLine) -> None:
     _sides(check, line, where)
     if item is not None:
         _tracking(check, line, item.tracking, where)
+        if adds_on_to_line(tx_type, line):
+            _to_line_addition(check, line, item.tracking, where)
     _gl(check, line, where)
     for name in job_sides(tx_type, line):
         _billing(check, getattr(line, name), f"{where}/{name}/billing")
+
+
+def _to_line_addition(check: _Check, line: JournalLine, tracking: Tracking, where: str) -> None:
+    if tracking is not Tracking.SERIAL:
+        check.fail(
+            f"{where}/from_side",
+            "give a location or a job: only a serialized item is added on the To line; "
+            f"adjust item {line.item} on the From/Adjust line",
+        )
+    elif line.quantity < ZERO:
+        check.fail(
+            f"{where}/quantity",
+            "the To line adds a serialized item (+1); remove one with -1 on the From/Adjust line",
+        )
 
 
 def _quantity_and_cost(check: _Check, line: JournalLine, where: str) -> None:
@@ -182,9 +207,12 @@ def _sides(check: _Check, line: JournalLine, where: str) -> None:
     name = _TYPE_NAMES[tx_type]
     if tx_type.is_transfer and line.to_side is None:
         check.fail(f"{where}/to_side", f"a {name} transfer needs a To side")
+    on_to_line = adds_on_to_line(tx_type, line)
     for side_name, side in line.sides():
         at = f"{where}/{side_name}"
         rule = rules[1 if side_name == "to_side" else 0]
+        if on_to_line and side_name == "from_side":
+            continue  # names no place: it carries the GL account credited
         if tx_type is TransactionType.LOC_TO_LOC and side.has_job_fields:
             check.fail(at, "a Loc-to-Loc transfer takes no job data")
             continue
@@ -204,7 +232,7 @@ def _sides(check: _Check, line: JournalLine, where: str) -> None:
             continue
         if kind is SideKind.LOCATION:
             _location_side(check, side, at)
-            moves_stock = tx_type.is_transfer or side_name == "from_side"
+            moves_stock = tx_type.is_transfer or (side_name == "to_side") == on_to_line
             if moves_stock and side.location and side.bin is None:
                 # Stock is kept per bin; a location has no default bin to guess.
                 check.fail(f"{at}/bin", "required: stock is kept per bin, name the bin")
@@ -320,7 +348,8 @@ def _serial(check: _Check, line: JournalLine, where: str) -> None:
     source = line.from_side
     at_location = side_kind(tx_type, source, False) is SideKind.LOCATION
     adjustment = tx_type is TransactionType.ADJUSTMENT
-    if adjustment and at_location and line.quantity > ZERO:
+    adding = adjustment and at_location and line.quantity > ZERO
+    if adding or (adds_on_to_line(tx_type, line) and line.quantity > ZERO):
         if not facts.settings.serialized_additions_allowed:
             check.fail(
                 f"{where}/serial",
@@ -383,6 +412,7 @@ def _gl(check: _Check, line: JournalLine, where: str) -> None:
             f"{where}/{blank}/gl_account",
             "one-sided GL entries are not allowed: give both GL accounts or blank both",
         )
+    on_to_line = adds_on_to_line(check.tx.transaction_type, line)
     for name, side in line.sides():
         at = f"{where}/{name}"
         account, entity = side.account, side.entity
@@ -391,17 +421,24 @@ def _gl(check: _Check, line: JournalLine, where: str) -> None:
         if entity is not None and entity not in facts.gl_entities:
             check.fail(f"{at}/gl_entity", f"unknown GL entity {entity!r}")
             continue
-        company = facts.company_of_side(side.location, side.job)
+        # The From/Adjust side of the To-line form is at the To side's location.
+        place = line.to_side if on_to_line and line.to_side is not None else side
+        company = facts.company_of_side(place.location, place.job)
         if company is None or not facts.intercompany.get(company, False):
             continue
         if entity is None:
-            if account is not None:
+            if on_to_line and name == "to_side":
+                check.fail(
+                    f"{at}/gl_entity",
+                    "required on the To line that adds a serialized item: intercompany is enabled",
+                )
+            elif account is not None:
                 check.fail(f"{at}/gl_entity", "required: intercompany is enabled")
         elif facts.gl_entities[entity] != company:
             check.fail(
                 f"{at}/gl_entity",
                 f"GL entity {entity} belongs to company {facts.gl_entities[entity]}, "
-                f"not {company} of this line's {'job' if side.job else 'location'}",
+                f"not {company} of this line's {'job' if place.job else 'location'}",
             )
     if credit is None or debit is None:
         return

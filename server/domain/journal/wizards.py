@@ -7,7 +7,9 @@ like any other transaction.
   use tax rate, billing rate, revenue rate and unit price of each group of rows, and the
   quantity still on the job (what was put on less what came back). The lines are
   `LineOrigin.WIZARD`, so quantity billable defaults from the quantity only when the
-  settings say so (`JournalSettings.wizard_defaults_quantity_billable`).
+  settings say so (`JournalSettings.wizard_defaults_quantity_billable`); the draft
+  carries the quantity billable that saving applies (the quantity, or 0), so that the
+  reviewer sees what will be billed before saving.
 - `location_to_location`: all stock of one location into another, as a Loc-to-Loc, one
   line per bin, lot and serial; unit costs default as on any manual line (a serial's
   actual cost, else the location's cost).
@@ -130,11 +132,16 @@ def return_to_location(
     effective_date: date,
     bin: str | None = None,
     work_order: str | None = None,
+    *,
+    bill_quantity: bool = False,
 ) -> JournalTransaction:
-    """A Job-to-Loc draft returning what is still on the job (or on `work_order`)."""
+    """A Job-to-Loc draft returning what is still on the job (or on `work_order`).
+    `bill_quantity`: the settings' `wizard_defaults_quantity_billable`."""
     wanted = [r for r in rows if work_order is None or r.work_order == work_order]
     lines: list[JournalLine] = []
     for row, quantity in _remaining(wanted):
+        # No more than one of a serial from a job into a location (the seed).
+        returned = Decimal(1) if row.serial else quantity
         source = JournalSide(
             job=row.job,
             cost_code=row.cost_code,
@@ -143,6 +150,7 @@ def return_to_location(
             work_order=row.work_order,
             equipment=row.equipment,
             billing=JobBilling(
+                quantity_billable=returned if bill_quantity else ZERO,
                 extra=row.extra,
                 billing_rate=row.billing_rate,
                 revenue_rate=row.revenue_rate,
@@ -154,8 +162,7 @@ def return_to_location(
             JournalLine(
                 line_no=len(lines) + 1,
                 item=row.item,
-                # No more than one of a serial from a job into a location (the seed).
-                quantity=Decimal(1) if row.serial else quantity,
+                quantity=returned,
                 from_side=source,
                 to_side=JournalSide(location=location, bin=bin),
                 serial=row.serial,

@@ -65,7 +65,7 @@ def test_return_undoes_the_original_with_its_own_costs_and_revenue() -> None:
         )
     )
     history = job_history(issued)
-    draft = return_to_location(rows(history, D(8)), "Main", DAY, "B1")
+    draft = return_to_location(rows(history, D(8)), "Main", DAY, "B1", bill_quantity=True)
     assert draft.transaction_type is T.JOB_TO_LOC
     (back,) = draft.lines
     assert (back.quantity, back.unit_cost, back.burden_unit_cost) == (D(3), D(10), D("1.5"))
@@ -84,11 +84,13 @@ def test_return_undoes_the_original_with_its_own_costs_and_revenue() -> None:
 
 def test_wizard_quantity_billable_follows_the_setting() -> None:
     history = job_history(saved(tx(T.LOC_TO_JOB, line(loc("Main"), job("J1"), quantity=2))))
-    draft = return_to_location(rows(history), "Main", DAY, "B1")
-    off = prepare(draft, FACTS).transaction.lines[0].from_side.billing
-    assert off.quantity_billable == D(0)
-    on = facts(settings=replace(FACTS.settings, wizard_defaults_quantity_billable=True))
-    assert prepare(draft, on).transaction.lines[0].from_side.billing.quantity_billable == D(2)
+    for setting, billable in ((False, D(0)), (True, D(2))):
+        draft = return_to_location(rows(history), "Main", DAY, "B1", bill_quantity=setting)
+        # The draft shows what saving applies, and saving applies what the draft shows.
+        assert draft.lines[0].from_side.billing.quantity_billable == billable
+        on = facts(settings=replace(FACTS.settings, wizard_defaults_quantity_billable=setting))
+        prepared = prepare(draft, on).transaction.lines[0].from_side.billing
+        assert prepared.quantity_billable == billable
 
 
 def test_return_nets_what_came_back_already() -> None:
