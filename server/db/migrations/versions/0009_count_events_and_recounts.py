@@ -9,7 +9,7 @@ stand is the domain's decision (server.domain.counting.bincounts), made from the
 recounts, picks, reopened by a conflict, cancelled, completed), for supervisors.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02 06:30:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
