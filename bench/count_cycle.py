@@ -53,7 +53,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import Bin, Item, Location, User
 from server.db.uow import SqlUnitOfWork
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import ToleranceRules
+from server.domain.counting import CountStatus, ToleranceRules
 from server.domain.masterdata import Role
 from server.services import auth, count_review, counts
 from server.services.import_sources import Source
@@ -334,10 +334,15 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
         figures.add("reconcile, read after the review", seconds, floor)
         await count_review.decide_line(uow, me, number, target.id, "select", datetime.now(UTC))
 
-        seconds, _ = await timed(
-            lambda: counts.mark_count_counted(uow, me, number, False, datetime.now(UTC))
-        )
-        figures.add("mark counted", seconds)
+        async with uow:
+            status = (await counts.load_count(uow, number)).status
+        if status is CountStatus.COUNTED:
+            figures.notes.append("Counted by itself when its last bin was counted (no conflict)")
+        else:
+            seconds, _ = await timed(
+                lambda: counts.mark_count_counted(uow, me, number, False, datetime.now(UTC))
+            )
+            figures.add("mark counted", seconds)
         seconds, result = await timed(
             lambda: count_review.finalize(uow, me, number, False, datetime.now(UTC))
         )
