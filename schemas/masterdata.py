@@ -179,7 +179,8 @@ class MasterDataChange(msgspec.Struct, kw_only=True):
 
     `code` is the record's code (a bin's label, a serial's number); `parent_code` the
     location of a bin or the item of a serial, "" for other kinds. Values are text as the
-    import format writes them (decimals plain, barcodes `a|b`), null for none. `source`
+    import format writes them (decimals plain, barcodes `a|b`), null for none: `old` before
+    the import, `new` after it. `source`
     names the file and row the change came from."""
 
     id: int
@@ -187,8 +188,8 @@ class MasterDataChange(msgspec.Struct, kw_only=True):
     code: str
     parent_code: str
     field: str
-    old_value: str | None
-    new_value: str | None
+    old: str | None
+    new: str | None
     changed_by: str
     changed_at: datetime
     import_id: str

@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.uow import SqlUnitOfWork
+from server.services.import_sources import Source
+from server.services.importer import Updating, run_import
 from tests.helpers import token
 from tests.integration.counts_setup import WAREHOUSE, create_count, rows, seed, start
 
@@ -55,7 +60,7 @@ async def changes(client: Client, h: Headers, **filters: str) -> list[dict[str, 
 
 
 def triples(found: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
-    return [(c["field"], c["old_value"], c["new_value"]) for c in found]
+    return [(c["field"], c["old"], c["new"]) for c in found]
 
 
 async def test_an_update_of_each_kind_changes_the_record_and_logs_old_and_new_with_the_user(
@@ -147,8 +152,8 @@ async def test_an_update_of_each_kind_changes_the_record_and_logs_old_and_new_wi
         ("kind", "stock", "out"),
         ("zone", "", "B"),
     ]
-    assert by_record[("locations", "", "MAIN", "gl_entity")]["old_value"] == "E1"
-    assert by_record[("locations", "", "MAIN", "gl_entity")]["new_value"] is None
+    assert by_record[("locations", "", "MAIN", "gl_entity")]["old"] == "E1"
+    assert by_record[("locations", "", "MAIN", "gl_entity")]["new"] is None
     assert by_record[("items", "", "BOLT", "name")]["source"] == "request.json items row 1"
 
 
@@ -345,24 +350,34 @@ async def test_without_update_an_existing_record_is_still_a_conflict(
 
 
 async def test_concurrent_updates_of_one_record_lose_none(
-    client: Client, supervisor: Headers
+    client: Client, supervisor: Headers, database_url: str
 ) -> None:
-    names = [f"Bolt v{i}" for i in range(4)]
-    answers = await asyncio.gather(
-        *[
-            client.post(
-                "/api/imports",
-                params=UPDATE,
-                json={"items": [{"code": "BOLT", "name": n, "tracking": "none"}]},
-                headers=supervisor,
-            )
-            for n in names
-        ]
-    )
-    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    # Through the services on one engine, so that the imports really interleave (the
+    # in-process test client runs one request at a time).
+    names = [f"Bolt v{i}" for i in range(6)]
+    engine = make_engine(database_url)
+    try:
+        answers = await asyncio.gather(
+            *[
+                run_import(
+                    SqlUnitOfWork(make_sessionmaker(engine)),
+                    [
+                        Source(
+                            f"w{i}.json",
+                            {"items": [{"code": "BOLT", "name": n, "tracking": "none"}]},
+                        )
+                    ],
+                    update=Updating(f"w{i}", datetime.now(UTC)),
+                )
+                for i, n in enumerate(names)
+            ]
+        )
+    finally:
+        await engine.dispose()
+    assert [a.updated for a in answers] == [{"items": 1}] * len(names)
     log = triples(await changes(client, supervisor, code="BOLT"))
-    # One unbroken chain: each change starts from the value the one before left.
-    assert [old for _, old, _ in log] == ["Bolt"] + [new for _, _, new in log[:-1]]
+    # One unbroken chain: each change starts from the value the one before it left.
+    assert [old for _, old, _ in log] == ["Bolt"] + [new for _, _, new in log[:-1]], log
     assert sorted(new for _, _, new in log) == names
     item = (await client.get("/api/items/BOLT", headers=supervisor)).json()
     assert item["name"] == log[-1][2]
@@ -378,16 +393,16 @@ async def test_the_change_log_pages_filters_and_needs_a_supervisor(
     first = await client.get("/api/masterdata-changes", params={"limit": 2}, headers=supervisor)
     assert first.status_code == 200
     page = first.json()
-    assert [c["new_value"] for c in page["items"]] == ["One", "Two"]
+    assert [c["new"] for c in page["items"]] == ["One", "Two"]
     rest = await client.get(
         "/api/masterdata-changes",
         params={"limit": 2, "cursor": page["next_cursor"]},
         headers=supervisor,
     )
-    assert [c["new_value"] for c in rest.json()["items"]] == ["Three"]
+    assert [c["new"] for c in rest.json()["items"]] == ["Three"]
     assert rest.json()["next_cursor"] is None
     since = page["items"][1]["changed_at"]
-    assert [c["new_value"] for c in await changes(client, supervisor, since=since)] == [
+    assert [c["new"] for c in await changes(client, supervisor, since=since)] == [
         "Two",
         "Three",
     ]
