@@ -325,6 +325,26 @@ async def test_a_bin_frozen_by_a_count_in_process_refuses_kind_and_zone(
     r = await client.post("/api/imports", params=UPDATE, json=same, headers=supervisor)
     assert r.status_code == 200, r.text
     assert r.json()["updated"] == {"bins": 1} and r.json()["unchanged"] == {"bins": 1}
+    # A stored serial resent unchanged moves no stock: fine in a frozen bin too.
+    serial = {"serials": WAREHOUSE["serials"][:1]}  # S1 in A-01
+    r = await client.post("/api/imports", params=UPDATE, json=serial, headers=supervisor)
+    assert r.status_code == 200, r.text
+    assert r.json()["unchanged"] == {"serials": 1}
+
+
+async def test_a_csv_body_updates_through_the_api(client: Client, supervisor: Headers) -> None:
+    body = b"code,name,tracking,barcodes\nBOLT,Bolt (CSV),none,C-1|C-2\n"
+    r = await client.post(
+        "/api/imports",
+        params={"kind": "items", "mode": "update", "name": "erp-items.csv"},
+        content=body,
+        headers={**supervisor, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["updated"] == {"items": 1}
+    log = await changes(client, supervisor, import_id=r.json()["import_id"])
+    assert triples(log) == [("name", "Bolt", "Bolt (CSV)"), ("barcodes", "", "C-1|C-2")]
+    assert log[0]["source"] == "erp-items.csv row 1 (line 2)"
 
 
 async def test_without_update_an_existing_record_is_still_a_conflict(
