@@ -292,7 +292,10 @@ class MasterDataWrites:
                     select(t.c.id).where(t.c.id.in_(batch)).order_by(t.c.id).with_for_update()
                 )
             return
-        await self.session.execute(update(t).where(t.c.id == ordered[0]).values(id=t.c.id))
+        # A column no foreign key refers to (setting the id would make SQLite scan the
+        # tables that refer to it).
+        same = t.c.code if "code" in t.c else t.c.label
+        await self.session.execute(update(t).where(t.c.id == ordered[0]).values({same: same}))
 
     async def items_with_stock(self, item_ids: Collection[int]) -> set[int]:
         """The items that have a non-zero stock balance or any serial (in stock or not)."""
