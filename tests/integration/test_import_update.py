@@ -428,8 +428,10 @@ async def test_the_change_log_pages_filters_and_needs_a_supervisor(
     ]
     assert await changes(client, supervisor, kind="bins") == []
     assert await changes(client, supervisor, since="2999-01-01T00:00:00Z") == []
-    bad = await client.get("/api/masterdata-changes", params={"kind": "x"}, headers=supervisor)
-    assert bad.status_code == 422
+    for params in ({"kind": "x"}, {"since": "2026-01-01T00:00:00"}, {"limit": "0"}):
+        bad = await client.get("/api/masterdata-changes", params=params, headers=supervisor)
+        assert bad.status_code == 422, (params, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")
     counter = await token(client, "counter")
     assert (await client.get("/api/masterdata-changes", headers=counter)).status_code == 403
 
