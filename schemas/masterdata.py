@@ -6,6 +6,7 @@ so that files, devices and other systems can name them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -156,8 +157,45 @@ ImportKind = Literal[
 
 
 class ImportResult(msgspec.Struct, kw_only=True):
-    """What one import stored: every row of every kind, or (on any error) nothing."""
+    """What one import stored: every row of every kind, or (on any error) nothing.
+
+    `rows`: records created per kind. An update import (`?mode=update`) also answers the
+    records it changed (`updated`) and the rows that matched a stored record exactly
+    (`unchanged`) per kind, and the `import_id` its change log rows carry."""
 
     source: str
     rows: dict[str, int]
     seconds: float = 0.0
+    updated: dict[str, int] = msgspec.field(default_factory=dict)
+    unchanged: dict[str, int] = msgspec.field(default_factory=dict)
+    import_id: str | None = None
+
+
+ImportMode = Literal["create", "update"]
+
+
+class MasterDataChange(msgspec.Struct, kw_only=True):
+    """One field of an existing record that an update import changed.
+
+    `code` is the record's code (a bin's label, a serial's number); `parent_code` the
+    location of a bin or the item of a serial, "" for other kinds. Values are text as the
+    import format writes them (decimals plain, barcodes `a|b`), null for none: `old` before
+    the import, `new` after it. `source`
+    names the file and row the change came from."""
+
+    id: int
+    kind: str
+    code: str
+    parent_code: str
+    field: str
+    old: str | None
+    new: str | None
+    changed_by: str
+    changed_at: datetime
+    import_id: str
+    source: str
+
+
+class MasterDataChangePage(msgspec.Struct, kw_only=True):
+    items: list[MasterDataChange]
+    next_cursor: str | None = None

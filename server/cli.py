@@ -3,7 +3,8 @@
     stockcount migrate [--to REV]       apply migrations (or go to REV, e.g. base)
     stockcount serve                    serve the API (uvicorn)
     stockcount user create NAME --role R [--password P]
-    stockcount import FILE [FILE ...] [--kind K]   CSV or JSON master data, all or nothing
+    stockcount import FILE [FILE ...] [--kind K] [--update [--by NAME]]
+                                        CSV or JSON master data, all or nothing
     stockcount schemas export DIR       JSON Schema for every wire struct
     stockcount demo                     migrate a SQLite file, load a sample warehouse, serve
     stockcount sync new-epoch           after restoring a backup: devices reset and re-send
@@ -153,27 +154,46 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_files(settings: Settings, paths: list[Path], kind: str | None) -> int:
-    """`stockcount import FILE... [--kind K]`: import into settings.database_url.
+def import_files(
+    settings: Settings,
+    paths: list[Path],
+    kind: str | None,
+    update: bool = False,
+    by: str | None = None,
+) -> int:
+    """`stockcount import FILE... [--kind K] [--update [--by NAME]]`: import into
+    settings.database_url.
 
     CSV files are one kind each (`kind`, else the file name); JSON files name their kinds.
-    Prints the rows imported per kind and the time; progress goes to stderr for large
-    files. Returns 0; errors raise StockcountError (main prints it as one line).
+    `update`: rows whose key exists update that record; the change log names `by`
+    (default `cli:` and the login name). Prints the rows per kind and the time; progress
+    goes to stderr for large files. Returns 0; errors raise StockcountError (main prints
+    it as one line).
     """
     from server.db.importing import import_into_database
-    from server.services.importer import Source, format_summary
+    from server.services.importer import Source, Updating, format_summary
 
     def say(message: str) -> None:
         print(f"stockcount: {message}", file=sys.stderr, flush=True)
 
+    if by is not None and not update:
+        raise StockcountError("--by names who makes an update: use it with --update")
+    updating = Updating(by or _login(), datetime.now(UTC)) if update else None
     sources = [Source(path.name, path, kind) for path in paths]
-    summary = asyncio.run(import_into_database(settings.database_url, sources, say))
+    summary = asyncio.run(import_into_database(settings.database_url, sources, say, updating))
     print(format_summary(summary))
     return 0
 
 
+def _login() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli"
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    return import_files(_settings(), [Path(p) for p in args.files], args.kind)
+    return import_files(_settings(), [Path(p) for p in args.files], args.kind, args.update, args.by)
 
 
 def cmd_schemas_export(args: argparse.Namespace) -> int:
@@ -235,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind",
         help="what a CSV file holds (default: from its name, e.g. serials.csv)",
     )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="update the records whose code exists (and log each change); create the others",
+    )
+    p.add_argument("--by", help="with --update: who the change log names (default cli:LOGIN)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("schemas", help="wire schemas")

@@ -23,7 +23,7 @@ from server.api.controllers.counts import (
 )
 from server.api.controllers.devices import DeviceController, EnrollmentController
 from server.api.controllers.health import HealthController
-from server.api.controllers.imports import ImportController
+from server.api.controllers.imports import ImportController, MasterDataChangeController
 from server.api.controllers.inventory_history import InventoryHistoryController
 from server.api.controllers.items import (
     ItemController,
@@ -76,6 +76,7 @@ CONTROLLERS: list[type] = [
     OpeningStockController,
     StockController,
     ImportController,
+    MasterDataChangeController,
     CountController,
     ToleranceController,
     ReasonCodeController,

@@ -7,7 +7,7 @@ the barcodes of a page of items. Pages are keyset pages on the record id.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from server.db.masterdata_write import TABLE_OF, MasterDataWrites, table
+from server.db.masterdata_write import (
+    LOOKUP_CHUNK,
+    TABLE_OF,
+    MasterDataWrites,
+    chunks,
+    keys_table,
+    table,
+)
 from server.db.models import (
     Bin,
     Company,
@@ -35,6 +42,7 @@ from server.db.models import (
     Item,
     ItemBarcode,
     Location,
+    MasterDataChange,
     Serial,
 )
 from server.domain.masterdata import BinKind, Tracking
@@ -48,9 +56,10 @@ from server.domain.masterdata_import import (
     LocationRow,
     Row,
     SerialRow,
+    key_of,
 )
 from server.domain.money import QUANTITY_PLACES
-from server.services.ports import StockBalanceRecord
+from server.services.ports import ChangeFilters, MasterDataChangeRecord, StockBalanceRecord
 
 _InventoryAccount = aliased(GlAccount)
 _AdjustmentAccount = aliased(GlAccount)
@@ -225,6 +234,72 @@ class SqlMasterData(MasterDataWrites):
                 for id_, row in rows
             ]
         return rows
+
+    async def records_by_key(
+        self, kind: str, keys: Collection[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], Row]:
+        """The stored records of these keys, as rows of the import format (codes)."""
+        query, _ = _query(kind)
+        dialect = self.session.get_bind().dialect.name
+        found: dict[tuple[str, ...], Row] = {}
+        item_ids: dict[int, tuple[str, ...]] = {}
+        for batch in chunks(keys, LOOKUP_CHUNK):
+            if kind in ("bins", "serials"):
+                k = keys_table(dialect, "k", (("a", "TEXT"), ("b", "TEXT")), list(batch))
+                if kind == "bins":
+                    on = and_(Location.code == k.c.a, Bin.label == k.c.b)
+                else:
+                    on = and_(Item.code == k.c.a, Serial.serial_number == k.c.b)
+                selected = query.join(k, on)
+            else:
+                code: ColumnElement[str] = table(TABLE_OF[kind]).c.code
+                selected = query.where(code.in_([key[0] for key in batch]))
+            for values in await self.session.execute(selected):
+                row = _row(kind, tuple(values)[1:])
+                found[key_of(kind, row)] = row
+                if kind == "items":
+                    item_ids[int(values[0])] = key_of(kind, row)
+        barcodes: dict[int, tuple[str, ...]] = {}
+        for ids in chunks(item_ids, LOOKUP_CHUNK):
+            barcodes.update(await self._barcodes(ids))
+        for item_id, key in item_ids.items():
+            item = found[key]
+            assert isinstance(item, ItemRow)
+            found[key] = _with_barcodes(item, barcodes.get(item_id, ()))
+        return found
+
+    async def change_page(
+        self, after: int, limit: int, filters: ChangeFilters
+    ) -> Sequence[MasterDataChangeRecord]:
+        c = MasterDataChange
+        query = select(c).where(c.id > after)
+        for column, value in (
+            (c.kind, filters.kind),
+            (c.code, filters.code),
+            (c.parent_code, filters.parent_code),
+            (c.import_id, filters.import_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if filters.since is not None:
+            query = query.where(c.changed_at >= filters.since)
+        rows = await self.session.scalars(query.order_by(c.id).limit(limit))
+        return [
+            MasterDataChangeRecord(
+                kind=r.kind,
+                code=r.code,
+                parent_code=r.parent_code,
+                field=r.field,
+                old_value=r.old_value,
+                new_value=r.new_value,
+                changed_by=r.changed_by,
+                changed_at=r.changed_at,
+                import_id=r.import_id,
+                source=r.source,
+                id=r.id,
+            )
+            for r in rows
+        ]
 
     async def _barcodes(self, item_ids: list[int]) -> dict[int, tuple[str, ...]]:
         rows = await self.session.execute(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     column,
+    delete,
     func,
     insert,
     select,
@@ -38,6 +39,7 @@ from server.db.models import (
     Item,
     ItemBarcode,
     ItemLocationCost,
+    MasterDataChange,
     Serial,
     StockBalance,
 )
@@ -54,7 +56,7 @@ from server.domain.masterdata_import import (
     ReasonCodeRow,
 )
 from server.domain.money import COST_PLACES
-from server.services.ports import NewBalance, NewSerial, Progress
+from server.services.ports import MasterDataChangeRecord, NewBalance, NewSerial, Progress
 
 T = TypeVar("T")
 LOOKUP_CHUNK = 5_000
@@ -79,6 +81,8 @@ TABLE_OF = {
     # The reason codes of the review (server.db.counts_reasons reads and changes them).
     "reason_codes": "reason_code",
 }
+# The tables of the kinds an update import updates.
+_TABLE_OF_UPDATE = {**TABLE_OF, "bins": "bin", "serials": "serial"}
 # The journal's other kinds: table, and the key columns of the kinds whose rows replace
 # what is stored (an upsert); None: plain inserts.
 JOURNAL_TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -274,6 +278,86 @@ class MasterDataWrites:
                 qty = Decimal(0) if quantity is None else quantity
                 found[(int(item_id), int(location_id))] = (qty, average)
         return found
+
+    # -- updates (server.services.import_updates) ----------------------------------
+
+    async def lock_records(self, kind: str, ids: Collection[int]) -> None:
+        """Hold the rows an update import will change until commit, before it reads them,
+        so that a concurrent update of the same records waits and then reads what this one
+        wrote (never both from the same old values). PostgreSQL: SELECT ... FOR UPDATE in
+        id order (callers go kind by kind in one order: no deadlock). SQLite: a write,
+        which takes the database's one write lock for the transaction (busy_timeout waits)."""
+        if not ids:
+            return
+        t = table(_TABLE_OF_UPDATE[kind])
+        ordered = sorted(ids)
+        if self.session.get_bind().dialect.name == "postgresql":
+            for batch in chunks(ordered, LOOKUP_CHUNK):
+                await self.session.execute(
+                    select(t.c.id).where(t.c.id.in_(batch)).order_by(t.c.id).with_for_update()
+                )
+            return
+        # A column no foreign key refers to (setting the id would make SQLite scan the
+        # tables that refer to it).
+        same = t.c.code if "code" in t.c else t.c.label
+        await self.session.execute(update(t).where(t.c.id == ordered[0]).values({same: same}))
+
+    async def items_with_stock(self, item_ids: Collection[int]) -> set[int]:
+        """The items that have a non-zero stock balance or any serial (in stock or not)."""
+        found: set[int] = set()
+        for batch in chunks(item_ids, LOOKUP_CHUNK):
+            balances = select(StockBalance.item_id).where(
+                StockBalance.item_id.in_(batch), StockBalance.quantity != Decimal(0)
+            )
+            serials = select(Serial.item_id).where(Serial.item_id.in_(batch))
+            for query in (balances, serials):
+                found.update(int(i) for i in await self.session.scalars(query.distinct()))
+        return found
+
+    async def update_records(
+        self, kind: str, rows: Sequence[tuple[int, Mapping[str, object]]]
+    ) -> None:
+        """Set the given columns of records by id; every row gives the same columns."""
+        if not rows:
+            return
+        t = table(_TABLE_OF_UPDATE[kind])
+        columns = list(rows[0][1])
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}", type_=t.c[c].type) for c in columns})
+        )
+        values = [{"b_id": id_, **{f"b_{c}": v[c] for c in columns}} for id_, v in rows]
+        for batch in chunks(values, WRITE_CHUNK):
+            await self.session.execute(stmt, batch)
+
+    async def remove_barcodes(self, barcodes: Collection[str]) -> None:
+        for batch in chunks(barcodes, LOOKUP_CHUNK):
+            await self.session.execute(delete(ItemBarcode).where(ItemBarcode.barcode.in_(batch)))
+
+    async def add_barcodes(self, rows: Sequence[tuple[int, str]]) -> None:
+        values = [{"item_id": i, "barcode": b} for i, b in rows]
+        for batch in chunks(values, WRITE_CHUNK):
+            await self.session.execute(insert(table("item_barcode")), batch)
+
+    async def add_changes(self, rows: Sequence[MasterDataChangeRecord]) -> None:
+        values = [
+            {
+                "kind": r.kind,
+                "code": r.code,
+                "parent_code": r.parent_code,
+                "field": r.field,
+                "old_value": r.old_value,
+                "new_value": r.new_value,
+                "changed_by": r.changed_by,
+                "changed_at": r.changed_at,
+                "import_id": r.import_id,
+                "source": r.source[:400],
+            }
+            for r in rows
+        ]
+        for batch in chunks(values, WRITE_CHUNK):
+            await self.session.execute(insert(MasterDataChange), batch)
 
     # -- writes ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -161,6 +162,33 @@ class ItemLocationCost(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
     average_cost: Mapped[Decimal] = mapped_column(Cost())
+
+
+class MasterDataChange(Base):
+    """One field of an existing record changed by an update import: who, when, old, new.
+
+    `code` is the record's code (a bin's label, a serial's number), `parent_code` the
+    location of a bin or the item of a serial ('' otherwise). Values are text as the
+    import format writes them (decimals plain, barcodes `a|b`); NULL for no value.
+    """
+
+    __tablename__ = "masterdata_change"
+    __table_args__ = (
+        Index("ix_masterdata_change_kind_code", "kind", "code"),
+        Index("ix_masterdata_change_changed_at", "changed_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(128))
+    parent_code: Mapped[str] = mapped_column(String(128), default="")
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # One update import: every change it made carries its id; `source` is the file and row.
+    import_id: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(400))
 
 
 class User(Base):

@@ -85,6 +85,14 @@ class Batch:
     csv: bool
     rows: list[Row] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("q"))
+    # The fields the source gives: a CSV file's columns, or each JSON record's keys (an
+    # update import changes only those).
+    columns: frozenset[str] = frozenset()
+    given: list[frozenset[str]] = field(default_factory=list)
+
+    def fields_given(self, index: int) -> frozenset[str]:
+        """The fields row `index` gives (a CSV row: its file's columns)."""
+        return self.columns if self.csv else self.given[index]
 
     def where(self, index: int, field_name: str | None = None) -> str:
         """The place of row `index` (0-based) and a field, as messages name it."""
@@ -177,6 +185,7 @@ def _csv(
             problems.add(f"{name} line 1, field {required}", "this required column is missing")
     if problems:
         return batch
+    batch.columns = frozenset(header)
     width = len(header)
     rows, lines, parse = batch.rows, batch.lines, parser.parse
     end = reader.line_num
@@ -243,6 +252,8 @@ def _records(
         for index, raw in enumerate(rows):
             row = _record(batch, index, raw, parser, problems)
             batch.rows.append(_PLACEHOLDER if row is None else row)
+            given = frozenset(map(str, raw)) if isinstance(raw, Mapping) else frozenset()
+            batch.given.append(given)
             if problems.full:
                 break
         batches.append(batch)

@@ -26,6 +26,7 @@ server.db.importing.import_into_database; `stockcount import` is server.cli.impo
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from server.domain.masterdata_import import (
     key_of,
     opening_average,
 )
+from server.domain.masterdata_update import UPDATABLE_KINDS
 from server.services.import_sources import (
     Batch,
     Problems,
@@ -67,6 +69,7 @@ from server.services.import_sources import (
     read_sources,
     rows_of,
 )
+from server.services.import_updates import Updater, Updating
 from server.services.journal_import import JournalResolver
 from server.services.ports import MasterDataRepository, NewBalance, NewSerial, UnitOfWork
 
@@ -85,27 +88,46 @@ _EXISTS = "already exists in the database"
 class ImportSummary:
     rows: dict[str, int]
     seconds: float
+    # An update import: records changed and rows that changed nothing, per kind.
+    updated: dict[str, int] | None = None
+    unchanged: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """What one import stored: rows per kind, and each row of a single-record import."""
+    """What one import stored: rows created per kind, and each row of a single-record
+    import; an update import also the records it changed and left as they were, per kind."""
 
     rows: dict[str, int]
     records: list[tuple[str, Row]]
+    updated: dict[str, int] = dataclasses.field(default_factory=dict)
+    unchanged: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 async def import_sources(
-    uow: UnitOfWork, sources: Sequence[SourceLike], say: Say | None = None
+    uow: UnitOfWork,
+    sources: Sequence[SourceLike],
+    say: Say | None = None,
+    update: Updating | None = None,
 ) -> dict[str, int]:
     """Import every source in one transaction and commit; rows stored per kind.
 
     Raises ValidationFailed (or Conflict) naming file, row and field; nothing is stored then.
     """
+    return (await run_import(uow, sources, say, update)).rows
+
+
+async def run_import(
+    uow: UnitOfWork,
+    sources: Sequence[SourceLike],
+    say: Say | None = None,
+    update: Updating | None = None,
+) -> Stored:
+    """import_sources, answering what it stored, updated and left unchanged."""
     async with uow:
-        stored = await store(uow, [as_source(s) for s in sources], say)
+        stored = await store(uow, [as_source(s) for s in sources], say, update=update)
         await uow.commit()
-    return stored.rows
+    return stored
 
 
 async def store(
@@ -113,20 +135,32 @@ async def store(
     sources: Sequence[Source],
     say: Say | None = None,
     refused: str = NOTHING_IMPORTED,
+    update: Updating | None = None,
 ) -> Stored:
-    """Read, check, resolve and write inside the caller's open unit of work (no commit)."""
+    """Read, check, resolve and write inside the caller's open unit of work (no commit).
+
+    `update`: rows whose key exists update that record (server.services.import_updates);
+    None: they are conflicts.
+    """
     problems = Problems()
     batches = read_sources(sources, RowParser(), problems, say)
     _raise_if(problems, refused)
     _duplicates_within(batches, problems)
     _raise_if(problems, refused)
-    resolver = await Resolver.load(uow.masterdata, batches)
+    resolver = await Resolver.load(uow.masterdata, batches, update=update is not None)
     resolver.check(problems)
     _raise_if(problems, refused)
+    updater = await Updater.load(uow, resolver, update, refused) if update else None
     await _refuse_frozen_bins(uow, resolver, refused)
+    if updater is not None:
+        await updater.release_barcodes()
     rows = await resolver.write(say)
+    if updater is not None:
+        await updater.write()
     records = [(b.kind, r) for b in batches for r in b.rows] if len(sources) == 1 else []
-    return Stored(rows, records)
+    if updater is None:
+        return Stored(rows, records)
+    return Stored(rows, records, updater.updated, updater.unchanged)
 
 
 async def _refuse_frozen_bins(uow: UnitOfWork, resolver: Resolver, refused: str) -> None:
@@ -134,8 +168,11 @@ async def _refuse_frozen_bins(uow: UnitOfWork, resolver: Resolver, refused: str)
     locations = resolver.ids.get("locations", {})
     targets: dict[int, str] = {}
     for kind in ("serials", "opening_stock"):
+        existing = resolver.existing.get(kind, set())
         for _, _, r in rows_of(resolver.batches, kind):
             assert isinstance(r, SerialRow | OpeningStockRow)
+            if existing and key_of(kind, r) in existing:
+                continue  # an update of a stored serial: it changes no stock
             bin_id = resolver.bins.get((locations.get(r.location, -1), r.bin))
             if bin_id is not None:
                 targets[bin_id] = f"{r.location}/{r.bin}"
@@ -202,9 +239,14 @@ def _typed(batches: Sequence[Batch], kind: str, cls: type[R]) -> Iterator[tuple[
 class Resolver:
     """The import's rows beside the database ids of every code they define or name."""
 
-    def __init__(self, repo: MasterDataRepository, batches: Sequence[Batch]) -> None:
+    def __init__(
+        self, repo: MasterDataRepository, batches: Sequence[Batch], update: bool = False
+    ) -> None:
         self.repo = repo
         self.batches = batches
+        # An update import: rows whose key exists update the record (import_updates).
+        self.update = update
+        self.existing: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         # Codes defined by this import, per kind.
         self.defined: dict[str, set[str]] = {
             k: {key_of(k, r)[0] for _, _, r in rows_of(batches, k)} for k in KINDS
@@ -221,8 +263,10 @@ class Resolver:
         self.reason_codes: dict[str, int] = {}  # codes of this import already stored
 
     @classmethod
-    async def load(cls, repo: MasterDataRepository, batches: Sequence[Batch]) -> Resolver:
-        self = cls(repo, batches)
+    async def load(
+        cls, repo: MasterDataRepository, batches: Sequence[Batch], update: bool = False
+    ) -> Resolver:
+        self = cls(repo, batches, update)
         named: dict[str, set[str]] = defaultdict(set)
         for kind in _CODED:
             named[kind] |= self.defined[kind]
@@ -302,16 +346,22 @@ class Resolver:
         location_id = self.ids["locations"].get(location)
         return location_id is not None and (location_id, label) in self.bins
 
+    def _exists(
+        self, problems: Problems, batch: Batch, index: int, field: str, kind: str, row: Row
+    ) -> None:
+        """A row whose key is stored: an update of that record, or else a conflict."""
+        key = key_of(kind, row)
+        if self.update and kind in UPDATABLE_KINDS:
+            self.existing[kind].add(key)
+        else:
+            problems.add(batch.where(index, field), f"{_EXISTS}: {describe_key(kind, key)}")
+
     def check(self, problems: Problems) -> None:
         for kind in _CODED:
             existing = self.ids[kind]
             for batch, index, row in rows_of(self.batches, kind):
-                code = key_of(kind, row)[0]
-                if code in existing:
-                    problems.add(
-                        batch.where(index, "code"),
-                        f"{_EXISTS}: {SINGULAR[kind]} {code!r}",
-                    )
+                if key_of(kind, row)[0] in existing:
+                    self._exists(problems, batch, index, "code", kind, row)
         for batch, index, e in _typed(self.batches, "gl_entities", GlEntityRow):
             self._reference(problems, batch, index, "company", "companies", e.company)
         for batch, index, g in _typed(self.batches, "inventory_groups", InventoryGroupRow):
@@ -336,25 +386,33 @@ class Resolver:
             self._reference(problems, batch, index, "location", "locations", b.location)
             location_id = locations.get(b.location)
             if location_id is not None and (location_id, b.label) in self.bins:
-                problems.add(
-                    batch.where(index, "label"),
-                    f"{_EXISTS}: bin {b.label!r} in location {b.location!r}",
-                )
+                self._exists(problems, batch, index, "label", "bins", b)
 
     def _check_items(self, problems: Problems) -> None:
+        released = self._released_barcodes() if self.update else set()
         for batch, index, i in _typed(self.batches, "items", ItemRow):
             if i.code in self.items:
-                problems.add(batch.where(index, "code"), f"{_EXISTS}: item {i.code!r}")
+                self._exists(problems, batch, index, "code", "items", i)
             self._reference(
                 problems, batch, index, "inventory_group", "inventory_groups", i.inventory_group
             )
             for barcode in i.barcodes:
                 owner = self.barcodes.get(barcode)
-                if owner is not None:
+                if owner is not None and not (
+                    self.update and (owner == i.code or barcode in released)
+                ):
                     problems.add(
                         batch.where(index, "barcodes"),
                         f"{_EXISTS}: barcode {barcode!r} belongs to item {owner!r}",
                     )
+
+    def _released_barcodes(self) -> set[str]:
+        """Barcodes whose stored owner is updated in this import to a set without them."""
+        given: dict[str, set[str]] = {}
+        for batch, index, i in _typed(self.batches, "items", ItemRow):
+            if i.code in self.items and "barcodes" in batch.fields_given(index):
+                given[i.code] = set(i.barcodes)
+        return {b for b, owner in self.barcodes.items() if b not in given.get(owner, {b})}
 
     def _check_place(
         self, problems: Problems, batch: Batch, index: int, row: SerialRow | OpeningStockRow
@@ -383,10 +441,7 @@ class Resolver:
                     problems.add(batch.where(index, exc.field), exc.message)
             known = self.items.get(s.item)
             if known is not None and (known[0], s.serial_number) in self.serials:
-                problems.add(
-                    batch.where(index, "serial_number"),
-                    f"{_EXISTS}: serial {s.serial_number!r} of item {s.item!r}",
-                )
+                self._exists(problems, batch, index, "serial_number", "serials", s)
             if problems.full:
                 return
 
@@ -420,6 +475,8 @@ class Resolver:
 
         def rows(kind: str, cls: type[R]) -> list[R]:
             found = [r for _, _, r in _typed(b, kind, cls)]
+            if kind in self.existing:  # an update import: those rows update (import_updates)
+                found = [r for r in found if key_of(kind, r) not in self.existing[kind]]
             if found:
                 counts[kind] = len(found)
             return found
@@ -475,6 +532,7 @@ class Resolver:
             )
             self.items.update((i.code, (added[i.code], i.tracking)) for i in items)
         serial_total = sum(len(batch.rows) for batch in b if batch.kind == "serials")
+        serial_total -= len(self.existing.get("serials", ()))
         if serial_total:
             counts["serials"] = await repo.add_serials(
                 self._new_serials(location_ids), _serial_progress(say, serial_total)
@@ -488,7 +546,10 @@ class Resolver:
 
     def _new_serials(self, location_ids: dict[str, int]) -> Iterator[NewSerial]:
         items, bins = self.items, self.bins
+        existing = self.existing.get("serials", set())
         for _, _, s in _typed(self.batches, "serials", SerialRow):
+            if existing and (s.item, s.serial_number) in existing:
+                continue
             yield (
                 items[s.item][0],
                 s.serial_number,
@@ -526,6 +587,8 @@ def _serial_progress(say: Say | None, total: int) -> Callable[[int], None] | Non
 
 def format_summary(summary: ImportSummary) -> str:
     """A readable table: rows per kind, the total and the time."""
+    if summary.updated is not None and summary.unchanged is not None:
+        return _format_update_summary(summary, summary.updated, summary.unchanged)
     width = max([len(k) for k in summary.rows] + [len("total")])
     lines = [f"{'kind':<{width}}  {'rows':>10}"]
     lines += [f"{kind:<{width}}  {count:>10,}" for kind, count in summary.rows.items()]
@@ -536,10 +599,27 @@ def format_summary(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
+def _format_update_summary(
+    summary: ImportSummary, updated: dict[str, int], unchanged: dict[str, int]
+) -> str:
+    """Per kind: records created, updated and left unchanged; the totals and the time."""
+    kinds = [k for k in KINDS if k in summary.rows or k in updated or k in unchanged]
+    width = max([len(k) for k in kinds] + [len("total")])
+    columns = (summary.rows, updated, unchanged)
+    lines = [f"{'kind':<{width}}  {'created':>10}  {'updated':>10}  {'unchanged':>10}"]
+    for kind in [*kinds, "total"]:
+        n = [sum(c.values()) if kind == "total" else c.get(kind, 0) for c in columns]
+        lines.append(f"{kind:<{width}}  {n[0]:>10,}  {n[1]:>10,}  {n[2]:>10,}")
+    lines.append(f"imported in {summary.seconds:.2f} s")
+    return "\n".join(lines)
+
+
 __all__ = [
     "ImportSummary",
     "Source",
+    "Updating",
     "format_summary",
     "import_sources",
+    "run_import",
     "store",
 ]

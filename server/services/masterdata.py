@@ -11,10 +11,15 @@ from typing import Final
 
 from server.domain.errors import NotFound, ValidationFailed
 from server.domain.masterdata import BinKind, Tracking
-from server.domain.masterdata_import import SINGULAR, Row, describe_key, key_of
+from server.domain.masterdata_import import KINDS, SINGULAR, Row, describe_key, key_of
 from server.services.import_sources import Source
 from server.services.importer import store
-from server.services.ports import StockBalanceRecord, UnitOfWork
+from server.services.ports import (
+    ChangeFilters,
+    MasterDataChangeRecord,
+    StockBalanceRecord,
+    UnitOfWork,
+)
 
 # The filters each list accepts (query parameter name = filter name).
 LIST_FILTERS: Final[dict[str, tuple[str, ...]]] = {
@@ -92,3 +97,15 @@ async def list_stock(
     clean = _clean("stock", filters, STOCK_FILTERS)
     async with uow:
         return await uow.masterdata.stock_page(after, limit, clean)
+
+
+async def list_changes(
+    uow: UnitOfWork, after: int, limit: int, filters: ChangeFilters
+) -> Sequence[MasterDataChangeRecord]:
+    """A keyset page of the change log of update imports, after change id `after`."""
+    if filters.kind is not None and filters.kind not in KINDS:
+        raise ValidationFailed(f"unknown kind {filters.kind!r}: use one of {', '.join(KINDS)}")
+    if filters.since is not None and filters.since.tzinfo is None:
+        raise ValidationFailed("since needs a time zone, e.g. 2026-12-01T00:00:00Z")
+    async with uow:
+        return await uow.masterdata.change_page(after, limit, filters)

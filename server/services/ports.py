@@ -123,6 +123,33 @@ class StockBalanceRecord:
     key: tuple[int, int, str]
 
 
+@dataclass(frozen=True, slots=True)
+class MasterDataChangeRecord:
+    """One field of an existing record that an update import changed (the change log).
+    `id` is 0 until stored."""
+
+    kind: str
+    code: str
+    parent_code: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: str
+    changed_at: datetime
+    import_id: str
+    source: str
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFilters:
+    kind: str | None = None
+    code: str | None = None
+    parent_code: str | None = None
+    import_id: str | None = None
+    since: datetime | None = None
+
+
 class MasterDataRepository(Protocol):
     """Master data: set-based lookups and bulk writes for the importer, reads for the API.
 
@@ -154,6 +181,21 @@ class MasterDataRepository(Protocol):
     async def add_serials(self, rows: Iterable[NewSerial], progress: Progress | None) -> int: ...
     async def add_balances(self, rows: Sequence[NewBalance]) -> None: ...
     async def set_location_costs(self, costs: Mapping[tuple[int, int], Decimal]) -> None: ...
+    # Update imports (server.services.import_updates).
+    async def lock_records(self, kind: str, ids: Collection[int]) -> None: ...
+    async def records_by_key(
+        self, kind: str, keys: Collection[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], Row]: ...
+    async def items_with_stock(self, item_ids: Collection[int]) -> set[int]: ...
+    async def update_records(
+        self, kind: str, rows: Sequence[tuple[int, Mapping[str, object]]]
+    ) -> None: ...
+    async def remove_barcodes(self, barcodes: Collection[str]) -> None: ...
+    async def add_barcodes(self, rows: Sequence[tuple[int, str]]) -> None: ...
+    async def add_changes(self, rows: Sequence[MasterDataChangeRecord]) -> None: ...
+    async def change_page(
+        self, after: int, limit: int, filters: ChangeFilters
+    ) -> Sequence[MasterDataChangeRecord]: ...
     # The journal's master data (server.services.journal_import).
     async def cost_code_ids(self, job_codes: Collection[str]) -> dict[tuple[str, str], int]: ...
     async def add_journal_rows(self, kind: str, rows: Sequence[Mapping[str, object]]) -> None: ...
