@@ -35,7 +35,8 @@ from handheld_sync.scan.text import RawScan
 from handheld_sync.store import BinCountInfo, CountInfo, RecountInfo, ScanRow, Store
 from schemas.sync import BinClosed, BinOpened, EventBody, QuantityKeyed, ScanUndone, SerialScanned
 
-COUNTABLE = ("open", "counting_in_process")
+# A Counted count still takes scans: the server hears a device that docks late.
+COUNTABLE = ("open", "counting_in_process", "counted")
 _OPEN_COUNT = "open_count"
 _OPEN_BIN = "open_bin_seq"
 _SERIAL_ITEM = "serial_item"  # a serialized item just scanned: its serial label may follow
