@@ -1,8 +1,9 @@
 """The managed list of reason codes (part of SqlCounts, see server.db.counts).
 
 A code's kinds are stored `|`-joined in the reconciliation's order ("" fits every
-adjustable kind); `kinds_text` and `kinds_of` are the only two places that know it. The
-importer writes the same table through server.db.masterdata_write."""
+adjustable kind); `kinds_text` and `kinds_of` are the only two places that know it
+(`kinds_column` goes through the first). The importer writes the same table through
+server.db.masterdata_write."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from server.domain.counting import LineKind, ReasonCode
 
 def kinds_text(code: ReasonCode) -> str:
     return "|".join(code.kind_values)
+
+
+def kinds_column(kinds: object) -> str:
+    """The stored text of a set of line kinds (an update import's new `kinds`)."""
+    assert isinstance(kinds, frozenset)
+    return kinds_text(ReasonCode("", "", kinds))
 
 
 def kinds_of(text: str) -> frozenset[LineKind]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from server.db.counts_reasons import kinds_of
 from server.db.masterdata_write import (
     LOOKUP_CHUNK,
     TABLE_OF,
@@ -45,6 +46,7 @@ from server.db.models import (
     MasterDataChange,
     Serial,
 )
+from server.db.models_counts import ReasonCodeEntry
 from server.domain.masterdata import BinKind, Tracking
 from server.domain.masterdata_import import (
     BinRow,
@@ -54,6 +56,7 @@ from server.domain.masterdata_import import (
     InventoryGroupRow,
     ItemRow,
     LocationRow,
+    ReasonCodeRow,
     Row,
     SerialRow,
     key_of,
@@ -140,6 +143,9 @@ def _query(kind: str) -> tuple[Select[*tuple[Any, ...]], InstrumentedAttribute[i
             .outerjoin(Location, Location.id == Bin.location_id),
             Serial.id,
         )
+    if kind == "reason_codes":
+        r = ReasonCodeEntry
+        return select(r.id, r.code, r.description, r.kinds, r.active), r.id
     raise ValueError(f"{kind} cannot be read one by one")
 
 
@@ -166,6 +172,8 @@ def _row(kind: str, values: Sequence[Any]) -> Row:
             values[5],
             values[6],
         )
+    if kind == "reason_codes":
+        return ReasonCodeRow(values[0], values[1], kinds_of(str(values[2])), bool(values[3]))
     return SerialRow(*values)
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.counts_reasons import reason_code_values
+from server.db.counts_reasons import kinds_column, reason_code_values
 from server.db.models import (
     Base,
     Bin,
@@ -322,6 +322,9 @@ class MasterDataWrites:
             return
         t = table(_TABLE_OF_UPDATE[kind])
         columns = list(rows[0][1])
+        if kind == "reason_codes" and "kinds" in columns:
+            # A set of line kinds, stored as text (server.db.counts_reasons).
+            rows = [(id_, {**v, "kinds": kinds_column(v["kinds"])}) for id_, v in rows]
         stmt = (
             update(t)
             .where(t.c.id == bindparam("b_id"))

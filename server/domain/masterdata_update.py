@@ -14,6 +14,10 @@ Refused, because history depends on them (docs/IMPORT_FORMAT.md, "Updates"):
   and snapshot were taken with them);
 - a serial's location, bin or actual cost: moving a serial is a stock movement and its
   actual cost is what its postings carried (the journal does both, with GL postings).
+
+Reason codes update freely (description, kinds, active): approvals keep the code they
+name, and a deactivated code only approves nothing new. The row's checks (known kinds
+that can be approved) are those of any import.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ UPDATABLE_KINDS: Final = (
     "bins",
     "items",
     "serials",
+    "reason_codes",
 )
 # The fields that identify a record: never compared (the row found the record by them).
 KEY_FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -72,7 +77,8 @@ class FieldChange:
 
 
 def as_text(value: object) -> str | None:
-    """A field's value as the change log writes it: decimals plain, barcodes `a|b`."""
+    """A field's value as the change log writes it: decimals plain, barcodes `a|b`, a
+    reason code's kinds `a|b` in the order of their enum (the reconciliation's order)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -83,7 +89,17 @@ def as_text(value: object) -> str | None:
         return format(value.normalize(), "f") if value else "0"
     if isinstance(value, tuple):
         return "|".join(str(v) for v in value)
+    if isinstance(value, frozenset):
+        members = sorted(value, key=_declared)
+        return "|".join(str(as_text(v)) for v in members)
     return str(value)
+
+
+def _declared(value: object) -> tuple[int, str]:
+    """An enum member's place in its enum (a set of them reads in that order)."""
+    if isinstance(value, Enum):
+        return list(type(value)).index(value), ""
+    return 0, str(value)
 
 
 def _same(old: object, new: object) -> bool:

@@ -124,6 +124,8 @@ class Updater:
             return r.bins[(r.ids["locations"][key[0]], key[1])]
         if kind == "serials":
             return 0  # never written: every change of a serial is refused
+        if kind == "reason_codes":
+            return r.reason_codes[key[0]]
         return r.ids[kind][key[0]]
 
     async def _refuse(self, refused: str) -> None:

@@ -378,7 +378,7 @@ class Resolver:
         self.journal.check(problems)
         for batch, index, r in _typed(self.batches, "reason_codes", ReasonCodeRow):
             if r.code in self.reason_codes:
-                problems.add(batch.where(index, "code"), f"{_EXISTS}: reason code {r.code!r}")
+                self._exists(problems, batch, index, "code", "reason_codes", r)
 
     def _check_bins(self, problems: Problems) -> None:
         locations = self.ids["locations"]

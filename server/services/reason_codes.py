@@ -4,6 +4,8 @@ A code created here goes through the importer (`importer.store`) as an import of
 as the other master data of the API does: files and the API accept and refuse the same
 codes. There is no delete: approvals name a code by its text for ever, so a code that is
 no longer wanted is deactivated (it stays readable on the approvals that used it).
+A change is logged field by field in the master data change log, as an update import's
+(`reason_codes` is an updatable kind: server.services.import_updates).
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from collections.abc import Mapping, Sequence
 from server.domain.counting import ReasonCode, new_reason_code
 from server.domain.errors import NotFound
 from server.domain.masterdata_import import ReasonCodeRow
+from server.domain.masterdata_update import changes
 from server.services.import_sources import Source
+from server.services.import_updates import Updating
 from server.services.importer import store
-from server.services.ports import UnitOfWork
+from server.services.ports import MasterDataChangeRecord, UnitOfWork
+
+# The fields a change may give (the code is the key).
+_CHANGEABLE = frozenset({"description", "kinds", "active"})
 
 
 async def list_reason_codes(uow: UnitOfWork, active: bool | None = None) -> list[ReasonCode]:
@@ -52,22 +59,50 @@ async def create_reason_code(uow: UnitOfWork, record: Mapping[str, object]) -> R
 async def change_reason_code(
     uow: UnitOfWork,
     code: str,
+    updating: Updating,
     *,
     description: str | None = None,
     kinds: Sequence[str] | None = None,
     active: bool | None = None,
 ) -> ReasonCode:
-    """Change what is given (None: kept). Approvals already made keep their code."""
+    """Change what is given (None: kept), logging each changed field with `updating`'s
+    who and when. Approvals already made keep their code."""
     async with uow:
-        found = (await uow.counts.reason_codes([code])).get(code)
-        if found is None:
+        ids = await uow.masterdata.ids_by_code("reason_codes", [code])
+        if not ids:
             raise NotFound(f"reason code {code} does not exist")
+        # Held until commit, as an update import holds it: two changes log one chain.
+        await uow.masterdata.lock_records("reason_codes", ids.values())
+        found = (await uow.counts.reason_codes([code]))[code]
         changed = new_reason_code(
             found.code,
             found.description if description is None else description,
             found.kind_values if kinds is None else kinds,
             found.active if active is None else active,
         )
-        await uow.counts.update_reason_code(changed)
+        logged = changes("reason_codes", _row(found), _row(changed), _CHANGEABLE)
+        if logged:
+            await uow.counts.update_reason_code(changed)
+            await uow.masterdata.add_changes(
+                [
+                    MasterDataChangeRecord(
+                        kind="reason_codes",
+                        code=code,
+                        parent_code="",
+                        field=c.field,
+                        old_value=c.old,
+                        new_value=c.new,
+                        changed_by=updating.by,
+                        changed_at=updating.at,
+                        import_id=updating.import_id,
+                        source=f"PATCH /api/reason-codes/{code}",
+                    )
+                    for c in logged
+                ]
+            )
         await uow.commit()
     return changed
+
+
+def _row(code: ReasonCode) -> ReasonCodeRow:
+    return ReasonCodeRow(code.code, code.description, code.kinds, code.active)

@@ -38,6 +38,7 @@ STATE_SQL = {
     "FROM item ORDER BY code",
     "item_barcode": "SELECT item_id, barcode FROM item_barcode ORDER BY barcode",
     "serial": "SELECT item_id, serial_number, bin_id, actual_cost FROM serial ORDER BY id",
+    "reason_code": "SELECT code, description, kinds, active FROM reason_code ORDER BY code",
     "masterdata_change": "SELECT id FROM masterdata_change ORDER BY id",
 }
 
@@ -169,6 +170,102 @@ async def test_rows_that_change_nothing_log_nothing(
     assert r.json()["rows"] == {}
     assert await state(database_url) == before
     assert await changes(client, supervisor) == []
+
+
+async def test_an_update_import_changes_reason_codes_field_by_field(
+    client: Client, supervisor: Headers, database_url: str
+) -> None:
+    document = {
+        "reason_codes": [
+            # kinds and active not given: kept.
+            {"code": "DAMAGED", "description": "Damaged in the warehouse"},
+            {"code": "LOST", "description": "Lost", "active": False},
+            # The same kinds in another order: unchanged.
+            {"code": "FOUND", "description": "Found", "kinds": ["generated", "unknown"]},
+            {
+                "code": "MISCOUNT",
+                "description": "Miscounted before",
+                "kinds": ["quantity_variance", "missing"],
+            },
+            {"code": "THEFT", "description": "Theft", "kinds": ["missing"]},
+        ]
+    }
+    r = await client.post("/api/imports", params=UPDATE, json=document, headers=supervisor)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (result["rows"], result["updated"], result["unchanged"]) == (
+        {"reason_codes": 1},
+        {"reason_codes": 3},
+        {"reason_codes": 1},
+    )
+    assert await rows(
+        database_url,
+        "SELECT code, description, kinds, active FROM reason_code "
+        "WHERE code IN ('DAMAGED', 'LOST', 'MISCOUNT', 'THEFT') ORDER BY code",
+    ) == [
+        ("DAMAGED", "Damaged in the warehouse", "missing|quantity_variance", True),
+        ("LOST", "Lost", "missing", False),
+        ("MISCOUNT", "Miscounted before", "missing|quantity_variance", True),
+        ("THEFT", "Theft", "missing", True),
+    ]
+    active = await client.get("/api/reason-codes", params={"active": "true"}, headers=supervisor)
+    assert "LOST" not in [c["code"] for c in active.json()["items"]]
+
+    log = await changes(client, supervisor, kind="reason_codes")
+    assert [(c["code"], c["field"], c["old"], c["new"]) for c in log] == [
+        ("DAMAGED", "description", "Damaged", "Damaged in the warehouse"),
+        ("LOST", "active", "true", "false"),
+        ("MISCOUNT", "kinds", "", "missing|quantity_variance"),
+    ]
+    assert {(c["changed_by"], c["import_id"]) for c in log} == {("super", result["import_id"])}
+    assert log[1]["source"] == "request.json reason_codes row 2"
+    # Resent as it now is, nothing changes and nothing more is logged.
+    r = await client.post("/api/imports", params=UPDATE, json=document, headers=supervisor)
+    assert r.status_code == 200, r.text
+    assert (r.json()["updated"], r.json()["unchanged"]) == ({}, {"reason_codes": 5})
+    assert len(await changes(client, supervisor)) == 3
+
+
+async def test_a_reason_code_kind_that_cannot_be_approved_refuses_the_whole_update(
+    client: Client, supervisor: Headers, database_url: str
+) -> None:
+    before = await state(database_url)
+    document = {
+        "items": [{"code": "BOLT", "name": "Bolt renamed", "tracking": "none"}],
+        "reason_codes": [
+            {"code": "LOST", "description": "Lost for good", "active": False},
+            {"code": "DAMAGED", "description": "Damaged", "kinds": ["missing", "released"]},
+        ],
+    }
+    r = await client.post("/api/imports", params=UPDATE, json=document, headers=supervisor)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["location"] == "request.json reason_codes row 2, field kinds"
+    assert "'released' is not a line kind that can be approved" in error["message"]
+    assert await state(database_url) == before
+
+
+async def test_a_reason_code_change_through_the_api_is_logged_too(
+    client: Client, supervisor: Headers
+) -> None:
+    r = await client.patch(
+        "/api/reason-codes/DAMAGED",
+        json={"kinds": ["missing"], "active": False},
+        headers=supervisor,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        "/api/reason-codes/DAMAGED", json={"description": "Damaged"}, headers=supervisor
+    )
+    assert r.status_code == 200, r.text  # as stored: nothing to log
+    log = await changes(client, supervisor, kind="reason_codes", code="DAMAGED")
+    assert triples(log) == [
+        ("kinds", "missing|quantity_variance", "missing"),
+        ("active", "true", "false"),
+    ]
+    assert {(c["changed_by"], c["source"]) for c in log} == {
+        ("super", "PATCH /api/reason-codes/DAMAGED")
+    }
 
 
 async def test_a_field_the_source_leaves_out_keeps_its_value_and_barcodes_can_move(
@@ -369,24 +466,30 @@ async def test_without_update_an_existing_record_is_still_a_conflict(
     assert await state(database_url) == before
 
 
+@pytest.mark.parametrize(
+    ("kind", "code", "field", "stored"),
+    [("items", "BOLT", "name", "Bolt"), ("reason_codes", "DAMAGED", "description", "Damaged")],
+)
 async def test_concurrent_updates_of_one_record_lose_none(
-    client: Client, supervisor: Headers, database_url: str
+    client: Client,
+    supervisor: Headers,
+    database_url: str,
+    kind: str,
+    code: str,
+    field: str,
+    stored: str,
 ) -> None:
     # Through the services on one engine, so that the imports really interleave (the
     # in-process test client runs one request at a time).
-    names = [f"Bolt v{i}" for i in range(6)]
+    names = [f"{stored} v{i}" for i in range(6)]
+    extra = {"tracking": "none"} if kind == "items" else {}
     engine = make_engine(database_url)
     try:
         answers = await asyncio.gather(
             *[
                 run_import(
                     SqlUnitOfWork(make_sessionmaker(engine)),
-                    [
-                        Source(
-                            f"w{i}.json",
-                            {"items": [{"code": "BOLT", "name": n, "tracking": "none"}]},
-                        )
-                    ],
+                    [Source(f"w{i}.json", {kind: [{"code": code, field: n, **extra}]})],
                     update=Updating(f"w{i}", datetime.now(UTC)),
                 )
                 for i, n in enumerate(names)
@@ -394,13 +497,14 @@ async def test_concurrent_updates_of_one_record_lose_none(
         )
     finally:
         await engine.dispose()
-    assert [a.updated for a in answers] == [{"items": 1}] * len(names)
-    log = triples(await changes(client, supervisor, code="BOLT"))
+    assert [a.updated for a in answers] == [{kind: 1}] * len(names)
+    log = triples(await changes(client, supervisor, kind=kind, code=code))
     # One unbroken chain: each change starts from the value the one before it left.
-    assert [old for _, old, _ in log] == ["Bolt"] + [new for _, _, new in log[:-1]], log
+    assert [old for _, old, _ in log] == [stored] + [new for _, _, new in log[:-1]], log
     assert sorted(new for _, _, new in log) == names
-    item = (await client.get("/api/items/BOLT", headers=supervisor)).json()
-    assert item["name"] == log[-1][2]
+    path = "/api/items/" if kind == "items" else "/api/reason-codes/"
+    record = (await client.get(path + code, headers=supervisor)).json()
+    assert record[field] == log[-1][2]
 
 
 async def test_the_change_log_pages_filters_and_needs_a_supervisor(

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from server.domain.counting.reconciliation import LineKind
 from server.domain.masterdata import BinKind, Tracking
-from server.domain.masterdata_import import BinRow, ItemRow, LocationRow, SerialRow
+from server.domain.masterdata_import import (
+    BinRow,
+    ItemRow,
+    LocationRow,
+    ReasonCodeRow,
+    SerialRow,
+)
 from server.domain.masterdata_update import (
     FieldChange,
     as_text,
@@ -53,6 +60,22 @@ def test_values_as_the_log_writes_them() -> None:
     assert as_text(True) == "true"
     assert as_text(Tracking.LOT) == "lot"
     assert as_text(None) is None
+    # A reason code's kinds in the reconciliation's order, as the reason code list shows them.
+    kinds = frozenset({LineKind.QUANTITY_VARIANCE, LineKind.UNKNOWN, LineKind.MISSING})
+    assert as_text(kinds) == "missing|unknown|quantity_variance"
+    assert as_text(frozenset()) == ""
+
+
+def test_a_reason_code_changes_only_the_fields_given() -> None:
+    stored = ReasonCodeRow("LOST", "Lost", frozenset({LineKind.MISSING}), active=True)
+    row = ReasonCodeRow("LOST", "Lost", active=False)  # kinds not given: kept
+    assert changes("reason_codes", stored, row, {"code", "description", "active"}) == [
+        FieldChange("active", "true", "false")
+    ]
+    assert merged(stored, row, {"code", "description", "active"}) == ReasonCodeRow(
+        "LOST", "Lost", frozenset({LineKind.MISSING}), active=False
+    )
+    assert refusal("reason_codes", FieldChange("active", "true", "false")) is None
 
 
 def test_refusals() -> None:

@@ -94,7 +94,8 @@ class MasterDataChangeController(Controller):
         limit: FromQuery[int] = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> MasterDataChangePage:
-        """The change log of update imports, oldest first (admin or supervisor).
+        """The change log of update imports and reason code changes, oldest first (admin or
+        supervisor).
 
         Filters: `kind` (e.g. items, bins), `code` (a bin's label, a serial's number),
         `parent_code` (a bin's location), `import_id`, `since` (changed at or after, ISO

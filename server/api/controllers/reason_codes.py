@@ -4,6 +4,7 @@
     GET   /api/reason-codes/{code}
     POST  /api/reason-codes                       create (supervisors): 201, 409 if it exists
     PATCH /api/reason-codes/{code}                change description, kinds or active
+                                                  (logged: GET /api/masterdata-changes)
 
 There is no DELETE (405): approvals name a code for ever; deactivate it instead.
 """
@@ -16,8 +17,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from schemas import counts as wire
 from server.api.controllers.count_wire import reason_code_out
 from server.api.controllers.masterdata import READ, WRITE
-from server.api.deps import Uow
+from server.api.deps import CurrentCaller, Now, Uow
 from server.services import reason_codes
+from server.services.import_updates import Updating
 
 
 class ReasonCodeController(Controller):
@@ -51,11 +53,21 @@ class ReasonCodeController(Controller):
 
     @patch("/{code:str}", guards=WRITE)
     async def change_reason_code(
-        self, code: FromPath[str], data: JSONBody[wire.ReasonCodeChange], uow: Uow
+        self,
+        code: FromPath[str],
+        data: JSONBody[wire.ReasonCodeChange],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
     ) -> wire.ReasonCode:
         """Change what is given; `"active": false` retires a code (it approves nothing new,
-        approvals that name it keep it)."""
+        approvals that name it keep it). Each changed field goes to the change log."""
         changed = await reason_codes.change_reason_code(
-            uow, code, description=data.description, kinds=data.kinds, active=data.active
+            uow,
+            code,
+            Updating(caller.name, now),
+            description=data.description,
+            kinds=data.kinds,
+            active=data.active,
         )
         return reason_code_out(changed)
