@@ -10,7 +10,7 @@ chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -57,6 +57,7 @@ from server.db.models_counts import (
     CountSnapshotSerial,
     StockCount,
 )
+from server.domain.costing import SerialCosts
 from server.domain.counting import (
     ItemFacts,
     Snapshot,
@@ -155,11 +156,11 @@ class SnapshotStore:
         )
         # Serialized items with serials on hand anywhere in the location (not only in the
         # scope), as untracked items with a cost at the location: their average is frozen
-        # here too.
-        serial_items = (
-            select(Serial.item_id).join(Bin, Bin.id == Serial.bin_id)
-            .where(Bin.location_id == location_id)
-        )  # fmt: skip
+        # here too. One grouped pass over the location's serials gives both.
+        here = await serial_costs(self.session, None, location_id)
+        dialect = self.session.get_bind().dialect.name
+        held = keys_table(dialect, "held", (("item_id", "BIGINT"),), [(i,) for i in here])
+        serial_items = select(held.c.item_id)
         balance_items = select(CountSnapshotBalance.item_id).where(
             CountSnapshotBalance.count_id == count_id
         )
@@ -180,15 +181,17 @@ class SnapshotStore:
                 ),
             )
         )  # fmt: skip
-        await self._freeze_serialized_averages(count_id, location_id)
+        await self._freeze_serialized_averages(count_id, location_id, here)
         await self.session.execute(
             update(StockCount).where(StockCount.id == count_id).values(snapshot_token=token)
         )
 
-    async def _freeze_serialized_averages(self, count_id: int, location_id: int) -> None:
+    async def _freeze_serialized_averages(
+        self, count_id: int, location_id: int, here: Mapping[int, Mapping[int, SerialCosts]]
+    ) -> None:
         """A serialized item's average cost is that of its serials on hand
-        (server.domain.costing), not item_location_cost: computed once at start."""
-        here = await serial_costs(self.session, None, location_id)
+        (server.domain.costing), not item_location_cost: computed once at start. `here`:
+        the location's serial_costs."""
         rows = await self.session.execute(
             select(CountSnapshotItem.item_id, CountSnapshotItem.last_cost).where(
                 CountSnapshotItem.count_id == count_id,
