@@ -90,8 +90,10 @@ class DocumentStore:
         average that finalize records after generating serials is theirs too.
 
         Three grouped queries per chunk of items (facts, balances summed, serials
-        counted), each one pass over its table: a correlated count per item made
-        PostgreSQL scan the serials once per item (minutes at a million serials)."""
+        counted and their costs summed; a fourth reads the other locations' serials of a
+        serialized item the location holds none of), each one pass over its table: a
+        correlated count per item made PostgreSQL scan the serials once per item (minutes
+        at a million serials)."""
         found: dict[PositionKey, Position] = {}
         conn = await self.session.connection()
         for batch in chunks(item_codes, LOOKUP_CHUNK):

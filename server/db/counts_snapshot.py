@@ -159,11 +159,13 @@ class SnapshotStore:
         # here too. One grouped pass over the location's serials gives both.
         here = await serial_costs(self.session, None, location_id)
         dialect = self.session.get_bind().dialect.name
-        held = keys_table(dialect, "held", (("item_id", "BIGINT"),), [(i,) for i in here])
-        serial_items = select(held.c.item_id)
         balance_items = select(CountSnapshotBalance.item_id).where(
             CountSnapshotBalance.count_id == count_id
         )
+        named = [ItemLocationCost.item_id.is_not(None), Item.id.in_(balance_items)]
+        if here:
+            held = keys_table(dialect, "held", (("item_id", "BIGINT"),), [(i,) for i in here])
+            named.append(Item.id.in_(select(held.c.item_id)))
         await self.session.execute(
             insert(CountSnapshotItem).from_select(
                 ["count_id", "item_id", "tracking", "auto_serialized", "average_cost", "last_cost"],
@@ -172,13 +174,7 @@ class SnapshotStore:
                     func.coalesce(ItemLocationCost.average_cost, 0), Item.last_cost,
                 )
                 .outerjoin(ItemLocationCost, item_cost)
-                .where(
-                    or_(
-                        ItemLocationCost.item_id.is_not(None),
-                        Item.id.in_(serial_items),
-                        Item.id.in_(balance_items),
-                    )
-                ),
+                .where(or_(*named)),
             )
         )  # fmt: skip
         await self._freeze_serialized_averages(count_id, location_id, here)

@@ -52,11 +52,15 @@ async def _execute(database_url: str, sql: str) -> None:
 
 
 async def _seed(database_url: str) -> None:
-    """counts_setup's warehouse, a second location WEST, and the items above."""
+    """counts_setup's warehouse, locations WEST and EAST (no serials), the items above."""
     await add_users(database_url)
     data: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in WAREHOUSE.items()}
     data["locations"].append({"code": "WEST", "name": "West", "company": "C1", "gl_entity": "E1"})
-    data["bins"].append({"location": "WEST", "label": "W-01", "kind": "stock"})
+    data["locations"].append({"code": "EAST", "name": "East", "company": "C1", "gl_entity": "E1"})
+    data["bins"] += [
+        {"location": "WEST", "label": "W-01", "kind": "stock"},
+        {"location": "EAST", "label": "E-01", "kind": "stock"},
+    ]
     data["items"] += [
         {"code": code, "name": code, "tracking": "serial", "auto_serialized": True,
          "last_cost": last, "inventory_group": "G"}
@@ -192,6 +196,29 @@ async def test_average_falls_back_to_other_locations_then_last_cost(
     assert [c for _, c in await _serial_costs(database_url, "AUTO")] == [7_000_000]
     # MAIN holds AVG2 serials now: its average there is theirs, WEST's is unchanged.
     assert await _stock_averages(client, sup, "AVG2") == {("MAIN", "22.5"), ("WEST", "22.5")}
+
+
+async def test_a_location_without_serials_takes_the_others_average(
+    database_url: str, client: Client
+) -> None:
+    """EAST holds no serial of any item: AVG's average there is MAIN's (33.25), AVG2's
+    WEST's (22.50), AUTO's its last cost."""
+    await _seed(database_url)
+    hs = {name: await token(client, name) for name in ("super", "counter")}
+    sup = hs["super"]
+    created = await client.post(
+        "/api/counts", json={"location": "EAST", "scope": "all"}, headers=sup
+    )
+    assert created.status_code == 201, created.text
+    number = str(created.json()["number"])
+    await start(client, sup, number)
+    keyed = [("AVG", "", "1"), ("AVG2", "", "1"), ("AUTO", "", "1")]
+    await bin_count(client, hs["counter"], number, "E-01", [], keyed)
+    assert _generated(await lines(client, sup, number)) == {
+        "AVG": ("1", "33.25", "33.25"),
+        "AVG2": ("1", "22.5", "22.50"),
+        "AUTO": ("1", "7", "7.00"),
+    }
 
 
 async def test_average_is_rounded_half_even_to_six_places(
