@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.costing import serial_costs, serialized_average_costs
 from server.db.counts_snapshot import raw
 from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, MasterDataWrites, chunks, table
 from server.db.models import (
@@ -45,6 +46,7 @@ from server.domain.counting import (
     QuantityAdjustment,
     StockTransfer,
 )
+from server.domain.masterdata import Tracking
 from server.domain.money import QUANTITY_PLACES
 from server.domain.posting import Position, PositionKey
 from server.services.ports import (
@@ -83,16 +85,23 @@ class DocumentStore:
     async def positions(
         self, location_id: int, location: str, item_codes: Collection[str]
     ) -> dict[PositionKey, Position]:
-        """On hand (balances plus serials in the location's bins) and average cost.
+        """On hand (balances plus serials in the location's bins) and average cost; a
+        serialized item's is that of its serials on hand (server.domain.costing), so the
+        average that finalize records after generating serials is theirs too.
 
         Three grouped queries per chunk of items (facts, balances summed, serials
-        counted), each one pass over its table: a correlated count per item made
-        PostgreSQL scan the serials once per item (minutes at a million serials)."""
+        counted and their costs summed; a fourth reads the other locations' serials of a
+        serialized item the location holds none of), each one pass over its table: a
+        correlated count per item made PostgreSQL scan the serials once per item (minutes
+        at a million serials)."""
         found: dict[PositionKey, Position] = {}
         conn = await self.session.connection()
         for batch in chunks(item_codes, LOOKUP_CHUNK):
-            rows = await conn.execute(
-                select(Item.id, Item.code, ItemLocationCost.average_cost)
+            rows = list(await conn.execute(
+                select(
+                    Item.id, Item.code, ItemLocationCost.average_cost, Item.tracking,
+                    Item.last_cost,
+                )
                 .outerjoin(
                     ItemLocationCost,
                     and_(
@@ -101,10 +110,11 @@ class DocumentStore:
                     ),
                 )
                 .where(Item.code.in_(batch))
-            )
-            facts = {int(i): (str(code), average) for i, code, average in rows}
+            ))  # fmt: skip
+            facts = {int(i): (str(code), average) for i, code, average, _, _ in rows}
             if not facts:
                 continue
+            serialized = {int(i): last for i, _, _, t, last in rows if t == Tracking.SERIAL.value}
             balances = await conn.execute(
                 select(StockBalance.item_id, raw(func.sum(raw(StockBalance.quantity))))
                 .join(Bin, Bin.id == StockBalance.bin_id)
@@ -115,16 +125,17 @@ class DocumentStore:
                 .group_by(StockBalance.item_id)
             )
             held = {int(i): int(q) for i, q in balances}
-            serials = await conn.execute(
-                select(Serial.item_id, func.count())
-                .join(Bin, Bin.id == Serial.bin_id)
-                .where(Bin.location_id == location_id, Serial.item_id.in_(list(facts)))
-                .group_by(Serial.item_id)
+            serials = await serial_costs(self.session, list(facts), location_id)
+            averages = (
+                await serialized_average_costs(self.session, location_id, serialized, serials)
+                if serialized
+                else {}
             )
-            counted = {int(i): int(n) for i, n in serials}
             for item_id, (code, average) in facts.items():
                 on_hand = Decimal(held.get(item_id, 0)).scaleb(-QUANTITY_PLACES)
-                on_hand += counted.get(item_id, 0)
+                here = serials.get(item_id, {}).get(location_id)
+                on_hand += here.count if here is not None else 0
+                average = averages.get(item_id, average)
                 found[(code, location)] = Position(on_hand, average or Decimal(0))
         return found
 

@@ -10,7 +10,8 @@ chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     String,
     and_,
+    bindparam,
     cast,
     func,
     insert,
@@ -30,12 +32,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.costing import serial_costs, serialized_average_costs
 from server.db.masterdata_write import (
     LOOKUP_CHUNK,
     SERIAL_CHUNK,
     MasterDataWrites,
     chunks,
     keys_table,
+    table,
 )
 from server.db.models import (
     Bin,
@@ -53,6 +57,7 @@ from server.db.models_counts import (
     CountSnapshotSerial,
     StockCount,
 )
+from server.domain.costing import SerialCosts
 from server.domain.counting import (
     ItemFacts,
     Snapshot,
@@ -149,12 +154,18 @@ class SnapshotStore:
         item_cost = and_(
             ItemLocationCost.item_id == Item.id, ItemLocationCost.location_id == location_id
         )
-        serial_items = select(CountSnapshotSerial.item_id).where(
-            CountSnapshotSerial.count_id == count_id
-        )
+        # Serialized items with serials on hand anywhere in the location (not only in the
+        # scope), as untracked items with a cost at the location: their average is frozen
+        # here too. One grouped pass over the location's serials gives both.
+        here = await serial_costs(self.session, None, location_id)
+        dialect = self.session.get_bind().dialect.name
         balance_items = select(CountSnapshotBalance.item_id).where(
             CountSnapshotBalance.count_id == count_id
         )
+        named = [ItemLocationCost.item_id.is_not(None), Item.id.in_(balance_items)]
+        if here:
+            held = keys_table(dialect, "held", (("item_id", "BIGINT"),), [(i,) for i in here])
+            named.append(Item.id.in_(select(held.c.item_id)))
         await self.session.execute(
             insert(CountSnapshotItem).from_select(
                 ["count_id", "item_id", "tracking", "auto_serialized", "average_cost", "last_cost"],
@@ -163,17 +174,36 @@ class SnapshotStore:
                     func.coalesce(ItemLocationCost.average_cost, 0), Item.last_cost,
                 )
                 .outerjoin(ItemLocationCost, item_cost)
-                .where(
-                    or_(
-                        ItemLocationCost.item_id.is_not(None),
-                        Item.id.in_(serial_items),
-                        Item.id.in_(balance_items),
-                    )
-                ),
+                .where(or_(*named)),
             )
         )  # fmt: skip
+        await self._freeze_serialized_averages(count_id, location_id, here)
         await self.session.execute(
             update(StockCount).where(StockCount.id == count_id).values(snapshot_token=token)
+        )
+
+    async def _freeze_serialized_averages(
+        self, count_id: int, location_id: int, here: Mapping[int, Mapping[int, SerialCosts]]
+    ) -> None:
+        """A serialized item's average cost is that of its serials on hand
+        (server.domain.costing), not item_location_cost: computed once at start. `here`:
+        the location's serial_costs."""
+        rows = await self.session.execute(
+            select(CountSnapshotItem.item_id, CountSnapshotItem.last_cost).where(
+                CountSnapshotItem.count_id == count_id,
+                CountSnapshotItem.tracking == Tracking.SERIAL.value,
+            )
+        )
+        last_costs = {int(i): last for i, last in rows}
+        if not last_costs:
+            return
+        averages = await serialized_average_costs(self.session, location_id, last_costs, here)
+        snap = table("count_snapshot_item")
+        await self.session.execute(
+            update(snap)
+            .where(snap.c.count_id == count_id, snap.c.item_id == bindparam("b_item"))
+            .values(average_cost=bindparam("b_cost")),
+            [{"b_item": i, "b_cost": cost} for i, cost in averages.items()],
         )
 
     async def _bins_of(self, location_id: int) -> tuple[dict[int, str], dict[str, BinKind]]:
@@ -401,10 +431,13 @@ class SnapshotStore:
         return outside, elsewhere
 
     async def item_facts(self, location_id: int, codes: Collection[str]) -> dict[str, ItemFacts]:
+        """Live facts of items the snapshot does not name; a serialized item's average
+        cost is that of its serials on hand (server.domain.costing), as in the snapshot."""
         found: dict[str, ItemFacts] = {}
+        serialized: dict[int, tuple[str, Decimal]] = {}
         for batch in chunks(codes, LOOKUP_CHUNK):
             rows = await self.session.execute(
-                select(Item.code, Item.tracking, Item.auto_serialized,
+                select(Item.id, Item.code, Item.tracking, Item.auto_serialized,
                        ItemLocationCost.average_cost, Item.last_cost)
                 .outerjoin(
                     ItemLocationCost,
@@ -413,8 +446,16 @@ class SnapshotStore:
                 )
                 .where(Item.code.in_(batch))
             )  # fmt: skip
-            for code, tracking, auto, average, last in rows:
+            for id_, code, tracking, auto, average, last in rows:
                 found[str(code)] = ItemFacts(
                     str(code), Tracking(tracking), bool(auto), average or Decimal(0), last
                 )
+                if tracking == Tracking.SERIAL.value:
+                    serialized[int(id_)] = (str(code), last)
+        if serialized:
+            averages = await serialized_average_costs(
+                self.session, location_id, {i: last for i, (_, last) in serialized.items()}
+            )
+            for id_, (code, _) in serialized.items():
+                found[code] = replace(found[code], average_cost=averages[id_])
         return found

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from server.db.costing import serialized_average_costs
 from server.db.models import (
     Bin,
     Company,
@@ -387,10 +388,37 @@ class SqlJournalFacts:
             .where(Item.code.in_(items), Location.code.in_(locations))
         )
         average = {(str(i), str(loc)): cost for i, loc, cost in costs}
+        if serialized:
+            average.update(await self._serialized_averages(items, locations))
         return {
             key: Position(on_hand.get(key, ZERO), average.get(key, ZERO))
             for key in set(on_hand) | set(average)
         }
+
+    async def _serialized_averages(
+        self, items: set[str], locations: set[str]
+    ) -> dict[tuple[str, str], Decimal]:
+        """A serialized item's location cost is the average of its serials on hand
+        (server.domain.costing), as in a stock count, not item_location_cost."""
+        rows = list(
+            await self.session.execute(
+                select(Item.id, Item.code, Item.last_cost).where(
+                    Item.code.in_(items), Item.tracking == Tracking.SERIAL.value
+                )
+            )
+        )
+        codes = {int(i): str(code) for i, code, _ in rows}
+        last_costs = {int(i): last for i, _, last in rows}
+        averages: dict[tuple[str, str], Decimal] = {}
+        if not last_costs:
+            return averages
+        places = await self.session.execute(
+            select(Location.id, Location.code).where(Location.code.in_(locations))
+        )
+        for loc_id, loc in places:
+            at = await serialized_average_costs(self.session, int(loc_id), last_costs)
+            averages.update(((codes[i], str(loc)), cost) for i, cost in at.items())
+        return averages
 
     async def _serials(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SerialFacts]:
         if not keys:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from server.db.costing import serial_costs
 from server.db.counts_reasons import kinds_of
 from server.db.masterdata_write import (
     LOOKUP_CHUNK,
@@ -47,6 +48,7 @@ from server.db.models import (
     Serial,
 )
 from server.db.models_counts import ReasonCodeEntry
+from server.domain.costing import serialized_average_cost
 from server.domain.masterdata import BinKind, Tracking
 from server.domain.masterdata_import import (
     BinRow,
@@ -323,7 +325,8 @@ class SqlMasterData(MasterDataWrites):
     async def stock_page(
         self, after: tuple[int, int, str] | None, limit: int, filters: Mapping[str, str]
     ) -> Sequence[StockBalanceRecord]:
-        """Untracked and lot items from stock_balance; serialized ones counted per bin."""
+        """Untracked and lot items from stock_balance at the location's average cost;
+        serialized ones counted per bin, at the average cost of their serials."""
         balance = table("stock_balance")
         serial = table("serial")
         serials_per_bin = (
@@ -356,6 +359,9 @@ class SqlMasterData(MasterDataWrites):
                 cost.c.average_cost,
                 stock.c.item_id,
                 stock.c.bin_id,
+                Item.tracking,
+                Item.last_cost,
+                Bin.location_id,
             )
             .select_from(stock)
             .join(Item, Item.id == stock.c.item_id)
@@ -374,20 +380,29 @@ class SqlMasterData(MasterDataWrites):
                 tuple_(stock.c.item_id, stock.c.bin_id, stock.c.lot) > tuple_(*after)
             )
         query = query.order_by(stock.c.item_id, stock.c.bin_id, stock.c.lot).limit(limit)
-        return [
-            StockBalanceRecord(
-                item=str(item),
-                location=str(location),
-                bin=str(label),
-                lot=str(lot),
-                quantity=Decimal(int(quantity)).scaleb(-QUANTITY_PLACES),
-                average_cost=Decimal(0) if average is None else average,
-                key=(int(item_id), int(bin_id), str(lot)),
+        found = list(await self.session.execute(query))
+        # Serialized items: the average of their serials on hand (server.domain.costing),
+        # gathered for the page's items in one query.
+        serialized = {int(r[6]): r[9] for r in found if r[8] == Tracking.SERIAL.value}
+        serials = await serial_costs(self.session, list(serialized)) if serialized else {}
+        records = []
+        for item, location, label, lot, quantity, average, item_id, bin_id, _, _, loc in found:
+            if int(item_id) in serialized:
+                average = serialized_average_cost(
+                    int(loc), serials.get(int(item_id), {}), serialized[int(item_id)]
+                )
+            records.append(
+                StockBalanceRecord(
+                    item=str(item),
+                    location=str(location),
+                    bin=str(label),
+                    lot=str(lot),
+                    quantity=Decimal(int(quantity)).scaleb(-QUANTITY_PLACES),
+                    average_cost=Decimal(0) if average is None else average,
+                    key=(int(item_id), int(bin_id), str(lot)),
+                )
             )
-            for item, location, label, lot, quantity, average, item_id, bin_id in (
-                await self.session.execute(query)
-            )
-        ]
+        return records
 
 
 def _with_barcodes(row: ItemRow, barcodes: tuple[str, ...]) -> ItemRow:

@@ -40,7 +40,8 @@ async def test_reconciliation_lines_carry_the_seed_columns(
         return tuple(found[key][c] for c in columns)
 
     assert cols(("missing", "SER", "S2", "A-01")) == ("-1", "0", "110", "-110.00", "0.00")
-    assert cols(("unknown", "SER", "S9", "A-01")) == ("1", "0", "10", "10.00", "0.00")
+    # An unknown serial at SER's average cost at MAIN (its five serials: 550 / 5).
+    assert cols(("unknown", "SER", "S9", "A-01")) == ("1", "0", "110", "110.00", "0.00")
     transfer = found[("serial_transfer_proposal", "SER", "S3", "A-01")]
     assert transfer["from_bin"] == "A-02"
     assert cols(("serial_transfer_proposal", "SER", "S3", "A-01")) == (

@@ -366,7 +366,7 @@ async def test_stock_balances(client: Client, loaded: Headers) -> None:
             "bin": "A-01",
             "lot": "",
             "quantity": "3",
-            "average_cost": "0",
+            "average_cost": "10",
         },
         {
             "item": "SER1",
@@ -374,7 +374,7 @@ async def test_stock_balances(client: Client, loaded: Headers) -> None:
             "bin": "W-01",
             "lot": "",
             "quantity": "1",
-            "average_cost": "0",
+            "average_cost": "10",
         },
     ]
     west = await client.get(

@@ -138,7 +138,8 @@ class StockController(Controller):
         """Stock by item, bin and lot, with the item's average cost at the location.
 
         Untracked and lot items: their balances; serialized items: the count of serials
-        in each bin. Filters: item code, location code, bin label.
+        in each bin, at the average of the actual costs of their serials on hand at the
+        location. Filters: item code, location code, bin label.
         """
         limit = check_limit(limit)
         rows = await masterdata.list_stock(

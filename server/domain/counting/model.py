@@ -49,7 +49,11 @@ class SnapshotBalance:
 
 @dataclass(frozen=True, slots=True)
 class ItemFacts:
-    """What reconciliation needs to know of an item at the count's location."""
+    """What reconciliation needs to know of an item at the count's location.
+
+    `average_cost`: the location's average cost; for a serialized item the average of its
+    serials on hand (server.domain.costing, its fallbacks applied), the cost of its
+    generated and unknown serials."""
 
     item: ItemCode
     tracking: Tracking
