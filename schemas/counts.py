@@ -259,6 +259,8 @@ class CountReview(msgspec.Struct, kw_only=True):
     conflicts: list[BinCountConflict]
     not_counted_bins: list[str]
     next_cursor: str | None = None
+    tolerances_configured: bool = True
+    notice: str | None = None  # said when no tolerance is set: every line needs approval
 
 
 class CountEvent(msgspec.Struct, kw_only=True):

@@ -103,6 +103,7 @@ class ReviewedRows:
     total: int  # rows matching the filters
     bin_counts: StandingBinCounts
     item_labels: Mapping[str, tuple[str, str]]
+    tolerances: ToleranceRules = field(default_factory=ToleranceRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,29 @@ class FinalizeResult:
 # -- reconciliation with review --------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _UnderReview:
+    """What every read of the review loads once: the count, its reconciliation and the
+    bin counts behind it, the supervisor's decisions and the location's tolerances."""
+
+    count: CountRecord
+    recon: Reconciliation
+    standing: StandingBinCounts
+    review: Review
+    rules: ToleranceRules
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, number: str) -> _UnderReview:
+        count = await load_count(uow, number)
+        recon, standing = await reconciliation_and_bin_counts(uow, count)
+        review = await uow.counts.review(count.id)
+        return cls(count, recon, standing, review, await uow.counts.tolerances(count.location_id))
+
+    def reviewed(self, lines: Sequence[DiscrepancyLine]) -> list[ReviewedLine]:
+        need = lines_needing_approval(self.recon, self.rules)
+        return [_reviewed(x, self.review, need) for x in lines]
+
+
 async def reviewed_reconciliation(
     uow: UnitOfWork,
     number: str,
@@ -126,19 +150,20 @@ async def reviewed_reconciliation(
     offset: int = 0,
     limit: int | None = None,
 ) -> ReviewedReconciliation:
+    where = _line_filter(kind, bin_label, item)
     async with uow:
-        count = await load_count(uow, number)
-        recon, standing = await reconciliation_and_bin_counts(uow, count)
-        review = await uow.counts.review(count.id)
-        rules = await uow.counts.tolerances(count.location_id)
-        where = _line_filter(kind, bin_label, item)
-        chosen = [x for x in recon.lines if where.matches(x)]
+        got = await _UnderReview.load(uow, number)
+        chosen = [x for x in got.recon.lines if where.matches(x)]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})
-    need = lines_needing_approval(recon, rules)
-    reviewed = [_reviewed(x, review, need) for x in page]
     return ReviewedReconciliation(
-        count, recon, reviewed, len(chosen), standing, labels, tolerances=rules
+        got.count,
+        got.recon,
+        got.reviewed(page),
+        len(chosen),
+        got.standing,
+        labels,
+        tolerances=got.rules,
     )
 
 
@@ -155,23 +180,21 @@ async def reviewed_rows(
     """The Stock Count profile: a row per item, bin and lot with the seed's columns over
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
     with a line that matches."""
+    where = _line_filter(kind, bin_label, item)
     async with uow:
-        count = await load_count(uow, number)
-        recon, standing = await reconciliation_and_bin_counts(uow, count)
-        review = await uow.counts.review(count.id)
-        rules = await uow.counts.tolerances(count.location_id)
-        by_id = recon.by_id()
-        where = _line_filter(kind, bin_label, item)
+        got = await _UnderReview.load(uow, number)
+        by_id = got.recon.by_id()
         chosen = [
             row
-            for row in profile_lines(recon.lines, review.cleared)
+            for row in profile_lines(got.recon.lines, got.review.cleared)
             if any(where.matches(by_id[i]) for i in row.line_ids)
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})
-    need = lines_needing_approval(recon, rules)
-    rows = [ReviewedRow(r, [_reviewed(by_id[i], review, need) for i in r.line_ids]) for r in page]
-    return ReviewedRows(count, recon, rows, len(chosen), standing, labels)
+    rows = [ReviewedRow(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
+    return ReviewedRows(
+        got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
+    )
 
 
 def _line_filter(kind: str | None, bin_label: str | None, item: str | None) -> LineFilter:

@@ -190,6 +190,7 @@ async def test_the_review_per_item_and_bin(database_url: str, client: Client) ->
     r = await client.get(f"/api/counts/{number}/review", headers=sup)
     assert r.status_code == 200, r.text
     body = r.json()
+    assert body["tolerances_configured"] is False and "every discrepancy" in body["notice"]
     row = next(x for x in body["rows"] if (x["item"], x["bin"]) == ("SER", "A-01"))
     assert row["item_name"] == "Serial item" and row["unit_of_measure"] == "EA"
     assert row["adjustment_quantity"] == "-2"

@@ -62,6 +62,15 @@ async def _users_or_devices(connection: AnyConnection, _: object) -> None:
 COUNT_OR_DEVICE: list[Guard] = [_users_or_devices]
 
 
+def _page(
+    request: AnyRequest, format: str | None, limit: int, cursor: str | None
+) -> tuple[bool, int, int | None]:
+    """(CSV?, offset, limit) of a list that pages as JSON and exports whole as CSV."""
+    if wants_csv(request, format):
+        return True, 0, None
+    return False, decode_cursor(cursor), check_limit(limit)
+
+
 class CountController(Controller):
     path = "/api/counts"
     tags = ["stock counts"]
@@ -199,17 +208,9 @@ class CountController(Controller):
         """The discrepancies (the seed's Stock Count Serial Transfer browser), recomputed as
         bin counts arrive. Filters: kind, bin, item; `cursor` pages. CSV: the variance
         report of every matching line (`?format=csv` or Accept: text/csv)."""
-        as_csv = wants_csv(request, format)
-        limit = check_limit(limit)
-        offset = decode_cursor(cursor)
+        as_csv, offset, size = _page(request, format, limit, cursor)
         found = await count_review.reviewed_reconciliation(
-            uow,
-            number,
-            kind=kind,
-            bin_label=bin,
-            item=item,
-            offset=0 if as_csv else offset,
-            limit=None if as_csv else limit,
+            uow, number, kind=kind, bin_label=bin, item=item, offset=offset, limit=size
         )
         behind = BinCountsBehind(found.bin_counts)
         lines = [line_out(x, found.item_labels, behind) for x in found.lines]
@@ -253,22 +254,15 @@ class CountController(Controller):
         average of the serials concerned, Adjustment Value, Stock Transfer Value) over the
         selected lines, and every line beneath it, with the bin counts behind it. Filters
         keep rows with a matching line. CSV: each row, then its lines."""
-        as_csv = wants_csv(request, format)
-        limit = check_limit(limit)
-        offset = decode_cursor(cursor)
+        as_csv, offset, size = _page(request, format, limit, cursor)
         found = await count_review.reviewed_rows(
-            uow,
-            number,
-            kind=kind,
-            bin_label=bin,
-            item=item,
-            offset=0 if as_csv else offset,
-            limit=None if as_csv else limit,
+            uow, number, kind=kind, bin_label=bin, item=item, offset=offset, limit=size
         )
         behind = BinCountsBehind(found.bin_counts)
         rows = [row_out(r, found.item_labels, behind) for r in found.rows]
+        notice = tolerance_notice(found.count.location, found.tolerances)
         if as_csv:
-            return csv_response(REVIEW_COLUMNS, review_rows_csv(rows), f"{number}-review")
+            return csv_response(REVIEW_COLUMNS, review_rows_csv(rows), f"{number}-review", notice)
         recon = found.reconciliation
         more = offset + len(rows) < found.total
         return wire.CountReview(
@@ -280,6 +274,8 @@ class CountController(Controller):
             conflicts=[behind.conflict(c) for c in recon.bin_count_conflicts],
             not_counted_bins=list(recon.not_counted_bins),
             next_cursor=str(offset + len(rows)) if more else None,
+            tolerances_configured=found.tolerances.configured,
+            notice=notice,
         )
 
     @get("/{number:str}/events", guards=SUPERVISE)
