@@ -16,6 +16,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.db.counts_snapshot import Scaled, raw
 from server.db.masterdata_write import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
@@ -129,7 +130,8 @@ class BinCountStore:
         now: datetime,
         serials: Collection[tuple[int, str]],
         quantities: Mapping[tuple[int, str], Decimal],
-    ) -> int:
+    ) -> tuple[int, bool]:
+        """The bin count's id, and whether a bin of the count still waits for a count."""
         # Core statements on the tables, not the ORM's bulk paths: a submit is ten
         # statements, and the ORM's per-statement work was most of its time.
         header = table("bin_count")
@@ -162,20 +164,35 @@ class BinCountStore:
             await self.session.execute(insert(table("bin_count_quantity")), batch)
         # The bin has a count that stands unless a recount ordered after this count's
         # start waits for another; a new count also drops the supervisor's pick.
+        # In the same statement: whether a bin of the count still waits for a count (one
+        # index probe; the count's row lock serializes its bin counts).
         count_bin = table("count_bin")
+        others = aliased(count_bin)
         ordered = count_bin.c.recount_ordered_at
-        await self.session.execute(
-            update(count_bin)
-            .where(count_bin.c.count_id == count_id, count_bin.c.bin_id == bin_id)
-            .values(
-                picked_bin_count_id=None,
-                awaiting_count=case(
-                    (or_(ordered.is_(None), ordered <= started_at), False),
-                    else_=count_bin.c.awaiting_count,
-                ),
+        waiting = (
+            select(others.c.bin_id)
+            .where(
+                others.c.count_id == count_id,
+                others.c.awaiting_count.is_(True),
+                others.c.bin_id != bin_id,
             )
+            .exists()
         )
-        return bc_id
+        awaiting = (
+            await self.session.execute(
+                update(count_bin)
+                .where(count_bin.c.count_id == count_id, count_bin.c.bin_id == bin_id)
+                .values(
+                    picked_bin_count_id=None,
+                    awaiting_count=case(
+                        (or_(ordered.is_(None), ordered <= started_at), False),
+                        else_=count_bin.c.awaiting_count,
+                    ),
+                )
+                .returning(or_(count_bin.c.awaiting_count.is_(True), waiting))
+            )
+        ).scalar_one()
+        return bc_id, bool(awaiting)
 
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
@@ -198,14 +215,6 @@ class BinCountStore:
             .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
             .values(picked_bin_count_id=bin_count_id)
         )
-
-    async def awaiting_count(self, count_id: int) -> bool:
-        found = await self.session.execute(
-            select(CountBin.bin_id)
-            .where(CountBin.count_id == count_id, CountBin.awaiting_count.is_(True))
-            .limit(1)
-        )
-        return found.first() is not None
 
     async def add_event(
         self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime

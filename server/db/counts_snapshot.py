@@ -430,9 +430,13 @@ class SnapshotStore:
                     elsewhere.add((code, str(serial)))
         return outside, elsewhere
 
-    async def item_facts(self, location_id: int, codes: Collection[str]) -> dict[str, ItemFacts]:
+    async def item_facts(
+        self, location_id: int, codes: Collection[str], *, costs: bool = True
+    ) -> dict[str, ItemFacts]:
         """Live facts of items the snapshot does not name; a serialized item's average
-        cost is that of its serials on hand (server.domain.costing), as in the snapshot."""
+        cost is that of its serials on hand (server.domain.costing), as in the snapshot.
+        `costs` False: no average is computed (a bin count's check needs the tracking
+        only, and summing the serials of its items costs a scan of their serials)."""
         found: dict[str, ItemFacts] = {}
         serialized: dict[int, tuple[str, Decimal]] = {}
         for batch in chunks(codes, LOOKUP_CHUNK):
@@ -452,7 +456,7 @@ class SnapshotStore:
                 )
                 if tracking == Tracking.SERIAL.value:
                     serialized[int(id_)] = (str(code), last)
-        if serialized:
+        if serialized and costs:
             averages = await serialized_average_costs(
                 self.session, location_id, {i: last for i, (_, last) in serialized.items()}
             )

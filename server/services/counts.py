@@ -516,7 +516,7 @@ async def record_bin_count(
         )
     _check_assignment(caller, place)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
-    facts = await uow.counts.item_facts(count.location_id, codes)
+    facts = await uow.counts.item_facts(count.location_id, codes, costs=False)
     counter = counter_name(caller)
     bin_count = BinCount(
         id="new",
@@ -544,7 +544,7 @@ async def record_bin_count(
         {place.label: replace(bin_count, serials=suspect)},
     )
     items = await uow.masterdata.items_by_code(codes)
-    header_id = await uow.counts.add_bin_count(
+    header_id, awaiting = await uow.counts.add_bin_count(
         count.id,
         place.bin_id,
         caller.user_id,
@@ -556,7 +556,7 @@ async def record_bin_count(
         {(items[i][0], s) for i, s in submitted.serials},
         {(items[i][0], lot): q for (i, lot), q in quantities.items()},
     )
-    await _after_bin_count(uow, count, place.label, now)
+    await _after_bin_count(uow, count, place.label, awaiting, now)
     return BinCountHeader(
         header_id,
         place.label,
@@ -569,13 +569,15 @@ async def record_bin_count(
     )
 
 
-async def _after_bin_count(uow: UnitOfWork, count: CountRecord, label: str, now: datetime) -> None:
+async def _after_bin_count(
+    uow: UnitOfWork, count: CountRecord, label: str, awaiting: bool, now: datetime
+) -> None:
     """The status a new bin count leads to. Counting in Process becomes Counted by itself
     when the last bin of the scope is counted with no conflict; a Counted count whose new
     bin count conflicts with another goes back to Counting in Process. Each is an event."""
     if count.status is CountStatus.COUNTING:
-        if await uow.counts.awaiting_count(count.id):
-            return  # one index probe: most bin counts stop here
+        if awaiting:
+            return  # a bin still waits for a count: most bin counts stop here
         standing = await standing_bin_counts(uow, count)
         if standing.resolved.conflicts:
             return

@@ -405,8 +405,12 @@ class CountRepository(Protocol):
         self, location_id: int, keys: Collection[tuple[str, str]]
     ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]: ...
     async def item_facts(
-        self, location_id: int, codes: Collection[str]
-    ) -> dict[str, ItemFacts]: ...
+        self, location_id: int, codes: Collection[str], *, costs: bool = True
+    ) -> dict[str, ItemFacts]:
+        """`costs` False: tracking only, average costs left at zero (checking a bin count
+        needs no cost, and a serialized item's average sums its serials)."""
+        ...
+
     async def taken_serial_numbers(
         self, item_codes: Collection[str], prefix: str
     ) -> set[tuple[str, str]]: ...
@@ -426,15 +430,15 @@ class CountRepository(Protocol):
         now: datetime,
         serials: Collection[tuple[int, str]],
         quantities: Mapping[tuple[int, str], Decimal],
-    ) -> int: ...
+    ) -> tuple[int, bool]:
+        """The bin count's id, and whether a bin of the count still waits for a count
+        (none yet, or none since its recount order)."""
+        ...
+
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
     ) -> None: ...
     async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None: ...
-    async def awaiting_count(self, count_id: int) -> bool:
-        """Whether a bin of the count has no bin count that stands."""
-        ...
-
     async def add_event(
         self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
     ) -> None: ...
