@@ -459,6 +459,19 @@ async def pick_bin_count(
         header = headers.get(bin_count_id)
         if label not in scope or header is None or header.bin != label:
             raise NotFound(f"bin {label} of count {number} has no bin count {bin_count_id}")
+        before = await standing_bin_counts(uow, count)
+        if str(bin_count_id) in before.replaced:
+            standing = [
+                str(h.id) for h in before.headers
+                if h.bin == label and str(h.id) not in before.replaced
+            ]  # fmt: skip
+            raise Conflict(
+                f"bin count {bin_count_id} of bin {label} was replaced (by a recount or by "
+                "its counter's later count): pick one that stands"
+                + (f" ({', '.join(standing)})" if standing else ""),
+                [FieldProblem("bin_count_id", str(bin_count_id))],
+                code="bin-count-replaced",
+            )
         await uow.counts.pick(count.id, scope[label], bin_count_id)
         who = header.counter_name or header.device_name or header.counter
         await uow.counts.add_event(
@@ -468,6 +481,10 @@ async def pick_bin_count(
             caller.user_id,
             now,
         )
+        if count.status is CountStatus.COUNTING:
+            await _counted_when_complete(
+                uow, count, set(scope), f"the conflict in bin {label} is resolved", now
+            )
         await uow.commit()
     return count
 
@@ -569,6 +586,24 @@ async def record_bin_count(
     )
 
 
+async def _counted_when_complete(
+    uow: UnitOfWork, count: CountRecord, scope: set[str] | None, why: str, now: datetime
+) -> None:
+    """Counting in Process -> Counted by itself (an event with no user) when every bin of
+    the scope has an effective count and no conflict is left. `scope` None: the caller
+    knows that no bin waits for a count."""
+    standing = await standing_bin_counts(uow, count)
+    resolved = standing.resolved
+    if resolved.conflicts or (scope is not None and not scope <= resolved.effective.keys()):
+        return
+    await uow.counts.claim(
+        count.number, {CountStatus.COUNTING}, CountStatus.COUNTED, now, bump_version=False
+    )
+    await uow.counts.add_event(
+        count.id, "counted", f"Counted by itself: {why}, no conflict", None, now
+    )
+
+
 async def _after_bin_count(
     uow: UnitOfWork, count: CountRecord, label: str, awaiting: bool, now: datetime
 ) -> None:
@@ -578,18 +613,8 @@ async def _after_bin_count(
     if count.status is CountStatus.COUNTING:
         if awaiting:
             return  # a bin still waits for a count: most bin counts stop here
-        standing = await standing_bin_counts(uow, count)
-        if standing.resolved.conflicts:
-            return
-        await uow.counts.claim(
-            count.number, {CountStatus.COUNTING}, CountStatus.COUNTED, now, bump_version=False
-        )
-        await uow.counts.add_event(
-            count.id,
-            "counted",
-            f"Counted by itself: the last bin ({label}) of the scope is counted, no conflict",
-            None,
-            now,
+        await _counted_when_complete(
+            uow, count, None, f"the last bin ({label}) of the scope is counted", now
         )
     elif count.status is CountStatus.COUNTED:
         standing = await standing_bin_counts(uow, count)

@@ -222,3 +222,35 @@ async def test_the_review_per_item_and_bin(database_url: str, client: Client) ->
     assert {x["item_name"] for x in body["lines"]} == {"Serial item"}
     r = await client.get(f"/api/counts/{number}/review", params={"kind": "nope"}, headers=sup)
     assert r.status_code == 422
+
+
+async def test_a_pick_of_a_replaced_count_is_refused_and_the_last_pick_makes_it_counted(
+    database_url: str, client: Client
+) -> None:
+    await seed(database_url)
+    hs = await headers(client)
+    sup, counter = hs["super"], hs["counter"]
+    number = await create_count(client, sup)
+    await start(client, sup, number)
+    await bin_count(client, counter, number, "A-01", ALL_A01, BOLTS)
+    await bin_count(client, counter, number, "A-03")
+    # The counter counts A-02 twice (the second replaces the first); super2 disagrees.
+    first = await bin_count(client, counter, number, "A-02", [], [("LOTI", "L1", "5")])
+    mine = await bin_count(
+        client, counter, number, "A-02", [("SER", "S3")], [("LOTI", "L1", "5")], at=10
+    )
+    await bin_count(client, hs["super2"], number, "A-02", [], [("LOTI", "L1", "5")], at=20)
+    assert (await _count(client, sup, number))["status"] == "counting_in_process"
+    pick = f"/api/counts/{number}/pick"
+    r = await client.post(pick, json={"bin": "A-02", "bin_count_id": first["id"]}, headers=sup)
+    assert r.status_code == 409 and r.json()["code"] == "bin-count-replaced", r.text
+    assert str(mine["id"]) in r.json()["detail"]
+    assert (await _recon(client, sup, number))["conflicts"][0]["bin"] == "A-02"
+    # Picking the counter's standing count resolves the last conflict: Counted by itself.
+    r = await client.post(pick, json={"bin": "A-02", "bin_count_id": mine["id"]}, headers=sup)
+    assert r.status_code == 200, r.text
+    count = await _count(client, sup, number)
+    assert count["status"] == "counted"
+    events = await _events(client, sup, number)
+    assert [e["kind"] for e in events][-2:] == ["conflict_resolved", "counted"]
+    assert "conflict in bin A-02 is resolved" in events[-1]["detail"]
