@@ -8,7 +8,7 @@ through the importer; the serials, balances and average costs are loaded by the 
 driver (sqlite3 executemany, asyncpg COPY): the importer has its own benchmark
 (bench/import_serials.py) and is not what this one measures.
 
-A count over every bin, through the service layer (server.services.counts and
+A count over every bin, through the service layer (server.counts.usecases.counting and
 count_review, no HTTP): start (the snapshot), 10,000 bin counts submitted with
 `record_bin_count` in batches of 500 per transaction, where 1% of the serials are found in
 the next bin, 0.5% are missing, 0.5% of the bins hold one serial the system does not know,
@@ -48,16 +48,18 @@ import asyncpg
 from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import select
 
+from server.auth import usecases as auth
+from server.counts.usecases import counting as counts
+from server.counts.usecases import review as count_review
 from server.db import migrate
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.models import Bin, Item, Location, User
-from server.db.uow import SqlUnitOfWork
+from server.db.tables import Bin, Item, Location, User
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import CountStatus, ToleranceRules
 from server.domain.masterdata import Role
-from server.services import auth, count_review, counts
-from server.services.import_sources import Source
-from server.services.importer import import_sources
+from server.masterdata.usecases.importer import import_sources
+from server.masterdata.usecases.sources import Source
+from server.uow import SqlUnitOfWork
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ITEMS = 1_000

@@ -3,8 +3,8 @@
     .venv/bin/python bench/import_serials.py [--serials N] [--bins N] [--items N] [--no-postgres]
 
 Generates one location with 10,000 bins, serial-tracked items and the serials as CSV files,
-imports them with `server.db.importing.import_into_database` (the code `stockcount import`
-runs) into a fresh
+imports them with `server.bootstrap.import_into_database` (the code
+`stockcount import` runs) into a fresh
 migrated SQLite file, and into a fresh PostgreSQL database when one is reachable at
 STOCKCOUNT_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test; the benchmark
 creates and drops its own database). Beside each import it measures, in the same run:
@@ -34,11 +34,11 @@ import asyncpg
 from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import insert
 
+from server.bootstrap import import_into_database
 from server.db import migrate
 from server.db.engine import make_engine
-from server.db.importing import import_into_database
-from server.db.models import Base
-from server.services.importer import Source
+from server.db.tables import Base
+from server.masterdata.usecases.importer import Source
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SHAPE = (

@@ -5,7 +5,7 @@
 Per database (a fresh migrated SQLite file in WAL with synchronous=FULL, and a fresh
 PostgreSQL database when one is reachable at --pg-url): master data through the importer
 (two locations of another GL entity each, 100 bins each, 200 untracked items with opening
-stock, a period), then `server.services.journal.save_transaction` for every transaction,
+stock, a period), then `server.journal.usecases.journal.save_transaction` for every transaction,
 one after the other, each its own database transaction as the API runs it: half are
 Adjustments (+1 into a bin at a changing cost, with GL: adjustment account against
 inventory), half Loc-to-Loc transfers between the locations (with GL between the two
@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 
+from server.auth import usecases as auth
+from server.bootstrap import import_into_database
 from server.db import migrate
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.importing import import_into_database
-from server.db.uow import SqlUnitOfWork
 from server.domain.journal import (
     JournalLine,
     JournalSide,
@@ -48,7 +48,8 @@ from server.domain.journal import (
     TransactionType,
 )
 from server.domain.masterdata import Role
-from server.services import auth, journal
+from server.journal.usecases import journal
+from server.uow import SqlUnitOfWork
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ITEMS, BINS = 200, 100

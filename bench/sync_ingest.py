@@ -42,8 +42,8 @@ from schemas.sync import MAX_PUSH_EVENTS, Event, PushRequest, SerialScanned
 from server.db import migrate
 from server.db.blocking import BlockingConnection, make_blocking_engine
 from server.db.engine import make_engine
-from server.db.models import Base
-from server.db.models_sync import SyncEvent
+from server.db.tables import Base
+from server.sync.tables import SyncEvent
 from tests.conftest import PG_ADMIN_URL, pg_admin, pg_url
 from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.helpers import PASSWORD
@@ -113,7 +113,7 @@ async def executemany_floor(conn: FloorConnection, table: Table, rows: list[Row]
 
 async def multirow_floor(conn: FloorConnection, table: Table, rows: list[Row]) -> None:
     """Floor (b): the rows as multi-row `INSERT ... VALUES (...), (...)` through the driver,
-    built as the server builds its event insert (server/db/sync.py `insert_events`): the
+    built as the server builds its event insert (server/sync/sql.py `insert_events`): the
     datetimes through the columns' own bind processors, every value bound, as few
     statements as the driver's parameter limit allows (500 rows of 12 columns: one)."""
     dialect = conn.dialect

@@ -62,83 +62,19 @@ def _where(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
-# The cyclic garbage collector of a serving process. A full collection walks every object
-# that survived the earlier ones: after start-up that is hundreds of thousands of them
-# (modules, classes, Litestar's routes and signature models, SQLAlchemy's mappers and
-# statement caches), none of them garbage, and collections keep coming while requests
-# allocate (an earlier py-spy profile of the sync ingest benchmark put ~10% of the event
-# loop in the collector). `gc.freeze()` after start-up moves them out of its sight for
-# good (they live as long as the process anyway). The first generation's threshold is
-# raised because a request allocates many short-lived containers (decoded events, rows)
-# that reference counting frees by itself, so collecting every 700 allocations mostly
-# finds nothing. Cycles are still collected, only less often. Only `stockcount serve`
-# does this: tests build many apps in one process and must not freeze their garbage.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def quiet_garbage_collector() -> None:
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-# How long a thread that wants the GIL waits before the running one must hand it over
-# (CPython's default: 5 ms). aiosqlite runs every SQLite call in its own thread, which
-# needs the GIL to start the call and again to hand the result back; while the event loop
-# runs Python code (decoding other requests) each of those waits up to the interval. A
-# transaction of a few statements and a COMMIT is that many handoffs on SQLite's one
-# writer's path. Measured apart (sqlite3 in a thread beside a thread spinning in Python:
-# 8 statements, a 500-row multi-row INSERT and COMMIT): median 177 ms at 5 ms, 42 ms at
-# 1 ms, 26 ms at 0.5 ms. The cost is more switches, only while threads contend.
-GIL_SWITCH_INTERVAL_S = 0.001
-
-
-def tune_for_serving() -> None:
-    """Process-wide settings for `stockcount serve`, once the app is built."""
-    quiet_garbage_collector()
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-
-
-def serve(settings: Settings) -> None:
-    import uvicorn
-
-    from server.api.app import create_app
-
-    app = create_app(settings)
-    tune_for_serving()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-        # The C event loop and HTTP parser (dependencies of the server): the event loop's
-        # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
-        # install fails at start instead of serving slower. uvloop has no Windows build.
-        loop="asyncio" if sys.platform == "win32" else "uvloop",
-        http="httptools",
-    )
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
+    from server.app import serve
+
     serve(_settings())
     return 0
 
 
 async def create_user(settings: Settings, username: str, password: str, role: Role) -> None:
-    from server.db.engine import make_engine, make_sessionmaker
-    from server.db.uow import SqlUnitOfWork
-    from server.services import auth
+    from server.auth import usecases as auth
+    from server.bootstrap import open_runtime
 
-    engine = make_engine(settings.database_url)
-    try:
-        await auth.create_user(
-            SqlUnitOfWork(make_sessionmaker(engine)), username, password, role, datetime.now(UTC)
-        )
-    finally:
-        await engine.dispose()
+    async with open_runtime(settings) as runtime:
+        await auth.create_user(runtime.uow(), username, password, role, datetime.now(UTC))
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -170,8 +106,8 @@ def import_files(
     goes to stderr for large files. Returns 0; errors raise StockcountError (main prints
     it as one line).
     """
-    from server.db.importing import import_into_database
-    from server.services.importer import Source, Updating, format_summary
+    from server.bootstrap import import_into_database
+    from server.masterdata.usecases.importer import Source, Updating, format_summary
 
     def say(message: str) -> None:
         print(f"stockcount: {message}", file=sys.stderr, flush=True)
@@ -205,21 +141,17 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from server.demo import run_demo
+    from server.demo.main import run_demo
 
     return run_demo(args)
 
 
 async def _new_epoch(settings: Settings) -> str:
-    from server.db.engine import make_engine, make_sessionmaker
-    from server.db.uow import SqlUnitOfWork
-    from server.services.sync import force_new_epoch
+    from server.bootstrap import open_runtime
+    from server.sync.usecases import force_new_epoch
 
-    engine = make_engine(settings.database_url)
-    try:
-        return await force_new_epoch(SqlUnitOfWork(make_sessionmaker(engine)))
-    finally:
-        await engine.dispose()
+    async with open_runtime(settings) as runtime:
+        return await force_new_epoch(runtime.uow())
 
 
 def cmd_sync_new_epoch(_: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from server.api.app import create_app
+from server.app import create_app
 from server.db import migrate
 from server.settings import Settings
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from server.auth import usecases as auth
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
 from server.domain.masterdata import Role
-from server.services import auth
+from server.uow import SqlUnitOfWork
 
 PASSWORD = "correct horse battery"
 USERS = {"admin": Role.ADMIN, "super": Role.SUPERVISOR, "counter": Role.COUNTER}

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from litestar.di import NamedDependency, Provide
 
 from server.api.security import caller_of
-from server.api.state import AnyRequest, AppState
-from server.db.uow import SqlUnitOfWork
+from server.api.state import AnyRequest, AppState, app_state
 from server.domain.auth import Caller
 from server.settings import Settings
 
 
-async def provide_uow(request: AnyRequest) -> SqlUnitOfWork:
-    return AppState.of(request).uow()
+async def provide_uow(request: AnyRequest) -> Any:
+    return app_state(request).uow()
 
 
 async def provide_caller(request: AnyRequest) -> Caller:
@@ -22,7 +22,7 @@ async def provide_caller(request: AnyRequest) -> Caller:
 
 
 async def provide_settings(request: AnyRequest) -> Settings:
-    return AppState.of(request).settings
+    return app_state(request).settings
 
 
 async def provide_now() -> datetime:
@@ -38,14 +38,14 @@ DEPENDENCIES = {
 
 
 async def provide_state(request: AnyRequest) -> AppState:
-    return AppState.of(request)
+    return app_state(request)
 
 
 DEPENDENCIES["stockcount"] = Provide(provide_state)
 
 
-# Annotations for controller parameters: `uow: Uow`, `caller: CurrentCaller`, ...
-Uow = NamedDependency[SqlUnitOfWork]
+# Annotations for controller parameters: `caller: CurrentCaller`, ... (each feature's
+# HTTP adapter declares its own `Uow`, typed by the ports its use cases need).
 CurrentCaller = NamedDependency[Caller]
 CurrentSettings = NamedDependency[Settings]
 Now = NamedDependency[datetime]

@@ -1,37 +1,43 @@
-"""What the app holds for its lifetime: settings, engine, the unit-of-work factory."""
+"""What a request may reach of the process: settings, engine, units of work.
+
+`server.bootstrap.Runtime` is what the app keeps; the HTTP kernel knows it only by this
+protocol, so that it stays below the features."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.db.uow import SqlUnitOfWork
-from server.services.sync_group import PushGroups
 from server.settings import Settings
 
 # Any: Litestar's connection generics (user, auth, state) are not ours to pin down.
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
 AnyRequest = Request[Any, Any, Any]
 
+STATE_KEY = "stockcount"
 
-@dataclass
-class AppState:
+
+@runtime_checkable
+class AppState(Protocol):
     settings: Settings
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    # SQLite's group writer of pushes (None on PostgreSQL, where each push is its own
-    # transaction and they run side by side).
-    push_groups: PushGroups | None = None
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessionmaker)
+    # Any: the one SqlUnitOfWork (server.uow) is above this kernel; each feature's HTTP
+    # adapter names the ports it needs of it (its `Uow`).
+    def uow(self) -> Any: ...
 
-    @staticmethod
-    def of(connection: AnyConnection) -> AppState:
-        state = connection.app.state.get("stockcount")
-        assert isinstance(state, AppState), "create the app with server.api.app.create_app"
-        return state
+
+def state_of(connection: AnyConnection) -> Any:
+    """The app's runtime (the object `server.app.create_app` put there)."""
+    state = connection.app.state.get(STATE_KEY)
+    assert state is not None, "create the app with server.app.create_app"
+    return state
+
+
+def app_state(connection: AnyConnection) -> AppState:
+    state = state_of(connection)
+    assert isinstance(state, AppState)
+    return state

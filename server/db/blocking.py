@@ -2,7 +2,7 @@
 
 The app reaches SQLite through aiosqlite: every statement is handed to the connection's
 thread and its result handed back to the event loop. A group transaction of pushes
-(`server.services.sync_group`) is a dozen such round trips (the install upsert, the count
+(`server.sync.group`) is a dozen such round trips (the install upsert, the count
 facts, the event INSERTs, the marks, the COMMIT), and each waits for the event loop, which
 is busy decoding the next pushes. Measured under the ingest benchmark: a 2,000-event group
 spent 20 ms on its one-row install upsert; over 200,000 events the upserts took 0.65-0.82 s
@@ -27,15 +27,13 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Engine, Executable, Result, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.engine import sqlite_pragmas
-from server.db.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 
@@ -109,7 +107,8 @@ class BlockingWriter:
     """One thread that runs transactions on its own event loop and blocking connection.
 
     `run(work)` runs `work()` there and returns its result (or raises its exception) on the
-    caller's loop; `uow()` is a unit of work on the thread's connection, for `work` to use.
+    caller's loop; `session()` is a session on the thread's connection, for `work` to use
+    (`server.uow.SqlUnitOfWork.blocking` makes a unit of work of it).
     `close()` ends the thread and closes the connection."""
 
     def __init__(self, url: str) -> None:
@@ -119,13 +118,8 @@ class BlockingWriter:
         self._loop: asyncio.AbstractEventLoop | None = None  # the thread's; made there
         self._closed = False
 
-    def uow(self) -> SqlUnitOfWork:
-        # The one place a BlockingSession stands for an AsyncSession: it has every method
-        # the push path calls (tests/integration/test_sync_group_commit.py, the stateful
-        # sync test and the e2e sync tests run the whole push path through it on SQLite).
-        return SqlUnitOfWork(cast(Callable[[], AsyncSession], self._session))
-
-    def _session(self) -> BlockingSession:
+    def session(self) -> BlockingSession:
+        """A session on the thread's connection, for `work` to use."""
         return BlockingSession(self._sessions())
 
     async def run(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:

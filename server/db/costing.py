@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import LOOKUP_CHUNK, chunks
-from server.db.models import Bin, Serial
+from server.db.tables import Bin, Serial
+from server.db.writes import LOOKUP_CHUNK, chunks
 from server.domain.costing import SerialCosts, serialized_average_cost
 from server.domain.money import COST_PLACES
 

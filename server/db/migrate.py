@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.domain.errors import Conflict
@@ -56,3 +56,10 @@ async def check_at_head(engine: AsyncEngine) -> None:
             f"the database has {found} but this stockcount expects revision {head}: "
             "run `stockcount migrate` first"
         )
+
+
+async def database_revision(engine: AsyncEngine) -> str | None:
+    """The revision of a database that answers (raises when it does not)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return await current_revision(engine)

@@ -35,7 +35,16 @@ from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.masterdata_write import (
+from server.counts.tables import CountBin, StockCount
+from server.db.tables import (
+    Bin,
+    Company,
+    GlEntity,
+    Item,
+    Location,
+    Serial,
+)
+from server.db.writes import (
     LOOKUP_CHUNK,
     SERIAL_CHUNK,
     WRITE_CHUNK,
@@ -44,20 +53,11 @@ from server.db.masterdata_write import (
     scaled,
     table,
 )
-from server.db.models import (
-    Bin,
-    Company,
-    GlEntity,
-    Item,
-    Location,
-    Serial,
-)
-from server.db.models_counts import CountBin, StockCount
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
 from server.domain.masterdata import Tracking
 from server.domain.money import COST_PLACES
 from server.domain.posting import LocationSide, PostingResult
-from server.services.ports import PostingContext
+from server.ports import PostingContext
 
 FREEZING_STATUSES = ("counting_in_process", "counted")
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.demo_data import DEFAULT_SEED, sample_warehouse
+from server.demo.data import DEFAULT_SEED, sample_warehouse
 from tests.e2e.conftest import StartServer
 
 pytestmark = pytest.mark.e2e

@@ -18,12 +18,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from server.auth import usecases as auth
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
 from server.domain.masterdata import Role
-from server.services import auth
-from server.services.import_sources import Source
-from server.services.importer import import_sources
+from server.masterdata.usecases.importer import import_sources
+from server.masterdata.usecases.sources import Source
+from server.uow import SqlUnitOfWork
 from tests.helpers import PASSWORD, add_users, token
 
 Client = AsyncTestClient[Litestar]

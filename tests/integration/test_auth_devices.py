@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from server.db.engine import make_engine
-from server.db.models import ApiToken, Company, Device, EnrollmentCode, Location, User
+from server.db.tables import ApiToken, Company, Device, EnrollmentCode, Location, User
 from tests.helpers import add_users, token
 
 Client = AsyncTestClient[Litestar]

@@ -13,9 +13,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from server.api.app import create_app
+from server.app import create_app
 from server.db.engine import make_engine
-from server.db.models import ApiToken, Device, EnrollmentCode, User
+from server.db.tables import ApiToken, Device, EnrollmentCode, User
 from server.settings import Settings
 from tests.helpers import add_users, token
 from tests.integration.test_auth_devices import _add_location

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from server.db.blocking import BlockingWriter, can_block
 from server.db.engine import make_engine
+from server.uow import SqlUnitOfWork
 from tests.conftest import fresh_database
 
 
@@ -48,7 +49,7 @@ async def test_a_transaction_runs_on_the_writer_thread_with_the_apps_pragmas(
     writer: BlockingWriter,
 ) -> None:
     async def work() -> tuple[str, list[object]]:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             conn = await uow.session.connection()
             found = []
             for pragma in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout"):
@@ -64,7 +65,7 @@ async def test_the_callers_loop_runs_while_a_transaction_works(writer: BlockingW
     """A statement that keeps SQLite busy for a while blocks only the writer's thread."""
 
     async def work() -> int:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             conn = await uow.session.connection()
             slow = text(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
@@ -102,7 +103,7 @@ async def test_an_exception_reaches_the_caller_and_nothing_of_the_transaction_st
         pass
 
     async def work() -> None:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             await uow.sync.renew_epoch()
             raise Broken("after the write, before the commit")
 
@@ -111,7 +112,7 @@ async def test_an_exception_reaches_the_caller_and_nothing_of_the_transaction_st
     assert await epoch_rows(sqlite_url) == before
 
     async def renew() -> str:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             epoch = await uow.sync.renew_epoch()
             await uow.commit()
             return epoch
@@ -130,7 +131,7 @@ async def test_a_savepoint_rolled_back_undoes_only_its_own_writes(
         pass
 
     async def work() -> tuple[str, str]:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             outer = await uow.sync.renew_epoch()
             try:
                 async with uow.sync.savepoint():
@@ -158,7 +159,7 @@ async def test_a_transaction_ends_even_when_its_caller_stops_waiting(
     started, go_on = threading.Event(), threading.Event()
 
     async def work() -> str:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             epoch = await uow.sync.renew_epoch()
             started.set()
             go_on.wait(10)
@@ -173,7 +174,7 @@ async def test_a_transaction_ends_even_when_its_caller_stops_waiting(
     go_on.set()
 
     async def read() -> str:
-        async with writer.uow() as uow:
+        async with SqlUnitOfWork.blocking(writer) as uow:
             return await uow.sync.epoch()
 
     committed = await writer.run(read)  # runs after the cancelled one ended

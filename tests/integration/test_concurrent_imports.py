@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from server.db.engine import make_engine
-from server.db.models import Bin
+from server.db.tables import Bin
 from tests.helpers import add_users, token
 
 BASE = {

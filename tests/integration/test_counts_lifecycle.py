@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
 from server.domain.errors import Conflict
 from server.domain.posting import (
     DocumentKind,
@@ -19,7 +18,8 @@ from server.domain.posting import (
     PostingLine,
     post,
 )
-from server.services.ports import PostingContext
+from server.ports import PostingContext
+from server.uow import SqlUnitOfWork
 from tests.integration.counts_setup import (
     Client,
     bin_count,

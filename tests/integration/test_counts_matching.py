@@ -1,4 +1,4 @@
-"""The database matches serials for the reconciliation (server.db.counts_snapshot
+"""The database matches serials for the reconciliation (server.counts.sql.snapshot
 `serial_differences`): on SQLite and PostgreSQL, for random warehouses and counts, the
 service's reconciliation is the one the domain computes from the whole snapshot and the
 whole bin counts, read here straight from the tables.
@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from server.auth import usecases as auth
+from server.counts.tables import CountBin, CountSnapshotSerial
+from server.counts.usecases import counting as counts
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.models import Bin, Item, Location, Serial, User
-from server.db.models_counts import CountBin, CountSnapshotSerial
-from server.db.uow import SqlUnitOfWork
+from server.db.tables import Bin, Item, Location, Serial, User
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
@@ -36,9 +37,9 @@ from server.domain.counting import (
     reconcile,
 )
 from server.domain.masterdata import BinKind, Role
-from server.services import auth, counts
-from server.services.import_sources import Source
-from server.services.importer import import_sources
+from server.masterdata.usecases.importer import import_sources
+from server.masterdata.usecases.sources import Source
+from server.uow import SqlUnitOfWork
 from tests.integration.counts_setup import WAREHOUSE
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -252,7 +252,7 @@ async def test_reconciliation_cache_follows_changes_from_another_process(
     count bumps the version, and the first process recomputes instead of serving its cache."""
     from litestar.testing import AsyncTestClient
 
-    from server.api.app import create_app
+    from server.app import create_app
     from server.settings import Settings
 
     await seed(database_url)

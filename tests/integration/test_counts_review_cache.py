@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.api.app import create_app
-from server.db.counts import SqlCounts
+from server.app import create_app
+from server.counts.sql.counts import SqlCounts
+from server.counts.usecases import counting as count_service
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
-from server.services import counts as count_service
-from server.services.import_sources import Source
-from server.services.importer import import_sources
+from server.masterdata.usecases.importer import import_sources
+from server.masterdata.usecases.sources import Source
 from server.settings import Settings
+from server.uow import SqlUnitOfWork
 from tests.integration.counts_setup import (
     Client,
     bin_count,
@@ -65,9 +65,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 def _swap_cache(entries: dict[str, Any]) -> dict[str, Any]:
     """The process cache is module state, shared by the apps of this test process: to stand
     for two server processes, each one's cache is swapped in while it serves."""
-    before = dict(count_service._CACHE)
-    count_service._CACHE.clear()
-    count_service._CACHE.update(entries)
+    before = dict(count_service._CACHE._entries)
+    count_service._CACHE._entries.clear()
+    count_service._CACHE._entries.update(entries)
     return before
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import text
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
-from server.services.import_sources import Source
-from server.services.importer import import_sources
+from server.masterdata.usecases.importer import import_sources
+from server.masterdata.usecases.sources import Source
+from server.uow import SqlUnitOfWork
 from tests.helpers import add_users, token
 from tests.integration.counts_setup import (
     WAREHOUSE,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from server.bootstrap import import_into_database
 from server.db import migrate
 from server.db.engine import make_engine
-from server.db.importing import import_into_database
-from server.db.models import (
+from server.db.tables import (
     Bin,
     Company,
     GlAccount,
@@ -30,7 +30,7 @@ from server.db.models import (
     StockBalance,
 )
 from server.domain.errors import Conflict, StockcountError, ValidationFailed
-from server.services.importer import Source, SourceLike
+from server.masterdata.usecases.importer import Source, SourceLike
 
 TABLES = [
     Company,

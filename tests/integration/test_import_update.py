@@ -16,9 +16,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
-from server.services.import_sources import Source
-from server.services.importer import Updating, run_import
+from server.masterdata.usecases.importer import Updating, run_import
+from server.masterdata.usecases.sources import Source
+from server.uow import SqlUnitOfWork
 from tests.helpers import token
 from tests.integration.counts_setup import WAREHOUSE, create_count, rows, seed, start
 

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.engine import make_sessionmaker
-from server.db.models import ItemLocationCost, StockBalance
+from server.db.tables import ItemLocationCost, StockBalance
 from server.domain.journal import JournalLine, JournalSide, JournalTransaction, TransactionType
 from server.domain.money import average_after_receipt
-from server.services import journal
+from server.journal.usecases import journal
 from tests.integration.test_journal_service import DAY, NOW, engine, uow
 
 D = Decimal

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from server.db.importing import import_into_database
-from server.demo_data import DEMO_JOB, DEMO_WORK_ORDER, SEED_ITEM, sample_warehouse
+from server.bootstrap import import_into_database
+from server.demo.data import DEMO_JOB, DEMO_WORK_ORDER, SEED_ITEM, sample_warehouse
 from tests.helpers import add_users, token
 
 Client = AsyncTestClient[Litestar]

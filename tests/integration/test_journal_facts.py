@@ -12,8 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.journal_facts import SqlJournalFacts
-from server.db.models import (
+from server.db.tables import (
     Bin,
     Company,
     GlAccount,
@@ -26,7 +25,20 @@ from server.db.models import (
     StockBalance,
     User,
 )
-from server.db.models_journal import (
+from server.domain.journal import (
+    JobBillingType,
+    JournalLine,
+    JournalSide,
+    JournalTransaction,
+    SelectionCostType,
+    TransactionType,
+    posting_document,
+    prepare,
+    stamp,
+)
+from server.domain.posting import Position, post
+from server.journal.sql.facts import SqlJournalFacts
+from server.journal.tables import (
     AccountingPeriod,
     CostCategory,
     CostCode,
@@ -42,18 +54,6 @@ from server.db.models_journal import (
     RateSchedule,
     WorkOrder,
 )
-from server.domain.journal import (
-    JobBillingType,
-    JournalLine,
-    JournalSide,
-    JournalTransaction,
-    SelectionCostType,
-    TransactionType,
-    posting_document,
-    prepare,
-    stamp,
-)
-from server.domain.posting import Position, post
 from tests.unit.journal.factory import NOW
 
 D = Decimal

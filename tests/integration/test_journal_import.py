@@ -11,8 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.journal_facts import SqlJournalFacts
-from server.db.models_journal import CostCode, Job, JournalSettingsRow, WorkOrder
 from server.domain.errors import Conflict, ValidationFailed
 from server.domain.journal import (
     JobBillingType,
@@ -22,6 +20,8 @@ from server.domain.journal import (
     SelectionCostType,
     TransactionType,
 )
+from server.journal.sql.facts import SqlJournalFacts
+from server.journal.tables import CostCode, Job, JournalSettingsRow, WorkOrder
 from tests.integration.test_import import BASE, run
 
 D = Decimal

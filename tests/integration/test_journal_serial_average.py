@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.journal_facts import SqlJournalFacts
 from server.domain.journal import (
     JournalLine,
     JournalSide,
@@ -17,6 +16,7 @@ from server.domain.journal import (
     TransactionType,
     prepare,
 )
+from server.journal.sql.facts import SqlJournalFacts
 from tests.integration.test_journal_facts import session
 
 __all__ = ["session"]  # the fixture: test_journal_facts' master data

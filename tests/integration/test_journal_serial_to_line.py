@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from server.db.engine import make_engine
-from server.db.models import Company
+from server.db.tables import Company
 from tests.helpers import token
 from tests.integration.test_journal_api import URL
 from tests.integration.test_journal_api import data as master_data

@@ -11,11 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.counts.tables import CountBin, StockCount
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.models import ItemLocationCost, Serial, StockBalance
-from server.db.models_counts import CountBin, GlPosting, StockCount, StockMovement
-from server.db.models_journal import JobHistory, JournalTransactionRow
-from server.db.uow import SqlUnitOfWork
+from server.db.tables import GlPosting, ItemLocationCost, Serial, StockBalance, StockMovement
 from server.domain.errors import Conflict, ValidationFailed
 from server.domain.journal import (
     JournalLine,
@@ -23,7 +21,9 @@ from server.domain.journal import (
     JournalTransaction,
     TransactionType,
 )
-from server.services import journal
+from server.journal.tables import JobHistory, JournalTransactionRow
+from server.journal.usecases import journal
+from server.uow import SqlUnitOfWork
 from tests.integration.test_journal_facts import add_master_data
 
 D = Decimal

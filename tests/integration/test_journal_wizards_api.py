@@ -11,7 +11,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from server.db.engine import make_engine
-from server.db.models import Base
+from server.db.tables import Base
+from server.tables import metadata as _all_tables  # noqa: F401  (every feature on Base)
 from tests.helpers import token
 from tests.integration.test_journal_api import URL
 from tests.integration.test_journal_api import data as master_data

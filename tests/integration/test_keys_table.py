@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import and_, insert, select
 
 from server.db.engine import make_engine
-from server.db.masterdata_write import keys_table
-from server.db.models import Item, Serial
+from server.db.tables import Item, Serial
+from server.db.writes import keys_table
 
 AWKWARD = ["plain", "a'b", 'x"y\\z', "ü-€-✓", "[1,2]", "tab\there", "", "S 1", "%_?"]
 KEY = (("item_id", "BIGINT"), ("number", "TEXT"))

@@ -18,12 +18,13 @@ from alembic.runtime.migration import MigrationContext
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Connection, inspect
 
-from server.api.app import create_app
+from server.app import create_app
 from server.db import migrate
 from server.db.engine import make_engine
-from server.db.models import Base
+from server.db.tables import Base
 from server.domain.errors import Conflict
 from server.settings import Settings
+from server.tables import metadata as _all_tables  # noqa: F401  (every feature on Base)
 from tests.conftest import BACKENDS, pg_admin, pg_url
 
 STOCKCOUNT = Path(sys.executable).parent / "stockcount"

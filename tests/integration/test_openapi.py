@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
-from server.api.app import create_app
+from server.app import create_app
 from server.settings import Settings
 
 

@@ -36,7 +36,7 @@ from schemas.sync import (
     SerialScanned,
 )
 from server.db.engine import make_engine
-from server.db.models_sync import SyncInstall
+from server.sync.tables import SyncInstall
 from tests.integration.counts_setup import (
     Client,
     create_count,

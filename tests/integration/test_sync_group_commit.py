@@ -1,4 +1,4 @@
-"""Group commit of pushes (server/services/sync_group.py), on SQLite and PostgreSQL: many
+"""Group commit of pushes (server/sync/group.py), on SQLite and PostgreSQL: many
 devices pushing at once are written in shared transactions, every event stored exactly
 once and answered only after its COMMIT; a failing push or a failing COMMIT takes no other
 push down and leaves nothing half stored. The API uses the group writer on SQLite."""
@@ -17,11 +17,11 @@ import pytest
 from schemas.sync import Event, PushRequest, PushResponse
 from server.db.blocking import BlockingWriter
 from server.db.engine import make_engine, make_sessionmaker
-from server.db.uow import SqlUnitOfWork
 from server.domain.auth import Caller, CallerKind
-from server.services import sync
-from server.services.sync_group import PushGroups
-from server.services.sync_ports import SyncUnitOfWork
+from server.sync import usecases as sync
+from server.sync.group import PushGroups
+from server.sync.ports import SyncUnitOfWork
+from server.uow import SqlUnitOfWork
 from tests.conftest import fresh_database
 from tests.integration.counts_setup import Client, scalar
 from tests.integration.test_sync_api import (
@@ -77,7 +77,7 @@ async def groups(database_url: str, where: str) -> AsyncIterator[PushGroups]:
     if where == "writer thread":
         writer = BlockingWriter(database_url)
         try:
-            yield PushGroups(writer.uow, runner=writer)
+            yield PushGroups(lambda: SqlUnitOfWork.blocking(writer), runner=writer)
         finally:
             await writer.close()
         return

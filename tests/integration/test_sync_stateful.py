@@ -49,10 +49,10 @@ from handheld_sync.store import Store
 from handheld_sync.sync import CREDENTIAL, DEVICE_ID, SERVER_URL, SyncEngine, auth_headers, enroll
 from schemas import PROTOCOL_VERSION
 from schemas.sync import BinOpened, PullCursor, PushRequest, SerialScanned
-from server.api.app import create_app
+from server.app import create_app
 from server.db.engine import make_engine
-from server.db.models_sync import SyncEvent
 from server.settings import Settings
+from server.sync.tables import SyncEvent
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
 

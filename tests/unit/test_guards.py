@@ -8,7 +8,7 @@ from pathlib import Path
 
 from litestar.routes import HTTPRoute
 
-from server.api.app import create_app
+from server.app import create_app
 from server.settings import Settings
 
 

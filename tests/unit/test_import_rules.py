@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from server.domain.masterdata import BinKind, Tracking
-from server.domain.masterdata_import import (
+from server.domain.masterdata.imports import (
     BinRow,
     FieldError,
     ItemRow,

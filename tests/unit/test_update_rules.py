@@ -6,14 +6,14 @@ from decimal import Decimal
 
 from server.domain.counting.reconciliation import LineKind
 from server.domain.masterdata import BinKind, Tracking
-from server.domain.masterdata_import import (
+from server.domain.masterdata.imports import (
     BinRow,
     ItemRow,
     LocationRow,
     ReasonCodeRow,
     SerialRow,
 )
-from server.domain.masterdata_update import (
+from server.domain.masterdata.updates import (
     FieldChange,
     as_text,
     changes,

@@ -8,10 +8,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from server.db.engine import make_engine
-from server.db.models import Base
+from server.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -1,0 +1,195 @@
+"""The app factory: plugins, OpenAPI, exception handlers and controllers, wired once."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+import schemas
+from server.api.content import require_known_body_type
+from server.api.deps import DEPENDENCIES
+from server.api.errors import EXCEPTION_HANDLERS
+from server.api.health import HealthController
+from server.api.state import STATE_KEY, AnyRequest, state_of
+from server.auth.http.devices import DeviceController, EnrollmentController
+from server.auth.http.middleware import BearerAuthentication
+from server.auth.http.tokens import AuthController
+from server.auth.http.users import UserController
+from server.bootstrap import Runtime, open_runtime
+from server.counts.http.controllers import (
+    CountController,
+    DocumentController,
+    ToleranceController,
+)
+from server.counts.http.reason_codes import ReasonCodeController
+from server.journal.http.controllers import (
+    JournalController,
+    JournalSettingsController,
+    JournalWizardController,
+)
+from server.journal.http.inventory_history import InventoryHistoryController
+from server.journal.http.masterdata import JournalMasterDataController
+from server.masterdata.http.controllers import (
+    BinController,
+    CompanyController,
+    GlAccountController,
+    GlEntityController,
+    InventoryGroupController,
+    LocationController,
+)
+from server.masterdata.http.imports import ImportController, MasterDataChangeController
+from server.masterdata.http.items import (
+    ItemController,
+    OpeningStockController,
+    SerialController,
+    StockController,
+)
+from server.settings import Settings
+from server.sync.http import DeviceStatusController, SyncController
+from server.sync.ports import PushIngest
+
+CONTROLLERS: list[type] = [
+    HealthController,
+    AuthController,
+    UserController,
+    EnrollmentController,
+    DeviceController,
+    CompanyController,
+    GlAccountController,
+    GlEntityController,
+    InventoryGroupController,
+    LocationController,
+    BinController,
+    ItemController,
+    SerialController,
+    OpeningStockController,
+    StockController,
+    ImportController,
+    MasterDataChangeController,
+    CountController,
+    ToleranceController,
+    ReasonCodeController,
+    DocumentController,
+    JournalController,
+    JournalWizardController,
+    JournalSettingsController,
+    JournalMasterDataController,
+    InventoryHistoryController,
+    SyncController,
+    DeviceStatusController,
+]
+
+
+async def _provide_ingest(request: AnyRequest) -> PushIngest:
+    runtime = state_of(request)
+    assert isinstance(runtime, Runtime)
+    return runtime.ingest
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_runtime(settings, check_migrations=check_migrations) as runtime:
+            app.state[STATE_KEY] = runtime
+            yield
+
+    config = AppConfig(
+        route_handlers=list(CONTROLLERS),
+        dependencies={**DEPENDENCIES, "ingest": Provide(_provide_ingest)},
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=[lifespan],
+        before_request=require_known_body_type,
+        state=State(),
+        request_max_body_size=settings.max_body_bytes,
+        middleware=[
+            DefineMiddleware(
+                BearerAuthentication,
+                exclude=["^/schema", "^/health"],
+                exclude_from_auth_key="exclude_from_auth",
+            )
+        ],
+        openapi_config=OpenAPIConfig(
+            title="stockcount",
+            version=f"protocol {schemas.PROTOCOL_VERSION}",
+            description="Offline-first stock counting: master data, devices, counts, journal.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer"),
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    return Litestar.from_config(config)
+
+
+# The cyclic garbage collector of a serving process. A full collection walks every object
+# that survived the earlier ones: after start-up that is hundreds of thousands of them
+# (modules, classes, Litestar's routes and signature models, SQLAlchemy's mappers and
+# statement caches), none of them garbage, and collections keep coming while requests
+# allocate (an earlier py-spy profile of the sync ingest benchmark put ~10% of the event
+# loop in the collector). `gc.freeze()` after start-up moves them out of its sight for
+# good (they live as long as the process anyway). The first generation's threshold is
+# raised because a request allocates many short-lived containers (decoded events, rows)
+# that reference counting frees by itself, so collecting every 700 allocations mostly
+# finds nothing. Cycles are still collected, only less often. Only `stockcount serve`
+# does this: tests build many apps in one process and must not freeze their garbage.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def quiet_garbage_collector() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+# How long a thread that wants the GIL waits before the running one must hand it over
+# (CPython's default: 5 ms). aiosqlite runs every SQLite call in its own thread, which
+# needs the GIL to start the call and again to hand the result back; while the event loop
+# runs Python code (decoding other requests) each of those waits up to the interval. A
+# transaction of a few statements and a COMMIT is that many handoffs on SQLite's one
+# writer's path. Measured apart (sqlite3 in a thread beside a thread spinning in Python:
+# 8 statements, a 500-row multi-row INSERT and COMMIT): median 177 ms at 5 ms, 42 ms at
+# 1 ms, 26 ms at 0.5 ms. The cost is more switches, only while threads contend.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def tune_for_serving() -> None:
+    """Process-wide settings for `stockcount serve`, once the app is built."""
+    quiet_garbage_collector()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    tune_for_serving()
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+        # The C event loop and HTTP parser (dependencies of the server): the event loop's
+        # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
+        # install fails at start instead of serving slower. uvloop has no Windows build.
+        loop="asyncio" if sys.platform == "win32" else "uvloop",
+        http="httptools",
+    )

@@ -1,0 +1,37 @@
+"""Users (admin only)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.params import FromQuery, JSONBody
+
+from schemas.auth import NewUser, User, UserPage
+from server.api.deps import Now
+from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
+from server.api.security import roles
+from server.auth import usecases as auth
+from server.auth.http.deps import Uow
+from server.domain.masterdata import Role
+
+
+class UserController(Controller):
+    path = "/api/users"
+    tags = ["users"]
+    guards = [roles(Role.ADMIN)]
+
+    @post("/")
+    async def create_user(self, data: JSONBody[NewUser], uow: Uow, now: Now) -> User:
+        """Create a user with a role: admin, supervisor or counter."""
+        user = await auth.create_user(uow, data.username, data.password, Role(data.role), now)
+        return User(username=user.username, role=user.role.value, active=user.active)
+
+    @get("/")
+    async def list_users(
+        self, uow: Uow, limit: FromQuery[int] = DEFAULT_LIMIT, cursor: FromQuery[str | None] = None
+    ) -> UserPage:
+        limit = check_limit(limit)
+        rows = await auth.list_users(uow, decode_cursor(cursor), limit)
+        return UserPage(
+            items=[User(username=u.username, role=u.role.value, active=u.active) for u in rows],
+            next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
+        )

@@ -1,0 +1,189 @@
+"""Users, tokens, enrollment codes and devices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.auth.passwords import hash_password, needs_rehash, verify_password
+from server.auth.ports import AuthUnitOfWork, DeviceRecord, UserRecord
+from server.domain.auth import (
+    DEVICE_TOKEN_PREFIX,
+    USER_TOKEN_PREFIX,
+    Caller,
+    CallerKind,
+    check_not_expired,
+    new_device_credential,
+    new_enrollment_code,
+    new_user_token,
+    normalize_enrollment_code,
+    secret_hash,
+)
+from server.domain.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from server.domain.masterdata import Role
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    code: str
+    location_code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCredential:
+    device_id: int
+    credential: str
+    location_code: str
+
+
+async def create_user(
+    uow: AuthUnitOfWork, username: str, password: str, role: Role, now: datetime
+) -> UserRecord:
+    async with uow:
+        if await uow.users.by_username(username) is not None:
+            raise Conflict(f"user {username!r} already exists")
+        user_id = await uow.users.add(username, hash_password(password), role, now)
+        await uow.commit()
+    return UserRecord(user_id, username, "", role, True)
+
+
+async def list_users(uow: AuthUnitOfWork, after: int, limit: int) -> Sequence[UserRecord]:
+    async with uow:
+        return await uow.users.page(after, limit)
+
+
+async def login(
+    uow: AuthUnitOfWork, username: str, password: str, now: datetime, ttl: timedelta
+) -> IssuedToken:
+    async with uow:
+        user = await uow.users.by_username(username)
+        ok = verify_password(user.password_hash if user else None, password)
+        if user is None or not ok or not user.active:
+            raise NotAuthenticated("wrong username or password")
+        if needs_rehash(user.password_hash):
+            await uow.users.set_password_hash(user.id, hash_password(password))
+        token = new_user_token()
+        expires_at = now + ttl
+        await uow.users.add_token(user.id, secret_hash(token), now, expires_at)
+        await uow.commit()
+    return IssuedToken(token, expires_at, user)
+
+
+async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime) -> Caller:
+    """The caller behind a bearer token or device credential, or NotAuthenticated."""
+    async with uow:
+        if bearer.startswith(USER_TOKEN_PREFIX):
+            found = await uow.users.by_token(secret_hash(bearer))
+            if found is None:
+                raise NotAuthenticated("unknown token: log in again")
+            user, expires_at = found
+            check_not_expired(expires_at, now, "token")
+            if not user.active:
+                raise NotAuthenticated(f"user {user.username!r} is deactivated")
+            return Caller(CallerKind.USER, user.username, user_id=user.id, role=user.role)
+        if bearer.startswith(DEVICE_TOKEN_PREFIX):
+            device = await uow.devices.by_credential(secret_hash(bearer))
+            if device is None:
+                raise NotAuthenticated("unknown device credential: enroll the device again")
+            if device.status != "active":
+                raise NotAuthenticated(
+                    f"device {device.name!r} was revoked: ask an admin for a new enrollment code"
+                )
+            return Caller(
+                CallerKind.DEVICE,
+                device.name,
+                device_id=device.id,
+                location_id=device.location_id,
+                location_code=device.location_code,
+            )
+    raise NotAuthenticated("unrecognised credential: send 'Authorization: Bearer <token>'")
+
+
+async def create_enrollment_code(
+    uow: AuthUnitOfWork, caller: Caller, location_code: str, now: datetime, ttl: timedelta
+) -> IssuedCode:
+    assert caller.user_id is not None
+    async with uow:
+        location_id = await uow.codes.location_id(location_code)
+        if location_id is None:
+            raise NotFound(f"location {location_code!r} does not exist")
+        code = new_enrollment_code()
+        expires_at = now + ttl
+        await uow.devices.add_enrollment_code(
+            secret_hash(code), location_id, caller.user_id, now, expires_at
+        )
+        await uow.commit()
+    return IssuedCode(code, location_code, expires_at)
+
+
+async def enroll_device(
+    uow: AuthUnitOfWork, code: str, name: str, app_version: str, now: datetime
+) -> IssuedCredential:
+    """Exchange a one-time code for the device's own credential. A code works once."""
+    normalized = normalize_enrollment_code(code)
+    if not normalized:
+        raise ValidationFailed("the enrollment code is empty")
+    async with uow:
+        claimed = await uow.devices.claim_enrollment_code(secret_hash(normalized), now)
+        if claimed is None:
+            raise NotAuthenticated(
+                "this enrollment code is unknown, already used or expired: "
+                "ask an admin for a new one"
+            )
+        credential = new_device_credential()
+        device_id = await uow.devices.add(
+            name, claimed.location_id, secret_hash(credential), app_version, now
+        )
+        await uow.devices.link_enrollment_code(claimed.id, device_id)
+        device = await uow.devices.by_id(device_id)
+        assert device is not None
+        await uow.commit()
+    return IssuedCredential(device_id, credential, device.location_code)
+
+
+async def revoke_device(uow: AuthUnitOfWork, device_id: int, now: datetime) -> DeviceRecord:
+    async with uow:
+        if not await uow.devices.revoke(device_id, now):
+            raise NotFound(f"device {device_id} does not exist")
+        device = await uow.devices.by_id(device_id)
+        assert device is not None
+        await uow.commit()
+    return device
+
+
+async def get_device(uow: AuthUnitOfWork, device_id: int) -> DeviceRecord:
+    async with uow:
+        device = await uow.devices.by_id(device_id)
+    if device is None:
+        raise NotFound(f"device {device_id} does not exist")
+    return device
+
+
+async def touch_device(uow: AuthUnitOfWork, device_id: int, now: datetime) -> DeviceRecord:
+    async with uow:
+        await uow.devices.touch(device_id, now)
+        device = await uow.devices.by_id(device_id)
+        assert device is not None
+        await uow.commit()
+    return device
+
+
+async def list_devices(
+    uow: AuthUnitOfWork, after: int, limit: int, location_code: str | None
+) -> Sequence[DeviceRecord]:
+    async with uow:
+        location_id = None
+        if location_code is not None:
+            location_id = await uow.codes.location_id(location_code)
+            if location_id is None:
+                raise NotFound(f"location {location_code!r} does not exist")
+        return await uow.devices.page(after, limit, location_id)

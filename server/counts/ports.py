@@ -1,0 +1,282 @@
+"""What the stock count use cases need from persistence (`server.counts.sql`, and
+`server.db.posting` for the posting writer)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from server.auth.ports import DeviceRepository, UserRepository
+from server.domain.counting import (
+    CountStatus,
+    GlSetup,
+    ItemFacts,
+    QuantityAdjustment,
+    ReasonCode,
+    Review,
+    Snapshot,
+    SnapshotSerial,
+    StockTransfer,
+    ToleranceRules,
+)
+from server.domain.posting import Position, PositionKey
+from server.masterdata.ports import MasterDataRepository
+from server.ports import CodeLookup, PostingPort, Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class CountRecord:
+    id: int
+    number: str
+    location_id: int
+    location: str
+    scope_kind: str  # bins, prefix, zone, all
+    scope_spec: str
+    blind: bool
+    status: CountStatus
+    version: int
+    snapshot_token: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    counted_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountBinRecord:
+    bin_id: int
+    label: str
+    device_id: int | None
+    counter: str | None
+    picked_bin_count_id: int | None
+    recount_ordered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinCountHeader:
+    """A bin count without its contents. `counter` is who counted as reconciliation names
+    them (a username, or "device:<id>"); `counter_name` the person when one is known and
+    `device_name` the device's name, for people to read."""
+
+    id: int
+    bin: str
+    counter: str
+    device_id: int | None
+    started_at: datetime
+    finished_at: datetime
+    counter_name: str | None = None
+    device_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountEventRecord:
+    at: datetime
+    kind: str
+    detail: str
+    user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SerialDifference:
+    """A serial that the effective bin counts do not hold exactly once, in its system bin:
+    expected in a counted bin and not scanned there, scanned where the snapshot does not
+    have it, or scanned in two bins. `system` is its snapshot row (None: not in the
+    snapshot); `scanned_in` the bins of the effective bin counts that hold it."""
+
+    item: str
+    serial: str
+    system: SnapshotSerial | None
+    scanned_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLineRecord:
+    line_no: int
+    source_line_id: str
+    item: str
+    bin: str
+    from_bin: str | None
+    lot: str
+    serial: str
+    generate_serials: bool
+    adjustment_quantity: Decimal
+    stock_transfer_quantity: Decimal
+    adjustment_cost: Decimal
+    adjustment_value: Decimal
+    stock_transfer_value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GlPostingRecord:
+    line_no: int
+    account: str
+    entity: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    id: int
+    kind: str
+    number: str
+    count: str
+    location: str
+    created_by: str
+    created_at: datetime
+    total_value: Decimal
+    lines: tuple[DocumentLineRecord, ...]
+    gl_lines: tuple[GlPostingRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineReview:
+    """The decision stored on one line: cleared or not, approved (by whom, why) or not."""
+
+    line_id: str
+    cleared: bool
+    approved_by: str | None
+    reason_code: str | None
+
+
+class CountRepository(Protocol):
+    """Stock counts: scope, snapshot (set-based), bin counts, review, documents."""
+
+    async def add(
+        self,
+        location_id: int,
+        scope_kind: str,
+        scope_spec: str,
+        labels: Collection[str],
+        blind: bool,
+        created_by: int,
+        now: datetime,
+    ) -> int: ...
+    async def assign(
+        self, count_id: int, assignments: Sequence[tuple[int, int | None, int | None]]
+    ) -> None: ...
+    async def get(self, number: str) -> CountRecord | None: ...
+    async def get_by_id(self, count_id: int) -> CountRecord: ...
+    async def page(
+        self, after: int, limit: int, location: str | None, status: str | None
+    ) -> Sequence[CountRecord]: ...
+    async def bins(
+        self, count_id: int, labels: Collection[str] | None = None
+    ) -> Sequence[CountBinRecord]: ...
+    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
+    async def claim(
+        self,
+        number: str,
+        allowed: Collection[CountStatus],
+        status: CountStatus | None,
+        now: datetime,
+        user_id: int | None = None,
+        bump_version: bool = True,
+    ) -> int | None: ...
+    async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
+    async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
+    async def serial_differences(
+        self, count: CountRecord, bin_count_ids: Collection[int]
+    ) -> list[SerialDifference]: ...
+    async def snapshot_quantities(
+        self, count: CountRecord, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]: ...
+    async def serial_facts(
+        self, location_id: int, keys: Collection[tuple[str, str]]
+    ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]: ...
+    async def item_facts(
+        self, location_id: int, codes: Collection[str], *, costs: bool = True
+    ) -> dict[str, ItemFacts]:
+        """`costs` False: tracking only, average costs left at zero (checking a bin count
+        needs no cost, and a serialized item's average sums its serials)."""
+        ...
+
+    async def taken_serial_numbers(
+        self, item_codes: Collection[str], prefix: str
+    ) -> set[tuple[str, str]]: ...
+    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]: ...
+    async def bin_count_lines(
+        self, ids: Collection[int], serials: bool = True
+    ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]: ...
+    async def add_bin_count(
+        self,
+        count_id: int,
+        bin_id: int,
+        counter_id: int | None,
+        device_id: int | None,
+        counter: str,
+        started_at: datetime,
+        finished_at: datetime,
+        now: datetime,
+        serials: Collection[tuple[int, str]],
+        quantities: Mapping[tuple[int, str], Decimal],
+    ) -> tuple[int, bool]:
+        """The bin count's id, and whether a bin of the count still waits for a count
+        (none yet, or none since its recount order)."""
+        ...
+
+    async def add_recounts(
+        self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
+    ) -> None: ...
+    async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None: ...
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None: ...
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]: ...
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]: ...
+    async def review(self, count_id: int) -> Review: ...
+    async def set_review(
+        self,
+        count_id: int,
+        line_id: str,
+        *,
+        cleared: bool,
+        approved_by: str | None,
+        reason_code: str | None,
+        user_id: int,
+        now: datetime,
+    ) -> None: ...
+    async def set_reviews(
+        self, count_id: int, decisions: Sequence[LineReview], user_id: int, now: datetime
+    ) -> None: ...
+    async def tolerances(self, location_id: int) -> ToleranceRules: ...
+    async def set_tolerances(
+        self, location_id: int, rules: ToleranceRules, user_id: int, now: datetime
+    ) -> None: ...
+    async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup: ...
+    async def positions(
+        self, location_id: int, location: str, item_codes: Collection[str]
+    ) -> dict[PositionKey, Position]: ...
+    async def add_documents(
+        self,
+        count: CountRecord,
+        user_id: int,
+        now: datetime,
+        adjustment: QuantityAdjustment,
+        transfer: StockTransfer,
+    ) -> dict[str, tuple[int, str]]: ...
+    async def documents(self, count_id: int) -> Sequence[DocumentRecord]: ...
+    async def document(self, kind: str, number: str) -> DocumentRecord | None: ...
+    # The managed list of reason codes (server.counts.sql.reasons).
+    async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
+    async def add_reason_codes(self, codes: Sequence[ReasonCode]) -> None: ...
+    async def update_reason_code(self, code: ReasonCode) -> None: ...
+
+
+class CountsUnitOfWork(Transaction, Protocol):
+    @property
+    def counts(self) -> CountRepository: ...
+    @property
+    def postings(self) -> PostingPort: ...
+    @property
+    def codes(self) -> CodeLookup: ...
+    @property
+    def masterdata(self) -> MasterDataRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def devices(self) -> DeviceRepository: ...

@@ -1,0 +1,242 @@
+"""The BinCounts of a stock count (part of SqlCounts, see server.counts.sql.counts): a bin count
+and its lines are written with executemany per chunk; the lines of many bin counts are
+read with one query per chunk of ids."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    case,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.counts.ports import BinCountHeader, CountEventRecord
+from server.counts.sql.snapshot import Scaled, raw
+from server.counts.tables import (
+    BinCountQuantity,
+    BinCountRow,
+    BinCountSerial,
+    CountBin,
+    CountEvent,
+    RecountOrder,
+)
+from server.db.tables import (
+    Bin,
+    Device,
+    Item,
+    User,
+)
+from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.domain.money import QUANTITY_PLACES
+
+
+class BinCountStore:
+    """BinCounts with their serial and quantity lines, recount orders, conflict picks."""
+
+    session: AsyncSession
+
+    # -- bin counts ------------------------------------------------------------------
+
+    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
+        rows = await self.session.execute(
+            select(
+                BinCountRow.id,
+                Bin.label,
+                BinCountRow.counter,
+                BinCountRow.device_id,
+                BinCountRow.started_at,
+                BinCountRow.finished_at,
+                User.username,
+                Device.name,
+            )
+            .join(Bin, Bin.id == BinCountRow.bin_id)
+            .outerjoin(User, User.id == BinCountRow.counter_id)
+            .outerjoin(Device, Device.id == BinCountRow.device_id)
+            .where(BinCountRow.count_id == count_id)
+            .order_by(BinCountRow.id)
+        )
+        return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+    async def bin_count_lines(
+        self, ids: Collection[int], serials: bool = True
+    ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]:
+        """The serials and keyed quantities of each bin count; `serials` False: the
+        quantities only (the database matches the serials, see serial_differences)."""
+        scanned: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
+        quantities: dict[int, dict[tuple[str, str], Decimal]] = {i: {} for i in ids}
+        qty = Scaled(QUANTITY_PLACES)
+        conn = await self.session.connection()  # Core: no ORM per-row result handling
+        # Item codes from one small query, not a join per line: a million lines repeat a
+        # few thousand items.
+        codes: dict[int, str] = {}
+        for batch in chunks(ids, LOOKUP_CHUNK):
+            keyed_items = select(BinCountQuantity.item_id).where(
+                BinCountQuantity.bin_count_id.in_(batch)
+            )
+            used = (
+                keyed_items.union(
+                    select(BinCountSerial.item_id).where(BinCountSerial.bin_count_id.in_(batch))
+                )
+                if serials
+                else keyed_items
+            ).subquery()
+            found = await conn.execute(
+                select(Item.id, Item.code).where(Item.id.in_(select(used.c.item_id)))
+            )
+            codes.update((int(i), str(c)) for i, c in found)
+        for batch in chunks(ids, LOOKUP_CHUNK):
+            if serials:
+                rows = await conn.execute(
+                    select(
+                        BinCountSerial.bin_count_id,
+                        BinCountSerial.item_id,
+                        BinCountSerial.serial_number,
+                    ).where(BinCountSerial.bin_count_id.in_(batch))
+                )
+                for bc, item, serial in rows:
+                    scanned[bc].add((codes[item], serial))
+            rows2 = await conn.execute(
+                select(
+                    BinCountQuantity.bin_count_id,
+                    BinCountQuantity.item_id,
+                    BinCountQuantity.lot,
+                    raw(BinCountQuantity.quantity),
+                ).where(BinCountQuantity.bin_count_id.in_(batch))
+            )
+            for bc, item, lot, q in rows2:
+                quantities[bc][(codes[item], lot)] = qty(int(q))
+        return {i: (frozenset(scanned[i]), quantities[i]) for i in ids}
+
+    async def add_bin_count(
+        self,
+        count_id: int,
+        bin_id: int,
+        counter_id: int | None,
+        device_id: int | None,
+        counter: str,
+        started_at: datetime,
+        finished_at: datetime,
+        now: datetime,
+        serials: Collection[tuple[int, str]],
+        quantities: Mapping[tuple[int, str], Decimal],
+    ) -> tuple[int, bool]:
+        """The bin count's id, and whether a bin of the count still waits for a count."""
+        # Core statements on the tables, not the ORM's bulk paths: a submit is ten
+        # statements, and the ORM's per-statement work was most of its time.
+        header = table("bin_count")
+        bc_id = int(
+            (
+                await self.session.execute(
+                    insert(header)
+                    .values(
+                        count_id=count_id,
+                        bin_id=bin_id,
+                        counter_id=counter_id,
+                        device_id=device_id,
+                        counter=counter,
+                        started_at=started_at,
+                        finished_at=finished_at,
+                        submitted_at=now,
+                    )
+                    .returning(header.c.id)
+                )
+            ).scalar_one()
+        )
+        rows = [{"bin_count_id": bc_id, "item_id": i, "serial_number": s} for i, s in serials]
+        for batch in chunks(rows, WRITE_CHUNK):
+            await self.session.execute(insert(table("bin_count_serial")), batch)
+        qrows = [
+            {"bin_count_id": bc_id, "item_id": i, "lot": lot, "quantity": q}
+            for (i, lot), q in quantities.items()
+        ]
+        for batch in chunks(qrows, WRITE_CHUNK):
+            await self.session.execute(insert(table("bin_count_quantity")), batch)
+        # The bin has a count that stands unless a recount ordered after this count's
+        # start waits for another; a new count also drops the supervisor's pick.
+        # In the same statement: whether a bin of the count still waits for a count (one
+        # index probe; the count's row lock serializes its bin counts).
+        count_bin = table("count_bin")
+        others = aliased(count_bin)
+        ordered = count_bin.c.recount_ordered_at
+        waiting = (
+            select(others.c.bin_id)
+            .where(
+                others.c.count_id == count_id,
+                others.c.awaiting_count.is_(True),
+                others.c.bin_id != bin_id,
+            )
+            .exists()
+        )
+        awaiting = (
+            await self.session.execute(
+                update(count_bin)
+                .where(count_bin.c.count_id == count_id, count_bin.c.bin_id == bin_id)
+                .values(
+                    picked_bin_count_id=None,
+                    awaiting_count=case(
+                        (or_(ordered.is_(None), ordered <= started_at), False),
+                        else_=count_bin.c.awaiting_count,
+                    ),
+                )
+                .returning(or_(count_bin.c.awaiting_count.is_(True), waiting))
+            )
+        ).scalar_one()
+        return bc_id, bool(awaiting)
+
+    async def add_recounts(
+        self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
+    ) -> None:
+        rows = [
+            {"count_id": count_id, "bin_id": b, "ordered_by": user_id, "ordered_at": now,
+             "reason": reason}
+            for b in bin_ids
+        ]  # fmt: skip
+        await self.session.execute(insert(RecountOrder), rows)
+        await self.session.execute(
+            update(CountBin)
+            .where(CountBin.count_id == count_id, CountBin.bin_id.in_(list(bin_ids)))
+            .values(picked_bin_count_id=None, recount_ordered_at=now, awaiting_count=True)
+        )
+
+    async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None:
+        await self.session.execute(
+            update(CountBin)
+            .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
+            .values(picked_bin_count_id=bin_count_id)
+        )
+
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(CountEvent).values(
+                count_id=count_id, at=now, kind=kind, detail=detail[:500], user_id=user_id
+            )
+        )
+
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]:
+        rows = await self.session.execute(
+            select(CountEvent.at, CountEvent.kind, CountEvent.detail, User.username)
+            .outerjoin(User, User.id == CountEvent.user_id)
+            .where(CountEvent.count_id == count_id)
+            .order_by(CountEvent.id)
+        )
+        return [CountEventRecord(at, kind, detail, user) for at, kind, detail, user in rows]
+
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]:
+        """Each item's name and unit of measure, by code, for people to read."""
+        found: dict[str, tuple[str, str]] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Item.name, Item.uom).where(Item.code.in_(batch))
+            )
+            found.update((str(c), (str(n), str(u))) for c, n, u in rows)
+        return found

@@ -1,0 +1,591 @@
+"""Supervisor review of a stock count, the preview of its documents, and finalize.
+
+Finalize (seed 000) in ONE transaction: the count's row is claimed first with a
+conditional UPDATE to Completed (only from Counted, or from Counting in Process with
+confirm), then the reconciliation, review and tolerances are read, the domain builds and
+posts both documents, the documents are inserted (UNIQUE per count and kind) and the
+postings written through server.db.posting. Two racing finalizes: one claims the row, the
+other finds the count Completed and is refused; nothing of the loser is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from server.counts.ports import (
+    CountRecord,
+    CountsUnitOfWork,
+    DocumentLineRecord,
+    DocumentRecord,
+    GlPostingRecord,
+    LineReview,
+)
+from server.counts.usecases.counting import (
+    StandingBinCounts,
+    claim,
+    load_count,
+    reconciliation_and_bin_counts,
+    reconciliation_of,
+    under_review,
+)
+from server.domain.auth import Caller
+from server.domain.counting import (
+    CountStatus,
+    DiscrepancyLine,
+    FinalizedCount,
+    GlSetup,
+    LineDecision,
+    LineFilter,
+    LineKind,
+    ProfileLine,
+    Reconciliation,
+    Review,
+    ReviewAction,
+    ToleranceRules,
+    choose_lines,
+    decide_finalize,
+    decide_lines,
+    draft_documents,
+    finalize_count,
+    lines_needing_approval,
+    profile_lines,
+)
+from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from server.domain.money import ZERO, check_cost, check_quantity
+from server.domain.posting import Position, PositionKey, PostingResult
+from server.ports import PostingContext
+
+JOURNAL_NAME = "STOCK COUNT"
+DOCUMENT_KINDS = ("quantity_adjustment", "stock_transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedLine:
+    line: DiscrepancyLine
+    selected: bool  # not cleared (exceptions and conflicts are never adjusted)
+    needs_approval: bool
+    approved_by: str | None
+    reason_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedReconciliation:
+    count: CountRecord
+    reconciliation: Reconciliation
+    lines: Sequence[ReviewedLine]  # filtered and paged
+    total: int  # lines matching the filters
+    bin_counts: StandingBinCounts  # who counted what: the bin counts behind the lines
+    item_labels: Mapping[str, tuple[str, str]]  # name and unit of measure of the lines' items
+    # The location's tolerances: none configured means every discrepancy needs approval.
+    tolerances: ToleranceRules = field(default_factory=ToleranceRules)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedRow:
+    """A row of the Stock Count profile (per item, bin and lot) with its lines."""
+
+    row: ProfileLine
+    lines: Sequence[ReviewedLine]
+
+    @property
+    def needs_approval(self) -> bool:
+        return any(x.needs_approval and x.selected and x.approved_by is None for x in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedRows:
+    count: CountRecord
+    reconciliation: Reconciliation
+    rows: Sequence[ReviewedRow]  # filtered and paged
+    total: int  # rows matching the filters
+    bin_counts: StandingBinCounts
+    item_labels: Mapping[str, tuple[str, str]]
+    tolerances: ToleranceRules = field(default_factory=ToleranceRules)
+
+
+@dataclass(frozen=True, slots=True)
+class FinalizeResult:
+    count: CountRecord
+    warning: str | None
+    documents: Sequence[DocumentRecord]
+    not_counted_bins: Sequence[str]
+
+
+# -- reconciliation with review --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _UnderReview:
+    """What every read of the review loads once: the count, its reconciliation and the
+    bin counts behind it, the supervisor's decisions and the location's tolerances."""
+
+    count: CountRecord
+    recon: Reconciliation
+    standing: StandingBinCounts
+    review: Review
+    rules: ToleranceRules
+
+    @classmethod
+    async def load(cls, uow: CountsUnitOfWork, number: str) -> _UnderReview:
+        count = await load_count(uow, number)
+        recon, standing = await reconciliation_and_bin_counts(uow, count)
+        review = await uow.counts.review(count.id)
+        return cls(count, recon, standing, review, await uow.counts.tolerances(count.location_id))
+
+    def reviewed(self, lines: Sequence[DiscrepancyLine]) -> list[ReviewedLine]:
+        need = lines_needing_approval(self.recon, self.rules)
+        return [_reviewed(x, self.review, need) for x in lines]
+
+
+async def reviewed_reconciliation(
+    uow: CountsUnitOfWork,
+    number: str,
+    *,
+    kind: str | None = None,
+    bin_label: str | None = None,
+    item: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> ReviewedReconciliation:
+    where = _line_filter(kind, bin_label, item)
+    async with uow:
+        got = await _UnderReview.load(uow, number)
+        chosen = [x for x in got.recon.lines if where.matches(x)]
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+    return ReviewedReconciliation(
+        got.count,
+        got.recon,
+        got.reviewed(page),
+        len(chosen),
+        got.standing,
+        labels,
+        tolerances=got.rules,
+    )
+
+
+async def reviewed_rows(
+    uow: CountsUnitOfWork,
+    number: str,
+    *,
+    kind: str | None = None,
+    bin_label: str | None = None,
+    item: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> ReviewedRows:
+    """The Stock Count profile: a row per item, bin and lot with the seed's columns over
+    the lines finalize would adjust, and every line beneath it. The filters keep the rows
+    with a line that matches."""
+    where = _line_filter(kind, bin_label, item)
+    async with uow:
+        got = await _UnderReview.load(uow, number)
+        by_id = got.recon.by_id()
+        chosen = [
+            row
+            for row in profile_lines(got.recon.lines, got.review.cleared)
+            if any(where.matches(by_id[i]) for i in row.line_ids)
+        ]
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+    rows = [ReviewedRow(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
+    return ReviewedRows(
+        got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
+    )
+
+
+def _line_filter(kind: str | None, bin_label: str | None, item: str | None) -> LineFilter:
+    if kind and kind not in {k.value for k in LineKind}:
+        allowed = ", ".join(k.value for k in LineKind)
+        raise ValidationFailed(f"kind must be one of {allowed}, not {kind!r}")
+    return LineFilter(kind=LineKind(kind) if kind else None, bin=bin_label, item=item)
+
+
+def _reviewed(line: DiscrepancyLine, review: Review, need: frozenset[str]) -> ReviewedLine:
+    approval = review.approvals.get(line.id)
+    return ReviewedLine(
+        line=line,
+        selected=line.adjustable and line.id not in review.cleared,
+        needs_approval=line.id in need,
+        approved_by=None if approval is None else approval.approved_by,
+        reason_code=None if approval is None else approval.reason_code,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BulkDecision:
+    """What one review decision did: the lines it changed, and those already so."""
+
+    action: ReviewAction
+    changed: Sequence[ReviewedLine]
+    unchanged: Sequence[ReviewedLine]
+
+
+def review_action(action: str) -> ReviewAction:
+    try:
+        return ReviewAction(action)
+    except ValueError:
+        allowed = ", ".join(a.value for a in ReviewAction)
+        raise ValidationFailed(
+            f"action must be one of {allowed}, not {action!r}",
+            [FieldProblem("action", f"one of {allowed}")],
+        ) from None
+
+
+async def decide_line(
+    uow: CountsUnitOfWork,
+    caller: Caller,
+    number: str,
+    line_id: str,
+    action: str,
+    now: datetime,
+    reason_code: str = "",
+) -> ReviewedLine:
+    """`clear` (not adjusted), `select` (adjusted again), or `approve` with a reason code:
+    `review_lines` for one line (an unknown line is NotFound)."""
+    done = await review_lines(
+        uow, caller, number, action, now, line_ids=[line_id], reason_code=reason_code
+    )
+    (line,) = [*done.changed, *done.unchanged]
+    return line
+
+
+async def review_lines(
+    uow: CountsUnitOfWork,
+    caller: Caller,
+    number: str,
+    action: str,
+    now: datetime,
+    *,
+    line_ids: Sequence[str] | None = None,
+    where: LineFilter | None = None,
+    reason_code: str = "",
+) -> BulkDecision:
+    """Approve, clear or select the lines named by id or matched by the filter, all or
+    nothing, in one transaction: one read of the review and of the reason codes, one
+    set-based write of the lines that change."""
+    assert caller.user_id is not None
+    act = review_action(action)
+    if (line_ids is None) == (where is None):
+        raise ValidationFailed(
+            "name the lines by line_ids or by a filter (one of the two)",
+            [FieldProblem("line_ids", "give line_ids or filter, not both nor neither")],
+        )
+    async with uow:
+        # A decision leaves the reconciliation as it is: the count's version stays, so no
+        # process recomputes it; every reader reads the review from the database.
+        count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
+        recon = await reconciliation_of(uow, count)
+        review = await uow.counts.review(count.id)
+        need = lines_needing_approval(recon, await uow.counts.tolerances(count.location_id))
+        chosen = choose_lines(recon.lines, line_ids=line_ids, where=where, need=need)
+        codes = await uow.counts.reason_codes() if act is ReviewAction.APPROVE else {}
+        decided = decide_lines(chosen, review, act, caller.name, reason_code, codes)
+        await uow.counts.set_reviews(
+            count.id,
+            [
+                LineReview(
+                    d.line.id,
+                    d.cleared,
+                    None if d.approval is None else d.approval.approved_by,
+                    None if d.approval is None else d.approval.reason_code,
+                )
+                for d in decided
+                if d.changed
+            ],
+            caller.user_id,
+            now,
+        )
+        await uow.commit()
+    after = _after(review, decided)
+    answer: dict[bool, list[ReviewedLine]] = {True: [], False: []}
+    for d in decided:
+        answer[d.changed].append(_reviewed(d.line, after, need))
+    return BulkDecision(act, answer[True], answer[False])
+
+
+def _after(review: Review, decided: Sequence[LineDecision]) -> Review:
+    """The review with the decisions applied, as written (not read back)."""
+    cleared = set(review.cleared)
+    approvals = dict(review.approvals)
+    for d in decided:
+        (cleared.add if d.cleared else cleared.discard)(d.line.id)
+        if d.approval is None:
+            approvals.pop(d.line.id, None)
+        else:
+            approvals[d.line.id] = d.approval
+    return Review(frozenset(cleared), approvals)
+
+
+# -- tolerances ------------------------------------------------------------------------
+
+
+async def get_tolerances(uow: CountsUnitOfWork, location: str) -> ToleranceRules:
+    async with uow:
+        location_id = await _location(uow, location)
+        return await uow.counts.tolerances(location_id)
+
+
+async def set_tolerances(
+    uow: CountsUnitOfWork, caller: Caller, location: str, rules: ToleranceRules, now: datetime
+) -> ToleranceRules:
+    problems: list[FieldProblem] = []
+    for name, value, check in (
+        ("quantity", rules.quantity, check_quantity),
+        ("percent", rules.percent, check_quantity),
+        ("value", rules.value, check_cost),
+    ):
+        if value is None:
+            continue
+        try:
+            check(value, name)
+            if value < ZERO:
+                raise ValueError(f"{name} must not be negative")
+            if name == "value" and value != value.quantize(Decimal("0.01")):
+                raise ValueError("value has more than 2 decimal places")
+        except ValueError as exc:
+            problems.append(FieldProblem(name, str(exc)))
+    if problems:
+        raise ValidationFailed("the tolerances are not valid", problems)
+    assert caller.user_id is not None
+    async with uow:
+        location_id = await _location(uow, location)
+        await uow.counts.set_tolerances(location_id, rules, caller.user_id, now)
+        await uow.commit()
+    return rules
+
+
+async def _location(uow: CountsUnitOfWork, code: str) -> int:
+    location_id = await uow.codes.location_id(code)
+    if location_id is None:
+        raise NotFound(f"location {code} does not exist")
+    return location_id
+
+
+# -- preview and finalize --------------------------------------------------------------
+
+
+def _serial_numbers(count: CountRecord, taken: set[tuple[str, str]]) -> Callable[[str], str]:
+    """Generated serial numbers: the count's number and a sequence, skipping numbers the
+    item already has (`taken`), the same in the preview and in finalize (both post the
+    same lines in the same order)."""
+    sequence = iter(range(1, 10**9))
+
+    def new_serial(item: str) -> str:
+        while True:
+            number = f"{generated_prefix(count)}{next(sequence):06d}"
+            if (item, number) not in taken:
+                return number
+
+    return new_serial
+
+
+def generated_prefix(count: CountRecord) -> str:
+    return f"{count.number}-G"
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    recon: Reconciliation
+    review: Review
+    rules: ToleranceRules
+    gl: GlSetup
+    positions: Mapping[PositionKey, Position]
+    frozen_bins: Mapping[tuple[str, str], str]
+    taken_serials: set[tuple[str, str]]
+
+
+async def _inputs(uow: CountsUnitOfWork, count: CountRecord) -> _Inputs:
+    """Everything finalize reads, in the caller's transaction."""
+    recon = await reconciliation_of(uow, count)
+    codes = {x.item for x in recon.lines if x.adjustable}
+    # Generated numbers must not clash with a serial the item has (in stock or not) nor
+    # with one the same finalize gains: both are looked up by the generated prefix only.
+    prefix = generated_prefix(count)
+    generating = {x.item for x in recon.lines if x.kind is LineKind.GENERATED}
+    taken = await uow.counts.taken_serial_numbers(generating, prefix) if generating else set()
+    taken |= {
+        (x.item, x.serial)
+        for x in recon.lines
+        if x.kind is LineKind.UNKNOWN and x.item in generating and x.serial.startswith(prefix)
+    }
+    return _Inputs(
+        recon=recon,
+        review=await uow.counts.review(count.id),
+        rules=await uow.counts.tolerances(count.location_id),
+        gl=await uow.counts.gl_setup(count.location_id, codes),
+        positions=await uow.counts.positions(count.location_id, count.location, codes),
+        frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
+        taken_serials=taken,
+    )
+
+
+async def preview(uow: CountsUnitOfWork, number: str, now: datetime) -> FinalizeResult:
+    """The draft documents with their lines, values and GL lines; nothing is written."""
+    async with uow:
+        count = await load_count(uow, number)
+        under_review(count.status)
+        got = await _inputs(uow, count)
+    drafted = draft_documents(
+        got.recon,
+        got.review,
+        got.rules,
+        count=count.number,
+        location=count.location,
+        gl=got.gl,
+        positions=got.positions,
+        new_serial=_serial_numbers(count, got.taken_serials),
+        frozen_bins=got.frozen_bins,
+    )
+    warning = decide_finalize(count.status, confirmed=True).warning
+    return FinalizeResult(count, warning, _drafts(count, drafted, now), got.recon.not_counted_bins)
+
+
+async def finalize(
+    uow: CountsUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
+) -> FinalizeResult:
+    """Finalize and Adjust Inventory. In Counting in Process without `confirm` raises a
+    Conflict (code finalize-needs-confirmation) with the seed's warning; nothing changes."""
+    assert caller.user_id is not None
+    async with uow:
+        seen = await load_count(uow, number)
+    decision = decide_finalize(seen.status, confirmed=confirm)
+    if not decision.proceed:
+        raise Conflict(
+            decision.warning or "finalize needs confirmation",
+            [FieldProblem("confirm", "send confirm: true to finalize while counting")],
+            code="finalize-needs-confirmation",
+        )
+
+    def to_completed(status: CountStatus) -> CountStatus:
+        if not decide_finalize(status, confirmed=confirm).proceed:
+            raise Conflict("finalize needs confirmation", code="finalize-needs-confirmation")
+        return CountStatus.COMPLETED
+
+    async with uow:
+        count, _ = await claim(
+            uow, number, to_completed, now, user_id=caller.user_id, bump_version=False
+        )
+        got = await _inputs(uow, count)
+        outcome = finalize_count(
+            seen.status,
+            got.recon,
+            got.review,
+            got.rules,
+            count=count.number,
+            location=count.location,
+            gl=got.gl,
+            positions=got.positions,
+            confirmed=confirm,
+            new_serial=_serial_numbers(count, got.taken_serials),
+            frozen_bins=got.frozen_bins,
+        )
+        done = outcome.finalized
+        assert done is not None  # decided above: it proceeds
+        made = await uow.counts.add_documents(
+            count, caller.user_id, now, done.quantity_adjustment, done.stock_transfer
+        )
+        for kind, result in (
+            ("quantity_adjustment", done.adjustment_posting),
+            ("stock_transfer", done.transfer_posting),
+        ):
+            doc_id, doc_number = made[kind]
+            await uow.postings.apply(
+                result,
+                PostingContext(
+                    document_kind=kind,
+                    document_id=doc_id,
+                    document_number=doc_number,
+                    posted_at=now,
+                    posting_date=now.date(),
+                    journal_name=JOURNAL_NAME,
+                    exempt_count=count.id,
+                ),
+            )
+        documents = await uow.counts.documents(count.id)
+        await uow.counts.add_event(
+            count.id,
+            "completed",
+            "Completed: " + " and ".join(number for _, number in made.values()),
+            caller.user_id,
+            now,
+        )
+        await uow.commit()
+    return FinalizeResult(count, outcome.warning, documents, outcome.not_counted_bins)
+
+
+def _gl(result: PostingResult) -> tuple[GlPostingRecord, ...]:
+    return tuple(GlPostingRecord(g.line_no, g.account, g.entity, g.amount) for g in result.gl_lines)
+
+
+def _drafts(count: CountRecord, drafted: FinalizedCount, now: datetime) -> list[DocumentRecord]:
+    qa, st = drafted.quantity_adjustment, drafted.stock_transfer
+    zero = ZERO
+    qa_lines = tuple(
+        DocumentLineRecord(
+            line_no=x.line_no,
+            source_line_id=x.source_line_id,
+            item=x.item,
+            bin=x.bin,
+            from_bin=None,
+            lot=x.lot,
+            serial=x.serial,
+            generate_serials=x.generate_serials,
+            adjustment_quantity=x.quantity,
+            stock_transfer_quantity=zero,
+            adjustment_cost=x.unit_cost,
+            adjustment_value=x.value,
+            stock_transfer_value=zero,
+        )
+        for x in qa.lines
+    )
+    st_lines = tuple(
+        DocumentLineRecord(
+            line_no=x.line_no,
+            source_line_id=x.source_line_id,
+            item=x.item,
+            bin=x.to_bin,
+            from_bin=x.from_bin,
+            lot="",
+            serial=x.serial,
+            generate_serials=False,
+            adjustment_quantity=zero,
+            stock_transfer_quantity=Decimal(1),
+            adjustment_cost=x.unit_cost,
+            adjustment_value=zero,
+            stock_transfer_value=x.value,
+        )
+        for x in st.lines
+    )
+    return [
+        DocumentRecord(
+            0, "quantity_adjustment", f"QA-{count.number}", count.number, count.location, "",
+            now, qa.total_value, qa_lines, _gl(drafted.adjustment_posting),
+        ),
+        DocumentRecord(
+            0, "stock_transfer", f"ST-{count.number}", count.number, count.location, "",
+            now, st.total_value, st_lines, _gl(drafted.transfer_posting),
+        ),
+    ]  # fmt: skip
+
+
+# -- documents -------------------------------------------------------------------------
+
+
+async def documents_of(uow: CountsUnitOfWork, number: str) -> Sequence[DocumentRecord]:
+    async with uow:
+        count = await load_count(uow, number)
+        return await uow.counts.documents(count.id)
+
+
+async def document(uow: CountsUnitOfWork, kind: str, number: str) -> DocumentRecord:
+    if kind not in DOCUMENT_KINDS:
+        raise NotFound(f"there are no documents of kind {kind!r}: {', '.join(DOCUMENT_KINDS)}")
+    async with uow:
+        found = await uow.counts.document(kind, number)
+    if found is None:
+        raise NotFound(f"{kind.replace('_', ' ')} {number} does not exist")
+    return found

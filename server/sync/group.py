@@ -1,0 +1,150 @@
+"""Group commit of device pushes, for a database with one writer (SQLite).
+
+SQLite takes one write transaction at a time, so a server process writes its pushes one
+after another. Each would pay its own transaction: the write lock, a handful of statements
+through the driver's thread, and a COMMIT that waits for the disk (synchronous=FULL).
+`PushGroups` writes the pushes that queued while the previous transaction ran in ONE
+transaction instead, with one COMMIT, and only then answers each of them:
+
+    push A ──► queue ──► writer: [A]          BEGIN A COMMIT ─► answer A
+    push B ──► queue ─┐
+    push C ──► queue ─┴► writer: [B, C]       BEGIN B C COMMIT ─► answer B, C
+
+No push is answered before the COMMIT that stored it, so exactly-once is the one-push
+argument of `server.sync.usecases` unchanged: a crash before COMMIT leaves none of the
+group, and every device re-sends and gets its events stored once; after it, duplicates.
+
+With a `TransactionRunner` (on SQLite: `server.db.blocking.BlockingWriter`), each group's
+transaction runs where the runner puts it (its own thread and blocking connection), and
+`uow` makes units of work that are valid there; without one, on the caller's loop.
+
+When a group fails (any exception: a bug in one push, a busy database), nothing of it is
+stored, and its pushes are written again one per transaction, each answered with its own
+result or error: one failing push never takes the others down. Refusals that need no
+database (another device's credential, too many events) are raised before a push queues.
+
+One writer task per `PushGroups` runs while the queue holds pushes and ends when it is
+empty; a request that goes away (cancelled) leaves the others' writes alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.sync import PushRequest, PushResponse
+from server.domain.auth import Caller
+from server.sync import usecases as sync
+from server.sync.ports import EventBinder, SyncUnitOfWork, TransactionRunner
+
+# At most 32 pushes (16,000 events) a transaction: the group waits for one COMMIT, so a
+# bound keeps the first push's answer from waiting on many more behind it.
+MAX_GROUP = 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    push: sync.Push
+    answer: asyncio.Future[PushResponse]
+
+
+class PushGroups:
+    """Pushes of one process, written in groups (see the module docstring)."""
+
+    def __init__(
+        self,
+        uow: Callable[[], SyncUnitOfWork],
+        max_group: int = MAX_GROUP,
+        bind: EventBinder | None = None,
+        runner: TransactionRunner | None = None,
+    ) -> None:
+        self._uow = uow
+        self._bind = bind
+        self._runner = runner
+        self._max_group = max_group
+        self._queue: list[_Queued] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
+        """The push made ready (`sync.prepare_push`, which raises the refusals that need no
+        database), queued for the next group."""
+        push = sync.prepare_push(caller, request, now, self._bind)
+        queued = _Queued(push, asyncio.get_running_loop().create_future())
+        self._queue.append(queued)
+        writer = self._writer
+        if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
+            self._writer = asyncio.create_task(self._write_queue(), name="sync push writer")
+        return await queued.answer
+
+    async def _write_queue(self) -> None:
+        group: list[_Queued] = []
+        try:
+            while self._queue:
+                group = self._queue[: self._max_group]
+                del self._queue[: self._max_group]
+                group = [q for q in group if not q.answer.done()]  # cancelled: gone
+                if group:
+                    await self._write(group)
+        except BaseException:
+            # The writer itself was stopped (the server shutting down): nothing of this
+            # group committed, and no queued push is left waiting for an answer.
+            for queued in [*group, *self._queue]:
+                if not queued.answer.done():
+                    queued.answer.cancel()
+            self._queue.clear()
+            raise
+
+    async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResponse]:
+        def work() -> Coroutine[Any, Any, list[PushResponse]]:
+            return sync.push_together(self._uow(), pushes)
+
+        if self._runner is None:
+            return await work()
+        return await self._runner.run(work)
+
+    async def _write(self, group: list[_Queued]) -> None:
+        try:
+            responses = await self._together([q.push for q in group])
+        except Exception as exc:
+            if len(group) == 1:
+                _answer(group[0], error=exc)
+                return
+            # Nothing of the group is stored: each alone, with its own result or error.
+            for queued in group:
+                if queued.answer.done():
+                    continue
+                try:
+                    (alone,) = await self._together([queued.push])
+                except Exception as failed:
+                    _answer(queued, error=failed)
+                else:
+                    _answer(queued, response=alone)
+            return
+        for queued, response in zip(group, responses, strict=True):
+            _answer(queued, response=response)
+
+
+class PushOneByOne:
+    """Each push in its own transaction, side by side (PostgreSQL: many writers)."""
+
+    def __init__(self, uow: Callable[[], SyncUnitOfWork], bind: EventBinder | None = None) -> None:
+        self._uow = uow
+        self._bind = bind
+
+    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
+        return await sync.push(self._uow(), caller, request, now, self._bind)
+
+
+def _answer(
+    queued: _Queued, *, response: PushResponse | None = None, error: Exception | None = None
+) -> None:
+    if queued.answer.done():  # its request went away; what committed stays committed
+        return
+    if error is not None:
+        queued.answer.set_exception(error)
+    else:
+        assert response is not None
+        queued.answer.set_result(response)

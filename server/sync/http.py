@@ -1,0 +1,230 @@
+"""The sync protocol over HTTP: push and pull for devices, status and rejected events for
+supervisors.
+
+Bodies are read here, not by Litestar: JSON by default, MessagePack when Content-Type says
+application/x-msgpack (answers follow Accept the same way); a gzip request body
+(Content-Encoding: gzip) is inflated with a bound, and answers are gzipped when the client
+accepts it. The protocol version is read first, from a minimal struct, so a device on an
+unsupported version gets a 426 problem that says to upgrade instead of a decoding error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any, TypeAlias, TypeVar
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from schemas import SUPPORTED_PROTOCOL_VERSIONS
+from schemas.sync import (
+    MAX_PUSH_BYTES,
+    MAX_PUSH_EVENTS,
+    MEDIA_TYPE_JSON,
+    MEDIA_TYPE_MSGPACK,
+    PROBLEM_PROTOCOL_UNSUPPORTED,
+    DeviceStatusList,
+    PullRequest,
+    PushRequest,
+    RejectedPage,
+    event_code_problem,
+)
+from server.api.deps import CurrentCaller, CurrentSettings, Now
+from server.api.errors import problem_response
+from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor
+from server.api.security import device_only, roles
+from server.api.state import AnyRequest
+from server.domain.masterdata import Role
+from server.sync import usecases as sync
+
+T = TypeVar("T")
+# SQLite has one writer and its busy wait is not fair: twenty devices pushing at once
+# starve some past the busy timeout. One process writes its own pushes one transaction at
+# a time instead, the pushes that queued meanwhile together (group commit: see
+# server/sync/group.py). On PostgreSQL the install row's lock serializes the
+# pushes of one device, and pushes run side by side.
+MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
+GZIP_MIN_BYTES = 256
+PROTOCOL_HEADER = "x-stockcount-protocol"
+
+
+class _Version(msgspec.Struct):
+    protocol_version: int = 0
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, detail: str, code: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.code = status, detail, code
+
+
+def _media(value: str) -> str:
+    return value.split(";")[0].strip().lower()
+
+
+def wants_msgpack(request: AnyRequest) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(_media(part) in MSGPACK_TYPES for part in accept.split(","))
+
+
+async def read_body(request: AnyRequest, limit: int) -> bytes:
+    """The request body, inflated when gzipped; more than `limit` bytes is a 413."""
+    raw = await request.body()
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        body = raw
+    elif encoding == "gzip":
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            body = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            raise BadBody(400, f"the gzip body does not inflate: {exc}", "bad-request") from None
+        if not inflater.eof and len(body) <= limit:
+            raise BadBody(400, "the gzip body is cut off", "bad-request")
+    else:
+        raise BadBody(415, f"Content-Encoding {encoding} is not supported: use gzip", "encoding")
+    if len(body) > limit:
+        raise BadBody(
+            413,
+            f"a sync request holds at most {limit} bytes (uncompressed): send smaller batches",
+            "too-large",
+        )
+    return body
+
+
+def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
+    msgpack = _media(request.headers.get("content-type", "")) in MSGPACK_TYPES
+    try:
+        header = request.headers.get(PROTOCOL_HEADER)
+        version = (
+            int(header)
+            if header and header.strip().isdigit()
+            else (
+                msgspec.msgpack.decode(body, type=_Version)
+                if msgpack
+                else msgspec.json.decode(body, type=_Version)
+            ).protocol_version
+        )
+    except msgspec.DecodeError as exc:
+        what = "MessagePack" if msgpack else "JSON"
+        raise BadBody(400, f"the request body is not valid {what}: {exc}", "bad-request") from None
+    except msgspec.ValidationError as exc:
+        raise BadBody(400, f"the request is not valid: {exc}", "bad-request") from None
+    if version not in SUPPORTED_PROTOCOL_VERSIONS:
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_PROTOCOL_VERSIONS))
+        raise BadBody(
+            426,
+            f"this server speaks sync protocol version {supported}, the device speaks "
+            f"{version}: update the handheld app to a version for protocol {supported}; "
+            "nothing was stored",
+            PROBLEM_PROTOCOL_UNSUPPORTED,
+        )
+    try:
+        if msgpack:
+            return msgspec.msgpack.decode(body, type=kind)
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise BadBody(422, f"the request is not valid: {exc}", "validation") from None
+    except msgspec.DecodeError as exc:
+        raise BadBody(400, f"the request body does not decode: {exc}", "bad-request") from None
+
+
+def encode(request: AnyRequest, value: Any) -> Response[bytes]:
+    """JSON, or MessagePack when asked; gzipped when accepted and worth it."""
+    if wants_msgpack(request):
+        content, media_type = msgspec.msgpack.encode(value), MEDIA_TYPE_MSGPACK
+    else:
+        content, media_type = msgspec.json.encode(value), MEDIA_TYPE_JSON
+    headers = {"Vary": "Accept, Accept-Encoding"}
+    accepted = request.headers.get("accept-encoding", "").lower()
+    if len(content) >= GZIP_MIN_BYTES and "gzip" in accepted:
+        content = gzip.compress(content, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=content, media_type=media_type, headers=headers)
+
+
+def refused(request: AnyRequest, exc: BadBody) -> Response[bytes]:
+    return problem_response(request, exc.status, exc.detail, exc.code)
+
+
+# Provided by the app from its runtime (`server.bootstrap` chose it).
+Ingest: TypeAlias = NamedDependency[Any]  # PushIngest (a protocol: see server/counts/http/deps.py)
+Uow: TypeAlias = NamedDependency[Any]  # SyncUnitOfWork
+
+
+class SyncController(Controller):
+    path = "/api/sync"
+    tags = ["sync"]
+
+    @post("/push", guards=[device_only], status_code=200)
+    async def push(
+        self,
+        request: AnyRequest,
+        ingest: Ingest,
+        caller: CurrentCaller,
+        now: Now,
+    ) -> Response[bytes]:
+        """Store a batch of events from the device's outbox, each exactly once; answer per
+        event applied, duplicate or rejected, the high-water mark, and the seq expected
+        after a gap. At most MAX_PUSH_EVENTS events and MAX_PUSH_BYTES bytes."""
+        try:
+            body = await read_body(request, MAX_PUSH_BYTES)
+            data = decode(request, body, PushRequest)
+            if len(data.events) > MAX_PUSH_EVENTS:
+                raise BadBody(
+                    422,
+                    f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(data.events)}: "
+                    "send smaller batches",
+                    "validation",
+                )
+            problem = event_code_problem(data.events)
+            if problem is not None:
+                raise BadBody(422, f"the request is not valid: {problem}", "validation")
+        except BadBody as exc:
+            return refused(request, exc)
+        return encode(request, await ingest.push(caller, data, now))
+
+    @post("/pull", guards=[device_only], status_code=200)
+    async def pull(
+        self, request: AnyRequest, uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Response[bytes]:
+        """One page of the reference data that changed after the cursor, with its cursor."""
+        try:
+            data = decode(request, await read_body(request, MAX_PUSH_BYTES), PullRequest)
+        except BadBody as exc:
+            return refused(request, exc)
+        return encode(request, await sync.pull(uow, caller, data, now))
+
+    @get("/rejected", guards=[roles(Role.SUPERVISOR)])
+    async def rejected(
+        self,
+        uow: Uow,
+        device: FromQuery[int | None] = None,
+        count: FromQuery[str | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> RejectedPage:
+        """Events the server stored but could not apply, oldest first: kept, never dropped."""
+        return await sync.rejected_events(
+            uow, decode_cursor(cursor), check_limit(limit), device, count
+        )
+
+
+class DeviceStatusController(Controller):
+    path = "/api/devices"
+    tags = ["devices", "sync"]
+
+    @get("/status", guards=[roles(Role.SUPERVISOR)])
+    async def status(
+        self,
+        uow: Uow,
+        settings: CurrentSettings,
+        now: Now,
+        location: FromQuery[str | None] = None,
+    ) -> DeviceStatusList:
+        """Every active device: last seen, last seq, queue depth, app version, clock skew,
+        and stale when it has not synced within STOCKCOUNT_DEVICE_STALE_MINUTES."""
+        return await sync.device_status(uow, location, now, settings.device_stale_minutes)

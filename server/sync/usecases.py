@@ -1,0 +1,700 @@
+"""The sync protocol's use cases: push (a device's events, exactly once), pull (reference
+data by change sequence), and what supervisors see (device status, rejected events).
+
+Push. One transaction per batch (on SQLite the batches that queued meanwhile share one:
+group commit, `server.sync.group`; each is still answered only after the COMMIT
+that stored it). Its first statement upserts the (device, install) row of `sync_install`
+with the device's status and reads its high-water mark `hw` and the server's epoch: every
+seq up to `hw` is stored, none above. The row serializes two pushes of one device
+(PostgreSQL: a row lock; SQLite: the write lock). Events at or below `hw` are duplicates
+(answered with what was stored). The events from `hw + 1` on are taken while their seqs
+are contiguous; at the first hole the batch stops and answers `expected_seq` (nothing
+after a gap is applied). The taken events are judged set-based (one query for the counts
+and bins they name, one for the earlier events of the bins they close), inserted with ONE
+multi-row INSERT, and `hw` moves to the last one, in the same transaction. No seq above
+`hw` is ever stored (the mark only moves over a contiguous run in the transaction that
+stores it), so the insert cannot conflict; if it did, the batch would roll back whole and
+the device would retry: never doubled. A crash anywhere before COMMIT leaves nothing;
+after it, a re-push gets `duplicate` for everything.
+
+Rejected events (a completed or cancelled count, another site's count, a bin outside the
+count) are stored with outcome `rejected`, a reason code and a sentence, and listed for
+supervisors: never dropped.
+
+A BinClosed event turns the bin's events (its BinOpened, scans, minus undone scans) into a
+bin count through `counts.record_bin_count`, the same rules as the API, inside a savepoint:
+when the rules refuse it, the BinClosed is stored as rejected with their reason and the
+rest of the batch stands. `sync_bin_count` (device, install, bin_seq) is the source key: a
+bin of a device becomes at most one bin count, whatever is replayed. Bin count times are
+the device's times corrected by the clock skew measured at the push; ordering of events is
+by seq only.
+
+Restore from backup. The server's epoch is a random id made with the database. A device
+sends the highest seq it holds an acknowledgement for (`acked_seq`); above `hw` it proves
+the database went back: the server makes a new epoch in that transaction, answers its `hw`,
+and the device re-sends everything above it. The pull cursor proves the same when its
+change_seq is above the location's (also a new epoch). With a new epoch every device's
+next pull is a reset: full reference data again.
+
+Pull. Reference data of a location (its counts, bins, the items, recount orders) is kept
+as a change log in `sync_ref`: one row per record with the record as sent, its digest and
+the change_seq it last changed at. A pull first refreshes the log in its transaction: it
+builds every record of the location from the tables as they are, and gives each record
+whose digest differs (new or changed) the location's next change_seq (`sync_scope`,
+whose row also serializes refreshes). So no other service has to remember to append to a
+log, and a change made by any code path is seen at the next pull. Then it answers the rows
+with change_seq above the cursor, in change_seq order, a page at a time. Blind counts are
+built without expected quantities or serials (the wire struct refuses them).
+
+Counts go to the devices they are assigned to: a count with bins assigned to devices is
+sent whole to those devices, and to any other device of the site only withdrawn
+(`active=False`, no bins, nothing expected), its recount orders too; a count without any
+device assignment goes to every device of the site. The assigned devices are part of the
+count's digest, so a device granted a count gets all of it at its next pull.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
+
+import msgspec
+
+from schemas import PROTOCOL_VERSION
+from schemas.sync import (
+    MAX_PUSH_EVENTS,
+    AssignedCount,
+    BinClosed,
+    BinOpened,
+    BinRef,
+    DeviceStatusList,
+    DeviceSyncStatus,
+    Event,
+    EventAck,
+    EventBody,
+    ExpectedQuantity,
+    ExpectedSerial,
+    ItemRef,
+    PullCursor,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    QuantityKeyed,
+    RecountOrder,
+    RejectedEvent,
+    RejectedPage,
+    ScanUndone,
+    SerialScanned,
+)
+from server.counts.usecases import counting as counts
+from server.domain.auth import Caller
+from server.domain.errors import (
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+    StockcountError,
+    ValidationFailed,
+)
+from server.sync.ports import (
+    CountFacts,
+    EventBinder,
+    EventHead,
+    InstallSeen,
+    NewEvents,
+    RefRow,
+    StoredEvent,
+    SyncUnitOfWork,
+)
+
+_ENCODER = msgspec.json.Encoder()
+_BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
+_RECOUNT: msgspec.json.Decoder[RecountOrder] = msgspec.json.Decoder(RecountOrder)
+_REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
+    "count": AssignedCount,
+    "bin": BinRef,
+    "item": ItemRef,
+    "recount": RecountOrder,
+}
+_INACTIVE = frozenset({"completed", "cancelled"})
+# Each event body's tag, looked up once (`__struct_config__` builds a new object per access).
+_KIND: dict[type, str] = {
+    kind: str(kind.__struct_config__.tag)
+    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
+}
+# A Counted count still takes scans: a device that docks after the last bin was counted
+# is heard (counts.takes_bin_counts).
+_TAKES_SCANS = frozenset({"counting_in_process", "counted"})
+_STATUS_REASON = {
+    "completed": "count_completed",
+    "cancelled": "count_cancelled",
+    "open": "count_not_started",
+}
+
+
+class _Verdict(NamedTuple):
+    """What the server decided for an event, as stored (an EventVerdict)."""
+
+    outcome: Literal["applied", "rejected"]
+    reason: str = ""
+    detail: str = ""
+
+
+def _rejected_for(reason: str, detail: str) -> _Verdict:
+    return _Verdict("rejected", reason, detail[:500])
+
+
+_APPLIED = _Verdict("applied")
+
+
+def _own_device(caller: Caller, device_id: int) -> int:
+    if caller.device_id is None or caller.device_id != device_id:
+        raise PermissionDenied(
+            f"this credential is device {caller.device_id}'s, not device {device_id}'s",
+            [FieldProblem("device_id", str(device_id))],
+        )
+    return device_id
+
+
+# -- push --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One device's push as it reached the server, at `now`, checked and made ready by
+    `prepare_push`: its events in seq order, each one's own columns and its answer if it
+    is applied. That work needs no database, so it is done before the push waits for its
+    transaction (on SQLite, beside the writer that stores the pushes before it)."""
+
+    caller: Caller
+    request: PushRequest
+    now: datetime
+    device_id: int
+    events: list[Event]  # in seq order
+    heads: list[EventHead]  # each event's own columns, in the same order
+    device_times: list[datetime]  # when the device made each event
+    applied: list[EventAck]  # each event's answer if it is applied
+    bound: list[tuple[Any, ...]] | None  # each event's row for the database, if applied
+
+
+def prepare_push(
+    caller: Caller, request: PushRequest, now: datetime, bind: EventBinder | None = None
+) -> Push:
+    """The refusals that need no database (another device's credential, too many events,
+    a seq named twice), raised here; then each event's row and answer made ready (with
+    `bind`, the repository's EventBinder, its row as the database takes it)."""
+    device_id = _own_device(caller, request.device_id)
+    if len(request.events) > MAX_PUSH_EVENTS:
+        raise ValidationFailed(
+            f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(request.events)}",
+            [FieldProblem("events", "too many")],
+        )
+    events = sorted(request.events, key=lambda e: e.seq)
+    if len({e.seq for e in events}) != len(events):
+        raise ValidationFailed(
+            "a batch names each seq once", [FieldProblem("events", "repeated seq")]
+        )
+    install, encode = request.install_id, _ENCODER.encode
+    heads: list[EventHead] = [
+        (
+            device_id,
+            install,
+            e.seq,
+            _KIND[type(e.body)],
+            e.body.count,
+            e.seq if isinstance(e.body, BinOpened) else e.body.bin_seq,
+            encode(e.body).decode(),
+        )
+        for e in events
+    ]
+    device_times = [e.device_time for e in events]
+    return Push(
+        caller,
+        request,
+        now,
+        device_id,
+        events,
+        heads,
+        device_times,
+        [EventAck(seq=e.seq, outcome="applied") for e in events],
+        bind(heads, device_times, now) if bind is not None else None,
+    )
+
+
+async def push(
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    request: PushRequest,
+    now: datetime,
+    bind: EventBinder | None = None,
+) -> PushResponse:
+    """One push in its own transaction."""
+    return (await push_together(uow, [prepare_push(caller, request, now, bind)]))[0]
+
+
+async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[PushResponse]:
+    """Pushes one after another in ONE transaction with one COMMIT (group commit: see
+    `server.sync.group`); the answers, in order, only once it committed. Any
+    failure raises and leaves nothing of any of them. A later push of a device sees what
+    an earlier one in the same transaction stored (its mark, its events).
+
+    The statements are shared: one upsert locks every install of the group and reads the
+    marks and the epoch; the events wait in `_Transaction.pending` and go in as multi-row
+    INSERTs before anything reads `sync_event` and before COMMIT; the marks are written
+    by one statement at the end. All of it commits together or not at all."""
+    async with uow:
+        marks = await uow.sync.lock_installs(
+            [
+                InstallSeen(
+                    p.device_id,
+                    p.request.install_id,
+                    p.now,
+                    max(p.request.queue_depth, 0),
+                    p.request.app_version[:64],
+                    int((p.now - p.request.device_time) / timedelta(milliseconds=1)),
+                )
+                for p in pushes
+            ]
+        )
+        tx = _Transaction(marks.high_water, marks.epoch)
+        responses = [await _store(uow, tx, p) for p in pushes]
+        await tx.flush(uow)
+        await uow.sync.set_high_waters(tx.moved)
+        # One statement for the group's devices, at the latest of their request times.
+        await uow.sync.touch_devices({p.device_id for p in pushes}, max(p.now for p in pushes))
+        await uow.commit()
+    return responses
+
+
+@dataclass(slots=True)
+class _Transaction:
+    """What the pushes of one transaction share between its statements."""
+
+    marks: dict[tuple[int, str], int]  # each install's mark as this transaction moved it
+    epoch: str
+    moved: dict[tuple[int, str], int] = field(default_factory=dict)  # marks to write
+    pending: list[NewEvents] = field(default_factory=list)  # events not yet inserted
+    facts: dict[str, CountFacts] = field(default_factory=dict)
+    numbers: set[str] = field(default_factory=set)  # what `facts` was read for
+    bins: set[str] = field(default_factory=set)
+
+    async def flush(self, uow: SyncUnitOfWork) -> None:
+        """Insert the pending events: before any read of `sync_event`, and at the end."""
+        if self.pending:
+            await uow.sync.insert_events(self.pending)
+            self.pending = []
+
+    async def count_facts(
+        self, uow: SyncUnitOfWork, numbers: set[str], bins: set[str]
+    ) -> dict[str, CountFacts]:
+        """The counts and bins named, read once for the transaction: nothing but this
+        transaction writes while it holds the lock, and it forgets them when it records
+        a bin count (`forget_counts`)."""
+        if not (numbers <= self.numbers and bins <= self.bins):
+            self.numbers |= numbers
+            self.bins |= bins
+            self.facts = await uow.sync.count_facts(self.numbers, self.bins)
+        return self.facts
+
+    def forget_counts(self) -> None:
+        self.numbers, self.bins, self.facts = set(), set(), {}
+
+
+async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushResponse:
+    request, now, device_id = push.request, push.now, push.device_id
+    install = request.install_id
+    key = (device_id, install)
+    events = push.events
+    skew = now - request.device_time
+    hw = tx.marks[key]
+    if request.acked_seq > hw:
+        # The device holds acknowledgements the database no longer has: restored.
+        tx.epoch = await uow.sync.renew_epoch()
+    acks: list[EventAck] = []
+    # Events are in seq order: those at or below the mark first (duplicates), then the
+    # contiguous run from the mark on, up to the first gap.
+    first = 0
+    while first < len(events) and events[first].seq <= hw:
+        first += 1
+    if first:
+        await tx.flush(uow)
+        stored = await uow.sync.stored(device_id, install, [e.seq for e in events[:first]])
+        acks += [
+            EventAck(seq=seq, outcome="duplicate", reason=s.reason, detail=s.detail)
+            for seq, s in sorted(stored.items())
+        ]
+    end, expected = first, None
+    while end < len(events):
+        if events[end].seq != hw + end - first + 1:
+            expected = hw + end - first + 1
+            break
+        end += 1
+    if end > first:
+        verdicts = await _judge(uow, tx, push, first, end, skew)
+        applied = verdicts.count(_APPLIED) == len(verdicts)
+        bound = push.bound[first:end] if applied and push.bound is not None else None
+        tx.pending.append(
+            NewEvents(push.heads[first:end], push.device_times[first:end], now, verdicts, bound)
+        )
+        if applied:
+            acks += push.applied[first:end]
+        else:
+            acks += [
+                EventAck(seq=e.seq, outcome=v.outcome, reason=v.reason, detail=v.detail)
+                for e, v in zip(events[first:end], verdicts, strict=True)
+            ]
+        hw = tx.marks[key] = tx.moved[key] = events[end - 1].seq
+    return PushResponse(
+        protocol_version=PROTOCOL_VERSION,
+        server_epoch=tx.epoch,
+        acks=acks,
+        high_water=hw,
+        expected_seq=expected,
+    )
+
+
+def _refusal(caller: Caller, facts: CountFacts | None, count: str, label: str) -> _Verdict | None:
+    if facts is None:
+        return _rejected_for("count_unknown", f"stock count {count} does not exist")
+    if facts.location_id != caller.location_id:
+        return _rejected_for(
+            "count_other_site",
+            f"stock count {count} is not at this device's site {caller.location_code}",
+        )
+    if facts.status not in _TAKES_SCANS:
+        reason = _STATUS_REASON.get(facts.status, "count_not_counting")
+        return _rejected_for(
+            reason,
+            f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
+        )
+    if label not in facts.bins:
+        return _rejected_for("bin_outside_scope", f"bin {label} is not in stock count {count}")
+    return None
+
+
+async def _judge(
+    uow: SyncUnitOfWork, tx: _Transaction, push: Push, first: int, end: int, skew: timedelta
+) -> list[_Verdict]:
+    """The verdicts of the push's events first..end-1, in order. Whether a count takes an
+    event depends on the event's count and bin only: judged once per (count, bin)."""
+    caller, install, now = push.caller, push.request.install_id, push.now
+    assert caller.device_id is not None
+    run = push.events[first:end]
+    places = [(e.body.count, e.body.bin) for e in run]
+    named = set(places)
+    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
+    judged = {
+        (count, label): _refusal(caller, facts.get(count), count, label) or _APPLIED
+        for count, label in named
+    }
+    verdicts = [judged[p] for p in places]
+    closing = [
+        i for i, e in enumerate(run) if isinstance(e.body, BinClosed) and verdicts[i] is _APPLIED
+    ]
+    if not closing:
+        return verdicts
+    bin_seqs = {_bin_closed(run[i]).bin_seq for i in closing}
+    await tx.flush(uow)
+    earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
+    by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
+    for stored in earlier:
+        if stored.outcome == "applied":
+            by_bin[stored.bin_seq].append(
+                (stored.seq, stored.device_time, _BODY.decode(stored.body))
+            )
+    for i, e in enumerate(run):
+        body = e.body
+        bin_seq = e.seq if isinstance(body, BinOpened) else body.bin_seq
+        if bin_seq in by_bin and verdicts[i] is _APPLIED:
+            by_bin[bin_seq].append((e.seq, e.device_time, body))
+    for i in closing:
+        e = run[i]
+        verdicts[i] = await _close_bin(
+            uow, caller, install, e, by_bin[_bin_closed(e).bin_seq], skew, now
+        )
+    tx.forget_counts()  # a bin count may change what the counts' facts say
+    return verdicts
+
+
+def _bin_closed(event: Event) -> BinClosed:
+    assert isinstance(event.body, BinClosed)
+    return event.body
+
+
+async def _close_bin(
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    install: str,
+    close: Event,
+    events: list[tuple[int, datetime, EventBody]],
+    skew: timedelta,
+    now: datetime,
+) -> _Verdict:
+    assert isinstance(close.body, BinClosed) and caller.device_id is not None
+    body = close.body
+    events = sorted((x for x in events if x[0] < close.seq), key=lambda x: x[0])
+    opened = [x for x in events if x[0] == body.bin_seq and isinstance(x[2], BinOpened)]
+    if not opened:
+        return _rejected_for("bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened")
+    if await uow.sync.bin_count_source(caller.device_id, install, body.bin_seq):
+        return _rejected_for(
+            "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
+        )
+    undone = {x[2].target_seq for x in events if isinstance(x[2], ScanUndone)}
+    serials: dict[tuple[str, str], None] = {}
+    quantities: list[tuple[str, str, Decimal]] = []
+    for seq, _, scan in events:
+        if seq in undone:
+            continue
+        if isinstance(scan, SerialScanned):
+            serials[(scan.item, scan.serial)] = None
+        elif isinstance(scan, QuantityKeyed):
+            quantities.append((scan.item, scan.lot, scan.quantity))
+    if not serials and not quantities and not body.confirmed_empty:
+        return _rejected_for(
+            "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
+        )
+    started = opened[0][1] + skew
+    finished = max(close.device_time + skew, started)
+    submitted = counts.SubmittedBinCount(
+        bin=body.bin,
+        started_at=started,
+        finished_at=finished,
+        serials=list(serials),
+        quantities=quantities,
+    )
+    try:
+        async with uow.sync.savepoint():
+            header = await counts.record_bin_count(uow, caller, body.count, submitted, now)
+            await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
+    except StockcountError as exc:
+        return _rejected_for(exc.code, str(exc))
+    return _APPLIED
+
+
+# -- pull --------------------------------------------------------------------------------
+
+
+async def pull(
+    uow: SyncUnitOfWork, caller: Caller, request: PullRequest, now: datetime
+) -> PullResponse:
+    _own_device(caller, request.device_id)
+    assert caller.location_id is not None
+    location_id = caller.location_id
+    async with uow:
+        seq = await uow.sync.lock_scope(location_id)
+        epoch = await uow.sync.epoch()
+        cursor = request.cursor
+        reset = cursor is None or cursor.epoch != epoch
+        if cursor is not None and not reset and cursor.change_seq > seq:
+            # The device has seen changes this database never made: it went back.
+            epoch = await uow.sync.renew_epoch()
+            reset = True
+        after = 0 if reset or cursor is None else cursor.change_seq
+        assigned = await _refresh(uow, location_id, seq)
+        rows = await uow.sync.ref_page(location_id, after, request.limit + 1)
+        await uow.commit()
+    has_more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    page = PullResponse(
+        protocol_version=PROTOCOL_VERSION,
+        cursor=PullCursor(epoch=epoch, change_seq=rows[-1].change_seq if rows else after),
+        has_more=has_more,
+        reset=reset,
+    )
+    for row in rows:
+        record = msgspec.json.decode(row.body, type=_REF_TYPES[row.kind])
+        if isinstance(record, AssignedCount):
+            page.counts.append(_count_for(record, assigned, caller.device_id))
+        elif isinstance(record, BinRef):
+            page.bins.append(record)
+        elif isinstance(record, ItemRef):
+            page.items.append(record)
+        else:
+            page.recounts.append(_recount_for(record, assigned, caller.device_id))
+    return page
+
+
+def _withheld(assigned: dict[str, frozenset[int]], count: str, device_id: int | None) -> bool:
+    """A count whose bins are assigned to devices is theirs: any other device gets it (and
+    its recount orders) withdrawn, with nothing in it but its number. A count without any
+    device assignment goes to every device of the site."""
+    devices = assigned.get(count, frozenset())
+    return bool(devices) and device_id not in devices
+
+
+def _count_for(
+    record: AssignedCount, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> AssignedCount:
+    if not _withheld(assigned, record.count, device_id):
+        return record
+    return AssignedCount(
+        count=record.count,
+        location=record.location,
+        status=record.status,
+        blind=record.blind,
+        bins=[],
+        active=False,
+    )
+
+
+def _recount_for(
+    record: RecountOrder, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> RecountOrder:
+    if not _withheld(assigned, record.count, device_id):
+        return record
+    return RecountOrder(order_id=record.order_id, count=record.count, bin=record.bin, active=False)
+
+
+def _plain(quantity: Decimal) -> Decimal:
+    """10.0000 -> 10, 2.5000 -> 2.5: the database's scale is not the quantity's."""
+    return (
+        quantity.quantize(Decimal(1))
+        if quantity == quantity.to_integral()
+        else quantity.normalize()
+    )
+
+
+async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str, frozenset[int]]:
+    """Give every record of the location that changed since the last refresh a new
+    change_seq. Items first, then bins, counts, recount orders: a page never names a bin
+    or item the device has not been sent. Returns the devices each count is assigned to;
+    a count's (and its recount orders') digest covers them, so a device granted a count
+    gets the whole count at its next pull, whatever its cursor."""
+    records: list[tuple[str, str, bytes]] = []
+    devices_of: dict[str, frozenset[int]] = {}
+    for item in await uow.sync.ref_items():
+        ref = ItemRef(
+            code=item.code,
+            name=item.name,
+            tracking=item.tracking,  # type: ignore[arg-type]
+            barcodes=sorted(item.barcodes),
+            auto_serialized=item.auto_serialized,
+            uom=item.uom,
+        )
+        records.append(("item", item.code, _ENCODER.encode(ref)))
+    for b in await uow.sync.ref_bins(location_id):
+        ref_bin = BinRef(location=b.location, label=b.label, kind=b.kind)  # type: ignore[arg-type]
+        records.append(("bin", b.label, _ENCODER.encode(ref_bin)))
+    for c in await uow.sync.ref_counts(location_id):
+        devices_of[c.number] = c.devices
+        show = not c.blind
+        assigned = AssignedCount(
+            count=c.number,
+            location=c.location,
+            status=c.status,  # type: ignore[arg-type]
+            blind=c.blind,
+            bins=sorted(c.bins),
+            expected_serials=[
+                ExpectedSerial(item=i, serial=s, bin=b) for i, s, b in sorted(c.expected_serials)
+            ]
+            if show
+            else [],
+            expected_quantities=[
+                ExpectedQuantity(item=i, bin=b, lot=lot, quantity=_plain(q))
+                for i, b, lot, q in sorted(c.expected_quantities)
+            ]
+            if show
+            else [],
+            active=c.status not in _INACTIVE,
+        )
+        records.append(("count", c.number, _ENCODER.encode(assigned)))
+    for r in await uow.sync.ref_recounts(location_id):
+        order = RecountOrder(
+            order_id=r.order_id, count=r.count, bin=r.bin, reason=r.reason, active=r.active
+        )
+        records.append(("recount", str(r.order_id), _ENCODER.encode(order)))
+    known = await uow.sync.ref_digests(location_id)
+    changed: list[RefRow] = []
+    for kind, key, body in records:
+        scope = b""
+        if kind in ("count", "recount"):
+            count = key if kind == "count" else _RECOUNT.decode(body).count
+            scope = ",".join(str(d) for d in sorted(devices_of.get(count, ()))).encode()
+        digest = hashlib.blake2b(body + b"\0" + scope, digest_size=16).hexdigest()
+        if known.get((kind, key)) != digest:
+            seq += 1
+            changed.append(RefRow(kind, key, digest, seq, body.decode()))
+    if changed:
+        await uow.sync.upsert_refs(location_id, changed)
+        await uow.sync.set_scope(location_id, seq)
+    return devices_of
+
+
+# -- operators ---------------------------------------------------------------------------
+
+
+async def force_new_epoch(uow: SyncUnitOfWork) -> str:
+    """A new epoch now (`stockcount sync new-epoch`, after restoring the database from a
+    backup): every device's next pull is a reset, and a device whose acknowledgements the
+    database lacks sends those events again at its next push."""
+    async with uow:
+        epoch = await uow.sync.renew_epoch()
+        await uow.commit()
+    return epoch
+
+
+# -- supervisors -------------------------------------------------------------------------
+
+
+async def device_status(
+    uow: SyncUnitOfWork, location: str | None, now: datetime, stale_minutes: int
+) -> DeviceStatusList:
+    async with uow:
+        location_id = None
+        if location is not None:
+            location_id = await uow.codes.location_id(location)
+            if location_id is None:
+                raise NotFound(f"location {location!r} does not exist")
+        installs = await uow.sync.installs(location_id)
+    limit = timedelta(minutes=stale_minutes)
+    return DeviceStatusList(
+        items=[
+            DeviceSyncStatus(
+                device_id=i.device_id,
+                name=i.name,
+                location=i.location,
+                stale=i.last_seen_at is None or now - i.last_seen_at > limit,
+                install_id=i.install_id or "",
+                last_seen_at=i.last_seen_at,
+                last_seq=i.high_water,
+                queue_depth=i.queue_depth,
+                app_version=i.app_version,
+                clock_skew_ms=i.clock_skew_ms,
+            )
+            for i in installs
+            if i.device_status == "active"
+        ],
+        stale_after_minutes=stale_minutes,
+    )
+
+
+async def rejected_events(
+    uow: SyncUnitOfWork, after: int, limit: int, device_id: int | None, count: str | None
+) -> RejectedPage:
+    async with uow:
+        rows = await uow.sync.rejected(after, limit, device_id, count)
+    return RejectedPage(
+        items=[_rejected(r) for r in rows],
+        next_cursor=str(rows[-1].id) if len(rows) == limit else None,
+    )
+
+
+def _rejected(r: StoredEvent) -> RejectedEvent:
+    return RejectedEvent(
+        id=r.id,
+        device_id=r.device_id,
+        install_id=r.install_id,
+        seq=r.seq,
+        kind=r.kind,
+        count=r.count_number,
+        reason=r.reason,
+        detail=r.detail,
+        device_time=r.device_time,
+        received_at=r.received_at,
+        body=_BODY.decode(r.body),
+    )

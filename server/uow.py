@@ -1,0 +1,69 @@
+"""The unit of work: one AsyncSession, one transaction, the repositories on top of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
+from server.counts.sql.counts import SqlCounts
+from server.db.blocking import BlockingWriter
+from server.db.posting import SqlPostings
+from server.journal.sql.journal import SqlJournal
+from server.masterdata.sql.masterdata import SqlMasterData
+from server.sync.sql import SqlSync
+
+
+class SqlUnitOfWork:
+    """Use once per `async with`; leaving without commit() rolls back."""
+
+    session: AsyncSession
+    users: SqlUsers
+    devices: SqlDevices
+    codes: SqlCodes
+    masterdata: SqlMasterData
+    counts: SqlCounts
+    postings: SqlPostings
+    journal: SqlJournal
+    sync: SqlSync
+
+    def __init__(self, sessionmaker: Callable[[], AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessionmaker()
+        self.users = SqlUsers(self.session)
+        self.devices = SqlDevices(self.session)
+        self.codes = SqlCodes(self.session)
+        self.masterdata = SqlMasterData(self.session)
+        self.counts = SqlCounts(self.session)
+        self.postings = SqlPostings(self.session)
+        self.journal = SqlJournal(self.session)
+        self.sync = SqlSync(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    @classmethod
+    def blocking(cls, writer: BlockingWriter) -> SqlUnitOfWork:
+        """A unit of work on the blocking writer's thread and connection (SQLite).
+
+        The one place a BlockingSession stands for an AsyncSession: it has every method
+        the push path calls (tests/integration/test_sync_group_commit.py, the stateful
+        sync test and the e2e sync tests run the whole push path through it on SQLite)."""
+        return cls(cast(Callable[[], AsyncSession], writer.session))
+
+    async def commit(self) -> None:
+        await self.session.commit()
