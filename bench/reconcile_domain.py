@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from server.domain.counting import (
     BinCount,
-    ItemFacts,
+    CountItemFacts,
     Snapshot,
     SnapshotBalance,
     SnapshotSerial,
@@ -38,13 +38,13 @@ def build(
     costs = [
         Decimal(f"{rng.randint(100, 99_999)}.{rng.randint(0, 999_999):06d}") for _ in range(997)
     ]
-    items: dict[str, ItemFacts] = {
-        f"S{i:03d}": ItemFacts(f"S{i:03d}", Tracking.SERIAL, average_cost=Decimal("50"))
+    items: dict[str, CountItemFacts] = {
+        f"S{i:03d}": CountItemFacts(f"S{i:03d}", Tracking.SERIAL, average_cost=Decimal("50"))
         for i in range(SERIAL_ITEMS)
     }
     bulk_items = [f"U{i:04d}" for i in range(BULK_BALANCES // 10)]
     for code in bulk_items:
-        items[code] = ItemFacts(code, Tracking.NONE, average_cost=Decimal("1.25"))
+        items[code] = CountItemFacts(code, Tracking.NONE, average_cost=Decimal("1.25"))
 
     serials: list[SnapshotSerial] = []
     found: dict[str, set[tuple[str, str]]] = {label: set() for label in bins}

@@ -32,7 +32,7 @@ from handheld_sync.errors import (
 )
 from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN, Classified, Classifier, ItemInfo
 from handheld_sync.scan.text import RawScan
-from handheld_sync.store import BinCountInfo, CountInfo, RecountInfo, ScanRow, Store
+from handheld_sync.store import BinCountInfo, CountInfo, RecountInfo, ScanRecord, Store
 from schemas.sync import BinClosed, BinOpened, EventBody, QuantityKeyed, ScanUndone, SerialScanned
 
 # A Counted count still takes scans: the server hears a device that docks late.
@@ -137,7 +137,7 @@ class CountingSession:
         count = self.open_count
         return self.store.recounts(count.count if count else None)
 
-    def bin_scans(self) -> list[ScanRow]:
+    def bin_scans(self) -> list[ScanRecord]:
         """The live scans of the open bin count, oldest first."""
         bin_count = self.open_bin
         if bin_count is None:

@@ -176,7 +176,7 @@ class BinCountInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class ScanRow:
+class ScanRecord:
     seq: int
     bin_seq: int
     count: str
@@ -732,7 +732,7 @@ class Store:
         ).fetchone()
         return None if row is None else BinCountInfo(row[0], row[1], row[2], row[3], bool(row[4]))
 
-    def scans(self, *, bin_seq: int | None = None, count: str | None = None) -> list[ScanRow]:
+    def scans(self, *, bin_seq: int | None = None, count: str | None = None) -> list[ScanRecord]:
         sql = (
             "SELECT seq, bin_seq, count, bin, kind, item, serial, lot, quantity, undone_seq "
             "FROM scans WHERE 1 = 1"
@@ -746,7 +746,7 @@ class Store:
             params.append(count)
         rows = self._conn.execute(sql + " ORDER BY seq", params).fetchall()
         return [
-            ScanRow(
+            ScanRecord(
                 r[0],
                 r[1],
                 r[2],

@@ -11,9 +11,9 @@ from typing import Protocol
 
 from server.auth.ports import DeviceRepository, UserRepository
 from server.domain.counting import (
+    CountItemFacts,
     CountStatus,
     GlSetup,
-    ItemFacts,
     QuantityAdjustment,
     ReasonCode,
     Review,
@@ -190,7 +190,7 @@ class CountRepository(Protocol):
     ) -> tuple[list[SnapshotSerial], set[tuple[str, str]]]: ...
     async def item_facts(
         self, location_id: int, codes: Collection[str], *, costs: bool = True
-    ) -> dict[str, ItemFacts]:
+    ) -> dict[str, CountItemFacts]:
         """`costs` False: tracking only, average costs left at zero (checking a bin count
         needs no cost, and a serialized item's average sums its serials)."""
         ...

@@ -120,7 +120,7 @@ class CountSnapshotItem(Base):
     last_cost: Mapped[Decimal] = mapped_column(Cost())
 
 
-class BinCountRow(Base):
+class BinCountTable(Base):
     """One counter's complete count of one bin; which counts stand is the domain's
     decision (server.domain.counting.bincounts)."""
 

@@ -35,7 +35,7 @@ from server.bootstrap import open_runtime
 from server.counts.ports import DocumentRecord
 from server.counts.usecases import counting as counts
 from server.counts.usecases import review as count_review
-from server.counts.usecases.review import ReviewedLine, ReviewedRows
+from server.counts.usecases.review import ReviewedLine, ReviewedProfile
 from server.demo.data import SEED_ITEM
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import LineFilter, LineKind, ToleranceRules
@@ -235,7 +235,7 @@ def _print_lines(lines: Sequence[ReviewedLine], say: Say) -> None:
             f"{line.stock_transfer_value:>9}  {state}")  # fmt: skip
 
 
-def _print_rows(found: ReviewedRows, say: Say) -> None:
+def _print_rows(found: ReviewedProfile, say: Say) -> None:
     say(f"  {'item':<7} {'bin':<12} {'lot':<16} {'adj qty':>8} {'transfer qty':>12} "
         f"{'adj cost':>12} {'adj value':>11} {'transfer value':>14}  serial lines")  # fmt: skip
     for r in found.rows:

@@ -9,19 +9,19 @@ from decimal import Decimal
 from typing import Protocol
 
 from server.domain.journal import (
-    JobCostRow,
+    JobCostRecord,
     JobHistoryEntry,
     JournalFacts,
     JournalSettings,
     JournalTransaction,
-    StockRow,
+    StockRecord,
     TransactionType,
 )
 from server.ports import PostingPort, Transaction
 
 
 @dataclass(frozen=True, slots=True)
-class GlHistoryRow:
+class GlHistoryRecord:
     """One line of the seed's GLH tab."""
 
     account: str
@@ -163,9 +163,9 @@ class InventoryHistoryRecord:
 
 
 class JournalHistory(Protocol):
-    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRow]: ...
+    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRecord]: ...
     async def work_order_costs(self, code: str) -> tuple[str, list[WorkOrderCostRecord]] | None: ...
-    async def stock_rows(self, location: str) -> list[StockRow]: ...
+    async def stock_rows(self, location: str) -> list[StockRecord]: ...
     async def lock_costs(self, keys: Collection[tuple[str, str]]) -> None: ...
     async def page(
         self, after: int, limit: int, filters: TransactionFilters
@@ -206,7 +206,7 @@ class JournalRepository(Protocol):
         now: datetime,
     ) -> None: ...
     async def get(self, number: str) -> StoredTransaction | None: ...
-    async def gl_history(self, transaction_id: int) -> Sequence[GlHistoryRow]: ...
+    async def gl_history(self, transaction_id: int) -> Sequence[GlHistoryRecord]: ...
     async def job_history(self, transaction_id: int) -> Sequence[JobHistoryRecord]: ...
 
 

@@ -155,7 +155,7 @@ class InventoryGroupJournal(Base):
     apply_location_burden: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class JournalSettingsRow(Base):
+class JournalSettingsTable(Base):
     """The seed's registry entries for the journal (one row) and the extras' accounts."""
 
     __tablename__ = "journal_settings"
@@ -167,7 +167,7 @@ class JournalSettingsRow(Base):
     use_tax_liability_account_id: Mapped[int | None] = mapped_column(ForeignKey("gl_account.id"))
 
 
-class JournalTransactionRow(Base):
+class JournalTransactionTable(Base):
     __tablename__ = "journal_transaction"
     __table_args__ = (
         CheckConstraint(f"transaction_type IN ({TRANSACTION_TYPES})", name="transaction_type"),
@@ -187,7 +187,7 @@ class JournalTransactionRow(Base):
     )
 
 
-class JournalLineRow(Base):
+class JournalLineTable(Base):
     __tablename__ = "journal_line"
     __table_args__ = (
         UniqueConstraint("transaction_id", "line_no"),

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.counts.tables import (
-    BinCountRow,
+    BinCountTable,
     CountBin,
     CountSnapshotBalance,
     CountSnapshotSerial,
@@ -44,8 +44,8 @@ from server.sync.ports import (
     RefBin,
     RefCount,
     RefItem,
+    RefRecord,
     RefRecount,
-    RefRow,
     StoredEvent,
 )
 from server.sync.tables import (
@@ -493,7 +493,7 @@ class SqlSync:
         )
         return {(str(k), str(key)): str(d) for k, key, d in rows}
 
-    async def upsert_refs(self, location_id: int, rows: Sequence[RefRow]) -> None:
+    async def upsert_refs(self, location_id: int, rows: Sequence[RefRecord]) -> None:
         stmt = self._insert(SyncRef)
         stmt = stmt.on_conflict_do_update(
             index_elements=["location_id", "kind", "ref_key"],
@@ -518,14 +518,14 @@ class SqlSync:
             ],
         )
 
-    async def ref_page(self, location_id: int, after: int, limit: int) -> list[RefRow]:
+    async def ref_page(self, location_id: int, after: int, limit: int) -> list[RefRecord]:
         rows = await self.session.execute(
             select(SyncRef.kind, SyncRef.ref_key, SyncRef.digest, SyncRef.change_seq, SyncRef.body)
             .where(SyncRef.location_id == location_id, SyncRef.change_seq > after)
             .order_by(SyncRef.change_seq)
             .limit(limit)
         )
-        return [RefRow(str(k), str(key), str(d), int(s), str(b)) for k, key, d, s, b in rows]
+        return [RefRecord(str(k), str(key), str(d), int(s), str(b)) for k, key, d, s, b in rows]
 
     async def ref_counts(self, location_id: int) -> list[RefCount]:
         heads = list(
@@ -623,9 +623,9 @@ class SqlSync:
     async def ref_recounts(self, location_id: int) -> list[RefRecount]:
         later = exists().where(
             and_(
-                BinCountRow.count_id == RecountOrder.count_id,
-                BinCountRow.bin_id == RecountOrder.bin_id,
-                BinCountRow.submitted_at > RecountOrder.ordered_at,
+                BinCountTable.count_id == RecountOrder.count_id,
+                BinCountTable.bin_id == RecountOrder.bin_id,
+                BinCountTable.submitted_at > RecountOrder.ordered_at,
             )
         )
         rows = await self.session.execute(

@@ -106,7 +106,7 @@ from server.sync.ports import (
     EventHead,
     InstallSeen,
     NewEvents,
-    RefRow,
+    RefRecord,
     StoredEvent,
     SyncUnitOfWork,
 )
@@ -609,7 +609,7 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
         )
         records.append(("recount", str(r.order_id), _ENCODER.encode(order)))
     known = await uow.sync.ref_digests(location_id)
-    changed: list[RefRow] = []
+    changed: list[RefRecord] = []
     for kind, key, body in records:
         scope = b""
         if kind in ("count", "recount"):
@@ -618,7 +618,7 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
         digest = hashlib.blake2b(body + b"\0" + scope, digest_size=16).hexdigest()
         if known.get((kind, key)) != digest:
             seq += 1
-            changed.append(RefRow(kind, key, digest, seq, body.decode()))
+            changed.append(RefRecord(kind, key, digest, seq, body.decode()))
     if changed:
         await uow.sync.upsert_refs(location_id, changed)
         await uow.sync.set_scope(location_id, seq)

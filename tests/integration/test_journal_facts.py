@@ -47,7 +47,7 @@ from server.journal.tables import (
     InventoryGroupJournal,
     ItemJournal,
     Job,
-    JournalSettingsRow,
+    JournalSettingsTable,
     LocationJournal,
     PriceLevel,
     PriceLevelItem,
@@ -165,8 +165,8 @@ async def add_master_data(db: AsyncSession, user: bool = True) -> None:
     await db.flush()
     db.add(CostCodeCategory(cost_code_id=1, cost_category_id=1))
     await db.execute(
-        update(JournalSettingsRow)
-        .where(JournalSettingsRow.id == 1)
+        update(JournalSettingsTable)
+        .where(JournalSettingsTable.id == 1)
         .values(
             serialized_additions_allowed=True,
             burden_income_account_id=4,

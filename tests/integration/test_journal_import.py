@@ -21,7 +21,7 @@ from server.domain.journal import (
     TransactionType,
 )
 from server.journal.sql.facts import SqlJournalFacts
-from server.journal.tables import CostCode, Job, JournalSettingsRow, WorkOrder
+from server.journal.tables import CostCode, Job, JournalSettingsTable, WorkOrder
 from tests.integration.test_import import BASE, run
 
 D = Decimal
@@ -189,8 +189,8 @@ async def test_existing_records_conflict_and_attributes_are_replaced(database_ur
     await run(database_url, ("s.json", {"journal_settings": settings}, None))
     stored = await scalar(
         database_url,
-        select(JournalSettingsRow.wizard_defaults_quantity_billable).where(
-            JournalSettingsRow.id == 1
+        select(JournalSettingsTable.wizard_defaults_quantity_billable).where(
+            JournalSettingsTable.id == 1
         ),
     )
     assert stored is True

@@ -21,7 +21,7 @@ from server.domain.journal import (
     JournalTransaction,
     TransactionType,
 )
-from server.journal.tables import JobHistory, JournalTransactionRow
+from server.journal.tables import JobHistory, JournalTransactionTable
 from server.journal.usecases import journal
 from server.uow import SqlUnitOfWork
 from tests.integration.test_journal_facts import add_master_data
@@ -177,7 +177,7 @@ async def test_a_refused_transaction_writes_nothing(engine: AsyncEngine) -> None
     )
     with pytest.raises(ValidationFailed):
         await save(engine, bad)
-    assert await scalar(engine, select(func.count()).select_from(JournalTransactionRow)) == 0
+    assert await scalar(engine, select(func.count()).select_from(JournalTransactionTable)) == 0
 
 
 async def test_postings_to_bins_frozen_by_a_count_in_process_are_refused(
@@ -201,7 +201,7 @@ async def test_postings_to_bins_frozen_by_a_count_in_process_are_refused(
     with pytest.raises(Conflict, match="SC-1") as exc:
         await save(engine, average_cost_adjustment(gl=True))
     assert exc.value.code == "bins-frozen"
-    assert await scalar(engine, select(func.count()).select_from(JournalTransactionRow)) == 0
+    assert await scalar(engine, select(func.count()).select_from(JournalTransactionTable)) == 0
     assert await scalar(engine, select(func.count()).select_from(StockMovement)) == 0
 
 

@@ -14,7 +14,7 @@ from server.counts.usecases.review import (
     BulkDecision,
     FinalizeResult,
     ReviewedLine,
-    ReviewedRow,
+    ReviewedProfileLine,
 )
 from server.domain.auth import Caller
 from server.domain.counting import LineFilter, LineKind, ReasonCode, ToleranceRules
@@ -188,7 +188,7 @@ def line_out(
 
 
 def row_out(
-    r: ReviewedRow, labels: Mapping[str, tuple[str, str]], behind: BinCountsBehind
+    r: ReviewedProfileLine, labels: Mapping[str, tuple[str, str]], behind: BinCountsBehind
 ) -> wire.ReviewRow:
     p = r.row
     name, uom = labels.get(p.item, ("", ""))

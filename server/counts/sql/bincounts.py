@@ -22,8 +22,8 @@ from server.counts.ports import BinCountHeader, CountEventRecord
 from server.counts.sql.snapshot import Scaled, raw
 from server.counts.tables import (
     BinCountQuantity,
-    BinCountRow,
     BinCountSerial,
+    BinCountTable,
     CountBin,
     CountEvent,
     RecountOrder,
@@ -48,20 +48,20 @@ class BinCountStore:
     async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
         rows = await self.session.execute(
             select(
-                BinCountRow.id,
+                BinCountTable.id,
                 Bin.label,
-                BinCountRow.counter,
-                BinCountRow.device_id,
-                BinCountRow.started_at,
-                BinCountRow.finished_at,
+                BinCountTable.counter,
+                BinCountTable.device_id,
+                BinCountTable.started_at,
+                BinCountTable.finished_at,
                 User.username,
                 Device.name,
             )
-            .join(Bin, Bin.id == BinCountRow.bin_id)
-            .outerjoin(User, User.id == BinCountRow.counter_id)
-            .outerjoin(Device, Device.id == BinCountRow.device_id)
-            .where(BinCountRow.count_id == count_id)
-            .order_by(BinCountRow.id)
+            .join(Bin, Bin.id == BinCountTable.bin_id)
+            .outerjoin(User, User.id == BinCountTable.counter_id)
+            .outerjoin(Device, Device.id == BinCountTable.device_id)
+            .where(BinCountTable.count_id == count_id)
+            .order_by(BinCountTable.id)
         )
         return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 

@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.ports import CountRecord, SerialDifference
 from server.counts.tables import (
-    BinCountRow,
     BinCountSerial,
+    BinCountTable,
     CountBin,
     CountSnapshotBalance,
     CountSnapshotItem,
@@ -60,7 +60,7 @@ from server.db.writes import (
 )
 from server.domain.costing import SerialCosts
 from server.domain.counting import (
-    ItemFacts,
+    CountItemFacts,
     Snapshot,
     SnapshotBalance,
     SnapshotSerial,
@@ -226,7 +226,7 @@ class SnapshotStore:
         )
         cost = Scaled(COST_PLACES)
         qty = Scaled(QUANTITY_PLACES)
-        items: dict[str, ItemFacts] = {}
+        items: dict[str, CountItemFacts] = {}
         codes: dict[int, str] = {}
         rows = await self.session.execute(
             select(
@@ -242,7 +242,7 @@ class SnapshotStore:
         )
         for id_, code, tracking, auto, average, last in rows:
             codes[int(id_)] = str(code)
-            items[str(code)] = ItemFacts(
+            items[str(code)] = CountItemFacts(
                 str(code), Tracking(tracking), bool(auto), cost(int(average)), cost(int(last))
             )
         # The balances through the Core connection: no ORM per-row result handling.
@@ -282,7 +282,7 @@ class SnapshotStore:
         labels, _ = await self._bins_of(count.location_id)
         chosen = keys_table(dialect, "chosen", (("id", "BIGINT"),), [(i,) for i in bin_count_ids])
         chosen_ids = select(chosen.c.id)
-        snap, scan, head = CountSnapshotSerial, BinCountSerial, BinCountRow
+        snap, scan, head = CountSnapshotSerial, BinCountSerial, BinCountTable
         expected = select(
             snap.item_id, snap.serial_number, snap.bin_id.label("system_bin"),
             literal(None, BigInteger).label("scanned_bin"), raw(snap.actual_cost).label("cost"),
@@ -429,12 +429,12 @@ class SnapshotStore:
 
     async def item_facts(
         self, location_id: int, codes: Collection[str], *, costs: bool = True
-    ) -> dict[str, ItemFacts]:
+    ) -> dict[str, CountItemFacts]:
         """Live facts of items the snapshot does not name; a serialized item's average
         cost is that of its serials on hand (server.domain.costing), as in the snapshot.
         `costs` False: no average is computed (a bin count's check needs the tracking
         only, and summing the serials of its items costs a scan of their serials)."""
-        found: dict[str, ItemFacts] = {}
+        found: dict[str, CountItemFacts] = {}
         serialized: dict[int, tuple[str, Decimal]] = {}
         for batch in chunks(codes, LOOKUP_CHUNK):
             rows = await self.session.execute(
@@ -448,7 +448,7 @@ class SnapshotStore:
                 .where(Item.code.in_(batch))
             )  # fmt: skip
             for id_, code, tracking, auto, average, last in rows:
-                found[str(code)] = ItemFacts(
+                found[str(code)] = CountItemFacts(
                     str(code), Tracking(tracking), bool(auto), average or Decimal(0), last
                 )
                 if tracking == Tracking.SERIAL.value:

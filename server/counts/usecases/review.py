@@ -84,7 +84,7 @@ class ReviewedReconciliation:
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewedRow:
+class ReviewedProfileLine:
     """A row of the Stock Count profile (per item, bin and lot) with its lines."""
 
     row: ProfileLine
@@ -96,10 +96,10 @@ class ReviewedRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewedRows:
+class ReviewedProfile:
     count: CountRecord
     reconciliation: Reconciliation
-    rows: Sequence[ReviewedRow]  # filtered and paged
+    rows: Sequence[ReviewedProfileLine]  # filtered and paged
     total: int  # rows matching the filters
     bin_counts: StandingBinCounts
     item_labels: Mapping[str, tuple[str, str]]
@@ -176,7 +176,7 @@ async def reviewed_rows(
     item: str | None = None,
     offset: int = 0,
     limit: int | None = None,
-) -> ReviewedRows:
+) -> ReviewedProfile:
     """The Stock Count profile: a row per item, bin and lot with the seed's columns over
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
     with a line that matches."""
@@ -191,8 +191,8 @@ async def reviewed_rows(
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})
-    rows = [ReviewedRow(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
-    return ReviewedRows(
+    rows = [ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
+    return ReviewedProfile(
         got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
     )
 

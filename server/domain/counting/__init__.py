@@ -38,9 +38,9 @@ from server.domain.counting.finalize import (
 )
 from server.domain.counting.model import (
     BinCount,
+    CountItemFacts,
     CountStatus,
     FinalizeDecision,
-    ItemFacts,
     Snapshot,
     SnapshotBalance,
     SnapshotSerial,
@@ -81,6 +81,7 @@ __all__ = [
     "Approval",
     "BinCount",
     "BinCountConflict",
+    "CountItemFacts",
     "CountStatus",
     "CurrentBinCounts",
     "DiscrepancyLine",
@@ -90,7 +91,6 @@ __all__ = [
     "FinalizedCount",
     "GlSetup",
     "ItemAccounts",
-    "ItemFacts",
     "LineDecision",
     "LineFilter",
     "LineKind",

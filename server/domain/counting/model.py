@@ -48,7 +48,7 @@ class SnapshotBalance:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemFacts:
+class CountItemFacts:
     """What reconciliation needs to know of an item at the count's location.
 
     `average_cost`: the location's average cost; for a serialized item the average of its
@@ -83,7 +83,7 @@ class Snapshot:
     location: str
     scope: frozenset[BinLabel]
     bin_kinds: Mapping[BinLabel, BinKind]
-    items: Mapping[ItemCode, ItemFacts]
+    items: Mapping[ItemCode, CountItemFacts]
     serials: Collection[SnapshotSerial] = ()
     balances: Sequence[SnapshotBalance] = ()
     outside_serials: Sequence[SnapshotSerial] = ()

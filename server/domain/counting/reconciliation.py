@@ -27,8 +27,8 @@ from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import (
     BinCount,
     BinLabel,
+    CountItemFacts,
     ItemCode,
-    ItemFacts,
     SerialKey,
     Snapshot,
     SnapshotBalance,
@@ -480,7 +480,7 @@ def _quantities(b: _Builder, effective: Mapping[BinLabel, BinCount]) -> None:
 
 
 def _valid_quantity(
-    b: _Builder, facts: ItemFacts | None, item: str, lot: str, quantity: Decimal, where: str
+    b: _Builder, facts: CountItemFacts | None, item: str, lot: str, quantity: Decimal, where: str
 ) -> bool:
     if facts is None:
         b.problem(where, f"unknown item {item!r}")
@@ -505,7 +505,7 @@ def _valid_quantity(
     return False
 
 
-def _generated(b: _Builder, facts: ItemFacts, label: BinLabel, quantity: Decimal) -> None:
+def _generated(b: _Builder, facts: CountItemFacts, label: BinLabel, quantity: Decimal) -> None:
     """Units of an auto-serialized item found without a serial: a gain whose serials are
     generated at posting, at the average cost (seed 000's note)."""
     b.found_in[(facts.item, label)] = b.found_in.get((facts.item, label), 0) + int(quantity)

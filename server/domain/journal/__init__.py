@@ -48,8 +48,8 @@ from server.domain.journal.reverse import reverse
 from server.domain.journal.settings import change_settings
 from server.domain.journal.validation import check_input, validate
 from server.domain.journal.wizards import (
-    JobCostRow,
-    StockRow,
+    JobCostRecord,
+    StockRecord,
     check_origins,
     location_to_location,
     return_to_location,
@@ -64,7 +64,7 @@ __all__ = [
     "ItemFacts",
     "JobBilling",
     "JobBillingType",
-    "JobCostRow",
+    "JobCostRecord",
     "JobFacts",
     "JobHistoryEntry",
     "JournalFacts",
@@ -80,7 +80,7 @@ __all__ = [
     "SelectionCostType",
     "SerialFacts",
     "SideKind",
-    "StockRow",
+    "StockRecord",
     "TransactionType",
     "WorkOrderFacts",
     "apply_defaults",

@@ -36,7 +36,7 @@ from server.domain.money import ZERO
 
 
 @dataclass(frozen=True, slots=True)
-class JobCostRow:
+class JobCostRecord:
     """A job history row as the return wizard reads it: `quantity` is signed as it went
     on the job (positive) or came off it (negative); `unit_cost` excludes burden."""
 
@@ -60,7 +60,7 @@ class JobCostRow:
 
 
 @dataclass(frozen=True, slots=True)
-class StockRow:
+class StockRecord:
     """Stock of an item in a bin of a location: a balance (per lot), or one serial."""
 
     item: str
@@ -70,7 +70,7 @@ class StockRow:
     serial: str = ""
 
 
-def _place_key(row: JobCostRow) -> tuple[str, ...]:
+def _place_key(row: JobCostRecord) -> tuple[str, ...]:
     """Where a quantity is on the job: what a return must name to take it off again."""
     return (
         row.job,
@@ -85,7 +85,7 @@ def _place_key(row: JobCostRow) -> tuple[str, ...]:
     )
 
 
-def _value_key(row: JobCostRow) -> tuple[object, ...]:
+def _value_key(row: JobCostRecord) -> tuple[object, ...]:
     """The values a row was put on the job with."""
     return (
         row.unit_cost,
@@ -98,7 +98,7 @@ def _value_key(row: JobCostRow) -> tuple[object, ...]:
     )
 
 
-def _remaining(rows: list[JobCostRow]) -> list[tuple[JobCostRow, Decimal]]:
+def _remaining(rows: list[JobCostRecord]) -> list[tuple[JobCostRecord, Decimal]]:
     """What is still on the job, per group of rows put on with the same values.
 
     Returns at the same values (a reversal, an earlier wizard return) cancel their group.
@@ -106,7 +106,7 @@ def _remaining(rows: list[JobCostRow]) -> list[tuple[JobCostRow, Decimal]]:
     went on last came off first), so the total returned never exceeds what is on the job.
     """
     by_place: dict[tuple[str, ...], dict[tuple[object, ...], Decimal]] = {}
-    first: dict[tuple[tuple[str, ...], tuple[object, ...]], JobCostRow] = {}
+    first: dict[tuple[tuple[str, ...], tuple[object, ...]], JobCostRecord] = {}
     for row in rows:
         groups = by_place.setdefault(_place_key(row), {})
         value = _value_key(row)
@@ -127,7 +127,7 @@ def _remaining(rows: list[JobCostRow]) -> list[tuple[JobCostRow, Decimal]]:
 
 
 def return_to_location(
-    rows: Iterable[JobCostRow],
+    rows: Iterable[JobCostRecord],
     location: str,
     effective_date: date,
     bin: str | None = None,
@@ -182,7 +182,7 @@ def return_to_location(
 
 
 def location_to_location(
-    stock: Iterable[StockRow],
+    stock: Iterable[StockRecord],
     source: str,
     target: str,
     effective_date: date,
@@ -238,7 +238,7 @@ def _line_keys(line: JournalLine) -> tuple[tuple[str, ...], tuple[object, ...]]:
     return place, value
 
 
-def check_origins(transaction: JournalTransaction, rows: Iterable[JobCostRow]) -> None:
+def check_origins(transaction: JournalTransaction, rows: Iterable[JobCostRecord]) -> None:
     """A transaction a client saves: its lines are manual, or wizard lines whose job values
     are those of the job history (so a client cannot forge the costs or revenue that a
     return takes off a job), for no more than is still on the job. Reversal lines are made

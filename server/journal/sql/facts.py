@@ -59,7 +59,7 @@ from server.journal.tables import (
     InventoryGroupJournal,
     ItemJournal,
     Job,
-    JournalSettingsRow,
+    JournalSettingsTable,
     LocationJournal,
     PriceLevel,
     PriceLevelItem,
@@ -444,14 +444,14 @@ class SqlJournalFacts:
         row = (
             await self.session.execute(
                 select(
-                    JournalSettingsRow.serialized_additions_allowed,
-                    JournalSettingsRow.wizard_defaults_quantity_billable,
+                    JournalSettingsTable.serialized_additions_allowed,
+                    JournalSettingsTable.wizard_defaults_quantity_billable,
                     burden.code,
                     tax.code,
                 )
-                .outerjoin(burden, burden.id == JournalSettingsRow.burden_income_account_id)
-                .outerjoin(tax, tax.id == JournalSettingsRow.use_tax_liability_account_id)
-                .where(JournalSettingsRow.id == 1)
+                .outerjoin(burden, burden.id == JournalSettingsTable.burden_income_account_id)
+                .outerjoin(tax, tax.id == JournalSettingsTable.use_tax_liability_account_id)
+                .where(JournalSettingsTable.id == 1)
             )
         ).first()
         if row is None:

@@ -17,7 +17,7 @@ from server.db.tables import Bin, Item, Location, StockMovement
 from server.domain.journal import TransactionType
 from server.domain.posting import DocumentKind
 from server.journal.ports import InventoryHistoryFilters, InventoryHistoryRecord
-from server.journal.tables import JournalTransactionRow
+from server.journal.tables import JournalTransactionTable
 
 
 async def inventory_history(
@@ -51,7 +51,7 @@ async def inventory_history(
             m.document_kind,
             m.document_number,
             m.line_no,
-            JournalTransactionRow.transaction_type,
+            JournalTransactionTable.transaction_type,
             m.lot,
             m.serial_number,
         )
@@ -67,8 +67,8 @@ async def inventory_history(
             & m.job.is_(None),
         )
         .outerjoin(
-            JournalTransactionRow,
-            (JournalTransactionRow.id == m.document_id) & (m.document_kind == journal),
+            JournalTransactionTable,
+            (JournalTransactionTable.id == m.document_id) & (m.document_kind == journal),
         )
         .where(m.id > after)
         .order_by(m.id)

@@ -40,7 +40,7 @@ from server.domain.errors import Conflict
 from server.domain.journal import (
     BillingRate,
     JobBilling,
-    JobCostRow,
+    JobCostRecord,
     JobHistoryEntry,
     JournalFacts,
     JournalLine,
@@ -48,13 +48,13 @@ from server.domain.journal import (
     JournalSide,
     JournalTransaction,
     LineOrigin,
-    StockRow,
+    StockRecord,
     TransactionType,
 )
 from server.domain.money import ZERO
 from server.domain.posting import DocumentKind
 from server.journal.ports import (
-    GlHistoryRow,
+    GlHistoryRecord,
     InventoryHistoryFilters,
     InventoryHistoryRecord,
     JobHistoryRecord,
@@ -73,10 +73,10 @@ from server.journal.tables import (
     Equipment,
     Job,
     JobHistory,
-    JournalLineRow,
     JournalLineSide,
-    JournalSettingsRow,
-    JournalTransactionRow,
+    JournalLineTable,
+    JournalSettingsTable,
+    JournalTransactionTable,
     WorkOrder,
 )
 
@@ -216,7 +216,7 @@ class SqlJournal:
             "use_tax_liability_account_id": accounts.get(settings.use_tax_liability_account or ""),
         }
         dialect = self.session.get_bind().dialect.name
-        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(JournalSettingsRow)
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(JournalSettingsTable)
         await self.session.execute(
             stmt.values(id=1, **values).on_conflict_do_update(index_elements=["id"], set_=values)
         )
@@ -232,7 +232,7 @@ class SqlJournal:
         ids = await _id_map(
             self.session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
         )
-        row = JournalTransactionRow(
+        row = JournalTransactionTable(
             number=f"new-{uuid.uuid4().hex[:28]}",  # replaced by IA-<id> below
             period_id=ids.get(transaction.period or ""),
             effective_date=transaction.effective_date,
@@ -250,8 +250,8 @@ class SqlJournal:
             raise Conflict("the transaction is already reversed", code="already-reversed") from None
         number = f"IA-{row.id:08d}"
         await self.session.execute(
-            update(JournalTransactionRow)
-            .where(JournalTransactionRow.id == row.id)
+            update(JournalTransactionTable)
+            .where(JournalTransactionTable.id == row.id)
             .values(number=number)
         )
         return row.id, number
@@ -280,12 +280,12 @@ class SqlJournal:
             for x in transaction.lines
         ]
         for batch in chunks(lines, WRITE_CHUNK):
-            await self.session.execute(insert(JournalLineRow), batch)
+            await self.session.execute(insert(JournalLineTable), batch)
         line_ids = {
             int(no): int(i)
             for no, i in await self.session.execute(
-                select(JournalLineRow.line_no, JournalLineRow.id).where(
-                    JournalLineRow.transaction_id == transaction_id
+                select(JournalLineTable.line_no, JournalLineTable.id).where(
+                    JournalLineTable.transaction_id == transaction_id
                 )
             )
         }
@@ -343,24 +343,26 @@ class SqlJournal:
             await self.session.execute(insert(JobHistory), batch)
 
     async def get(self, number: str) -> StoredTransaction | None:
-        reversed_tx = aliased(JournalTransactionRow)
+        reversed_tx = aliased(JournalTransactionTable)
         header = (
             await self.session.execute(
                 select(
-                    JournalTransactionRow.id,
-                    JournalTransactionRow.number,
+                    JournalTransactionTable.id,
+                    JournalTransactionTable.number,
                     AccountingPeriod.code,
-                    JournalTransactionRow.effective_date,
-                    JournalTransactionRow.description,
-                    JournalTransactionRow.transaction_type,
+                    JournalTransactionTable.effective_date,
+                    JournalTransactionTable.description,
+                    JournalTransactionTable.transaction_type,
                     User.username,
-                    JournalTransactionRow.posted_at,
+                    JournalTransactionTable.posted_at,
                     reversed_tx.number,
                 )
-                .join(User, User.id == JournalTransactionRow.user_id)
-                .outerjoin(AccountingPeriod, AccountingPeriod.id == JournalTransactionRow.period_id)
-                .outerjoin(reversed_tx, reversed_tx.id == JournalTransactionRow.reverses_id)
-                .where(JournalTransactionRow.number == number)
+                .join(User, User.id == JournalTransactionTable.user_id)
+                .outerjoin(
+                    AccountingPeriod, AccountingPeriod.id == JournalTransactionTable.period_id
+                )
+                .outerjoin(reversed_tx, reversed_tx.id == JournalTransactionTable.reverses_id)
+                .where(JournalTransactionTable.number == number)
             )
         ).first()
         if header is None:
@@ -378,7 +380,9 @@ class SqlJournal:
             date_posted=header[7],
         )
         reversal = await self.session.scalar(
-            select(JournalTransactionRow.number).where(JournalTransactionRow.reverses_id == tx_id)
+            select(JournalTransactionTable.number).where(
+                JournalTransactionTable.reverses_id == tx_id
+            )
         )
         return StoredTransaction(tx_id, header[8], reversal, transaction)
 
@@ -390,7 +394,7 @@ class SqlJournal:
         s = JournalLineSide
         rows = await self.session.execute(
             select(
-                JournalLineRow.line_no,
+                JournalLineTable.line_no,
                 s.side,
                 location.code,
                 bin_.label,
@@ -410,7 +414,7 @@ class SqlJournal:
                 s.amount_revenue,
                 s.use_tax_rate,
             )
-            .join(JournalLineRow, JournalLineRow.id == s.line_id)
+            .join(JournalLineTable, JournalLineTable.id == s.line_id)
             .outerjoin(location, location.id == s.location_id)
             .outerjoin(bin_, bin_.id == s.bin_id)
             .outerjoin(job, job.id == s.job_id)
@@ -420,7 +424,7 @@ class SqlJournal:
             .outerjoin(equipment, equipment.id == s.equipment_id)
             .outerjoin(account, account.id == s.gl_account_id)
             .outerjoin(entity, entity.id == s.gl_entity_id)
-            .where(JournalLineRow.transaction_id == transaction_id)
+            .where(JournalLineTable.transaction_id == transaction_id)
         )
         sides: dict[tuple[int, str], JournalSide] = {}
         for r in rows:
@@ -448,19 +452,19 @@ class SqlJournal:
             )
         items = await self.session.execute(
             select(
-                JournalLineRow.line_no,
+                JournalLineTable.line_no,
                 Item.code,
-                JournalLineRow.quantity,
-                JournalLineRow.serial_number,
-                JournalLineRow.lot,
-                JournalLineRow.unit_cost,
-                JournalLineRow.uom,
-                JournalLineRow.burden_unit_cost,
-                JournalLineRow.origin,
+                JournalLineTable.quantity,
+                JournalLineTable.serial_number,
+                JournalLineTable.lot,
+                JournalLineTable.unit_cost,
+                JournalLineTable.uom,
+                JournalLineTable.burden_unit_cost,
+                JournalLineTable.origin,
             )
-            .join(Item, Item.id == JournalLineRow.item_id)
-            .where(JournalLineRow.transaction_id == transaction_id)
-            .order_by(JournalLineRow.line_no)
+            .join(Item, Item.id == JournalLineTable.item_id)
+            .where(JournalLineTable.transaction_id == transaction_id)
+            .order_by(JournalLineTable.line_no)
         )
         return tuple(
             JournalLine(
@@ -479,7 +483,7 @@ class SqlJournal:
             for no, item, quantity, serial, lot, unit_cost, uom, burden, origin in items
         )
 
-    async def gl_history(self, transaction_id: int) -> list[GlHistoryRow]:
+    async def gl_history(self, transaction_id: int) -> list[GlHistoryRecord]:
         rows = await self.session.execute(
             select(
                 GlPosting.account_code,
@@ -502,7 +506,7 @@ class SqlJournal:
             .order_by(GlPosting.id)
         )
         return [
-            GlHistoryRow(
+            GlHistoryRecord(
                 str(a), str(name or ""), e, p, c, bool(ic), str(j), str(n), d, int(no), amount
             )
             for a, name, e, p, c, ic, j, n, d, no, amount in rows
@@ -596,20 +600,20 @@ class SqlJournalHistory:
             .outerjoin(order, order.id == JobHistory.work_order_id)
             .outerjoin(equipment, equipment.id == JobHistory.equipment_id)
             .join(
-                JournalLineRow,
-                (JournalLineRow.transaction_id == JobHistory.transaction_id)
-                & (JournalLineRow.line_no == JobHistory.line_no),
+                JournalLineTable,
+                (JournalLineTable.transaction_id == JobHistory.transaction_id)
+                & (JournalLineTable.line_no == JobHistory.line_no),
             )
-            .join(side, (side.line_id == JournalLineRow.id) & (side.side == JobHistory.side))
+            .join(side, (side.line_id == JournalLineTable.id) & (side.side == JobHistory.side))
             .order_by(JobHistory.id)
         )
 
-    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRow]:
+    async def job_cost_rows(self, jobs: Collection[str]) -> list[JobCostRecord]:
         if not jobs:
             return []
         rows = await self.session.execute(self._history().where(Job.code.in_(jobs)))
         return [
-            JobCostRow(
+            JobCostRecord(
                 job=str(r[0]),
                 cost_code=str(r[1]),
                 cost_category=str(r[2]),
@@ -642,7 +646,7 @@ class SqlJournalHistory:
         equipment = aliased(Equipment)
         rows = await self.session.execute(
             select(
-                JournalTransactionRow.number,
+                JournalTransactionTable.number,
                 JobHistory.effective_date,
                 JobHistory.line_no,
                 Item.code,
@@ -653,7 +657,7 @@ class SqlJournalHistory:
                 equipment.code,
                 *_JOB_AMOUNTS,
             )
-            .join(JournalTransactionRow, JournalTransactionRow.id == JobHistory.transaction_id)
+            .join(JournalTransactionTable, JournalTransactionTable.id == JobHistory.transaction_id)
             .join(WorkOrder, WorkOrder.id == JobHistory.work_order_id)
             .join(Item, Item.id == JobHistory.item_id)
             .join(CostCode, CostCode.id == JobHistory.cost_code_id)
@@ -664,7 +668,7 @@ class SqlJournalHistory:
         )
         return str(job), [WorkOrderCostRecord(*tuple(r)) for r in rows]
 
-    async def stock_rows(self, location: str) -> list[StockRow]:
+    async def stock_rows(self, location: str) -> list[StockRecord]:
         """Every balance (per bin and lot) and every serial in stock at a location."""
         balances = await self.session.execute(
             select(Item.code, Bin.label, StockBalance.quantity, StockBalance.lot)
@@ -680,8 +684,8 @@ class SqlJournalHistory:
             .join(Location, Location.id == Bin.location_id)
             .where(Location.code == location)
         )
-        found = [StockRow(str(i), str(b), q, lot=str(lot)) for i, b, q, lot in balances]
-        found += [StockRow(str(i), str(b), Decimal(1), serial=str(s)) for i, b, s in serials]
+        found = [StockRecord(str(i), str(b), q, lot=str(lot)) for i, b, q, lot in balances]
+        found += [StockRecord(str(i), str(b), Decimal(1), serial=str(s)) for i, b, s in serials]
         return found
 
     async def lock_costs(self, keys: Collection[tuple[str, str]]) -> None:
@@ -728,12 +732,12 @@ class SqlJournalHistory:
     async def page(
         self, after: int, limit: int, filters: TransactionFilters
     ) -> list[TransactionSummaryRecord]:
-        t = JournalTransactionRow
-        reversed_tx = aliased(JournalTransactionRow)
+        t = JournalTransactionTable
+        reversed_tx = aliased(JournalTransactionTable)
         lines = (
             select(func.count())
-            .select_from(JournalLineRow)
-            .where(JournalLineRow.transaction_id == t.id)
+            .select_from(JournalLineTable)
+            .where(JournalLineTable.transaction_id == t.id)
             .scalar_subquery()
         )
         query = (
@@ -773,8 +777,8 @@ class SqlJournalHistory:
         if filters.item is not None:
             query = query.where(
                 exists()
-                .where(JournalLineRow.transaction_id == t.id)
-                .where(JournalLineRow.item_id == Item.id)
+                .where(JournalLineTable.transaction_id == t.id)
+                .where(JournalLineTable.item_id == Item.id)
                 .where(Item.code == filters.item)
             )
         return [

@@ -37,7 +37,7 @@ from server.domain.journal import (
 )
 from server.domain.posting import DocumentKind, post
 from server.journal.ports import (
-    GlHistoryRow,
+    GlHistoryRecord,
     InventoryHistoryFilters,
     InventoryHistoryRecord,
     JobHistoryRecord,
@@ -60,7 +60,7 @@ class SavedTransaction:
 @dataclass(frozen=True, slots=True)
 class TransactionView:
     stored: StoredTransaction
-    gl: Sequence[GlHistoryRow]
+    gl: Sequence[GlHistoryRecord]
     job_history: Sequence[JobHistoryRecord]
 
 

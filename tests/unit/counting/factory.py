@@ -6,18 +6,26 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from server.domain.counting import BinCount, ItemFacts, Snapshot, SnapshotBalance, SnapshotSerial
+from server.domain.counting import (
+    BinCount,
+    CountItemFacts,
+    Snapshot,
+    SnapshotBalance,
+    SnapshotSerial,
+)
 from server.domain.masterdata import BinKind, Tracking
 
 D = Decimal
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 ITEMS = {
-    "SER": ItemFacts("SER", Tracking.SERIAL, average_cost=D("100.000000")),
-    "AUTO": ItemFacts("AUTO", Tracking.SERIAL, auto_serialized=True, average_cost=D("12.500000")),
-    "LOT": ItemFacts("LOT", Tracking.LOT, average_cost=D("3.250000")),
-    "BULK": ItemFacts("BULK", Tracking.NONE, average_cost=D("0.333333")),
-    "NEW": ItemFacts("NEW", Tracking.SERIAL, average_cost=D(0), last_cost=D("7.000000")),
+    "SER": CountItemFacts("SER", Tracking.SERIAL, average_cost=D("100.000000")),
+    "AUTO": CountItemFacts(
+        "AUTO", Tracking.SERIAL, auto_serialized=True, average_cost=D("12.500000")
+    ),
+    "LOT": CountItemFacts("LOT", Tracking.LOT, average_cost=D("3.250000")),
+    "BULK": CountItemFacts("BULK", Tracking.NONE, average_cost=D("0.333333")),
+    "NEW": CountItemFacts("NEW", Tracking.SERIAL, average_cost=D(0), last_cost=D("7.000000")),
 }
 BIN_KINDS = {
     "B1": BinKind.STOCK,

@@ -11,11 +11,11 @@ import pytest
 
 from server.domain.errors import ValidationFailed
 from server.domain.journal import (
-    JobCostRow,
+    JobCostRecord,
     JobHistoryEntry,
     JournalTransaction,
     LineOrigin,
-    StockRow,
+    StockRecord,
     TransactionType,
     check_origins,
     job_history,
@@ -31,10 +31,12 @@ DAY = date(2025, 3, 20)
 NO_TAX = Decimal(0)
 
 
-def rows(entries: tuple[JobHistoryEntry, ...], use_tax_rate: Decimal = NO_TAX) -> list[JobCostRow]:
+def rows(
+    entries: tuple[JobHistoryEntry, ...], use_tax_rate: Decimal = NO_TAX
+) -> list[JobCostRecord]:
     """Job history as the service reads it back for the wizard."""
     return [
-        JobCostRow(
+        JobCostRecord(
             job=e.job,
             cost_code=e.cost_code,
             cost_category=e.cost_category,
@@ -94,7 +96,7 @@ def test_wizard_quantity_billable_follows_the_setting() -> None:
 
 
 def test_return_nets_what_came_back_already() -> None:
-    put = JobCostRow("J1", "100", "MAT", "123106", D(5), D(10), unit_price=D(12))
+    put = JobCostRecord("J1", "100", "MAT", "123106", D(5), D(10), unit_price=D(12))
     same_values_back = replace(put, quantity=D(-1))
     manual_back = replace(put, quantity=D(-1), unit_cost=D(9))
     second = replace(put, quantity=D(2), unit_cost=D(11))
@@ -108,8 +110,8 @@ def test_return_nets_what_came_back_already() -> None:
 
 
 def test_return_from_one_work_order_and_serials_one_each() -> None:
-    on_wo = JobCostRow("J1", "100", "MAT", "SER", D(1), D(88), work_order="WO1", serial="GONE")
-    elsewhere = JobCostRow("J1", "100", "MAT", "123106", D(4), D(10))
+    on_wo = JobCostRecord("J1", "100", "MAT", "SER", D(1), D(88), work_order="WO1", serial="GONE")
+    elsewhere = JobCostRecord("J1", "100", "MAT", "123106", D(4), D(10))
     draft = return_to_location([on_wo, elsewhere], "Main", DAY, "B1", work_order="WO1")
     (back,) = draft.lines
     assert (back.serial, back.quantity, back.from_side.work_order) == ("GONE", D(1), "WO1")
@@ -119,11 +121,11 @@ def test_return_from_one_work_order_and_serials_one_each() -> None:
 
 def test_location_to_location_moves_every_bin_lot_and_serial() -> None:
     stock = [
-        StockRow("123106", "B2", D(4)),
-        StockRow("123106", "B1", D(10)),
-        StockRow("LOT", "B1", D("2.5"), lot="L7"),
-        StockRow("SER", "B1", D(1), serial="S1"),
-        StockRow("NEW", "B1", D(0)),
+        StockRecord("123106", "B2", D(4)),
+        StockRecord("123106", "B1", D(10)),
+        StockRecord("LOT", "B1", D("2.5"), lot="L7"),
+        StockRecord("SER", "B1", D(1), serial="S1"),
+        StockRecord("NEW", "B1", D(0)),
     ]
     draft = location_to_location(stock, "Main", "North", DAY, "N1")
     assert draft.transaction_type is T.LOC_TO_LOC
@@ -137,7 +139,7 @@ def test_location_to_location_moves_every_bin_lot_and_serial() -> None:
     assert [x.unit_cost for x in prepared.lines] == [D("55.232"), D("55.232"), D(3), D("101.50")]
 
 
-def _problems(draft: JournalTransaction, history: list[JobCostRow]) -> dict[str, str]:
+def _problems(draft: JournalTransaction, history: list[JobCostRecord]) -> dict[str, str]:
     with pytest.raises(ValidationFailed) as caught:
         check_origins(draft, history)
     return {p.location: p.message for p in caught.value.details}
@@ -169,7 +171,7 @@ def test_wizard_lines_must_match_job_history_and_what_is_left() -> None:
 
 
 def test_loc_to_loc_wizard_lines_carry_no_burden() -> None:
-    draft = location_to_location([StockRow("123106", "B1", D(3))], "Main", "North", DAY, "N1")
+    draft = location_to_location([StockRecord("123106", "B1", D(3))], "Main", "North", DAY, "N1")
     check_origins(draft, [])
     burdened = replace(draft, lines=(replace(draft.lines[0], burden_unit_cost=D(1)),))
     assert "lines/1/burden_unit_cost" in _problems(burdened, [])
