@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.ports import DeviceRecord, EnrollmentCodeRecord, UserRecord
+from server.db.session import Session
 from server.db.tables import ApiToken, Device, EnrollmentCode, Location, User
 from server.domain.masterdata import Role
 
@@ -26,7 +26,7 @@ def _user(row: Sequence[object]) -> UserRecord:
 
 
 class SqlUsers:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def add(self, username: str, password_hash: str, role: Role, now: datetime) -> int:
@@ -110,7 +110,7 @@ _BY_CREDENTIAL = (
 
 
 class SqlDevices:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def _select(
@@ -214,7 +214,7 @@ class SqlDevices:
 
 
 class SqlCodes:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def location_id(self, code: str) -> int | None:

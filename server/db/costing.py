@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.session import Session
 from server.db.tables import Bin, Serial
 from server.db.writes import LOOKUP_CHUNK, chunks
 from server.domain.costing import SerialCosts, serialized_average_cost
@@ -21,7 +21,7 @@ from server.domain.money import COST_PLACES
 
 
 async def serial_costs(
-    session: AsyncSession, item_ids: Collection[int] | None, location_id: int | None = None
+    session: Session, item_ids: Collection[int] | None, location_id: int | None = None
 ) -> dict[int, dict[int, SerialCosts]]:
     """item id -> location id -> its serials on hand there: of `item_ids` (None: every
     item), at `location_id` only when given. One grouped query per chunk of items;
@@ -53,7 +53,7 @@ async def serial_costs(
 
 
 async def serialized_average_costs(
-    session: AsyncSession,
+    session: Session,
     location_id: int,
     last_costs: Mapping[int, Decimal],
     here: Mapping[int, Mapping[int, SerialCosts]] | None = None,

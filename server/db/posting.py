@@ -33,9 +33,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.tables import CountBin, StockCount
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     Company,
@@ -64,14 +64,14 @@ _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 _SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
 
 
-def _upsert(session: AsyncSession, table: Table) -> Any:
+def _upsert(session: Session, table: Table) -> Any:
     """An INSERT that supports ON CONFLICT on both backends."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class SqlPostings:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- frozen bins -----------------------------------------------------------------
@@ -335,7 +335,7 @@ class _Ids:
         return self.bins[(side.location, side.bin)]
 
     @classmethod
-    async def load(cls, session: AsyncSession, result: PostingResult) -> _Ids:
+    async def load(cls, session: Session, result: PostingResult) -> _Ids:
         sides: list[LocationSide] = [
             m.place for m in result.movements if isinstance(m.place, LocationSide)
         ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.session import Session
 from server.db.tables import ReasonCodeEntry
 from server.domain.counting import LineKind, ReasonCode
 
@@ -40,7 +40,7 @@ def reason_code_values(code: ReasonCode) -> dict[str, object]:
 
 
 class ReasonCodeStore:
-    session: AsyncSession
+    session: Session
 
     async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]:
         """The list by code (all of it, or the codes asked for); a few dozen rows."""

@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.reasons import kinds_column, reason_code_values
+from server.db.session import Session
 from server.db.tables import (
     Base,
     Bin,
@@ -144,7 +144,7 @@ def scaled(value: Decimal, places: int) -> int:
 
 
 class MasterDataWrites:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- lookups ---------------------------------------------------------------------

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, case, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.counts.tables import (
     BinCountTable,
@@ -30,6 +29,7 @@ from server.counts.tables import (
     RecountOrder,
     StockCount,
 )
+from server.db.session import Connection, Session
 from server.db.tables import Base, Bin, Device, Item, ItemBarcode, Location
 from server.db.writes import LOOKUP_CHUNK, chunks
 from server.sync.ports import (
@@ -216,7 +216,7 @@ def new_epoch() -> str:
 
 
 class SqlSync:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def _insert(self, table: Any) -> Any:
@@ -343,7 +343,7 @@ class SqlSync:
         return bind
 
     @staticmethod
-    async def _insert_rows(conn: AsyncConnection, values: list[Any]) -> None:
+    async def _insert_rows(conn: Connection, values: list[Any]) -> None:
         rows = len(values) // len(_EVENT_NAMES)
         await conn.exec_driver_sql(_event_insert_sql(conn.dialect.paramstyle, rows), tuple(values))
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import BinCountHeader, CountEventRecord
@@ -28,6 +27,7 @@ from server.counts.tables import (
     CountEvent,
     RecountOrder,
 )
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     Device,
@@ -41,7 +41,7 @@ from server.domain.money import QUANTITY_PLACES
 class BinCountStore:
     """BinCounts with their serial and quantity lines, recount orders, conflict picks."""
 
-    session: AsyncSession
+    session: Session
 
     # -- bin counts ------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import CountBinRecord, CountRecord
@@ -38,6 +37,7 @@ from server.counts.tables import (
     StockCount,
 )
 from server.db.reasons import ReasonCodeStore
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     Location,
@@ -87,7 +87,7 @@ def _count(row: Sequence[Any]) -> CountRecord:
 class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, ReasonCodeStore):
     """The CountRepository port: the count itself here, each other concern in its module."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- the count -------------------------------------------------------------------

@@ -16,13 +16,13 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import CountRecord, DocumentLineRecord, DocumentRecord, GlPostingRecord
 from server.counts.sql.snapshot import raw
 from server.counts.tables import CountDocument, CountDocumentLine, StockCount
 from server.db.costing import serial_costs, serialized_average_costs
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     GlAccount,
@@ -52,7 +52,7 @@ class DocumentStore:
     """What finalize reads (GL setup, positions, serial numbers in use) and writes (the
     documents), and the documents read back."""
 
-    session: AsyncSession
+    session: Session
 
     async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup:
         inventory, adjustment = aliased(GlAccount), aliased(GlAccount)

@@ -11,13 +11,13 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.ports import LineReview
 from server.counts.tables import (
     CountLineReview,
     ToleranceRule,
 )
+from server.db.session import Session
 from server.db.tables import (
     User,
 )
@@ -34,7 +34,7 @@ _CHUNK = 1_000  # line ids per statement (each up to 600 characters)
 class ReviewStore:
     """The supervisor's decisions per line, and a location's tolerances."""
 
-    session: AsyncSession
+    session: Session
 
     # -- review ----------------------------------------------------------------------
 

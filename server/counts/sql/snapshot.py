@@ -30,7 +30,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.ports import CountRecord, SerialDifference
 from server.counts.tables import (
@@ -43,6 +42,7 @@ from server.counts.tables import (
     StockCount,
 )
 from server.db.costing import serial_costs, serialized_average_costs
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     Item,
@@ -92,7 +92,7 @@ def raw(column: Any) -> Any:
 class SnapshotStore:
     """The snapshot of a count: taken set-based, loaded in one query per table."""
 
-    session: AsyncSession
+    session: Session
 
     async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]:
         """System quantity per bin in the snapshot: serials counted, balances summed."""

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from server.db.costing import serialized_average_costs
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     Company,
@@ -73,7 +73,7 @@ def codes_of(values: Iterable[str | None]) -> set[str]:
 
 
 class SqlJournalFacts:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def load(self, transaction: JournalTransaction) -> JournalFacts:

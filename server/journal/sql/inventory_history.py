@@ -10,9 +10,9 @@ index), so rows written before the references were shown have them too.
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.session import Session
 from server.db.tables import Bin, Item, Location, StockMovement
 from server.domain.journal import TransactionType
 from server.domain.posting import DocumentKind
@@ -21,7 +21,7 @@ from server.journal.tables import JournalTransactionTable
 
 
 async def inventory_history(
-    session: AsyncSession, after: int, limit: int, filters: InventoryHistoryFilters
+    session: Session, after: int, limit: int, filters: InventoryHistoryFilters
 ) -> list[InventoryHistoryRecord]:
     m = StockMovement
     job_side = aliased(StockMovement)

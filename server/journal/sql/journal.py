@@ -20,9 +20,9 @@ from sqlalchemy import exists, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.session import Session
 from server.db.tables import (
     Bin,
     GlAccount,
@@ -113,7 +113,7 @@ class _Ids:
     entities: dict[str, int]
 
 
-async def _id_map(session: AsyncSession, code: Any, id_: Any, codes: set[str]) -> dict[str, int]:
+async def _id_map(session: Session, code: Any, id_: Any, codes: set[str]) -> dict[str, int]:
     """Ids by code; remembered for the session (one save), so the lock, the header, the
     lines and the job history of a save look each code up once."""
     if not codes:
@@ -126,7 +126,7 @@ async def _id_map(session: AsyncSession, code: Any, id_: Any, codes: set[str]) -
     return {c: known[c] for c in codes if c in known}
 
 
-async def _ids(session: AsyncSession, transaction: JournalTransaction) -> _Ids:
+async def _ids(session: Session, transaction: JournalTransaction) -> _Ids:
     sides = [side for line in transaction.lines for _, side in line.sides()]
     locations = codes_of(s.location for s in sides)
     jobs = codes_of(s.job for s in sides)
@@ -179,7 +179,7 @@ async def _ids(session: AsyncSession, transaction: JournalTransaction) -> _Ids:
 class SqlJournal:
     """The journal's repository: facts for the rules, and the saved transactions."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.history = SqlJournalHistory(session)
         self._last_ids: tuple[JournalTransaction, _Ids] | None = None
@@ -567,7 +567,7 @@ class SqlJournalHistory:
     """Job history as the wizards and Get Costs read it, stock of a location, the list
     of transactions, Inventory History, and the row locks on average costs."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def _history(self) -> Any:

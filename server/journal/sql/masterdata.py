@@ -8,9 +8,9 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db.session import Session
 from server.db.tables import Company, GlAccount, GlEntity
 from server.journal.tables import (
     AccountingPeriod,
@@ -115,7 +115,7 @@ def _key_filter(kind: str, key: tuple[str, ...]) -> ColumnElement[bool]:
 
 
 class SqlJournalMasterData:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def get(self, kind: str, key: tuple[str, ...]) -> Record | None:
