@@ -1,17 +1,16 @@
-"""The unit of work: one AsyncSession, one transaction, the repositories on top of it."""
+"""The unit of work: one session, one transaction, the repositories on top of it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self, cast
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Self
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
+from server.db.session import Session
 from server.journal.sql.journal import SqlJournal
 from server.masterdata.sql.masterdata import SqlMasterData
 from server.sync.sql import SqlSync
@@ -20,7 +19,7 @@ from server.sync.sql import SqlSync
 class SqlUnitOfWork:
     """Use once per `async with`; leaving without commit() rolls back."""
 
-    session: AsyncSession
+    session: Session
     users: SqlUsers
     devices: SqlDevices
     codes: SqlCodes
@@ -30,7 +29,7 @@ class SqlUnitOfWork:
     journal: SqlJournal
     sync: SqlSync
 
-    def __init__(self, sessionmaker: Callable[[], AsyncSession]) -> None:
+    def __init__(self, sessionmaker: Callable[[], Session]) -> None:
         self._sessionmaker = sessionmaker
 
     async def __aenter__(self) -> Self:
@@ -60,10 +59,11 @@ class SqlUnitOfWork:
     def blocking(cls, writer: BlockingWriter) -> SqlUnitOfWork:
         """A unit of work on the blocking writer's thread and connection (SQLite).
 
-        The one place a BlockingSession stands for an AsyncSession: it has every method
-        the push path calls (tests/integration/test_sync_group_commit.py, the stateful
-        sync test and the e2e sync tests run the whole push path through it on SQLite)."""
-        return cls(cast(Callable[[], AsyncSession], writer.session))
+        A BlockingSession is a `Session` as an AsyncSession is: mypy checks that it has
+        every method the repositories call (tests/integration/test_sync_group_commit.py,
+        the stateful sync test and the e2e sync tests run the whole push path through it
+        on SQLite)."""
+        return cls(writer.session)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -13,8 +13,8 @@ event loop and one plain sqlite3 connection (SQLAlchemy's pysqlite, the same PRA
 each statement runs when it is awaited, with no hand-over; SQLite releases the GIL while
 it works, and the server's loop goes on meanwhile. The caller awaits one future for the
 whole transaction. The repositories and the services are the same code as everywhere: they
-see the blocking session through `BlockingSession`, which has the methods of AsyncSession
-that the push path calls.
+see the blocking session through `BlockingSession`, a `server.db.session.Session` as
+AsyncSession is (mypy checks that it has every method the repositories call).
 
 One thread, one connection: transactions run one after another, as SQLite runs them
 anyway. A transaction that was started runs to its end (COMMIT or ROLLBACK) even when the
@@ -24,14 +24,24 @@ caller stops waiting.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable, Result, create_engine, event
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    PoolProxiedConnection,
+    Result,
+    ScalarResult,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from server.db.engine import sqlite_pragmas
 
@@ -39,30 +49,39 @@ T = TypeVar("T")
 
 
 class BlockingConnection:
-    """The AsyncConnection methods the push path's repositories call, over a blocking
-    Connection."""
+    """A `server.db.session.Connection` over a blocking Connection."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    async def execute(
+        self, statement: Executable, parameters: Any = None, /
+    ) -> CursorResult[*tuple[Any, ...]]:
         return self._connection.execute(statement, parameters)
 
-    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> CursorResult[Any]:
+    async def exec_driver_sql(
+        self, statement: str, parameters: Any = None, /
+    ) -> CursorResult[*tuple[Any, ...]]:
         return self._connection.exec_driver_sql(statement, parameters)
+
+    async def get_raw_connection(self) -> PoolProxiedConnection:
+        return self._connection.connection
 
 
 class BlockingSession:
-    """The AsyncSession methods the push path's repositories call (`SqlSync`'s push
-    methods, and what recording a bin count reads and writes), over a blocking Session.
-    Each runs when it is awaited: only for the writer thread, where blocking is the point.
-    A method not here is an AttributeError, which the push tests on SQLite would show.
-    Unlike AsyncSession, results are not buffered: the push path reads each result whole
-    before its next statement, as code for either session must."""
+    """A `server.db.session.Session` over a blocking Session: the push path (`SqlSync`'s
+    push methods, and what recording a bin count reads and writes) runs on it.
+    Each method runs when it is awaited: only for the writer thread, where blocking is the
+    point. Unlike AsyncSession, results are not buffered: the push path reads each result
+    whole before its next statement, as code for either session must."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self._session.info
 
     def get_bind(self) -> Engine | Connection:
         return self._session.get_bind()
@@ -70,11 +89,25 @@ class BlockingSession:
     async def connection(self) -> BlockingConnection:
         return BlockingConnection(self._session.connection())
 
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    async def execute(
+        self, statement: Executable, params: Any = None, /
+    ) -> Result[*tuple[Any, ...]]:
         return self._session.execute(statement, params)
 
+    async def scalar(self, statement: Executable, params: Any = None, /) -> Any:
+        return self._session.scalar(statement, params)
+
+    async def scalars(self, statement: Executable, params: Any = None, /) -> ScalarResult[Any]:
+        return self._session.scalars(statement, params)
+
+    def add(self, instance: object, /) -> None:
+        self._session.add(instance)
+
+    async def flush(self) -> None:
+        self._session.flush()
+
     @asynccontextmanager
-    async def begin_nested(self) -> Any:
+    async def begin_nested(self) -> AsyncIterator[SessionTransaction]:
         with self._session.begin_nested() as savepoint:
             yield savepoint
 

@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from server.db.blocking import BlockingWriter, can_block
 from server.db.engine import make_engine
+from server.db.tables import Company
 from server.uow import SqlUnitOfWork
 from tests.conftest import fresh_database
 
@@ -199,3 +200,39 @@ def test_only_a_sqlite_file_gets_a_blocking_writer(tmp_path: Path) -> None:
     assert not can_block("sqlite+aiosqlite:///:memory:")
     assert not can_block("sqlite+aiosqlite://")
     assert not can_block("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+async def companies(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [str(r[0]) for r in await conn.execute(text("SELECT code FROM company"))]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_blocking_session_has_the_sessions_reads_and_writes(
+    writer: BlockingWriter, sqlite_url: str
+) -> None:
+    """The methods of `server.db.session.Session` that the push path does not call today
+    (scalar, scalars, add and flush, info, the raw connection) do on the writer's thread
+    what AsyncSession does: a repository that starts to call one works there too."""
+    before = await companies(sqlite_url)
+
+    async def work() -> tuple[object, list[str], str, object]:
+        async with SqlUnitOfWork.blocking(writer) as uow:
+            session = uow.session
+            session.add(Company(code="ADDED", name="Added"))
+            await session.flush()  # the INSERT runs now, so the reads below see it
+            one = await session.scalar(select(Company.name).where(Company.code == "ADDED"))
+            every = list(await session.scalars(select(Company.code).order_by(Company.id)))
+            session.info.setdefault("seen", []).append(one)
+            raw = await (await session.connection()).get_raw_connection()
+            mode = raw.driver_connection.execute("PRAGMA journal_mode").fetchone()[0]
+            await uow.commit()
+            return one, every, mode, session.info["seen"]
+
+    one, every, mode, seen = await writer.run(work)
+    assert one == "Added" and every == [*before, "ADDED"]
+    assert mode == "wal" and seen == ["Added"]
+    assert await companies(sqlite_url) == [*before, "ADDED"]
