@@ -1,29 +1,30 @@
-"""Small helpers for API tests: users of each role and their tokens."""
+"""Small helpers for tests: users of each role and their tokens, an enrolled device, and
+one value read from the database."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import Executable, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth import usecases as auth
+from server.bootstrap import open_runtime
 from server.db.engine import make_engine, make_sessionmaker
 from server.domain.masterdata import Role
-from server.uow import SqlUnitOfWork
 
 PASSWORD = "correct horse battery"
 USERS = {"admin": Role.ADMIN, "super": Role.SUPERVISOR, "counter": Role.COUNTER}
 
 
 async def add_users(database_url: str) -> None:
-    engine = make_engine(database_url)
-    try:
-        uow = SqlUnitOfWork(make_sessionmaker(engine))
+    async with open_runtime(database_url) as runtime:
         for name, role in USERS.items():
-            await auth.create_user(uow, name, PASSWORD, role, datetime.now(UTC))
-    finally:
-        await engine.dispose()
+            await auth.create_user(runtime.uow(), name, PASSWORD, role, datetime.now(UTC))
 
 
 async def token(client: AsyncTestClient[Litestar], username: str) -> dict[str, str]:
@@ -32,3 +33,44 @@ async def token(client: AsyncTestClient[Litestar], username: str) -> dict[str, s
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledDevice:
+    id: int
+    headers: dict[str, str]  # carrying its credential
+
+
+async def enrollment_code(
+    client: AsyncTestClient[Litestar], admin: dict[str, str], location: str = "MAIN"
+) -> str:
+    code = await client.post("/api/enrollment-codes", json={"location": location}, headers=admin)
+    assert code.status_code == 201, code.text
+    return str(code.json()["code"])
+
+
+async def enroll(
+    client: AsyncTestClient[Litestar],
+    admin: dict[str, str],
+    name: str = "HH-01",
+    location: str = "MAIN",
+) -> EnrolledDevice:
+    """A device of `location`, enrolled as an operator does it: an enrollment code, then
+    the device's enroll request with it."""
+    code = await enrollment_code(client, admin, location)
+    enrolled = await client.post("/api/devices/enroll", json={"code": code, "name": name})
+    assert enrolled.status_code == 201, enrolled.text
+    body = enrolled.json()
+    return EnrolledDevice(int(body["device_id"]), {"Authorization": f"Bearer {body['credential']}"})
+
+
+async def scalar(database: str | AsyncEngine, query: str | Executable, **params: Any) -> Any:
+    """The first value `query` (SQL text, or a statement) reads, straight from the database:
+    a URL (an engine of its own, disposed after) or the test's engine."""
+    engine = make_engine(database) if isinstance(database, str) else database
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await session.scalar(text(query) if isinstance(query, str) else query, params)
+    finally:
+        if isinstance(database, str):
+            await engine.dispose()

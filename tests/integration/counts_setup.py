@@ -197,28 +197,6 @@ async def count_the_scenario(client: Client, h: dict[str, str], counter: dict[st
     return number
 
 
-async def enroll(
-    client: Client, admin: dict[str, str], name: str, location: str = "MAIN"
-) -> dict[str, str]:
-    """A device of `location`: the headers carrying its credential."""
-    code = await client.post("/api/enrollment-codes", json={"location": location}, headers=admin)
-    assert code.status_code == 201, code.text
-    enrolled = await client.post(
-        "/api/devices/enroll", json={"code": code.json()["code"], "name": name}
-    )
-    assert enrolled.status_code == 201, enrolled.text
-    return {"Authorization": f"Bearer {enrolled.json()['credential']}"}
-
-
-async def scalar(database_url: str, sql: str, **params: Any) -> Any:
-    engine = make_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            return (await conn.execute(text(sql), params)).scalar()
-    finally:
-        await engine.dispose()
-
-
 async def rows(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     engine = make_engine(database_url)
     try:

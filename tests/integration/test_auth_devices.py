@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from server.db.engine import make_engine
 from server.db.tables import ApiToken, Company, Device, EnrollmentCode, Location, User
-from tests.helpers import add_users, token
+from tests.helpers import add_users, enroll, enrollment_code, token
 
 Client = AsyncTestClient[Litestar]
 
@@ -94,22 +94,11 @@ async def test_admin_creates_user_and_duplicate_is_409(client: Client, users: No
     assert short.json()["errors"][0]["location"] == "password"
 
 
-async def _enroll(client: Client, admin: dict[str, str], name: str = "HH-01") -> dict[str, object]:
-    code = await client.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
-    assert code.status_code == 201, code.text
-    r = await client.post("/api/devices/enroll", json={"code": code.json()["code"], "name": name})
-    assert r.status_code == 201, r.text
-    result: dict[str, object] = r.json()
-    return result
-
-
 async def test_enrollment_code_works_once_and_credential_is_stored_hashed(
     client: Client, users: None, database_url: str
 ) -> None:
     admin = await token(client, "admin")
-    code = (
-        await client.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
-    ).json()["code"]
+    code = await enrollment_code(client, admin)
     # Typed by a person: lower case with a dash still works.
     typed = code[:5].lower() + "-" + code[5:]
     first = await client.post("/api/devices/enroll", json={"code": typed, "name": "HH-01"})
@@ -133,9 +122,7 @@ async def test_enrollment_code_works_once_and_credential_is_stored_hashed(
 
 async def test_expired_code_is_refused(client: Client, users: None, database_url: str) -> None:
     admin = await token(client, "admin")
-    code = (
-        await client.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
-    ).json()["code"]
+    code = await enrollment_code(client, admin)
     engine = make_engine(database_url)
     async with engine.begin() as conn:
         await conn.execute(
@@ -151,9 +138,7 @@ async def test_racing_enrollments_with_one_code_make_one_device(
     client: Client, users: None, database_url: str
 ) -> None:
     admin = await token(client, "admin")
-    code = (
-        await client.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
-    ).json()["code"]
+    code = await enrollment_code(client, admin)
     results = await asyncio.gather(
         *[
             client.post("/api/devices/enroll", json={"code": code, "name": f"HH-{i}"})
@@ -166,14 +151,14 @@ async def test_racing_enrollments_with_one_code_make_one_device(
 
 async def test_revoked_device_is_refused_everywhere(client: Client, users: None) -> None:
     admin = await token(client, "admin")
-    enrolled = await _enroll(client, admin)
-    device = {"Authorization": f"Bearer {enrolled['credential']}"}
+    enrolled = await enroll(client, admin)
+    device = enrolled.headers
     assert (await client.get("/api/devices/me", headers=device)).status_code == 200
     # A device may not call user endpoints, nor a user the device's.
     assert (await client.get("/api/users", headers=device)).status_code == 403
     assert (await client.get("/api/devices/me", headers=admin)).status_code == 403
     counter = await token(client, "counter")
-    revoke_path = f"/api/devices/{enrolled['device_id']}/revoke"
+    revoke_path = f"/api/devices/{enrolled.id}/revoke"
     assert (await client.post(revoke_path, headers=counter)).status_code == 403
     revoked = await client.post(revoke_path, headers=admin)
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
@@ -192,17 +177,15 @@ async def test_device_revoked_by_another_process_is_refused_at_its_next_request(
     revocation written by another process (here: its own engine and connection) is seen
     at the device's very next request, even after many requests on pooled connections."""
     admin = await token(client, "admin")
-    enrolled = await _enroll(client, admin)
-    device = {"Authorization": f"Bearer {enrolled['credential']}"}
+    enrolled = await enroll(client, admin)
+    device = enrolled.headers
     answers = await asyncio.gather(
         *[client.get("/api/devices/me", headers=device) for _ in range(25)]
     )
     assert {r.status_code for r in answers} == {200}
     other = make_engine(database_url)
     async with other.begin() as conn:
-        await conn.execute(
-            update(Device).where(Device.id == enrolled["device_id"]).values(status="revoked")
-        )
+        await conn.execute(update(Device).where(Device.id == enrolled.id).values(status="revoked"))
     await other.dispose()
     r = await client.get("/api/devices/me", headers=device)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]

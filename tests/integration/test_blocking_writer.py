@@ -37,13 +37,18 @@ async def writer(sqlite_url: str) -> AsyncIterator[BlockingWriter]:
         await found.close()
 
 
-async def epoch_rows(url: str) -> list[str]:
+async def column(url: str, sql: str) -> list[str]:
+    """The first column of what `sql` reads, through an engine of the app's own."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            return [str(r[0]) for r in await conn.execute(text("SELECT epoch FROM sync_server"))]
+            return [str(r[0]) for r in await conn.execute(text(sql))]
     finally:
         await engine.dispose()
+
+
+async def epoch_rows(url: str) -> list[str]:
+    return await column(url, "SELECT epoch FROM sync_server")
 
 
 async def test_a_transaction_runs_on_the_writer_thread_with_the_apps_pragmas(
@@ -202,22 +207,13 @@ def test_only_a_sqlite_file_gets_a_blocking_writer(tmp_path: Path) -> None:
     assert not can_block("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-async def companies(url: str) -> list[str]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [str(r[0]) for r in await conn.execute(text("SELECT code FROM company"))]
-    finally:
-        await engine.dispose()
-
-
 async def test_the_blocking_session_has_the_sessions_reads_and_writes(
     writer: BlockingWriter, sqlite_url: str
 ) -> None:
     """The methods of `server.db.session.Session` that the push path does not call today
     (scalar, scalars, add and flush, info, the raw connection) do on the writer's thread
     what AsyncSession does: a repository that starts to call one works there too."""
-    before = await companies(sqlite_url)
+    before = await column(sqlite_url, "SELECT code FROM company ORDER BY id")
 
     async def work() -> tuple[object, list[str], str, object]:
         async with SqlUnitOfWork.blocking(writer) as uow:
@@ -235,4 +231,4 @@ async def test_the_blocking_session_has_the_sessions_reads_and_writes(
     one, every, mode, seen = await writer.run(work)
     assert one == "Added" and every == [*before, "ADDED"]
     assert mode == "wal" and seen == ["Added"]
-    assert await companies(sqlite_url) == [*before, "ADDED"]
+    assert await column(sqlite_url, "SELECT code FROM company ORDER BY id") == [*before, "ADDED"]

@@ -10,11 +10,11 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.helpers import enroll
 from tests.integration.counts_setup import (
     Client,
     bin_count,
     create_count,
-    enroll,
     headers,
     seed,
     start,
@@ -51,8 +51,8 @@ async def test_a_conflict_stops_finalize_in_every_status_until_picked(
     await seed(database_url)
     hs = await headers(client)
     sup = hs["super"]
-    dev1 = await enroll(client, hs["admin"], "HH-01")
-    dev2 = await enroll(client, hs["admin"], "HH-02")
+    dev1 = (await enroll(client, hs["admin"], "HH-01")).headers
+    dev2 = (await enroll(client, hs["admin"], "HH-02")).headers
     number = await create_count(client, sup)
     await start(client, sup, number)
     # Two devices count A-02 an hour apart and disagree (6 and 4): a conflict, whatever
@@ -182,7 +182,7 @@ async def test_the_review_per_item_and_bin(database_url: str, client: Client) ->
     await seed(database_url)
     hs = await headers(client)
     sup = hs["super"]
-    dev = await enroll(client, hs["admin"], "HH-07")
+    dev = (await enroll(client, hs["admin"], "HH-07")).headers
     number = await create_count(client, sup)
     await start(client, sup, number)
     # A-01 lost S1 (100) and S2 (110); S3 (120) of A-02 turns up in A-01.

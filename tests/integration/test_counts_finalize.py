@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.helpers import scalar
 from tests.integration.counts_setup import (
     Client,
     count_the_scenario,
     generous_tolerances,
     headers,
     rows,
-    scalar,
     seed,
 )
 

@@ -20,14 +20,13 @@ from server.domain.posting import (
 )
 from server.ports import PostingContext
 from server.uow import SqlUnitOfWork
+from tests.helpers import enroll, scalar
 from tests.integration.counts_setup import (
     Client,
     bin_count,
     create_count,
-    enroll,
     headers,
     lines,
-    scalar,
     seed,
     start,
 )
@@ -197,7 +196,7 @@ async def test_blind_count_hides_expected_from_counters_and_devices(
 ) -> None:
     await seed(database_url)
     hs = await headers(client)
-    device = await enroll(client, hs["admin"], "HH-1")
+    device = (await enroll(client, hs["admin"], "HH-1")).headers
     blind = await create_count(client, hs["super"], blind=True)
     await start(client, hs["super"], blind)
     for who in (hs["counter"], device):
@@ -226,7 +225,7 @@ async def test_devices_write_only_to_counts_of_their_site(
     far = await create_count(client, hs["super"], location="FAR", scope="all", prefix="")
     for number in (here, far):
         await start(client, hs["super"], number)
-    device = await enroll(client, hs["admin"], "HH-1")
+    device = (await enroll(client, hs["admin"], "HH-1")).headers
     await bin_count(client, device, here, "A-03")
     refused = await bin_count(client, device, far, "F-01", expect=403)
     assert "FAR" in refused["detail"]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.helpers import enroll
 from tests.integration.counts_setup import (
     Client,
     bin_count,
     count_the_scenario,
     create_count,
-    enroll,
     headers,
     lines,
     seed,
@@ -137,8 +137,8 @@ async def test_concurrent_bin_counts_conflict_only_when_they_disagree(
 ) -> None:
     await seed(database_url)
     hs = await headers(client)
-    dev1 = await enroll(client, hs["admin"], "HH-1")
-    dev2 = await enroll(client, hs["admin"], "HH-2")
+    dev1 = (await enroll(client, hs["admin"], "HH-1")).headers
+    dev2 = (await enroll(client, hs["admin"], "HH-2")).headers
     number = await create_count(client, hs["super"])
     await start(client, hs["super"], number)
     # Agreeing overlapping counts of A-02: nothing raised.

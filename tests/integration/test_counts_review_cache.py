@@ -17,6 +17,7 @@ from server.masterdata.usecases.importer import import_sources
 from server.masterdata.usecases.sources import Source
 from server.settings import Settings
 from server.uow import SqlUnitOfWork
+from tests.helpers import scalar
 from tests.integration.counts_setup import (
     Client,
     bin_count,
@@ -26,7 +27,6 @@ from tests.integration.counts_setup import (
     headers,
     lines,
     rows,
-    scalar,
     seed,
     start,
 )

@@ -22,6 +22,7 @@ from server.domain.journal import (
 )
 from server.journal.sql.facts import SqlJournalFacts
 from server.journal.tables import CostCode, Job, JournalSettingsTable, WorkOrder
+from tests.helpers import scalar
 from tests.integration.test_import import BASE, run
 
 D = Decimal
@@ -85,15 +86,6 @@ JOURNAL = {
         }
     ],
 }
-
-
-async def scalar(database_url: str, query: object) -> object:
-    engine = make_engine(database_url)
-    try:
-        async with make_sessionmaker(engine)() as db:
-            return await db.scalar(query)  # type: ignore[call-overload]
-    finally:
-        await engine.dispose()
 
 
 async def test_every_journal_kind_imports_and_the_rules_see_it(database_url: str) -> None:

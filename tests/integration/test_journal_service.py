@@ -24,6 +24,7 @@ from server.domain.journal import (
 from server.journal.tables import JobHistory, JournalTransactionTable
 from server.journal.usecases import journal
 from server.uow import SqlUnitOfWork
+from tests.helpers import scalar
 from tests.integration.test_journal_facts import add_master_data
 
 D = Decimal
@@ -49,11 +50,6 @@ def uow(engine: AsyncEngine) -> SqlUnitOfWork:
 
 async def save(engine: AsyncEngine, transaction: JournalTransaction) -> journal.SavedTransaction:
     return await journal.save_transaction(uow(engine), transaction, 1, "admin", NOW)
-
-
-async def scalar(engine: AsyncEngine, query: object) -> object:
-    async with make_sessionmaker(engine)() as db:
-        return await db.scalar(query)  # type: ignore[call-overload]
 
 
 def average_cost_adjustment(gl: bool) -> JournalTransaction:

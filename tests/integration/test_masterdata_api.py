@@ -6,7 +6,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.helpers import add_users, token
+from tests.helpers import add_users, enroll, token
 from tests.integration.test_import import BASE, counts
 
 Client = AsyncTestClient[Litestar]
@@ -399,11 +399,7 @@ async def test_roles_devices_and_missing_token(client: Client, loaded: Headers) 
     ).status_code == 403
     r = await client.post("/api/companies", json=company, headers=supervisor)
     assert r.status_code == 201
-    code = await client.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=loaded)
-    enrolled = await client.post(
-        "/api/devices/enroll", json={"code": code.json()["code"], "name": "HH-1"}
-    )
-    device = {"Authorization": f"Bearer {enrolled.json()['credential']}"}
+    device = (await enroll(client, loaded, "HH-1")).headers
     assert (await client.get("/api/items", headers=device)).status_code == 403
     assert (await client.get("/api/bins", headers=device)).status_code == 403
     assert (

@@ -37,13 +37,13 @@ from schemas.sync import (
 )
 from server.db.engine import make_engine
 from server.sync.tables import SyncInstall
+from tests.helpers import enroll, scalar
 from tests.integration.counts_setup import (
     Client,
     create_count,
     headers,
     lines,
     rows,
-    scalar,
     seed,
     start,
 )
@@ -73,14 +73,8 @@ class Device:
 async def enroll_device(
     client: Client, admin: dict[str, str], name: str, location: str = "MAIN"
 ) -> Device:
-    code = await client.post("/api/enrollment-codes", json={"location": location}, headers=admin)
-    assert code.status_code == 201, code.text
-    enrolled = await client.post(
-        "/api/devices/enroll", json={"code": code.json()["code"], "name": name}
-    )
-    assert enrolled.status_code == 201, enrolled.text
-    body = enrolled.json()
-    return Device(int(body["device_id"]), {"Authorization": f"Bearer {body['credential']}"})
+    enrolled = await enroll(client, admin, name, location)
+    return Device(enrolled.id, enrolled.headers)
 
 
 D45 = Decimal("4.5")

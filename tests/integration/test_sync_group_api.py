@@ -10,7 +10,8 @@ import msgspec
 import pytest
 
 from schemas.sync import PushResponse
-from tests.integration.counts_setup import Client, scalar
+from tests.helpers import scalar
+from tests.integration.counts_setup import Client
 from tests.integration.test_sync_api import Device, outcomes
 from tests.integration.test_sync_group_commit import GroupSizes, devices, request, scans
 

@@ -23,7 +23,8 @@ from server.sync.group import PushGroups
 from server.sync.ports import SyncUnitOfWork
 from server.uow import SqlUnitOfWork
 from tests.conftest import fresh_database
-from tests.integration.counts_setup import Client, scalar
+from tests.helpers import scalar
+from tests.integration.counts_setup import Client
 from tests.integration.test_sync_api import (
     Device,
     enroll_device,
