@@ -49,17 +49,16 @@ from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import select
 
 from server.auth import usecases as auth
+from server.bootstrap import open_runtime
 from server.counts.usecases import counting as counts
 from server.counts.usecases import review as count_review
 from server.db import migrate
-from server.db.engine import make_engine, make_sessionmaker
 from server.db.tables import Bin, Item, Location, User
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import CountStatus, ToleranceRules
 from server.domain.masterdata import Role
 from server.masterdata.usecases.importer import import_sources
 from server.masterdata.usecases.sources import Source
-from server.uow import SqlUnitOfWork
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ITEMS = 1_000
@@ -261,9 +260,8 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
     figures = Figures(name)
     raw = Raw(url)
     say(f"{name}: import master data ({shape.bins:,} bins, {ITEMS + UNTRACKED} items)")
-    engine = make_engine(url)
-    uow = SqlUnitOfWork(make_sessionmaker(engine))
-    try:
+    async with open_runtime(url) as runtime:
+        engine, uow = runtime.engine, runtime.uow()
         seconds, _ = await timed(lambda: import_sources(uow, [Source("bench", master_data(shape))]))
         figures.add("import master data (importer)", seconds)
         say(f"{name}: load {shape.serials:,} serials and {2 * shape.bins:,} balances (raw)")
@@ -366,8 +364,6 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
             figures.notes.append(f"location {left}: count {number} {result.count.status}")
             assert (await conn.scalar(select(Item.id).limit(1))) is not None
             assert (await conn.scalar(select(Bin.id).limit(1))) is not None
-    finally:
-        await engine.dispose()
     figures.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 

@@ -34,9 +34,8 @@ import asyncpg
 from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 from sqlalchemy import insert
 
-from server.bootstrap import import_into_database
+from server.bootstrap import import_into_database, open_runtime
 from server.db import migrate
-from server.db.engine import make_engine
 from server.db.tables import Base
 from server.masterdata.usecases.importer import Source
 
@@ -94,13 +93,12 @@ def sqlite_floor(path: Path, rows: list[tuple[int, str, int, int]]) -> float:
 
 async def core_insert(url: str, rows: list[tuple[int, str, int, int]]) -> float:
     """SQLAlchemy Core executemany of the same rows into a same-shaped copy of `serial`."""
-    engine = make_engine(url)
     table = Base.metadata.tables["serial"]
-    try:
-        async with engine.begin() as conn:
+    async with open_runtime(url) as runtime:
+        async with runtime.engine.begin() as conn:
             await conn.exec_driver_sql("DELETE FROM serial")
         started = time.perf_counter()
-        async with engine.begin() as conn:
+        async with runtime.engine.begin() as conn:
             for start in range(0, len(rows), 50_000):
                 await conn.execute(
                     insert(table),
@@ -115,8 +113,6 @@ async def core_insert(url: str, rows: list[tuple[int, str, int, int]]) -> float:
                     ],
                 )
         return time.perf_counter() - started
-    finally:
-        await engine.dispose()
 
 
 async def pg_floor(dsn: str, rows: list[tuple[int, str, int, int]]) -> tuple[float, float]:
