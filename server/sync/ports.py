@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from schemas.sync import PushRequest, PushResponse
 from server.counts.ports import CountsUnitOfWork
 from server.domain.auth import Caller
+from server.domain.sync import CountFacts
 
 # An event's own columns of `sync_event`, in column order up to `body` (JSON): device_id,
 # install_id, seq, kind, count_number, bin_seq, body. Made for each event of a push before
@@ -77,17 +78,6 @@ class InstallMarks:
 
     high_water: dict[tuple[int, str], int]  # (device_id, install_id) -> mark
     epoch: str
-
-
-@dataclass(frozen=True, slots=True)
-class CountFacts:
-    """What judging an event needs to know of the count it names. `bins`: those of the
-    bins asked about that are in the count (not every bin of a count of thousands)."""
-
-    number: str
-    location_id: int
-    status: str
-    bins: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,8 @@ from server.counts.tables import (
 )
 from server.db.tables import Base, Bin, Device, Item, ItemBarcode, Location
 from server.db.writes import LOOKUP_CHUNK, chunks
+from server.domain.sync import CountFacts
 from server.sync.ports import (
-    CountFacts,
     EventBinder,
     EventHead,
     EventVerdict,

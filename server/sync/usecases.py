@@ -60,7 +60,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -100,8 +100,19 @@ from server.domain.errors import (
     StockcountError,
     ValidationFailed,
 )
-from server.sync.ports import (
+from server.domain.sync import (
+    APPLIED,
+    BIN_CLOSED,
+    BinEvent,
     CountFacts,
+    EventContent,
+    SyncEvent,
+    Verdict,
+    fold_bin,
+    refusal,
+    rejected,
+)
+from server.sync.ports import (
     EventBinder,
     EventHead,
     InstallSeen,
@@ -113,6 +124,7 @@ from server.sync.ports import (
 
 _ENCODER = msgspec.json.Encoder()
 _BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
+_CONTENT: msgspec.json.Decoder[EventContent] = msgspec.json.Decoder(EventContent)
 _RECOUNT: msgspec.json.Decoder[RecountOrder] = msgspec.json.Decoder(RecountOrder)
 _REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
     "count": AssignedCount,
@@ -126,29 +138,6 @@ _KIND: dict[type, str] = {
     kind: str(kind.__struct_config__.tag)
     for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
 }
-# A Counted count still takes scans: a device that docks after the last bin was counted
-# is heard (counts.takes_bin_counts).
-_TAKES_SCANS = frozenset({"counting_in_process", "counted"})
-_STATUS_REASON = {
-    "completed": "count_completed",
-    "cancelled": "count_cancelled",
-    "open": "count_not_started",
-}
-
-
-class _Verdict(NamedTuple):
-    """What the server decided for an event, as stored (an EventVerdict)."""
-
-    outcome: Literal["applied", "rejected"]
-    reason: str = ""
-    detail: str = ""
-
-
-def _rejected_for(reason: str, detail: str) -> _Verdict:
-    return _Verdict("rejected", reason, detail[:500])
-
-
-_APPLIED = _Verdict("applied")
 
 
 def _own_device(caller: Caller, device_id: int) -> int:
@@ -335,7 +324,7 @@ async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushRespo
         end += 1
     if end > first:
         verdicts = await _judge(uow, tx, push, first, end, skew)
-        applied = verdicts.count(_APPLIED) == len(verdicts)
+        applied = verdicts.count(APPLIED) == len(verdicts)
         bound = push.bound[first:end] if applied and push.bound is not None else None
         tx.pending.append(
             NewEvents(push.heads[first:end], push.device_times[first:end], now, verdicts, bound)
@@ -357,123 +346,85 @@ async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushRespo
     )
 
 
-def _refusal(caller: Caller, facts: CountFacts | None, count: str, label: str) -> _Verdict | None:
-    if facts is None:
-        return _rejected_for("count_unknown", f"stock count {count} does not exist")
-    if facts.location_id != caller.location_id:
-        return _rejected_for(
-            "count_other_site",
-            f"stock count {count} is not at this device's site {caller.location_code}",
-        )
-    if facts.status not in _TAKES_SCANS:
-        reason = _STATUS_REASON.get(facts.status, "count_not_counting")
-        return _rejected_for(
-            reason,
-            f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
-        )
-    if label not in facts.bins:
-        return _rejected_for("bin_outside_scope", f"bin {label} is not in stock count {count}")
-    return None
-
-
 async def _judge(
     uow: SyncUnitOfWork, tx: _Transaction, push: Push, first: int, end: int, skew: timedelta
-) -> list[_Verdict]:
+) -> list[Verdict]:
     """The verdicts of the push's events first..end-1, in order. Whether a count takes an
     event depends on the event's count and bin only: judged once per (count, bin)."""
     caller, install, now = push.caller, push.request.install_id, push.now
     assert caller.device_id is not None
     run = push.events[first:end]
+    heads = push.heads[first:end]
     places = [(e.body.count, e.body.bin) for e in run]
     named = set(places)
     facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
     judged = {
-        (count, label): _refusal(caller, facts.get(count), count, label) or _APPLIED
+        (count, label): refusal(
+            facts.get(count), count, label, caller.location_id, caller.location_code
+        )
+        or APPLIED
         for count, label in named
     }
     verdicts = [judged[p] for p in places]
-    closing = [
-        i for i, e in enumerate(run) if isinstance(e.body, BinClosed) and verdicts[i] is _APPLIED
-    ]
+    closing = [i for i, h in enumerate(heads) if h[3] == BIN_CLOSED and verdicts[i] is APPLIED]
     if not closing:
         return verdicts
-    bin_seqs = {_bin_closed(run[i]).bin_seq for i in closing}
+    bin_seqs = {heads[i][5] for i in closing}
     await tx.flush(uow)
     earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
-    by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
+    by_bin: dict[int, list[BinEvent]] = {s: [] for s in bin_seqs}
     for stored in earlier:
         if stored.outcome == "applied":
             by_bin[stored.bin_seq].append(
-                (stored.seq, stored.device_time, _BODY.decode(stored.body))
+                BinEvent(stored.seq, stored.device_time, _CONTENT.decode(stored.body))
             )
-    for i, e in enumerate(run):
-        body = e.body
-        bin_seq = e.seq if isinstance(body, BinOpened) else body.bin_seq
-        if bin_seq in by_bin and verdicts[i] is _APPLIED:
-            by_bin[bin_seq].append((e.seq, e.device_time, body))
+    contents: dict[int, EventContent] = {}
+    for i, (e, head) in enumerate(zip(run, heads, strict=True)):
+        if head[5] in by_bin and verdicts[i] is APPLIED:
+            content = contents[i] = _CONTENT.decode(head[6])
+            by_bin[head[5]].append(BinEvent(e.seq, e.device_time, content))
     for i in closing:
-        e = run[i]
+        e, head = run[i], heads[i]
+        close = SyncEvent(e.seq, head[3], head[4], e.body.bin, head[5], e.device_time, head[6])
         verdicts[i] = await _close_bin(
-            uow, caller, install, e, by_bin[_bin_closed(e).bin_seq], skew, now
+            uow, caller, install, close, contents[i], by_bin[close.bin_seq], skew, now
         )
     tx.forget_counts()  # a bin count may change what the counts' facts say
     return verdicts
-
-
-def _bin_closed(event: Event) -> BinClosed:
-    assert isinstance(event.body, BinClosed)
-    return event.body
 
 
 async def _close_bin(
     uow: SyncUnitOfWork,
     caller: Caller,
     install: str,
-    close: Event,
-    events: list[tuple[int, datetime, EventBody]],
+    close: SyncEvent,
+    content: EventContent,
+    events: list[BinEvent],
     skew: timedelta,
     now: datetime,
-) -> _Verdict:
-    assert isinstance(close.body, BinClosed) and caller.device_id is not None
-    body = close.body
-    events = sorted((x for x in events if x[0] < close.seq), key=lambda x: x[0])
-    opened = [x for x in events if x[0] == body.bin_seq and isinstance(x[2], BinOpened)]
-    if not opened:
-        return _rejected_for("bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened")
-    if await uow.sync.bin_count_source(caller.device_id, install, body.bin_seq):
-        return _rejected_for(
-            "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
-        )
-    undone = {x[2].target_seq for x in events if isinstance(x[2], ScanUndone)}
-    serials: dict[tuple[str, str], None] = {}
-    quantities: list[tuple[str, str, Decimal]] = []
-    for seq, _, scan in events:
-        if seq in undone:
-            continue
-        if isinstance(scan, SerialScanned):
-            serials[(scan.item, scan.serial)] = None
-        elif isinstance(scan, QuantityKeyed):
-            quantities.append((scan.item, scan.lot, scan.quantity))
-    if not serials and not quantities and not body.confirmed_empty:
-        return _rejected_for(
-            "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
-        )
-    started = opened[0][1] + skew
-    finished = max(close.device_time + skew, started)
+) -> Verdict:
+    """The BinClosed `close` judged by the rules (`fold_bin`) and, when they take it, its
+    bin count recorded by the counts' rules in a savepoint: when those refuse it, the
+    BinClosed is rejected with their reason and the rest of the batch stands."""
+    assert caller.device_id is not None
+    closed = await uow.sync.bin_count_source(caller.device_id, install, close.bin_seq)
+    fold = fold_bin(close, content.confirmed_empty, events, skew, closed)
+    if isinstance(fold, Verdict):
+        return fold
     submitted = counts.SubmittedBinCount(
-        bin=body.bin,
-        started_at=started,
-        finished_at=finished,
-        serials=list(serials),
-        quantities=quantities,
+        bin=fold.bin,
+        started_at=fold.started_at,
+        finished_at=fold.finished_at,
+        serials=fold.serials,
+        quantities=fold.quantities,
     )
     try:
         async with uow.sync.savepoint():
-            header = await counts.record_bin_count(uow, caller, body.count, submitted, now)
-            await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
+            header = await counts.record_bin_count(uow, caller, close.count_number, submitted, now)
+            await uow.sync.add_bin_count_source(caller.device_id, install, close.bin_seq, header.id)
     except StockcountError as exc:
-        return _rejected_for(exc.code, str(exc))
-    return _APPLIED
+        return rejected(exc.code, str(exc))
+    return APPLIED
 
 
 # -- pull --------------------------------------------------------------------------------
