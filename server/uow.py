@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.for_sync import SqlCountsForSync
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.journal.sql.journal import SqlJournal
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     postings: SqlPostings
     journal: SqlJournal
     sync: SqlSync
+    sync_counts: SqlCountsForSync
 
     def __init__(self, sessionmaker: Callable[[], AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -43,6 +45,7 @@ class SqlUnitOfWork:
         self.postings = SqlPostings(self.session)
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)
+        self.sync_counts = SqlCountsForSync(self.session)
         return self
 
     async def __aexit__(

@@ -87,10 +87,15 @@ class Ack(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
+    """The answer to a push: one ack per event, `acks` first (duplicates, and the events
+    judged when any of them was rejected), then one `applied` for each seq of `applied`
+    (the contiguous run stored when all of it was applied: no object per event)."""
+
     server_epoch: str
     acks: list[Ack]
     high_water: int  # every seq up to it is stored
     expected_seq: int | None = None  # set when the batch left a gap at this seq
+    applied: range = range(0)
 
 
 class Verdict(NamedTuple):
@@ -147,6 +152,29 @@ def refusal(
     return None
 
 
+# Reference data a pull sends of the counts, as the counts feature reads it for sync.
+@dataclass(frozen=True, slots=True)
+class RefCount:
+    number: str
+    location: str
+    status: str
+    blind: bool
+    bins: Sequence[str]
+    expected_serials: Sequence[tuple[str, str, str]]  # (item, serial, bin)
+    expected_quantities: Sequence[tuple[str, str, str, Decimal]]  # (item, bin, lot, quantity)
+    # The devices its bins are assigned to; empty: no device assignment (every device).
+    devices: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RefRecount:
+    order_id: int
+    count: str
+    bin: str
+    reason: str
+    active: bool
+
+
 class BinEvent(NamedTuple):
     """An applied event of the bin being closed, stored or in the same push."""
 
@@ -200,3 +228,119 @@ def fold_bin(
     started = opened[0].device_time + skew
     finished = max(close.device_time + skew, started)
     return BinFold(close.bin, started, finished, list(serials), quantities)
+
+
+# -- what a pull sends: reference data of a location, by change sequence ------------------
+# Each record is stored as its JSON (the change log, `sync_ref`) and digested: its fields
+# are the wire records' (schemas.sync), in the same order, so the JSON is the same bytes
+# (a unit test holds them equal) and a device sees a record change only when it changed.
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedSerialRef:
+    item: str
+    serial: str
+    bin: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedQuantityRef:
+    item: str
+    bin: str
+    quantity: Decimal
+    lot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CountRef:
+    """A stock count a device may count; `active=False` withdraws it from the device. A
+    blind count carries no expected serials or quantities."""
+
+    count: str
+    location: str
+    status: str
+    blind: bool
+    bins: list[str]
+    description: str = ""
+    expected_serials: list[ExpectedSerialRef] = field(default_factory=list)
+    expected_quantities: list[ExpectedQuantityRef] = field(default_factory=list)
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BinRef:
+    location: str
+    label: str
+    kind: str = "stock"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    code: str
+    name: str
+    tracking: str
+    barcodes: list[str] = field(default_factory=list)
+    auto_serialized: bool = False
+    uom: str = "EA"
+
+
+@dataclass(frozen=True, slots=True)
+class RecountRef:
+    order_id: int
+    count: str
+    bin: str
+    reason: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a device's reference data stands: the server's epoch and a change sequence."""
+
+    epoch: str
+    change_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class PullQuery:
+    device_id: int
+    cursor: Cursor | None
+    limit: int
+
+
+@dataclass(slots=True)
+class PullPage:
+    """One page of what changed after a cursor, and the cursor to store with it."""
+
+    cursor: Cursor
+    has_more: bool
+    reset: bool  # the device drops its reference data before applying this page
+    counts: list[CountRef] = field(default_factory=list)
+    bins: list[BinRef] = field(default_factory=list)
+    items: list[ItemRef] = field(default_factory=list)
+    recounts: list[RecountRef] = field(default_factory=list)
+
+
+# -- what supervisors see -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSyncRecord:
+    """A device as its syncs show it. `stale`: no sync within the allowed minutes."""
+
+    device_id: int
+    name: str
+    location: str
+    stale: bool
+    install_id: str = ""
+    last_seen_at: datetime | None = None
+    last_seq: int = 0
+    queue_depth: int = 0
+    app_version: str = ""
+    clock_skew_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSyncRecords:
+    items: list[DeviceSyncRecord]
+    stale_after_minutes: int
