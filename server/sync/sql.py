@@ -61,7 +61,6 @@ _EVENT_COLUMNS = (
     SyncEvent.reason,
     SyncEvent.detail,
 )
-_INACTIVE = ("completed", "cancelled")
 
 
 # Push statements, built once: a push runs each of them, and a prebuilt statement keeps
