@@ -55,7 +55,7 @@ from server.masterdata.http.items import (
     StockController,
 )
 from server.settings import Settings
-from server.sync.http import DeviceStatusController, SyncController
+from server.sync.http.controllers import DeviceStatusController, SyncController
 from server.sync.ports import PushIngest
 
 CONTROLLERS: list[type] = [

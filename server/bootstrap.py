@@ -88,6 +88,11 @@ def _ingest(
     uow: Callable[[], SqlUnitOfWork],
     writer: BlockingWriter | None,
 ) -> PushIngest:
+    """How pushes are written, chosen here once for the process. SQLite has one writer
+    and its busy wait is not fair: twenty devices pushing at once starve some past the
+    busy timeout, so the process writes its own pushes one transaction at a time, the
+    pushes that queued meanwhile together (group commit). On PostgreSQL the install row's
+    lock serializes the pushes of one device, and pushes run side by side."""
     bind = SqlSync.binder(engine.dialect)
     if settings.is_sqlite:
         if writer is None:

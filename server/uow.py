@@ -8,6 +8,7 @@ from typing import Self
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.for_sync import SqlCountsForSync
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.db.session import Session
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     postings: SqlPostings
     journal: SqlJournal
     sync: SqlSync
+    sync_counts: SqlCountsForSync
 
     def __init__(self, sessionmaker: Callable[[], Session]) -> None:
         self._sessionmaker = sessionmaker
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.postings = SqlPostings(self.session)
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)
+        self.sync_counts = SqlCountsForSync(self.session)
         return self
 
     async def __aexit__(

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.sync import PushRequest, PushResponse
 from server.domain.auth import Caller
+from server.domain.sync import PushBatch, PushResult
 from server.sync import usecases as sync
 from server.sync.ports import EventBinder, SyncUnitOfWork, TransactionRunner
 
@@ -48,7 +48,7 @@ MAX_GROUP = 32
 @dataclass(frozen=True, slots=True)
 class _Queued:
     push: sync.Push
-    answer: asyncio.Future[PushResponse]
+    answer: asyncio.Future[PushResult]
 
 
 class PushGroups:
@@ -68,10 +68,10 @@ class PushGroups:
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
+    async def push(self, caller: Caller, batch: PushBatch, now: datetime) -> PushResult:
         """The push made ready (`sync.prepare_push`, which raises the refusals that need no
         database), queued for the next group."""
-        push = sync.prepare_push(caller, request, now, self._bind)
+        push = sync.prepare_push(caller, batch, now, self._bind)
         queued = _Queued(push, asyncio.get_running_loop().create_future())
         self._queue.append(queued)
         writer = self._writer
@@ -97,8 +97,8 @@ class PushGroups:
             self._queue.clear()
             raise
 
-    async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResponse]:
-        def work() -> Coroutine[Any, Any, list[PushResponse]]:
+    async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResult]:
+        def work() -> Coroutine[Any, Any, list[PushResult]]:
             return sync.push_together(self._uow(), pushes)
 
         if self._runner is None:
@@ -134,12 +134,12 @@ class PushOneByOne:
         self._uow = uow
         self._bind = bind
 
-    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse:
-        return await sync.push(self._uow(), caller, request, now, self._bind)
+    async def push(self, caller: Caller, batch: PushBatch, now: datetime) -> PushResult:
+        return await sync.push(self._uow(), caller, batch, now, self._bind)
 
 
 def _answer(
-    queued: _Queued, *, response: PushResponse | None = None, error: Exception | None = None
+    queued: _Queued, *, response: PushResult | None = None, error: Exception | None = None
 ) -> None:
     if queued.answer.done():  # its request went away; what committed stays committed
         return

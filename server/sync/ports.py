@@ -6,39 +6,34 @@ from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from schemas.sync import PushRequest, PushResponse
 from server.counts.ports import CountsUnitOfWork
 from server.domain.auth import Caller
+from server.domain.sync import CountFacts, PushBatch, PushResult, RefCount, RefRecount, SyncEvent
 
-# An event's own columns of `sync_event`, in column order up to `body` (JSON): device_id,
-# install_id, seq, kind, count_number, bin_seq, body. Made for each event of a push before
-# the push waits for its transaction.
-EventHead = tuple[int, str, int, str, str, int, str]
 # What the transaction decided for an event: outcome, reason, detail (at most 500 chars).
 EventVerdict = tuple[str, str, str]
 
 
 class NewEvents(NamedTuple):
-    """The events of one push to store, in seq order: each one's own columns, when the
-    device made it and what the server decided; `received_at` is the push's. One object
-    a push, not one an event: ingest stores tens of thousands of events a second.
-    `bound`, when given, holds each event's whole row as the repository's EventBinder made
-    it, for events that are all applied."""
+    """The events of one push to store, in seq order, and what the server decided for
+    each; `received_at` is the push's. One object a push, not one an event: ingest stores
+    tens of thousands of events a second. `bound`, when given, holds each event's whole
+    row as the repository's EventBinder made it, for events that are all applied."""
 
-    heads: Sequence[EventHead]
-    device_times: Sequence[datetime]
+    device_id: int
+    install_id: str
+    events: Sequence[SyncEvent]
     received_at: datetime
     verdicts: Sequence[EventVerdict]
     bound: Sequence[tuple[Any, ...]] | None = None
 
 
 # Each event's whole `sync_event` row as the database takes it (times bound by their
-# columns' types), as an applied event: made from the heads, the device times and the
-# push's time before the push waits for its transaction. The repository provides it.
-EventBinder = Callable[[Sequence[EventHead], Sequence[datetime], datetime], list[tuple[Any, ...]]]
+# columns' types), as an applied event: made from the device, the install, the events and
+# the push's time before the push waits for its transaction. The repository provides it.
+EventBinder = Callable[[int, str, Sequence[SyncEvent], datetime], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +75,6 @@ class InstallMarks:
 
 
 @dataclass(frozen=True, slots=True)
-class CountFacts:
-    """What judging an event needs to know of the count it names. `bins`: those of the
-    bins asked about that are in the count (not every bin of a count of thousands)."""
-
-    number: str
-    location_id: int
-    status: str
-    bins: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
 class InstallStatus:
     device_id: int
     name: str
@@ -106,19 +90,6 @@ class InstallStatus:
 
 # Reference data as the database holds it (the service turns these into wire records).
 @dataclass(frozen=True, slots=True)
-class RefCount:
-    number: str
-    location: str
-    status: str
-    blind: bool
-    bins: Sequence[str]
-    expected_serials: Sequence[tuple[str, str, str]]  # (item, serial, bin)
-    expected_quantities: Sequence[tuple[str, str, str, Decimal]]  # (item, bin, lot, quantity)
-    # The devices its bins are assigned to; empty: no device assignment (every device).
-    devices: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
 class RefBin:
     location: str
     label: str
@@ -133,15 +104,6 @@ class RefItem:
     auto_serialized: bool
     uom: str
     barcodes: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class RefRecount:
-    order_id: int
-    count: str
-    bin: str
-    reason: str
-    active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +131,6 @@ class SyncRepository(Protocol):
     async def bin_events(
         self, device_id: int, install_id: str, bin_seqs: Collection[int]
     ) -> list[StoredEvent]: ...
-    async def count_facts(
-        self, numbers: Collection[str], bins: Collection[str]
-    ) -> dict[str, CountFacts]: ...
     async def bin_count_source(self, device_id: int, install_id: str, bin_seq: int) -> bool: ...
     async def add_bin_count_source(
         self, device_id: int, install_id: str, bin_seq: int, bin_count_id: int
@@ -190,9 +149,19 @@ class SyncRepository(Protocol):
     async def ref_digests(self, location_id: int) -> dict[tuple[str, str], str]: ...
     async def upsert_refs(self, location_id: int, rows: Sequence[RefRecord]) -> None: ...
     async def ref_page(self, location_id: int, after: int, limit: int) -> list[RefRecord]: ...
-    async def ref_counts(self, location_id: int) -> list[RefCount]: ...
     async def ref_bins(self, location_id: int) -> list[RefBin]: ...
     async def ref_items(self) -> list[RefItem]: ...
+
+
+class CountsForSync(Protocol):
+    """What sync reads of the stock counts, asked of the counts feature, whose SQL
+    answers it (`server.counts.sql.for_sync`): sync's SQL never touches the counts'
+    tables. Set-based, as the push and the pull need them."""
+
+    async def count_facts(
+        self, numbers: Collection[str], bins: Collection[str]
+    ) -> dict[str, CountFacts]: ...
+    async def ref_counts(self, location_id: int) -> list[RefCount]: ...
     async def ref_recounts(self, location_id: int) -> list[RefRecount]: ...
 
 
@@ -201,6 +170,8 @@ class SyncUnitOfWork(CountsUnitOfWork, Protocol):
 
     @property
     def sync(self) -> SyncRepository: ...
+    @property
+    def sync_counts(self) -> CountsForSync: ...
 
 
 T = TypeVar("T")
@@ -217,4 +188,4 @@ class TransactionRunner(Protocol):
 class PushIngest(Protocol):
     """Where a device's push is written; `server.bootstrap` chooses one per process."""
 
-    async def push(self, caller: Caller, request: PushRequest, now: datetime) -> PushResponse: ...
+    async def push(self, caller: Caller, batch: PushBatch, now: datetime) -> PushResult: ...

@@ -18,34 +18,23 @@ from functools import cache
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Dialect, and_, bindparam, case, exists, select, update
+from sqlalchemy import Dialect, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.counts.tables import (
-    BinCountTable,
-    CountBin,
-    CountSnapshotBalance,
-    CountSnapshotSerial,
-    RecountOrder,
-    StockCount,
-)
 from server.db.session import Connection, Session
 from server.db.tables import Base, Bin, Device, Item, ItemBarcode, Location
 from server.db.writes import LOOKUP_CHUNK, chunks
+from server.domain import sync as domain
 from server.sync.ports import (
-    CountFacts,
     EventBinder,
-    EventHead,
     EventVerdict,
     InstallMarks,
     InstallSeen,
     InstallStatus,
     NewEvents,
     RefBin,
-    RefCount,
     RefItem,
     RefRecord,
-    RefRecount,
     StoredEvent,
 )
 from server.sync.tables import (
@@ -72,7 +61,6 @@ _EVENT_COLUMNS = (
     SyncEvent.reason,
     SyncEvent.detail,
 )
-_INACTIVE = ("completed", "cancelled")
 
 
 # Push statements, built once: a push runs each of them, and a prebuilt statement keeps
@@ -84,32 +72,12 @@ _SET_HIGH_WATER = update(_INSTALL).where(
     _INSTALL.c.install_id == bindparam("b_install_id"),
 )
 _TOUCH_DEVICES = update(_DEVICE).where(_DEVICE.c.id.in_(bindparam("b_ids", expanding=True)))
-_NAMED_BINS = CountBin.__table__.join(
-    Bin.__table__,
-    and_(
-        Bin.__table__.c.id == CountBin.__table__.c.bin_id,
-        Bin.__table__.c.label.in_(bindparam("b_labels", expanding=True)),
-    ),
-)
-_COUNT_FACTS = (
-    select(
-        StockCount.__table__.c.number,
-        StockCount.__table__.c.location_id,
-        StockCount.__table__.c.status,
-        Bin.__table__.c.label,
-    )
-    .select_from(
-        StockCount.__table__.outerjoin(
-            _NAMED_BINS, CountBin.__table__.c.count_id == StockCount.__table__.c.id
-        )
-    )
-    .where(StockCount.__table__.c.number.in_(bindparam("b_numbers", expanding=True)))
-)
-# sync_event's columns as an insert binds them: an EventHead, device_time, received_at,
-# then an EventVerdict (server/sync/ports.py).
+# sync_event's columns as an insert binds them: device_id, install_id, a SyncEvent's seq,
+# kind, count_number, bin_seq and body, device_time, received_at, then an EventVerdict
+# (server/sync/ports.py).
 _EVENT_NAMES = tuple(c.name for c in SyncEvent.__table__.c if c.name != "id")
 if _EVENT_NAMES[7:9] != ("device_time", "received_at") or len(_EVENT_NAMES) != 12:
-    raise RuntimeError("sync_event's columns must be an EventHead, two times, an EventVerdict")
+    raise RuntimeError("sync_event's columns must be as _bound_rows binds them")
 
 
 @cache
@@ -164,8 +132,9 @@ _APPLIED_VERDICT: EventVerdict = ("applied", "", "")
 
 
 def _bound_rows(
-    heads: Sequence[EventHead],
-    made: Sequence[datetime],
+    device_id: int,
+    install_id: str,
+    events: Sequence[domain.SyncEvent],
     at: datetime,
     verdicts: Iterable[EventVerdict],
     dialect: Dialect,
@@ -175,8 +144,8 @@ def _bound_rows(
     device_time, received_at = _time_processors(dialect)
     bound_at = received_at(at)
     return [
-        (*head, device_time(t), bound_at, *verdict)
-        for head, t, verdict in zip(heads, made, verdicts, strict=True)
+        (device_id, install_id, seq, kind, count, bin_seq, body, device_time(t), bound_at, *v)
+        for (seq, kind, count, _, bin_seq, t, body), v in zip(events, verdicts, strict=True)
     ]
 
 
@@ -322,7 +291,12 @@ class SqlSync:
         values: list[Any] = []
         for push in pushes:
             rows = push.bound or _bound_rows(
-                push.heads, push.device_times, push.received_at, push.verdicts, dialect
+                push.device_id,
+                push.install_id,
+                push.events,
+                push.received_at,
+                push.verdicts,
+                dialect,
             )
             for row in rows:
                 values += row
@@ -336,9 +310,10 @@ class SqlSync:
         events, made before the transaction."""
 
         def bind(
-            heads: Sequence[EventHead], made: Sequence[datetime], at: datetime
+            device_id: int, install_id: str, events: Sequence[domain.SyncEvent], at: datetime
         ) -> list[tuple[Any, ...]]:
-            return _bound_rows(heads, made, at, repeat(_APPLIED_VERDICT, len(heads)), dialect)
+            verdicts = repeat(_APPLIED_VERDICT, len(events))
+            return _bound_rows(device_id, install_id, events, at, verdicts, dialect)
 
         return bind
 
@@ -363,27 +338,6 @@ class SqlSync:
             )
             found.extend(_stored(r) for r in rows)
         return found
-
-    async def count_facts(
-        self, numbers: Collection[str], bins: Collection[str]
-    ) -> dict[str, CountFacts]:
-        """One query: each count named, with those of `bins` that are in it (a push names
-        a few counts and at most a batch's bins; a count may hold thousands)."""
-        conn = await self.session.connection()
-        rows = await conn.execute(
-            _COUNT_FACTS, {"b_numbers": sorted(numbers), "b_labels": sorted(bins)}
-        )
-        heads: dict[str, tuple[int, str]] = {}
-        labels: dict[str, set[str]] = {}
-        for number, location_id, status, label in rows:
-            heads[number] = (int(location_id), str(status))
-            found = labels.setdefault(number, set())
-            if label is not None:
-                found.add(str(label))
-        return {
-            number: CountFacts(number, location_id, status, frozenset(labels[number]))
-            for number, (location_id, status) in heads.items()
-        }
 
     async def bin_count_source(self, device_id: int, install_id: str, bin_seq: int) -> bool:
         found = await self.session.execute(
@@ -527,77 +481,6 @@ class SqlSync:
         )
         return [RefRecord(str(k), str(key), str(d), int(s), str(b)) for k, key, d, s, b in rows]
 
-    async def ref_counts(self, location_id: int) -> list[RefCount]:
-        heads = list(
-            await self.session.execute(
-                select(
-                    StockCount.id,
-                    StockCount.number,
-                    Location.code,
-                    StockCount.status,
-                    StockCount.blind,
-                    StockCount.snapshot_token,
-                )
-                .join(Location, Location.id == StockCount.location_id)
-                .where(StockCount.location_id == location_id)
-                .order_by(StockCount.id)
-            )
-        )
-        live = [int(h[0]) for h in heads if h[3] not in _INACTIVE]
-        seen = [int(h[0]) for h in heads if h[3] not in _INACTIVE and not h[4] and h[5]]
-        bins: dict[int, list[str]] = {i: [] for i in live}
-        serials: dict[int, list[tuple[str, str, str]]] = {i: [] for i in seen}
-        quantities: dict[int, list[tuple[str, str, str, Any]]] = {i: [] for i in seen}
-        devices: dict[int, set[int]] = {i: set() for i in live}
-        for batch in chunks(live, LOOKUP_CHUNK):
-            for count_id, label, device_id in await self.session.execute(
-                select(CountBin.count_id, Bin.label, CountBin.device_id)
-                .join(Bin, Bin.id == CountBin.bin_id)
-                .where(CountBin.count_id.in_(batch))
-            ):
-                bins[int(count_id)].append(str(label))
-                if device_id is not None:
-                    devices[int(count_id)].add(int(device_id))
-        for batch in chunks(seen, LOOKUP_CHUNK):
-            for count_id, code, serial, label in await self.session.execute(
-                select(
-                    CountSnapshotSerial.count_id,
-                    Item.code,
-                    CountSnapshotSerial.serial_number,
-                    Bin.label,
-                )
-                .join(Item, Item.id == CountSnapshotSerial.item_id)
-                .join(Bin, Bin.id == CountSnapshotSerial.bin_id)
-                .where(CountSnapshotSerial.count_id.in_(batch))
-            ):
-                serials[int(count_id)].append((code, serial, label))
-            for count_id, code, label, lot, quantity in await self.session.execute(
-                select(
-                    CountSnapshotBalance.count_id,
-                    Item.code,
-                    Bin.label,
-                    CountSnapshotBalance.lot,
-                    CountSnapshotBalance.quantity,
-                )
-                .join(Item, Item.id == CountSnapshotBalance.item_id)
-                .join(Bin, Bin.id == CountSnapshotBalance.bin_id)
-                .where(CountSnapshotBalance.count_id.in_(batch))
-            ):
-                quantities[int(count_id)].append((code, label, lot, quantity))
-        return [
-            RefCount(
-                number=str(number),
-                location=str(location),
-                status=str(status),
-                blind=bool(blind),
-                bins=bins.get(int(id_), []),
-                expected_serials=serials.get(int(id_), []),
-                expected_quantities=quantities.get(int(id_), []),
-                devices=frozenset(devices.get(int(id_), ())),
-            )
-            for id_, number, location, status, blind, _ in heads
-        ]
-
     async def ref_bins(self, location_id: int) -> list[RefBin]:
         rows = await self.session.execute(
             select(Location.code, Bin.label, Bin.kind)
@@ -618,36 +501,4 @@ class SqlSync:
         return [
             RefItem(str(code), str(name), str(tracking), bool(auto), str(uom), barcodes.get(i, []))
             for i, code, name, tracking, auto, uom in rows
-        ]
-
-    async def ref_recounts(self, location_id: int) -> list[RefRecount]:
-        later = exists().where(
-            and_(
-                BinCountTable.count_id == RecountOrder.count_id,
-                BinCountTable.bin_id == RecountOrder.bin_id,
-                BinCountTable.submitted_at > RecountOrder.ordered_at,
-            )
-        )
-        rows = await self.session.execute(
-            select(
-                RecountOrder.id,
-                StockCount.number,
-                Bin.label,
-                RecountOrder.reason,
-                StockCount.status,
-                later,
-            )
-            .join(StockCount, StockCount.id == RecountOrder.count_id)
-            .join(Bin, Bin.id == RecountOrder.bin_id)
-            .where(StockCount.location_id == location_id)
-        )
-        return [
-            RefRecount(
-                int(id_),
-                str(number),
-                str(label),
-                str(reason),
-                status == "counting_in_process" and not done,
-            )
-            for id_, number, label, reason, status, done in rows
         ]

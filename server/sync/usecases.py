@@ -21,6 +21,11 @@ Rejected events (a completed or cancelled count, another site's count, a bin out
 count) are stored with outcome `rejected`, a reason code and a sentence, and listed for
 supervisors: never dropped.
 
+The use cases speak the domain's types (server.domain.sync), never the wire's: the HTTP
+adapter maps them (server.sync.http.wire). The rules are the domain's too: whether a count
+takes an event (`refusal`, judged once per count and bin) and how a closed bin's events
+fold into a bin count (`fold_bin`); here they are given what they need, loaded set-based.
+
 A BinClosed event turns the bin's events (its BinOpened, scans, minus undone scans) into a
 bin count through `counts.record_bin_count`, the same rules as the API, inside a savepoint:
 when the rules refuse it, the BinClosed is stored as rejected with their reason and the
@@ -56,41 +61,15 @@ count's digest, so a device granted a count gets all of it at its next pull.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from operator import attrgetter
+from typing import Any
 
 import msgspec
 
-from schemas import PROTOCOL_VERSION
-from schemas.sync import (
-    MAX_PUSH_EVENTS,
-    AssignedCount,
-    BinClosed,
-    BinOpened,
-    BinRef,
-    DeviceStatusList,
-    DeviceSyncStatus,
-    Event,
-    EventAck,
-    EventBody,
-    ExpectedQuantity,
-    ExpectedSerial,
-    ItemRef,
-    PullCursor,
-    PullRequest,
-    PullResponse,
-    PushRequest,
-    PushResponse,
-    QuantityKeyed,
-    RecountOrder,
-    RejectedEvent,
-    RejectedPage,
-    ScanUndone,
-    SerialScanned,
-)
 from server.counts.usecases import counting as counts
 from server.domain.auth import Caller
 from server.domain.errors import (
@@ -100,10 +79,35 @@ from server.domain.errors import (
     StockcountError,
     ValidationFailed,
 )
-from server.sync.ports import (
+from server.domain.sync import (
+    APPLIED,
+    BIN_CLOSED,
+    MAX_PUSH_EVENTS,
+    Ack,
+    BinEvent,
+    BinRef,
     CountFacts,
+    CountRef,
+    Cursor,
+    DeviceSyncRecord,
+    DeviceSyncRecords,
+    EventContent,
+    ExpectedQuantityRef,
+    ExpectedSerialRef,
+    ItemRef,
+    PullPage,
+    PullQuery,
+    PushBatch,
+    PushResult,
+    RecountRef,
+    SyncEvent,
+    Verdict,
+    fold_bin,
+    refusal,
+    rejected,
+)
+from server.sync.ports import (
     EventBinder,
-    EventHead,
     InstallSeen,
     NewEvents,
     RefRecord,
@@ -112,43 +116,16 @@ from server.sync.ports import (
 )
 
 _ENCODER = msgspec.json.Encoder()
-_BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
-_RECOUNT: msgspec.json.Decoder[RecountOrder] = msgspec.json.Decoder(RecountOrder)
-_REF_TYPES: dict[str, type[AssignedCount | BinRef | ItemRef | RecountOrder]] = {
-    "count": AssignedCount,
-    "bin": BinRef,
-    "item": ItemRef,
-    "recount": RecountOrder,
+_CONTENT: msgspec.json.Decoder[EventContent] = msgspec.json.Decoder(EventContent)
+# The change log's records as stored (their JSON is the wire records': server.domain.sync).
+_RECOUNT: msgspec.json.Decoder[RecountRef] = msgspec.json.Decoder(RecountRef)
+_REF_DECODERS: dict[str, Callable[[str], CountRef | BinRef | ItemRef | RecountRef]] = {
+    "count": msgspec.json.Decoder(CountRef).decode,
+    "bin": msgspec.json.Decoder(BinRef).decode,
+    "item": msgspec.json.Decoder(ItemRef).decode,
+    "recount": _RECOUNT.decode,
 }
 _INACTIVE = frozenset({"completed", "cancelled"})
-# Each event body's tag, looked up once (`__struct_config__` builds a new object per access).
-_KIND: dict[type, str] = {
-    kind: str(kind.__struct_config__.tag)
-    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
-}
-# A Counted count still takes scans: a device that docks after the last bin was counted
-# is heard (counts.takes_bin_counts).
-_TAKES_SCANS = frozenset({"counting_in_process", "counted"})
-_STATUS_REASON = {
-    "completed": "count_completed",
-    "cancelled": "count_cancelled",
-    "open": "count_not_started",
-}
-
-
-class _Verdict(NamedTuple):
-    """What the server decided for an event, as stored (an EventVerdict)."""
-
-    outcome: Literal["applied", "rejected"]
-    reason: str = ""
-    detail: str = ""
-
-
-def _rejected_for(reason: str, detail: str) -> _Verdict:
-    return _Verdict("rejected", reason, detail[:500])
-
-
-_APPLIED = _Verdict("applied")
 
 
 def _own_device(caller: Caller, device_id: int) -> int:
@@ -166,77 +143,54 @@ def _own_device(caller: Caller, device_id: int) -> int:
 @dataclass(frozen=True, slots=True)
 class Push:
     """One device's push as it reached the server, at `now`, checked and made ready by
-    `prepare_push`: its events in seq order, each one's own columns and its answer if it
-    is applied. That work needs no database, so it is done before the push waits for its
-    transaction (on SQLite, beside the writer that stores the pushes before it)."""
+    `prepare_push`: its events in seq order and, with the repository's EventBinder, each
+    one's row as the database takes it if it is applied. That work needs no database, so
+    it is done before the push waits for its transaction (on SQLite, beside the writer
+    that stores the pushes before it)."""
 
     caller: Caller
-    request: PushRequest
+    batch: PushBatch
     now: datetime
-    device_id: int
-    events: list[Event]  # in seq order
-    heads: list[EventHead]  # each event's own columns, in the same order
-    device_times: list[datetime]  # when the device made each event
-    applied: list[EventAck]  # each event's answer if it is applied
+    events: list[SyncEvent]  # in seq order
     bound: list[tuple[Any, ...]] | None  # each event's row for the database, if applied
 
 
 def prepare_push(
-    caller: Caller, request: PushRequest, now: datetime, bind: EventBinder | None = None
+    caller: Caller, batch: PushBatch, now: datetime, bind: EventBinder | None = None
 ) -> Push:
     """The refusals that need no database (another device's credential, too many events,
-    a seq named twice), raised here; then each event's row and answer made ready (with
-    `bind`, the repository's EventBinder, its row as the database takes it)."""
-    device_id = _own_device(caller, request.device_id)
-    if len(request.events) > MAX_PUSH_EVENTS:
+    a seq named twice), raised here; then the events' rows made ready (with `bind`, the
+    repository's EventBinder)."""
+    device_id = _own_device(caller, batch.device_id)
+    if len(batch.events) > MAX_PUSH_EVENTS:
         raise ValidationFailed(
-            f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(request.events)}",
+            f"a batch holds at most {MAX_PUSH_EVENTS} events, not {len(batch.events)}",
             [FieldProblem("events", "too many")],
         )
-    events = sorted(request.events, key=lambda e: e.seq)
+    events = sorted(batch.events, key=_seq)
     if len({e.seq for e in events}) != len(events):
         raise ValidationFailed(
             "a batch names each seq once", [FieldProblem("events", "repeated seq")]
         )
-    install, encode = request.install_id, _ENCODER.encode
-    heads: list[EventHead] = [
-        (
-            device_id,
-            install,
-            e.seq,
-            _KIND[type(e.body)],
-            e.body.count,
-            e.seq if isinstance(e.body, BinOpened) else e.body.bin_seq,
-            encode(e.body).decode(),
-        )
-        for e in events
-    ]
-    device_times = [e.device_time for e in events]
-    return Push(
-        caller,
-        request,
-        now,
-        device_id,
-        events,
-        heads,
-        device_times,
-        [EventAck(seq=e.seq, outcome="applied") for e in events],
-        bind(heads, device_times, now) if bind is not None else None,
-    )
+    bound = bind(device_id, batch.install_id, events, now) if bind is not None else None
+    return Push(caller, batch, now, events, bound)
+
+
+_seq = attrgetter("seq")
 
 
 async def push(
     uow: SyncUnitOfWork,
     caller: Caller,
-    request: PushRequest,
+    batch: PushBatch,
     now: datetime,
     bind: EventBinder | None = None,
-) -> PushResponse:
+) -> PushResult:
     """One push in its own transaction."""
-    return (await push_together(uow, [prepare_push(caller, request, now, bind)]))[0]
+    return (await push_together(uow, [prepare_push(caller, batch, now, bind)]))[0]
 
 
-async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[PushResponse]:
+async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[PushResult]:
     """Pushes one after another in ONE transaction with one COMMIT (group commit: see
     `server.sync.group`); the answers, in order, only once it committed. Any
     failure raises and leaves nothing of any of them. A later push of a device sees what
@@ -250,12 +204,12 @@ async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[Pus
         marks = await uow.sync.lock_installs(
             [
                 InstallSeen(
-                    p.device_id,
-                    p.request.install_id,
+                    p.batch.device_id,
+                    p.batch.install_id,
                     p.now,
-                    max(p.request.queue_depth, 0),
-                    p.request.app_version[:64],
-                    int((p.now - p.request.device_time) / timedelta(milliseconds=1)),
+                    max(p.batch.queue_depth, 0),
+                    p.batch.app_version[:64],
+                    int((p.now - p.batch.device_time) / timedelta(milliseconds=1)),
                 )
                 for p in pushes
             ]
@@ -265,7 +219,9 @@ async def push_together(uow: SyncUnitOfWork, pushes: Sequence[Push]) -> list[Pus
         await tx.flush(uow)
         await uow.sync.set_high_waters(tx.moved)
         # One statement for the group's devices, at the latest of their request times.
-        await uow.sync.touch_devices({p.device_id for p in pushes}, max(p.now for p in pushes))
+        await uow.sync.touch_devices(
+            {p.batch.device_id for p in pushes}, max(p.now for p in pushes)
+        )
         await uow.commit()
     return responses
 
@@ -297,24 +253,25 @@ class _Transaction:
         if not (numbers <= self.numbers and bins <= self.bins):
             self.numbers |= numbers
             self.bins |= bins
-            self.facts = await uow.sync.count_facts(self.numbers, self.bins)
+            self.facts = await uow.sync_counts.count_facts(self.numbers, self.bins)
         return self.facts
 
     def forget_counts(self) -> None:
         self.numbers, self.bins, self.facts = set(), set(), {}
 
 
-async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushResponse:
-    request, now, device_id = push.request, push.now, push.device_id
-    install = request.install_id
+async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushResult:
+    batch, now = push.batch, push.now
+    device_id, install = batch.device_id, batch.install_id
     key = (device_id, install)
     events = push.events
-    skew = now - request.device_time
+    skew = now - batch.device_time
     hw = tx.marks[key]
-    if request.acked_seq > hw:
+    if batch.acked_seq > hw:
         # The device holds acknowledgements the database no longer has: restored.
         tx.epoch = await uow.sync.renew_epoch()
-    acks: list[EventAck] = []
+    acks: list[Ack] = []
+    applied = range(0)
     # Events are in seq order: those at or below the mark first (duplicates), then the
     # contiguous run from the mark on, up to the first gap.
     first = 0
@@ -323,10 +280,7 @@ async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushRespo
     if first:
         await tx.flush(uow)
         stored = await uow.sync.stored(device_id, install, [e.seq for e in events[:first]])
-        acks += [
-            EventAck(seq=seq, outcome="duplicate", reason=s.reason, detail=s.detail)
-            for seq, s in sorted(stored.items())
-        ]
+        acks += [Ack(seq, "duplicate", s.reason, s.detail) for seq, s in sorted(stored.items())]
     end, expected = first, None
     while end < len(events):
         if events[end].seq != hw + end - first + 1:
@@ -335,160 +289,110 @@ async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushRespo
         end += 1
     if end > first:
         verdicts = await _judge(uow, tx, push, first, end, skew)
-        applied = verdicts.count(_APPLIED) == len(verdicts)
-        bound = push.bound[first:end] if applied and push.bound is not None else None
-        tx.pending.append(
-            NewEvents(push.heads[first:end], push.device_times[first:end], now, verdicts, bound)
-        )
-        if applied:
-            acks += push.applied[first:end]
+        all_applied = verdicts.count(APPLIED) == len(verdicts)
+        bound = push.bound[first:end] if all_applied and push.bound is not None else None
+        tx.pending.append(NewEvents(device_id, install, events[first:end], now, verdicts, bound))
+        if all_applied:
+            applied = range(events[first].seq, events[end - 1].seq + 1)
         else:
             acks += [
-                EventAck(seq=e.seq, outcome=v.outcome, reason=v.reason, detail=v.detail)
+                Ack(e.seq, v.outcome, v.reason, v.detail)
                 for e, v in zip(events[first:end], verdicts, strict=True)
             ]
         hw = tx.marks[key] = tx.moved[key] = events[end - 1].seq
-    return PushResponse(
-        protocol_version=PROTOCOL_VERSION,
-        server_epoch=tx.epoch,
-        acks=acks,
-        high_water=hw,
-        expected_seq=expected,
-    )
-
-
-def _refusal(caller: Caller, facts: CountFacts | None, count: str, label: str) -> _Verdict | None:
-    if facts is None:
-        return _rejected_for("count_unknown", f"stock count {count} does not exist")
-    if facts.location_id != caller.location_id:
-        return _rejected_for(
-            "count_other_site",
-            f"stock count {count} is not at this device's site {caller.location_code}",
-        )
-    if facts.status not in _TAKES_SCANS:
-        reason = _STATUS_REASON.get(facts.status, "count_not_counting")
-        return _rejected_for(
-            reason,
-            f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
-        )
-    if label not in facts.bins:
-        return _rejected_for("bin_outside_scope", f"bin {label} is not in stock count {count}")
-    return None
+    return PushResult(tx.epoch, acks, hw, expected, applied)
 
 
 async def _judge(
     uow: SyncUnitOfWork, tx: _Transaction, push: Push, first: int, end: int, skew: timedelta
-) -> list[_Verdict]:
+) -> list[Verdict]:
     """The verdicts of the push's events first..end-1, in order. Whether a count takes an
     event depends on the event's count and bin only: judged once per (count, bin)."""
-    caller, install, now = push.caller, push.request.install_id, push.now
+    caller, install, now = push.caller, push.batch.install_id, push.now
     assert caller.device_id is not None
     run = push.events[first:end]
-    places = [(e.body.count, e.body.bin) for e in run]
+    places = [(e.count_number, e.bin) for e in run]
     named = set(places)
     facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
     judged = {
-        (count, label): _refusal(caller, facts.get(count), count, label) or _APPLIED
+        (count, label): refusal(
+            facts.get(count), count, label, caller.location_id, caller.location_code
+        )
+        or APPLIED
         for count, label in named
     }
     verdicts = [judged[p] for p in places]
-    closing = [
-        i for i, e in enumerate(run) if isinstance(e.body, BinClosed) and verdicts[i] is _APPLIED
-    ]
+    closing = [i for i, e in enumerate(run) if e.kind == BIN_CLOSED and verdicts[i] is APPLIED]
     if not closing:
         return verdicts
-    bin_seqs = {_bin_closed(run[i]).bin_seq for i in closing}
+    bin_seqs = {run[i].bin_seq for i in closing}
     await tx.flush(uow)
     earlier = await uow.sync.bin_events(caller.device_id, install, bin_seqs)
-    by_bin: dict[int, list[tuple[int, datetime, EventBody]]] = {s: [] for s in bin_seqs}
+    by_bin: dict[int, list[BinEvent]] = {s: [] for s in bin_seqs}
     for stored in earlier:
         if stored.outcome == "applied":
             by_bin[stored.bin_seq].append(
-                (stored.seq, stored.device_time, _BODY.decode(stored.body))
+                BinEvent(stored.seq, stored.device_time, _CONTENT.decode(stored.body))
             )
+    contents: dict[int, EventContent] = {}
     for i, e in enumerate(run):
-        body = e.body
-        bin_seq = e.seq if isinstance(body, BinOpened) else body.bin_seq
-        if bin_seq in by_bin and verdicts[i] is _APPLIED:
-            by_bin[bin_seq].append((e.seq, e.device_time, body))
+        if e.bin_seq in by_bin and verdicts[i] is APPLIED:
+            content = contents[i] = _CONTENT.decode(e.body)
+            by_bin[e.bin_seq].append(BinEvent(e.seq, e.device_time, content))
     for i in closing:
-        e = run[i]
+        close = run[i]
         verdicts[i] = await _close_bin(
-            uow, caller, install, e, by_bin[_bin_closed(e).bin_seq], skew, now
+            uow, caller, install, close, contents[i], by_bin[close.bin_seq], skew, now
         )
     tx.forget_counts()  # a bin count may change what the counts' facts say
     return verdicts
-
-
-def _bin_closed(event: Event) -> BinClosed:
-    assert isinstance(event.body, BinClosed)
-    return event.body
 
 
 async def _close_bin(
     uow: SyncUnitOfWork,
     caller: Caller,
     install: str,
-    close: Event,
-    events: list[tuple[int, datetime, EventBody]],
+    close: SyncEvent,
+    content: EventContent,
+    events: list[BinEvent],
     skew: timedelta,
     now: datetime,
-) -> _Verdict:
-    assert isinstance(close.body, BinClosed) and caller.device_id is not None
-    body = close.body
-    events = sorted((x for x in events if x[0] < close.seq), key=lambda x: x[0])
-    opened = [x for x in events if x[0] == body.bin_seq and isinstance(x[2], BinOpened)]
-    if not opened:
-        return _rejected_for("bin_not_opened", f"bin count {body.bin_seq} has no stored BinOpened")
-    if await uow.sync.bin_count_source(caller.device_id, install, body.bin_seq):
-        return _rejected_for(
-            "bin_already_closed", f"bin count {body.bin_seq} is already a bin count"
-        )
-    undone = {x[2].target_seq for x in events if isinstance(x[2], ScanUndone)}
-    serials: dict[tuple[str, str], None] = {}
-    quantities: list[tuple[str, str, Decimal]] = []
-    for seq, _, scan in events:
-        if seq in undone:
-            continue
-        if isinstance(scan, SerialScanned):
-            serials[(scan.item, scan.serial)] = None
-        elif isinstance(scan, QuantityKeyed):
-            quantities.append((scan.item, scan.lot, scan.quantity))
-    if not serials and not quantities and not body.confirmed_empty:
-        return _rejected_for(
-            "empty_not_confirmed", f"bin {body.bin} has no scans and no confirmation"
-        )
-    started = opened[0][1] + skew
-    finished = max(close.device_time + skew, started)
+) -> Verdict:
+    """The BinClosed `close` judged by the rules (`fold_bin`) and, when they take it, its
+    bin count recorded by the counts' rules in a savepoint: when those refuse it, the
+    BinClosed is rejected with their reason and the rest of the batch stands."""
+    assert caller.device_id is not None
+    closed = await uow.sync.bin_count_source(caller.device_id, install, close.bin_seq)
+    fold = fold_bin(close, content.confirmed_empty, events, skew, closed)
+    if isinstance(fold, Verdict):
+        return fold
     submitted = counts.SubmittedBinCount(
-        bin=body.bin,
-        started_at=started,
-        finished_at=finished,
-        serials=list(serials),
-        quantities=quantities,
+        bin=fold.bin,
+        started_at=fold.started_at,
+        finished_at=fold.finished_at,
+        serials=fold.serials,
+        quantities=fold.quantities,
     )
     try:
         async with uow.sync.savepoint():
-            header = await counts.record_bin_count(uow, caller, body.count, submitted, now)
-            await uow.sync.add_bin_count_source(caller.device_id, install, body.bin_seq, header.id)
+            header = await counts.record_bin_count(uow, caller, close.count_number, submitted, now)
+            await uow.sync.add_bin_count_source(caller.device_id, install, close.bin_seq, header.id)
     except StockcountError as exc:
-        return _rejected_for(exc.code, str(exc))
-    return _APPLIED
+        return rejected(exc.code, str(exc))
+    return APPLIED
 
 
 # -- pull --------------------------------------------------------------------------------
 
 
-async def pull(
-    uow: SyncUnitOfWork, caller: Caller, request: PullRequest, now: datetime
-) -> PullResponse:
-    _own_device(caller, request.device_id)
+async def pull(uow: SyncUnitOfWork, caller: Caller, query: PullQuery, now: datetime) -> PullPage:
+    _own_device(caller, query.device_id)
     assert caller.location_id is not None
     location_id = caller.location_id
     async with uow:
         seq = await uow.sync.lock_scope(location_id)
         epoch = await uow.sync.epoch()
-        cursor = request.cursor
+        cursor = query.cursor
         reset = cursor is None or cursor.epoch != epoch
         if cursor is not None and not reset and cursor.change_seq > seq:
             # The device has seen changes this database never made: it went back.
@@ -496,19 +400,18 @@ async def pull(
             reset = True
         after = 0 if reset or cursor is None else cursor.change_seq
         assigned = await _refresh(uow, location_id, seq)
-        rows = await uow.sync.ref_page(location_id, after, request.limit + 1)
+        rows = await uow.sync.ref_page(location_id, after, query.limit + 1)
         await uow.commit()
-    has_more = len(rows) > request.limit
-    rows = rows[: request.limit]
-    page = PullResponse(
-        protocol_version=PROTOCOL_VERSION,
-        cursor=PullCursor(epoch=epoch, change_seq=rows[-1].change_seq if rows else after),
+    has_more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    page = PullPage(
+        cursor=Cursor(epoch, rows[-1].change_seq if rows else after),
         has_more=has_more,
         reset=reset,
     )
     for row in rows:
-        record = msgspec.json.decode(row.body, type=_REF_TYPES[row.kind])
-        if isinstance(record, AssignedCount):
+        record = _REF_DECODERS[row.kind](row.body)
+        if isinstance(record, CountRef):
             page.counts.append(_count_for(record, assigned, caller.device_id))
         elif isinstance(record, BinRef):
             page.bins.append(record)
@@ -528,11 +431,11 @@ def _withheld(assigned: dict[str, frozenset[int]], count: str, device_id: int | 
 
 
 def _count_for(
-    record: AssignedCount, assigned: dict[str, frozenset[int]], device_id: int | None
-) -> AssignedCount:
+    record: CountRef, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> CountRef:
     if not _withheld(assigned, record.count, device_id):
         return record
-    return AssignedCount(
+    return CountRef(
         count=record.count,
         location=record.location,
         status=record.status,
@@ -543,11 +446,11 @@ def _count_for(
 
 
 def _recount_for(
-    record: RecountOrder, assigned: dict[str, frozenset[int]], device_id: int | None
-) -> RecountOrder:
+    record: RecountRef, assigned: dict[str, frozenset[int]], device_id: int | None
+) -> RecountRef:
     if not _withheld(assigned, record.count, device_id):
         return record
-    return RecountOrder(order_id=record.order_id, count=record.count, bin=record.bin, active=False)
+    return RecountRef(order_id=record.order_id, count=record.count, bin=record.bin, active=False)
 
 
 def _plain(quantity: Decimal) -> Decimal:
@@ -571,31 +474,31 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
         ref = ItemRef(
             code=item.code,
             name=item.name,
-            tracking=item.tracking,  # type: ignore[arg-type]
+            tracking=item.tracking,
             barcodes=sorted(item.barcodes),
             auto_serialized=item.auto_serialized,
             uom=item.uom,
         )
         records.append(("item", item.code, _ENCODER.encode(ref)))
     for b in await uow.sync.ref_bins(location_id):
-        ref_bin = BinRef(location=b.location, label=b.label, kind=b.kind)  # type: ignore[arg-type]
+        ref_bin = BinRef(location=b.location, label=b.label, kind=b.kind)
         records.append(("bin", b.label, _ENCODER.encode(ref_bin)))
-    for c in await uow.sync.ref_counts(location_id):
+    for c in await uow.sync_counts.ref_counts(location_id):
         devices_of[c.number] = c.devices
         show = not c.blind
-        assigned = AssignedCount(
+        assigned = CountRef(
             count=c.number,
             location=c.location,
-            status=c.status,  # type: ignore[arg-type]
+            status=c.status,
             blind=c.blind,
             bins=sorted(c.bins),
             expected_serials=[
-                ExpectedSerial(item=i, serial=s, bin=b) for i, s, b in sorted(c.expected_serials)
+                ExpectedSerialRef(item=i, serial=s, bin=b) for i, s, b in sorted(c.expected_serials)
             ]
             if show
             else [],
             expected_quantities=[
-                ExpectedQuantity(item=i, bin=b, lot=lot, quantity=_plain(q))
+                ExpectedQuantityRef(item=i, bin=b, lot=lot, quantity=_plain(q))
                 for i, b, lot, q in sorted(c.expected_quantities)
             ]
             if show
@@ -603,8 +506,8 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
             active=c.status not in _INACTIVE,
         )
         records.append(("count", c.number, _ENCODER.encode(assigned)))
-    for r in await uow.sync.ref_recounts(location_id):
-        order = RecountOrder(
+    for r in await uow.sync_counts.ref_recounts(location_id):
+        order = RecountRef(
             order_id=r.order_id, count=r.count, bin=r.bin, reason=r.reason, active=r.active
         )
         records.append(("recount", str(r.order_id), _ENCODER.encode(order)))
@@ -643,7 +546,7 @@ async def force_new_epoch(uow: SyncUnitOfWork) -> str:
 
 async def device_status(
     uow: SyncUnitOfWork, location: str | None, now: datetime, stale_minutes: int
-) -> DeviceStatusList:
+) -> DeviceSyncRecords:
     async with uow:
         location_id = None
         if location is not None:
@@ -652,9 +555,9 @@ async def device_status(
                 raise NotFound(f"location {location!r} does not exist")
         installs = await uow.sync.installs(location_id)
     limit = timedelta(minutes=stale_minutes)
-    return DeviceStatusList(
+    return DeviceSyncRecords(
         items=[
-            DeviceSyncStatus(
+            DeviceSyncRecord(
                 device_id=i.device_id,
                 name=i.name,
                 location=i.location,
@@ -673,28 +576,18 @@ async def device_status(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedEvents:
+    """A page of the events stored as rejected, oldest first; `next_cursor` when there may
+    be more."""
+
+    items: list[StoredEvent]
+    next_cursor: str | None
+
+
 async def rejected_events(
     uow: SyncUnitOfWork, after: int, limit: int, device_id: int | None, count: str | None
-) -> RejectedPage:
+) -> RejectedEvents:
     async with uow:
         rows = await uow.sync.rejected(after, limit, device_id, count)
-    return RejectedPage(
-        items=[_rejected(r) for r in rows],
-        next_cursor=str(rows[-1].id) if len(rows) == limit else None,
-    )
-
-
-def _rejected(r: StoredEvent) -> RejectedEvent:
-    return RejectedEvent(
-        id=r.id,
-        device_id=r.device_id,
-        install_id=r.install_id,
-        seq=r.seq,
-        kind=r.kind,
-        count=r.count_number,
-        reason=r.reason,
-        detail=r.detail,
-        device_time=r.device_time,
-        received_at=r.received_at,
-        body=_BODY.decode(r.body),
-    )
+    return RejectedEvents(rows, str(rows[-1].id) if len(rows) == limit else None)

@@ -18,8 +18,10 @@ from schemas.sync import Event, PushRequest, PushResponse
 from server.db.blocking import BlockingWriter
 from server.db.engine import make_engine, make_sessionmaker
 from server.domain.auth import Caller, CallerKind
+from server.domain.sync import PushResult
 from server.sync import usecases as sync
 from server.sync.group import PushGroups
+from server.sync.http import wire
 from server.sync.ports import SyncUnitOfWork
 from server.uow import SqlUnitOfWork
 from tests.conftest import fresh_database
@@ -45,6 +47,11 @@ def scans(number: str, device: Device, first: int, count: int) -> list[Event]:
         )
         for s in range(first, first + count)
     ]
+
+
+async def push(groups: PushGroups, caller: Caller, request: PushRequest) -> PushResponse:
+    """A push through the group writer, mapped to and from the wire as the API does."""
+    return wire.push_response(await groups.push(caller, wire.push_batch(request), T0))
 
 
 def caller(device: Device, location_id: int) -> Caller:
@@ -99,7 +106,7 @@ class GroupSizes:
         self.threads: set[str] = set()
         real = sync.push_together
 
-        async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResponse]:
+        async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
             self.sizes.append(len(pushes))
             self.threads.add(threading.current_thread().name)
             return await real(uow, pushes)
@@ -132,7 +139,7 @@ async def test_concurrent_pushes_share_transactions_and_are_stored_exactly_once(
     # next batch in the same wave: one transaction sees the other's mark.
     again = [(devs[0], first[0][1]), (devs[0], request(devs[0], scans(number, devs[0], 51, 50)))]
     answers = await asyncio.gather(
-        *(groups.push(caller(d, location), r, T0) for d, r in [*first, *again])
+        *(push(groups, caller(d, location), r) for d, r in [*first, *again])
     )
     assert max(recorded.sizes) > 1, recorded.sizes  # written in shared transactions
     on_writer = {t.startswith("sqlite-writer") for t in recorded.threads}
@@ -158,7 +165,7 @@ async def test_a_failing_push_takes_no_other_push_of_its_group_down(
     bad = devs[3]
     real_store = sync._store
 
-    async def store(*args: Any) -> PushResponse:
+    async def store(*args: Any) -> PushResult:
         response = await real_store(*args)  # its events are taken, then it fails
         push = next(a for a in args if isinstance(a, sync.Push))
         if push.caller.device_id == bad.id:
@@ -168,7 +175,7 @@ async def test_a_failing_push_takes_no_other_push_of_its_group_down(
     monkeypatch.setattr(sync, "_store", store)
     recorded = GroupSizes(monkeypatch)
     answers = await asyncio.gather(
-        *(groups.push(caller(d, location), request(d, scans(number, d, 1, 20)), T0) for d in devs),
+        *(push(groups, caller(d, location), request(d, scans(number, d, 1, 20))) for d in devs),
         return_exceptions=True,
     )
     assert recorded.sizes[0] == len(devs)  # tried together first
@@ -184,7 +191,7 @@ async def test_a_failing_push_takes_no_other_push_of_its_group_down(
     )
     # The device sends again once the fault is gone: stored once.
     monkeypatch.setattr(sync, "_store", real_store)
-    retried = await groups.push(caller(bad, location), request(bad, scans(number, bad, 1, 20)), T0)
+    retried = await push(groups, caller(bad, location), request(bad, scans(number, bad, 1, 20)))
     assert set(outcomes(retried).values()) == {"applied"}
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 6 * 20
 
@@ -201,12 +208,12 @@ async def test_no_push_is_answered_before_its_commit(
     monkeypatch.setattr(SqlUnitOfWork, "commit", failing_commit)
     pushes = [(d, request(d, scans(number, d, 1, 10))) for d in devs]
     answers = await asyncio.gather(
-        *(groups.push(caller(d, location), r, T0) for d, r in pushes), return_exceptions=True
+        *(push(groups, caller(d, location), r) for d, r in pushes), return_exceptions=True
     )
     assert all(isinstance(a, OSError) for a in answers), answers
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 0
     assert await scalar(database_url, "SELECT coalesce(sum(high_water), 0) FROM sync_install") == 0
     monkeypatch.setattr(SqlUnitOfWork, "commit", real_commit)
-    answers = await asyncio.gather(*(groups.push(caller(d, location), r, T0) for d, r in pushes))
+    answers = await asyncio.gather(*(push(groups, caller(d, location), r) for d, r in pushes))
     assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 4 * 10

@@ -39,13 +39,9 @@ from server.api.security import device_only, roles
 from server.api.state import AnyRequest
 from server.domain.masterdata import Role
 from server.sync import usecases as sync
+from server.sync.http import wire
 
 T = TypeVar("T")
-# SQLite has one writer and its busy wait is not fair: twenty devices pushing at once
-# starve some past the busy timeout. One process writes its own pushes one transaction at
-# a time instead, the pushes that queued meanwhile together (group commit: see
-# server/sync/group.py). On PostgreSQL the install row's lock serializes the
-# pushes of one device, and pushes run side by side.
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
@@ -185,7 +181,8 @@ class SyncController(Controller):
                 raise BadBody(422, f"the request is not valid: {problem}", "validation")
         except BadBody as exc:
             return refused(request, exc)
-        return encode(request, await ingest.push(caller, data, now))
+        result = await ingest.push(caller, wire.push_batch(data), now)
+        return encode(request, wire.push_response(result))
 
     @post("/pull", guards=[device_only], status_code=200)
     async def pull(
@@ -196,7 +193,9 @@ class SyncController(Controller):
             data = decode(request, await read_body(request, MAX_PUSH_BYTES), PullRequest)
         except BadBody as exc:
             return refused(request, exc)
-        return encode(request, await sync.pull(uow, caller, data, now))
+        return encode(
+            request, wire.pull_response(await sync.pull(uow, caller, wire.pull_query(data), now))
+        )
 
     @get("/rejected", guards=[roles(Role.SUPERVISOR)])
     async def rejected(
@@ -208,9 +207,10 @@ class SyncController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> RejectedPage:
         """Events the server stored but could not apply, oldest first: kept, never dropped."""
-        return await sync.rejected_events(
+        page = await sync.rejected_events(
             uow, decode_cursor(cursor), check_limit(limit), device, count
         )
+        return wire.rejected_page(page)
 
 
 class DeviceStatusController(Controller):
@@ -227,4 +227,5 @@ class DeviceStatusController(Controller):
     ) -> DeviceStatusList:
         """Every active device: last seen, last seq, queue depth, app version, clock skew,
         and stale when it has not synced within STOCKCOUNT_DEVICE_STALE_MINUTES."""
-        return await sync.device_status(uow, location, now, settings.device_stale_minutes)
+        records = await sync.device_status(uow, location, now, settings.device_stale_minutes)
+        return wire.device_status_list(records)

@@ -1,0 +1,251 @@
+"""The sync use cases over in-memory fakes (tests/unit/sync/fakes.py): push (applied,
+duplicate, rejected, gaps, the epoch, closing a bin) and pull, with no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+
+from schemas.sync import (
+    AssignedCount,
+    BinClosed,
+    BinOpened,
+    Event,
+    EventBody,
+    PullCursor,
+    PullRequest,
+    PushRequest,
+    RecountOrder,
+    SerialScanned,
+)
+from schemas.sync import BinRef as WireBinRef
+from schemas.sync import ItemRef as WireItemRef
+from server.counts.usecases import counting
+from server.domain.auth import Caller, CallerKind
+from server.domain.errors import PermissionDenied, ValidationFailed
+from server.domain.sync import (
+    BinRef,
+    CountFacts,
+    CountRef,
+    Cursor,
+    ExpectedQuantityRef,
+    ExpectedSerialRef,
+    ItemRef,
+    PullPage,
+    PullQuery,
+    PushBatch,
+    PushResult,
+    RecountRef,
+    RefCount,
+)
+from server.sync import usecases as sync
+from server.sync.http import wire
+from server.sync.ports import RefBin
+from tests.unit.sync.fakes import FakeSyncUnitOfWork, SyncState
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+INSTALL = "a" * 32
+DEVICE = Caller(CallerKind.DEVICE, "device 3", device_id=3, location_id=7, location_code="MAIN")
+
+
+def state() -> SyncState:
+    s = SyncState()
+    s.facts["SC-1"] = CountFacts("SC-1", 7, "counting_in_process", frozenset({"A-01", "A-02"}))
+    s.facts["SC-9"] = CountFacts("SC-9", 7, "completed", frozenset({"A-01"}))
+    return s
+
+
+def scan(seq: int, count: str = "SC-1", bin_seq: int = 1) -> Event:
+    body = SerialScanned(
+        count=count, bin="A-01", bin_seq=bin_seq, item="SER", serial=f"S{seq}", raw=f"S{seq}"
+    )
+    return Event(seq=seq, device_time=T0, body=body)
+
+
+def event(seq: int, body: EventBody) -> Event:
+    return Event(seq=seq, device_time=T0 + timedelta(seconds=seq), body=body)
+
+
+def batch(*events: Event, acked_seq: int = 0) -> PushBatch:
+    request = PushRequest(
+        protocol_version=1,
+        device_id=3,
+        install_id=INSTALL,
+        device_time=T0,
+        events=list(events),
+        acked_seq=acked_seq,
+    )
+    return wire.push_batch(request)
+
+
+async def push(s: SyncState, *events: Event, acked_seq: int = 0) -> PushResult:
+    return await sync.push(FakeSyncUnitOfWork(s), DEVICE, batch(*events, acked_seq=acked_seq), T0)
+
+
+def outcomes(result: PushResult) -> dict[int, str]:
+    answers = {a.seq: a.outcome for a in result.acks}
+    answers.update({seq: "applied" for seq in result.applied})
+    return answers
+
+
+async def test_a_push_is_applied_stored_once_and_moves_the_mark() -> None:
+    s = state()
+    result = await push(s, *(scan(q) for q in (3, 1, 2)))  # any order: by seq
+    assert outcomes(result) == {1: "applied", 2: "applied", 3: "applied"}
+    assert result.high_water == 3 and result.expected_seq is None
+    assert result.server_epoch == s.epoch
+    assert s.marks[(3, INSTALL)] == 3
+    assert {k[2]: e.outcome for k, e in s.events.items()} == {
+        1: "applied",
+        2: "applied",
+        3: "applied",
+    }
+    assert s.touched == {3: T0}
+
+
+async def test_a_push_again_is_duplicate_and_stores_nothing() -> None:
+    s = state()
+    await push(s, scan(1), scan(2))
+    again = await push(s, scan(1), scan(2), scan(3))
+    assert outcomes(again) == {1: "duplicate", 2: "duplicate", 3: "applied"}
+    assert again.high_water == 3 and len(s.events) == 3
+
+
+async def test_events_a_count_does_not_take_are_stored_rejected_and_the_mark_moves() -> None:
+    s = state()
+    result = await push(s, scan(1), scan(2, count="SC-9"), scan(3, count="SC-404"))
+    assert [(a.seq, a.outcome, a.reason) for a in result.acks] == [
+        (1, "applied", ""),
+        (2, "rejected", "count_completed"),
+        (3, "rejected", "count_unknown"),
+    ]
+    assert not result.applied and result.high_water == 3
+    assert s.events[(3, INSTALL, 2)].reason == "count_completed"
+    # A re-push answers what was stored, the reason too.
+    again = await push(s, scan(2, count="SC-9"))
+    assert [(a.outcome, a.reason) for a in again.acks] == [("duplicate", "count_completed")]
+
+
+async def test_nothing_after_a_gap_is_stored() -> None:
+    s = state()
+    result = await push(s, scan(1), scan(2), scan(4), scan(5))
+    assert outcomes(result) == {1: "applied", 2: "applied"}
+    assert result.expected_seq == 3 and result.high_water == 2
+    assert sorted(k[2] for k in s.events) == [1, 2]
+    late = await push(s, scan(5))
+    assert outcomes(late) == {} and late.expected_seq == 3
+
+
+async def test_acknowledgements_above_the_mark_prove_a_restore_and_renew_the_epoch() -> None:
+    s = state()
+    first = await push(s, scan(1))
+    assert (await push(s, scan(2), acked_seq=1)).server_epoch == first.server_epoch
+    restored = await push(s, scan(3), acked_seq=10)
+    assert restored.server_epoch == s.epoch != first.server_epoch
+
+
+async def test_refusals_that_need_no_database() -> None:
+    s = state()
+    other = Caller(CallerKind.DEVICE, "device 4", device_id=4, location_id=7)
+    with pytest.raises(PermissionDenied):
+        await sync.push(FakeSyncUnitOfWork(s), other, batch(scan(1)), T0)
+    with pytest.raises(ValidationFailed):
+        await push(s, scan(1), scan(1))
+    assert not s.events
+
+
+async def test_a_closed_bin_becomes_one_bin_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded: list[tuple[str, Any]] = []
+
+    async def record(uow: Any, caller: Caller, count: str, submitted: Any, now: datetime) -> Any:
+        recorded.append((count, submitted))
+        return type("Header", (), {"id": 41})()
+
+    monkeypatch.setattr(counting, "record_bin_count", record)
+    s = state()
+    opened = event(1, BinOpened(count="SC-1", bin="A-01"))
+    await push(s, opened, scan(2))  # stored, then closed in a later push
+    closed = event(3, BinClosed(count="SC-1", bin="A-01", bin_seq=1))
+    result = await push(s, scan(4, bin_seq=9), closed)
+    assert outcomes(result) == {3: "applied", 4: "applied"}
+    ((count, submitted),) = recorded
+    assert count == "SC-1" and list(submitted.serials) == [("SER", "S2")]
+    assert submitted.started_at == T0 + timedelta(seconds=1)
+    assert s.bin_count_sources == {(3, INSTALL, 1): 41}
+    # The same bin count closed again (a new seq): rejected, not a second bin count.
+    again = await push(s, event(5, BinClosed(count="SC-1", bin="A-01", bin_seq=1)))
+    assert [(a.outcome, a.reason) for a in again.acks] == [("rejected", "bin_already_closed")]
+    assert len(recorded) == 1
+
+
+def pull_request(cursor: PullCursor | None = None) -> PullQuery:
+    request = PullRequest(protocol_version=1, device_id=3, install_id=INSTALL, cursor=cursor)
+    return wire.pull_query(request)
+
+
+async def test_pull_sends_what_changed_since_the_cursor_and_withholds_others_counts() -> None:
+    s = state()
+    s.ref_bins = [RefBin("MAIN", "A-01", "stock")]
+    s.ref_counts = [
+        RefCount("SC-1", "MAIN", "counting_in_process", True, ["A-01"], [], [], frozenset({3})),
+        RefCount("SC-2", "MAIN", "counting_in_process", True, ["A-01"], [], [], frozenset({5})),
+    ]
+    first = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(), T0)
+    assert first.reset and not first.has_more
+    assert [b.label for b in first.bins] == ["A-01"]
+    assert [(c.count, c.active, c.bins) for c in first.counts] == [
+        ("SC-1", True, ["A-01"]),
+        ("SC-2", False, []),  # assigned to another device: withdrawn
+    ]
+    cursor = PullCursor(epoch=first.cursor.epoch, change_seq=first.cursor.change_seq)
+    again = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(cursor), T0)
+    assert not again.reset and not again.counts and not again.bins
+    assert again.cursor == first.cursor
+    s.ref_counts[1] = RefCount("SC-2", "MAIN", "counted", True, ["A-01"], [], [], frozenset({3, 5}))
+    granted = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(cursor), T0)
+    assert [(c.count, c.status, c.active) for c in granted.counts] == [("SC-2", "counted", True)]
+    assert granted.cursor.change_seq == first.cursor.change_seq + 1
+
+
+async def test_a_cursor_from_another_epoch_is_a_reset() -> None:
+    s = state()
+    s.ref_bins = [RefBin("MAIN", "A-01", "stock")]
+    stale = PullCursor(epoch="0" * 32, change_seq=1)
+    page = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(stale), T0)
+    assert page.reset and [b.label for b in page.bins] == ["A-01"]
+    ahead = PullCursor(epoch=s.epoch, change_seq=99)  # changes this database never made
+    page = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(ahead), T0)
+    assert page.reset
+    assert page.cursor.epoch == s.epoch != ahead.epoch
+
+
+def test_reference_records_encode_as_the_wire_records_do() -> None:
+    """The change log digests a record's JSON: the domain's records must encode to the
+    same bytes as the wire's, or every device would see every record change once."""
+    count = CountRef(
+        count="SC-1",
+        location="MAIN",
+        status="counting_in_process",
+        blind=False,
+        bins=["A-01"],
+        expected_serials=[ExpectedSerialRef("SER", "S1", "A-01")],
+        expected_quantities=[ExpectedQuantityRef("BOLT", "A-01", Decimal("2.5"), "L1")],
+    )
+    records: list[tuple[object, type]] = [
+        (count, AssignedCount),
+        (BinRef("MAIN", "A-01"), WireBinRef),
+        (ItemRef("SER", "Serial thing", "serial", ["123"], True, "EA"), WireItemRef),
+        (RecountRef(4, "SC-1", "A-01", "variance", False), RecountOrder),
+    ]
+    for record, kind in records:
+        as_wire = msgspec.convert(record, kind, from_attributes=True)
+        assert msgspec.json.encode(record) == msgspec.json.encode(as_wire)
+    page = wire.pull_response(
+        PullPage(Cursor("e" * 32, 3), has_more=False, reset=True, counts=[count])
+    )
+    assert page.counts[0].expected_quantities[0].quantity == Decimal("2.5")
+    assert page.cursor == PullCursor(epoch="e" * 32, change_seq=3)
