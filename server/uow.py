@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.frozen import SqlFrozenBins
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.journal.sql.journal import SqlJournal
@@ -40,7 +41,7 @@ class SqlUnitOfWork:
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
-        self.postings = SqlPostings(self.session)
+        self.postings = SqlPostings(self.session, SqlFrozenBins(self.session))
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)
         return self
