@@ -30,8 +30,9 @@ class CodeLookup(Protocol):
     async def location_id(self, code: str) -> int | None: ...
 
 
-class PostingPort(Protocol):
-    """server.db.posting.SqlPostings: the one writer of posted documents."""
+class FrozenBins(Protocol):
+    """The bins a stock count in process freezes (server.counts.sql.frozen.SqlFrozenBins),
+    by number of the count; `exempt_count` is a count finalizing into its own bins."""
 
     async def frozen_bins(
         self, location_codes: Collection[str], exempt_count: int | None = None
@@ -39,6 +40,11 @@ class PostingPort(Protocol):
     async def frozen_bin_ids(
         self, bin_ids: Collection[int], exempt_count: int | None = None
     ) -> dict[int, str]: ...
+
+
+class PostingPort(FrozenBins, Protocol):
+    """server.db.posting.SqlPostings: the one writer of posted documents."""
+
     async def apply(self, result: PostingResult, context: PostingContext) -> None: ...
 
 

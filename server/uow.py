@@ -9,6 +9,7 @@ from typing import Self
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.for_sync import SqlCountsForSync
+from server.counts.sql.frozen import SqlFrozenBins
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.db.session import Session
@@ -41,7 +42,7 @@ class SqlUnitOfWork:
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
-        self.postings = SqlPostings(self.session)
+        self.postings = SqlPostings(self.session, SqlFrozenBins(self.session))
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)
         self.sync_counts = SqlCountsForSync(self.session)

@@ -6,7 +6,8 @@ that result inside the caller's open transaction, set-based, and nothing else wr
 
 - refuses the whole result when a bin it touches is frozen by a stock count in process
   (Counting in Process or Counted), with a Conflict (code "bins-frozen") naming the count;
-  `exempt_count` is the count being finalized, whose own bins it may post to;
+  `exempt_count` is the count being finalized, whose own bins it may post to. The counts
+  answer which bins are frozen (a `FrozenBins` reader, server.counts.sql.frozen);
 - stock_balance: one upsert per (item, bin, lot) of untracked and lot items;
 - serial: moved between bins, written off (bin NULL), gained or generated (inserted, or
   back into stock when the serial exists out of stock); a serial that is not where the
@@ -21,6 +22,9 @@ Codes are resolved to ids once per kind for the whole result; writes are execute
 chunk. A location side without a bin cannot hold stock here (stock_balance is per bin):
 such a movement is refused (code "bin-required").
 
+The rules are the domain's (server.domain.posting: `require_bins`, `refuse_frozen_bins`,
+`refuse_misplaced_serials`); this module reads the facts they judge, and writes.
+
 The journal calls it as `await uow.postings.apply(result, PostingContext(...))`.
 """
 
@@ -34,7 +38,6 @@ from typing import Any
 from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.counts.tables import CountBin, StockCount
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -53,13 +56,18 @@ from server.db.writes import (
     scaled,
     table,
 )
-from server.domain.errors import Conflict, FieldProblem, ValidationFailed
+from server.domain.errors import FieldProblem, ValidationFailed
 from server.domain.masterdata import Tracking
 from server.domain.money import COST_PLACES
-from server.domain.posting import LocationSide, PostingResult
-from server.ports import PostingContext
+from server.domain.posting import (
+    LocationSide,
+    PostingResult,
+    refuse_frozen_bins,
+    refuse_misplaced_serials,
+    require_bins,
+)
+from server.ports import FrozenBins, PostingContext
 
-FREEZING_STATUSES = ("counting_in_process", "counted")
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 _SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
 
@@ -71,43 +79,21 @@ def _upsert(session: Session, table: Table) -> Any:
 
 
 class SqlPostings:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, frozen: FrozenBins) -> None:
         self.session = session
+        self.frozen = frozen
 
-    # -- frozen bins -----------------------------------------------------------------
+    # -- frozen bins: read by the counts' SQL (server.counts.sql.frozen) ------------------
 
     async def frozen_bins(
         self, location_codes: Collection[str], exempt_count: int | None = None
     ) -> dict[tuple[str, str], str]:
-        """(location code, bin label) -> number of the count freezing it, in these locations."""
-        query = (
-            select(Location.code, Bin.label, StockCount.number)
-            .select_from(CountBin)
-            .join(StockCount, StockCount.id == CountBin.count_id)
-            .join(Bin, Bin.id == CountBin.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(StockCount.status.in_(FREEZING_STATUSES), Location.code.in_(location_codes))
-        )
-        if exempt_count is not None:
-            query = query.where(StockCount.id != exempt_count)
-        rows = await self.session.execute(query)
-        return {(str(loc), str(label)): str(number) for loc, label, number in rows}
+        return await self.frozen.frozen_bins(location_codes, exempt_count)
 
     async def frozen_bin_ids(
         self, bin_ids: Collection[int], exempt_count: int | None = None
     ) -> dict[int, str]:
-        """bin id -> number of the count in process that freezes it, for these bins."""
-        found: dict[int, str] = {}
-        for batch in chunks(bin_ids, LOOKUP_CHUNK):
-            query = (
-                select(CountBin.bin_id, StockCount.number)
-                .join(StockCount, StockCount.id == CountBin.count_id)
-                .where(StockCount.status.in_(FREEZING_STATUSES), CountBin.bin_id.in_(batch))
-            )
-            if exempt_count is not None:
-                query = query.where(StockCount.id != exempt_count)
-            found.update((int(b), str(n)) for b, n in await self.session.execute(query))
-        return found
+        return await self.frozen.frozen_bin_ids(bin_ids, exempt_count)
 
     # -- apply -----------------------------------------------------------------------
 
@@ -125,20 +111,9 @@ class SqlPostings:
 
     async def _refuse_frozen(self, ids: _Ids, exempt_count: int | None) -> None:
         bins = set(ids.bins.values())
-        frozen = await self.frozen_bin_ids(bins, exempt_count) if bins else {}
-        if frozen:
-            labels = {v: k for k, v in ids.bins.items()}
-            problems = [
-                FieldProblem(f"bins/{labels[b][1]}", f"frozen by stock count {n}")
-                for b, n in sorted(frozen.items())
-            ]
-            numbers = ", ".join(sorted(set(frozen.values())))
-            raise Conflict(
-                f"bin {problems[0].location.removeprefix('bins/')} is being counted by stock "
-                f"count {numbers}: no postings until the count is completed or cancelled",
-                problems[:100],
-                code="bins-frozen",
-            )
+        frozen = await self.frozen.frozen_bin_ids(bins, exempt_count) if bins else {}
+        labels = {v: label for (_, label), v in ids.bins.items()}
+        refuse_frozen_bins([(labels[b], n) for b, n in sorted(frozen.items())])
 
     async def _check_serials(
         self, ids: _Ids, result: PostingResult
@@ -156,19 +131,10 @@ class SqlPostings:
             )
             for i, s, b in rows:
                 current[(int(i), str(s))] = None if b is None else int(b)
-        problems: list[FieldProblem] = []
-        for e in result.serial_effects:
-            key = (ids.items[e.item], e.serial)
-            where = f"lines/{e.line_no}/serial"
-            if e.source is None:
-                if current.get(key) is not None:
-                    problems.append(FieldProblem(where, f"serial {e.serial} is already in stock"))
-            elif key not in current or current[key] != ids.bin_of(e.source):
-                problems.append(
-                    FieldProblem(where, f"serial {e.serial} is not in bin {e.source.bin}")
-                )
-        if problems:
-            raise Conflict("the serials are not where the document says", problems[:100])
+        codes = {v: k for k, v in ids.items.items()}
+        refuse_misplaced_serials(
+            result.serial_effects, {(codes[i], s): b for (i, s), b in current.items()}, ids.bin_of
+        )
         return current
 
     async def _write_balances(self, ids: _Ids, result: PostingResult) -> None:
@@ -344,13 +310,7 @@ class _Ids:
         item_codes = {m.item for m in result.movements} | {e.item for e in result.serial_effects}
         item_codes |= {item for item, _ in result.positions}
         location_codes = {s.location for s in sides} | {loc for _, loc in result.positions}
-        for m in result.movements:
-            if isinstance(m.place, LocationSide) and m.place.bin is None:
-                raise ValidationFailed(
-                    "a posting at a location names the bin the stock is in",
-                    [FieldProblem(f"lines/{m.line_no}", "bin required")],
-                    code="bin-required",
-                )
+        require_bins(result)
         items: dict[str, int] = {}
         tracking: dict[str, Tracking] = {}
         for batch in chunks(item_codes, LOOKUP_CHUNK):

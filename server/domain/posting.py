@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from server.domain.errors import Conflict, FieldProblem, ValidationFailed
 from server.domain.money import (
@@ -431,3 +432,55 @@ def gl_totals(lines: Sequence[GlLine]) -> dict[tuple[str, str | None], Decimal]:
         key = (g.account, g.entity)
         totals[key] = totals.get(key, ZERO) + g.amount
     return totals
+
+
+# -- what the writer checks against the database's facts before it writes -------------
+
+B = TypeVar("B")  # how the writer names a bin (its database id)
+
+
+def require_bins(result: PostingResult) -> None:
+    """stock_balance is per bin: a movement at a location names its bin."""
+    for m in result.movements:
+        if isinstance(m.place, LocationSide) and m.place.bin is None:
+            raise ValidationFailed(
+                "a posting at a location names the bin the stock is in",
+                [FieldProblem(f"lines/{m.line_no}", "bin required")],
+                code="bin-required",
+            )
+
+
+def refuse_frozen_bins(frozen: Sequence[tuple[str, str]]) -> None:
+    """Refuse a result that touches bins a stock count in process froze. `frozen`: (bin
+    label, number of the count freezing it), in the writer's order (by bin id)."""
+    if not frozen:
+        return
+    problems = [FieldProblem(f"bins/{label}", f"frozen by stock count {n}") for label, n in frozen]
+    numbers = ", ".join(sorted({n for _, n in frozen}))
+    raise Conflict(
+        f"bin {frozen[0][0]} is being counted by stock count {numbers}: no postings until "
+        "the count is completed or cancelled",
+        problems[:100],
+        code="bins-frozen",
+    )
+
+
+def refuse_misplaced_serials(
+    effects: Sequence[SerialEffect],
+    current: Mapping[tuple[str, str], B | None],
+    bin_of: Callable[[LocationSide], B],
+) -> None:
+    """Every serial is where its effect says it is. `current`: (item, serial) -> the bin it
+    is in, None when it exists out of stock; absent when it does not exist. A serial
+    entering stock must not be in stock already; one leaving a bin must be in that bin."""
+    problems: list[FieldProblem] = []
+    for e in effects:
+        key = (e.item, e.serial)
+        where = f"lines/{e.line_no}/serial"
+        if e.source is None:
+            if current.get(key) is not None:
+                problems.append(FieldProblem(where, f"serial {e.serial} is already in stock"))
+        elif key not in current or current[key] != bin_of(e.source):
+            problems.append(FieldProblem(where, f"serial {e.serial} is not in bin {e.source.bin}"))
+    if problems:
+        raise Conflict("the serials are not where the document says", problems[:100])

@@ -17,6 +17,7 @@ from server.domain.journal import (
     StockRecord,
     TransactionType,
 )
+from server.masterdata.ports import MasterDataUnitOfWork
 from server.ports import PostingPort, Transaction
 
 
@@ -215,3 +216,11 @@ class JournalUnitOfWork(Transaction, Protocol):
     def journal(self) -> JournalRepository: ...
     @property
     def postings(self) -> PostingPort: ...
+
+
+class JournalMasterUnitOfWork(MasterDataUnitOfWork, Protocol):
+    """The journal's own master data (jobs, cost codes, ...) is stored by the importer,
+    and read back through the journal's repository."""
+
+    @property
+    def journal(self) -> JournalRepository: ...

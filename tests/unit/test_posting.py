@@ -16,8 +16,12 @@ from server.domain.posting import (
     Position,
     PostingDocument,
     PostingLine,
+    SerialEffect,
     gl_totals,
     post,
+    refuse_frozen_bins,
+    refuse_misplaced_serials,
+    require_bins,
 )
 
 D = Decimal
@@ -306,3 +310,49 @@ def test_extra_postings_are_balanced_pairs() -> None:
         ("40900", None): D("-1.50"),
     }
     assert result.total_debit == result.total_credit
+
+
+def test_a_result_at_a_location_without_a_bin_is_refused() -> None:
+    line = PostingLine(1, LineAction.ADJUSTMENT, "A", D(1), D(1), LocationSide("Main"))
+    with pytest.raises(ValidationFailed) as refused:
+        require_bins(post(journal(line), {}))
+    assert refused.value.code == "bin-required"
+    assert [p.location for p in refused.value.details] == ["lines/1"]
+    in_bin = PostingLine(1, LineAction.ADJUSTMENT, "A", D(1), D(1), LocationSide("Main", "B1"))
+    require_bins(post(journal(in_bin), {}))
+
+
+def test_the_writer_refuses_frozen_bins_naming_each_bin_and_every_count() -> None:
+    refuse_frozen_bins([])
+    with pytest.raises(Conflict) as refused:
+        refuse_frozen_bins([("B2", "SC-9"), ("B1", "SC-7")])
+    assert refused.value.code == "bins-frozen"
+    assert refused.value.message.startswith("bin B2 is being counted by stock count SC-7, SC-9:")
+    assert [(p.location, p.message) for p in refused.value.details] == [
+        ("bins/B2", "frozen by stock count SC-9"),
+        ("bins/B1", "frozen by stock count SC-7"),
+    ]
+
+
+def test_serials_must_be_where_their_effects_say() -> None:
+    b1, b2 = LocationSide("Main", "B1"), LocationSide("Main", "B2")
+    bins = {b1: 1, b2: 2}
+    moves = [
+        SerialEffect(1, "S", "in-b1", b1, b2, D(5)),  # fits: it is in B1
+        SerialEffect(2, "S", "out-of-stock", None, b1, D(5)),  # fits: it exists, out of stock
+        SerialEffect(3, "S", "new", None, b1, D(5)),  # fits: it does not exist yet
+    ]
+    current = {("S", "in-b1"): 1, ("S", "out-of-stock"): None, ("S", "in-b2"): 2}
+    refuse_misplaced_serials(moves, current, bins.__getitem__)
+    wrong = [
+        SerialEffect(1, "S", "in-b2", b1, None, D(5)),  # it is in B2, not B1
+        SerialEffect(2, "S", "in-b1", None, b2, D(5)),  # it is in stock already
+        SerialEffect(3, "S", "missing", b1, b2, D(5)),  # it does not exist
+    ]
+    with pytest.raises(Conflict) as refused:
+        refuse_misplaced_serials(wrong, current, bins.__getitem__)
+    assert [(p.location, p.message) for p in refused.value.details] == [
+        ("lines/1/serial", "serial in-b2 is not in bin B1"),
+        ("lines/2/serial", "serial in-b1 is already in stock"),
+        ("lines/3/serial", "serial missing is not in bin B1"),
+    ]

@@ -10,6 +10,6 @@ from typing import Any, TypeAlias
 
 from litestar.di import NamedDependency
 
-Uow: TypeAlias = NamedDependency[Any]  # JournalUnitOfWork
+Uow: TypeAlias = NamedDependency[Any]  # server.journal.ports.JournalUnitOfWork
 # The journal's own master data (jobs, cost codes, ...) goes through the importer.
-MasterUow: TypeAlias = NamedDependency[Any]  # JournalMasterUnitOfWork
+MasterUow: TypeAlias = NamedDependency[Any]  # server.journal.ports.JournalMasterUnitOfWork

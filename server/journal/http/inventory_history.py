@@ -21,9 +21,10 @@ from litestar.params import FromQuery
 from schemas import journal as wire
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.state import AnyRequest
-from server.api.wire import READ, csv_response, plain, wants_csv
+from server.api.wire import READ, csv_response, wants_csv
+from server.journal.http import wire as mapping
 from server.journal.http.deps import Uow
-from server.journal.ports import InventoryHistoryFilters, InventoryHistoryRecord
+from server.journal.ports import InventoryHistoryFilters
 from server.journal.usecases import journal
 
 COLUMNS = (
@@ -31,32 +32,6 @@ COLUMNS = (
     "cost_category", "work_order", "quantity", "unit_cost", "value", "source",
     "source_number", "line_no", "transaction_type", "lot", "serial", "posted_at",
 )  # fmt: skip
-
-
-def line_out(r: InventoryHistoryRecord) -> wire.InventoryHistoryLine:
-    return wire.InventoryHistoryLine(
-        date=r.date,
-        posted_at=r.posted_at,
-        item=r.item,
-        item_name=r.item_name,
-        uom=r.uom,
-        place="job" if r.place == "job" else "location",
-        quantity=plain(r.quantity),
-        unit_cost=plain(r.unit_cost),
-        value=r.value,
-        source=r.source,  # type: ignore[arg-type]  # a DocumentKind value
-        source_number=r.source_number,
-        line_no=r.line_no,
-        location=r.location,
-        bin=r.bin,
-        job=r.job,
-        cost_code=r.cost_code,
-        cost_category=r.cost_category,
-        work_order=r.work_order,
-        transaction_type=r.transaction_type.value if r.transaction_type else None,
-        lot=r.lot,
-        serial=r.serial,
-    )
 
 
 def csv_rows(lines: Iterable[wire.InventoryHistoryLine]) -> Iterable[tuple[object, ...]]:
@@ -100,10 +75,11 @@ class InventoryHistoryController(Controller):
         )
         if wants_csv(request, format):
             rows = await journal.all_inventory_history(uow, filters)
-            return csv_response(COLUMNS, csv_rows(map(line_out, rows)), "inventory-history")
+            lines = map(mapping.inventory_line_out, rows)
+            return csv_response(COLUMNS, csv_rows(lines), "inventory-history")
         limit = check_limit(limit)
         found = await journal.inventory_history(uow, decode_cursor(cursor), limit, filters)
         return wire.InventoryHistoryPage(
-            items=[line_out(r) for r in found],
+            items=[mapping.inventory_line_out(r) for r in found],
             next_cursor=next_cursor(found[-1].id if found else None, len(found), limit),
         )

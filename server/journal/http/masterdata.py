@@ -14,7 +14,6 @@ through the importer's rules, as the master data API does; lists are keyset page
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TypeVar
 
 import msgspec
@@ -23,24 +22,18 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import journal as wire
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
-from server.api.wire import READ, WRITE, plain
+from server.api.wire import READ, WRITE
+from server.journal.http import wire as mapping
 from server.journal.http.deps import MasterUow as Uow
-from server.journal.ports import MasterRecord
 from server.journal.usecases import journal
 from server.journal.usecases import masterdata as journal_masterdata
 
 S = TypeVar("S", bound=msgspec.Struct)
-_RATES: dict[str, wire.BillingRate] = {"unit_price": "unit_price", "markup": "markup"}
-
-
-def _out(struct: type[S], record: MasterRecord) -> S:
-    values = {k: plain(v) if isinstance(v, Decimal) else v for k, v in record.items()}
-    return msgspec.convert(values, struct, from_attributes=False, strict=False)
 
 
 async def _create(uow: Uow, kind: str, data: msgspec.Struct, struct: type[S]) -> S:
-    record: dict[str, object] = msgspec.to_builtins(data)
-    return _out(struct, await journal_masterdata.create_record(uow, kind, record))
+    created = await journal_masterdata.create_record(uow, kind, mapping.master_in(data))
+    return mapping.master_out(struct, created)
 
 
 async def _page(
@@ -48,12 +41,12 @@ async def _page(
 ) -> tuple[list[S], str | None]:
     limit = check_limit(limit)
     rows = await journal_masterdata.list_records(uow, kind, decode_cursor(cursor), limit, job)
-    items = [_out(struct, record) for _, record in rows]
+    items = [mapping.master_out(struct, record) for _, record in rows]
     return items, next_cursor(rows[-1][0] if rows else None, len(rows), limit)
 
 
 async def _one(uow: Uow, kind: str, key: tuple[str, ...], struct: type[S]) -> S:
-    return _out(struct, await journal_masterdata.get_record(uow, kind, key))
+    return mapping.master_out(struct, await journal_masterdata.get_record(uow, kind, key))
 
 
 class JournalMasterDataController(Controller):
@@ -154,31 +147,4 @@ class JournalMasterDataController(Controller):
         """Get Costs: the work order's journal lines from job history, signed as they
         went on (positive) or came off (negative), to import into the work order."""
         job, rows = await journal.work_order_costs(uow, code)
-        return wire.WorkOrderCosts(
-            work_order=code,
-            job=job,
-            lines=[
-                wire.WorkOrderCost(
-                    transaction_id=r.transaction_id,
-                    effective_date=r.effective_date,
-                    line_no=r.line_no,
-                    item=r.item,
-                    lot=r.lot,
-                    serial=r.serial,
-                    cost_code=r.cost_code,
-                    cost_category=r.cost_category,
-                    equipment=r.equipment,
-                    quantity=plain(r.quantity),
-                    quantity_billable=plain(r.quantity_billable),
-                    unit_cost=plain(r.unit_cost),
-                    burden=r.burden,
-                    use_tax=r.use_tax,
-                    material_cost=r.material_cost,
-                    billing_rate=_RATES.get(r.billing_rate or ""),
-                    unit_price=plain(r.unit_price),
-                    amount_revenue=r.amount_revenue,
-                    extra=r.extra,
-                )
-                for r in rows
-            ],
-        )
+        return mapping.work_order_costs_out(code, job, rows)

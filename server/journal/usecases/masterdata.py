@@ -7,21 +7,15 @@ row, as the master data API does: files and the API accept and refuse the same r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final, Protocol
+from typing import Final
 
 from server.domain.errors import NotFound
 from server.domain.masterdata.imports import SINGULAR, describe_key, key_of
-from server.journal.ports import JournalRepository, MasterRecord
-from server.masterdata.ports import MasterDataUnitOfWork
+from server.journal.ports import JournalMasterUnitOfWork, MasterRecord
 from server.masterdata.usecases.importer import store
 from server.masterdata.usecases.sources import Source
 
 KINDS: Final = ("accounting_periods", "cost_categories", "jobs", "cost_codes", "work_orders")
-
-
-class JournalMasterUnitOfWork(MasterDataUnitOfWork, Protocol):
-    @property
-    def journal(self) -> JournalRepository: ...
 
 
 async def create_record(

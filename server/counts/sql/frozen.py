@@ -1,0 +1,54 @@
+"""Which bins a stock count in process freezes: the counts' answer to the posting writer
+(server.ports.FrozenBins). A count freezes its bins while Counting in Process or Counted;
+no posting and no import may change their stock until it is completed or cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+
+from server.counts.tables import CountBin, StockCount
+from server.db.session import Session
+from server.db.tables import Bin, Location
+from server.db.writes import LOOKUP_CHUNK, chunks
+
+FREEZING_STATUSES = ("counting_in_process", "counted")
+
+
+class SqlFrozenBins:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def frozen_bins(
+        self, location_codes: Collection[str], exempt_count: int | None = None
+    ) -> dict[tuple[str, str], str]:
+        """(location code, bin label) -> number of the count freezing it, in these locations."""
+        query = (
+            select(Location.code, Bin.label, StockCount.number)
+            .select_from(CountBin)
+            .join(StockCount, StockCount.id == CountBin.count_id)
+            .join(Bin, Bin.id == CountBin.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(StockCount.status.in_(FREEZING_STATUSES), Location.code.in_(location_codes))
+        )
+        if exempt_count is not None:
+            query = query.where(StockCount.id != exempt_count)
+        rows = await self.session.execute(query)
+        return {(str(loc), str(label)): str(number) for loc, label, number in rows}
+
+    async def frozen_bin_ids(
+        self, bin_ids: Collection[int], exempt_count: int | None = None
+    ) -> dict[int, str]:
+        """bin id -> number of the count in process that freezes it, for these bins."""
+        found: dict[int, str] = {}
+        for batch in chunks(bin_ids, LOOKUP_CHUNK):
+            query = (
+                select(CountBin.bin_id, StockCount.number)
+                .join(StockCount, StockCount.id == CountBin.count_id)
+                .where(StockCount.status.in_(FREEZING_STATUSES), CountBin.bin_id.in_(batch))
+            )
+            if exempt_count is not None:
+                query = query.where(StockCount.id != exempt_count)
+            found.update((int(b), str(n)) for b, n in await self.session.execute(query))
+        return found
