@@ -46,7 +46,7 @@ class Runtime:
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the process's engine (one transaction per `async with`)."""
-        return SqlUnitOfWork(self.sessionmaker)
+        return SqlUnitOfWork(self.sessionmaker, self.reconciliations)
 
 
 @asynccontextmanager
@@ -65,15 +65,17 @@ async def open_runtime(
         if check_migrations:
             await check_at_head(engine)
         sessionmaker = make_sessionmaker(engine)
+        reconciliations: ReconciliationCache[Any] = ReconciliationCache()
 
         def uow() -> SqlUnitOfWork:
-            return SqlUnitOfWork(sessionmaker)
+            return SqlUnitOfWork(sessionmaker, reconciliations)
 
         yield Runtime(
             settings,
             engine,
             sessionmaker,
             ingest=_ingest(settings, engine, uow, writer),
+            reconciliations=reconciliations,
             writer=writer,
         )
     finally:

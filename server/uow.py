@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self, cast
+from typing import Any, Self, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
+from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.journal.sql.journal import SqlJournal
@@ -30,8 +31,14 @@ class SqlUnitOfWork:
     journal: SqlJournal
     sync: SqlSync
 
-    def __init__(self, sessionmaker: Callable[[], AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: Callable[[], AsyncSession],
+        reconciliations: ReconciliationCache[Any] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        # The process's cache (server.bootstrap's Runtime), or one of this unit's own.
+        self.reconciliations = ReconciliationCache() if reconciliations is None else reconciliations
 
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.auth.ports import DeviceRepository, UserRepository
 from server.domain.counting import (
@@ -228,9 +228,21 @@ class CountRepository(Protocol):
     async def update_reason_code(self, code: ReasonCode) -> None: ...
 
 
+class SnapshotCache(Protocol):
+    """The process's cache of counts' snapshots and reconciliations by snapshot token
+    (server.counts.usecases.cache; one per process, made by server.bootstrap). Its
+    entries are the reconciliation use cases' own, hence Any here."""
+
+    def get(self, token: str) -> Any: ...
+    def put(self, token: str, entry: Any) -> None: ...
+    def clear(self) -> None: ...
+
+
 class CountsUnitOfWork(Transaction, Protocol):
     @property
     def counts(self) -> CountRepository: ...
+    @property
+    def reconciliations(self) -> SnapshotCache: ...
     @property
     def postings(self) -> PostingPort: ...
     @property

@@ -37,7 +37,6 @@ from server.counts.ports import (
     CountsUnitOfWork,
     SerialDifference,
 )
-from server.counts.usecases.cache import ReconciliationCache
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
@@ -111,7 +110,7 @@ class CountView:
     awaiting_recount: frozenset[str] = frozenset()
 
 
-# -- the process cache -------------------------------------------------------------------
+# -- the process cache (the unit of work's `reconciliations`: the runtime's) -------------
 
 
 @dataclass
@@ -122,21 +121,14 @@ class _Cached:
     standing: StandingBinCounts | None = None
 
 
-# Until the use cases take it from the composition root, one per process here.
-_CACHE: ReconciliationCache[_Cached] = ReconciliationCache()
+def _entry(uow: CountsUnitOfWork, token: str) -> _Cached | None:
+    found: _Cached | None = uow.reconciliations.get(token)
+    return found
 
 
-def _entry(token: str) -> _Cached | None:
-    return _CACHE.get(token)
-
-
-def forget_cached() -> None:
+def forget_cached(uow: CountsUnitOfWork) -> None:
     """Drop every cached snapshot and reconciliation (a benchmark's cold start)."""
-    _CACHE.clear()
-
-
-def _remember(token: str, entry: _Cached) -> None:
-    _CACHE.put(token, entry)
+    uow.reconciliations.clear()
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -676,10 +668,10 @@ async def reconciliation_and_bin_counts(
             [FieldProblem("status", count.status.value)],
             code="count-status",
         )
-    entry = _entry(count.snapshot_token)
+    entry = _entry(uow, count.snapshot_token)
     if entry is None:
         entry = _Cached(await uow.counts.load_snapshot(count))
-        _remember(count.snapshot_token, entry)
+        uow.reconciliations.put(count.snapshot_token, entry)
     if (
         entry.reconciliation is not None
         and entry.standing is not None
