@@ -312,7 +312,7 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
             "h.bin_id, 0 FROM bin_count_serial s JOIN bin_count h ON h.id = s.bin_count_id "
             f"WHERE h.count_id = {count_id}"
         )
-        counts.forget_cached()  # a process that has never seen this count
+        counts.forget_cached(uow)  # a process that has never seen this count
         seconds, first = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
         floor, _ = await timed(lambda: raw.fetch(floor_sql))
         figures.add("reconcile, first (loads snapshot)", seconds, floor)

@@ -46,7 +46,7 @@ class Runtime:
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work on the process's engine (one transaction per `async with`)."""
-        return SqlUnitOfWork(self.sessionmaker)
+        return SqlUnitOfWork(self.sessionmaker, self.reconciliations)
 
 
 @asynccontextmanager
@@ -65,15 +65,17 @@ async def open_runtime(
         if check_migrations:
             await check_at_head(engine)
         sessionmaker = make_sessionmaker(engine)
+        reconciliations: ReconciliationCache[Any] = ReconciliationCache()
 
         def uow() -> SqlUnitOfWork:
-            return SqlUnitOfWork(sessionmaker)
+            return SqlUnitOfWork(sessionmaker, reconciliations)
 
         yield Runtime(
             settings,
             engine,
             sessionmaker,
-            ingest=_ingest(settings, engine, uow, writer),
+            ingest=_ingest(settings, engine, uow, writer, reconciliations),
+            reconciliations=reconciliations,
             writer=writer,
         )
     finally:
@@ -87,6 +89,7 @@ def _ingest(
     engine: AsyncEngine,
     uow: Callable[[], SqlUnitOfWork],
     writer: BlockingWriter | None,
+    reconciliations: ReconciliationCache[Any],
 ) -> PushIngest:
     """How pushes are written, chosen here once for the process. SQLite has one writer
     and its busy wait is not fair: twenty devices pushing at once starve some past the
@@ -98,7 +101,9 @@ def _ingest(
         if writer is None:
             return PushGroups(uow, bind=bind)
         blocking = writer
-        return PushGroups(lambda: SqlUnitOfWork.blocking(blocking), bind=bind, runner=blocking)
+        return PushGroups(
+            lambda: SqlUnitOfWork.blocking(blocking, reconciliations), bind=bind, runner=blocking
+        )
     return PushOneByOne(uow, bind=bind)
 
 

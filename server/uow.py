@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
+from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
 from server.db.session import Session
@@ -32,8 +33,14 @@ class SqlUnitOfWork:
     sync: SqlSync
     sync_counts: SqlCountsForSync
 
-    def __init__(self, sessionmaker: Callable[[], Session]) -> None:
+    def __init__(
+        self,
+        sessionmaker: Callable[[], Session],
+        reconciliations: ReconciliationCache[Any] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        # The process's cache (server.bootstrap's Runtime), or one of this unit's own.
+        self.reconciliations = ReconciliationCache() if reconciliations is None else reconciliations
 
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
@@ -60,14 +67,16 @@ class SqlUnitOfWork:
             await self.session.close()
 
     @classmethod
-    def blocking(cls, writer: BlockingWriter) -> SqlUnitOfWork:
+    def blocking(
+        cls, writer: BlockingWriter, reconciliations: ReconciliationCache[Any] | None = None
+    ) -> SqlUnitOfWork:
         """A unit of work on the blocking writer's thread and connection (SQLite).
 
         A BlockingSession is a `Session` as an AsyncSession is: mypy checks that it has
         every method the repositories call (tests/integration/test_sync_group_commit.py,
         the stateful sync test and the e2e sync tests run the whole push path through it
         on SQLite)."""
-        return cls(writer.session)
+        return cls(writer.session, reconciliations)
 
     async def commit(self) -> None:
         await self.session.commit()

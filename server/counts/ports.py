@@ -7,19 +7,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.auth.ports import DeviceRepository, UserRepository
 from server.domain.counting import (
+    CountDocument,
     CountItemFacts,
     CountStatus,
     GlSetup,
-    QuantityAdjustment,
     ReasonCode,
     Review,
     Snapshot,
     SnapshotSerial,
-    StockTransfer,
     ToleranceRules,
 )
 from server.domain.posting import Position, PositionKey
@@ -95,45 +94,6 @@ class SerialDifference:
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentLineRecord:
-    line_no: int
-    source_line_id: str
-    item: str
-    bin: str
-    from_bin: str | None
-    lot: str
-    serial: str
-    generate_serials: bool
-    adjustment_quantity: Decimal
-    stock_transfer_quantity: Decimal
-    adjustment_cost: Decimal
-    adjustment_value: Decimal
-    stock_transfer_value: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class GlPostingRecord:
-    line_no: int
-    account: str
-    entity: str | None
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    id: int
-    kind: str
-    number: str
-    count: str
-    location: str
-    created_by: str
-    created_at: datetime
-    total_value: Decimal
-    lines: tuple[DocumentLineRecord, ...]
-    gl_lines: tuple[GlPostingRecord, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class LineReview:
     """The decision stored on one line: cleared or not, approved (by whom, why) or not."""
 
@@ -176,7 +136,10 @@ class CountRepository(Protocol):
         now: datetime,
         user_id: int | None = None,
         bump_version: bool = True,
-    ) -> int | None: ...
+    ) -> int | None:
+        """The count's version after the claim, None when it was in no allowed status."""
+        ...
+
     async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
     async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
     async def serial_differences(
@@ -252,24 +215,34 @@ class CountRepository(Protocol):
         self, location_id: int, location: str, item_codes: Collection[str]
     ) -> dict[PositionKey, Position]: ...
     async def add_documents(
-        self,
-        count: CountRecord,
-        user_id: int,
-        now: datetime,
-        adjustment: QuantityAdjustment,
-        transfer: StockTransfer,
-    ) -> dict[str, tuple[int, str]]: ...
-    async def documents(self, count_id: int) -> Sequence[DocumentRecord]: ...
-    async def document(self, kind: str, number: str) -> DocumentRecord | None: ...
+        self, count: CountRecord, user_id: int, documents: Sequence[CountDocument]
+    ) -> dict[str, int]:
+        """The documents' ids by kind."""
+        ...
+
+    async def documents(self, count_id: int) -> Sequence[CountDocument]: ...
+    async def document(self, kind: str, number: str) -> CountDocument | None: ...
     # The managed list of reason codes (server.counts.sql.reasons).
     async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
     async def add_reason_codes(self, codes: Sequence[ReasonCode]) -> None: ...
     async def update_reason_code(self, code: ReasonCode) -> None: ...
 
 
+class SnapshotCache(Protocol):
+    """The process's cache of counts' snapshots and reconciliations by snapshot token
+    (server.counts.usecases.cache; one per process, made by server.bootstrap). Its
+    entries are the reconciliation use cases' own, hence Any here."""
+
+    def get(self, token: str) -> Any: ...
+    def put(self, token: str, entry: Any) -> None: ...
+    def clear(self) -> None: ...
+
+
 class CountsUnitOfWork(Transaction, Protocol):
     @property
     def counts(self) -> CountRepository: ...
+    @property
+    def reconciliations(self) -> SnapshotCache: ...
     @property
     def postings(self) -> PostingPort: ...
     @property

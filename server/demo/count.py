@@ -32,13 +32,12 @@ from itertools import permutations
 from typing import Any
 
 from server.bootstrap import open_runtime
-from server.counts.ports import DocumentRecord
 from server.counts.usecases import counting as counts
 from server.counts.usecases import review as count_review
 from server.counts.usecases.review import ReviewedLine, ReviewedProfile
 from server.demo.data import SEED_ITEM
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import LineFilter, LineKind, ToleranceRules
+from server.domain.counting import CountDocument, LineFilter, LineKind, ToleranceRules
 from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
 from server.uow import SqlUnitOfWork
@@ -252,7 +251,7 @@ def _print_rows(found: ReviewedProfile, say: Say) -> None:
             f"{p.adjustment_value:>11} {p.stock_transfer_value:>14}  {serials}")  # fmt: skip
 
 
-def _print_document(doc: DocumentRecord, say: Say) -> None:
+def _print_document(doc: CountDocument, say: Say) -> None:
     say("")
     say(f"{DOCUMENT_TITLES[doc.kind]} {doc.number} (count {doc.count}, {doc.location}, "
         f"by {doc.created_by}): {_lines(len(doc.lines))}, "

@@ -250,7 +250,7 @@ async def test_database_matching_gives_the_whole_reconciliation(
                 await counts.submit_bin_count(uow, ann, number, recount, now)
 
         async def both() -> tuple[Reconciliation, Reconciliation]:
-            counts.forget_cached()
+            counts.forget_cached(uow)
             async with uow:
                 record = await counts.load_count(uow, number)
                 mine = await counts.reconciliation_of(uow, record)

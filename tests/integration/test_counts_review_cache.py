@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from server.api.state import STATE_KEY
 from server.app import create_app
 from server.counts.sql.counts import SqlCounts
 from server.counts.usecases import counting as count_service
@@ -62,13 +64,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     return seen
 
 
-def _swap_cache(entries: dict[str, Any]) -> dict[str, Any]:
-    """The process cache is module state, shared by the apps of this test process: to stand
-    for two server processes, each one's cache is swapped in while it serves."""
-    before = dict(count_service._CACHE._entries)
-    count_service._CACHE._entries.clear()
-    count_service._CACHE._entries.update(entries)
-    return before
+def _cache_of(app: Litestar) -> Any:
+    """The reconciliation cache of an app's runtime: one per server process."""
+    return app.state[STATE_KEY].reconciliations
 
 
 def _comparable(documents: list[dict[str, Any]]) -> list[Any]:
@@ -91,29 +89,27 @@ async def test_review_decisions_recompute_nothing_and_show_in_another_process(
     version = await scalar(database_url, "SELECT version FROM stock_count")
     url = f"/api/counts/{number}/lines/{missing['id']}"
 
-    # A second process (its own app, its cache empty) clears the line.
-    first = _swap_cache({})
+    # A second process (its own app and runtime, its cache empty) clears the line.
     other = create_app(Settings(database_url=database_url, log_level="WARNING"))
     async with AsyncTestClient(app=other) as second:
+        assert len(_cache_of(other)) == 0 and len(_cache_of(client.app)) == 1
         r = await second.put(f"{url}/clear", headers=sup2)
         assert r.status_code == 200 and r.json()["selected"] is False
         assert calls.load_snapshot == 2  # the second process built its own, once
+        assert _cache_of(other) is not _cache_of(client.app) and len(_cache_of(other)) == 1
         built = calls.reconcile
 
         # The first process sees the decision at once, from its cache: nothing rebuilt.
-        second_cache = _swap_cache(first)
         assert _line(await lines(client, sup, number), "missing", "S2")["selected"] is False
         # An approval in the first process shows in the second, which rebuilds nothing.
         r = await client.post(f"{url}/approve", json={"reason_code": "LOST"}, headers=sup2)
         assert r.status_code == 200 and r.json()["approved_by"] == "super2"
-        first = _swap_cache(second_cache)
         seen = _line(await lines(second, sup, number), "missing", "S2")
         assert (seen["approved_by"], seen["reason_code"], seen["selected"]) == (
             "super2",
             "LOST",
             True,
         )
-        _swap_cache(first)
     assert calls.reconcile == built and calls.load_snapshot == 2
     # Review decisions leave the version the processes check their cache against.
     assert await scalar(database_url, "SELECT version FROM stock_count") == version

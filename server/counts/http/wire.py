@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from schemas import counts as wire
 from server.api.wire import plain
-from server.counts.ports import BinCountHeader, CountRecord, DocumentRecord
+from server.counts.ports import BinCountHeader, CountRecord
 from server.counts.usecases.counting import CountView, StandingBinCounts, can_see_expected
 from server.counts.usecases.review import (
     BulkDecision,
@@ -17,7 +17,7 @@ from server.counts.usecases.review import (
     ReviewedProfileLine,
 )
 from server.domain.auth import Caller
-from server.domain.counting import LineFilter, LineKind, ReasonCode, ToleranceRules
+from server.domain.counting import CountDocument, LineFilter, LineKind, ReasonCode, ToleranceRules
 from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import status_label
 from server.domain.errors import FieldProblem, ValidationFailed
@@ -266,7 +266,7 @@ def variance_rows(lines: Sequence[wire.DiscrepancyLine]) -> Iterable[Sequence[ob
         ]  # fmt: skip
 
 
-def document_out(d: DocumentRecord, *, draft: bool = False) -> wire.Document:
+def document_out(d: CountDocument, *, draft: bool = False) -> wire.Document:
     return wire.Document(
         kind=d.kind,  # type: ignore[arg-type]
         number=d.number,

@@ -213,8 +213,8 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
     ) -> int | None:
         """Move the count to `status` (None: keep it) if it is in one of `allowed`, and bump
         its version unless `bump_version` is False (a change that leaves the reconciliation
-        as it is: a review decision, counted, finalize); answers the count's id, or None
-        when it was in no allowed status.
+        as it is: a review decision, counted, finalize); answers the count's version after
+        the claim, or None when it was in no allowed status.
 
         One conditional UPDATE, meant as the first statement of a transaction: of two
         racing requests exactly one gets the row (the other waits for the row lock on
@@ -239,7 +239,7 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
                     StockCount.status.in_([s.value for s in allowed]),
                 )
                 .values(**values)
-                .returning(StockCount.id)
+                .returning(StockCount.version)
             )
         ).first()
         return None if row is None else int(row[0])

@@ -1,12 +1,12 @@
 """The documents of a stock count (part of SqlCounts, see server.counts.sql.counts): what finalize
 reads besides the reconciliation (GL accounts, stock positions, generated serial numbers
 in use), the Quantity Adjustment and Stock Transfer documents it writes (UNIQUE per count
-and kind), and the documents read back with their lines and GL postings."""
+and kind) as the domain built them, and the documents read back later (their list, one
+document, an export) with their lines and GL postings."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from server.counts.ports import CountRecord, DocumentLineRecord, DocumentRecord, GlPostingRecord
+from server.counts.ports import CountRecord
 from server.counts.sql.snapshot import raw
 from server.counts.tables import CountDocument, CountDocumentLine, StockCount
 from server.db.costing import serial_costs, serialized_average_costs
@@ -37,15 +37,11 @@ from server.db.tables import (
     User,
 )
 from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, MasterDataWrites, chunks, table
-from server.domain.counting import (
-    GlSetup,
-    ItemAccounts,
-    QuantityAdjustment,
-    StockTransfer,
-)
+from server.domain.counting import CountDocument as Document
+from server.domain.counting import DocumentLine, GlSetup, ItemAccounts
 from server.domain.masterdata import Tracking
 from server.domain.money import QUANTITY_PLACES
-from server.domain.posting import Position, PositionKey
+from server.domain.posting import GlLine, Position, PositionKey
 
 
 class DocumentStore:
@@ -150,62 +146,45 @@ class DocumentStore:
         return taken
 
     async def add_documents(
-        self,
-        count: CountRecord,
-        user_id: int,
-        now: datetime,
-        adjustment: QuantityAdjustment,
-        transfer: StockTransfer,
-    ) -> dict[str, tuple[int, str]]:
-        """Both documents of a count. The UNIQUE (count_id, kind) constraint refuses a
-        second pair whatever the caller did."""
-        codes = {x.item for x in adjustment.lines} | {x.item for x in transfer.lines}
-        labels = {x.bin for x in adjustment.lines}
-        labels |= {x.from_bin for x in transfer.lines} | {x.to_bin for x in transfer.lines}
+        self, count: CountRecord, user_id: int, documents: Sequence[Document]
+    ) -> dict[str, int]:
+        """The count's documents as the domain built them, their ids by kind. The UNIQUE
+        (count_id, kind) constraint refuses a second pair whatever the caller did."""
+        codes = {x.item for d in documents for x in d.lines}
+        labels = {x.bin for d in documents for x in d.lines}
+        labels |= {x.from_bin for d in documents for x in d.lines if x.from_bin is not None}
         item_ids = await MasterDataWrites(self.session).ids_by_code("items", codes)
         bin_ids = await self._bin_ids(count.location_id, labels)
-        made: dict[str, tuple[int, str]] = {}
-        for kind, prefix, total in (
-            ("quantity_adjustment", "QA", adjustment.total_value),
-            ("stock_transfer", "ST", transfer.total_value),
-        ):
-            number = f"{prefix}-{count.number}"
+        made: dict[str, int] = {}
+        rows: list[dict[str, Any]] = []
+        for d in documents:
             doc_id = (
                 await self.session.execute(
                     insert(CountDocument)
                     .values(
                         count_id=count.id,
-                        kind=kind,
-                        number=number,
+                        kind=d.kind,
+                        number=d.number,
                         location_id=count.location_id,
                         created_by=user_id,
-                        created_at=now,
-                        total_value=total,
+                        created_at=d.created_at,
+                        total_value=d.total_value,
                     )
                     .returning(CountDocument.id)
                 )
             ).scalar_one()
-            made[kind] = (int(doc_id), number)
-        qa_id, st_id = made["quantity_adjustment"][0], made["stock_transfer"][0]
-        zero = Decimal(0)
-        rows: list[dict[str, Any]] = [
-            {"document_id": qa_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
-             "item_id": item_ids[x.item], "bin_id": bin_ids[x.bin], "from_bin_id": None,
-             "lot": x.lot, "serial_number": x.serial, "generate_serials": x.generate_serials,
-             "adjustment_quantity": x.quantity, "stock_transfer_quantity": zero,
-             "adjustment_cost": x.unit_cost, "adjustment_value": x.value,
-             "stock_transfer_value": zero}
-            for x in adjustment.lines
-        ]  # fmt: skip
-        rows += [
-            {"document_id": st_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
-             "item_id": item_ids[x.item], "bin_id": bin_ids[x.to_bin],
-             "from_bin_id": bin_ids[x.from_bin], "lot": "", "serial_number": x.serial,
-             "generate_serials": False, "adjustment_quantity": zero,
-             "stock_transfer_quantity": Decimal(1), "adjustment_cost": x.unit_cost,
-             "adjustment_value": zero, "stock_transfer_value": x.value}
-            for x in transfer.lines
-        ]  # fmt: skip
+            made[d.kind] = int(doc_id)
+            rows += [
+                {"document_id": doc_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
+                 "item_id": item_ids[x.item], "bin_id": bin_ids[x.bin],
+                 "from_bin_id": None if x.from_bin is None else bin_ids[x.from_bin],
+                 "lot": x.lot, "serial_number": x.serial, "generate_serials": x.generate_serials,
+                 "adjustment_quantity": x.adjustment_quantity,
+                 "stock_transfer_quantity": x.stock_transfer_quantity,
+                 "adjustment_cost": x.adjustment_cost, "adjustment_value": x.adjustment_value,
+                 "stock_transfer_value": x.stock_transfer_value}
+                for x in d.lines
+            ]  # fmt: skip
         for batch in chunks(rows, WRITE_CHUNK):
             await self.session.execute(insert(table("count_document_line")), batch)
         return made
@@ -221,16 +200,16 @@ class DocumentStore:
             found.update((str(lbl), int(i)) for lbl, i in rows)
         return found
 
-    async def documents(self, count_id: int) -> Sequence[DocumentRecord]:
+    async def documents(self, count_id: int) -> Sequence[Document]:
         return await self._documents(CountDocument.count_id == count_id)
 
-    async def document(self, kind: str, number: str) -> DocumentRecord | None:
+    async def document(self, kind: str, number: str) -> Document | None:
         found = await self._documents(
             and_(CountDocument.kind == kind, CountDocument.number == number)
         )
         return found[0] if found else None
 
-    async def _documents(self, where: Any) -> list[DocumentRecord]:
+    async def _documents(self, where: Any) -> list[Document]:
         heads = (
             await self.session.execute(
                 select(
@@ -254,7 +233,7 @@ class DocumentStore:
             return []
         ids = [int(h[0]) for h in heads]
         to_bin, from_bin = aliased(Bin), aliased(Bin)
-        lines: dict[int, list[DocumentLineRecord]] = {i: [] for i in ids}
+        lines: dict[int, list[DocumentLine]] = {i: [] for i in ids}
         rows = await self.session.execute(
             select(
                 CountDocumentLine.document_id,
@@ -280,7 +259,7 @@ class DocumentStore:
         )
         for r in rows:
             lines[int(r[0])].append(
-                DocumentLineRecord(
+                DocumentLine(
                     line_no=int(r[1]),
                     source_line_id=r[2],
                     item=r[3],
@@ -296,7 +275,7 @@ class DocumentStore:
                     stock_transfer_value=r[13],
                 )
             )
-        gl: dict[int, list[GlPostingRecord]] = {i: [] for i in ids}
+        gl: dict[int, list[GlLine]] = {i: [] for i in ids}
         kinds = {int(h[0]): str(h[1]) for h in heads}
         gl_rows = await self.session.execute(
             select(
@@ -312,10 +291,10 @@ class DocumentStore:
         )
         for doc_id, kind, line_no, account, entity, amount in gl_rows:
             if kinds.get(int(doc_id)) == kind:
-                gl[int(doc_id)].append(GlPostingRecord(int(line_no), account, entity, amount))
+                gl[int(doc_id)].append(GlLine(int(line_no), account, entity, amount))
         return [
-            DocumentRecord(
-                int(h[0]), str(h[1]), str(h[2]), str(h[3]), str(h[4]), str(h[5]), h[6], h[7],
+            Document(
+                str(h[1]), str(h[2]), str(h[3]), str(h[4]), str(h[5]), h[6], h[7],
                 tuple(lines[int(h[0])]), tuple(gl[int(h[0])]),
             )
             for h in heads

@@ -37,7 +37,6 @@ from server.counts.ports import (
     CountsUnitOfWork,
     SerialDifference,
 )
-from server.counts.usecases.cache import ReconciliationCache
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
@@ -55,6 +54,12 @@ from server.domain.counting import (
     resolve_bin_counts,
     start_counting,
 )
+from server.domain.counting.checks import (
+    check_contents,
+    check_counter,
+    checked_quantities,
+    takes_bin_counts,
+)
 from server.domain.errors import (
     Conflict,
     FieldProblem,
@@ -63,7 +68,6 @@ from server.domain.errors import (
     ValidationFailed,
 )
 from server.domain.masterdata import Role, Tracking
-from server.domain.money import check_quantity
 
 SCOPE_KINDS = ("bins", "prefix", "zone", "all")
 MAX_BINS_LISTED = 10_000
@@ -111,7 +115,7 @@ class CountView:
     awaiting_recount: frozenset[str] = frozenset()
 
 
-# -- the process cache -------------------------------------------------------------------
+# -- the process cache (the unit of work's `reconciliations`: the runtime's) -------------
 
 
 @dataclass
@@ -122,21 +126,14 @@ class _Cached:
     standing: StandingBinCounts | None = None
 
 
-# Until the use cases take it from the composition root, one per process here.
-_CACHE: ReconciliationCache[_Cached] = ReconciliationCache()
+def _entry(uow: CountsUnitOfWork, token: str) -> _Cached | None:
+    found: _Cached | None = uow.reconciliations.get(token)
+    return found
 
 
-def _entry(token: str) -> _Cached | None:
-    return _CACHE.get(token)
-
-
-def forget_cached() -> None:
+def forget_cached(uow: CountsUnitOfWork) -> None:
     """Drop every cached snapshot and reconciliation (a benchmark's cold start)."""
-    _CACHE.clear()
-
-
-def _remember(token: str, entry: _Cached) -> None:
-    _CACHE.put(token, entry)
+    uow.reconciliations.clear()
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -155,19 +152,6 @@ def _allowed(
             continue
         allowed.add(status)
     return frozenset(allowed), target
-
-
-def takes_bin_counts(status: CountStatus) -> CountStatus:
-    """Bin counts are taken while Counting in Process and in Counted: a device that
-    counted offline and docks after the last bin was counted is heard, not refused."""
-    if status not in (CountStatus.COUNTING, CountStatus.COUNTED):
-        raise Conflict(
-            "bin counts are taken only while the count is Counting in Process or Counted, "
-            f"not {status}",
-            [FieldProblem("status", status.value)],
-            code="count-status",
-        )
-    return status
 
 
 def under_review(status: CountStatus) -> CountStatus:
@@ -513,21 +497,9 @@ async def record_bin_count(
 ) -> BinCountHeader:
     """`submit_bin_count` inside the caller's open unit of work, which commits (the sync
     service turns a device's closed bin into a bin count in the push's transaction)."""
-    if submitted.finished_at < submitted.started_at:
-        raise ValidationFailed(
-            "a bin count finishes after it starts", [FieldProblem("finished_at", "before start")]
-        )
-    problems: list[FieldProblem] = []
-    quantities: dict[tuple[str, str], Decimal] = {}
-    for item, lot, quantity in submitted.quantities:
-        try:
-            check_quantity(quantity)
-        except ValueError as exc:
-            problems.append(FieldProblem(f"quantities/{item}", str(exc)))
-        key = (item, lot)
-        quantities[key] = quantities.get(key, Decimal(0)) + quantity
-    if problems:
-        raise ValidationFailed("the bin count is not valid", problems)
+    quantities = checked_quantities(
+        submitted.started_at, submitted.finished_at, submitted.quantities
+    )
     count, _ = await claim(uow, number, takes_bin_counts, now, keep_status=True)
     check_site(caller, count)
     scope = {b.label: b for b in await uow.counts.bins(count.id, [submitted.bin])}
@@ -537,7 +509,7 @@ async def record_bin_count(
             f"bin {submitted.bin} is not in stock count {number}",
             [FieldProblem("bin", submitted.bin)],
         )
-    _check_assignment(caller, place)
+    check_counter(caller, place.label, place.device_id, place.counter)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
     facts = await uow.counts.item_facts(count.location_id, codes, costs=False)
     counter = counter_name(caller)
@@ -551,21 +523,7 @@ async def record_bin_count(
         serials=frozenset(submitted.serials),
         quantities=quantities,
     )
-
-    # The domain's own checks of a bin count against the master data: unknown items,
-    # quantities for serialized items, lots where none belong. A scanned serial of a
-    # known serial-tracked item can raise no problem (against this empty snapshot it is
-    # only an unknown-serial line): only the others are handed over, so a bin of a
-    # hundred good serials does not build a hundred discrepancy lines to throw away.
-    def fits(item: str) -> bool:
-        known = facts.get(item)
-        return known is not None and known.tracking is Tracking.SERIAL
-
-    suspect = frozenset(k for k in bin_count.serials if not fits(k[0]))
-    reconcile(
-        Snapshot(count.location, frozenset({place.label}), {}, facts),
-        {place.label: replace(bin_count, serials=suspect)},
-    )
+    check_contents(bin_count, count.location, facts)
     items = await uow.masterdata.items_by_code(codes)
     header_id, awaiting = await uow.counts.add_bin_count(
         count.id,
@@ -642,22 +600,6 @@ async def _after_bin_count(
             )
 
 
-def _check_assignment(caller: Caller, place: CountBinRecord) -> None:
-    """A bin assigned to a device or counter is counted by them (supervisors may too)."""
-    if caller.kind is CallerKind.USER and caller.role in (Role.ADMIN, Role.SUPERVISOR):
-        return
-    if place.device_id is None and place.counter is None:
-        return
-    if caller.kind is CallerKind.DEVICE and place.device_id == caller.device_id:
-        return
-    if caller.kind is CallerKind.USER and place.counter == caller.name:
-        return
-    raise PermissionDenied(
-        f"bin {place.label} is assigned to another counter or device",
-        [FieldProblem("bin", place.label)],
-    )
-
-
 # -- reconciliation --------------------------------------------------------------------
 
 
@@ -676,10 +618,10 @@ async def reconciliation_and_bin_counts(
             [FieldProblem("status", count.status.value)],
             code="count-status",
         )
-    entry = _entry(count.snapshot_token)
+    entry = _entry(uow, count.snapshot_token)
     if entry is None:
         entry = _Cached(await uow.counts.load_snapshot(count))
-        _remember(count.snapshot_token, entry)
+        uow.reconciliations.put(count.snapshot_token, entry)
     if (
         entry.reconciliation is not None
         and entry.standing is not None

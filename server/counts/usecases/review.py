@@ -1,28 +1,24 @@
 """Supervisor review of a stock count, the preview of its documents, and finalize.
 
-Finalize (seed 000) in ONE transaction: the count's row is claimed first with a
-conditional UPDATE to Completed (only from Counted, or from Counting in Process with
-confirm), then the reconciliation, review and tolerances are read, the domain builds and
-posts both documents, the documents are inserted (UNIQUE per count and kind) and the
-postings written through server.db.posting. Two racing finalizes: one claims the row, the
-other finds the count Completed and is refused; nothing of the loser is written.
+Finalize (seed 000): the count is read and the domain decides once on its status
+(decide_finalize: go on, go on with the seed's warning, ask for confirmation, or refuse).
+Then ONE transaction: the count's row is claimed first with a conditional UPDATE to
+Completed from the status decided on, the reconciliation, review and tolerances are read,
+the domain builds and posts both documents, the documents are inserted (UNIQUE per count
+and kind), the postings written through server.db.posting, and the answer is the
+documents the domain built (nothing is read back). Two racing finalizes: one claims the
+row, the other finds the count no longer in the status it decided on and is refused;
+nothing of the loser is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from server.counts.ports import (
-    CountRecord,
-    CountsUnitOfWork,
-    DocumentLineRecord,
-    DocumentRecord,
-    GlPostingRecord,
-    LineReview,
-)
+from server.counts.ports import CountRecord, CountsUnitOfWork, LineReview
 from server.counts.usecases.counting import (
     StandingBinCounts,
     claim,
@@ -33,9 +29,12 @@ from server.counts.usecases.counting import (
 )
 from server.domain.auth import Caller
 from server.domain.counting import (
+    DOCUMENT_KINDS,
+    CountDocument,
     CountStatus,
     DiscrepancyLine,
     FinalizedCount,
+    FinalizeDecision,
     GlSetup,
     LineDecision,
     LineFilter,
@@ -50,16 +49,18 @@ from server.domain.counting import (
     decide_lines,
     draft_documents,
     finalize_count,
+    generated_serial_prefix,
+    generated_serials,
     lines_needing_approval,
     profile_lines,
 )
+from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.money import ZERO, check_cost, check_quantity
-from server.domain.posting import Position, PositionKey, PostingResult
+from server.domain.posting import Position, PositionKey
 from server.ports import PostingContext
 
 JOURNAL_NAME = "STOCK COUNT"
-DOCUMENT_KINDS = ("quantity_adjustment", "stock_transfer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class ReviewedProfile:
 class FinalizeResult:
     count: CountRecord
     warning: str | None
-    documents: Sequence[DocumentRecord]
+    documents: Sequence[CountDocument]
     not_counted_bins: Sequence[str]
 
 
@@ -368,25 +369,6 @@ async def _location(uow: CountsUnitOfWork, code: str) -> int:
 # -- preview and finalize --------------------------------------------------------------
 
 
-def _serial_numbers(count: CountRecord, taken: set[tuple[str, str]]) -> Callable[[str], str]:
-    """Generated serial numbers: the count's number and a sequence, skipping numbers the
-    item already has (`taken`), the same in the preview and in finalize (both post the
-    same lines in the same order)."""
-    sequence = iter(range(1, 10**9))
-
-    def new_serial(item: str) -> str:
-        while True:
-            number = f"{generated_prefix(count)}{next(sequence):06d}"
-            if (item, number) not in taken:
-                return number
-
-    return new_serial
-
-
-def generated_prefix(count: CountRecord) -> str:
-    return f"{count.number}-G"
-
-
 @dataclass(frozen=True, slots=True)
 class _Inputs:
     recon: Reconciliation
@@ -397,6 +379,24 @@ class _Inputs:
     frozen_bins: Mapping[tuple[str, str], str]
     taken_serials: set[tuple[str, str]]
 
+    def drafted(self, count: CountRecord) -> FinalizedCount:
+        """Both documents with their postings, as the preview shows them."""
+        return draft_documents(
+            self.recon, self.review, self.rules, count=count.number, location=count.location,
+            gl=self.gl, positions=self.positions, frozen_bins=self.frozen_bins,
+            new_serial=generated_serials(count.number, self.taken_serials),
+        )  # fmt: skip
+
+    def finalized(self, count: CountRecord, decision: FinalizeDecision) -> FinalizedCount:
+        """Both documents as finalize makes them: following `decision`, refused while a
+        conflict is unresolved."""
+        return finalize_count(
+            decision, self.recon, self.review, self.rules, count=count.number,
+            location=count.location, gl=self.gl, positions=self.positions,
+            frozen_bins=self.frozen_bins,
+            new_serial=generated_serials(count.number, self.taken_serials),
+        )  # fmt: skip
+
 
 async def _inputs(uow: CountsUnitOfWork, count: CountRecord) -> _Inputs:
     """Everything finalize reads, in the caller's transaction."""
@@ -404,7 +404,7 @@ async def _inputs(uow: CountsUnitOfWork, count: CountRecord) -> _Inputs:
     codes = {x.item for x in recon.lines if x.adjustable}
     # Generated numbers must not clash with a serial the item has (in stock or not) nor
     # with one the same finalize gains: both are looked up by the generated prefix only.
-    prefix = generated_prefix(count)
+    prefix = generated_serial_prefix(count.number)
     generating = {x.item for x in recon.lines if x.kind is LineKind.GENERATED}
     taken = await uow.counts.taken_serial_numbers(generating, prefix) if generating else set()
     taken |= {
@@ -429,159 +429,85 @@ async def preview(uow: CountsUnitOfWork, number: str, now: datetime) -> Finalize
         count = await load_count(uow, number)
         under_review(count.status)
         got = await _inputs(uow, count)
-    drafted = draft_documents(
-        got.recon,
-        got.review,
-        got.rules,
-        count=count.number,
-        location=count.location,
-        gl=got.gl,
-        positions=got.positions,
-        new_serial=_serial_numbers(count, got.taken_serials),
-        frozen_bins=got.frozen_bins,
-    )
+    drafted = got.drafted(count)
     warning = decide_finalize(count.status, confirmed=True).warning
-    return FinalizeResult(count, warning, _drafts(count, drafted, now), got.recon.not_counted_bins)
+    return FinalizeResult(count, warning, drafted.documents("", now), got.recon.not_counted_bins)
 
 
 async def finalize(
     uow: CountsUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
 ) -> FinalizeResult:
     """Finalize and Adjust Inventory. In Counting in Process without `confirm` raises a
-    Conflict (code finalize-needs-confirmation) with the seed's warning; nothing changes."""
+    Conflict (code finalize-needs-confirmation) with the seed's warning; nothing changes.
+
+    The count is read once and the domain decides once on its status (decide_finalize);
+    the second transaction claims the row only from that very status (a conditional
+    UPDATE, its first statement), builds both documents in the domain, writes them and
+    answers what it built."""
     assert caller.user_id is not None
     async with uow:
         seen = await load_count(uow, number)
     decision = decide_finalize(seen.status, confirmed=confirm)
-    if not decision.proceed:
-        raise Conflict(
-            decision.warning or "finalize needs confirmation",
-            [FieldProblem("confirm", "send confirm: true to finalize while counting")],
-            code="finalize-needs-confirmation",
-        )
-
-    def to_completed(status: CountStatus) -> CountStatus:
-        if not decide_finalize(status, confirmed=confirm).proceed:
-            raise Conflict("finalize needs confirmation", code="finalize-needs-confirmation")
-        return CountStatus.COMPLETED
-
+    decision.go_ahead()
     async with uow:
-        count, _ = await claim(
-            uow, number, to_completed, now, user_id=caller.user_id, bump_version=False
+        version = await uow.counts.claim(
+            number, {seen.status}, CountStatus.COMPLETED, now, caller.user_id, bump_version=False
         )
+        if version is None:
+            raise await _lost_race(uow, number)
+        count = replace(seen, status=CountStatus.COMPLETED, completed_at=now, version=version)
         got = await _inputs(uow, count)
-        outcome = finalize_count(
-            seen.status,
-            got.recon,
-            got.review,
-            got.rules,
-            count=count.number,
-            location=count.location,
-            gl=got.gl,
-            positions=got.positions,
-            confirmed=confirm,
-            new_serial=_serial_numbers(count, got.taken_serials),
-            frozen_bins=got.frozen_bins,
-        )
-        done = outcome.finalized
-        assert done is not None  # decided above: it proceeds
-        made = await uow.counts.add_documents(
-            count, caller.user_id, now, done.quantity_adjustment, done.stock_transfer
-        )
-        for kind, result in (
-            ("quantity_adjustment", done.adjustment_posting),
-            ("stock_transfer", done.transfer_posting),
+        done = got.finalized(count, decision)
+        documents = done.documents(caller.name, now)
+        made = await uow.counts.add_documents(count, caller.user_id, documents)
+        for document, result in zip(
+            documents, (done.adjustment_posting, done.transfer_posting), strict=True
         ):
-            doc_id, doc_number = made[kind]
             await uow.postings.apply(
                 result,
                 PostingContext(
-                    document_kind=kind,
-                    document_id=doc_id,
-                    document_number=doc_number,
+                    document_kind=document.kind,
+                    document_id=made[document.kind],
+                    document_number=document.number,
                     posted_at=now,
                     posting_date=now.date(),
                     journal_name=JOURNAL_NAME,
                     exempt_count=count.id,
                 ),
             )
-        documents = await uow.counts.documents(count.id)
         await uow.counts.add_event(
             count.id,
             "completed",
-            "Completed: " + " and ".join(number for _, number in made.values()),
+            "Completed: " + " and ".join(d.number for d in documents),
             caller.user_id,
             now,
         )
         await uow.commit()
-    return FinalizeResult(count, outcome.warning, documents, outcome.not_counted_bins)
+    return FinalizeResult(count, decision.warning, documents, got.recon.not_counted_bins)
 
 
-def _gl(result: PostingResult) -> tuple[GlPostingRecord, ...]:
-    return tuple(GlPostingRecord(g.line_no, g.account, g.entity, g.amount) for g in result.gl_lines)
-
-
-def _drafts(count: CountRecord, drafted: FinalizedCount, now: datetime) -> list[DocumentRecord]:
-    qa, st = drafted.quantity_adjustment, drafted.stock_transfer
-    zero = ZERO
-    qa_lines = tuple(
-        DocumentLineRecord(
-            line_no=x.line_no,
-            source_line_id=x.source_line_id,
-            item=x.item,
-            bin=x.bin,
-            from_bin=None,
-            lot=x.lot,
-            serial=x.serial,
-            generate_serials=x.generate_serials,
-            adjustment_quantity=x.quantity,
-            stock_transfer_quantity=zero,
-            adjustment_cost=x.unit_cost,
-            adjustment_value=x.value,
-            stock_transfer_value=zero,
-        )
-        for x in qa.lines
+async def _lost_race(uow: CountsUnitOfWork, number: str) -> Conflict:
+    """The count left the status finalize decided on before its claim (a racing
+    finalize completed it): the refusal names the status it is in now."""
+    count = await load_count(uow, number)
+    return Conflict(
+        f"cannot finalize a stock count that is {status_label(count.status)}: it changed "
+        "while finalizing",
+        [FieldProblem("status", count.status.value)],
+        code="count-status",
     )
-    st_lines = tuple(
-        DocumentLineRecord(
-            line_no=x.line_no,
-            source_line_id=x.source_line_id,
-            item=x.item,
-            bin=x.to_bin,
-            from_bin=x.from_bin,
-            lot="",
-            serial=x.serial,
-            generate_serials=False,
-            adjustment_quantity=zero,
-            stock_transfer_quantity=Decimal(1),
-            adjustment_cost=x.unit_cost,
-            adjustment_value=zero,
-            stock_transfer_value=x.value,
-        )
-        for x in st.lines
-    )
-    return [
-        DocumentRecord(
-            0, "quantity_adjustment", f"QA-{count.number}", count.number, count.location, "",
-            now, qa.total_value, qa_lines, _gl(drafted.adjustment_posting),
-        ),
-        DocumentRecord(
-            0, "stock_transfer", f"ST-{count.number}", count.number, count.location, "",
-            now, st.total_value, st_lines, _gl(drafted.transfer_posting),
-        ),
-    ]  # fmt: skip
 
 
 # -- documents -------------------------------------------------------------------------
 
 
-async def documents_of(uow: CountsUnitOfWork, number: str) -> Sequence[DocumentRecord]:
+async def documents_of(uow: CountsUnitOfWork, number: str) -> Sequence[CountDocument]:
     async with uow:
         count = await load_count(uow, number)
         return await uow.counts.documents(count.id)
 
 
-async def document(uow: CountsUnitOfWork, kind: str, number: str) -> DocumentRecord:
+async def document(uow: CountsUnitOfWork, kind: str, number: str) -> CountDocument:
     if kind not in DOCUMENT_KINDS:
         raise NotFound(f"there are no documents of kind {kind!r}: {', '.join(DOCUMENT_KINDS)}")
     async with uow:

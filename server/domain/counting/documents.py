@@ -9,20 +9,91 @@ entities the asset leaves one entity and enters the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from server.domain.counting.model import BinLabel, ItemCode
+from server.domain.counting.model import BinLabel, ItemCode, SerialKey
 from server.domain.counting.reconciliation import DiscrepancyLine, LineKind
 from server.domain.money import ZERO, extend
 from server.domain.posting import (
     DocumentKind,
+    GlLine,
     LineAction,
     LocationSide,
     PostingDocument,
     PostingLine,
 )
+
+QUANTITY_ADJUSTMENT = "quantity_adjustment"
+STOCK_TRANSFER = "stock_transfer"
+DOCUMENT_KINDS = (QUANTITY_ADJUSTMENT, STOCK_TRANSFER)
+_NUMBER_PREFIXES = {QUANTITY_ADJUSTMENT: "QA", STOCK_TRANSFER: "ST"}
+
+
+def document_number(kind: str, count: str) -> str:
+    """A count has one document of each kind (UNIQUE in the database): its number is
+    the kind's prefix and the count's number, QA-SC000001 and ST-SC000001."""
+    return f"{_NUMBER_PREFIXES[kind]}-{count}"
+
+
+def generated_serial_prefix(count: str) -> str:
+    """Serial numbers finalize generates for an auto-serialized item start with this."""
+    return f"{count}-G"
+
+
+def generated_serials(count: str, taken: Collection[SerialKey]) -> Callable[[ItemCode], str]:
+    """Generated serial numbers: the count's prefix and a sequence, skipping numbers the
+    item already has (`taken`), the same in the preview and in finalize (both post the
+    same lines in the same order)."""
+    prefix = generated_serial_prefix(count)
+    sequence = iter(range(1, 10**9))
+
+    def new_serial(item: ItemCode) -> str:
+        while True:
+            number = f"{prefix}{next(sequence):06d}"
+            if (item, number) not in taken:
+                return number
+
+    return new_serial
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    """A line of either document as it is stored and shown: a Quantity Adjustment line
+    has an adjustment quantity and value, a Stock Transfer line a `from_bin`, a transfer
+    quantity of 1 and a transfer value; `adjustment_cost` is the unit cost of both."""
+
+    line_no: int
+    source_line_id: str
+    item: ItemCode
+    bin: BinLabel
+    from_bin: BinLabel | None
+    lot: str
+    serial: str
+    generate_serials: bool
+    adjustment_quantity: Decimal
+    stock_transfer_quantity: Decimal
+    adjustment_cost: Decimal
+    adjustment_value: Decimal
+    stock_transfer_value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CountDocument:
+    """A Quantity Adjustment or Stock Transfer of a count with its GL lines: what
+    finalize writes and answers, what the preview shows, what is read back later."""
+
+    kind: str
+    number: str
+    count: str
+    location: str
+    created_by: str
+    created_at: datetime
+    total_value: Decimal
+    lines: tuple[DocumentLine, ...]
+    gl_lines: tuple[GlLine, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +120,32 @@ class QuantityAdjustment:
     def total_value(self) -> Decimal:
         return sum((x.value for x in self.lines), ZERO)
 
+    def document(
+        self, created_by: str, created_at: datetime, gl_lines: tuple[GlLine, ...]
+    ) -> CountDocument:
+        lines = tuple(
+            DocumentLine(
+                line_no=x.line_no,
+                source_line_id=x.source_line_id,
+                item=x.item,
+                bin=x.bin,
+                from_bin=None,
+                lot=x.lot,
+                serial=x.serial,
+                generate_serials=x.generate_serials,
+                adjustment_quantity=x.quantity,
+                stock_transfer_quantity=ZERO,
+                adjustment_cost=x.unit_cost,
+                adjustment_value=x.value,
+                stock_transfer_value=ZERO,
+            )
+            for x in self.lines
+        )
+        return CountDocument(
+            QUANTITY_ADJUSTMENT, document_number(QUANTITY_ADJUSTMENT, self.count), self.count,
+            self.location, created_by, created_at, self.total_value, lines, gl_lines,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class StockTransferLine:
@@ -71,6 +168,32 @@ class StockTransfer:
     @property
     def total_value(self) -> Decimal:
         return sum((x.value for x in self.lines), ZERO)
+
+    def document(
+        self, created_by: str, created_at: datetime, gl_lines: tuple[GlLine, ...]
+    ) -> CountDocument:
+        lines = tuple(
+            DocumentLine(
+                line_no=x.line_no,
+                source_line_id=x.source_line_id,
+                item=x.item,
+                bin=x.to_bin,
+                from_bin=x.from_bin,
+                lot="",
+                serial=x.serial,
+                generate_serials=False,
+                adjustment_quantity=ZERO,
+                stock_transfer_quantity=Decimal(1),
+                adjustment_cost=x.unit_cost,
+                adjustment_value=ZERO,
+                stock_transfer_value=x.value,
+            )
+            for x in self.lines
+        )
+        return CountDocument(
+            STOCK_TRANSFER, document_number(STOCK_TRANSFER, self.count), self.count,
+            self.location, created_by, created_at, self.total_value, lines, gl_lines,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
 """Finalize and Adjust Inventory (seed 000), as one pure step the service wraps in a
-database transaction: decide, pick the reviewed lines, build both documents, post them."""
+database transaction: follow the decision (decide_finalize), pick the reviewed lines,
+build both documents, post them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from server.domain.counting.documents import (
+    CountDocument,
     GlSetup,
     QuantityAdjustment,
     StockTransfer,
@@ -14,7 +17,7 @@ from server.domain.counting.documents import (
     quantity_adjustment_posting,
     stock_transfer_posting,
 )
-from server.domain.counting.model import CountStatus, decide_finalize
+from server.domain.counting.model import FinalizeDecision
 from server.domain.counting.reconciliation import LineKind, Reconciliation
 from server.domain.counting.review import Review, ToleranceRules, lines_to_adjust
 from server.domain.errors import Conflict, FieldProblem
@@ -28,15 +31,15 @@ class FinalizedCount:
     adjustment_posting: PostingResult
     transfer_posting: PostingResult
 
-
-@dataclass(frozen=True, slots=True)
-class FinalizeOutcome:
-    """`finalized` None: the seed's warning was given and nothing changed."""
-
-    status: CountStatus
-    warning: str | None
-    finalized: FinalizedCount | None
-    not_counted_bins: tuple[str, ...]
+    def documents(self, created_by: str, created_at: datetime) -> tuple[CountDocument, ...]:
+        """Both documents as they are written and answered: the preview's drafts, or
+        finalize's own (answered from here, not read back)."""
+        return (
+            self.quantity_adjustment.document(
+                created_by, created_at, self.adjustment_posting.gl_lines
+            ),
+            self.stock_transfer.document(created_by, created_at, self.transfer_posting.gl_lines),
+        )
 
 
 def unresolved_conflicts(recon: Reconciliation) -> None:
@@ -95,7 +98,7 @@ def draft_documents(
 
 
 def finalize_count(
-    status: CountStatus,
+    decision: FinalizeDecision,
     recon: Reconciliation,
     review: Review,
     rules: ToleranceRules,
@@ -104,19 +107,17 @@ def finalize_count(
     location: str,
     gl: GlSetup,
     positions: Mapping[PositionKey, Position],
-    confirmed: bool = False,
     new_serial: Callable[[str], str] | None = None,
     frozen_bins: Mapping[tuple[str, str], str] | None = None,
-) -> FinalizeOutcome:
-    """Finalize a count. `frozen_bins` are bins frozen by *other* counts. Raises Conflict
-    in a status other than Counted or Counting in Process, when a conflict is unresolved,
-    or when a line above tolerance lacks approval. Uniqueness of the documents per count
-    is the database's to enforce."""
-    decision = decide_finalize(status, confirmed=confirmed)
-    if not decision.proceed:
-        return FinalizeOutcome(status, decision.warning, None, recon.not_counted_bins)
+) -> FinalizedCount:
+    """Finalize a count as `decision` (decide_finalize, made once on the count's status)
+    says. `frozen_bins` are bins frozen by *other* counts. Raises Conflict when the
+    decision does not proceed, when a conflict is unresolved, or when a line above
+    tolerance lacks approval. Uniqueness of the documents per count is the database's to
+    enforce."""
+    decision.go_ahead()
     unresolved_conflicts(recon)
-    finalized = draft_documents(
+    return draft_documents(
         recon,
         review,
         rules,
@@ -126,7 +127,4 @@ def finalize_count(
         positions=positions,
         new_serial=new_serial,
         frozen_bins=frozen_bins,
-    )
-    return FinalizeOutcome(
-        CountStatus.COMPLETED, decision.warning, finalized, recon.not_counted_bins
     )

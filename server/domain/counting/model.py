@@ -237,34 +237,32 @@ def cancel(status: CountStatus) -> CountStatus:
 
 @dataclass(frozen=True, slots=True)
 class FinalizeDecision:
-    """The answer to a finalize request: go on, or a warning that changes nothing."""
+    """The answer to a finalize request, decided once on the count's status: go on
+    (with the seed's warning while counting is in process), or ask for confirmation."""
 
+    status: CountStatus  # the status it was decided on
     proceed: bool
     warning: str | None = None
+
+    def go_ahead(self) -> None:
+        """Raises the Conflict (code finalize-needs-confirmation) with the seed's warning
+        when the decision does not proceed; nothing has changed then."""
+        if not self.proceed:
+            raise Conflict(
+                self.warning or "finalize needs confirmation",
+                [FieldProblem("confirm", "send confirm: true to finalize while counting")],
+                code="finalize-needs-confirmation",
+            )
 
 
 def decide_finalize(status: CountStatus, *, confirmed: bool = False) -> FinalizeDecision:
     """Seed 000: finalize is activated in Counted; in Counting in Process the user is warned
-    and may continue or abort; any other status is refused."""
+    and may continue or abort; any other status is refused (Conflict, code count-status)."""
     if status is CountStatus.COUNTED:
-        return FinalizeDecision(proceed=True)
+        return FinalizeDecision(status, proceed=True)
     if status is CountStatus.COUNTING:
-        if confirmed:
-            return FinalizeDecision(proceed=True, warning=FINALIZE_WARNING)
-        return FinalizeDecision(proceed=False, warning=FINALIZE_WARNING)
+        return FinalizeDecision(status, proceed=confirmed, warning=FINALIZE_WARNING)
     raise _refuse(status, "finalize", "Counted (or Counting in Process, with confirmation)")
-
-
-def complete(status: CountStatus, *, confirmed: bool = False) -> CountStatus:
-    """The status after the documents are made: Completed, or the refusal of decide_finalize."""
-    decision = decide_finalize(status, confirmed=confirmed)
-    if not decision.proceed:
-        raise Conflict(
-            decision.warning or "finalize needs confirmation",
-            [FieldProblem("confirm", "set to continue while counting is in process")],
-            code="confirmation-required",
-        )
-    return CountStatus.COMPLETED
 
 
 def freezes_bins(status: CountStatus) -> bool:

@@ -7,7 +7,6 @@ import pytest
 from server.domain.counting import (
     CountStatus,
     cancel,
-    complete,
     decide_finalize,
     freezes_bins,
     mark_counted,
@@ -25,7 +24,7 @@ def test_happy_path() -> None:
     assert status is S.COUNTING
     status = mark_counted(status, {"B1", "B2"}, {"B1", "B2"})
     assert status is S.COUNTED
-    assert complete(status) is S.COMPLETED
+    assert decide_finalize(status).proceed
     assert [status_label(s) for s in S] == [
         "Open",
         "Counting in Process",
@@ -52,14 +51,14 @@ def test_finalize_in_counting_in_process_warns_and_changes_nothing_without_confi
     assert not decision.proceed
     assert decision.warning == FINALIZE_WARNING
     with pytest.raises(Conflict) as exc:
-        complete(S.COUNTING)
-    assert exc.value.code == "confirmation-required"
+        decision.go_ahead()
+    assert exc.value.code == "finalize-needs-confirmation"
 
 
 def test_finalize_in_counting_in_process_with_confirmation() -> None:
     decision = decide_finalize(S.COUNTING, confirmed=True)
     assert decision.proceed and decision.warning == FINALIZE_WARNING
-    assert complete(S.COUNTING, confirmed=True) is S.COMPLETED
+    decision.go_ahead()
 
 
 @pytest.mark.parametrize("status", [S.OPEN, S.COMPLETED, S.CANCELLED])
@@ -72,7 +71,7 @@ def test_finalize_refused_in_other_statuses(status: CountStatus) -> None:
 def test_no_second_finalize_after_completed() -> None:
     # Seed 000: once the adjustment document exists no other can be made for the count.
     with pytest.raises(Conflict):
-        complete(S.COMPLETED, confirmed=True)
+        decide_finalize(S.COMPLETED, confirmed=True)
 
 
 @pytest.mark.parametrize("status", [S.OPEN, S.COUNTING, S.COUNTED])

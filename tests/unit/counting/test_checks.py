@@ -1,0 +1,87 @@
+"""Checking a bin count before it is recorded (server.domain.counting.checks): status,
+who may count the bin, times and quantities, contents against the master data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from server.domain.auth import Caller, CallerKind
+from server.domain.counting import CountStatus
+from server.domain.counting.checks import (
+    check_contents,
+    check_counter,
+    checked_quantities,
+    takes_bin_counts,
+)
+from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
+from server.domain.masterdata import Role
+from tests.unit.counting.factory import ITEMS, T0, D, bin_count
+
+CARL = Caller(CallerKind.USER, "carl", user_id=3, role=Role.COUNTER)
+SUPER = Caller(CallerKind.USER, "sue", user_id=2, role=Role.SUPERVISOR)
+DEVICE = Caller(CallerKind.DEVICE, "scanner", device_id=7, location_id=1)
+
+
+@pytest.mark.parametrize("status", [CountStatus.COUNTING, CountStatus.COUNTED])
+def test_bin_counts_are_taken_while_counting_and_counted(status: CountStatus) -> None:
+    assert takes_bin_counts(status) is status
+
+
+@pytest.mark.parametrize("status", [CountStatus.OPEN, CountStatus.COMPLETED, CountStatus.CANCELLED])
+def test_bin_counts_are_refused_in_other_statuses(status: CountStatus) -> None:
+    with pytest.raises(Conflict) as exc:
+        takes_bin_counts(status)
+    assert exc.value.code == "count-status"
+
+
+def test_quantities_are_summed_per_item_and_lot() -> None:
+    entries = [("BULK", "", D("1.5")), ("LOT", "L1", D(2)), ("BULK", "", D(1))]
+    assert checked_quantities(T0, T0, entries) == {("BULK", ""): D("2.5"), ("LOT", "L1"): D(2)}
+
+
+def test_a_bin_count_finishes_after_it_starts() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        checked_quantities(T0, T0 - timedelta(seconds=1), [])
+    assert exc.value.details[0].location == "finished_at"
+
+
+def test_a_quantity_with_too_many_places_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        checked_quantities(T0, T0, [("BULK", "", D("1.0000001"))])
+    assert exc.value.details[0].location == "quantities/BULK"
+
+
+def test_an_assigned_bin_is_counted_by_its_counter_or_device_or_a_supervisor() -> None:
+    check_counter(CARL, "B1", None, None)  # not assigned: anyone
+    check_counter(CARL, "B1", None, "carl")
+    check_counter(DEVICE, "B1", 7, None)
+    check_counter(SUPER, "B1", 7, "bob")
+    for caller, device, counter in ((CARL, None, "bob"), (CARL, 7, None), (DEVICE, 8, "carl")):
+        with pytest.raises(PermissionDenied):
+            check_counter(caller, "B1", device, counter)
+
+
+def test_good_contents_pass() -> None:
+    check_contents(
+        bin_count("B1", ["S1", "S77"], {("LOT", "L1"): "2", ("AUTO", ""): "3"}), "MAIN", ITEMS
+    )
+
+
+@pytest.mark.parametrize(
+    ("serials", "quantities", "problem"),
+    [
+        ([("NOPE", "S1")], {}, "unknown item 'NOPE'"),
+        ([("BULK", "S1")], {}, "item 'BULK' is not serial-tracked"),
+        ([], {("SER", ""): "1"}, "a serialized item is counted by scanning its serials"),
+        ([], {("LOT", ""): "1"}, "a lot-tracked item is counted per lot"),
+        ([], {("BULK", ""): "-1"}, "a counted quantity cannot be negative"),
+    ],
+)
+def test_contents_that_do_not_fit_the_master_data_are_refused(
+    serials: list[tuple[str, str]], quantities: dict[tuple[str, str], str], problem: str
+) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        check_contents(bin_count("B1", serials, quantities), "MAIN", ITEMS)
+    assert [p.message for p in exc.value.details] == [problem]
