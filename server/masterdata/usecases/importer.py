@@ -60,8 +60,8 @@ from server.domain.masterdata.imports import (
     opening_average,
 )
 from server.domain.masterdata.updates import UPDATABLE_KINDS
-from server.journal.usecases.imports import JournalResolver
 from server.masterdata.ports import MasterDataRepository, MasterDataUnitOfWork
+from server.masterdata.usecases.journal_kinds import JournalResolver
 from server.masterdata.usecases.sources import (
     Batch,
     Problems,

@@ -1,5 +1,9 @@
 """The importer's part for the Inventory Adjustment Journal's master data (seed 004).
 
+It belongs to the importer (it imports nothing of the journal feature): the journal's
+master data arrives in the same import files, checked and written in the same
+transaction as the rest.
+
 The kinds and their fields are `JOURNAL_SPECS` (server.domain.masterdata.imports); this
 module resolves their references and writes them, with the importer's steps and rules:
 references are looked up once per kind (never per row), every problem names the file,
