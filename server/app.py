@@ -31,7 +31,6 @@ from server.counts.http.controllers import (
     DocumentController,
     ToleranceController,
 )
-from server.counts.http.reason_codes import ReasonCodeController
 from server.journal.http.controllers import (
     JournalController,
     JournalSettingsController,
@@ -54,6 +53,7 @@ from server.masterdata.http.items import (
     SerialController,
     StockController,
 )
+from server.masterdata.http.reason_codes import ReasonCodeController
 from server.settings import Settings
 from server.sync.http.controllers import DeviceStatusController, SyncController
 from server.sync.ports import PushIngest

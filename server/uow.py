@@ -13,6 +13,7 @@ from server.counts.sql.frozen import SqlFrozenBins
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
+from server.db.reasons import SqlReasonCodes
 from server.db.session import Session
 from server.journal.sql.journal import SqlJournal
 from server.masterdata.sql.masterdata import SqlMasterData
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     postings: SqlPostings
     journal: SqlJournal
     sync: SqlSync
+    reason_codes: SqlReasonCodes
     sync_counts: SqlCountsForSync
 
     def __init__(
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
         self.postings = SqlPostings(self.session, SqlFrozenBins(self.session))
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)
+        self.reason_codes = SqlReasonCodes(self.session)
         self.sync_counts = SqlCountsForSync(self.session)
         return self
 

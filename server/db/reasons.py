@@ -66,3 +66,10 @@ class ReasonCodeStore:
             .where(ReasonCodeEntry.code == code.code)
             .values(description=code.description, kinds=kinds_text(code), active=code.active)
         )
+
+
+class SqlReasonCodes(ReasonCodeStore):
+    """The list on its own, for the master data's use cases."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from server.domain.counting import ReasonCode
 from server.domain.masterdata import Tracking
 from server.domain.masterdata.imports import (
     BinRow,
@@ -118,3 +119,17 @@ class MasterDataUnitOfWork(Transaction, Protocol):
     def masterdata(self) -> MasterDataRepository: ...
     @property
     def postings(self) -> PostingPort: ...
+
+
+class ReasonCodeList(Protocol):
+    """The managed list of reason codes (server.db.reasons); the counts' review reads it
+    through its own port to approve with."""
+
+    async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
+    async def add_reason_codes(self, codes: Sequence[ReasonCode]) -> None: ...
+    async def update_reason_code(self, code: ReasonCode) -> None: ...
+
+
+class ReasonCodesUnitOfWork(MasterDataUnitOfWork, Protocol):
+    @property
+    def reason_codes(self) -> ReasonCodeList: ...

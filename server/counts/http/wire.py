@@ -17,7 +17,7 @@ from server.counts.usecases.review import (
     ReviewedProfileLine,
 )
 from server.domain.auth import Caller
-from server.domain.counting import CountDocument, LineFilter, LineKind, ReasonCode, ToleranceRules
+from server.domain.counting import CountDocument, LineFilter, LineKind, ToleranceRules
 from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import status_label
 from server.domain.errors import FieldProblem, ValidationFailed
@@ -341,15 +341,6 @@ def tolerance_notice(location: str, rules: ToleranceRules) -> str | None:
     return (
         f"No tolerances are set for location {location}: every discrepancy needs a "
         "supervisor's approval (or clearing) before finalize"
-    )
-
-
-def reason_code_out(code: ReasonCode) -> wire.ReasonCode:
-    return wire.ReasonCode(
-        code=code.code,
-        description=code.description,
-        kinds=list(code.kind_values),
-        active=code.active,
     )
 
 

@@ -11,3 +11,4 @@ from typing import Any, TypeAlias
 from litestar.di import NamedDependency
 
 Uow: TypeAlias = NamedDependency[Any]  # MasterDataUnitOfWork
+ReasonCodesUow: TypeAlias = NamedDependency[Any]  # ReasonCodesUnitOfWork

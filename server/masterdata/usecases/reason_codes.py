@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from server.counts.ports import CountsUnitOfWork
 from server.domain.counting import ReasonCode, new_reason_code
 from server.domain.errors import NotFound
 from server.domain.masterdata.imports import ReasonCodeRow
 from server.domain.masterdata.updates import changes
+from server.masterdata.ports import ReasonCodesUnitOfWork
 from server.masterdata.usecases.importer import store
 from server.masterdata.usecases.sources import Source
 from server.masterdata.usecases.updates import Updating
@@ -26,21 +26,25 @@ from server.ports import MasterDataChangeRecord
 _CHANGEABLE = frozenset({"description", "kinds", "active"})
 
 
-async def list_reason_codes(uow: CountsUnitOfWork, active: bool | None = None) -> list[ReasonCode]:
+async def list_reason_codes(
+    uow: ReasonCodesUnitOfWork, active: bool | None = None
+) -> list[ReasonCode]:
     async with uow:
-        codes = await uow.counts.reason_codes()
+        codes = await uow.reason_codes.reason_codes()
     return [c for c in codes.values() if active is None or c.active is active]
 
 
-async def get_reason_code(uow: CountsUnitOfWork, code: str) -> ReasonCode:
+async def get_reason_code(uow: ReasonCodesUnitOfWork, code: str) -> ReasonCode:
     async with uow:
-        found = (await uow.counts.reason_codes([code])).get(code)
+        found = (await uow.reason_codes.reason_codes([code])).get(code)
     if found is None:
         raise NotFound(f"reason code {code} does not exist")
     return found
 
 
-async def create_reason_code(uow: CountsUnitOfWork, record: Mapping[str, object]) -> ReasonCode:
+async def create_reason_code(
+    uow: ReasonCodesUnitOfWork, record: Mapping[str, object]
+) -> ReasonCode:
     """Store one code (fields as in the import format: code, description, kinds, active).
     Raises ValidationFailed (422) or Conflict (409: it exists) naming the field."""
     async with uow:
@@ -52,13 +56,13 @@ async def create_reason_code(uow: CountsUnitOfWork, record: Mapping[str, object]
         row = stored.records[0][1]
         assert isinstance(row, ReasonCodeRow)
         code = row.code
-        found = (await uow.counts.reason_codes([code]))[code]
+        found = (await uow.reason_codes.reason_codes([code]))[code]
         await uow.commit()
     return found
 
 
 async def change_reason_code(
-    uow: CountsUnitOfWork,
+    uow: ReasonCodesUnitOfWork,
     code: str,
     updating: Updating,
     *,
@@ -74,7 +78,7 @@ async def change_reason_code(
             raise NotFound(f"reason code {code} does not exist")
         # Held until commit, as an update import holds it: two changes log one chain.
         await uow.masterdata.lock_records("reason_codes", ids.values())
-        found = (await uow.counts.reason_codes([code]))[code]
+        found = (await uow.reason_codes.reason_codes([code]))[code]
         changed = new_reason_code(
             found.code,
             found.description if description is None else description,
@@ -83,7 +87,7 @@ async def change_reason_code(
         )
         logged = changes("reason_codes", _row(found), _row(changed), _CHANGEABLE)
         if logged:
-            await uow.counts.update_reason_code(changed)
+            await uow.reason_codes.update_reason_code(changed)
             await uow.masterdata.add_changes(
                 [
                     MasterDataChangeRecord(

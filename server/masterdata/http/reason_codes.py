@@ -17,10 +17,19 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from schemas import counts as wire
 from server.api.deps import CurrentCaller, Now
 from server.api.wire import READ, WRITE
-from server.counts.http.deps import Uow
-from server.counts.http.wire import reason_code_out
-from server.counts.usecases import reason_codes
+from server.domain.counting import ReasonCode
+from server.masterdata.http.deps import ReasonCodesUow as Uow
+from server.masterdata.usecases import reason_codes
 from server.masterdata.usecases.updates import Updating
+
+
+def reason_code_out(code: ReasonCode) -> wire.ReasonCode:
+    return wire.ReasonCode(
+        code=code.code,
+        description=code.description,
+        kinds=list(code.kind_values),
+        active=code.active,
+    )
 
 
 class ReasonCodeController(Controller):
