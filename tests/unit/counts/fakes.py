@@ -316,6 +316,12 @@ class FakeCounts:
             for b in self.state.count_bins[count_id]
         ]
 
+    async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None:
+        self.state.count_bins[count_id] = [
+            replace(b, picked_bin_count_id=bin_count_id) if b.bin_id == bin_id else b
+            for b in self.state.count_bins[count_id]
+        ]
+
     async def add_event(
         self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
     ) -> None:

@@ -239,6 +239,56 @@ async def test_a_bin_assigned_to_a_counter_is_refused_to_another() -> None:
     assert [b.header.counter for b in s.bin_counts.values()] == ["carl"]
 
 
+async def test_a_bin_count_is_refused_outside_the_count_or_the_devices_site() -> None:
+    s = world()
+    number = await started(s)
+    with pytest.raises(ValidationFailed):
+        await record(s, number, bin_count("B-01"))
+    elsewhere = Caller(CallerKind.DEVICE, "hh-8", device_id=8, location_id=8, location_code="WEST")
+    with pytest.raises(PermissionDenied):
+        await record(s, number, bin_count("A-01", "S1"), elsewhere)
+    assert s.bin_counts == {}
+
+
+async def test_a_conflicting_bin_count_reopens_a_counted_count() -> None:
+    s = world()
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-02", "S2"))
+    await record(s, number, bin_count("A-01"), CARL)  # carl finds A-01 empty: a conflict
+    assert s.count(number).status is CountStatus.COUNTING
+    assert s.event_kinds(number) == ["started", "counted", "reopened"]
+
+
+async def test_picking_a_bin_count_resolves_the_conflict_and_the_count_is_counted() -> None:
+    s = world()
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-01"), CARL)
+    await record(s, number, bin_count("A-02", "S2"))
+    assert s.count(number).status is CountStatus.COUNTING  # the conflict in A-01 stays
+    await counting.pick_bin_count(uow(s), SUE, number, "A-01", 1, T0)
+    assert s.count(number).status is CountStatus.COUNTED
+    assert s.event_kinds(number)[-2:] == ["conflict_resolved", "counted"]
+
+
+async def test_counted_needs_every_bin_unless_the_supervisor_says_so() -> None:
+    s = world()
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    with pytest.raises(Conflict) as refused:
+        await counting.mark_count_counted(uow(s), SUE, number, False, T0)
+    assert refused.value.code == "count-incomplete"
+    assert [p.location for p in refused.value.details] == ["bins/A-02"]
+    assert s.count(number).status is CountStatus.COUNTING
+    await counting.mark_count_counted(uow(s), SUE, number, True, T0)
+    assert s.count(number).status is CountStatus.COUNTED
+    assert (
+        s.events[-1][2]
+        == "Counted: marked by the supervisor with 1 bin(s) without an effective count"
+    )
+
+
 # -- recounts ----------------------------------------------------------------------------
 
 
@@ -299,6 +349,22 @@ async def test_finalize_while_counting_with_confirmation_completes_with_the_warn
     assert done.warning == FINALIZE_WARNING
     assert list(done.not_counted_bins) == ["A-02"]
     assert s.count(number).status is CountStatus.COMPLETED
+
+
+async def test_a_finalize_refused_after_its_claim_leaves_nothing_written() -> None:
+    """The claim moves the count to Completed in the transaction; the domain then refuses
+    the unresolved conflict, and leaving without commit drops the claim."""
+    s = world()
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-01"), CARL)
+    before = copy.deepcopy(s)
+    fake = FakeCountsUnitOfWork(s)
+    with pytest.raises(Conflict) as refused:
+        await review.finalize(fake, SUE, number, True, T0)
+    assert [p.location for p in refused.value.details] == ["bins/A-01"]
+    assert fake.commits == 0
+    assert s == before
 
 
 async def test_finalize_proceeds_in_counted() -> None:
