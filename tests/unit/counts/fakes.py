@@ -75,6 +75,7 @@ class CountsState:
     stock_serials: dict[int, list[SnapshotSerial]] = field(default_factory=dict)
     stock_balances: dict[int, list[SnapshotBalance]] = field(default_factory=dict)
     gl: GlSetup = field(default_factory=GlSetup)
+    tolerances: ToleranceRules = field(default_factory=ToleranceRules)  # none: approve all
     # written by the use cases
     counts: dict[str, CountRecord] = field(default_factory=dict)
     count_bins: dict[int, list[CountBinRecord]] = field(default_factory=dict)
@@ -331,7 +332,7 @@ class FakeCounts:
         return Review()
 
     async def tolerances(self, location_id: int) -> ToleranceRules:
-        return ToleranceRules()
+        return self.state.tolerances
 
     async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup:
         return self.state.gl

@@ -15,7 +15,7 @@ from server.counts.ports import CountsUnitOfWork
 from server.counts.usecases import counting, review
 from server.counts.usecases.counting import BinAssignment, NewCount, SubmittedBinCount
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountItemFacts, CountStatus, SnapshotSerial
+from server.domain.counting import CountItemFacts, CountStatus, SnapshotSerial, ToleranceRules
 from server.domain.counting.model import FINALIZE_WARNING
 from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking
@@ -380,3 +380,36 @@ async def test_finalize_proceeds_in_counted() -> None:
     assert [d for _, d in s.documents] == list(done.documents)
     assert [c.document_kind for _, c in s.postings] == [d.kind for d in done.documents]
     assert s.event_kinds(number)[-1] == "completed"
+
+
+async def test_finalize_writes_off_a_missing_serial_within_tolerance() -> None:
+    s = world()
+    s.tolerances = ToleranceRules(quantity=Decimal(1))
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-02"))  # S2 is not there
+    done = await review.finalize(uow(s), SUE, number, False, T0)
+    adjustment, transfer = done.documents
+    (line,) = adjustment.lines
+    assert (line.source_line_id, line.adjustment_quantity, line.adjustment_value) == (
+        "missing|SER|S2|A-02",
+        Decimal(-1),
+        Decimal("-10.00"),
+    )
+    assert transfer.lines == ()
+    (posted, context), _ = s.postings
+    assert [(e.serial, e.target) for e in posted.serial_effects] == [("S2", None)]
+    assert (context.document_number, context.exempt_count) == (adjustment.number, 1)
+
+
+async def test_finalize_refuses_a_discrepancy_that_needs_approval() -> None:
+    s = world()  # no tolerances: every discrepancy needs approval
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-02"))
+    before = copy.deepcopy(s)
+    with pytest.raises(Conflict) as refused:
+        await review.finalize(uow(s), SUE, number, False, T0)
+    assert refused.value.code == "approval-required"
+    assert [p.location for p in refused.value.details] == ["lines/missing|SER|S2|A-02"]
+    assert s == before
