@@ -44,8 +44,11 @@ async def provide_state(request: AnyRequest) -> AppState:
 DEPENDENCIES["stockcount"] = Provide(provide_state)
 
 
-# Annotations for controller parameters: `caller: CurrentCaller`, ... (each feature's
-# HTTP adapter declares its own `Uow`, typed by the ports its use cases need).
+# Annotations for controller parameters: `uow: Uow`, `caller: CurrentCaller`, ...
+# Uow is Any: the unit of work is server.uow.SqlUnitOfWork, above this kernel, and Litestar
+# checks a dependency with isinstance, which the features' unit-of-work Protocols cannot
+# answer. The use cases the controllers hand it to name the ports they need.
+Uow = NamedDependency[Any]
 CurrentCaller = NamedDependency[Caller]
 CurrentSettings = NamedDependency[Settings]
 Now = NamedDependency[datetime]

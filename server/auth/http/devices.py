@@ -16,11 +16,10 @@ from schemas.auth import (
     EnrollmentCodeRequest,
     EnrollRequest,
 )
-from server.api.deps import CurrentCaller, CurrentSettings, Now
+from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import device_only, roles
 from server.auth import usecases as auth
-from server.auth.http.deps import Uow
 from server.auth.ports import DeviceRecord
 from server.domain.errors import Conflict
 from server.domain.masterdata import Role

@@ -9,10 +9,9 @@ from litestar.params import JSONBody
 
 from schemas.auth import Caller as CallerOut
 from schemas.auth import LoginRequest, Token, User
-from server.api.deps import CurrentCaller, CurrentSettings, Now
+from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.security import PUBLIC
 from server.auth import usecases as auth
-from server.auth.http.deps import Uow
 
 
 class AuthController(Controller):

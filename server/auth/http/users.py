@@ -6,11 +6,10 @@ from litestar import Controller, get, post
 from litestar.params import FromQuery, JSONBody
 
 from schemas.auth import NewUser, User, UserPage
-from server.api.deps import Now
+from server.api.deps import Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import roles
 from server.auth import usecases as auth
-from server.auth.http.deps import Uow
 from server.domain.masterdata import Role
 
 

@@ -18,12 +18,11 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import counts as wire
-from server.api.deps import CurrentCaller, Now
+from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import Guard, caller_of, roles
 from server.api.state import AnyConnection, AnyRequest
 from server.api.wire import csv_response, plain, wants_csv
-from server.counts.http.deps import Uow
 from server.counts.http.wire import (
     DOCUMENT_COLUMNS,
     REVIEW_COLUMNS,

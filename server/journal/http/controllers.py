@@ -26,11 +26,10 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import journal as wire
-from server.api.deps import CurrentCaller, Now
+from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.wire import READ, WRITE
 from server.journal.http import wire as mapping
-from server.journal.http.deps import Uow
 from server.journal.ports import TransactionFilters
 from server.journal.usecases import journal
 

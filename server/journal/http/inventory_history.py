@@ -19,11 +19,11 @@ from litestar import Controller, Response, get
 from litestar.params import FromQuery
 
 from schemas import journal as wire
+from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.state import AnyRequest
 from server.api.wire import READ, csv_response, wants_csv
 from server.journal.http import wire as mapping
-from server.journal.http.deps import Uow
 from server.journal.ports import InventoryHistoryFilters
 from server.journal.usecases import journal
 

@@ -21,10 +21,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import journal as wire
+from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.wire import READ, WRITE
 from server.journal.http import wire as mapping
-from server.journal.http.deps import MasterUow as Uow
 from server.journal.usecases import journal
 from server.journal.usecases import masterdata as journal_masterdata
 

@@ -33,10 +33,10 @@ from schemas.masterdata import (
     Location,
     LocationPage,
 )
+from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.wire import READ, WRITE, plain
 from server.domain.masterdata.imports import Row
-from server.masterdata.http.deps import Uow
 from server.masterdata.ports import MasterDataUnitOfWork
 from server.masterdata.usecases import masterdata
 

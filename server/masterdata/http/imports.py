@@ -18,12 +18,11 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromQuery
 
 from schemas.masterdata import ImportMode, ImportResult, MasterDataChange, MasterDataChangePage
-from server.api.deps import CurrentCaller, Now
+from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.state import AnyRequest
 from server.api.wire import WRITE
 from server.domain.errors import ValidationFailed
-from server.masterdata.http.deps import Uow
 from server.masterdata.ports import ChangeFilters
 from server.masterdata.usecases.importer import run_import
 from server.masterdata.usecases.masterdata import list_changes

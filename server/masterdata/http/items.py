@@ -21,11 +21,11 @@ from schemas.masterdata import (
     StockBalance,
     StockBalancePage,
 )
+from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit
 from server.api.wire import READ, WRITE, plain
 from server.domain.errors import ValidationFailed
 from server.masterdata.http.controllers import create, get_one, page_of
-from server.masterdata.http.deps import Uow
 from server.masterdata.usecases import masterdata
 
 

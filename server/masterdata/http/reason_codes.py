@@ -15,10 +15,9 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import counts as wire
-from server.api.deps import CurrentCaller, Now
+from server.api.deps import CurrentCaller, Now, Uow
 from server.api.wire import READ, WRITE
 from server.domain.counting import ReasonCode
-from server.masterdata.http.deps import ReasonCodesUow as Uow
 from server.masterdata.usecases import reason_codes
 from server.masterdata.usecases.updates import Updating
 

@@ -32,7 +32,7 @@ from schemas.sync import (
     RejectedPage,
     event_code_problem,
 )
-from server.api.deps import CurrentCaller, CurrentSettings, Now
+from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.errors import problem_response
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor
 from server.api.security import device_only, roles
@@ -147,8 +147,7 @@ def refused(request: AnyRequest, exc: BadBody) -> Response[bytes]:
 
 
 # Provided by the app from its runtime (`server.bootstrap` chose it).
-Ingest: TypeAlias = NamedDependency[Any]  # PushIngest (a protocol: see server/counts/http/deps.py)
-Uow: TypeAlias = NamedDependency[Any]  # SyncUnitOfWork
+Ingest: TypeAlias = NamedDependency[Any]  # PushIngest (a protocol: see Uow in server/api/deps.py)
 
 
 class SyncController(Controller):
