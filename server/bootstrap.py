@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -41,7 +41,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     ingest: PushIngest
-    reconciliations: ReconciliationCache[Any] = field(default_factory=ReconciliationCache)
+    reconciliations: ReconciliationCache[Any]  # one per process, carried by every unit of work
     writer: BlockingWriter | None = None
 
     def uow(self) -> SqlUnitOfWork:
