@@ -3,14 +3,15 @@ the posting engine's writer. Each feature's own ports are in its `ports` module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from server.domain.posting import PostingResult
+from server.domain.masterdata import Tracking
+from server.domain.posting import LocationSide, PostingResult
 
 
 class Transaction(Protocol):
@@ -37,15 +38,54 @@ class FrozenBins(Protocol):
     async def frozen_bins(
         self, location_codes: Collection[str], exempt_count: int | None = None
     ) -> dict[tuple[str, str], str]: ...
-    async def frozen_bin_ids(
-        self, bin_ids: Collection[int], exempt_count: int | None = None
-    ) -> dict[int, str]: ...
+    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostingIds:
+    """The database ids of every code a posting names (items with their tracking,
+    locations, bins by (location, label)), resolved once (`PostingPort.resolve`) and
+    shared by whatever the caller writes beside the posting (a count's documents)."""
+
+    items: Mapping[str, int]
+    tracking: Mapping[str, Tracking]
+    locations: Mapping[str, int]
+    bins: Mapping[tuple[str, str], int]
+
+    def bin_of(self, side: LocationSide) -> int:
+        assert side.bin is not None  # require_bins: checked when resolved
+        return self.bins[(side.location, side.bin)]
 
 
 class PostingPort(FrozenBins, Protocol):
     """server.db.posting.SqlPostings: the one writer of posted documents."""
 
-    async def apply(self, result: PostingResult, context: PostingContext) -> None: ...
+    async def resolve(
+        self,
+        results: Sequence[PostingResult],
+        *,
+        items: Collection[str] = (),
+        bins: Collection[tuple[str, str]] = (),
+    ) -> PostingIds:
+        """The ids of every code the results name, and of `items` and (location, label)
+        `bins` besides; ValidationFailed naming the unknown ones."""
+        ...
+
+    async def apply(
+        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
+    ) -> None:
+        """Write `result`; `ids` from `resolve` (None: resolved here)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenBinsJudged:
+    """The frozen-bin rule is already applied to a posting: the stock count `count_id`
+    read the bins frozen by *other* counts in this very transaction and the domain's
+    `post` refused the result against them (finalize, into the count's own bins). The
+    writer then does not read them again; every other posting leaves this None."""
+
+    count_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +99,7 @@ class PostingContext:
     posting_date: date
     journal_name: str
     period: str | None = None
-    exempt_count: int | None = None  # a count finalizing into its own frozen bins
+    frozen_bins_judged: FrozenBinsJudged | None = None  # None: the writer refuses them
 
 
 # -- what every import and posting writes into the shared tables (server.db.writes) --

@@ -23,7 +23,7 @@ from server.domain.counting import (
 )
 from server.domain.posting import Position, PositionKey
 from server.masterdata.ports import MasterDataRepository
-from server.ports import CodeLookup, PostingPort, Transaction
+from server.ports import CodeLookup, PostingIds, PostingPort, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +215,9 @@ class CountRepository(Protocol):
         self, location_id: int, location: str, item_codes: Collection[str]
     ) -> dict[PositionKey, Position]: ...
     async def add_documents(
-        self, count: CountRecord, user_id: int, documents: Sequence[CountDocument]
+        self, count: CountRecord, user_id: int, documents: Sequence[CountDocument], ids: PostingIds
     ) -> dict[str, int]:
-        """The documents' ids by kind."""
+        """The documents' ids by kind; `ids` resolved their codes (PostingPort.resolve)."""
         ...
 
     async def documents(self, count_id: int) -> Sequence[CountDocument]: ...

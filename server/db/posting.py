@@ -5,9 +5,11 @@ Stock Transfer, a Journal Transaction) into a `PostingResult`; `SqlPostings.appl
 that result inside the caller's open transaction, set-based, and nothing else writes stock:
 
 - refuses the whole result when a bin it touches is frozen by a stock count in process
-  (Counting in Process or Counted), with a Conflict (code "bins-frozen") naming the count;
-  `exempt_count` is the count being finalized, whose own bins it may post to. The counts
-  answer which bins are frozen (a `FrozenBins` reader, server.counts.sql.frozen);
+  (Counting in Process or Counted), with a Conflict (code "bins-frozen") naming the count.
+  The counts answer which bins are frozen (a `FrozenBins` reader, server.counts.sql.frozen).
+  A finalize has judged them already (`PostingContext.frozen_bins_judged`: the domain's
+  `post` refused the bins frozen by other counts, read in the same transaction), so they
+  are not read again for it;
 - stock_balance: one upsert per (item, bin, lot) of untracked and lot items;
 - serial: moved between bins, written off (bin NULL), gained or generated (inserted, or
   back into stock when the serial exists out of stock); a serial that is not where the
@@ -18,9 +20,10 @@ that result inside the caller's open transaction, set-based, and nothing else wr
 Serials are looked up and moved by joining a VALUES list of their (item, serial number)
 keys against the unique index: one probe per key on both databases.
 
-Codes are resolved to ids once per kind for the whole result; writes are executemany per
-chunk. A location side without a bin cannot hold stock here (stock_balance is per bin):
-such a movement is refused (code "bin-required").
+Codes are resolved to ids once per kind for the whole result (`resolve`: a caller that
+writes more than one result, or rows of its own beside them, resolves once and passes the
+`PostingIds` on); writes are executemany per chunk. A location side without a bin cannot
+hold stock here (stock_balance is per bin): such a movement is refused (code "bin-required").
 
 The rules are the domain's (server.domain.posting: `require_bins`, `refuse_frozen_bins`,
 `refuse_misplaced_serials`); this module reads the facts they judge, and writes.
@@ -30,8 +33,7 @@ The journal calls it as `await uow.postings.apply(result, PostingContext(...))`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +68,7 @@ from server.domain.posting import (
     refuse_misplaced_serials,
     require_bins,
 )
-from server.ports import FrozenBins, PostingContext
+from server.ports import FrozenBins, PostingContext, PostingIds
 
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 _SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
@@ -90,18 +92,30 @@ class SqlPostings:
     ) -> dict[tuple[str, str], str]:
         return await self.frozen.frozen_bins(location_codes, exempt_count)
 
-    async def frozen_bin_ids(
-        self, bin_ids: Collection[int], exempt_count: int | None = None
-    ) -> dict[int, str]:
-        return await self.frozen.frozen_bin_ids(bin_ids, exempt_count)
+    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
+        return await self.frozen.frozen_bin_ids(bin_ids)
 
     # -- apply -----------------------------------------------------------------------
 
-    async def apply(self, result: PostingResult, context: PostingContext) -> None:
+    async def resolve(
+        self,
+        results: Sequence[PostingResult],
+        *,
+        items: Collection[str] = (),
+        bins: Collection[tuple[str, str]] = (),
+    ) -> PostingIds:
+        return await _resolve(self.session, results, items, bins)
+
+    async def apply(
+        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
+    ) -> None:
         """Write `result` in the caller's transaction (no commit). All or nothing: raises
-        Conflict or ValidationFailed before writing when the result cannot be applied."""
-        ids = await _Ids.load(self.session, result)
-        await self._refuse_frozen(ids, context.exempt_count)
+        Conflict or ValidationFailed before writing when the result cannot be applied.
+        `ids`: the codes already resolved (`resolve`) for this result."""
+        if ids is None:
+            ids = await _resolve(self.session, [result])
+        if context.frozen_bins_judged is None:
+            await self._refuse_frozen(ids, result)
         serials = await self._check_serials(ids, result)
         await self._write_balances(ids, result)
         await self._write_serials(ids, result, serials)
@@ -109,14 +123,16 @@ class SqlPostings:
         await self._write_movements(ids, result, context)
         await self._write_gl(ids, result, context)
 
-    async def _refuse_frozen(self, ids: _Ids, exempt_count: int | None) -> None:
-        bins = set(ids.bins.values())
-        frozen = await self.frozen.frozen_bin_ids(bins, exempt_count) if bins else {}
+    async def _refuse_frozen(self, ids: PostingIds, result: PostingResult) -> None:
+        sides = [m.place for m in result.movements if isinstance(m.place, LocationSide)]
+        sides += [s for e in result.serial_effects for s in (e.source, e.target) if s is not None]
+        bins = {ids.bin_of(s) for s in sides if s.bin is not None}
+        frozen = await self.frozen.frozen_bin_ids(bins) if bins else {}
         labels = {v: label for (_, label), v in ids.bins.items()}
         refuse_frozen_bins([(labels[b], n) for b, n in sorted(frozen.items())])
 
     async def _check_serials(
-        self, ids: _Ids, result: PostingResult
+        self, ids: PostingIds, result: PostingResult
     ) -> dict[tuple[int, str], int | None]:
         """Current bin of every serial the result touches; refuses effects that do not fit."""
         keys = {(ids.items[e.item], e.serial) for e in result.serial_effects}
@@ -137,7 +153,7 @@ class SqlPostings:
         )
         return current
 
-    async def _write_balances(self, ids: _Ids, result: PostingResult) -> None:
+    async def _write_balances(self, ids: PostingIds, result: PostingResult) -> None:
         deltas: dict[tuple[int, int, str], Decimal] = {}
         for m in result.movements:
             if not isinstance(m.place, LocationSide) or ids.tracking[m.item] is Tracking.SERIAL:
@@ -159,7 +175,7 @@ class SqlPostings:
             await self.session.execute(stmt, batch)
 
     async def _write_serials(
-        self, ids: _Ids, result: PostingResult, current: Mapping[tuple[int, str], int | None]
+        self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
     ) -> None:
         # Keyed by serial: should a result move one serial twice, the last effect wins, as
         # it did when the updates ran one by one.
@@ -196,7 +212,7 @@ class SqlPostings:
         for batch in chunks(inserts, WRITE_CHUNK):
             await self.session.execute(insert(table("serial")), batch)
 
-    async def _write_costs(self, ids: _Ids, result: PostingResult) -> None:
+    async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
         rows = [
             {"item_id": ids.items[item], "location_id": ids.locations[loc],
              "average_cost": p.average_cost}
@@ -214,7 +230,7 @@ class SqlPostings:
             await self.session.execute(stmt, batch)
 
     async def _write_movements(
-        self, ids: _Ids, result: PostingResult, context: PostingContext
+        self, ids: PostingIds, result: PostingResult, context: PostingContext
     ) -> None:
         rows: list[dict[str, Any]] = []
         for m in result.movements:
@@ -250,7 +266,9 @@ class SqlPostings:
         for batch in chunks(rows, WRITE_CHUNK):
             await self.session.execute(insert(table("stock_movement")), batch)
 
-    async def _write_gl(self, ids: _Ids, result: PostingResult, context: PostingContext) -> None:
+    async def _write_gl(
+        self, ids: PostingIds, result: PostingResult, context: PostingContext
+    ) -> None:
         if not result.gl_lines:
             return
         entities = {g.entity for g in result.gl_lines if g.entity is not None}
@@ -287,70 +305,66 @@ class SqlPostings:
             await self.session.execute(insert(table("gl_posting")), batch)
 
 
-@dataclass
-class _Ids:
-    """The database ids of every code a result names, looked up once per kind."""
-
-    items: dict[str, int]
-    tracking: dict[str, Tracking]
-    locations: dict[str, int]
-    bins: dict[tuple[str, str], int]
-
-    def bin_of(self, side: LocationSide) -> int:
-        assert side.bin is not None  # checked by load
-        return self.bins[(side.location, side.bin)]
-
-    @classmethod
-    async def load(cls, session: Session, result: PostingResult) -> _Ids:
-        sides: list[LocationSide] = [
-            m.place for m in result.movements if isinstance(m.place, LocationSide)
-        ]
+async def _resolve(
+    session: Session,
+    results: Sequence[PostingResult],
+    more_items: Collection[str] = (),
+    more_bins: Collection[tuple[str, str]] = (),
+) -> PostingIds:
+    """The database ids of every code the results name (and of `more_items` and
+    `more_bins`), looked up once per kind."""
+    sides: list[LocationSide] = []
+    item_codes = set(more_items)
+    location_codes = {loc for loc, _ in more_bins}
+    for result in results:
+        require_bins(result)
+        sides += [m.place for m in result.movements if isinstance(m.place, LocationSide)]
         for e in result.serial_effects:
             sides.extend(s for s in (e.source, e.target) if s is not None)
-        item_codes = {m.item for m in result.movements} | {e.item for e in result.serial_effects}
+        item_codes |= {m.item for m in result.movements} | {e.item for e in result.serial_effects}
         item_codes |= {item for item, _ in result.positions}
-        location_codes = {s.location for s in sides} | {loc for _, loc in result.positions}
-        require_bins(result)
-        items: dict[str, int] = {}
-        tracking: dict[str, Tracking] = {}
-        for batch in chunks(item_codes, LOOKUP_CHUNK):
-            rows = await session.execute(
-                select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
+        location_codes |= {loc for _, loc in result.positions}
+    location_codes |= {s.location for s in sides}
+    items: dict[str, int] = {}
+    tracking: dict[str, Tracking] = {}
+    for batch in chunks(item_codes, LOOKUP_CHUNK):
+        rows = await session.execute(
+            select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
+        )
+        for code, id_, track in rows:
+            items[str(code)] = int(id_)
+            tracking[str(code)] = Tracking(track)
+    locations: dict[str, int] = {}
+    if location_codes:
+        found = await session.execute(
+            select(Location.code, Location.id).where(Location.code.in_(location_codes))
+        )
+        locations = {str(c): int(i) for c, i in found}
+    wanted = {(s.location, s.bin) for s in sides if s.bin is not None} | set(more_bins)
+    bins: dict[tuple[str, str], int] = {}
+    for places in chunks(wanted, LOOKUP_CHUNK):
+        # Location and label IN lists, exact pairs kept here: a row-value IN over the
+        # pairs compared every bin with every pair on PostgreSQL.
+        asked = set(places)
+        labelled = await session.execute(
+            select(Location.code, Bin.label, Bin.id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(
+                Location.code.in_({loc for loc, _ in asked}),
+                Bin.label.in_({label for _, label in asked}),
             )
-            for code, id_, track in rows:
-                items[str(code)] = int(id_)
-                tracking[str(code)] = Tracking(track)
-        locations: dict[str, int] = {}
-        if location_codes:
-            found = await session.execute(
-                select(Location.code, Location.id).where(Location.code.in_(location_codes))
-            )
-            locations = {str(c): int(i) for c, i in found}
-        wanted = {(s.location, s.bin) for s in sides if s.bin is not None}
-        bins: dict[tuple[str, str], int] = {}
-        for places in chunks(wanted, LOOKUP_CHUNK):
-            # Location and label IN lists, exact pairs kept here: a row-value IN over the
-            # pairs compared every bin with every pair on PostgreSQL.
-            asked = set(places)
-            labelled = await session.execute(
-                select(Location.code, Bin.label, Bin.id)
-                .join(Location, Location.id == Bin.location_id)
-                .where(
-                    Location.code.in_({loc for loc, _ in asked}),
-                    Bin.label.in_({label for _, label in asked}),
-                )
-            )
-            for loc, label, i in labelled:
-                if (loc, label) in asked:
-                    bins[(str(loc), str(label))] = int(i)
-        problems = [FieldProblem("items", f"unknown item {c!r}") for c in item_codes - set(items)]
-        problems += [
-            FieldProblem("locations", f"unknown location {c!r}")
-            for c in location_codes - set(locations)
-        ]
-        problems += [
-            FieldProblem("bins", f"unknown bin {b!r} in {loc!r}") for loc, b in wanted - set(bins)
-        ]
-        if problems:
-            raise ValidationFailed("the document names unknown master data", problems[:100])
-        return cls(items, tracking, locations, bins)
+        )
+        for loc, label, i in labelled:
+            if (loc, label) in asked:
+                bins[(str(loc), str(label))] = int(i)
+    problems = [FieldProblem("items", f"unknown item {c!r}") for c in item_codes - set(items)]
+    problems += [
+        FieldProblem("locations", f"unknown location {c!r}")
+        for c in location_codes - set(locations)
+    ]
+    problems += [
+        FieldProblem("bins", f"unknown bin {b!r} in {loc!r}") for loc, b in wanted - set(bins)
+    ]
+    if problems:
+        raise ValidationFailed("the document names unknown master data", problems[:100])
+    return PostingIds(items, tracking, locations, bins)

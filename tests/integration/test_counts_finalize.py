@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import event
+
+from server.api.state import STATE_KEY
 from tests.helpers import scalar
 from tests.integration.counts_setup import (
     Client,
@@ -228,3 +231,39 @@ async def test_documents_are_read_only_and_export_as_json_and_csv(
     assert [d["number"] for d in listed.json()["items"]] == [f"QA-{number}", f"ST-{number}"]
     # Nothing the API offers changes a document: the rows are as finalize wrote them.
     assert await scalar(database_url, "SELECT count(*) FROM count_document_line") == 7
+
+
+async def test_finalize_reads_the_frozen_bins_and_resolves_codes_once(
+    database_url: str, client: Client
+) -> None:
+    """Finalize checks the frozen bins once (for the domain, in its transaction) and
+    resolves the documents' item and bin codes once (the documents and their postings
+    share the ids). Counted with the app's own engine: every statement sent."""
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    await generous_tolerances(client, sup)
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    engine = client.app.state[STATE_KEY].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        done = await client.post(
+            f"/api/counts/{number}/finalize", json={"confirm": True}, headers=sup
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert done.status_code == 200, done.text
+    frozen = [s for s in sent if "FROM count_bin JOIN stock_count" in s]
+    assert len(frozen) == 1, frozen
+    # The documents' and the postings' codes: items (with tracking) and bins, once each.
+    items = [s for s in sent if s.startswith("SELECT item.code, item.id, item.tracking FROM")]
+    bins = [s for s in sent if s.startswith("SELECT location.code, bin.label, bin.id FROM")]
+    assert (len(items), len(bins)) == (1, 1), [*items, *bins]
+    assert not [s for s in sent if s.startswith("SELECT bin.label, bin.id FROM") and " IN " in s]
+    # 58 statements before the codes and the frozen bins were read once, 51 since.
+    assert len(sent) <= 51, len(sent)

@@ -36,12 +36,13 @@ from server.db.tables import (
     StockBalance,
     User,
 )
-from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, MasterDataWrites, chunks, table
+from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
 from server.domain.counting import CountDocument as Document
 from server.domain.counting import DocumentLine, GlSetup, ItemAccounts
 from server.domain.masterdata import Tracking
 from server.domain.money import QUANTITY_PLACES
 from server.domain.posting import GlLine, Position, PositionKey
+from server.ports import PostingIds
 
 
 class DocumentStore:
@@ -146,15 +147,16 @@ class DocumentStore:
         return taken
 
     async def add_documents(
-        self, count: CountRecord, user_id: int, documents: Sequence[Document]
+        self, count: CountRecord, user_id: int, documents: Sequence[Document], ids: PostingIds
     ) -> dict[str, int]:
-        """The count's documents as the domain built them, their ids by kind. The UNIQUE
-        (count_id, kind) constraint refuses a second pair whatever the caller did."""
-        codes = {x.item for d in documents for x in d.lines}
-        labels = {x.bin for d in documents for x in d.lines}
-        labels |= {x.from_bin for d in documents for x in d.lines if x.from_bin is not None}
-        item_ids = await MasterDataWrites(self.session).ids_by_code("items", codes)
-        bin_ids = await self._bin_ids(count.location_id, labels)
+        """The count's documents as the domain built them, their ids by kind; `ids` are
+        the codes their postings resolved (`PostingPort.resolve`), so none is looked up
+        again. The UNIQUE (count_id, kind) constraint refuses a second pair whatever the
+        caller did."""
+
+        def bin_id(label: str) -> int:
+            return ids.bins[(count.location, label)]
+
         made: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
         for d in documents:
@@ -176,8 +178,8 @@ class DocumentStore:
             made[d.kind] = int(doc_id)
             rows += [
                 {"document_id": doc_id, "line_no": x.line_no, "source_line_id": x.source_line_id,
-                 "item_id": item_ids[x.item], "bin_id": bin_ids[x.bin],
-                 "from_bin_id": None if x.from_bin is None else bin_ids[x.from_bin],
+                 "item_id": ids.items[x.item], "bin_id": bin_id(x.bin),
+                 "from_bin_id": None if x.from_bin is None else bin_id(x.from_bin),
                  "lot": x.lot, "serial_number": x.serial, "generate_serials": x.generate_serials,
                  "adjustment_quantity": x.adjustment_quantity,
                  "stock_transfer_quantity": x.stock_transfer_quantity,
@@ -188,17 +190,6 @@ class DocumentStore:
         for batch in chunks(rows, WRITE_CHUNK):
             await self.session.execute(insert(table("count_document_line")), batch)
         return made
-
-    async def _bin_ids(self, location_id: int, labels: Collection[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for batch in chunks(labels, LOOKUP_CHUNK):
-            rows = await self.session.execute(
-                select(Bin.label, Bin.id).where(
-                    Bin.location_id == location_id, Bin.label.in_(batch)
-                )
-            )
-            found.update((str(lbl), int(i)) for lbl, i in rows)
-        return found
 
     async def documents(self, count_id: int) -> Sequence[Document]:
         return await self._documents(CountDocument.count_id == count_id)

@@ -37,9 +37,7 @@ class SqlFrozenBins:
         rows = await self.session.execute(query)
         return {(str(loc), str(label)): str(number) for loc, label, number in rows}
 
-    async def frozen_bin_ids(
-        self, bin_ids: Collection[int], exempt_count: int | None = None
-    ) -> dict[int, str]:
+    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         """bin id -> number of the count in process that freezes it, for these bins."""
         found: dict[int, str] = {}
         for batch in chunks(bin_ids, LOOKUP_CHUNK):
@@ -48,7 +46,5 @@ class SqlFrozenBins:
                 .join(StockCount, StockCount.id == CountBin.count_id)
                 .where(StockCount.status.in_(FREEZING_STATUSES), CountBin.bin_id.in_(batch))
             )
-            if exempt_count is not None:
-                query = query.where(StockCount.id != exempt_count)
             found.update((int(b), str(n)) for b, n in await self.session.execute(query))
         return found

@@ -34,7 +34,6 @@ from server.domain.counting import (
     CountStatus,
     DiscrepancyLine,
     FinalizedCount,
-    FinalizeDecision,
     GlSetup,
     LineDecision,
     LineFilter,
@@ -58,7 +57,7 @@ from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.money import ZERO, check_cost, check_quantity
 from server.domain.posting import Position, PositionKey
-from server.ports import PostingContext
+from server.ports import FrozenBinsJudged, PostingContext
 
 JOURNAL_NAME = "STOCK COUNT"
 
@@ -387,11 +386,10 @@ class _Inputs:
             new_serial=generated_serials(count.number, self.taken_serials),
         )  # fmt: skip
 
-    def finalized(self, count: CountRecord, decision: FinalizeDecision) -> FinalizedCount:
-        """Both documents as finalize makes them: following `decision`, refused while a
-        conflict is unresolved."""
+    def finalized(self, count: CountRecord) -> FinalizedCount:
+        """Both documents as finalize makes them: refused while a conflict is unresolved."""
         return finalize_count(
-            decision, self.recon, self.review, self.rules, count=count.number,
+            self.recon, self.review, self.rules, count=count.number,
             location=count.location, gl=self.gl, positions=self.positions,
             frozen_bins=self.frozen_bins,
             new_serial=generated_serials(count.number, self.taken_serials),
@@ -443,7 +441,9 @@ async def finalize(
     The count is read once and the domain decides once on its status (decide_finalize);
     the second transaction claims the row only from that very status (a conditional
     UPDATE, its first statement), builds both documents in the domain, writes them and
-    answers what it built."""
+    answers what it built. The frozen bins are read once, for the domain's `post`, which
+    refuses them (the writer is told so: FrozenBinsJudged); the codes of the documents
+    and of their postings are resolved once, for both."""
     assert caller.user_id is not None
     async with uow:
         seen = await load_count(uow, number)
@@ -457,24 +457,32 @@ async def finalize(
             raise await _lost_race(uow, number)
         count = replace(seen, status=CountStatus.COMPLETED, completed_at=now, version=version)
         got = await _inputs(uow, count)
-        done = got.finalized(count, decision)
+        done = got.finalized(count)
         documents = done.documents(caller.name, now)
-        made = await uow.counts.add_documents(count, caller.user_id, documents)
-        for document, result in zip(
-            documents, (done.adjustment_posting, done.transfer_posting), strict=True
-        ):
-            await uow.postings.apply(
-                result,
-                PostingContext(
-                    document_kind=document.kind,
-                    document_id=made[document.kind],
-                    document_number=document.number,
-                    posted_at=now,
-                    posting_date=now.date(),
-                    journal_name=JOURNAL_NAME,
-                    exempt_count=count.id,
-                ),
+        postings = (done.adjustment_posting, done.transfer_posting)
+        ids = await uow.postings.resolve(
+            postings,
+            items={x.item for d in documents for x in d.lines},
+            bins={
+                (count.location, label)
+                for d in documents
+                for x in d.lines
+                for label in (x.bin, x.from_bin)
+                if label is not None
+            },
+        )
+        made = await uow.counts.add_documents(count, caller.user_id, documents, ids)
+        for document, result in zip(documents, postings, strict=True):
+            context = PostingContext(
+                document_kind=document.kind,
+                document_id=made[document.kind],
+                document_number=document.number,
+                posted_at=now,
+                posting_date=now.date(),
+                journal_name=JOURNAL_NAME,
+                frozen_bins_judged=FrozenBinsJudged(count.id),
             )
+            await uow.postings.apply(result, context, ids)
         await uow.counts.add_event(
             count.id,
             "completed",

@@ -1,6 +1,7 @@
 """Finalize and Adjust Inventory (seed 000), as one pure step the service wraps in a
-database transaction: follow the decision (decide_finalize), pick the reviewed lines,
-build both documents, post them."""
+database transaction: pick the reviewed lines, build both documents, post them. Whether
+the count may be finalized at all is decided before, once, on its status
+(`decide_finalize`, server.domain.counting.model)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from server.domain.counting.documents import (
     quantity_adjustment_posting,
     stock_transfer_posting,
 )
-from server.domain.counting.model import FinalizeDecision
 from server.domain.counting.reconciliation import LineKind, Reconciliation
 from server.domain.counting.review import Review, ToleranceRules, lines_to_adjust
 from server.domain.errors import Conflict, FieldProblem
@@ -98,7 +98,6 @@ def draft_documents(
 
 
 def finalize_count(
-    decision: FinalizeDecision,
     recon: Reconciliation,
     review: Review,
     rules: ToleranceRules,
@@ -110,12 +109,11 @@ def finalize_count(
     new_serial: Callable[[str], str] | None = None,
     frozen_bins: Mapping[tuple[str, str], str] | None = None,
 ) -> FinalizedCount:
-    """Finalize a count as `decision` (decide_finalize, made once on the count's status)
-    says. `frozen_bins` are bins frozen by *other* counts. Raises Conflict when the
-    decision does not proceed, when a conflict is unresolved, or when a line above
-    tolerance lacks approval. Uniqueness of the documents per count is the database's to
-    enforce."""
-    decision.go_ahead()
+    """Finalize a count that `decide_finalize` let go ahead (the use case asks it once,
+    before anything is written). `frozen_bins` are bins frozen by *other* counts. Raises
+    Conflict when a conflict is unresolved, when a line above tolerance lacks approval,
+    or when a posting touches a frozen bin. Uniqueness of the documents per count is the
+    database's to enforce."""
     unresolved_conflicts(recon)
     return draft_documents(
         recon,

@@ -54,8 +54,8 @@ def finalize(
     confirmed: bool = False,
 ) -> FinalizedCount:
     numbers = iter(f"GEN{n}" for n in range(100))
+    decide_finalize(status, confirmed=confirmed).go_ahead()  # as the use case does, once
     return finalize_count(
-        decide_finalize(status, confirmed=confirmed),
         recon,
         review or Review(),
         LOOSE,

@@ -41,7 +41,8 @@ from server.domain.counting import (
 )
 from server.domain.masterdata import BinKind, Tracking
 from server.domain.posting import Position, PositionKey, PostingResult
-from server.ports import PostingContext
+from server.ports import PostingContext, PostingIds
+from tests.unit.fakes import posting_ids
 
 # The time a claim stamps on the count when it enters a status (as the SQL's _STAMP).
 _STAMPED: dict[CountStatus, Callable[[CountRecord, datetime], CountRecord]] = {
@@ -343,7 +344,7 @@ class FakeCounts:
         return {}
 
     async def add_documents(
-        self, count: CountRecord, user_id: int, documents: Sequence[CountDocument]
+        self, count: CountRecord, user_id: int, documents: Sequence[CountDocument], ids: PostingIds
     ) -> dict[str, int]:
         made = {}
         for d in documents:
@@ -364,12 +365,21 @@ class FakePostings:
     ) -> dict[tuple[str, str], str]:
         return {}
 
-    async def frozen_bin_ids(
-        self, bin_ids: Collection[int], exempt_count: int | None = None
-    ) -> dict[int, str]:
+    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         return {}
 
-    async def apply(self, result: PostingResult, context: PostingContext) -> None:
+    async def resolve(
+        self,
+        results: Sequence[PostingResult],
+        *,
+        items: Collection[str] = (),
+        bins: Collection[tuple[str, str]] = (),
+    ) -> PostingIds:
+        return posting_ids(results, items, bins)
+
+    async def apply(
+        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
+    ) -> None:
         self.state.postings.append((result, context))
 
 

@@ -19,6 +19,7 @@ from server.domain.counting import CountItemFacts, CountStatus, SnapshotSerial, 
 from server.domain.counting.model import FINALIZE_WARNING
 from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking
+from server.ports import FrozenBinsJudged
 from tests.unit.counts.fakes import CountsState, FakeCountsUnitOfWork
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -399,7 +400,10 @@ async def test_finalize_writes_off_a_missing_serial_within_tolerance() -> None:
     assert transfer.lines == ()
     (posted, context), _ = s.postings
     assert [(e.serial, e.target) for e in posted.serial_effects] == [("S2", None)]
-    assert (context.document_number, context.exempt_count) == (adjustment.number, 1)
+    assert (context.document_number, context.frozen_bins_judged) == (
+        adjustment.number,
+        FrozenBinsJudged(1),
+    )
 
 
 async def test_finalize_refuses_a_discrepancy_that_needs_approval() -> None:

@@ -32,7 +32,8 @@ from server.journal.ports import (
     TransactionSummaryRecord,
     WorkOrderCostRecord,
 )
-from server.ports import PostingContext
+from server.ports import PostingContext, PostingIds
+from tests.unit.fakes import posting_ids
 
 
 @dataclass
@@ -152,12 +153,21 @@ class FakePostings:
     ) -> dict[tuple[str, str], str]:
         return {k: n for k, n in self.frozen.items() if k[0] in location_codes}
 
-    async def frozen_bin_ids(
-        self, bin_ids: Collection[int], exempt_count: int | None = None
-    ) -> dict[int, str]:
+    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         return {}
 
-    async def apply(self, result: PostingResult, context: PostingContext) -> None:
+    async def resolve(
+        self,
+        results: Sequence[PostingResult],
+        *,
+        items: Collection[str] = (),
+        bins: Collection[tuple[str, str]] = (),
+    ) -> PostingIds:
+        return posting_ids(results, items, bins)
+
+    async def apply(
+        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
+    ) -> None:
         self.applied.append((result, context))
 
 
