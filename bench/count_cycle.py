@@ -55,7 +55,7 @@ from server.counts.usecases import review as count_review
 from server.db import migrate
 from server.db.tables import Bin, Item, Location, User
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountStatus, ToleranceRules
+from server.domain.counting import CountStatus, SubmittedBinCount, ToleranceRules
 from server.domain.masterdata import Role
 from server.masterdata.usecases.importer import import_sources
 from server.masterdata.usecases.sources import Source
@@ -109,7 +109,7 @@ class Shape:
             (f"U{second:03}", q2, q2 - 1 if b % 4 == 1 else q2),
         ]
 
-    def counted(self, b: int) -> counts.SubmittedBinCount:
+    def counted(self, b: int) -> SubmittedBinCount:
         found = [
             self.serial(n)
             for n in range(b * PER_BIN, (b + 1) * PER_BIN)
@@ -124,7 +124,7 @@ class Shape:
         if b % 2 == 0:  # 0.5% of the serials: one the system does not know, in every other bin
             found.append((f"I{b % ITEMS:04}", f"UNK{b:06}"))
         started = T0 + timedelta(seconds=b)
-        return counts.SubmittedBinCount(
+        return SubmittedBinCount(
             bin=self.label(b),
             started_at=started,
             finished_at=started + timedelta(minutes=3),

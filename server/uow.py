@@ -7,9 +7,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
+from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.documents import SqlCountDocuments
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
+from server.counts.sql.review import SqlReviews
+from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
@@ -29,6 +33,10 @@ class SqlUnitOfWork:
     codes: SqlCodes
     masterdata: SqlMasterData
     counts: SqlCounts
+    snapshots: SqlSnapshots
+    bin_counts: SqlBinCounts
+    reviews: SqlReviews
+    count_documents: SqlCountDocuments
     postings: SqlPostings
     journal: SqlJournal
     sync: SqlSync
@@ -51,6 +59,10 @@ class SqlUnitOfWork:
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
+        self.snapshots = SqlSnapshots(self.session)
+        self.bin_counts = SqlBinCounts(self.session)
+        self.reviews = SqlReviews(self.session)
+        self.count_documents = SqlCountDocuments(self.session)
         self.postings = SqlPostings(self.session, SqlFrozenBins(self.session))
         self.journal = SqlJournal(self.session)
         self.sync = SqlSync(self.session)

@@ -47,6 +47,16 @@ class CountRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CountScope:
+    """Which bins of its location a count takes: `kind` bins (the `bins` listed), prefix
+    or zone (named by `spec`), or all."""
+
+    kind: str  # bins, prefix, zone, all
+    spec: str = ""
+    bins: Collection[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CountBinRecord:
     bin_id: int
     label: str
@@ -70,6 +80,22 @@ class BinCountHeader:
     finished_at: datetime
     counter_name: str | None = None
     device_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBinCount:
+    """A checked bin count as it is stored: its count, bin, counter and device by id (the
+    counter as reconciliation names them), its lines by item id."""
+
+    count_id: int
+    bin_id: int
+    counter_id: int | None
+    device_id: int | None
+    counter: str
+    started_at: datetime
+    finished_at: datetime
+    serials: Collection[tuple[int, str]]  # (item id, serial number)
+    quantities: Mapping[tuple[int, str], Decimal]  # (item id, lot) -> quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,19 +129,16 @@ class LineReview:
     reason_code: str | None
 
 
-class CountRepository(Protocol):
-    """Stock counts: scope, snapshot (set-based), bin counts, review, documents."""
+class CountRows(Protocol):
+    """A count's own row, its scope and its events (server.counts.sql.counts.SqlCounts):
+    what every count use case reads, claims and logs."""
 
     async def add(
-        self,
-        location_id: int,
-        scope_kind: str,
-        scope_spec: str,
-        labels: Collection[str],
-        blind: bool,
-        created_by: int,
-        now: datetime,
-    ) -> int: ...
+        self, location_id: int, scope: CountScope, blind: bool, created_by: int, now: datetime
+    ) -> int:
+        """A new count of the location's bins in `scope`, Open; its id."""
+        ...
+
     async def assign(
         self, count_id: int, assignments: Sequence[tuple[int, int | None, int | None]]
     ) -> None: ...
@@ -127,7 +150,6 @@ class CountRepository(Protocol):
     async def bins(
         self, count_id: int, labels: Collection[str] | None = None
     ) -> Sequence[CountBinRecord]: ...
-    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
     async def claim(
         self,
         number: str,
@@ -140,7 +162,18 @@ class CountRepository(Protocol):
         """The count's version after the claim, None when it was in no allowed status."""
         ...
 
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None: ...
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]: ...
+
+
+class Snapshots(Protocol):
+    """The count's snapshot, taken set-based at start, and the live facts reconciliation
+    and a bin count's check read beside it (server.counts.sql.snapshot.SqlSnapshots)."""
+
     async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
+    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
     async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
     async def serial_differences(
         self, count: CountRecord, bin_count_ids: Collection[int]
@@ -158,26 +191,16 @@ class CountRepository(Protocol):
         needs no cost, and a serialized item's average sums its serials)."""
         ...
 
-    async def taken_serial_numbers(
-        self, item_codes: Collection[str], prefix: str
-    ) -> set[tuple[str, str]]: ...
+
+class BinCounts(Protocol):
+    """Bin counts and their lines, recount orders, conflict picks
+    (server.counts.sql.bincounts.SqlBinCounts)."""
+
     async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]: ...
     async def bin_count_lines(
         self, ids: Collection[int], serials: bool = True
     ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]: ...
-    async def add_bin_count(
-        self,
-        count_id: int,
-        bin_id: int,
-        counter_id: int | None,
-        device_id: int | None,
-        counter: str,
-        started_at: datetime,
-        finished_at: datetime,
-        now: datetime,
-        serials: Collection[tuple[int, str]],
-        quantities: Mapping[tuple[int, str], Decimal],
-    ) -> tuple[int, bool]:
+    async def add_bin_count(self, new: NewBinCount, now: datetime) -> tuple[int, bool]:
         """The bin count's id, and whether a bin of the count still waits for a count
         (none yet, or none since its recount order)."""
         ...
@@ -186,23 +209,14 @@ class CountRepository(Protocol):
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
     ) -> None: ...
     async def pick(self, count_id: int, bin_id: int, bin_count_id: int) -> None: ...
-    async def add_event(
-        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
-    ) -> None: ...
-    async def events(self, count_id: int) -> Sequence[CountEventRecord]: ...
-    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]: ...
+
+
+class Reviews(Protocol):
+    """The supervisor's review: decisions per line, tolerances per location, the reason
+    codes to approve with, the names of the lines' items (server.counts.sql.review.SqlReviews;
+    the reason codes are the master data's list, server.db.reasons)."""
+
     async def review(self, count_id: int) -> Review: ...
-    async def set_review(
-        self,
-        count_id: int,
-        line_id: str,
-        *,
-        cleared: bool,
-        approved_by: str | None,
-        reason_code: str | None,
-        user_id: int,
-        now: datetime,
-    ) -> None: ...
     async def set_reviews(
         self, count_id: int, decisions: Sequence[LineReview], user_id: int, now: datetime
     ) -> None: ...
@@ -210,10 +224,22 @@ class CountRepository(Protocol):
     async def set_tolerances(
         self, location_id: int, rules: ToleranceRules, user_id: int, now: datetime
     ) -> None: ...
+    async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]: ...
+
+
+class CountDocuments(Protocol):
+    """What finalize reads besides the reconciliation (GL setup, positions, serial numbers
+    in use), the documents it writes, and the documents read back
+    (server.counts.sql.documents.SqlCountDocuments)."""
+
     async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup: ...
     async def positions(
         self, location_id: int, location: str, item_codes: Collection[str]
     ) -> dict[PositionKey, Position]: ...
+    async def taken_serial_numbers(
+        self, item_codes: Collection[str], prefix: str
+    ) -> set[tuple[str, str]]: ...
     async def add_documents(
         self, count: CountRecord, user_id: int, documents: Sequence[CountDocument], ids: PostingIds
     ) -> dict[str, int]:
@@ -222,9 +248,6 @@ class CountRepository(Protocol):
 
     async def documents(self, count_id: int) -> Sequence[CountDocument]: ...
     async def document(self, kind: str, number: str) -> CountDocument | None: ...
-    # The managed list of reason codes, read to approve with (server.db.reasons; the
-    # master data manages it: server.masterdata.usecases.reason_codes).
-    async def reason_codes(self, codes: Collection[str] | None = None) -> dict[str, ReasonCode]: ...
 
 
 class SnapshotCache(Protocol):
@@ -237,18 +260,81 @@ class SnapshotCache(Protocol):
     def clear(self) -> None: ...
 
 
-class CountsUnitOfWork(Transaction, Protocol):
+# -- units of work: each use case names the narrowest that has what it reads and writes --
+
+
+class CountsTransaction(Transaction, Protocol):
+    """Reading, listing, cancelling a count; every other unit of work has this too."""
+
     @property
-    def counts(self) -> CountRepository: ...
-    @property
-    def reconciliations(self) -> SnapshotCache: ...
-    @property
-    def postings(self) -> PostingPort: ...
+    def counts(self) -> CountRows: ...
+
+
+class CreateCountUnitOfWork(CountsTransaction, Protocol):
+    """Creating a count: its location, and the counters and devices assigned to bins."""
+
     @property
     def codes(self) -> CodeLookup: ...
-    @property
-    def masterdata(self) -> MasterDataRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property
     def devices(self) -> DeviceRepository: ...
+
+
+class CountingUnitOfWork(CountsTransaction, Protocol):
+    """The count with its snapshot and its bin counts: starting, showing, ordering a
+    recount, picking a bin count, and which bin counts stand."""
+
+    @property
+    def snapshots(self) -> Snapshots: ...
+    @property
+    def bin_counts(self) -> BinCounts: ...
+
+
+class ReconcilingUnitOfWork(CountingUnitOfWork, Protocol):
+    """Whatever reads the reconciliation: through the process's cache."""
+
+    @property
+    def reconciliations(self) -> SnapshotCache: ...
+
+
+class RecordBinCountUnitOfWork(CountingUnitOfWork, Protocol):
+    """Recording a bin count (from the API, or from a device's closed bin through sync):
+    the items' ids to store its lines by."""
+
+    @property
+    def masterdata(self) -> MasterDataRepository: ...
+
+
+class TolerancesUnitOfWork(Transaction, Protocol):
+    @property
+    def codes(self) -> CodeLookup: ...
+    @property
+    def reviews(self) -> Reviews: ...
+
+
+class ReviewUnitOfWork(ReconcilingUnitOfWork, Protocol):
+    """The review of a count's lines and the decisions on them."""
+
+    @property
+    def reviews(self) -> Reviews: ...
+
+
+class DocumentsUnitOfWork(CountsTransaction, Protocol):
+    """A count's documents, read back."""
+
+    @property
+    def count_documents(self) -> CountDocuments: ...
+
+
+class FinalizeUnitOfWork(ReviewUnitOfWork, DocumentsUnitOfWork, Protocol):
+    """The preview and finalize: the review, the documents' facts, the posting writer."""
+
+    @property
+    def postings(self) -> PostingPort: ...
+
+
+class CountsUnitOfWork(
+    FinalizeUnitOfWork, RecordBinCountUnitOfWork, CreateCountUnitOfWork, Protocol
+):
+    """Every port of the counts feature (server.uow.SqlUnitOfWork has them all)."""

@@ -1,4 +1,5 @@
-"""The managed list of reason codes (part of SqlCounts, see server.counts.sql.counts).
+"""The managed list of reason codes: SqlReasonCodes for the master data's use cases; the
+counts' SqlReviews (server.counts.sql.review) reads it to approve with.
 
 A code's kinds are stored `|`-joined in the reconciliation's order ("" fits every
 adjustable kind); `kinds_text` and `kinds_of` are the only two places that know it

@@ -37,7 +37,13 @@ from server.counts.usecases import review as count_review
 from server.counts.usecases.review import ReviewedLine, ReviewedProfile
 from server.demo.data import SEED_ITEM
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountDocument, LineFilter, LineKind, ToleranceRules
+from server.domain.counting import (
+    CountDocument,
+    LineFilter,
+    LineKind,
+    SubmittedBinCount,
+    ToleranceRules,
+)
 from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
 from server.uow import SqlUnitOfWork
@@ -140,7 +146,7 @@ async def run_demo_count(database_url: str, sample: Mapping[str, Any], say: Say)
                 uow,
                 counter,
                 number,
-                counts.SubmittedBinCount(
+                SubmittedBinCount(
                     bin=label,
                     started_at=started,
                     finished_at=started + timedelta(minutes=4),

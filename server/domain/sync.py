@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
+from server.domain.counting import SubmittedBinCount
+
 # The protocol's bound on a batch (schemas.sync.MAX_PUSH_EVENTS; a unit test holds them
 # equal): the use case refuses more, whoever calls it.
 MAX_PUSH_EVENTS = 500
@@ -183,27 +185,17 @@ class BinEvent(NamedTuple):
     content: EventContent
 
 
-@dataclass(frozen=True, slots=True)
-class BinFold:
-    """A closed bin's events as one bin count: what `counts.record_bin_count` is given.
-    Times are the device's, corrected by the clock skew measured at the push."""
-
-    bin: str
-    started_at: datetime
-    finished_at: datetime
-    serials: list[tuple[str, str]] = field(default_factory=list)  # (item, serial), once each
-    quantities: list[tuple[str, str, Decimal]] = field(default_factory=list)  # (item, lot, qty)
-
-
 def fold_bin(
     close: SyncEvent,
     confirmed_empty: bool,
     events: Sequence[BinEvent],
     skew: timedelta,
     already_closed: bool,
-) -> BinFold | Verdict:
+) -> SubmittedBinCount | Verdict:
     """The bin count that the BinClosed `close` makes of its bin's `events` (its
-    BinOpened, its scans, minus the undone ones), or the rejection of the BinClosed: no
+    BinOpened, its scans, minus the undone ones), as `counts.record_bin_count` takes it
+    (times are the device's, corrected by the clock skew measured at the push), or the
+    rejection of the BinClosed: no
     BinOpened before it, the bin already a bin count (`already_closed`), or no scans
     without the counter confirming the bin empty."""
     before = sorted((e for e in events if e.seq < close.seq), key=lambda e: e.seq)
@@ -227,7 +219,7 @@ def fold_bin(
         return rejected("empty_not_confirmed", f"bin {close.bin} has no scans and no confirmation")
     started = opened[0].device_time + skew
     finished = max(close.device_time + skew, started)
-    return BinFold(close.bin, started, finished, list(serials), quantities)
+    return SubmittedBinCount(close.bin, started, finished, list(serials), quantities)
 
 
 # -- what a pull sends: reference data of a location, by change sequence ------------------

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from server.counts.ports import CountsUnitOfWork
+from server.counts.ports import RecordBinCountUnitOfWork
 from server.domain.auth import Caller
 from server.domain.sync import CountFacts, PushBatch, PushResult, RefCount, RefRecount, SyncEvent
+from server.ports import CodeLookup
 
 # What the transaction decided for an event: outcome, reason, detail (at most 500 chars).
 EventVerdict = tuple[str, str, str]
@@ -165,13 +166,15 @@ class CountsForSync(Protocol):
     async def ref_recounts(self, location_id: int) -> list[RefRecount]: ...
 
 
-class SyncUnitOfWork(CountsUnitOfWork, Protocol):
+class SyncUnitOfWork(RecordBinCountUnitOfWork, Protocol):
     """A push records bin counts through the counts' use cases, in its own transaction."""
 
     @property
     def sync(self) -> SyncRepository: ...
     @property
     def sync_counts(self) -> CountsForSync: ...
+    @property
+    def codes(self) -> CodeLookup: ...
 
 
 T = TypeVar("T")

@@ -366,16 +366,9 @@ async def _close_bin(
     fold = fold_bin(close, content.confirmed_empty, events, skew, closed)
     if isinstance(fold, Verdict):
         return fold
-    submitted = counts.SubmittedBinCount(
-        bin=fold.bin,
-        started_at=fold.started_at,
-        finished_at=fold.finished_at,
-        serials=fold.serials,
-        quantities=fold.quantities,
-    )
     try:
         async with uow.sync.savepoint():
-            header = await counts.record_bin_count(uow, caller, close.count_number, submitted, now)
+            header = await counts.record_bin_count(uow, caller, close.count_number, fold, now)
             await uow.sync.add_bin_count_source(caller.device_id, install, close.bin_seq, header.id)
     except StockcountError as exc:
         return rejected(exc.code, str(exc))

@@ -32,6 +32,7 @@ from server.domain.counting import (
     Reconciliation,
     Snapshot,
     SnapshotSerial,
+    SubmittedBinCount,
     counters_by_bin,
     effective_bin_counts,
     reconcile,
@@ -117,7 +118,7 @@ def warehouse(rng: random.Random) -> tuple[dict[str, list[dict[str, Any]]], dict
     return data, held
 
 
-def scans(rng: random.Random, label: str, held: dict[str, list[str]]) -> counts.SubmittedBinCount:
+def scans(rng: random.Random, label: str, held: dict[str, list[str]]) -> SubmittedBinCount:
     """A counter's count of one bin: most of its serials, some from elsewhere, sometimes a
     serial nobody knows, units of AUTO without serial, a BOLT quantity."""
     found = [k for k in held.get(label, []) if rng.random() < 0.85]
@@ -128,7 +129,7 @@ def scans(rng: random.Random, label: str, held: dict[str, list[str]]) -> counts.
     quantities = [("BOLT", "", Decimal(rng.randrange(0, 20)))]
     if rng.random() < 0.3:
         quantities.append(("AUTO", "", Decimal(rng.randrange(1, 3))))
-    return counts.SubmittedBinCount(
+    return SubmittedBinCount(
         bin=label,
         started_at=T0,
         finished_at=T0,
@@ -137,9 +138,9 @@ def scans(rng: random.Random, label: str, held: dict[str, list[str]]) -> counts.
     )
 
 
-def at(submitted: counts.SubmittedBinCount, minute: int) -> counts.SubmittedBinCount:
+def at(submitted: SubmittedBinCount, minute: int) -> SubmittedBinCount:
     start = T0 + timedelta(minutes=minute)
-    return counts.SubmittedBinCount(
+    return SubmittedBinCount(
         submitted.bin, start, start + timedelta(minutes=5), submitted.serials, submitted.quantities
     )
 
@@ -148,7 +149,7 @@ async def whole_reconciliation(uow: SqlUnitOfWork, number: str) -> Reconciliatio
     """The domain's reconciliation of the whole snapshot and the whole bin counts."""
     async with uow:
         count = await counts.load_count(uow, number)
-        frame = await uow.counts.load_snapshot(count)
+        frame = await uow.snapshots.load_snapshot(count)
         session = uow.session
         snapshot_rows = await session.execute(
             select(Item.code, CountSnapshotSerial.serial_number, Bin.label,
@@ -175,7 +176,7 @@ async def whole_reconciliation(uow: SqlUnitOfWork, number: str) -> Reconciliatio
                 outside.append(SnapshotSerial(code, serial, label, cost, BinKind(kind)))
         items = dict(frame.items)
         every_item = [str(c) for c in (await session.execute(select(Item.code))).scalars()]
-        more = await uow.counts.item_facts(count.location_id, every_item)
+        more = await uow.snapshots.item_facts(count.location_id, every_item)
         items.update({code: facts for code, facts in more.items() if code not in items})
         snapshot = Snapshot(
             location=frame.location,
@@ -187,8 +188,8 @@ async def whole_reconciliation(uow: SqlUnitOfWork, number: str) -> Reconciliatio
             outside_serials=outside,
             known_elsewhere=elsewhere,
         )
-        headers = await uow.counts.bin_count_headers(count.id)
-        lines = await uow.counts.bin_count_lines([h.id for h in headers])
+        headers = await uow.bin_counts.bin_count_headers(count.id)
+        lines = await uow.bin_counts.bin_count_lines([h.id for h in headers])
         every = [
             BinCount(str(h.id), h.bin, h.counter, counts.counting_source(h.device_id, h.counter),
                      h.started_at, h.finished_at, *lines[h.id])

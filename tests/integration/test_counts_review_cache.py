@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from server.api.state import STATE_KEY
 from server.app import create_app
-from server.counts.sql.counts import SqlCounts
+from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.usecases import counting as count_service
 from server.db.engine import make_engine, make_sessionmaker
 from server.masterdata.usecases.importer import import_sources
@@ -46,7 +46,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     the snapshot loads, in every app of this test process."""
     seen = Calls()
     reconcile = count_service.reconcile
-    load_snapshot = SqlCounts.load_snapshot
+    load_snapshot = SqlSnapshots.load_snapshot
 
     def counting_reconcile(*args: Any, **kwargs: Any) -> Any:
         # record_bin_count checks a submitted bin count with a one-bin reconcile: only the
@@ -55,12 +55,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
             seen.reconcile += 1
         return reconcile(*args, **kwargs)
 
-    async def counting_load(self: SqlCounts, count: Any) -> Any:
+    async def counting_load(self: SqlSnapshots, count: Any) -> Any:
         seen.load_snapshot += 1
         return await load_snapshot(self, count)
 
     monkeypatch.setattr(count_service, "reconcile", counting_reconcile)
-    monkeypatch.setattr(SqlCounts, "load_snapshot", counting_load)
+    monkeypatch.setattr(SqlSnapshots, "load_snapshot", counting_load)
     return seen
 
 

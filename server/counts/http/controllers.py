@@ -38,13 +38,14 @@ from server.counts.http.wire import (
     line_out,
     review_rows_csv,
     row_out,
+    submitted_bin_count,
     tolerance_notice,
     variance_rows,
     view_out,
 )
 from server.counts.usecases import counting as counts
 from server.counts.usecases import review as count_review
-from server.counts.usecases.counting import BinAssignment, NewCount, SubmittedBinCount
+from server.counts.usecases.counting import BinAssignment, NewCount
 from server.domain.auth import CallerKind, require_role
 from server.domain.counting import ToleranceRules
 from server.domain.masterdata import Role
@@ -138,13 +139,7 @@ class CountController(Controller):
         (whenever they were made), and counts that agree confirm each other. The count
         moves to Counted by itself when the last bin of its scope is counted with no
         conflict; in Counted a new bin count that conflicts reopens counting."""
-        submitted = SubmittedBinCount(
-            bin=data.bin,
-            started_at=data.started_at,
-            finished_at=data.finished_at,
-            serials=[(s.item, s.serial) for s in data.serials],
-            quantities=[(q.item, q.lot, q.quantity) for q in data.quantities],
-        )
+        submitted = submitted_bin_count(data)
         return bin_count_out(await counts.submit_bin_count(uow, caller, number, submitted, now))
 
     @post("/{number:str}/recounts", guards=SUPERVISE, status_code=200)

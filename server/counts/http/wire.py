@@ -17,7 +17,13 @@ from server.counts.usecases.review import (
     ReviewedProfileLine,
 )
 from server.domain.auth import Caller
-from server.domain.counting import CountDocument, LineFilter, LineKind, ToleranceRules
+from server.domain.counting import (
+    CountDocument,
+    LineFilter,
+    LineKind,
+    SubmittedBinCount,
+    ToleranceRules,
+)
 from server.domain.counting.bincounts import BinCountConflict
 from server.domain.counting.model import status_label
 from server.domain.errors import FieldProblem, ValidationFailed
@@ -67,6 +73,18 @@ def count_out(record: CountRecord, view: CountView | None = None) -> wire.StockC
 def view_out(view: CountView, caller: Caller) -> wire.StockCount:
     assert view.expected is None or can_see_expected(caller, view.count)
     return count_out(view.count, view)
+
+
+def submitted_bin_count(data: wire.BinCountSubmit) -> SubmittedBinCount:
+    """The API's bin-count POST as the domain's bin count to check and record (the same
+    type a device's closed bin folds into: server.domain.sync.fold_bin)."""
+    return SubmittedBinCount(
+        bin=data.bin,
+        started_at=data.started_at,
+        finished_at=data.finished_at,
+        serials=[(s.item, s.serial) for s in data.serials],
+        quantities=[(q.item, q.lot, q.quantity) for q in data.quantities],
+    )
 
 
 def bin_count_out(h: BinCountHeader) -> wire.BinCount:

@@ -1,10 +1,10 @@
-"""The BinCounts of a stock count (part of SqlCounts, see server.counts.sql.counts): a bin count
+"""The BinCounts of a stock count (the BinCounts port, server.counts.ports): a bin count
 and its lines are written with executemany per chunk; the lines of many bin counts are
 read with one query per chunk of ids."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,14 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from server.counts.ports import BinCountHeader, CountEventRecord
+from server.counts.ports import BinCountHeader, NewBinCount
 from server.counts.sql.snapshot import Scaled, raw
 from server.counts.tables import (
     BinCountQuantity,
     BinCountSerial,
     BinCountTable,
     CountBin,
-    CountEvent,
     RecountOrder,
 )
 from server.db.session import Session
@@ -38,10 +37,11 @@ from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
 from server.domain.money import QUANTITY_PLACES
 
 
-class BinCountStore:
+class SqlBinCounts:
     """BinCounts with their serial and quantity lines, recount orders, conflict picks."""
 
-    session: Session
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     # -- bin counts ------------------------------------------------------------------
 
@@ -115,19 +115,7 @@ class BinCountStore:
                 quantities[bc][(codes[item], lot)] = qty(int(q))
         return {i: (frozenset(scanned[i]), quantities[i]) for i in ids}
 
-    async def add_bin_count(
-        self,
-        count_id: int,
-        bin_id: int,
-        counter_id: int | None,
-        device_id: int | None,
-        counter: str,
-        started_at: datetime,
-        finished_at: datetime,
-        now: datetime,
-        serials: Collection[tuple[int, str]],
-        quantities: Mapping[tuple[int, str], Decimal],
-    ) -> tuple[int, bool]:
+    async def add_bin_count(self, new: NewBinCount, now: datetime) -> tuple[int, bool]:
         """The bin count's id, and whether a bin of the count still waits for a count."""
         # Core statements on the tables, not the ORM's bulk paths: a submit is ten
         # statements, and the ORM's per-statement work was most of its time.
@@ -137,25 +125,25 @@ class BinCountStore:
                 await self.session.execute(
                     insert(header)
                     .values(
-                        count_id=count_id,
-                        bin_id=bin_id,
-                        counter_id=counter_id,
-                        device_id=device_id,
-                        counter=counter,
-                        started_at=started_at,
-                        finished_at=finished_at,
+                        count_id=new.count_id,
+                        bin_id=new.bin_id,
+                        counter_id=new.counter_id,
+                        device_id=new.device_id,
+                        counter=new.counter,
+                        started_at=new.started_at,
+                        finished_at=new.finished_at,
                         submitted_at=now,
                     )
                     .returning(header.c.id)
                 )
             ).scalar_one()
         )
-        rows = [{"bin_count_id": bc_id, "item_id": i, "serial_number": s} for i, s in serials]
+        rows = [{"bin_count_id": bc_id, "item_id": i, "serial_number": s} for i, s in new.serials]
         for batch in chunks(rows, WRITE_CHUNK):
             await self.session.execute(insert(table("bin_count_serial")), batch)
         qrows = [
             {"bin_count_id": bc_id, "item_id": i, "lot": lot, "quantity": q}
-            for (i, lot), q in quantities.items()
+            for (i, lot), q in new.quantities.items()
         ]
         for batch in chunks(qrows, WRITE_CHUNK):
             await self.session.execute(insert(table("bin_count_quantity")), batch)
@@ -169,20 +157,20 @@ class BinCountStore:
         waiting = (
             select(others.c.bin_id)
             .where(
-                others.c.count_id == count_id,
+                others.c.count_id == new.count_id,
                 others.c.awaiting_count.is_(True),
-                others.c.bin_id != bin_id,
+                others.c.bin_id != new.bin_id,
             )
             .exists()
         )
         awaiting = (
             await self.session.execute(
                 update(count_bin)
-                .where(count_bin.c.count_id == count_id, count_bin.c.bin_id == bin_id)
+                .where(count_bin.c.count_id == new.count_id, count_bin.c.bin_id == new.bin_id)
                 .values(
                     picked_bin_count_id=None,
                     awaiting_count=case(
-                        (or_(ordered.is_(None), ordered <= started_at), False),
+                        (or_(ordered.is_(None), ordered <= new.started_at), False),
                         else_=count_bin.c.awaiting_count,
                     ),
                 )
@@ -212,31 +200,3 @@ class BinCountStore:
             .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
             .values(picked_bin_count_id=bin_count_id)
         )
-
-    async def add_event(
-        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
-    ) -> None:
-        await self.session.execute(
-            insert(CountEvent).values(
-                count_id=count_id, at=now, kind=kind, detail=detail[:500], user_id=user_id
-            )
-        )
-
-    async def events(self, count_id: int) -> Sequence[CountEventRecord]:
-        rows = await self.session.execute(
-            select(CountEvent.at, CountEvent.kind, CountEvent.detail, User.username)
-            .outerjoin(User, User.id == CountEvent.user_id)
-            .where(CountEvent.count_id == count_id)
-            .order_by(CountEvent.id)
-        )
-        return [CountEventRecord(at, kind, detail, user) for at, kind, detail, user in rows]
-
-    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]:
-        """Each item's name and unit of measure, by code, for people to read."""
-        found: dict[str, tuple[str, str]] = {}
-        for batch in chunks(codes, LOOKUP_CHUNK):
-            rows = await self.session.execute(
-                select(Item.code, Item.name, Item.uom).where(Item.code.in_(batch))
-            )
-            found.update((str(c), (str(n), str(u))) for c, n, u in rows)
-        return found

@@ -1,11 +1,11 @@
-"""SQL implementation of the CountRepository port, one module per concern:
+"""SQL implementation of the counts' ports (server.counts.ports), a class per port:
 
-    counts.py            the count: create, scope, assignments, read, list, claim
-    counts_snapshot.py   the snapshot: taken set-based (INSERT ... SELECT), loaded, facts
-    counts_bincounts.py  bin counts and their lines, recount orders, conflict picks
-    counts_review.py     review decisions per line, tolerances per location
-    counts_reasons.py    the managed list of reason codes
-    counts_documents.py  finalize's reads, the two documents written and read back
+    counts.py     SqlCounts (CountRows): create, scope, assignments, read, list, claim, events
+    snapshot.py   SqlSnapshots (Snapshots): taken set-based (INSERT ... SELECT), loaded, facts
+    bincounts.py  SqlBinCounts (BinCounts): bin counts and their lines, recounts, picks
+    review.py     SqlReviews (Reviews): decisions per line, tolerances, reason codes
+    documents.py  SqlCountDocuments (CountDocuments): finalize's reads, the two documents
+                  written and read back
 
 Everything is a handful of rows per call, except the snapshot and the lines of many bin
 counts, which are set-based (see their modules)."""
@@ -27,16 +27,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from server.counts.ports import CountBinRecord, CountRecord
-from server.counts.sql.bincounts import BinCountStore
-from server.counts.sql.documents import DocumentStore
-from server.counts.sql.review import ReviewStore
-from server.counts.sql.snapshot import SnapshotStore
+from server.counts.ports import CountBinRecord, CountEventRecord, CountRecord, CountScope
 from server.counts.tables import (
     CountBin,
+    CountEvent,
     StockCount,
 )
-from server.db.reasons import ReasonCodeStore
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -84,8 +80,8 @@ def _count(row: Sequence[Any]) -> CountRecord:
     return CountRecord(*values)
 
 
-class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, ReasonCodeStore):
-    """The CountRepository port: the count itself here, each other concern in its module."""
+class SqlCounts:
+    """The CountRows port: the count itself, its scope, its events."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -93,14 +89,7 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
     # -- the count -------------------------------------------------------------------
 
     async def add(
-        self,
-        location_id: int,
-        scope_kind: str,
-        scope_spec: str,
-        labels: Collection[str],
-        blind: bool,
-        created_by: int,
-        now: datetime,
+        self, location_id: int, scope: CountScope, blind: bool, created_by: int, now: datetime
     ) -> int:
         count_id = int(
             (
@@ -109,8 +98,8 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
                     .values(
                         number=f"~{uuid.uuid4().hex[:30]}",  # replaced below, once the id is known
                         location_id=location_id,
-                        scope_kind=scope_kind,
-                        scope_spec=scope_spec,
+                        scope_kind=scope.kind,
+                        scope_spec=scope.spec,
                         blind=blind,
                         status=CountStatus.OPEN.value,
                         version=1,
@@ -125,13 +114,13 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
             update(StockCount).where(StockCount.id == count_id).values(number=f"SC{count_id:06d}")
         )
         chosen = select(literal(count_id), Bin.id).where(Bin.location_id == location_id)
-        if scope_kind == "prefix":
+        if scope.kind == "prefix":
             # LIKE would read _ and % in a label as wildcards: compare the prefix itself.
-            chosen = chosen.where(func.substr(Bin.label, 1, len(scope_spec)) == scope_spec)
-        elif scope_kind == "zone":
-            chosen = chosen.where(Bin.zone == scope_spec)
-        elif scope_kind == "bins":
-            chosen = chosen.where(Bin.label.in_(list(labels)))
+            chosen = chosen.where(func.substr(Bin.label, 1, len(scope.spec)) == scope.spec)
+        elif scope.kind == "zone":
+            chosen = chosen.where(Bin.zone == scope.spec)
+        elif scope.kind == "bins":
+            chosen = chosen.where(Bin.label.in_(list(scope.bins)))
         await self.session.execute(insert(CountBin).from_select(["count_id", "bin_id"], chosen))
         return count_id
 
@@ -243,3 +232,23 @@ class SqlCounts(SnapshotStore, BinCountStore, ReviewStore, DocumentStore, Reason
             )
         ).first()
         return None if row is None else int(row[0])
+
+    # -- events ----------------------------------------------------------------------
+
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(CountEvent).values(
+                count_id=count_id, at=now, kind=kind, detail=detail[:500], user_id=user_id
+            )
+        )
+
+    async def events(self, count_id: int) -> Sequence[CountEventRecord]:
+        rows = await self.session.execute(
+            select(CountEvent.at, CountEvent.kind, CountEvent.detail, User.username)
+            .outerjoin(User, User.id == CountEvent.user_id)
+            .where(CountEvent.count_id == count_id)
+            .order_by(CountEvent.id)
+        )
+        return [CountEventRecord(at, kind, detail, user) for at, kind, detail, user in rows]

@@ -1,4 +1,4 @@
-"""The documents of a stock count (part of SqlCounts, see server.counts.sql.counts): what finalize
+"""The documents of a stock count (the CountDocuments port, server.counts.ports): what finalize
 reads besides the reconciliation (GL accounts, stock positions, generated serial numbers
 in use), the Quantity Adjustment and Stock Transfer documents it writes (UNIQUE per count
 and kind) as the domain built them, and the documents read back later (their list, one
@@ -45,11 +45,12 @@ from server.domain.posting import GlLine, Position, PositionKey
 from server.ports import PostingIds
 
 
-class DocumentStore:
+class SqlCountDocuments:
     """What finalize reads (GL setup, positions, serial numbers in use) and writes (the
     documents), and the documents read back."""
 
-    session: Session
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup:
         inventory, adjustment = aliased(GlAccount), aliased(GlAccount)

@@ -1,9 +1,11 @@
-"""The review of a stock count (part of SqlCounts, see server.counts.sql.counts): a decision per
-discrepancy line (cleared, approved with a reason code) and the tolerances per location."""
+"""The review of a stock count (the Reviews port, server.counts.ports): a decision per
+discrepancy line (cleared, approved with a reason code), the tolerances per location, the
+reason codes to approve with (the master data's list, server.db.reasons) and the names
+of the lines' items."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import (
@@ -17,11 +19,13 @@ from server.counts.tables import (
     CountLineReview,
     ToleranceRule,
 )
+from server.db.reasons import ReasonCodeStore
 from server.db.session import Session
 from server.db.tables import (
+    Item,
     User,
 )
-from server.db.writes import chunks
+from server.db.writes import LOOKUP_CHUNK, chunks
 from server.domain.counting import (
     Approval,
     Review,
@@ -31,10 +35,11 @@ from server.domain.counting import (
 _CHUNK = 1_000  # line ids per statement (each up to 600 characters)
 
 
-class ReviewStore:
+class SqlReviews(ReasonCodeStore):
     """The supervisor's decisions per line, and a location's tolerances."""
 
-    session: Session
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     # -- review ----------------------------------------------------------------------
 
@@ -57,21 +62,6 @@ class ReviewStore:
             if approver is not None:
                 approvals[str(line_id)] = Approval(str(line_id), str(approver), str(reason or ""))
         return Review(frozenset(cleared), approvals)
-
-    async def set_review(
-        self,
-        count_id: int,
-        line_id: str,
-        *,
-        cleared: bool,
-        approved_by: str | None,
-        reason_code: str | None,
-        user_id: int,
-        now: datetime,
-    ) -> None:
-        await self.set_reviews(
-            count_id, [LineReview(line_id, cleared, approved_by, reason_code)], user_id, now
-        )
 
     async def set_reviews(
         self, count_id: int, decisions: Sequence[LineReview], user_id: int, now: datetime
@@ -136,3 +126,13 @@ class ReviewStore:
                 updated_at=now,
             )
         )
+
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]:
+        """Each item's name and unit of measure, by code, for people to read."""
+        found: dict[str, tuple[str, str]] = {}
+        for batch in chunks(codes, LOOKUP_CHUNK):
+            rows = await self.session.execute(
+                select(Item.code, Item.name, Item.uom).where(Item.code.in_(batch))
+            )
+            found.update((str(c), (str(n), str(u))) for c, n, u in rows)
+        return found

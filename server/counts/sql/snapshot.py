@@ -1,4 +1,4 @@
-"""The snapshot of a stock count (part of SqlCounts, see server.counts.sql.counts).
+"""The snapshot of a stock count (the Snapshots port, server.counts.ports).
 
 Taken with three INSERT ... SELECT statements in the caller's transaction (the database
 copies the rows; none pass through Python). Loading a snapshot reads its items, balances
@@ -89,10 +89,11 @@ def raw(column: Any) -> Any:
     return type_coerce(column, BigInteger)
 
 
-class SnapshotStore:
+class SqlSnapshots:
     """The snapshot of a count: taken set-based, loaded in one query per table."""
 
-    session: Session
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]:
         """System quantity per bin in the snapshot: serials counted, balances summed."""

@@ -3,7 +3,7 @@ reconciliation every other use case reads (review, preview and finalize are in
 server.counts.usecases.review).
 
 Every change of a count starts its transaction with one conditional UPDATE of the count's
-row (`CountRepository.claim`): the database checks the status rule and serializes
+row (`CountRows.claim`): the database checks the status rule and serializes
 concurrent changes of one count on that row. The statuses a change is allowed from come
 from the domain's own transition functions (`_allowed`).
 
@@ -33,8 +33,14 @@ from server.counts.ports import (
     BinCountHeader,
     CountBinRecord,
     CountEventRecord,
+    CountingUnitOfWork,
     CountRecord,
-    CountsUnitOfWork,
+    CountScope,
+    CountsTransaction,
+    CreateCountUnitOfWork,
+    NewBinCount,
+    ReconcilingUnitOfWork,
+    RecordBinCountUnitOfWork,
     SerialDifference,
 )
 from server.domain.auth import Caller, CallerKind
@@ -45,6 +51,7 @@ from server.domain.counting import (
     Reconciliation,
     Snapshot,
     SnapshotSerial,
+    SubmittedBinCount,
     cancel,
     counters_by_bin,
     current_bin_counts,
@@ -95,15 +102,6 @@ class NewCount:
 
 
 @dataclass(frozen=True, slots=True)
-class SubmittedBinCount:
-    bin: str
-    started_at: datetime
-    finished_at: datetime
-    serials: Sequence[tuple[str, str]] = ()  # (item, serial number)
-    quantities: Sequence[tuple[str, str, Decimal]] = ()  # (item, lot, quantity)
-
-
-@dataclass(frozen=True, slots=True)
 class CountView:
     """A count as its caller may see it. `expected` (system quantity per bin) is None
     before the snapshot exists, and for counters and devices on a blind count."""
@@ -126,12 +124,12 @@ class _Cached:
     standing: StandingBinCounts | None = None
 
 
-def _entry(uow: CountsUnitOfWork, token: str) -> _Cached | None:
+def _entry(uow: ReconcilingUnitOfWork, token: str) -> _Cached | None:
     found: _Cached | None = uow.reconciliations.get(token)
     return found
 
 
-def forget_cached(uow: CountsUnitOfWork) -> None:
+def forget_cached(uow: ReconcilingUnitOfWork) -> None:
     """Drop every cached snapshot and reconciliation (a benchmark's cold start)."""
     uow.reconciliations.clear()
 
@@ -164,7 +162,7 @@ def under_review(status: CountStatus) -> CountStatus:
     return status
 
 
-async def load_count(uow: CountsUnitOfWork, number: str) -> CountRecord:
+async def load_count(uow: CountsTransaction, number: str) -> CountRecord:
     count = await uow.counts.get(number)
     if count is None:
         raise NotFound(f"stock count {number} does not exist")
@@ -172,7 +170,7 @@ async def load_count(uow: CountsUnitOfWork, number: str) -> CountRecord:
 
 
 async def claim(
-    uow: CountsUnitOfWork,
+    uow: CountsTransaction,
     number: str,
     transition: Callable[[CountStatus], CountStatus],
     now: datetime,
@@ -235,7 +233,7 @@ def counter_name(caller: Caller) -> str:
 
 
 async def create_count(
-    uow: CountsUnitOfWork, caller: Caller, new: NewCount, now: datetime
+    uow: CreateCountUnitOfWork, caller: Caller, new: NewCount, now: datetime
 ) -> CountView:
     if new.scope not in SCOPE_KINDS:
         raise ValidationFailed(
@@ -259,9 +257,8 @@ async def create_count(
             raise ValidationFailed(
                 f"location {new.location!r} does not exist", [FieldProblem("location", "unknown")]
             )
-        count_id = await uow.counts.add(
-            location_id, new.scope, spec, labels, new.blind, caller.user_id, now
-        )
+        scope = CountScope(new.scope, spec, labels)
+        count_id = await uow.counts.add(location_id, scope, new.blind, caller.user_id, now)
         bins = {b.label: b for b in await uow.counts.bins(count_id)}
         problems = [FieldProblem(f"bins/{x}", "no such bin here") for x in labels if x not in bins]
         if not bins:
@@ -275,7 +272,7 @@ async def create_count(
 
 
 async def _assign(
-    uow: CountsUnitOfWork,
+    uow: CreateCountUnitOfWork,
     count_id: int,
     bins: Mapping[str, CountBinRecord],
     assignments: Sequence[BinAssignment],
@@ -308,15 +305,15 @@ async def _assign(
         await uow.counts.assign(count_id, rows)
 
 
-async def get_count(uow: CountsUnitOfWork, caller: Caller, number: str) -> CountView:
+async def get_count(uow: CountingUnitOfWork, caller: Caller, number: str) -> CountView:
     async with uow:
         count = await load_count(uow, number)
         check_site(caller, count)
         bins = await uow.counts.bins(count.id)
-        headers = await uow.counts.bin_count_headers(count.id)
+        headers = await uow.bin_counts.bin_count_headers(count.id)
         expected = None
         if count.snapshot_token is not None and can_see_expected(caller, count):
-            expected = await uow.counts.expected_by_bin(count.id)
+            expected = await uow.snapshots.expected_by_bin(count.id)
     standing = current_bin_counts([_bin_count(h) for h in headers], recount_orders(bins)).current
     counted = frozenset(label for label, found in standing.items() if found)
     if expected is not None:
@@ -327,7 +324,7 @@ async def get_count(uow: CountsUnitOfWork, caller: Caller, number: str) -> Count
     return CountView(count, bins, counted, expected, awaiting)
 
 
-async def count_events(uow: CountsUnitOfWork, number: str) -> Sequence[CountEventRecord]:
+async def count_events(uow: CountsTransaction, number: str) -> Sequence[CountEventRecord]:
     """What happened to the count, oldest first."""
     async with uow:
         count = await load_count(uow, number)
@@ -335,7 +332,7 @@ async def count_events(uow: CountsUnitOfWork, number: str) -> Sequence[CountEven
 
 
 async def list_counts(
-    uow: CountsUnitOfWork,
+    uow: CountsTransaction,
     caller: Caller,
     after: int,
     limit: int,
@@ -355,12 +352,12 @@ async def list_counts(
 
 
 async def start_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, now: datetime
+    uow: CountingUnitOfWork, caller: Caller, number: str, now: datetime
 ) -> CountRecord:
     """Open -> Counting in Process, with the snapshot taken in the same transaction."""
     async with uow:
         count, _ = await claim(uow, number, start_counting, now)
-        await uow.counts.take_snapshot(count.id, count.location_id, uuid.uuid4().hex)
+        await uow.snapshots.take_snapshot(count.id, count.location_id, uuid.uuid4().hex)
         count = await load_count(uow, number)
         await uow.counts.add_event(
             count.id, "started", "Counting in Process: the snapshot is taken", caller.user_id, now
@@ -370,7 +367,7 @@ async def start_count(
 
 
 async def cancel_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, now: datetime
+    uow: CountsTransaction, caller: Caller, number: str, now: datetime
 ) -> CountRecord:
     async with uow:
         count, _ = await claim(uow, number, cancel, now)
@@ -380,7 +377,7 @@ async def cancel_count(
 
 
 async def mark_count_counted(
-    uow: CountsUnitOfWork, caller: Caller, number: str, override: bool, now: datetime
+    uow: ReconcilingUnitOfWork, caller: Caller, number: str, override: bool, now: datetime
 ) -> CountRecord:
     """Counted once every bin has an effective count, or when the supervisor says so."""
     async with uow:
@@ -409,7 +406,7 @@ async def mark_count_counted(
 
 
 async def order_recounts(
-    uow: CountsUnitOfWork,
+    uow: CountingUnitOfWork,
     caller: Caller,
     number: str,
     labels: Sequence[str],
@@ -428,7 +425,7 @@ async def order_recounts(
         ]
         if unknown:
             raise ValidationFailed("only bins of the count can be recounted", unknown[:100])
-        await uow.counts.add_recounts(
+        await uow.bin_counts.add_recounts(
             count.id, {scope[x] for x in labels}, caller.user_id, reason, now
         )
         named = ", ".join(sorted(set(labels))[:20]) + (" ..." if len(set(labels)) > 20 else "")
@@ -439,13 +436,18 @@ async def order_recounts(
 
 
 async def pick_bin_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, label: str, bin_count_id: int, now: datetime
+    uow: CountingUnitOfWork,
+    caller: Caller,
+    number: str,
+    label: str,
+    bin_count_id: int,
+    now: datetime,
 ) -> CountRecord:
     """Resolve a conflict between bin counts of a bin: this one counts."""
     async with uow:
         count, _ = await claim(uow, number, under_review, now, keep_status=True)
         scope = {b.label: b.bin_id for b in await uow.counts.bins(count.id)}
-        headers = {h.id: h for h in await uow.counts.bin_count_headers(count.id)}
+        headers = {h.id: h for h in await uow.bin_counts.bin_count_headers(count.id)}
         header = headers.get(bin_count_id)
         if label not in scope or header is None or header.bin != label:
             raise NotFound(f"bin {label} of count {number} has no bin count {bin_count_id}")
@@ -462,7 +464,7 @@ async def pick_bin_count(
                 [FieldProblem("bin_count_id", str(bin_count_id))],
                 code="bin-count-replaced",
             )
-        await uow.counts.pick(count.id, scope[label], bin_count_id)
+        await uow.bin_counts.pick(count.id, scope[label], bin_count_id)
         who = header.counter_name or header.device_name or header.counter
         await uow.counts.add_event(
             count.id,
@@ -483,7 +485,11 @@ async def pick_bin_count(
 
 
 async def submit_bin_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: SubmittedBinCount,
+    now: datetime,
 ) -> BinCountHeader:
     """One counter's complete count of one bin (from the API, or from a device's scans)."""
     async with uow:
@@ -493,7 +499,11 @@ async def submit_bin_count(
 
 
 async def record_bin_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: SubmittedBinCount,
+    now: datetime,
 ) -> BinCountHeader:
     """`submit_bin_count` inside the caller's open unit of work, which commits (the sync
     service turns a device's closed bin into a bin count in the push's transaction)."""
@@ -511,7 +521,7 @@ async def record_bin_count(
         )
     check_counter(caller, place.label, place.device_id, place.counter)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
-    facts = await uow.counts.item_facts(count.location_id, codes, costs=False)
+    facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
     counter = counter_name(caller)
     bin_count = BinCount(
         id="new",
@@ -525,18 +535,18 @@ async def record_bin_count(
     )
     check_contents(bin_count, count.location, facts)
     items = await uow.masterdata.items_by_code(codes)
-    header_id, awaiting = await uow.counts.add_bin_count(
-        count.id,
-        place.bin_id,
-        caller.user_id,
-        caller.device_id,
-        bin_count.counter,
-        submitted.started_at,
-        submitted.finished_at,
-        now,
-        {(items[i][0], s) for i, s in submitted.serials},
-        {(items[i][0], lot): q for (i, lot), q in quantities.items()},
+    new = NewBinCount(
+        count_id=count.id,
+        bin_id=place.bin_id,
+        counter_id=caller.user_id,
+        device_id=caller.device_id,
+        counter=bin_count.counter,
+        started_at=submitted.started_at,
+        finished_at=submitted.finished_at,
+        serials={(items[i][0], s) for i, s in submitted.serials},
+        quantities={(items[i][0], lot): q for (i, lot), q in quantities.items()},
     )
+    header_id, awaiting = await uow.bin_counts.add_bin_count(new, now)
     await _after_bin_count(uow, count, place.label, awaiting, now)
     return BinCountHeader(
         header_id,
@@ -551,7 +561,7 @@ async def record_bin_count(
 
 
 async def _counted_when_complete(
-    uow: CountsUnitOfWork, count: CountRecord, scope: set[str] | None, why: str, now: datetime
+    uow: CountingUnitOfWork, count: CountRecord, scope: set[str] | None, why: str, now: datetime
 ) -> None:
     """Counting in Process -> Counted by itself (an event with no user) when every bin of
     the scope has an effective count and no conflict is left. `scope` None: the caller
@@ -569,7 +579,7 @@ async def _counted_when_complete(
 
 
 async def _after_bin_count(
-    uow: CountsUnitOfWork, count: CountRecord, label: str, awaiting: bool, now: datetime
+    uow: CountingUnitOfWork, count: CountRecord, label: str, awaiting: bool, now: datetime
 ) -> None:
     """The status a new bin count leads to. Counting in Process becomes Counted by itself
     when the last bin of the scope is counted with no conflict; a Counted count whose new
@@ -603,13 +613,13 @@ async def _after_bin_count(
 # -- reconciliation --------------------------------------------------------------------
 
 
-async def reconciliation_of(uow: CountsUnitOfWork, count: CountRecord) -> Reconciliation:
+async def reconciliation_of(uow: ReconcilingUnitOfWork, count: CountRecord) -> Reconciliation:
     """The count's reconciliation now, inside the caller's transaction, through the cache."""
     return (await reconciliation_and_bin_counts(uow, count))[0]
 
 
 async def reconciliation_and_bin_counts(
-    uow: CountsUnitOfWork, count: CountRecord
+    uow: ReconcilingUnitOfWork, count: CountRecord
 ) -> tuple[Reconciliation, StandingBinCounts]:
     """The reconciliation and the bin counts it was computed from (who counted what)."""
     if count.snapshot_token is None:
@@ -620,7 +630,7 @@ async def reconciliation_and_bin_counts(
         )
     entry = _entry(uow, count.snapshot_token)
     if entry is None:
-        entry = _Cached(await uow.counts.load_snapshot(count))
+        entry = _Cached(await uow.snapshots.load_snapshot(count))
         uow.reconciliations.put(count.snapshot_token, entry)
     if (
         entry.reconciliation is not None
@@ -631,9 +641,11 @@ async def reconciliation_and_bin_counts(
     standing = await standing_bin_counts(uow, count)
     effective, whole = standing.resolved, standing.contents
     chosen = [int(bc.id) for bc in effective.effective.values()]
-    keyed = await uow.counts.bin_count_lines([i for i in chosen if i not in whole], serials=False)
+    keyed = await uow.bin_counts.bin_count_lines(
+        [i for i in chosen if i not in whole], serials=False
+    )
     keyed.update(whole)
-    differences = await uow.counts.serial_differences(count, chosen)
+    differences = await uow.snapshots.serial_differences(count, chosen)
     keyed_items = {item for i in chosen for item, _lot in keyed[i][1]}
     snapshot, counted = await _differences_only(
         uow, count, entry.snapshot, differences, keyed_items
@@ -672,15 +684,15 @@ def recount_orders(bins: Sequence[CountBinRecord]) -> dict[str, datetime]:
     return {b.label: b.recount_ordered_at for b in bins if b.recount_ordered_at is not None}
 
 
-async def standing_bin_counts(uow: CountsUnitOfWork, count: CountRecord) -> StandingBinCounts:
+async def standing_bin_counts(uow: CountingUnitOfWork, count: CountRecord) -> StandingBinCounts:
     """Which bin count of each bin stands, from the headers (the domain decides); the
     contents are read only where two counts of one bin compete."""
-    headers = await uow.counts.bin_count_headers(count.id)
+    headers = await uow.bin_counts.bin_count_headers(count.id)
     bins = await uow.counts.bins(count.id)
     every = [_bin_count(h) for h in headers]
     current = current_bin_counts(every, recount_orders(bins))
     rivals = [int(c.id) for found in current.current.values() if len(found) > 1 for c in found]
-    whole = await uow.counts.bin_count_lines(rivals) if rivals else {}
+    whole = await uow.bin_counts.bin_count_lines(rivals) if rivals else {}
     compared = {
         label: [replace(c, serials=whole[int(c.id)][0], quantities=whole[int(c.id)][1])
                 if int(c.id) in whole else c for c in found]
@@ -712,7 +724,7 @@ def _bin_count(
 
 
 async def _differences_only(
-    uow: CountsUnitOfWork,
+    uow: ReconcilingUnitOfWork,
     count: CountRecord,
     base: Snapshot,
     differences: Sequence[SerialDifference],
@@ -735,11 +747,11 @@ async def _differences_only(
         for label in d.scanned_in:
             counted.setdefault(label, set()).add(key)
     outside, elsewhere = (
-        await uow.counts.serial_facts(count.location_id, strangers) if strangers else ([], set())
+        await uow.snapshots.serial_facts(count.location_id, strangers) if strangers else ([], set())
     )
     # Items of the serials the snapshot knows are in the snapshot's items already.
     unknown_items = ({item for item, _ in strangers} | keyed_items) - base.items.keys()
-    more = await uow.counts.item_facts(count.location_id, unknown_items) if unknown_items else {}
+    more = await uow.snapshots.item_facts(count.location_id, unknown_items) if unknown_items else {}
     snapshot = Snapshot.indexed(
         index,
         {label: frozenset(keys) for label, keys in expected.items()},
@@ -755,7 +767,7 @@ async def _differences_only(
 
 
 async def _settled(
-    uow: CountsUnitOfWork,
+    uow: ReconcilingUnitOfWork,
     count: CountRecord,
     snapshot: Snapshot,
     effective: Mapping[str, BinCount],
@@ -777,5 +789,5 @@ async def _settled(
             facts = snapshot.items.get(item)
             if facts is not None and facts.tracking is Tracking.SERIAL:
                 pairs.add((item, label))
-    held = await uow.counts.snapshot_quantities(count, pairs)
+    held = await uow.snapshots.snapshot_quantities(count, pairs)
     return {pair: held.get(pair, 0) - among[pair] for pair in pairs if held.get(pair, 0)}

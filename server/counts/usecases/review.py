@@ -18,7 +18,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from server.counts.ports import CountRecord, CountsUnitOfWork, LineReview
+from server.counts.ports import (
+    CountRecord,
+    CountsTransaction,
+    DocumentsUnitOfWork,
+    FinalizeUnitOfWork,
+    LineReview,
+    ReviewUnitOfWork,
+    TolerancesUnitOfWork,
+)
 from server.counts.usecases.counting import (
     StandingBinCounts,
     claim,
@@ -33,8 +41,7 @@ from server.domain.counting import (
     CountDocument,
     CountStatus,
     DiscrepancyLine,
-    FinalizedCount,
-    GlSetup,
+    FinalizeFacts,
     LineDecision,
     LineFilter,
     LineKind,
@@ -49,14 +56,12 @@ from server.domain.counting import (
     draft_documents,
     finalize_count,
     generated_serial_prefix,
-    generated_serials,
     lines_needing_approval,
     profile_lines,
 )
 from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.money import ZERO, check_cost, check_quantity
-from server.domain.posting import Position, PositionKey
 from server.ports import FrozenBinsJudged, PostingContext
 
 JOURNAL_NAME = "STOCK COUNT"
@@ -129,11 +134,11 @@ class _UnderReview:
     rules: ToleranceRules
 
     @classmethod
-    async def load(cls, uow: CountsUnitOfWork, number: str) -> _UnderReview:
+    async def load(cls, uow: ReviewUnitOfWork, number: str) -> _UnderReview:
         count = await load_count(uow, number)
         recon, standing = await reconciliation_and_bin_counts(uow, count)
-        review = await uow.counts.review(count.id)
-        return cls(count, recon, standing, review, await uow.counts.tolerances(count.location_id))
+        review = await uow.reviews.review(count.id)
+        return cls(count, recon, standing, review, await uow.reviews.tolerances(count.location_id))
 
     def reviewed(self, lines: Sequence[DiscrepancyLine]) -> list[ReviewedLine]:
         need = lines_needing_approval(self.recon, self.rules)
@@ -141,7 +146,7 @@ class _UnderReview:
 
 
 async def reviewed_reconciliation(
-    uow: CountsUnitOfWork,
+    uow: ReviewUnitOfWork,
     number: str,
     *,
     kind: str | None = None,
@@ -155,7 +160,7 @@ async def reviewed_reconciliation(
         got = await _UnderReview.load(uow, number)
         chosen = [x for x in got.recon.lines if where.matches(x)]
         page = chosen[offset : None if limit is None else offset + limit]
-        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
     return ReviewedReconciliation(
         got.count,
         got.recon,
@@ -168,7 +173,7 @@ async def reviewed_reconciliation(
 
 
 async def reviewed_rows(
-    uow: CountsUnitOfWork,
+    uow: ReviewUnitOfWork,
     number: str,
     *,
     kind: str | None = None,
@@ -190,7 +195,7 @@ async def reviewed_rows(
             if any(where.matches(by_id[i]) for i in row.line_ids)
         ]
         page = chosen[offset : None if limit is None else offset + limit]
-        labels = await uow.counts.item_labels({x.item for x in page if x.item})
+        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
     rows = [ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
     return ReviewedProfile(
         got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
@@ -236,7 +241,7 @@ def review_action(action: str) -> ReviewAction:
 
 
 async def decide_line(
-    uow: CountsUnitOfWork,
+    uow: ReviewUnitOfWork,
     caller: Caller,
     number: str,
     line_id: str,
@@ -254,7 +259,7 @@ async def decide_line(
 
 
 async def review_lines(
-    uow: CountsUnitOfWork,
+    uow: ReviewUnitOfWork,
     caller: Caller,
     number: str,
     action: str,
@@ -279,12 +284,12 @@ async def review_lines(
         # process recomputes it; every reader reads the review from the database.
         count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
         recon = await reconciliation_of(uow, count)
-        review = await uow.counts.review(count.id)
-        need = lines_needing_approval(recon, await uow.counts.tolerances(count.location_id))
+        review = await uow.reviews.review(count.id)
+        need = lines_needing_approval(recon, await uow.reviews.tolerances(count.location_id))
         chosen = choose_lines(recon.lines, line_ids=line_ids, where=where, need=need)
-        codes = await uow.counts.reason_codes() if act is ReviewAction.APPROVE else {}
+        codes = await uow.reviews.reason_codes() if act is ReviewAction.APPROVE else {}
         decided = decide_lines(chosen, review, act, caller.name, reason_code, codes)
-        await uow.counts.set_reviews(
+        await uow.reviews.set_reviews(
             count.id,
             [
                 LineReview(
@@ -323,14 +328,14 @@ def _after(review: Review, decided: Sequence[LineDecision]) -> Review:
 # -- tolerances ------------------------------------------------------------------------
 
 
-async def get_tolerances(uow: CountsUnitOfWork, location: str) -> ToleranceRules:
+async def get_tolerances(uow: TolerancesUnitOfWork, location: str) -> ToleranceRules:
     async with uow:
         location_id = await _location(uow, location)
-        return await uow.counts.tolerances(location_id)
+        return await uow.reviews.tolerances(location_id)
 
 
 async def set_tolerances(
-    uow: CountsUnitOfWork, caller: Caller, location: str, rules: ToleranceRules, now: datetime
+    uow: TolerancesUnitOfWork, caller: Caller, location: str, rules: ToleranceRules, now: datetime
 ) -> ToleranceRules:
     problems: list[FieldProblem] = []
     for name, value, check in (
@@ -353,12 +358,12 @@ async def set_tolerances(
     assert caller.user_id is not None
     async with uow:
         location_id = await _location(uow, location)
-        await uow.counts.set_tolerances(location_id, rules, caller.user_id, now)
+        await uow.reviews.set_tolerances(location_id, rules, caller.user_id, now)
         await uow.commit()
     return rules
 
 
-async def _location(uow: CountsUnitOfWork, code: str) -> int:
+async def _location(uow: TolerancesUnitOfWork, code: str) -> int:
     location_id = await uow.codes.location_id(code)
     if location_id is None:
         raise NotFound(f"location {code} does not exist")
@@ -368,72 +373,48 @@ async def _location(uow: CountsUnitOfWork, code: str) -> int:
 # -- preview and finalize --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Inputs:
-    recon: Reconciliation
-    review: Review
-    rules: ToleranceRules
-    gl: GlSetup
-    positions: Mapping[PositionKey, Position]
-    frozen_bins: Mapping[tuple[str, str], str]
-    taken_serials: set[tuple[str, str]]
-
-    def drafted(self, count: CountRecord) -> FinalizedCount:
-        """Both documents with their postings, as the preview shows them."""
-        return draft_documents(
-            self.recon, self.review, self.rules, count=count.number, location=count.location,
-            gl=self.gl, positions=self.positions, frozen_bins=self.frozen_bins,
-            new_serial=generated_serials(count.number, self.taken_serials),
-        )  # fmt: skip
-
-    def finalized(self, count: CountRecord) -> FinalizedCount:
-        """Both documents as finalize makes them: refused while a conflict is unresolved."""
-        return finalize_count(
-            self.recon, self.review, self.rules, count=count.number,
-            location=count.location, gl=self.gl, positions=self.positions,
-            frozen_bins=self.frozen_bins,
-            new_serial=generated_serials(count.number, self.taken_serials),
-        )  # fmt: skip
-
-
-async def _inputs(uow: CountsUnitOfWork, count: CountRecord) -> _Inputs:
-    """Everything finalize reads, in the caller's transaction."""
+async def _facts(uow: FinalizeUnitOfWork, count: CountRecord) -> FinalizeFacts:
+    """Everything the preview and finalize read, in the caller's transaction."""
     recon = await reconciliation_of(uow, count)
     codes = {x.item for x in recon.lines if x.adjustable}
     # Generated numbers must not clash with a serial the item has (in stock or not) nor
     # with one the same finalize gains: both are looked up by the generated prefix only.
     prefix = generated_serial_prefix(count.number)
     generating = {x.item for x in recon.lines if x.kind is LineKind.GENERATED}
-    taken = await uow.counts.taken_serial_numbers(generating, prefix) if generating else set()
+    taken = (
+        await uow.count_documents.taken_serial_numbers(generating, prefix) if generating else set()
+    )
     taken |= {
         (x.item, x.serial)
         for x in recon.lines
         if x.kind is LineKind.UNKNOWN and x.item in generating and x.serial.startswith(prefix)
     }
-    return _Inputs(
+    return FinalizeFacts(
+        count=count.number,
+        location=count.location,
         recon=recon,
-        review=await uow.counts.review(count.id),
-        rules=await uow.counts.tolerances(count.location_id),
-        gl=await uow.counts.gl_setup(count.location_id, codes),
-        positions=await uow.counts.positions(count.location_id, count.location, codes),
+        review=await uow.reviews.review(count.id),
+        rules=await uow.reviews.tolerances(count.location_id),
+        gl=await uow.count_documents.gl_setup(count.location_id, codes),
+        positions=await uow.count_documents.positions(count.location_id, count.location, codes),
         frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
         taken_serials=taken,
     )
 
 
-async def preview(uow: CountsUnitOfWork, number: str, now: datetime) -> FinalizeResult:
+async def preview(uow: FinalizeUnitOfWork, number: str, now: datetime) -> FinalizeResult:
     """The draft documents with their lines, values and GL lines; nothing is written."""
     async with uow:
         count = await load_count(uow, number)
         under_review(count.status)
-        got = await _inputs(uow, count)
-    drafted = got.drafted(count)
+        facts = await _facts(uow, count)
+    drafted = draft_documents(facts)
     warning = decide_finalize(count.status, confirmed=True).warning
-    return FinalizeResult(count, warning, drafted.documents("", now), got.recon.not_counted_bins)
+    return FinalizeResult(count, warning, drafted.documents("", now), facts.recon.not_counted_bins)
 
 
 async def finalize(
-    uow: CountsUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
+    uow: FinalizeUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
 ) -> FinalizeResult:
     """Finalize and Adjust Inventory. In Counting in Process without `confirm` raises a
     Conflict (code finalize-needs-confirmation) with the seed's warning; nothing changes.
@@ -456,8 +437,8 @@ async def finalize(
         if version is None:
             raise await _lost_race(uow, number)
         count = replace(seen, status=CountStatus.COMPLETED, completed_at=now, version=version)
-        got = await _inputs(uow, count)
-        done = got.finalized(count)
+        facts = await _facts(uow, count)
+        done = finalize_count(facts)
         documents = done.documents(caller.name, now)
         postings = (done.adjustment_posting, done.transfer_posting)
         ids = await uow.postings.resolve(
@@ -471,7 +452,7 @@ async def finalize(
                 if label is not None
             },
         )
-        made = await uow.counts.add_documents(count, caller.user_id, documents, ids)
+        made = await uow.count_documents.add_documents(count, caller.user_id, documents, ids)
         for document, result in zip(documents, postings, strict=True):
             context = PostingContext(
                 document_kind=document.kind,
@@ -491,10 +472,10 @@ async def finalize(
             now,
         )
         await uow.commit()
-    return FinalizeResult(count, decision.warning, documents, got.recon.not_counted_bins)
+    return FinalizeResult(count, decision.warning, documents, facts.recon.not_counted_bins)
 
 
-async def _lost_race(uow: CountsUnitOfWork, number: str) -> Conflict:
+async def _lost_race(uow: CountsTransaction, number: str) -> Conflict:
     """The count left the status finalize decided on before its claim (a racing
     finalize completed it): the refusal names the status it is in now."""
     count = await load_count(uow, number)
@@ -509,17 +490,17 @@ async def _lost_race(uow: CountsUnitOfWork, number: str) -> Conflict:
 # -- documents -------------------------------------------------------------------------
 
 
-async def documents_of(uow: CountsUnitOfWork, number: str) -> Sequence[CountDocument]:
+async def documents_of(uow: DocumentsUnitOfWork, number: str) -> Sequence[CountDocument]:
     async with uow:
         count = await load_count(uow, number)
-        return await uow.counts.documents(count.id)
+        return await uow.count_documents.documents(count.id)
 
 
-async def document(uow: CountsUnitOfWork, kind: str, number: str) -> CountDocument:
+async def document(uow: DocumentsUnitOfWork, kind: str, number: str) -> CountDocument:
     if kind not in DOCUMENT_KINDS:
         raise NotFound(f"there are no documents of kind {kind!r}: {', '.join(DOCUMENT_KINDS)}")
     async with uow:
-        found = await uow.counts.document(kind, number)
+        found = await uow.count_documents.document(kind, number)
     if found is None:
         raise NotFound(f"{kind.replace('_', ' ')} {number} does not exist")
     return found

@@ -39,6 +39,7 @@ from server.domain.counting.documents import (
 )
 from server.domain.counting.finalize import (
     FinalizedCount,
+    FinalizeFacts,
     draft_documents,
     finalize_count,
     unresolved_conflicts,
@@ -51,6 +52,7 @@ from server.domain.counting.model import (
     Snapshot,
     SnapshotBalance,
     SnapshotSerial,
+    SubmittedBinCount,
     cancel,
     decide_finalize,
     freezes_bins,
@@ -98,6 +100,7 @@ __all__ = [
     "DocumentLine",
     "EffectiveBinCounts",
     "FinalizeDecision",
+    "FinalizeFacts",
     "FinalizedCount",
     "GlSetup",
     "ItemAccounts",
@@ -116,6 +119,7 @@ __all__ = [
     "SnapshotSerial",
     "StockTransfer",
     "StockTransferLine",
+    "SubmittedBinCount",
     "ToleranceRules",
     "approve",
     "build_documents",

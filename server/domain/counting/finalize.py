@@ -5,8 +5,8 @@ the count may be finalized at all is decided before, once, on its status
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from server.domain.counting.documents import (
@@ -15,9 +15,11 @@ from server.domain.counting.documents import (
     QuantityAdjustment,
     StockTransfer,
     build_documents,
+    generated_serials,
     quantity_adjustment_posting,
     stock_transfer_posting,
 )
+from server.domain.counting.model import SerialKey
 from server.domain.counting.reconciliation import LineKind, Reconciliation
 from server.domain.counting.review import Review, ToleranceRules, lines_to_adjust
 from server.domain.errors import Conflict, FieldProblem
@@ -69,60 +71,50 @@ def unresolved_conflicts(recon: Reconciliation) -> None:
         )
 
 
-def draft_documents(
-    recon: Reconciliation,
-    review: Review,
-    rules: ToleranceRules,
-    *,
-    count: str,
-    location: str,
-    gl: GlSetup,
-    positions: Mapping[PositionKey, Position],
-    new_serial: Callable[[str], str] | None = None,
-    frozen_bins: Mapping[tuple[str, str], str] | None = None,
-) -> FinalizedCount:
+@dataclass(frozen=True, slots=True)
+class FinalizeFacts:
+    """What both documents of a count are built from, read in one transaction: the
+    reconciliation, the supervisor's review and the tolerances, the GL setup and the
+    stock positions, the bins frozen by *other* counts, and the serial numbers the
+    generated ones must not take. `new_serial` None: the count's generated serials
+    (`generated_serials`), the same sequence in the preview and in finalize."""
+
+    count: str
+    location: str
+    recon: Reconciliation
+    review: Review
+    rules: ToleranceRules
+    gl: GlSetup
+    positions: Mapping[PositionKey, Position]
+    frozen_bins: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    taken_serials: Collection[SerialKey] = frozenset()
+    new_serial: Callable[[str], str] | None = None
+
+
+def draft_documents(facts: FinalizeFacts) -> FinalizedCount:
     """The documents with their postings, without a status change: the preview."""
-    adjustment, transfer = build_documents(count, location, lines_to_adjust(recon, review, rules))
+    adjustment, transfer = build_documents(
+        facts.count, facts.location, lines_to_adjust(facts.recon, facts.review, facts.rules)
+    )
+    new_serial = facts.new_serial or generated_serials(facts.count, facts.taken_serials)
     adjusted = post(
-        quantity_adjustment_posting(adjustment, gl),
-        positions,
+        quantity_adjustment_posting(adjustment, facts.gl),
+        facts.positions,
         new_serial=new_serial,
-        frozen_bins=frozen_bins,
+        frozen_bins=facts.frozen_bins,
     )
     moved = post(
-        stock_transfer_posting(transfer, gl),
-        {**positions, **adjusted.positions},
-        frozen_bins=frozen_bins,
+        stock_transfer_posting(transfer, facts.gl),
+        {**facts.positions, **adjusted.positions},
+        frozen_bins=facts.frozen_bins,
     )
     return FinalizedCount(adjustment, transfer, adjusted, moved)
 
 
-def finalize_count(
-    recon: Reconciliation,
-    review: Review,
-    rules: ToleranceRules,
-    *,
-    count: str,
-    location: str,
-    gl: GlSetup,
-    positions: Mapping[PositionKey, Position],
-    new_serial: Callable[[str], str] | None = None,
-    frozen_bins: Mapping[tuple[str, str], str] | None = None,
-) -> FinalizedCount:
+def finalize_count(facts: FinalizeFacts) -> FinalizedCount:
     """Finalize a count that `decide_finalize` let go ahead (the use case asks it once,
-    before anything is written). `frozen_bins` are bins frozen by *other* counts. Raises
-    Conflict when a conflict is unresolved, when a line above tolerance lacks approval,
-    or when a posting touches a frozen bin. Uniqueness of the documents per count is the
-    database's to enforce."""
-    unresolved_conflicts(recon)
-    return draft_documents(
-        recon,
-        review,
-        rules,
-        count=count,
-        location=location,
-        gl=gl,
-        positions=positions,
-        new_serial=new_serial,
-        frozen_bins=frozen_bins,
-    )
+    before anything is written): both documents, refused (Conflict) while a conflict is
+    unresolved, when a line above tolerance lacks approval, or when a posting touches a
+    frozen bin. Uniqueness of the documents per count is the database's to enforce."""
+    unresolved_conflicts(facts.recon)
+    return draft_documents(facts)

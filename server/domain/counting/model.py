@@ -124,6 +124,20 @@ class Snapshot:
         return {(s.item, s.serial): s for s in self.outside_serials}
 
 
+@dataclass(frozen=True, slots=True)
+class SubmittedBinCount:
+    """A counter's count of one bin as it arrives, before it is checked and recorded
+    (server.domain.counting.checks; `record_bin_count`): from the API's bin-count POST,
+    or folded from a device's closed bin (server.domain.sync.fold_bin). Serials as
+    scanned, once each; quantities as keyed, one line each (checks sum them per lot)."""
+
+    bin: BinLabel
+    started_at: datetime
+    finished_at: datetime
+    serials: Sequence[SerialKey] = ()  # (item, serial number)
+    quantities: Sequence[tuple[ItemCode, str, Decimal]] = ()  # (item, lot, quantity)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class BinCount:
     """One counter's complete count of one bin, built from scan events.

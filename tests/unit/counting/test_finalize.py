@@ -9,6 +9,7 @@ import pytest
 from server.domain.counting import (
     CountStatus,
     FinalizedCount,
+    FinalizeFacts,
     GlSetup,
     ItemAccounts,
     Reconciliation,
@@ -56,14 +57,16 @@ def finalize(
     numbers = iter(f"GEN{n}" for n in range(100))
     decide_finalize(status, confirmed=confirmed).go_ahead()  # as the use case does, once
     return finalize_count(
-        recon,
-        review or Review(),
-        LOOSE,
-        count="SC-1",
-        location="MAIN",
-        gl=gl,
-        positions={("AUTO", "MAIN"): Position(D(0), D("12.5"))},
-        new_serial=lambda item: next(numbers),
+        FinalizeFacts(
+            count="SC-1",
+            location="MAIN",
+            recon=recon,
+            review=review or Review(),
+            rules=LOOSE,
+            gl=gl,
+            positions={("AUTO", "MAIN"): Position(D(0), D("12.5"))},
+            new_serial=lambda item: next(numbers),
+        )
     )
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from server.domain.counting import (
     BinCount,
+    FinalizeFacts,
     GlSetup,
     ItemAccounts,
     LineKind,
@@ -106,14 +107,16 @@ def run(case: Case) -> tuple[Reconciliation, frozenset[str], FinalizedCount]:
     cleared = cleared_ids(recon, case.cleared_share)
     numbers = iter(f"GEN{n}" for n in range(1000))
     done = draft_documents(
-        recon,
-        Review(cleared=cleared),
-        LOOSE,
-        count="SC",
-        location="MAIN",
-        gl=GL,
-        positions={},
-        new_serial=lambda item: next(numbers),
+        FinalizeFacts(
+            count="SC",
+            location="MAIN",
+            recon=recon,
+            review=Review(cleared=cleared),
+            rules=LOOSE,
+            gl=GL,
+            positions={},
+            new_serial=lambda item: next(numbers),
+        )
     )
     return recon, cleared, done
 

@@ -4,27 +4,27 @@ FakeCountsUnitOfWork works on a copy of the state and keeps it only at commit, a
 unit of work does; its `reconciliations` is the runtime's real cache (one per process,
 not part of a transaction).
 
-The ports are wide (CountRepository has some forty methods): each fake defines the
-methods the tested use cases call, with the protocol's own signatures (mypy checks
-them), and answers any other with `_unfaked`'s AttributeError. That `__getattr__` is
-also what lets mypy take the fakes for the protocols they stand for."""
+A fake per port (CountRows, Snapshots, BinCounts, Reviews, CountDocuments, as the SQL
+has a class per port) defines the methods the tested use cases call, with the
+protocol's own signatures, and answers any other with `_unfaked`'s AttributeError. That
+`__getattr__` is also what lets mypy take the fakes for the protocols they stand for."""
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from server.auth.ports import DeviceRecord, UserRecord
 from server.counts.ports import (
     BinCountHeader,
     CountBinRecord,
     CountRecord,
+    CountScope,
+    NewBinCount,
     SerialDifference,
 )
 from server.counts.usecases.cache import ReconciliationCache
@@ -42,7 +42,7 @@ from server.domain.counting import (
 from server.domain.masterdata import BinKind, Tracking
 from server.domain.posting import Position, PositionKey, PostingResult
 from server.ports import PostingContext, PostingIds
-from tests.unit.fakes import posting_ids
+from tests.unit.fakes import FakePostings, FakeTransaction
 
 # The time a claim stamps on the count when it enters a status (as the SQL's _STAMP).
 _STAMPED: dict[CountStatus, Callable[[CountRecord, datetime], CountRecord]] = {
@@ -102,8 +102,9 @@ def _unfaked(owner: object, name: str) -> AttributeError:
     return AttributeError(f"{type(owner).__name__} does not fake {name}: no tested path calls it")
 
 
-class FakeCounts:
-    """The CountRepository over a CountsState."""
+class _OverState:
+    """A fake port over a CountsState; the port's methods no tested path calls answer
+    `_unfaked`'s AttributeError."""
 
     def __init__(self, state: CountsState) -> None:
         self.state = state
@@ -118,15 +119,12 @@ class FakeCounts:
     def _put(self, count: CountRecord) -> None:
         self.state.counts[count.number] = count
 
+
+class FakeCounts(_OverState):
+    """The CountRows port over a CountsState."""
+
     async def add(
-        self,
-        location_id: int,
-        scope_kind: str,
-        scope_spec: str,
-        labels: Collection[str],
-        blind: bool,
-        created_by: int,
-        now: datetime,
+        self, location_id: int, scope: CountScope, blind: bool, created_by: int, now: datetime
     ) -> int:
         count_id = len(self.state.counts) + 1
         location = next(c for c, i in self.state.locations.items() if i == location_id)
@@ -134,12 +132,12 @@ class FakeCounts:
         here = self.state.bins.get(location_id, {})
 
         def in_scope(label: str, bin_id: int) -> bool:
-            if scope_kind == "bins":
-                return label in labels
-            if scope_kind == "prefix":
-                return label.startswith(scope_spec)
-            if scope_kind == "zone":
-                return self.state.zones.get(bin_id) == scope_spec
+            if scope.kind == "bins":
+                return label in scope.bins
+            if scope.kind == "prefix":
+                return label.startswith(scope.spec)
+            if scope.kind == "zone":
+                return self.state.zones.get(bin_id) == scope.spec
             return True
 
         self.state.count_bins[count_id] = [
@@ -151,7 +149,7 @@ class FakeCounts:
             self.state.awaiting[(count_id, b.bin_id)] = True
         self._put(
             CountRecord(
-                count_id, f"SC-{count_id}", location_id, location, scope_kind, scope_spec,
+                count_id, f"SC-{count_id}", location_id, location, scope.kind, scope.spec,
                 blind, CountStatus.OPEN, 1, None, creator, now, None, None, None, None,
             )
         )  # fmt: skip
@@ -199,6 +197,15 @@ class FakeCounts:
                 changed = _STAMPED[status](changed, now)
         self._put(changed)
         return changed.version
+
+    async def add_event(
+        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
+    ) -> None:
+        self.state.events.append((count_id, kind, detail, user_id))
+
+
+class FakeSnapshots(_OverState):
+    """The Snapshots port over a CountsState."""
 
     async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None:
         scope = {b.label for b in self.state.count_bins[count_id]}
@@ -256,10 +263,9 @@ class FakeCounts:
     ) -> dict[str, CountItemFacts]:
         return {c: self.state.items[c] for c in codes if c in self.state.items}
 
-    async def taken_serial_numbers(
-        self, item_codes: Collection[str], prefix: str
-    ) -> set[tuple[str, str]]:
-        return set()
+
+class FakeBinCounts(_OverState):
+    """The BinCounts port over a CountsState."""
 
     async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
         return [s.header for s in self.state.bin_counts.values() if s.count_id == count_id]
@@ -273,38 +279,33 @@ class FakeCounts:
             for i in ids
         }  # fmt: skip
 
-    async def add_bin_count(
-        self,
-        count_id: int,
-        bin_id: int,
-        counter_id: int | None,
-        device_id: int | None,
-        counter: str,
-        started_at: datetime,
-        finished_at: datetime,
-        now: datetime,
-        serials: Collection[tuple[int, str]],
-        quantities: Mapping[tuple[int, str], Decimal],
-    ) -> tuple[int, bool]:
+    async def add_bin_count(self, new: NewBinCount, now: datetime) -> tuple[int, bool]:
         codes = {i: c for c, i in self.state.item_ids.items()}
         bin_count_id = len(self.state.bin_counts) + 1
-        place = next(b for b in self.state.count_bins[count_id] if b.bin_id == bin_id)
+        place = next(b for b in self.state.count_bins[new.count_id] if b.bin_id == new.bin_id)
         self.state.bin_counts[bin_count_id] = StoredBinCount(
-            count_id,
-            BinCountHeader(bin_count_id, place.label, counter, device_id, started_at, finished_at),
-            frozenset((codes[i], s) for i, s in serials),
-            {(codes[i], lot): q for (i, lot), q in quantities.items()},
+            new.count_id,
+            BinCountHeader(
+                bin_count_id,
+                place.label,
+                new.counter,
+                new.device_id,
+                new.started_at,
+                new.finished_at,
+            ),
+            frozenset((codes[i], s) for i, s in new.serials),
+            {(codes[i], lot): q for (i, lot), q in new.quantities.items()},
         )
         # As the SQL: the bin stands unless a recount ordered after this count's start
         # waits for another; a new count drops the supervisor's pick.
         ordered = place.recount_ordered_at
-        if ordered is None or ordered <= started_at:
-            self.state.awaiting[(count_id, bin_id)] = False
-        self.state.count_bins[count_id] = [
-            replace(b, picked_bin_count_id=None) if b.bin_id == bin_id else b
-            for b in self.state.count_bins[count_id]
+        if ordered is None or ordered <= new.started_at:
+            self.state.awaiting[(new.count_id, new.bin_id)] = False
+        self.state.count_bins[new.count_id] = [
+            replace(b, picked_bin_count_id=None) if b.bin_id == new.bin_id else b
+            for b in self.state.count_bins[new.count_id]
         ]
-        waiting = any(w for (c, _), w in self.state.awaiting.items() if c == count_id)
+        waiting = any(w for (c, _), w in self.state.awaiting.items() if c == new.count_id)
         return bin_count_id, waiting
 
     async def add_recounts(
@@ -324,16 +325,19 @@ class FakeCounts:
             for b in self.state.count_bins[count_id]
         ]
 
-    async def add_event(
-        self, count_id: int, kind: str, detail: str, user_id: int | None, now: datetime
-    ) -> None:
-        self.state.events.append((count_id, kind, detail, user_id))
+
+class FakeReviews(_OverState):
+    """The Reviews port over a CountsState."""
 
     async def review(self, count_id: int) -> Review:
         return Review()
 
     async def tolerances(self, location_id: int) -> ToleranceRules:
         return self.state.tolerances
+
+
+class FakeCountDocuments(_OverState):
+    """The CountDocuments port over a CountsState."""
 
     async def gl_setup(self, location_id: int, item_codes: Collection[str]) -> GlSetup:
         return self.state.gl
@@ -342,6 +346,11 @@ class FakeCounts:
         self, location_id: int, location: str, item_codes: Collection[str]
     ) -> dict[PositionKey, Position]:
         return {}
+
+    async def taken_serial_numbers(
+        self, item_codes: Collection[str], prefix: str
+    ) -> set[tuple[str, str]]:
+        return set()
 
     async def add_documents(
         self, count: CountRecord, user_id: int, documents: Sequence[CountDocument], ids: PostingIds
@@ -353,52 +362,13 @@ class FakeCounts:
         return made
 
 
-class FakePostings:
-    """The PostingPort over a CountsState: no bin is frozen by another count; `apply`
-    keeps each result with its context."""
-
-    def __init__(self, state: CountsState) -> None:
-        self.state = state
-
-    async def frozen_bins(
-        self, location_codes: Collection[str], exempt_count: int | None = None
-    ) -> dict[tuple[str, str], str]:
-        return {}
-
-    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
-        return {}
-
-    async def resolve(
-        self,
-        results: Sequence[PostingResult],
-        *,
-        items: Collection[str] = (),
-        bins: Collection[tuple[str, str]] = (),
-    ) -> PostingIds:
-        return posting_ids(results, items, bins)
-
-    async def apply(
-        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
-    ) -> None:
-        self.state.postings.append((result, context))
-
-
-class FakeCodes:
-    def __init__(self, state: CountsState) -> None:
-        self.state = state
-
+class FakeCodes(_OverState):
     async def location_id(self, code: str) -> int | None:
         return self.state.locations.get(code)
 
 
-class FakeMasterData:
+class FakeMasterData(_OverState):
     """The MasterDataRepository's item lookup over a CountsState."""
-
-    def __init__(self, state: CountsState) -> None:
-        self.state = state
-
-    def __getattr__(self, name: str) -> Any:  # the protocol's other methods: see the module
-        raise _unfaked(self, name)
 
     async def items_by_code(self, codes: Collection[str]) -> dict[str, tuple[int, Tracking]]:
         return {
@@ -408,49 +378,46 @@ class FakeMasterData:
         }
 
 
-class FakeUsers:
-    def __init__(self, state: CountsState) -> None:
-        self.state = state
-
-    def __getattr__(self, name: str) -> Any:  # the protocol's other methods: see the module
-        raise _unfaked(self, name)
-
+class FakeUsers(_OverState):
     async def by_username(self, username: str) -> UserRecord | None:
         return self.state.users.get(username)
 
 
-class FakeDevices:
-    def __init__(self, state: CountsState) -> None:
-        self.state = state
-
-    def __getattr__(self, name: str) -> Any:  # the protocol's other methods: see the module
-        raise _unfaked(self, name)
-
+class FakeDevices(_OverState):
     async def by_id(self, device_id: int) -> DeviceRecord | None:
         return self.state.devices.get(device_id)
 
 
-class FakeCountsUnitOfWork:
+class FakeCountsUnitOfWork(FakeTransaction[CountsState]):
     """A CountsUnitOfWork whose transaction works on a copy of the state and keeps it
-    only at commit: leaving the block without commit() drops what it wrote. Its
-    repositories exist only inside the block (a use case reaching them outside a
-    transaction is a bug)."""
+    only at commit; its `reconciliations` is the runtime's real cache, not part of the
+    transaction."""
 
     def __init__(
         self, state: CountsState, reconciliations: ReconciliationCache[Any] | None = None
     ) -> None:
-        self.committed = state
+        super().__init__(state)
         self._cache = ReconciliationCache[Any]() if reconciliations is None else reconciliations
-        self.commits = 0
-        self._working: CountsState | None = None
-
-    def _state(self) -> CountsState:
-        assert self._working is not None, "the unit of work is used outside its block"
-        return self._working
 
     @property
     def counts(self) -> FakeCounts:
-        return FakeCounts(self._state())
+        return FakeCounts(self.state)
+
+    @property
+    def snapshots(self) -> FakeSnapshots:
+        return FakeSnapshots(self.state)
+
+    @property
+    def bin_counts(self) -> FakeBinCounts:
+        return FakeBinCounts(self.state)
+
+    @property
+    def reviews(self) -> FakeReviews:
+        return FakeReviews(self.state)
+
+    @property
+    def count_documents(self) -> FakeCountDocuments:
+        return FakeCountDocuments(self.state)
 
     @property
     def reconciliations(self) -> ReconciliationCache[Any]:
@@ -458,36 +425,21 @@ class FakeCountsUnitOfWork:
 
     @property
     def postings(self) -> FakePostings:
-        return FakePostings(self._state())
+        """No bin is frozen by another count; what is applied is kept in the state."""
+        return FakePostings(applied=self.state.postings)
 
     @property
     def codes(self) -> FakeCodes:
-        return FakeCodes(self._state())
+        return FakeCodes(self.state)
 
     @property
     def masterdata(self) -> FakeMasterData:
-        return FakeMasterData(self._state())
+        return FakeMasterData(self.state)
 
     @property
     def users(self) -> FakeUsers:
-        return FakeUsers(self._state())
+        return FakeUsers(self.state)
 
     @property
     def devices(self) -> FakeDevices:
-        return FakeDevices(self._state())
-
-    async def __aenter__(self) -> Self:
-        self._working = copy.deepcopy(self.committed)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._working = None
-
-    async def commit(self) -> None:
-        self.committed.__dict__.update(copy.deepcopy(self._state()).__dict__)
-        self.commits += 1
+        return FakeDevices(self.state)

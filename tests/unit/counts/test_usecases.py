@@ -13,9 +13,15 @@ import pytest
 from server.auth.ports import DeviceRecord, UserRecord
 from server.counts.ports import CountsUnitOfWork
 from server.counts.usecases import counting, review
-from server.counts.usecases.counting import BinAssignment, NewCount, SubmittedBinCount
+from server.counts.usecases.counting import BinAssignment, NewCount
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountItemFacts, CountStatus, SnapshotSerial, ToleranceRules
+from server.domain.counting import (
+    CountItemFacts,
+    CountStatus,
+    SnapshotSerial,
+    SubmittedBinCount,
+    ToleranceRules,
+)
 from server.domain.counting.model import FINALIZE_WARNING
 from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 from server.domain.journal import (
     JobCostRecord,
@@ -20,7 +18,6 @@ from server.domain.journal import (
     JournalTransaction,
     StockRecord,
 )
-from server.domain.posting import PostingResult
 from server.journal.ports import (
     GlHistoryRecord,
     InventoryHistoryFilters,
@@ -32,8 +29,7 @@ from server.journal.ports import (
     TransactionSummaryRecord,
     WorkOrderCostRecord,
 )
-from server.ports import PostingContext, PostingIds
-from tests.unit.fakes import posting_ids
+from tests.unit.fakes import FakePostings, FakeTransaction
 
 
 @dataclass
@@ -142,69 +138,22 @@ class FakeJournal:
 
 
 @dataclass
-class FakePostings:
-    """Frozen bins as given; `apply` keeps each result with its context."""
-
-    frozen: dict[tuple[str, str], str] = field(default_factory=dict)
-    applied: list[tuple[PostingResult, PostingContext]] = field(default_factory=list)
-
-    async def frozen_bins(
-        self, location_codes: Collection[str], exempt_count: int | None = None
-    ) -> dict[tuple[str, str], str]:
-        return {k: n for k, n in self.frozen.items() if k[0] in location_codes}
-
-    async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
-        return {}
-
-    async def resolve(
-        self,
-        results: Sequence[PostingResult],
-        *,
-        items: Collection[str] = (),
-        bins: Collection[tuple[str, str]] = (),
-    ) -> PostingIds:
-        return posting_ids(results, items, bins)
-
-    async def apply(
-        self, result: PostingResult, context: PostingContext, ids: PostingIds | None = None
-    ) -> None:
-        self.applied.append((result, context))
+class JournalState:
+    journal: FakeJournal
+    postings: FakePostings = field(default_factory=lambda: FakePostings())
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeTransaction[JournalState]):
     """A JournalUnitOfWork over the fakes. Leaving without commit() rolls back: what the
     block wrote is dropped, as a database transaction would drop it."""
 
     def __init__(self, data: JournalFacts) -> None:
-        self.journal = FakeJournal(data)
-        self.postings = FakePostings()
-        self.commits = 0
-        self._saved: tuple[FakeJournal, FakePostings] | None = None
+        super().__init__(JournalState(FakeJournal(data)))
 
-    async def __aenter__(self) -> Self:
-        postings = replace(self.postings, applied=list(self.postings.applied))
-        self._saved = (_copy(self.journal), postings)
-        return self
+    @property
+    def journal(self) -> FakeJournal:
+        return self.state.journal
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._saved is not None:
-            self.journal, self.postings = self._saved
-        self._saved = None
-
-    async def commit(self) -> None:
-        self.commits += 1
-        self._saved = None
-
-
-def _copy(journal: FakeJournal) -> FakeJournal:
-    return replace(
-        journal,
-        transactions=dict(journal.transactions),
-        lines=dict(journal.lines),
-        job_entries=dict(journal.job_entries),
-    )
+    @property
+    def postings(self) -> FakePostings:
+        return self.state.postings

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
 
 from server.domain.sync import CountFacts, RefCount, RefRecount
 from server.sync.ports import (
@@ -23,6 +22,7 @@ from server.sync.ports import (
     RefRecord,
     StoredEvent,
 )
+from tests.unit.fakes import FakeTransaction
 
 
 @dataclass
@@ -49,7 +49,6 @@ class FakeSync:
 
     def __init__(self, state: SyncState) -> None:
         self.state = state
-        self.inserts = 0  # insert_events calls: the use case batches its events
 
     async def epoch(self) -> str:
         return self.state.epoch
@@ -84,7 +83,6 @@ class FakeSync:
         }
 
     async def insert_events(self, pushes: Sequence[NewEvents]) -> None:
-        self.inserts += 1
         for push in pushes:
             for e, (outcome, reason, detail) in zip(push.events, push.verdicts, strict=True):
                 key = (push.device_id, push.install_id, e.seq)
@@ -213,29 +211,15 @@ class FakeCountsForSync:
         return list(self.state.ref_recounts)
 
 
-class FakeSyncUnitOfWork:
+class FakeSyncUnitOfWork(FakeTransaction[SyncState]):
     """A SyncUnitOfWork whose transaction works on a copy of the state and keeps it only
     at commit. The counts' repositories are not faked: a test that closes a bin replaces
     `counts.record_bin_count` (the counts feature's use case) with its own."""
 
-    def __init__(self, state: SyncState) -> None:
-        self.committed = state
-        self.commits = 0
+    @property
+    def sync(self) -> FakeSync:
+        return FakeSync(self.state)
 
-    async def __aenter__(self) -> FakeSyncUnitOfWork:
-        self.working = copy.deepcopy(self.committed)
-        self.sync = FakeSync(self.working)
-        self.sync_counts = FakeCountsForSync(self.working)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        del self.working
-
-    async def commit(self) -> None:
-        self.committed.__dict__.update(copy.deepcopy(self.working).__dict__)
-        self.commits += 1
+    @property
+    def sync_counts(self) -> FakeCountsForSync:
+        return FakeCountsForSync(self.state)

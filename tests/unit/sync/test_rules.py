@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from schemas.sync import MAX_PUSH_EVENTS as WIRE_MAX_PUSH_EVENTS
+from server.domain.counting import SubmittedBinCount
 from server.domain.sync import (
     APPLIED,
     BIN_CLOSED,
@@ -15,7 +16,6 @@ from server.domain.sync import (
     SCAN_UNDONE,
     SERIAL_SCANNED,
     BinEvent,
-    BinFold,
     CountFacts,
     EventContent,
     SyncEvent,
@@ -84,7 +84,7 @@ def test_a_closed_bin_folds_its_scans_minus_the_undone_ones() -> None:
         ev(9, SERIAL_SCANNED, item="SER", serial="LATE"),  # after the close: not in it
     ]
     fold = fold_bin(close(8, at=T0 + timedelta(minutes=5)), False, events, timedelta(0), False)
-    assert fold == BinFold(
+    assert fold == SubmittedBinCount(
         "A-01",
         T0,
         T0 + timedelta(minutes=5),
@@ -97,12 +97,12 @@ def test_fold_times_are_corrected_by_the_skew_and_never_end_before_they_start() 
     skew = timedelta(minutes=-3)
     events = [ev(1, BIN_OPENED, minutes=10), ev(2, SERIAL_SCANNED, item="SER", serial="S1")]
     fold = fold_bin(close(3, at=T0), False, events, skew, False)
-    assert isinstance(fold, BinFold)
+    assert isinstance(fold, SubmittedBinCount)
     assert fold.started_at == T0 + timedelta(minutes=7) == fold.finished_at
 
 
 def test_fold_refusals() -> None:
-    def reason(fold: BinFold | Verdict) -> str:
+    def reason(fold: SubmittedBinCount | Verdict) -> str:
         assert isinstance(fold, Verdict) and fold.outcome == "rejected"
         return fold.reason
 
@@ -120,5 +120,5 @@ def test_fold_refusals() -> None:
     ]
     assert reason(fold_bin(close(4), False, undone, timedelta(0), False)) == "empty_not_confirmed"
     empty = fold_bin(close(4), True, undone, timedelta(0), False)
-    assert empty == BinFold("A-01", T0, T0, [], [])
+    assert empty == SubmittedBinCount("A-01", T0, T0, [], [])
     assert APPLIED.outcome == "applied"
