@@ -77,6 +77,8 @@ class CountsState:
     stock_balances: dict[int, list[SnapshotBalance]] = field(default_factory=dict)
     gl: GlSetup = field(default_factory=GlSetup)
     tolerances: ToleranceRules = field(default_factory=ToleranceRules)  # none: approve all
+    # (location, bin label) -> the number of another count in process that freezes it
+    frozen_by_others: dict[tuple[str, str], str] = field(default_factory=dict)
     # written by the use cases
     counts: dict[str, CountRecord] = field(default_factory=dict)
     count_bins: dict[int, list[CountBinRecord]] = field(default_factory=dict)
@@ -425,8 +427,8 @@ class FakeCountsUnitOfWork(FakeTransaction[CountsState]):
 
     @property
     def postings(self) -> FakePostings:
-        """No bin is frozen by another count; what is applied is kept in the state."""
-        return FakePostings(applied=self.state.postings)
+        """Bins frozen by other counts as the state says; what is applied is kept there."""
+        return FakePostings(frozen=self.state.frozen_by_others, applied=self.state.postings)
 
     @property
     def codes(self) -> FakeCodes:

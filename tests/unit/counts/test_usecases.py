@@ -412,6 +412,22 @@ async def test_finalize_writes_off_a_missing_serial_within_tolerance() -> None:
     )
 
 
+async def test_finalize_refuses_a_posting_into_a_bin_another_count_freezes() -> None:
+    """The frozen bins are read once, for the domain, which refuses them: the writer is
+    told so (FrozenBinsJudged) and does not look again, so this refusal is the only one."""
+    s = world()
+    s.tolerances = ToleranceRules(quantity=Decimal(1))
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-02"))  # S2 is not there: a write-off in A-02
+    s.frozen_by_others = {("MAIN", "A-02"): "SC-9"}
+    before = copy.deepcopy(s)
+    with pytest.raises(Conflict) as refused:
+        await review.finalize(uow(s), SUE, number, False, T0)
+    assert refused.value.code == "bins-frozen" and "SC-9" in refused.value.message
+    assert s == before
+
+
 async def test_finalize_refuses_a_discrepancy_that_needs_approval() -> None:
     s = world()  # no tolerances: every discrepancy needs approval
     number = await started(s)
