@@ -51,7 +51,6 @@ from server.domain.counting import (
     Reconciliation,
     Snapshot,
     SnapshotSerial,
-    SubmittedBinCount,
     cancel,
     counters_by_bin,
     current_bin_counts,
@@ -60,6 +59,10 @@ from server.domain.counting import (
     reconcile,
     resolve_bin_counts,
     start_counting,
+)
+from server.domain.counting import (
+    # The domain's; named here too for callers that build it beside the use case.
+    SubmittedBinCount as SubmittedBinCount,
 )
 from server.domain.counting.checks import (
     check_contents,
