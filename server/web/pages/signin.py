@@ -12,9 +12,8 @@ from server.api.deps import CurrentSettings, Now
 from server.api.state import AnyRequest, app_state
 from server.auth import usecases as auth
 from server.domain.errors import NotAuthenticated
-from server.domain.masterdata import Role
 from server.web.responses import local, page, see_other
-from server.web.session import PUBLIC, session_token, with_session, without_session
+from server.web.session import PUBLIC, home, session_token, with_session, without_session
 
 
 class SignInController(Controller):
@@ -26,7 +25,7 @@ class SignInController(Controller):
 
     @get("/signin", opt={PUBLIC: True})
     async def signin_form(self, request: AnyRequest) -> Template:
-        return page(request, "signin.html", next=local(request.query_params.get("next")))
+        return page(request, "signin.html", next=local(request.query_params.get("next"), ""))
 
     @post("/signin", opt={PUBLIC: True})
     async def signin(
@@ -35,7 +34,7 @@ class SignInController(Controller):
         form = await request.form()
         username = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
-        target = local(str(form.get("next") or ""))
+        target = local(str(form.get("next") or ""), "")
         missing = {k: f"enter your {k}" for k in ("username", "password") if not form.get(k)}
         if missing:
             return page(
@@ -63,9 +62,7 @@ class SignInController(Controller):
                 username=username,
                 form_error=f"{exc.message}: check both and try again",
             )
-        if issued.user.role is Role.FINANCE and not form.get("next"):
-            target = "/documents"
-        response = see_other(target)
+        response = see_other(target or home(issued.user.role))
         with_session(response, issued.token, issued.expires_at, request.url.scheme == "https")
         return response
 
