@@ -128,6 +128,11 @@ def test_a_count_from_progress_to_documents(
     proposal = page.get_by_role("checkbox", name=re.compile("serial transfer proposal S3"))
     expect(proposal).to_be_checked()
     screenshot(page, "review")
+    # on a 768-pixel tablet the page does not scroll sideways (wide tables scroll inside)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "review-tablet")
+    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     proposal.uncheck()
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("status")).to_contain_text("cleared")

@@ -64,7 +64,7 @@ class ReviewPages(Controller):
         try:
             totals = await count_review.preview(uow, number, now)
         except StockcountError as exc:
-            totals_refused = str(exc)
+            totals_refused = exc.message  # the lines it names are the rows below
         return page(
             request,
             "counts/review.html",

@@ -20,8 +20,16 @@ class SignInController(Controller):
     path = "/"
 
     @get("/", opt={PUBLIC: True})
-    async def home(self, request: AnyRequest) -> Response[Any]:
-        return see_other("/counts" if session_token(request) else "/signin")
+    async def home(self, request: AnyRequest, now: Now) -> Response[Any]:
+        """The start page of whoever is signed in (the documents for finance)."""
+        token = session_token(request)
+        if token is None:
+            return see_other("/signin")
+        try:
+            caller = await auth.authenticate(app_state(request).uow(), token, now)
+        except NotAuthenticated:
+            return see_other("/signin")
+        return see_other(home(caller.role))
 
     @get("/signin", opt={PUBLIC: True})
     async def signin_form(self, request: AnyRequest) -> Template:
