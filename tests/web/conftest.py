@@ -27,8 +27,6 @@ from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
 
-pytestmark = pytest.mark.e2e
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -97,6 +95,7 @@ def web_server(
             "STOCKCOUNT_LOG_LEVEL": "WARNING",
         }
         server = ServerProcess([str(BIN / "stockcount"), "serve"], port, tmp, env)
+        server.backend = request.param  # type: ignore[attr-defined]
         try:
             server.wait_healthy()
             yield server
@@ -129,7 +128,10 @@ def signed_in(page: Page, username: str, password: str = PASSWORD) -> Page:
     return page
 
 
-def screenshot(page: Page, name: str) -> None:
-    """docs/screenshots/<name>.png, the README's pictures (made on SQLite only)."""
+def screenshot(page: Page, server: ServerProcess, name: str) -> None:
+    """docs/screenshots/<name>.png, the README's pictures: made on the SQLite run only, so
+    that the two runs do not overwrite each other's."""
+    if getattr(server, "backend", "sqlite") != "sqlite":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from handheld_sync.counting import CountingSession
@@ -24,6 +25,8 @@ from tests.web.conftest import VIEWPORT, screenshot, signed_in
 from tests.web.test_signin import api
 
 BIN_PATTERN = r"^[A-Z]+-\d+$"
+
+pytestmark = pytest.mark.e2e  # a real server process and a browser
 
 
 class Handheld:
@@ -109,10 +112,10 @@ def test_a_count_from_progress_to_documents(
         second.close()
 
     page.goto("/counts")
-    screenshot(page, "counts")
+    screenshot(page, web_server, "counts")
     page.goto(f"/counts/{number}")
     expect(page.get_by_role("row", name=re.compile("A-02")).get_by_text("conflict")).to_be_visible()
-    screenshot(page, "count")
+    screenshot(page, web_server, "count")
     conflict = page.get_by_role("group", name=re.compile("Bin A-02"))
     conflict.get_by_role("radio", name=re.compile("hh-1")).check()
     conflict.get_by_role("button", name=re.compile("Pick this bin count")).click()
@@ -127,11 +130,11 @@ def test_a_count_from_progress_to_documents(
     expect(released.get_by_role("checkbox")).to_have_count(0)
     proposal = page.get_by_role("checkbox", name=re.compile("serial transfer proposal S3"))
     expect(proposal).to_be_checked()
-    screenshot(page, "review")
+    screenshot(page, web_server, "review")
     # on a 768-pixel tablet the page does not scroll sideways (wide tables scroll inside)
     page.set_viewport_size({"width": 768, "height": 1024})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, "review-tablet")
+    screenshot(page, web_server, "review-tablet")
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     proposal.uncheck()
     page.get_by_role("button", name="OK").click()
@@ -153,7 +156,7 @@ def test_a_count_from_progress_to_documents(
     page.goto(f"/counts/{number}")
     page.get_by_role("button", name="Finalize").click()
     expect(page.get_by_role("alert")).to_contain_text("still Counting in Process")
-    screenshot(page, "finalize-warning")
+    screenshot(page, web_server, "finalize-warning")
     page.get_by_role("button", name="Abort").click()
     expect(page.get_by_role("status")).to_contain_text("nothing changed")
     with api(web_server, "super") as client:
@@ -178,7 +181,7 @@ def test_a_count_from_progress_to_documents(
     for line in qa["lines"]:
         expect(table).to_contain_text(line["adjustment_value"])
     expect(page.locator("table.gl")).to_contain_text(qa["gl_lines"][0]["account"])
-    screenshot(page, "document")
+    screenshot(page, web_server, "document")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))

@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ServerProcess
 from tests.helpers import PASSWORD
 from tests.web.conftest import screenshot, signed_in
+
+pytestmark = pytest.mark.e2e  # a real server process and a browser
 
 
 @contextmanager
@@ -37,7 +40,7 @@ def test_sign_in_lands_on_counts_with_the_navigation(page: Page, web_server: Ser
     page.goto("/counts")
     expect(page).to_have_url(re.compile(r"/signin\?next=%2Fcounts"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    screenshot(page, "signin")
+    screenshot(page, web_server, "signin")
 
     page.get_by_label("Username").fill("super")
     page.get_by_label("Password").fill("not the password")
