@@ -15,7 +15,15 @@ from sqlalchemy import update
 from server.db.engine import make_engine
 from server.db.tables import ApiToken
 from tests.helpers import PASSWORD, add_users, token
-from tests.integration.counts_setup import bin_count, create_count, headers, seed, start
+from tests.integration.counts_setup import (
+    bin_count,
+    count_the_scenario,
+    create_count,
+    generous_tolerances,
+    headers,
+    seed,
+    start,
+)
 
 Client = AsyncTestClient[Litestar]
 
@@ -168,3 +176,37 @@ async def test_recount_counted_and_refusals_from_the_count_page(
     assert "Cancelled" in await post("cancel")
     again = await post("cancel")
     assert "error=cannot cancel a stock count that is Cancelled" in again
+
+
+async def test_the_documents_page_lists_and_filters_every_counts_documents(
+    database_url: str, client: Client
+) -> None:
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    await generous_tolerances(client, sup)
+    done = await client.post(f"/api/counts/{number}/finalize", json={"confirm": True}, headers=sup)
+    assert done.status_code == 200, done.text
+    await _sign_in(client, "super")
+
+    def numbers(html: str) -> list[str]:
+        return re.findall(r'<a href="/documents/\w+/([^"]+)">', html)
+
+    assert numbers((await client.get("/documents")).text) == [f"QA-{number}", f"ST-{number}"]
+    only = await client.get("/documents", params={"kind": "stock_transfer", "location": "MAIN"})
+    assert numbers(only.text) == [f"ST-{number}"]
+    today = datetime.now(UTC).date()
+    later = await client.get("/documents", params={"date_from": str(today.replace(year=3000))})
+    assert numbers(later.text) == []
+    upside = await client.get(
+        "/documents", params={"date_from": str(today), "date_to": "2000-01-01"}
+    )
+    assert numbers(upside.text) == [] and "the date range is empty" in upside.text
+    page = await client.get(f"/documents/stock_transfer/ST-{number}")
+    assert "A-02" in page.text and "130.00" in page.text  # S5 moved from B-01 at 130
+    assert (
+        (await client.get(f"/documents/quantity_adjustment/QA-{number}/csv"))
+        .headers["content-type"]
+        .startswith("text/csv")
+    )
