@@ -9,9 +9,11 @@ from typing import Any, Self
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.document_list import SqlDocumentList
 from server.counts.sql.documents import SqlCountDocuments
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
+from server.counts.sql.progress import SqlCountProgress
 from server.counts.sql.review import SqlReviews
 from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.usecases.cache import ReconciliationCache
@@ -42,6 +44,8 @@ class SqlUnitOfWork:
     sync: SqlSync
     reason_codes: SqlReasonCodes
     sync_counts: SqlCountsForSync
+    count_progress: SqlCountProgress
+    document_list: SqlDocumentList
 
     def __init__(
         self,
@@ -68,6 +72,8 @@ class SqlUnitOfWork:
         self.sync = SqlSync(self.session)
         self.reason_codes = SqlReasonCodes(self.session)
         self.sync_counts = SqlCountsForSync(self.session)
+        self.count_progress = SqlCountProgress(self.session)
+        self.document_list = SqlDocumentList(self.session)
         return self
 
     async def __aexit__(
