@@ -294,24 +294,48 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(done: int, total: int) -> None:
-    width = 30
-    filled = width if total == 0 else width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    print(f"\rpush [{bar}] {done}/{total} events", end="", file=sys.stderr, flush=True)
+class PushProgress:
+    """The push's progress on stderr, drawn by rich: a bar, events sent of events to send.
+
+    On a terminal it redraws in place; piped (`sync --progress`), it prints its last state
+    when the push ends."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("push"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("events"),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = self._progress.add_task("push", total=None)
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> PushProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._progress.stop()
 
 
 def _engine(
-    store: Store, client: httpx.Client, args: argparse.Namespace, *, bar: bool
+    store: Store,
+    client: httpx.Client,
+    args: argparse.Namespace,
+    *,
+    progress: PushProgress | None = None,
 ) -> SyncEngine:
     from handheld_sync.sync import SyncEngine
 
     return SyncEngine(
-        store,
-        client,
-        msgpack=args.msgpack,
-        app_version=app_version(),
-        progress=_progress_bar if bar else None,
+        store, client, msgpack=args.msgpack, app_version=app_version(), progress=progress
     )
 
 
@@ -338,11 +362,13 @@ def _summary(report: SyncReport) -> str:
 def cmd_sync(args: argparse.Namespace) -> int:
     from handheld_sync.store import Store
 
+    shown = sys.stderr.isatty() or args.progress
     with Store.open(store_path(args)) as store, _client(store) as client:
-        engine = _engine(store, client, args, bar=sys.stderr.isatty() or args.progress)
-        report = engine.sync()
-    if engine.progress is not None:
-        print(file=sys.stderr)
+        if shown:
+            with PushProgress() as progress:
+                report = _engine(store, client, args, progress=progress).sync()
+        else:
+            report = _engine(store, client, args).sync()
     print(_summary(report))
     return 0
 
@@ -366,7 +392,7 @@ def cmd_docked(args: argparse.Namespace) -> int:
         while not stop.is_set():
             try:
                 with _client(store) as client:
-                    engine = _engine(store, client, args, bar=False)
+                    engine = _engine(store, client, args)
                     engine.retries = 1
                     print(_summary(engine.sync()), flush=True)
             except SyncError as exc:

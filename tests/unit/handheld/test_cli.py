@@ -163,3 +163,18 @@ def test_a_crashing_decoder_is_reported_and_the_store_is_intact(
     assert "serial SN-3 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-3")
     with Store.open(store) as opened:
         assert [e.seq for e in opened.outbox()] == [1, 2]
+
+
+def test_push_progress_is_a_rich_bar_of_events_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from handheld_sync.cli import PushProgress
+
+    with PushProgress() as progress:
+        progress(0, 5)
+        progress(3, 5)
+        progress(5, 5)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("push ") and captured.err.rstrip().endswith("5/5 events")
+    assert "━" in captured.err  # rich's bar, not a hand-drawn one
