@@ -19,6 +19,8 @@
                                           bar on stderr)
     stockcount-handheld docked [--interval S]  sync whenever the server can be reached;
                                           stops cleanly on SIGTERM or SIGINT
+    stockcount-handheld app [--interval S]  the full-screen counting app (wedge scanners);
+                                          syncs in the background every S seconds
 
 The store is --store PATH, else $STOCKCOUNT_HANDHELD_STORE, else
 ~/.stockcount-handheld/store.sqlite3. $STOCKCOUNT_HANDHELD_GS is the scanner's replacement
@@ -402,6 +404,28 @@ def cmd_docked(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from handheld_sync.app.background import enrolled_engine
+    from handheld_sync.app.counting_app import CountingApp
+    from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
+    from handheld_sync.store import Store
+
+    path = store_path(args)
+    Store.open(path).close()  # a missing store is one line here, not a screen
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise HandheldError("the app needs a terminal: run it on the device's screen")
+    CountingApp(
+        path,
+        bin_pattern=os.environ.get("STOCKCOUNT_HANDHELD_BIN_PATTERN") or DEFAULT_BIN_PATTERN,
+        gs_replacement=os.environ.get("STOCKCOUNT_HANDHELD_GS"),
+        open_engine=partial(enrolled_engine, app_version=app_version()),
+        sync_interval=args.interval,
+    ).run()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stockcount-handheld", description="stockcount device")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -445,6 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_store("docked", cmd_docked, "sync whenever the server can be reached")
     p.add_argument("--msgpack", action="store_true", help="MessagePack instead of JSON")
     p.add_argument("--interval", type=float, default=30.0, metavar="S", help="seconds between")
+    p = with_store("app", cmd_app, "the full-screen counting app")
+    p.add_argument(
+        "--interval", type=float, default=30.0, metavar="S", help="seconds between syncs"
+    )
     return parser
 
 
