@@ -1,0 +1,103 @@
+"""The counting app against a real server process (`stockcount serve`): it syncs in the
+background while the counter keeps scanning, and what was scanned reaches the server.
+
+The app's sync is made slow on purpose (each request waits 1.5 s in the worker thread)
+so the scans provably land while a sync is in flight. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from handheld_sync.app.counting_app import CountingApp
+from handheld_sync.counting import CountingSession
+from handheld_sync.store import Store
+from handheld_sync.sync import SERVER_URL, SyncEngine, auth_headers
+from tests.e2e.test_sync_e2e import (  # the server fixture, a device, a started count
+    BIN_PATTERN,
+    Database,
+    Server,
+    device,
+    engine,
+    server,
+    started_count,
+)
+
+__all__ = ["server"]
+DELAY = 1.5
+
+
+class SlowTransport(httpx.HTTPTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(DELAY)  # in the app's worker thread, never the screen's
+        return super().handle_request(request)
+
+
+@contextmanager
+def slow_engine(store: Store) -> Iterator[SyncEngine]:
+    url = store.setting(SERVER_URL) or ""
+    with httpx.Client(
+        base_url=url, headers=auth_headers(store), timeout=30, transport=SlowTransport()
+    ) as client:
+        yield SyncEngine(store, client, retries=1)
+
+
+async def until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def scan_while_syncing(app: CountingApp) -> None:
+    async with app.run_test() as pilot:
+        assert app.syncing  # the first sync starts with the app
+        for text in ("A-01", "S1", "S2"):
+            await pilot.press(*text, "enter")
+        with Store.open(app.store_path) as own:
+            assert own.outbox_summary()["pending"] == 3  # durable, not yet sent
+        assert app.syncing and app.syncs == 0  # all three scanned during the sync
+        await until(lambda: app.syncs == 1)
+        await pilot.press("f4")  # close the bin
+        await pilot.press("f9")  # and sync now
+        await until(lambda: app.syncs == 2)
+        status = str(app.query_one("#sync").render())
+        assert "waiting 0" in status and "docked" in status
+        await pilot.press("f9")  # the bin count's answer and the pull: all acknowledged
+        await until(lambda: app.syncs == 3)
+
+
+def test_the_app_syncs_in_the_background_while_scanning_goes_on(
+    server: tuple[Server, Database], tmp_path: Path
+) -> None:
+    srv, _ = server
+    api = httpx.Client(base_url=srv.url, timeout=30)
+    number, sup, admin = started_count(api)
+    code = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
+    store, client = device(tmp_path, "app-1", srv.url, code.json()["code"])
+    engine(store, client).sync()
+    CountingSession(store, bin_pattern=BIN_PATTERN).open(number)
+    client.close()
+    store.close()
+
+    app = CountingApp(
+        tmp_path / "app-1.sqlite3",
+        bin_pattern=BIN_PATTERN,
+        open_engine=slow_engine,
+        sync_interval=3600,
+    )
+    asyncio.run(scan_while_syncing(app))
+    with Store.open(app.store_path) as own:
+        assert own.outbox_summary()["pending"] == 0
+        install, last = own.install_id, own.last_seq()
+    assert last == 4
+    devices = api.get("/api/devices/status", headers=sup).json()["items"]
+    assert [d["last_seq"] for d in devices if d["install_id"] == install] == [4]
+    count = api.get(f"/api/counts/{number}", headers=sup).json()
+    assert [b["label"] for b in count["bins"] if b["counted"]] == ["A-01"]
+    api.close()
