@@ -9,7 +9,9 @@
     stockcount-handheld open COUNT        open a count
     stockcount-handheld scan TEXT         scanner text (AIM prefix, GS or its replacement)
     stockcount-handheld scan --image FILE a camera frame, through the decoder chain
-    stockcount-handheld qty ITEM QUANTITY [--lot LOT]
+    stockcount-handheld qty ITEM N|+N [--lot LOT]   N sets the bin's total of the item, +N adds
+    stockcount-handheld sign-in USER [--pin PIN]     a counter signs in (PIN asked when not given)
+    stockcount-handheld sign-out
     stockcount-handheld undo              take back the last scan of the open bin
     stockcount-handheld close-bin [--empty]
     stockcount-handheld recounts          recount orders for the open count
@@ -25,6 +27,9 @@
 The store is --store PATH, else $STOCKCOUNT_HANDHELD_STORE, else
 ~/.stockcount-handheld/store.sqlite3. $STOCKCOUNT_HANDHELD_GS is the scanner's replacement
 for the GS1 separator; $STOCKCOUNT_HANDHELD_BIN_PATTERN the bin label pattern (regex);
+$STOCKCOUNT_HANDHELD_AIM (0: the scanners send no AIM prefix);
+$STOCKCOUNT_HANDHELD_IDLE_MINUTES the idle time after which a counter is signed out.
+Each overrides the site's setting pulled from the server.
 $STOCKCOUNT_HANDHELD_DECODER the decoder backend for --image (chain, pyzbar, zxing, or
 module:factory), run in a worker process so a native crash cannot take the app down.
 
@@ -108,12 +113,29 @@ def store_path(args: argparse.Namespace) -> Path:
 
 
 def open_session(args: argparse.Namespace) -> CountingSession:
-    from handheld_sync.counting import CountingSession
-    from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
+    from handheld_sync.counting import CountingWorkflow
     from handheld_sync.store import Store
 
-    pattern = os.environ.get("STOCKCOUNT_HANDHELD_BIN_PATTERN") or DEFAULT_BIN_PATTERN
-    return CountingSession(Store.open(store_path(args)), bin_pattern=pattern)
+    return CountingWorkflow(Store.open(store_path(args))).session
+
+
+def cmd_sign_in(args: argparse.Namespace) -> int:
+    import getpass
+
+    session = open_session(args)
+    pin = args.pin if args.pin is not None else getpass.getpass(f"PIN for {args.user}: ")
+    with session.store:
+        who = session.sign_in.sign_in(args.user, pin)
+    print(f"signed in: {who}")
+    return 0
+
+
+def cmd_sign_out(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        who = session.sign_in.sign_out()
+    print(f"{who} signed out" if who else "nobody was signed in")
+    return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -183,10 +205,11 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from handheld_sync.scan.text import from_decoded, parse_scanner_text
+    from handheld_sync.scan.text import from_decoded
 
     if (args.text is None) == (args.image is None):
         raise HandheldError("give scanner TEXT or --image FILE, not both")
+    raw = None
     if args.image is not None:
         from handheld_sync.scan import load_image
         from handheld_sync.scan.chain import IsolatedDecoder
@@ -202,19 +225,33 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 f"{args.image}: {len(found)} barcodes in view: aim at one label and scan again"
             )
         raw = from_decoded(found[0])
-    else:
-        raw = parse_scanner_text(args.text, gs_replacement=os.environ.get("STOCKCOUNT_HANDHELD_GS"))
-    session = open_session(args)
-    with session.store:
-        result = session.scan(raw)
+    from handheld_sync.counting import CountingWorkflow
+    from handheld_sync.store import Store
+
+    flow = CountingWorkflow(Store.open(store_path(args)))
+    with flow.store:
+        if raw is not None:
+            result = flow.session.scan(raw)
+        else:
+            result = flow.session.scan_text(
+                args.text,
+                gs_replacement=flow.settings.gs_replacement,
+                aim_prefixes=flow.settings.aim_prefixes,
+            )
+    if result.outcome == "unknown":  # kept for the supervisor, but nothing was counted
+        print(f"stockcount-handheld: stored #{result.seq}: {result.message}", file=sys.stderr)
+        return 1
     print(f"stored #{result.seq}: {result.message}" if result.recorded else result.message)
     return 0
 
 
 def cmd_qty(args: argparse.Namespace) -> int:
     session = open_session(args)
+    adding = args.quantity.startswith("+")
     with session.store:
-        result = session.key_quantity(args.item, args.quantity, lot=args.lot or "")
+        result = session.key_quantity(
+            args.item, args.quantity.lstrip("+"), lot=args.lot or "", set_total=not adding
+        )
     print(f"stored #{result.seq}: {result.message}")
     return 0
 
@@ -450,10 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_store("scan", cmd_scan, "scanner text, or a camera frame with --image")
     p.add_argument("text", nargs="?", metavar="TEXT")
     p.add_argument("--image", metavar="FILE")
-    p = with_store("qty", cmd_qty, "key a quantity of an untracked or lot item")
+    p = with_store("qty", cmd_qty, "N: the bin's total of an item; +N: N more")
     p.add_argument("item", metavar="ITEM")
-    p.add_argument("quantity", metavar="QUANTITY")
+    p.add_argument("quantity", metavar="N|+N")
     p.add_argument("--lot", metavar="LOT")
+    p = with_store("sign-in", cmd_sign_in, "a counter signs in with user name and PIN")
+    p.add_argument("user", metavar="USER")
+    p.add_argument("--pin", metavar="PIN", help="the PIN (asked when not given)")
+    with_store("sign-out", cmd_sign_out, "the counter signs out")
     with_store("undo", cmd_undo, "take back the last scan of the open bin")
     p = with_store("close-bin", cmd_close_bin, "close the open bin")
     p.add_argument("--empty", action="store_true", help="confirm the bin is empty")

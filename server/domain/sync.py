@@ -26,6 +26,7 @@ SERIAL_SCANNED = "serial_scanned"
 QUANTITY_KEYED = "quantity_keyed"
 SCAN_UNDONE = "scan_undone"
 BIN_CLOSED = "bin_closed"
+BARCODE_UNKNOWN = "barcode_unknown"  # kept for the supervisor, never counted
 
 # A Counted count still takes scans: a device that docks after the last bin was counted
 # is heard (counts.takes_bin_counts).
@@ -127,13 +128,15 @@ class CountFacts:
 def refusal(
     facts: CountFacts | None,
     count: str,
-    label: str,
+    label: str | None,
     location_id: int | None,
     location: str | None,
 ) -> Verdict | None:
     """Why the count `count` does not take an event of bin `label` from a device at
     `location_id` (`location` its code), or None when it does. The same for every event
-    of one (count, bin): the use case judges each pair once."""
+    of one (count, bin): the use case judges each pair once. `label` None: an event of the
+    count that needs no bin of it (an unknown barcode, scanned with no bin open or in a bin
+    outside the count: kept for the supervisor all the same)."""
     if facts is None:
         return rejected("count_unknown", f"stock count {count} does not exist")
     if facts.location_id != location_id:
@@ -147,7 +150,7 @@ def refusal(
             reason,
             f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
         )
-    if label not in facts.bins:
+    if label is not None and label not in facts.bins:
         return rejected("bin_outside_scope", f"bin {label} is not in stock count {count}")
     return None
 
@@ -282,6 +285,7 @@ class ItemRef:
     barcodes: list[str] = field(default_factory=list)
     auto_serialized: bool = False
     uom: str = "EA"
+    count_mode: str = "unit"  # "measure": the device asks for a keyed quantity
 
 
 @dataclass(frozen=True, slots=True)

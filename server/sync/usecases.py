@@ -81,6 +81,7 @@ from server.domain.errors import (
 )
 from server.domain.sync import (
     APPLIED,
+    BARCODE_UNKNOWN,
     BIN_CLOSED,
     MAX_PUSH_EVENTS,
     Ack,
@@ -311,9 +312,9 @@ async def _judge(
     caller, install, now = push.caller, push.batch.install_id, push.now
     assert caller.device_id is not None
     run = push.events[first:end]
-    places = [(e.count_number, e.bin) for e in run]
+    places = [(e.count_number, None if e.kind == BARCODE_UNKNOWN else e.bin) for e in run]
     named = set(places)
-    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
+    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named if b is not None})
     judged = {
         (count, label): refusal(
             facts.get(count), count, label, caller.location_id, caller.location_code

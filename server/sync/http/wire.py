@@ -16,6 +16,7 @@ import msgspec
 from schemas import PROTOCOL_VERSION
 from schemas.sync import (
     AssignedCount,
+    BarcodeUnknown,
     BinClosed,
     BinOpened,
     BinRef,
@@ -51,7 +52,7 @@ _BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
 # Each event body's tag, looked up once (`__struct_config__` builds a new object per access).
 _KIND: dict[type, str] = {
     kind: str(kind.__struct_config__.tag)
-    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
+    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed, BarcodeUnknown)
 }
 
 

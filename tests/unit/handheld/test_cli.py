@@ -78,12 +78,18 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
     assert "bin MAIN-A01-01 opened" in ok(store, "scan", "]C0MAIN-A01-01")
     assert "serial SN-1 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
     assert "ignored" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
-    assert "not counted" in fails(store, "scan", "]E05901234123457")
+    # An unknown barcode is kept (an event for the supervisor), and counts nothing: exit 1.
+    assert "stored #3" in fails(store, "scan", "]E05901234123457")
     assert "lot-tracked" in fails(store, "qty", "RESIN", "4")
-    assert "stored #3: 4 of RESIN lot L1 counted" in ok(store, "qty", "RESIN", "4", "--lot", "L1")
+    # qty ITEM N sets the bin's total, qty ITEM +N adds.
+    assert "stored #4: total of RESIN lot L1 set to 4: 4 in bin" in ok(
+        store, "qty", "RESIN", "4", "--lot", "L1"
+    )
+    assert "1 of RESIN lot L1 counted: 5 in bin" in ok(store, "qty", "RESIN", "+1", "--lot", "L1")
+    assert "undone: 1 of RESIN: 4 in bin" in ok(store, "undo")
     # GS1 with the scanner's replacement for GS.
     out = ok(store, "scan", "]C101" + "09501101530003" + "10L2~3007", STOCKCOUNT_HANDHELD_GS="~")
-    assert "7 of RESIN lot L2 counted" in out
+    assert "7 of RESIN lot L2 counted: 7 in bin" in out
     assert "undone: 7 of RESIN" in ok(store, "undo")
 
     frame = tmp_path / "frame.png"
@@ -95,7 +101,7 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
     status = ok(store, "status")
     assert "count: SC-1   bin: MAIN-A01-01 (3 scans)" in status
     assert outbox_states(status) == {
-        "pending": "6",
+        "pending": "9",
         "applied": "0",
         "duplicate": "0",
         "rejected": "0",
@@ -108,7 +114,10 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
         assert [e.kind for e in opened.outbox(state="pending")] == [
             "bin_opened",
             "serial_scanned",
+            "barcode_unknown",
             "quantity_keyed",
+            "quantity_keyed",
+            "scan_undone",
             "quantity_keyed",
             "scan_undone",
             "serial_scanned",
