@@ -446,17 +446,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     from handheld_sync.app.background import enrolled_engine
     from handheld_sync.app.counting_app import CountingApp
-    from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
     from handheld_sync.store import Store
 
     path = store_path(args)
     Store.open(path).close()  # a missing store is one line here, not a screen
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise HandheldError("the app needs a terminal: run it on the device's screen")
-    CountingApp(
+    CountingApp(  # settings: the site's from the pull, under STOCKCOUNT_HANDHELD_*
         path,
-        bin_pattern=os.environ.get("STOCKCOUNT_HANDHELD_BIN_PATTERN") or DEFAULT_BIN_PATTERN,
-        gs_replacement=os.environ.get("STOCKCOUNT_HANDHELD_GS"),
         open_engine=partial(enrolled_engine, app_version=app_version()),
         sync_interval=args.interval,
     ).run()

@@ -1,16 +1,15 @@
 """The full-screen counting app (Textual) for a device with a keyboard-wedge scanner.
 
 Every scan is stored (durable, in the outbox) before the screen says so: the handler runs
-`CountingSession.scan` on the store's connection, which commits before it returns. Syncing
+`CountingWorkflow.scan_text` on the store's connection, which commits before it returns. Syncing
 runs in a worker thread on a connection of its own (`background.sync_once`), every
 `sync_interval` seconds and on F9, so the network never holds up a scan.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import work
@@ -19,12 +18,16 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from handheld_sync.app.background import EngineFactory, SyncOutcome, sync_once
-from handheld_sync.app.screens import CountPicker, KeyedQuantity, QuantityScreen, RecountsScreen
+from handheld_sync.app.screens import (
+    CountPicker,
+    KeyedQuantity,
+    QuantityScreen,
+    RecountsScreen,
+    SignInDetails,
+    SignInScreen,
+)
 from handheld_sync.app.widgets import Feedback, ScannerLine, Tone
-from handheld_sync.counting import CountingSession, ScanResult
-from handheld_sync.errors import HandheldError
-from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
-from handheld_sync.scan.text import parse_scanner_text
+from handheld_sync.counting import CountingWorkflow, ScannerSettings, ScanResult
 from handheld_sync.store import Store
 
 CSS = """
@@ -41,7 +44,7 @@ Screen { layout: vertical; }
 #sync { height: 1; padding: 0 1; background: $panel; }
 .dialog { width: 60; height: auto; padding: 1 2; border: thick $primary; background: $surface; }
 .title { text-style: bold; }
-QuantityScreen, CountPicker, RecountsScreen { align: center middle; }
+QuantityScreen, SignInScreen, CountPicker, RecountsScreen { align: center middle; }
 """
 
 
@@ -56,6 +59,7 @@ class CountingApp(App[None]):
         Binding("f4", "close_bin", "Close bin"),
         Binding("f5", "empty_bin", "Empty bin"),
         Binding("f6", "recounts", "Recounts"),
+        Binding("f7", "sign", "Sign in/out"),
         Binding("f8", "pick_count", "Counts"),
         Binding("f9", "sync", "Sync"),
         Binding("ctrl+q", "quit", "Quit"),
@@ -65,21 +69,28 @@ class CountingApp(App[None]):
         self,
         store_path: Path,
         *,
-        bin_pattern: str = DEFAULT_BIN_PATTERN,
-        gs_replacement: str | None = None,
+        settings: ScannerSettings | None = None,
         open_engine: EngineFactory | None = None,
         sync_interval: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`settings`: the scanner's and the site's (None: the pulled site settings under
+        the environment's overrides, ScannerSettings.resolve)."""
         super().__init__()
         self.store_path = store_path
-        self.bin_pattern = bin_pattern
-        self.gs_replacement = gs_replacement
+        self.settings = settings
         self.open_engine = open_engine
         self.sync_interval = sync_interval
-        self.session: CountingSession | None = None
+        self.clock = clock
+        self._flow: CountingWorkflow | None = None
         self.last_sync: SyncOutcome | None = None
         self.syncing = False
         self.syncs = 0  # finished syncs, for the footer and for tests
+
+    @property
+    def flow(self) -> CountingWorkflow:
+        assert self._flow is not None, "the app is not mounted"
+        return self._flow
 
     # --- layout ------------------------------------------------------------------------
 
@@ -93,61 +104,51 @@ class CountingApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.session = CountingSession(Store.open(self.store_path), bin_pattern=self.bin_pattern)
-        table = self.query_one("#totals", DataTable)
-        table.add_columns("ITEM", "NAME", "COUNTED", "LAST")
+        store = Store.open(self.store_path)
+        self._flow = CountingWorkflow(store, settings=self.settings, clock=self.clock)
+        self.query_one("#totals", DataTable).add_columns("ITEM", "LOT", "COUNTED", "SERIALS")
         self.query_one(ScannerLine).focus()
         self.refresh_view()
+        # Idle sign-out shows without a keystroke; the sync state's clock moves on.
+        self.set_interval(15, self.refresh_view)
         if self.open_engine is not None:
             self.set_interval(self.sync_interval, self.action_sync)
             self.action_sync()
-        if self.session.open_count is None:
+        if self.flow.current_count is None:
             self.action_pick_count()
 
     def on_unmount(self) -> None:
-        if self.session is not None:
-            self.session.store.close()
-
-    @property
-    def store(self) -> Store:
-        assert self.session is not None
-        return self.session.store
+        if self._flow is not None:
+            self._flow.store.close()
 
     # --- what the screen shows -------------------------------------------------------------
 
     def refresh_view(self) -> None:
-        assert self.session is not None
-        count, bin_count = self.session.open_count, self.session.open_bin
+        flow = self.flow
+        count, bin_count = flow.current_count, flow.current_bin
+        who = flow.counter
+        counter = f"  counter {who}" if who else "  nobody signed in (F7)"
         if count is None:
-            self.query_one("#count", Static).update("no count open: F8 picks one")
+            self.query_one("#count", Static).update(f"no count open: F8 picks one{counter}")
         else:
             blind = "  blind" if count.blind else ""
             status = count.status.replace("_", " ")
             self.query_one("#count", Static).update(
-                f"COUNT {count.count}  {count.location}  {status}{blind}  {len(count.bins)} bins"
+                f"COUNT {count.count}  {count.location}  {status}{blind}  "
+                f"{len(count.bins)} bins{counter}"
             )
         self.query_one("#bin", Static).update(
             f"BIN  {bin_count.bin}" if bin_count else "scan a bin label"
         )
-        self._refresh_totals()
-        self._refresh_sync()
-
-    def _refresh_totals(self) -> None:
-        assert self.session is not None
         table = self.query_one("#totals", DataTable)
         table.clear()
-        counted: dict[str, Decimal] = defaultdict(Decimal)
-        last: dict[str, str] = {}
-        for scan in self.session.bin_scans():
-            label = scan.item + (f" lot {scan.lot}" if scan.lot else "")
-            counted[label] += scan.quantity if scan.quantity is not None else Decimal(1)
-            last[label] = scan.serial or f"+{scan.quantity}"
-        for label, quantity in counted.items():
-            item = self.store.item(label.split(" ", 1)[0])
-            table.add_row(label, item.name if item else "", str(quantity), last[label])
+        for line in flow.totals():
+            serials = str(line.serials) if line.serials else ""
+            table.add_row(line.item, line.lot, str(line.total + line.serials), serials)
+        self._refresh_sync()
 
     def _refresh_sync(self) -> None:
-        waiting = self.store.outbox_summary()["pending"]
+        waiting = self.flow.store.outbox_summary()["pending"]
         parts = [f"waiting {waiting}"]
         if self.last_sync is None:
             parts.append("never synced" if self.open_engine else "sync off")
@@ -164,77 +165,70 @@ class CountingApp(App[None]):
         if tone in ("warn", "error"):
             self.bell()
 
-    def _result(self, result: ScanResult) -> None:
-        # Not stored (a duplicate, a prompt) or stored and flagged: the counter must look.
-        self.tell("ok" if result.recorded and not result.flagged else "warn", result.message)
+    def show(self, result: ScanResult) -> None:
+        """The result of an action: green when stored, yellow (and the bell) for a
+        duplicate, a flagged serial or a question, red (and the bell) when refused or
+        unknown."""
+        if result.error:
+            self.tell("error", result.message)
+        elif result.duplicate or result.flagged or result.outcome == "needs_input":
+            self.tell("warn", result.message)
+        else:
+            self.tell("ok", result.message)
         self.refresh_view()
-
-    def _attempt(self, run: Callable[[], ScanResult]) -> None:
-        try:
-            result = run()
-        except HandheldError as exc:
-            self.tell("error", str(exc))
-            return
-        self._result(result)
+        if result.outcome == "needs_input" and result.item:
+            item = self.flow.store.item(result.item)
+            if item is not None and item.tracking != "serial":
+                self.action_quantity(result.item, result.lot)  # measure or lot: key it
 
     # --- scanning ----------------------------------------------------------------------
 
     def on_scanner_line_scanned(self, message: ScannerLine.Scanned) -> None:
-        assert self.session is not None
-        session = self.session
-        try:
-            scan = parse_scanner_text(message.text, gs_replacement=self.gs_replacement)
-            result = session.scan(scan)
-        except HandheldError as exc:
-            self.tell("error", str(exc))
-            return
-        self._result(result)
+        self.show(self.flow.scan_text(message.text))
 
     # --- keys --------------------------------------------------------------------------
 
-    def action_quantity(self) -> None:
+    def action_quantity(self, item: str = "", lot: str = "") -> None:
         def keyed(entry: KeyedQuantity | None) -> None:
-            if entry is None or self.session is None:
+            if entry is None:
                 return
-            session = self.session
-            self._attempt(
-                lambda: session.key_quantity(entry.item, entry.quantity, lot=entry.lot),
-            )
+            if entry.quantity.startswith("+"):
+                result = self.flow.add_quantity(entry.item, entry.quantity[1:], lot=entry.lot)
+            else:
+                result = self.flow.set_quantity(entry.item, entry.quantity, lot=entry.lot)
+            self.show(result)
 
-        self.push_screen(QuantityScreen(), keyed)
+        self.push_screen(QuantityScreen(item, lot), keyed)
 
     def action_undo(self) -> None:
-        assert self.session is not None
-        self._attempt(self.session.undo)
+        self.show(self.flow.undo())
 
     def action_close_bin(self) -> None:
-        assert self.session is not None
-        self._attempt(self.session.close_bin)
+        self.show(self.flow.close_bin())
 
     def action_empty_bin(self) -> None:
-        session = self.session
-        assert session is not None
-        self._attempt(lambda: session.close_bin(empty=True))
+        self.show(self.flow.empty_bin())
 
     def action_recounts(self) -> None:
-        assert self.session is not None
-        self.push_screen(RecountsScreen(self.session.recounts()))
+        self.push_screen(RecountsScreen(self.flow.recounts()))
+
+    def action_sign(self) -> None:
+        if self.flow.counter:
+            self.show(self.flow.sign_out())
+            return
+
+        def entered(details: SignInDetails | None) -> None:
+            if details is not None:
+                self.show(self.flow.sign_in(details.username, details.pin))
+
+        self.push_screen(SignInScreen(), entered)
 
     def action_pick_count(self) -> None:
-        assert self.session is not None
-
         def picked(code: str | None) -> None:
-            if code is None or self.session is None:
-                return
-            try:
-                count = self.session.open(code)
-            except HandheldError as exc:
-                self.tell("error", str(exc))
-                return
-            self.tell("info", f"count {count.count} open: scan a bin label")
-            self.refresh_view()
+            if code is not None:
+                self.show(self.flow.open_count(code))
 
-        self.push_screen(CountPicker(self.session.counts()), picked)
+        self.push_screen(CountPicker(self.flow.counts()), picked)
 
     # --- syncing -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The counting app's dialogs: key a quantity, pick a count, read the recount orders."""
+"""The counting app's dialogs: key a quantity, sign in, pick a count, recount orders."""
 
 from __future__ import annotations
 
@@ -22,23 +22,25 @@ class KeyedQuantity:
 
 
 class QuantityScreen(ModalScreen[KeyedQuantity | None]):
-    """Item (code or barcode: a scan fills it), quantity, lot when the item has lots."""
+    """Item (code or barcode: a scan fills it), quantity (N sets the bin's total of the
+    item, +N adds to it), lot when the item has lots."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, item: str = "") -> None:
+    def __init__(self, item: str = "", lot: str = "") -> None:
         super().__init__()
         self._item = item
+        self._lot = lot
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Key a quantity (Enter goes on, Esc cancels)", classes="title")
             yield Label("Item")
             yield Input(self._item, placeholder="item code or barcode", id="item")
-            yield Label("Quantity")
-            yield Input(placeholder="12, 2.5", id="quantity")
+            yield Label("Quantity: N is the bin's total, +N adds")
+            yield Input(placeholder="12, 2.5, +3", id="quantity")
             yield Label("Lot (lot items only)")
-            yield Input(placeholder="", id="lot")
+            yield Input(self._lot, id="lot")
 
     def on_mount(self) -> None:
         self.query_one("#quantity" if self._item else "#item", Input).focus()
@@ -53,6 +55,39 @@ class QuantityScreen(ModalScreen[KeyedQuantity | None]):
             self.query_one("#item" if not item else "#quantity", Input).focus()
             return
         self.dismiss(KeyedQuantity(item, quantity, self.query_one("#lot", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInDetails:
+    username: str
+    pin: str
+
+
+class SignInScreen(ModalScreen[SignInDetails | None]):
+    """User name and PIN (checked on the device, offline)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Sign in (Enter goes on, Esc cancels)", classes="title")
+            yield Label("User name")
+            yield Input(id="username")
+            yield Label("PIN")
+            yield Input(password=True, id="pin")
+
+    def on_mount(self) -> None:
+        self.query_one("#username", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        if event.input.id == "username" or not username:
+            self.query_one("#pin" if username else "#username", Input).focus()
+            return
+        self.dismiss(SignInDetails(username, self.query_one("#pin", Input).value))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from handheld_sync.app.counting_app import CountingApp
-from handheld_sync.counting import CountingSession
+from handheld_sync.counting import CountingSession, ScannerSettings
 from handheld_sync.store import Store
 from handheld_sync.sync import SERVER_URL, SyncEngine, auth_headers
 from tests.e2e.test_sync_e2e import (  # the server fixture, a device, a started count
@@ -87,7 +87,7 @@ def test_the_app_syncs_in_the_background_while_scanning_goes_on(
 
     app = CountingApp(
         tmp_path / "app-1.sqlite3",
-        bin_pattern=BIN_PATTERN,
+        settings=ScannerSettings(bin_pattern=BIN_PATTERN),
         open_engine=slow_engine,
         sync_interval=3600,
     )

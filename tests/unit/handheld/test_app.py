@@ -16,18 +16,32 @@ from textual.widgets import DataTable, Static
 
 from handheld_sync.app.counting_app import CountingApp
 from handheld_sync.app.widgets import Feedback
-from handheld_sync.counting import CountingSession
+from handheld_sync.counters import make_verifier
+from handheld_sync.counting import CountingSession, ScannerSettings
 from handheld_sync.store import Store
-from schemas.sync import BinClosed, BinOpened, QuantityKeyed, ScanUndone, SerialScanned
-from tests.unit.handheld.reference import PUMP_GTIN, RESIN_GTIN, new_store
+from schemas.sync import (
+    BarcodeUnknown,
+    BinClosed,
+    BinOpened,
+    CounterRef,
+    QuantityKeyed,
+    ScanUndone,
+    SerialScanned,
+)
+from tests.unit.handheld.reference import BOLT_EAN, PUMP_GTIN, RESIN_GTIN, new_store
+from tests.unit.handheld.test_workflow import CABLE_EAN, FAST, pull_page
 
 GS = "\x1d"
 
 
 class RecordingApp(CountingApp):
-    """The app, counting the terminal bells it rings."""
+    """The app with the scanner settings of the test (not the environment's), counting
+    the terminal bells it rings."""
 
     bells = 0
+
+    def __init__(self, path: Path, **settings: str) -> None:
+        super().__init__(path, settings=ScannerSettings(**settings))  # type: ignore[arg-type]
 
     def bell(self) -> None:
         self.bells += 1
@@ -62,9 +76,10 @@ def feedback(app: CountingApp) -> tuple[str, str]:
 
 
 def totals(app: CountingApp) -> list[tuple[str, str]]:
+    """(item and lot, counted) per row of the bin's running totals."""
     table = app.query_one("#totals", DataTable)
     rows = [table.get_row_at(i) for i in range(table.row_count)]
-    return [(str(row[0]), str(row[2])) for row in rows]
+    return [(f"{row[0]} {row[1]}".strip(), str(row[2])) for row in rows]
 
 
 async def test_scanner_text_with_aim_prefixes_and_gs_counts_into_the_store(
@@ -78,8 +93,8 @@ async def test_scanner_text_with_aim_prefixes_and_gs_counts_into_the_store(
         await scan(pilot, f"]d201{PUMP_GTIN}21SN-1")  # GS1 DataMatrix, serial last
         await scan(pilot, f"]C101{RESIN_GTIN}10L-9{GS}3040")  # GS1-128: lot, GS, AI 30
         await scan(pilot, f"]Q301{RESIN_GTIN}10L-9{GS}302")  # GS1 QR: two more of the lot
-        assert feedback(app) == ("ok", "✔ 2 of RESIN lot L-9 counted")
-        assert totals(app) == [("PUMP", "1"), ("RESIN lot L-9", "42")]
+        assert feedback(app) == ("ok", "✔ 2 of RESIN lot L-9 counted: 42 in bin MAIN-A01-01")
+        assert totals(app) == [("PUMP", "1"), ("RESIN L-9", "42")]
         assert app.bells == 0
     assert bodies(store_path)[1:] == [
         SerialScanned(
@@ -119,30 +134,82 @@ async def test_the_scanners_gs_replacement_is_read_as_gs(store_path: Path) -> No
     async with app.run_test() as pilot:
         await scan(pilot, "MAIN-A01-02")
         await scan(pilot, f"]C101{RESIN_GTIN}10L-4|305")
-        assert totals(app) == [("RESIN lot L-4", "5")]
+        assert totals(app) == [("RESIN L-4", "5")]
     last = bodies(store_path)[-1]
     assert isinstance(last, QuantityKeyed) and last.raw == f"]C101{RESIN_GTIN}10L-4{GS}305"
 
 
-async def test_errors_and_duplicates_ring_the_bell_in_colour_and_store_nothing(
+async def test_unknown_barcodes_are_kept_and_duplicates_are_not_stored_both_with_the_bell(
     store_path: Path,
 ) -> None:
     app = RecordingApp(store_path)
     async with app.run_test() as pilot:
-        await scan(pilot, "SN-1")  # no bin open yet
-        assert feedback(app)[0] == "error" and app.bells == 1
         await scan(pilot, "MAIN-A01-01")
         await scan(pilot, "0000000000000")
         tone, text = feedback(app)
-        assert tone == "error" and "not counted" in text and app.bells == 2
-        await scan(pilot, "]Z9garbage")  # an AIM prefix the app does not know
-        assert feedback(app)[0] == "error" and app.bells == 3
+        assert tone == "error" and "kept for the supervisor, not counted" in text
+        assert app.bells == 1
         await scan(pilot, f"]d201{PUMP_GTIN}21SN-1")
         await scan(pilot, f"]d201{PUMP_GTIN}21SN-1")  # the same serial again
         tone, text = feedback(app)
-        assert tone == "warn" and "already counted" in text and app.bells == 4
+        assert tone == "warn" and "already counted" in text and app.bells == 2
         assert totals(app) == [("PUMP", "1")]
-    assert [type(b) for b in bodies(store_path)] == [BinOpened, SerialScanned]
+    kept = bodies(store_path)
+    assert [type(b) for b in kept] == [BinOpened, BarcodeUnknown, SerialScanned]
+    assert isinstance(kept[1], BarcodeUnknown)
+    assert (kept[1].raw, kept[1].bin) == ("0000000000000", "MAIN-A01-01")
+
+
+async def test_every_scan_of_an_ean_counts_one_with_the_running_total(store_path: Path) -> None:
+    app = RecordingApp(store_path)
+    async with app.run_test() as pilot:
+        await scan(pilot, "MAIN-A01-02")
+        for n in (1, 2, 3):
+            await scan(pilot, "]E0" + BOLT_EAN)
+            assert totals(app) == [("BOLT", str(n))]
+            assert feedback(app) == ("ok", f"✔ 1 of BOLT counted: {n} in bin MAIN-A01-02")
+        await pilot.press("f2", *"BOLT", "enter", *"+2", "enter")  # +N adds
+        assert totals(app) == [("BOLT", "5")]
+        await pilot.press("f2", *"BOLT", "enter", *"4", "enter")  # N is the bin's total
+        assert totals(app) == [("BOLT", "4")]
+
+
+async def test_a_measure_item_opens_the_quantity_dialog_for_it(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    with new_store(path) as store:
+        pull_page(store, None)
+        CountingSession(store).open("SC-1")
+    app = RecordingApp(path)
+    async with app.run_test() as pilot:
+        await scan(pilot, "MAIN-A01-02")
+        await scan(pilot, CABLE_EAN)
+        assert type(app.screen).__name__ == "QuantityScreen" and app.bells == 1
+        await pilot.press(*"12.5", "enter")
+        assert totals(app) == [("CABLE", "12.5")]
+    last = bodies(path)[-1]
+    assert isinstance(last, QuantityKeyed) and (last.item, last.mode) == ("CABLE", "set")
+
+
+async def test_a_counter_signs_in_and_out_with_f7_and_every_event_names_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.sqlite3"
+    with new_store(path) as store:
+        pull_page(store, [CounterRef(username="ana", verifier=make_verifier("4711", **FAST))])
+        CountingSession(store).open("SC-1")
+    app = RecordingApp(path)
+    async with app.run_test() as pilot:
+        await scan(pilot, "MAIN-A01-01")
+        assert feedback(app)[0] == "error" and "sign in" in feedback(app)[1]
+        await pilot.press("f7", *"ana", "enter", *"0000", "enter")  # a wrong PIN
+        assert feedback(app)[0] == "error" and "nobody signed in" in shown(app, "#count")
+        await pilot.press("f7", *"ana", "enter", *"4711", "enter")
+        assert feedback(app) == ("ok", "✔ signed in: ana") and "counter ana" in shown(app, "#count")
+        await scan(pilot, "MAIN-A01-01")
+        await scan(pilot, "]E0" + BOLT_EAN)
+        await pilot.press("f7")
+        assert feedback(app) == ("ok", "✔ ana signed out")
+    assert [getattr(b, "counter", None) for b in bodies(path)] == ["ana", "ana"]
 
 
 async def test_keys_key_a_quantity_undo_and_close_the_bin(store_path: Path) -> None:
@@ -154,7 +221,7 @@ async def test_keys_key_a_quantity_undo_and_close_the_bin(store_path: Path) -> N
         assert totals(app) == [("BOLT", "250")]
         await scan(pilot, f"]d201{PUMP_GTIN}21SN-2")
         await pilot.press("f3")  # undo takes back the serial
-        assert feedback(app) == ("ok", "✔ undone: serial SN-2 of PUMP")
+        assert feedback(app)[1].startswith("✔ undone: serial SN-2 of PUMP")
         assert totals(app) == [("BOLT", "250")]
         await pilot.press("f4")
         assert "closed" in feedback(app)[1] and "scan a bin label" in shown(app, "#bin")
