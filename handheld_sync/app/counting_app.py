@@ -52,6 +52,7 @@ class CountingApp(App[None]):
     """Scan bins and their contents; F-keys for the rest (the scanner types letters)."""
 
     TITLE = "stockcount"
+    ENABLE_COMMAND_PALETTE = False  # Ctrl+P: the scanner line keeps every key
     CSS = CSS
     BINDINGS = [
         Binding("f2", "quantity", "Qty"),
