@@ -6,10 +6,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
+from server.auth.sql import SqlCodes, SqlCounters, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
+from server.counts.sql.unknown import SqlUnknownBarcodes
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
 
     session: Session
     users: SqlUsers
+    counters: SqlCounters
     devices: SqlDevices
     codes: SqlCodes
     masterdata: SqlMasterData
@@ -34,6 +36,7 @@ class SqlUnitOfWork:
     sync: SqlSync
     reason_codes: SqlReasonCodes
     sync_counts: SqlCountsForSync
+    unknown_barcodes: SqlUnknownBarcodes
 
     def __init__(
         self,
@@ -47,6 +50,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
         self.users = SqlUsers(self.session)
+        self.counters = SqlCounters(self.session)
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
@@ -56,6 +60,7 @@ class SqlUnitOfWork:
         self.sync = SqlSync(self.session)
         self.reason_codes = SqlReasonCodes(self.session)
         self.sync_counts = SqlCountsForSync(self.session)
+        self.unknown_barcodes = SqlUnknownBarcodes(self.session)
         return self
 
     async def __aexit__(

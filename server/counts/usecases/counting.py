@@ -493,10 +493,17 @@ async def submit_bin_count(
 
 
 async def record_bin_count(
-    uow: CountsUnitOfWork, caller: Caller, number: str, submitted: SubmittedBinCount, now: datetime
+    uow: CountsUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: SubmittedBinCount,
+    now: datetime,
+    counted_by: tuple[int, str] | None = None,
 ) -> BinCountHeader:
     """`submit_bin_count` inside the caller's open unit of work, which commits (the sync
-    service turns a device's closed bin into a bin count in the push's transaction)."""
+    service turns a device's closed bin into a bin count in the push's transaction).
+    `counted_by`: (user id, user name) of the counter signed in on the device, when one
+    was: the bin count names them as well as the device."""
     quantities = checked_quantities(
         submitted.started_at, submitted.finished_at, submitted.quantities
     )
@@ -509,10 +516,11 @@ async def record_bin_count(
             f"bin {submitted.bin} is not in stock count {number}",
             [FieldProblem("bin", submitted.bin)],
         )
-    check_counter(caller, place.label, place.device_id, place.counter)
+    if counted_by is None or place.counter != counted_by[1]:  # a bin assigned to them
+        check_counter(caller, place.label, place.device_id, place.counter)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
     facts = await uow.counts.item_facts(count.location_id, codes, costs=False)
-    counter = counter_name(caller)
+    counter = counted_by[1] if counted_by is not None else counter_name(caller)
     bin_count = BinCount(
         id="new",
         bin=place.label,
@@ -528,7 +536,7 @@ async def record_bin_count(
     header_id, awaiting = await uow.counts.add_bin_count(
         count.id,
         place.bin_id,
-        caller.user_id,
+        counted_by[0] if counted_by is not None else caller.user_id,
         caller.device_id,
         bin_count.counter,
         submitted.started_at,
@@ -545,7 +553,11 @@ async def record_bin_count(
         caller.device_id,
         submitted.started_at,
         submitted.finished_at,
-        caller.name if caller.kind is CallerKind.USER else None,
+        counted_by[1]
+        if counted_by is not None
+        else caller.name
+        if caller.kind is CallerKind.USER
+        else None,
         caller.name if caller.kind is CallerKind.DEVICE else None,
     )
 
