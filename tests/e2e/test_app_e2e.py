@@ -1,7 +1,9 @@
-"""The counting app against a real server process (`stockcount serve`): it syncs in the
-background while the counter keeps scanning, and what was scanned reaches the server.
+"""The counting app against a real server process (`stockcount serve`): a counter signs
+in on it (the PIN checked against the verifier the device pulled), it syncs in the
+background while the counter keeps scanning, and the bin count reaches the server with
+the counter's name.
 
-The app's sync is made slow on purpose (each request waits 1.5 s in the worker thread)
+The app's sync is made slow on purpose (each request waits 2.5 s in the worker thread)
 so the scans provably land while a sync is in flight. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tests.e2e.test_sync_e2e import (  # the server fixture, a device, a started
 )
 
 __all__ = ["server"]
-DELAY = 1.5
+DELAY = 2.5
 
 
 class SlowTransport(httpx.HTTPTransport):
@@ -47,6 +49,16 @@ def slow_engine(store: Store) -> Iterator[SyncEngine]:
         yield SyncEngine(store, client, retries=1)
 
 
+def values_of(key: str, node: object) -> set[object]:
+    """Every value of `key` anywhere in a JSON document."""
+    if isinstance(node, dict):
+        found = {node[key]} if key in node else set()
+        return found.union(*(values_of(key, v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(values_of(key, v) for v in node))
+    return set()
+
+
 async def until(check: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 30
     while not check():
@@ -57,19 +69,24 @@ async def until(check: Callable[[], bool]) -> None:
 async def scan_while_syncing(app: CountingApp) -> None:
     async with app.run_test() as pilot:
         assert app.syncing  # the first sync starts with the app
+        await pilot.press("f7", *"counter", "enter", *"4711", "enter")  # offline, the PIN
+        assert "counter counter" in str(app.query_one("#count").render())
+        await until(lambda: app.syncs == 1)
+        await pilot.press("f9")  # a sync, and scanning while it is on its way
+        assert app.syncing
         for text in ("A-01", "S1", "S2"):
             await pilot.press(*text, "enter")
         with Store.open(app.store_path) as own:
             assert own.outbox_summary()["pending"] == 3  # durable, not yet sent
-        assert app.syncing and app.syncs == 0  # all three scanned during the sync
-        await until(lambda: app.syncs == 1)
+        assert app.syncing and app.syncs == 1  # all three scanned during the sync
+        await until(lambda: app.syncs == 2)
         await pilot.press("f4")  # close the bin
         await pilot.press("f9")  # and sync now
-        await until(lambda: app.syncs == 2)
+        await until(lambda: app.syncs == 3)
         status = str(app.query_one("#sync").render())
         assert "waiting 0" in status and "docked" in status
         await pilot.press("f9")  # the bin count's answer and the pull: all acknowledged
-        await until(lambda: app.syncs == 3)
+        await until(lambda: app.syncs == 4)
 
 
 def test_the_app_syncs_in_the_background_while_scanning_goes_on(
@@ -78,6 +95,8 @@ def test_the_app_syncs_in_the_background_while_scanning_goes_on(
     srv, _ = server
     api = httpx.Client(base_url=srv.url, timeout=30)
     number, sup, admin = started_count(api)
+    pin = {"pin": "4711", "locations": ["MAIN"]}
+    assert api.put("/api/users/counter/pin", json=pin, headers=sup).status_code == 200
     code = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
     store, client = device(tmp_path, "app-1", srv.url, code.json()["code"])
     engine(store, client).sync()
@@ -100,4 +119,6 @@ def test_the_app_syncs_in_the_background_while_scanning_goes_on(
     assert [d["last_seq"] for d in devices if d["install_id"] == install] == [4]
     count = api.get(f"/api/counts/{number}", headers=sup).json()
     assert [b["label"] for b in count["bins"] if b["counted"]] == ["A-01"]
+    review = api.get(f"/api/counts/{number}/review", headers=sup).json()
+    assert values_of("counter", review) == {"counter"}  # who signed in on the app
     api.close()
