@@ -283,3 +283,19 @@ async def test_a_burst_of_20_scans_a_second_loses_none(store_path: Path) -> None
         assert app.bells == 0
     scanned = [b.serial for b in bodies(store_path) if isinstance(b, SerialScanned)]
     assert scanned == serials
+
+
+async def test_gs_arrives_from_a_terminal_as_ctrl_right_square_bracket(store_path: Path) -> None:
+    """A terminal reads 0x1D as the key ctrl+] with the character GS (Textual's parser):
+    the scanner line keeps it in the scan."""
+    app = RecordingApp(store_path)
+    async with app.run_test() as pilot:
+        await scan(pilot, "MAIN-A01-02")
+        for char in f"]C101{RESIN_GTIN}10L-5{GS}307\r":
+            if char == GS:
+                key = "ctrl+right_square_bracket"
+            else:
+                key = "enter" if char == "\r" else _character_to_key(char)
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        assert totals(app) == [("RESIN L-5", "7")]
