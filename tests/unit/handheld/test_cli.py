@@ -172,3 +172,29 @@ def test_a_crashing_decoder_is_reported_and_the_store_is_intact(
     assert "serial SN-3 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-3")
     with Store.open(store) as opened:
         assert [e.seq for e in opened.outbox()] == [1, 2]
+
+
+def test_a_counter_signs_in_and_out_on_the_command_line(store: Path, tmp_path: Path) -> None:
+    from handheld_sync.counters import make_verifier
+    from schemas.sync import CounterRef, PullCursor, PullResponse
+
+    with Store.open(store) as opened:
+        opened.apply_pull(
+            PullResponse(
+                protocol_version=2,
+                cursor=PullCursor(epoch="epoch-1", change_seq=11),
+                has_more=False,
+                counters=[CounterRef(username="ana", verifier=make_verifier("4711", n=16, r=1))],
+            )
+        )
+    ok(store, "open", "SC-1")
+    assert "nobody is signed in" in fails(store, "scan", "MAIN-A01-01")
+    assert "counter: - (sign in to scan)" in ok(store, "status")
+    assert "wrong PIN for ana" in fails(store, "sign-in", "ana", "--pin", "1111")
+    assert "signed in: ana" in ok(store, "sign-in", "ana", "--pin", "4711")
+    assert "counter: ana" in ok(store, "status")
+    assert "bin MAIN-A01-01 opened" in ok(store, "scan", "MAIN-A01-01")
+    assert "ana signed out" in ok(store, "sign-out")
+    with Store.open(store) as opened:
+        [body] = [e.event().body for e in opened.outbox()]
+        assert getattr(body, "counter", None) == "ana"
