@@ -298,10 +298,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         rejected = store.outbox(state="rejected", limit=20)
         cursor = store.pull_cursor()
         print(f"store {store.path}: install {store.install_id}, last seq {store.last_seq()}")
+        counter = session.sign_in.current()
         print(
             f"count: {count.count if count else '-'}   bin: {bin_count.bin if bin_count else '-'}"
             + (f" ({len(scans)} scans)" if bin_count else "")
         )
+        if counter is not None or session.sign_in.required:
+            print(f"counter: {counter or '- (sign in to scan)'}")
         pulled = f"cursor {cursor.epoch}:{cursor.change_seq}" if cursor else "never pulled"
         print(f"reference data: {pulled}")
         print(table(["OUTBOX", "EVENTS"], [(state, n) for state, n in summary.items()]))

@@ -539,8 +539,11 @@ class CountingSession:
 
     def total(self, item: str, lot: str = "") -> Decimal:
         """The running total of one item (and lot) in the open bin: units and serials."""
-        found = running_totals(self.bin_scans()).get((item, lot))
-        return Decimal(0) if found is None else found.total + found.serials
+        bin_count = self.open_bin
+        if bin_count is None:
+            return Decimal(0)
+        quantity, serials = self.store.item_total(bin_count.opened_seq, item, lot)
+        return quantity + serials
 
     def undo(self) -> ScanResult:
         count, bin_count = self._require_bin()

@@ -152,6 +152,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE scans ADD COLUMN counter TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE bin_counts ADD COLUMN counter TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE ref_items ADD COLUMN count_mode TEXT NOT NULL DEFAULT 'unit'",
+        "CREATE INDEX scans_bin_item ON scans (bin_seq, item, lot, seq)",
         """CREATE TABLE unknown_scans (
             seq INTEGER PRIMARY KEY,
             count TEXT NOT NULL,
@@ -854,6 +855,22 @@ class Store:
             )
             for r in rows
         ]
+
+    def item_total(self, bin_seq: int, item: str, lot: str) -> tuple[Decimal, int]:
+        """The live scans of one item (and lot) in a bin count: the quantity they add up to
+        (from its last "set" on) and how many serials. One indexed statement, so a bin of
+        thousands of scans answers as fast as one of ten."""
+        rows = self._conn.execute(
+            "WITH live AS (SELECT seq, serial, quantity, mode FROM scans "
+            "WHERE bin_seq = ? AND item = ? AND lot = ? AND undone_seq IS NULL) "
+            "SELECT (SELECT count(*) FROM live WHERE serial IS NOT NULL), quantity FROM live "
+            "WHERE serial IS NULL AND seq >= coalesce("
+            "(SELECT max(seq) FROM live WHERE mode = 'set'), 0) "
+            "UNION ALL SELECT (SELECT count(*) FROM live WHERE serial IS NOT NULL), NULL",
+            (bin_seq, item, lot),
+        ).fetchall()
+        serials = int(rows[-1][0])
+        return sum((Decimal(r[1]) for r in rows if r[1] is not None), Decimal(0)), serials
 
     def unknown_scans(self, count: str | None = None) -> list[UnknownScan]:
         """The scans that matched nothing, oldest first (kept, synced, never counted)."""

@@ -187,3 +187,29 @@ def test_push_progress_is_a_rich_bar_of_events_on_stderr(
     assert captured.out == ""
     assert captured.err.startswith("push ") and captured.err.rstrip().endswith("5/5 events")
     assert "━" in captured.err  # rich's bar, not a hand-drawn one
+
+
+def test_a_counter_signs_in_and_out_on_the_command_line(store: Path, tmp_path: Path) -> None:
+    from handheld_sync.counters import make_verifier
+    from schemas.sync import CounterRef, PullCursor, PullResponse
+
+    with Store.open(store) as opened:
+        opened.apply_pull(
+            PullResponse(
+                protocol_version=2,
+                cursor=PullCursor(epoch="epoch-1", change_seq=11),
+                has_more=False,
+                counters=[CounterRef(username="ana", verifier=make_verifier("4711", n=16, r=1))],
+            )
+        )
+    ok(store, "open", "SC-1")
+    assert "nobody is signed in" in fails(store, "scan", "MAIN-A01-01")
+    assert "counter: - (sign in to scan)" in ok(store, "status")
+    assert "wrong PIN for ana" in fails(store, "sign-in", "ana", "--pin", "1111")
+    assert "signed in: ana" in ok(store, "sign-in", "ana", "--pin", "4711")
+    assert "counter: ana" in ok(store, "status")
+    assert "bin MAIN-A01-01 opened" in ok(store, "scan", "MAIN-A01-01")
+    assert "ana signed out" in ok(store, "sign-out")
+    with Store.open(store) as opened:
+        [body] = [e.event().body for e in opened.outbox()]
+        assert getattr(body, "counter", None) == "ana"

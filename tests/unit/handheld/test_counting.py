@@ -297,7 +297,7 @@ def test_a_serial_scan_runs_only_the_statements_that_record_it(
         "INSERT",  # the scan
         "INSERT",  # its outbox entry
         "COMMIT",
-        "SELECT",  # after the beep: the bin's running total of the item, for the screen
+        "WITH",  # after the beep: the bin's running total of the item, for the screen
     ]
 
 
