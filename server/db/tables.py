@@ -102,7 +102,6 @@ class Item(Base):
     __table_args__ = (
         CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
         CheckConstraint("NOT auto_serialized OR tracking = 'serial'", name="auto_serial"),
-        CheckConstraint("count_mode IN ('unit', 'measure')", name="count_mode"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)

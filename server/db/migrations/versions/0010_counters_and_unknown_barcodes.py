@@ -5,7 +5,9 @@ PIN), pulled by the devices of the counter's sites (`counter_site`).
 `app_user.deactivated_at`: a device's scans by a user after it are refused.
 `unknown_barcode`: scans that matched nothing, kept for the supervisor of the count.
 `device_settings`: per location, what its devices are told in the pull.
-`item.count_mode`: "measure" items are counted by a keyed quantity, not per scan.
+`item.count_mode`: "measure" items are counted by a keyed quantity, not per scan (the
+importer checks its values: a CHECK constraint would make SQLite rebuild `item`, which
+the rows that reference it forbid).
 
 Revision ID: 0010
 Revises: 0009
@@ -31,9 +33,6 @@ def upgrade() -> None:
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("count_mode", sa.String(length=8), nullable=False, server_default="unit")
-        )
-        batch_op.create_check_constraint(
-            op.f("ck_item_count_mode"), "count_mode IN ('unit', 'measure')"
         )
     op.create_table(
         "counter_pin",
@@ -125,7 +124,6 @@ def downgrade() -> None:
     op.drop_table("counter_site")
     op.drop_table("counter_pin")
     with op.batch_alter_table("item", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_item_count_mode"), type_="check")
         batch_op.drop_column("count_mode")
     with op.batch_alter_table("app_user", schema=None) as batch_op:
         batch_op.drop_column("deactivated_at")
