@@ -9,7 +9,9 @@
     stockcount-handheld open COUNT        open a count
     stockcount-handheld scan TEXT         scanner text (AIM prefix, GS or its replacement)
     stockcount-handheld scan --image FILE a camera frame, through the decoder chain
-    stockcount-handheld qty ITEM QUANTITY [--lot LOT]
+    stockcount-handheld qty ITEM N|+N [--lot LOT]   N sets the bin's total of the item, +N adds
+    stockcount-handheld sign-in USER [--pin PIN]     a counter signs in (PIN asked when not given)
+    stockcount-handheld sign-out
     stockcount-handheld undo              take back the last scan of the open bin
     stockcount-handheld close-bin [--empty]
     stockcount-handheld recounts          recount orders for the open count
@@ -19,10 +21,15 @@
                                           bar on stderr)
     stockcount-handheld docked [--interval S]  sync whenever the server can be reached;
                                           stops cleanly on SIGTERM or SIGINT
+    stockcount-handheld app [--interval S]  the full-screen counting app (wedge scanners);
+                                          syncs in the background every S seconds
 
 The store is --store PATH, else $STOCKCOUNT_HANDHELD_STORE, else
 ~/.stockcount-handheld/store.sqlite3. $STOCKCOUNT_HANDHELD_GS is the scanner's replacement
 for the GS1 separator; $STOCKCOUNT_HANDHELD_BIN_PATTERN the bin label pattern (regex);
+$STOCKCOUNT_HANDHELD_AIM (0: the scanners send no AIM prefix);
+$STOCKCOUNT_HANDHELD_IDLE_MINUTES the idle time after which a counter is signed out.
+Each overrides the site's setting pulled from the server.
 $STOCKCOUNT_HANDHELD_DECODER the decoder backend for --image (chain, pyzbar, zxing, or
 module:factory), run in a worker process so a native crash cannot take the app down.
 
@@ -106,12 +113,29 @@ def store_path(args: argparse.Namespace) -> Path:
 
 
 def open_session(args: argparse.Namespace) -> CountingSession:
-    from handheld_sync.counting import CountingSession
-    from handheld_sync.scan.classify import DEFAULT_BIN_PATTERN
+    from handheld_sync.counting import CountingWorkflow
     from handheld_sync.store import Store
 
-    pattern = os.environ.get("STOCKCOUNT_HANDHELD_BIN_PATTERN") or DEFAULT_BIN_PATTERN
-    return CountingSession(Store.open(store_path(args)), bin_pattern=pattern)
+    return CountingWorkflow(Store.open(store_path(args))).session
+
+
+def cmd_sign_in(args: argparse.Namespace) -> int:
+    import getpass
+
+    session = open_session(args)
+    pin = args.pin if args.pin is not None else getpass.getpass(f"PIN for {args.user}: ")
+    with session.store:
+        who = session.sign_in.sign_in(args.user, pin)
+    print(f"signed in: {who}")
+    return 0
+
+
+def cmd_sign_out(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    with session.store:
+        who = session.sign_in.sign_out()
+    print(f"{who} signed out" if who else "nobody was signed in")
+    return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -181,10 +205,11 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from handheld_sync.scan.text import from_decoded, parse_scanner_text
+    from handheld_sync.scan.text import from_decoded
 
     if (args.text is None) == (args.image is None):
         raise HandheldError("give scanner TEXT or --image FILE, not both")
+    raw = None
     if args.image is not None:
         from handheld_sync.scan import load_image
         from handheld_sync.scan.chain import IsolatedDecoder
@@ -200,19 +225,33 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 f"{args.image}: {len(found)} barcodes in view: aim at one label and scan again"
             )
         raw = from_decoded(found[0])
-    else:
-        raw = parse_scanner_text(args.text, gs_replacement=os.environ.get("STOCKCOUNT_HANDHELD_GS"))
-    session = open_session(args)
-    with session.store:
-        result = session.scan(raw)
+    from handheld_sync.counting import CountingWorkflow
+    from handheld_sync.store import Store
+
+    flow = CountingWorkflow(Store.open(store_path(args)))
+    with flow.store:
+        if raw is not None:
+            result = flow.session.scan(raw)
+        else:
+            result = flow.session.scan_text(
+                args.text,
+                gs_replacement=flow.settings.gs_replacement,
+                aim_prefixes=flow.settings.aim_prefixes,
+            )
+    if result.outcome == "unknown":  # kept for the supervisor, but nothing was counted
+        print(f"stockcount-handheld: stored #{result.seq}: {result.message}", file=sys.stderr)
+        return 1
     print(f"stored #{result.seq}: {result.message}" if result.recorded else result.message)
     return 0
 
 
 def cmd_qty(args: argparse.Namespace) -> int:
     session = open_session(args)
+    adding = args.quantity.startswith("+")
     with session.store:
-        result = session.key_quantity(args.item, args.quantity, lot=args.lot or "")
+        result = session.key_quantity(
+            args.item, args.quantity.lstrip("+"), lot=args.lot or "", set_total=not adding
+        )
     print(f"stored #{result.seq}: {result.message}")
     return 0
 
@@ -259,10 +298,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         rejected = store.outbox(state="rejected", limit=20)
         cursor = store.pull_cursor()
         print(f"store {store.path}: install {store.install_id}, last seq {store.last_seq()}")
+        counter = session.sign_in.current()
         print(
             f"count: {count.count if count else '-'}   bin: {bin_count.bin if bin_count else '-'}"
             + (f" ({len(scans)} scans)" if bin_count else "")
         )
+        if counter is not None or session.sign_in.required:
+            print(f"counter: {counter or '- (sign in to scan)'}")
         pulled = f"cursor {cursor.epoch}:{cursor.change_seq}" if cursor else "never pulled"
         print(f"reference data: {pulled}")
         print(table(["OUTBOX", "EVENTS"], [(state, n) for state, n in summary.items()]))
@@ -294,24 +336,48 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(done: int, total: int) -> None:
-    width = 30
-    filled = width if total == 0 else width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    print(f"\rpush [{bar}] {done}/{total} events", end="", file=sys.stderr, flush=True)
+class PushProgress:
+    """The push's progress on stderr, drawn by rich: a bar, events sent of events to send.
+
+    On a terminal it redraws in place; piped (`sync --progress`), it prints its last state
+    when the push ends."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("push"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("events"),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = self._progress.add_task("push", total=None)
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> PushProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._progress.stop()
 
 
 def _engine(
-    store: Store, client: httpx.Client, args: argparse.Namespace, *, bar: bool
+    store: Store,
+    client: httpx.Client,
+    args: argparse.Namespace,
+    *,
+    progress: PushProgress | None = None,
 ) -> SyncEngine:
     from handheld_sync.sync import SyncEngine
 
     return SyncEngine(
-        store,
-        client,
-        msgpack=args.msgpack,
-        app_version=app_version(),
-        progress=_progress_bar if bar else None,
+        store, client, msgpack=args.msgpack, app_version=app_version(), progress=progress
     )
 
 
@@ -338,11 +404,13 @@ def _summary(report: SyncReport) -> str:
 def cmd_sync(args: argparse.Namespace) -> int:
     from handheld_sync.store import Store
 
+    shown = sys.stderr.isatty() or args.progress
     with Store.open(store_path(args)) as store, _client(store) as client:
-        engine = _engine(store, client, args, bar=sys.stderr.isatty() or args.progress)
-        report = engine.sync()
-    if engine.progress is not None:
-        print(file=sys.stderr)
+        if shown:
+            with PushProgress() as progress:
+                report = _engine(store, client, args, progress=progress).sync()
+        else:
+            report = _engine(store, client, args).sync()
     print(_summary(report))
     return 0
 
@@ -366,13 +434,32 @@ def cmd_docked(args: argparse.Namespace) -> int:
         while not stop.is_set():
             try:
                 with _client(store) as client:
-                    engine = _engine(store, client, args, bar=False)
+                    engine = _engine(store, client, args)
                     engine.retries = 1
                     print(_summary(engine.sync()), flush=True)
             except SyncError as exc:
                 print(f"not synced: {exc}", file=sys.stderr, flush=True)
             stop.wait(args.interval)
     print("docked: stopped", flush=True)
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from handheld_sync.app.background import enrolled_engine
+    from handheld_sync.app.counting_app import CountingApp
+    from handheld_sync.store import Store
+
+    path = store_path(args)
+    Store.open(path).close()  # a missing store is one line here, not a screen
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise HandheldError("the app needs a terminal: run it on the device's screen")
+    CountingApp(  # settings: the site's from the pull, under STOCKCOUNT_HANDHELD_*
+        path,
+        open_engine=partial(enrolled_engine, app_version=app_version()),
+        sync_interval=args.interval,
+    ).run()
     return 0
 
 
@@ -400,10 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_store("scan", cmd_scan, "scanner text, or a camera frame with --image")
     p.add_argument("text", nargs="?", metavar="TEXT")
     p.add_argument("--image", metavar="FILE")
-    p = with_store("qty", cmd_qty, "key a quantity of an untracked or lot item")
+    p = with_store("qty", cmd_qty, "N: the bin's total of an item; +N: N more")
     p.add_argument("item", metavar="ITEM")
-    p.add_argument("quantity", metavar="QUANTITY")
+    p.add_argument("quantity", metavar="N|+N")
     p.add_argument("--lot", metavar="LOT")
+    p = with_store("sign-in", cmd_sign_in, "a counter signs in with user name and PIN")
+    p.add_argument("user", metavar="USER")
+    p.add_argument("--pin", metavar="PIN", help="the PIN (asked when not given)")
+    with_store("sign-out", cmd_sign_out, "the counter signs out")
     with_store("undo", cmd_undo, "take back the last scan of the open bin")
     p = with_store("close-bin", cmd_close_bin, "close the open bin")
     p.add_argument("--empty", action="store_true", help="confirm the bin is empty")
@@ -419,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_store("docked", cmd_docked, "sync whenever the server can be reached")
     p.add_argument("--msgpack", action="store_true", help="MessagePack instead of JSON")
     p.add_argument("--interval", type=float, default=30.0, metavar="S", help="seconds between")
+    p = with_store("app", cmd_app, "the full-screen counting app")
+    p.add_argument(
+        "--interval", type=float, default=30.0, metavar="S", help="seconds between syncs"
+    )
     return parser
 
 

@@ -15,7 +15,10 @@
     │   ├── NoCountOpen             open a count first
     │   ├── NoBinOpen               scan a bin label first
     │   ├── BinStillOpen            close the open bin before starting another
-    │   └── NotAllowed              any other rule: wrong tracking, bad quantity, ...
+    │   ├── NotAllowed              any other rule: wrong tracking, bad quantity, ...
+    │   └── SignInError             counters and their PINs
+    │       ├── SignInRefused       no such counter here, a wrong PIN, nobody signed in
+    │       └── CounterLocked       too many wrong PINs: a supervisor sets a new PIN
     └── SyncError                   talking to the server
         ├── TransportError          no connection, timeout, 5xx: retried with backoff
         ├── ProtocolVersionUnsupported  the server does not speak this app's protocol
@@ -95,6 +98,18 @@ class NotAllowed(CountingError):
     code = "not_allowed"
 
 
+class SignInError(CountingError):
+    code = "sign_in_error"
+
+
+class SignInRefused(SignInError):
+    code = "sign_in_refused"
+
+
+class CounterLocked(SignInError):
+    code = "counter_locked"
+
+
 class SyncError(HandheldError):
     code = "sync_error"
 
@@ -118,6 +133,7 @@ class ServerRefused(SyncError):
 
 __all__ = [
     "BinStillOpen",
+    "CounterLocked",
     "CountingError",
     "DecoderCrashed",
     "DecoderUnavailable",
@@ -129,6 +145,8 @@ __all__ = [
     "ProtocolVersionUnsupported",
     "ScanError",
     "ServerRefused",
+    "SignInError",
+    "SignInRefused",
     "StoreError",
     "StoreExists",
     "StoreMissing",

@@ -45,14 +45,18 @@ from typing import Literal, TypeVar, cast
 import msgspec
 
 from handheld_sync.errors import StoreError, StoreExists, StoreMissing, StoreTooNew
-from handheld_sync.scan.classify import ItemInfo
+from handheld_sync.scan.classify import ItemInfo, Tracking
 from handheld_sync.scan.gs1 import gtin14
 from schemas.sync import (
+    BarcodeUnknown,
     BinClosed,
     BinOpened,
+    CounterRef,
+    DeviceSettings,
     Event,
     EventAck,
     EventBody,
+    PinVerifier,
     PullCursor,
     PullResponse,
     QuantityKeyed,
@@ -68,6 +72,11 @@ DEFAULT_STORE_PATH = Path("~/.stockcount-handheld/store.sqlite3")
 
 _BODY_ENCODER = msgspec.json.Encoder()
 _BODY_DECODER: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
+_VERIFIER_ENCODER = msgspec.json.Encoder()
+_VERIFIER_DECODER: msgspec.json.Decoder[PinVerifier] = msgspec.json.Decoder(PinVerifier)
+_SETTINGS_ENCODER = msgspec.json.Encoder()
+_SETTINGS_DECODER: msgspec.json.Decoder[DeviceSettings] = msgspec.json.Decoder(DeviceSettings)
+SITE_SETTINGS = "site_settings"  # the meta key of the site's DeviceSettings, as pulled
 
 # Each migration is a list of statements run in one transaction. Never edit a released
 # one: add the next.
@@ -136,6 +145,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "bin TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '')",
         "ALTER TABLE outbox ADD COLUMN acked_epoch TEXT NOT NULL DEFAULT ''",
     ),
+    # 3: counters (who scanned, their PIN verifiers), set quantities, unknown barcodes,
+    # count modes and the site's device settings (in meta, as JSON).
+    (
+        "ALTER TABLE scans ADD COLUMN mode TEXT NOT NULL DEFAULT 'add'",
+        "ALTER TABLE scans ADD COLUMN counter TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE bin_counts ADD COLUMN counter TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE ref_items ADD COLUMN count_mode TEXT NOT NULL DEFAULT 'unit'",
+        "CREATE INDEX scans_bin_item ON scans (bin_seq, item, lot, seq)",
+        """CREATE TABLE unknown_scans (
+            seq INTEGER PRIMARY KEY,
+            count TEXT NOT NULL,
+            bin TEXT NOT NULL DEFAULT '',
+            bin_seq INTEGER NOT NULL DEFAULT 0,
+            raw TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            counter TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE ref_counters (
+            username TEXT PRIMARY KEY,
+            verifier TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -187,6 +220,20 @@ class ScanRecord:
     lot: str
     quantity: Decimal | None
     undone_seq: int | None
+    mode: Literal["add", "set"] = "add"
+    counter: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownScan:
+    seq: int
+    count: str
+    bin: str
+    raw: str
+    problem: str
+    message: str
+    counter: str
+    device_time: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,17 +474,33 @@ class Store:
         c = self._conn
         if isinstance(body, BinOpened):
             c.execute(
-                "INSERT INTO bin_counts (opened_seq, count, bin) VALUES (?, ?, ?)",
-                (seq, body.count, body.bin),
+                "INSERT INTO bin_counts (opened_seq, count, bin, counter) VALUES (?, ?, ?, ?)",
+                (seq, body.count, body.bin, body.counter),
+            )
+        elif isinstance(body, BarcodeUnknown):
+            c.execute(
+                "INSERT INTO unknown_scans (seq, count, bin, bin_seq, raw, problem, message, "
+                "counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    body.count,
+                    body.bin,
+                    body.bin_seq,
+                    body.raw,
+                    body.problem,
+                    body.message,
+                    body.counter,
+                ),
             )
         elif isinstance(body, SerialScanned | QuantityKeyed):
             serial = body.serial if isinstance(body, SerialScanned) else None
             lot = body.lot if isinstance(body, QuantityKeyed) else ""
             quantity = str(body.quantity) if isinstance(body, QuantityKeyed) else None
+            mode = body.mode if isinstance(body, QuantityKeyed) else "add"
             c.execute(
                 "INSERT INTO scans (seq, bin_seq, count, bin, kind, item, serial, lot, quantity, "
-                "raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "raw, mode, counter)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     body.bin_seq,
@@ -449,6 +512,8 @@ class Store:
                     lot,
                     quantity,
                     body.raw,
+                    mode,
+                    body.counter,
                 ),
             )
         elif isinstance(body, ScanUndone):
@@ -582,6 +647,7 @@ class Store:
                     "ref_expected_serials",
                     "ref_expected_quantities",
                     "ref_recounts",
+                    "ref_counters",
                 ):
                     self._conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
             self._apply_counts(page)
@@ -599,6 +665,10 @@ class Store:
                 "INSERT INTO ref_recounts (order_id, count, bin, reason) VALUES (?, ?, ?, ?)",
                 [(r.order_id, r.count, r.bin, r.reason) for r in page.recounts if r.active],
             )
+            if page.counters is not None:
+                self._apply_counters(page.counters)
+            if page.settings is not None:
+                self.set_setting(SITE_SETTINGS, _SETTINGS_ENCODER.encode(page.settings).decode())
             self.set_setting("pull_epoch", page.cursor.epoch)
             self.set_setting("pull_change_seq", str(page.cursor.change_seq))
             self._cache.clear()  # the reference data changed under the copies
@@ -634,12 +704,32 @@ class Store:
             ],
         )
 
+    def _apply_counters(self, counters: Sequence[CounterRef]) -> None:
+        """The site's counters, whole: those not listed go. A counter's wrong-PIN count
+        (and so a lock) stays until their verifier changes: a supervisor set a new PIN."""
+        c = self._conn
+        rows = [(r.username, _VERIFIER_ENCODER.encode(r.verifier).decode()) for r in counters]
+        names = _VERIFIER_ENCODER.encode([r[0] for r in rows]).decode()
+        c.execute(
+            "DELETE FROM ref_counters WHERE username NOT IN (SELECT value FROM json_each(?))",
+            (names,),
+        )
+        c.executemany(
+            "INSERT INTO ref_counters (username, verifier) VALUES (?, ?) "
+            "ON CONFLICT (username) DO UPDATE SET verifier = excluded.verifier, failures = "
+            "CASE WHEN verifier = excluded.verifier THEN failures ELSE 0 END",
+            rows,
+        )
+
     def _apply_items(self, page: PullResponse) -> None:
         c = self._conn
         c.executemany(
-            "INSERT OR REPLACE INTO ref_items (code, name, tracking, auto_serialized, uom) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(i.code, i.name, i.tracking, int(i.auto_serialized), i.uom) for i in page.items],
+            "INSERT OR REPLACE INTO ref_items (code, name, tracking, auto_serialized, uom, "
+            "count_mode) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (i.code, i.name, i.tracking, int(i.auto_serialized), i.uom, i.count_mode)
+                for i in page.items
+            ],
         )
         c.executemany("DELETE FROM ref_barcodes WHERE item = ?", [(i.code,) for i in page.items])
         c.executemany(
@@ -683,9 +773,11 @@ class Store:
 
     def _read_item(self, code: str) -> ItemInfo | None:
         row = self._conn.execute(
-            "SELECT code, name, tracking FROM ref_items WHERE code = ?", (code,)
+            "SELECT code, name, tracking, auto_serialized, count_mode FROM ref_items "
+            "WHERE code = ?",
+            (code,),
         ).fetchone()
-        return None if row is None else ItemInfo(row[0], row[1], row[2])
+        return None if row is None else _item_info(row)
 
     def item_by_barcode(self, barcode: str) -> ItemInfo | None:
         return self._cached(("barcode", barcode), lambda: self._read_item_by_barcode(barcode))
@@ -693,11 +785,12 @@ class Store:
     def _read_item_by_barcode(self, barcode: str) -> ItemInfo | None:
         normal = gtin14(barcode)
         row = self._conn.execute(
-            "SELECT i.code, i.name, i.tracking FROM ref_barcodes b "
-            "JOIN ref_items i ON i.code = b.item WHERE b.barcode = ? OR b.gtin14 = ? LIMIT 1",
+            "SELECT i.code, i.name, i.tracking, i.auto_serialized, i.count_mode "
+            "FROM ref_barcodes b JOIN ref_items i ON i.code = b.item "
+            "WHERE b.barcode = ? OR b.gtin14 = ? LIMIT 1",
             (barcode, normal),
         ).fetchone()
-        return None if row is None else ItemInfo(row[0], row[1], row[2])
+        return None if row is None else _item_info(row)
 
     def expected_serial_item(self, count: str, serial: str) -> str | None:
         return self._cached(
@@ -734,8 +827,8 @@ class Store:
 
     def scans(self, *, bin_seq: int | None = None, count: str | None = None) -> list[ScanRecord]:
         sql = (
-            "SELECT seq, bin_seq, count, bin, kind, item, serial, lot, quantity, undone_seq "
-            "FROM scans WHERE 1 = 1"
+            "SELECT seq, bin_seq, count, bin, kind, item, serial, lot, quantity, undone_seq, "
+            "mode, counter FROM scans WHERE 1 = 1"
         )
         params: list[object] = []
         if bin_seq is not None:
@@ -757,9 +850,77 @@ class Store:
                 r[7],
                 Decimal(r[8]) if r[8] is not None else None,
                 r[9],
+                "set" if r[10] == "set" else "add",
+                r[11],
             )
             for r in rows
         ]
+
+    def item_total(self, bin_seq: int, item: str, lot: str) -> tuple[Decimal, int]:
+        """The live scans of one item (and lot) in a bin count: the quantity they add up to
+        (from its last "set" on) and how many serials. One indexed statement, so a bin of
+        thousands of scans answers as fast as one of ten."""
+        rows = self._conn.execute(
+            "WITH live AS (SELECT seq, serial, quantity, mode FROM scans "
+            "WHERE bin_seq = ? AND item = ? AND lot = ? AND undone_seq IS NULL) "
+            "SELECT (SELECT count(*) FROM live WHERE serial IS NOT NULL), quantity FROM live "
+            "WHERE serial IS NULL AND seq >= coalesce("
+            "(SELECT max(seq) FROM live WHERE mode = 'set'), 0) "
+            "UNION ALL SELECT (SELECT count(*) FROM live WHERE serial IS NOT NULL), NULL",
+            (bin_seq, item, lot),
+        ).fetchall()
+        serials = int(rows[-1][0])
+        return sum((Decimal(r[1]) for r in rows if r[1] is not None), Decimal(0)), serials
+
+    def unknown_scans(self, count: str | None = None) -> list[UnknownScan]:
+        """The scans that matched nothing, oldest first (kept, synced, never counted)."""
+        sql = (
+            "SELECT u.seq, u.count, u.bin, u.raw, u.problem, u.message, u.counter, "
+            "o.device_time FROM unknown_scans u LEFT JOIN outbox o ON o.seq = u.seq"
+        )
+        params: tuple[str, ...] = ()
+        if count is not None:
+            sql += " WHERE u.count = ?"
+            params = (count,)
+        rows = self._conn.execute(sql + " ORDER BY u.seq", params).fetchall()
+        return [
+            UnknownScan(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                datetime.fromisoformat(r[7]) if r[7] else None,
+            )
+            for r in rows
+        ]
+
+    # --- counters and the site's settings (pulled) ----------------------------------------
+
+    def has_counters(self) -> bool:
+        return self._cached(("has_counters", None), self._read_has_counters)
+
+    def _read_has_counters(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM ref_counters LIMIT 1").fetchone() is not None
+
+    def counter_verifier(self, username: str) -> tuple[PinVerifier, int] | None:
+        """The counter's PIN verifier and how many wrong PINs in a row were keyed."""
+        row = self._conn.execute(
+            "SELECT verifier, failures FROM ref_counters WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else (_VERIFIER_DECODER.decode(row[0]), int(row[1]))
+
+    def set_counter_failures(self, username: str, failures: int) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE ref_counters SET failures = ? WHERE username = ?", (failures, username)
+            )
+
+    def site_settings(self) -> DeviceSettings | None:
+        text = self.setting(SITE_SETTINGS)
+        return None if text is None else _SETTINGS_DECODER.decode(text)
 
     def live_serial_bins(self, count: str, item: str, serial: str) -> list[tuple[int, str]]:
         """(bin_seq, bin) of every live scan of this serial in the count."""
@@ -769,6 +930,11 @@ class Store:
             (count, item, serial),
         ).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def _item_info(row: tuple[str, str, str, int, str]) -> ItemInfo:
+    mode: Literal["unit", "measure"] = "measure" if row[4] == "measure" else "unit"
+    return ItemInfo(row[0], row[1], cast(Tracking, row[2]), bool(row[3]), mode)
 
 
 def open_or_create(path: Path) -> Store:

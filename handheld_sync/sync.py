@@ -20,7 +20,10 @@ Pull. Each page and its cursor are applied in ONE store transaction (`apply_pull
 reset page (a new server epoch) replaces all reference data.
 
 Retries. Transport errors, 5xx, 408 and 429 are retried with exponential backoff and full
-jitter, a bounded number of times, then `TransportError`. 426 is
+jitter, a bounded number of times, then `TransportError`. A 429 or 503 with Retry-After
+(seconds, or an HTTP date read against the injected clock) waits what the server asks
+instead, up to `max_retry_after` seconds; a server that asks for longer is not retried in
+this sync (`TransportError` says how long it asked for). 426 is
 `ProtocolVersionUnsupported` with the server's upgrade message; other 4xx `ServerRefused`.
 The device clock goes into `device_time` (recorded) and nothing else: order is seq.
 """
@@ -33,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import httpx
@@ -66,6 +70,7 @@ CREDENTIAL = "credential"
 SERVER_URL = "server_url"
 ACKED_SEQ = "sync_acked_seq"
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_AFTER_STATUS = frozenset({429, 503})
 MAX_ROUNDS = 10_000  # push rounds in one sync: a bound, never reached by a sane server
 
 
@@ -118,6 +123,23 @@ def _problem(response: httpx.Response) -> tuple[str, str]:
     return str(problem.get("detail", "")), str(problem.get("code", ""))
 
 
+def retry_after(response: httpx.Response, now: datetime) -> float | None:
+    """The seconds a 429 or 503 asks the client to wait (RFC 9110 Retry-After: a number of
+    seconds or an HTTP date); None when it does not say, or says it unreadably."""
+    if response.status_code not in RETRY_AFTER_STATUS:
+        return None
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, as HTTP dates are
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
 def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
@@ -145,9 +167,11 @@ class SyncEngine:
         retries: int = 5,
         backoff: float = 0.2,
         max_backoff: float = 10.0,
+        max_retry_after: float = 30.0,
         app_version: str = "",
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Progress | None = None,
     ) -> None:
         self.store = store
@@ -163,9 +187,11 @@ class SyncEngine:
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
         self.app_version = app_version
         self._sleep = sleep
         self._jitter = jitter
+        self._clock = clock
         self.progress = progress
 
     # -- transport -----------------------------------------------------------------------
@@ -183,6 +209,7 @@ class SyncEngine:
             headers["Content-Encoding"] = "gzip"
         attempt = 0
         while True:
+            asked: float | None = None
             try:
                 response = self.client.post(path, content=body, headers=headers)
             except httpx.TransportError as exc:
@@ -199,9 +226,18 @@ class SyncEngine:
                         failure = f"the server's answer does not decode ({exc})"
                 else:
                     failure = f"the server answered {response.status_code}"
+                    asked = retry_after(response, self._clock())
             attempt += 1
+            if asked is not None and asked > self.max_retry_after:
+                raise TransportError(
+                    f"{failure} and asks to wait {asked:.0f} s before trying again: "
+                    "sync again later"
+                )
             if attempt > self.retries:
                 raise TransportError(f"{failure}; gave up after {self.retries} retries")
+            if asked is not None:
+                self._sleep(asked)
+                continue
             ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
             self._sleep(self._jitter() * ceiling)
 

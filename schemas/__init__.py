@@ -12,5 +12,5 @@
 
 from __future__ import annotations
 
-PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
+PROTOCOL_VERSION = 2
+SUPPORTED_PROTOCOL_VERSIONS = frozenset({1, 2})

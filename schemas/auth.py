@@ -96,3 +96,25 @@ class Caller(msgspec.Struct, kw_only=True, omit_defaults=True):
     role: RoleName | None = None
     device_id: int | None = None
     location: Code | None = None
+
+
+class CounterPinRequest(msgspec.Struct, kw_only=True):
+    """`PUT /api/users/{username}/pin`: the PIN a counter signs in with on the devices of
+    `locations` (4 to 12 digits; not their password). The server keeps and sends devices
+    only a slow salted hash of it."""
+
+    pin: str
+    locations: list[Code]
+
+
+class CounterPin(msgspec.Struct, kw_only=True):
+    username: Username
+    locations: list[Code]
+    set_at: datetime
+
+
+class UserChange(msgspec.Struct, kw_only=True):
+    """`PATCH /api/users/{username}`: deactivate (or reactivate) a user. A device's scans
+    by a counter after their deactivation are refused (kept as rejected events)."""
+
+    active: bool

@@ -389,3 +389,27 @@ class BulkReviewResult(msgspec.Struct, kw_only=True):
     action: ReviewActionName
     changed: list[str]
     unchanged: list[str]
+
+
+class UnknownBarcode(msgspec.Struct, kw_only=True):
+    """A scan on a device that matched no bin, item or serial (`problem="unknown"`) or whose
+    GS1 data did not parse (`"malformed"`): kept for the supervisor, never counted.
+    `scanned_at`: the device's time, corrected by its clock skew."""
+
+    id: int
+    device_id: int
+    device: str
+    seq: int
+    bin: str
+    counter: str
+    raw: str
+    symbology: str
+    problem: str
+    message: str
+    scanned_at: datetime
+    received_at: datetime
+
+
+class UnknownBarcodePage(msgspec.Struct, kw_only=True):
+    items: list[UnknownBarcode]
+    next_cursor: str | None = None

@@ -66,6 +66,8 @@ class Item(msgspec.Struct, kw_only=True):
     last_cost: CostText = msgspec.field(default_factory=lambda: CostText(0))
     inventory_group: Code | None = None
     barcodes: list[Barcode] = msgspec.field(default_factory=list)
+    # "measure": counted by weight or length; a device asks for a keyed quantity
+    count_mode: Literal["unit", "measure"] = "unit"
 
 
 class Serial(msgspec.Struct, kw_only=True):

@@ -21,6 +21,13 @@ server no longer has (see `PushResponse.high_water`).
 
 Event kinds are a tagged union on "kind"; a new kind gets a new tag (and needs a protocol
 version the server accepts). Quantities are decimal strings.
+
+Protocol 2 adds: the signed-in counter's user name on every event (`counter`, "" when no
+counter signed in), `QuantityKeyed.mode` ("set" makes the quantity the bin's total of that
+item and lot) and `source="scan"` (one unit per scan of an item's barcode), the
+`BarcodeUnknown` event (a scan that matched nothing, kept for the supervisor, never
+counted), and in the pull: each item's `count_mode`, the site's counters with their PIN
+verifiers (`counters`) and the site's device settings (`settings`).
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 RawText = Annotated[str, msgspec.Meta(max_length=4096)]
 SerialNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Lot = Annotated[str, msgspec.Meta(max_length=200)]
+CountMode = Literal["unit", "measure"]
 CountStatusName = Literal["open", "counting_in_process", "counted", "completed", "cancelled"]
 
 
@@ -96,11 +104,15 @@ class SerialScanned(msgspec.Struct, kw_only=True, tag_field="kind", tag="serial_
     raw: RawText  # the barcode as scanned: AIM prefix and GS (0x1D) kept
     symbology: str = ""  # "CODE128", "DATAMATRIX", ... or "" when typed
     also_in_bin: str = ""  # set when the count already has this serial in another bin
+    counter: str = ""  # the signed-in counter's user name (protocol 2)
 
 
 class QuantityKeyed(msgspec.Struct, kw_only=True, tag_field="kind", tag="quantity_keyed"):
-    """A quantity of an untracked or lot item in the bin, keyed or read from GS1 AI 30.
-    Quantities of one item and lot in one bin count add up."""
+    """A quantity of an untracked or lot item (or units of an auto-serialized item without
+    a serial) in the bin: keyed, read from GS1 AI 30, or one unit per scan of the item's
+    barcode (`source="scan"`). Quantities of one item and lot in one bin count add up;
+    `mode="set"` makes this quantity the bin count's total of that item and lot so far
+    (`qty ITEM N`; it may be 0)."""
 
     count: EventCode
     bin: Barcode
@@ -108,8 +120,10 @@ class QuantityKeyed(msgspec.Struct, kw_only=True, tag_field="kind", tag="quantit
     item: EventCode
     quantity: QuantityText
     lot: Lot = ""
-    source: Literal["keyed", "gs1"] = "keyed"
+    source: Literal["keyed", "gs1", "scan"] = "keyed"
     raw: RawText = ""
+    counter: str = ""  # protocol 2
+    mode: Literal["add", "set"] = "add"  # protocol 2
 
 
 class ScanUndone(msgspec.Struct, kw_only=True, tag_field="kind", tag="scan_undone"):
@@ -119,6 +133,7 @@ class ScanUndone(msgspec.Struct, kw_only=True, tag_field="kind", tag="scan_undon
     bin: Barcode
     bin_seq: Seq
     target_seq: Seq
+    counter: str = ""  # protocol 2
 
 
 class BinClosed(msgspec.Struct, kw_only=True, tag_field="kind", tag="bin_closed"):
@@ -128,10 +143,29 @@ class BinClosed(msgspec.Struct, kw_only=True, tag_field="kind", tag="bin_closed"
     bin: Barcode
     bin_seq: Seq
     confirmed_empty: bool = False
+    counter: str = ""  # protocol 2
 
 
-EventBody = BinOpened | SerialScanned | QuantityKeyed | ScanUndone | BinClosed
-EventKind = Literal["bin_opened", "serial_scanned", "quantity_keyed", "scan_undone", "bin_closed"]
+class BarcodeUnknown(msgspec.Struct, kw_only=True, tag_field="kind", tag="barcode_unknown"):
+    """A scan that matched no bin, item or serial, or whose GS1 data does not parse
+    (`problem="malformed"`), in the open count: kept and listed for the supervisor, never
+    counted. `bin`/`bin_seq` name the bin count that was open ("" and 0: none was).
+    Protocol 2."""
+
+    count: EventCode
+    raw: RawText
+    bin: Barcode = ""
+    bin_seq: Annotated[int, msgspec.Meta(ge=0)] = 0
+    symbology: str = ""
+    problem: Literal["unknown", "malformed"] = "unknown"
+    message: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    counter: str = ""
+
+
+EventBody = BinOpened | SerialScanned | QuantityKeyed | ScanUndone | BinClosed | BarcodeUnknown
+EventKind = Literal[
+    "bin_opened", "serial_scanned", "quantity_keyed", "scan_undone", "bin_closed", "barcode_unknown"
+]
 
 
 class Event(msgspec.Struct, kw_only=True):
@@ -260,6 +294,39 @@ class ItemRef(msgspec.Struct, kw_only=True):
     barcodes: list[Barcode] = msgspec.field(default_factory=list)
     auto_serialized: bool = False
     uom: str = "EA"
+    # "measure": counted by weight or length, a scan asks for a keyed quantity (protocol 2)
+    count_mode: CountMode = "unit"
+
+
+class PinVerifier(msgspec.Struct, kw_only=True):
+    """What a device checks a counter's PIN against, offline: scrypt(PIN, salt, n, r, p)
+    of `length` bytes, hex. Never the PIN itself. Protocol 2."""
+
+    salt: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{16,128}$")]
+    hash: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32,128}$")]
+    n: Annotated[int, msgspec.Meta(ge=2, le=262_144)]
+    r: Annotated[int, msgspec.Meta(ge=1, le=16)]
+    p: Annotated[int, msgspec.Meta(ge=1, le=16)]
+    length: Annotated[int, msgspec.Meta(ge=16, le=64)] = 32
+    algorithm: Literal["scrypt"] = "scrypt"
+
+
+class CounterRef(msgspec.Struct, kw_only=True):
+    """A counter who may count at the device's site, with the verifier of their PIN."""
+
+    username: str
+    verifier: PinVerifier
+
+
+class DeviceSettings(msgspec.Struct, kw_only=True):
+    """A site's settings for its devices (the device's environment variables still
+    override them). "" means the app's default. Protocol 2."""
+
+    bin_pattern: str = ""  # the bin label regex
+    gs_replacement: str = ""  # what the scanners type for the GS1 separator (0x1D)
+    aim_prefixes: bool = True  # the scanners send AIM symbology identifiers ("]C1", ...)
+    idle_sign_out_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    pin_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5  # wrong PINs before a lock
 
 
 class RecountOrder(msgspec.Struct, kw_only=True):
@@ -281,6 +348,10 @@ class PullResponse(msgspec.Struct, kw_only=True):
     bins: list[BinRef] = msgspec.field(default_factory=list)
     items: list[ItemRef] = msgspec.field(default_factory=list)
     recounts: list[RecountOrder] = msgspec.field(default_factory=list)
+    # Protocol 2. None: unchanged since the device's cursor. A list: every counter of the
+    # site (replacing those the device holds); settings: the site's, whole.
+    counters: list[CounterRef] | None = None
+    settings: DeviceSettings | None = None
 
 
 # --- supervisors: device status and rejected events (additions of protocol 1) ---------

@@ -24,13 +24,14 @@ from server.api.state import STATE_KEY, AnyRequest, state_of
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
 from server.auth.http.tokens import AuthController
-from server.auth.http.users import UserController
+from server.auth.http.users import CounterPinController, UserController
 from server.bootstrap import Runtime, open_runtime
 from server.counts.http.controllers import (
     CountController,
     DocumentController,
     ToleranceController,
 )
+from server.counts.http.unknown import UnknownBarcodeController
 from server.journal.http.controllers import (
     JournalController,
     JournalSettingsController,
@@ -56,6 +57,7 @@ from server.masterdata.http.items import (
 from server.masterdata.http.reason_codes import ReasonCodeController
 from server.settings import Settings
 from server.sync.http.controllers import DeviceStatusController, SyncController
+from server.sync.http.settings import DeviceSettingsController
 from server.sync.ports import PushIngest
 from server.web.wiring import csrf_config, static_router, template_config, web_router
 
@@ -63,6 +65,9 @@ CONTROLLERS: list[type] = [
     HealthController,
     AuthController,
     UserController,
+    CounterPinController,
+    UnknownBarcodeController,
+    DeviceSettingsController,
     EnrollmentController,
     DeviceController,
     CompanyController,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
+from server.auth.sql import SqlCodes, SqlCounters, SqlDevices, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.document_list import SqlDocumentList
@@ -16,6 +16,7 @@ from server.counts.sql.frozen import SqlFrozenBins
 from server.counts.sql.progress import SqlCountProgress
 from server.counts.sql.review import SqlReviews
 from server.counts.sql.snapshot import SqlSnapshots
+from server.counts.sql.unknown import SqlUnknownBarcodes
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
 
     session: Session
     users: SqlUsers
+    counters: SqlCounters
     devices: SqlDevices
     codes: SqlCodes
     masterdata: SqlMasterData
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     sync_counts: SqlCountsForSync
     count_progress: SqlCountProgress
     document_list: SqlDocumentList
+    unknown_barcodes: SqlUnknownBarcodes
 
     def __init__(
         self,
@@ -59,6 +62,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
         self.users = SqlUsers(self.session)
+        self.counters = SqlCounters(self.session)
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
         self.masterdata = SqlMasterData(self.session)
@@ -74,6 +78,7 @@ class SqlUnitOfWork:
         self.sync_counts = SqlCountsForSync(self.session)
         self.count_progress = SqlCountProgress(self.session)
         self.document_list = SqlDocumentList(self.session)
+        self.unknown_barcodes = SqlUnknownBarcodes(self.session)
         return self
 
     async def __aexit__(

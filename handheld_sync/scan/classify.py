@@ -37,6 +37,8 @@ class ItemInfo:
     code: str
     name: str
     tracking: Tracking
+    auto_serialized: bool = False  # units without a serial count; finalize makes serials
+    count_mode: Literal["unit", "measure"] = "unit"  # measure: a scan asks for a quantity
 
 
 class ReferenceData(Protocol):

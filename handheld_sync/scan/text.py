@@ -61,14 +61,17 @@ class RawScan:
         return self.aim + self.data
 
 
-def parse_scanner_text(text: str, *, gs_replacement: str | None = None) -> RawScan:
-    """Read scanner text: an optional AIM prefix, data, GS or its configured replacement."""
+def parse_scanner_text(
+    text: str, *, gs_replacement: str | None = None, aim_prefixes: bool = True
+) -> RawScan:
+    """Read scanner text: an optional AIM prefix, data, GS or its configured replacement.
+    `aim_prefixes=False`: the scanners send none, so a leading "]" is data."""
     text = text.rstrip("\r\n")
     if gs_replacement:
         text = text.replace(gs_replacement, GS)
     if not text.strip(GS + " "):
         raise MalformedBarcode("the scan is empty: scan again")
-    if text.startswith("]"):
+    if text.startswith("]") and aim_prefixes:
         try:
             identifier = SymbologyIdentifier.extract(text)
         except (ParseError, IndexError, ValueError):

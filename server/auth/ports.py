@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from server.domain.auth import PinVerifier
 from server.domain.masterdata import Role
 from server.ports import CodeLookup, Transaction
 
@@ -74,7 +75,23 @@ class DeviceRepository(Protocol):
     async def touch(self, device_id: int, now: datetime) -> None: ...
 
 
+class CounterRepository(Protocol):
+    """Counters' PINs (their verifiers) and the sites they count at."""
+
+    async def set_pin(
+        self,
+        user_id: int,
+        verifier: PinVerifier,
+        location_ids: Sequence[int],
+        by: int,
+        now: datetime,
+    ) -> None: ...
+    async def set_active(self, user_id: int, active: bool, now: datetime) -> None: ...
+
+
 class AuthUnitOfWork(Transaction, Protocol):
+    @property
+    def counters(self) -> CounterRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

@@ -9,7 +9,16 @@ from sqlalchemy import Select, bindparam, delete, insert, select, update
 
 from server.auth.ports import DeviceRecord, EnrollmentCodeRecord, UserRecord
 from server.db.session import Session
-from server.db.tables import ApiToken, Device, EnrollmentCode, Location, User
+from server.db.tables import (
+    ApiToken,
+    CounterPin,
+    CounterSite,
+    Device,
+    EnrollmentCode,
+    Location,
+    User,
+)
+from server.domain.auth import PinVerifier
 from server.domain.masterdata import Role
 
 _USER_COLUMNS = (User.id, User.username, User.password_hash, User.role, User.active)
@@ -223,3 +232,45 @@ class SqlCodes:
     async def location_id(self, code: str) -> int | None:
         value = await self.session.scalar(select(Location.id).where(Location.code == code))
         return None if value is None else int(value)
+
+
+class SqlCounters:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def set_pin(
+        self,
+        user_id: int,
+        verifier: PinVerifier,
+        location_ids: Sequence[int],
+        by: int,
+        now: datetime,
+    ) -> None:
+        """The counter's verifier and sites, replacing what they had."""
+        await self.session.execute(delete(CounterPin).where(CounterPin.user_id == user_id))
+        await self.session.execute(delete(CounterSite).where(CounterSite.user_id == user_id))
+        await self.session.execute(
+            insert(CounterPin).values(
+                user_id=user_id,
+                salt=verifier.salt,
+                hash=verifier.hash,
+                n=verifier.n,
+                r=verifier.r,
+                p=verifier.p,
+                length=verifier.length,
+                set_by=by,
+                set_at=now,
+            )
+        )
+        await self.session.execute(
+            insert(CounterSite),
+            [{"user_id": user_id, "location_id": i} for i in sorted(set(location_ids))],
+        )
+
+    async def set_active(self, user_id: int, active: bool, now: datetime) -> None:
+        values: dict[str, object] = {"active": active}
+        if not active:
+            values["deactivated_at"] = now
+        await self.session.execute(
+            update(User).where(User.id == user_id, User.active.is_(not active)).values(**values)
+        )

@@ -18,9 +18,18 @@ from server.domain.auth import (
     new_enrollment_code,
     new_user_token,
     normalize_enrollment_code,
+    pin_problem,
+    pin_verifier,
     secret_hash,
 )
-from server.domain.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from server.domain.errors import (
+    Conflict,
+    FieldProblem,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from server.domain.masterdata import Role
 
 
@@ -194,3 +203,77 @@ async def list_devices(
             if location_id is None:
                 raise NotFound(f"location {location_code!r} does not exist")
         return await uow.devices.page(after, limit, location_id)
+
+
+# -- counters: a PIN to sign in on devices, and deactivation --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PinSet:
+    username: str
+    locations: list[str]
+    set_at: datetime
+
+
+async def set_counter_pin(
+    uow: AuthUnitOfWork,
+    caller: Caller,
+    username: str,
+    pin: str,
+    locations: Sequence[str],
+    now: datetime,
+) -> PinSet:
+    """Set the PIN a user signs in with on the devices of `locations` (replacing the
+    earlier PIN and sites). Admins set anyone's; supervisors a counter's or their own.
+    Only the PIN's verifier is kept (a slow salted hash), and devices pull only that."""
+    assert caller.user_id is not None
+    problems = []
+    if (why := pin_problem(pin)) is not None:
+        problems.append(FieldProblem("pin", why))
+    if not locations:
+        problems.append(FieldProblem("locations", "name at least one location"))
+    if problems:
+        raise ValidationFailed("the PIN cannot be set", problems)
+    async with uow:
+        user = await uow.users.by_username(username)
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        if (
+            caller.role is Role.SUPERVISOR
+            and user.role is not Role.COUNTER
+            and user.id != caller.user_id
+        ):
+            raise PermissionDenied(
+                f"a supervisor sets the PINs of counters; {username} is {user.role.value}: "
+                "ask an admin"
+            )
+        if not user.active:
+            raise Conflict(f"user {username!r} is deactivated: reactivate them first")
+        ids: list[int] = []
+        unknown: list[FieldProblem] = []
+        for i, code in enumerate(locations):
+            location_id = await uow.codes.location_id(code)
+            if location_id is None:
+                unknown.append(FieldProblem(f"locations/{i}", f"no location {code!r}"))
+            else:
+                ids.append(location_id)
+        if unknown:
+            raise ValidationFailed("unknown locations", unknown)
+        await uow.counters.set_pin(user.id, pin_verifier(pin), ids, caller.user_id, now)
+        await uow.commit()
+    return PinSet(username, sorted(set(locations)), now)
+
+
+async def set_user_active(
+    uow: AuthUnitOfWork, username: str, active: bool, now: datetime
+) -> UserRecord:
+    """Deactivate (or reactivate) a user: a deactivated user cannot log in, their
+    PIN goes to no device at the next pull, and a device's scans by them made after now
+    are refused."""
+    async with uow:
+        user = await uow.users.by_username(username)
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        await uow.counters.set_active(user.id, active, now)
+        await uow.commit()
+    return UserRecord(user.id, user.username, "", user.role, active)

@@ -338,3 +338,47 @@ class CountsUnitOfWork(
     FinalizeUnitOfWork, RecordBinCountUnitOfWork, CreateCountUnitOfWork, Protocol
 ):
     """Every port of the counts feature (server.uow.SqlUnitOfWork has them all)."""
+
+
+# -- unknown barcodes: kept for the supervisor, never counted ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewUnknownBarcode:
+    """A device's scan that matched nothing, as a push stores it."""
+
+    count: str  # the count's number
+    device_id: int
+    install_id: str
+    seq: int
+    bin: str
+    counter: str
+    raw: str
+    symbology: str
+    problem: str  # "unknown" or "malformed"
+    message: str
+    scanned_at: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownBarcodeRecord:
+    id: int
+    device_id: int
+    device_name: str
+    seq: int
+    bin: str
+    counter: str
+    raw: str
+    symbology: str
+    problem: str
+    message: str
+    scanned_at: datetime
+    received_at: datetime
+
+
+class UnknownBarcodes(Protocol):
+    async def add(self, rows: Sequence[NewUnknownBarcode]) -> None: ...
+    async def page(
+        self, number: str, after: int, limit: int
+    ) -> list[UnknownBarcodeRecord] | None: ...  # None: no such count

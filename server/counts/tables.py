@@ -239,3 +239,27 @@ class CountDocumentLine(Base):
     adjustment_cost: Mapped[Decimal] = mapped_column(Cost())
     adjustment_value: Mapped[Decimal] = mapped_column(Value())
     stock_transfer_value: Mapped[Decimal] = mapped_column(Value())
+
+
+class UnknownBarcodeRow(Base):
+    """A scan that matched nothing (or whose GS1 data did not parse) on a device, in a
+    count: kept for the supervisor, never counted. One per device event."""
+
+    __tablename__ = "unknown_barcode"
+    __table_args__ = (
+        UniqueConstraint("device_id", "install_id", "seq"),
+        Index("ix_unknown_barcode_count_id_id", "count_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
+    install_id: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    bin: Mapped[str] = mapped_column(String(128), default="")
+    counter: Mapped[str] = mapped_column(String(64), default="")
+    raw: Mapped[str] = mapped_column(String(4096))
+    symbology: Mapped[str] = mapped_column(String(32), default="")
+    problem: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(500), default="")
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the device's time
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

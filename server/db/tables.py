@@ -113,6 +113,8 @@ class Item(Base):
     inventory_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("inventory_group.id"), index=True
     )
+    # "measure": counted by weight or length, a device asks for a keyed quantity.
+    count_mode: Mapped[str] = mapped_column(String(8), default="unit", server_default="unit")
 
 
 class ItemBarcode(Base):
@@ -203,6 +205,33 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the user was last deactivated: a device's scans by them after it are refused.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CounterPin(Base):
+    """The verifier of a counter's PIN for signing in on devices, offline: scrypt of the
+    PIN with this salt and these parameters (never the PIN). Devices of the counter's
+    sites pull it."""
+
+    __tablename__ = "counter_pin"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(128))
+    hash: Mapped[str] = mapped_column(String(128))
+    n: Mapped[int] = mapped_column(Integer)
+    r: Mapped[int] = mapped_column(Integer)
+    p: Mapped[int] = mapped_column(Integer)
+    length: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CounterSite(Base):
+    """A location whose devices a counter may count on."""
+
+    __tablename__ = "counter_site"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
 
 
 class ApiToken(Base):

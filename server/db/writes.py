@@ -439,6 +439,7 @@ class MasterDataWrites:
                 "uom": r.uom,
                 "last_cost": r.last_cost,
                 "inventory_group_id": group,
+                "count_mode": r.count_mode.value,
             }
             for r, group in rows
         ]

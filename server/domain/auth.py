@@ -81,3 +81,48 @@ def require_device(caller: Caller) -> None:
 def check_not_expired(expires_at: datetime, now: datetime, what: str) -> None:
     if expires_at <= now:
         raise NotAuthenticated(f"the {what} has expired: log in again")
+
+
+# -- counters' PINs: signing in on a device, offline ---------------------------------------
+# A device holds, for the counters of its site, a verifier of each PIN and checks a PIN
+# against it with no network. A PIN is short, so the verifier is a slow, salted hash
+# (scrypt, 16 MiB and some 50 ms a try) with a salt of its own: a stolen device gives no
+# PIN back cheaply, and a counter is locked on the device after a few wrong PINs.
+PIN_SCRYPT_N = 2**14
+PIN_SCRYPT_R = 8
+PIN_SCRYPT_P = 1
+PIN_HASH_LENGTH = 32
+PIN_LENGTHS = range(4, 13)
+
+
+@dataclass(frozen=True, slots=True)
+class PinVerifier:
+    salt: str  # hex
+    hash: str  # hex: scrypt(PIN, salt, n, r, p, length)
+    n: int
+    r: int
+    p: int
+    length: int
+
+
+def pin_problem(pin: str) -> str | None:
+    """Why `pin` is no PIN, or None: 4 to 12 digits (a keypad in gloves)."""
+    if not pin.isascii() or not pin.isdigit() or len(pin) not in PIN_LENGTHS:
+        return "a PIN is 4 to 12 digits"
+    return None
+
+
+def pin_verifier(pin: str, salt: bytes | None = None) -> PinVerifier:
+    """The verifier of `pin` with a new random salt (or the one given)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    n, r, p = PIN_SCRYPT_N, PIN_SCRYPT_R, PIN_SCRYPT_P
+    digest = hashlib.scrypt(
+        pin.encode(),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        maxmem=129 * r * n * p + 1_048_576,
+        dklen=PIN_HASH_LENGTH,
+    )
+    return PinVerifier(salt.hex(), digest.hex(), n, r, p, PIN_HASH_LENGTH)

@@ -11,6 +11,7 @@ for the bins that close (a push of 500 scans pays nothing for it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ SERIAL_SCANNED = "serial_scanned"
 QUANTITY_KEYED = "quantity_keyed"
 SCAN_UNDONE = "scan_undone"
 BIN_CLOSED = "bin_closed"
+BARCODE_UNKNOWN = "barcode_unknown"  # kept for the supervisor, never counted
 
 # A Counted count still takes scans: a device that docks after the last bin was counted
 # is heard (counts.takes_bin_counts).
@@ -50,6 +52,7 @@ class SyncEvent(NamedTuple):
     bin_seq: int  # the seq of its bin count's BinOpened (a BinOpened's own seq)
     device_time: datetime  # recorded, never trusted for ordering
     body: str  # the body as the device sent it (JSON), stored as is
+    counter: str = ""  # the user name of the counter signed in on the device ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,36 @@ class EventContent:
     quantity: Decimal = Decimal(0)
     target_seq: int = 0  # a ScanUndone's
     confirmed_empty: bool = False  # a BinClosed's
+    mode: str = "add"  # a QuantityKeyed's: "set" makes it the total of its item and lot
+    counter: str = ""  # a BinOpened's: who counts the bin
+
+
+@dataclass(frozen=True, slots=True)
+class CounterFacts:
+    """What judging a counter's events needs: may they count at the device's site, and
+    were they deactivated (when)."""
+
+    username: str
+    user_id: int
+    location_ids: frozenset[int]
+    deactivated_at: datetime | None  # set while the user is inactive
+
+
+def counter_refusal(
+    facts: CounterFacts | None, username: str, location_id: int | None, scanned_at: datetime
+) -> Verdict | None:
+    """Why an event by the counter `username`, scanned at `scanned_at` (the device's time
+    corrected by its clock skew) on a device of `location_id`, is refused, or None."""
+    if facts is None:
+        return rejected("counter_unknown", f"{username} is no counter with a PIN")
+    if facts.deactivated_at is not None and facts.deactivated_at <= scanned_at:
+        return rejected(
+            "counter_deactivated",
+            f"{username} was deactivated at {facts.deactivated_at.isoformat()}, before the scan",
+        )
+    if location_id not in facts.location_ids:
+        return rejected("counter_other_site", f"{username} may not count at this site")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +162,15 @@ class CountFacts:
 def refusal(
     facts: CountFacts | None,
     count: str,
-    label: str,
+    label: str | None,
     location_id: int | None,
     location: str | None,
 ) -> Verdict | None:
     """Why the count `count` does not take an event of bin `label` from a device at
     `location_id` (`location` its code), or None when it does. The same for every event
-    of one (count, bin): the use case judges each pair once."""
+    of one (count, bin): the use case judges each pair once. `label` None: an event of the
+    count that needs no bin of it (an unknown barcode, scanned with no bin open or in a bin
+    outside the count: kept for the supervisor all the same)."""
     if facts is None:
         return rejected("count_unknown", f"stock count {count} does not exist")
     if facts.location_id != location_id:
@@ -149,7 +184,7 @@ def refusal(
             reason,
             f"stock count {count} is {facts.status.replace('_', ' ')}: it takes no scans",
         )
-    if label not in facts.bins:
+    if label is not None and label not in facts.bins:
         return rejected("bin_outside_scope", f"bin {label} is not in stock count {count}")
     return None
 
@@ -206,7 +241,9 @@ def fold_bin(
         return rejected("bin_already_closed", f"bin count {close.bin_seq} is already a bin count")
     undone = {e.content.target_seq for e in before if e.content.kind == SCAN_UNDONE}
     serials: dict[tuple[str, str], None] = {}
-    quantities: list[tuple[str, str, Decimal]] = []
+    # Quantities in seq order: one adds to its item and lot; a "set" one replaces what
+    # they added up to so far (the device's running total, handheld_sync.counting).
+    totals: dict[tuple[str, str], Decimal] = {}
     for e in before:
         if e.seq in undone:
             continue
@@ -214,12 +251,16 @@ def fold_bin(
         if scan.kind == SERIAL_SCANNED:
             serials[(scan.item, scan.serial)] = None
         elif scan.kind == QUANTITY_KEYED:
-            quantities.append((scan.item, scan.lot, scan.quantity))
+            key = (scan.item, scan.lot)
+            so_far = Decimal(0) if scan.mode == "set" else totals.get(key, Decimal(0))
+            totals[key] = so_far + scan.quantity
+    quantities = [(item, lot, q) for (item, lot), q in totals.items() if q]
     if not serials and not quantities and not confirmed_empty:
         return rejected("empty_not_confirmed", f"bin {close.bin} has no scans and no confirmation")
     started = opened[0].device_time + skew
     finished = max(close.device_time + skew, started)
-    return SubmittedBinCount(close.bin, started, finished, list(serials), quantities)
+    counter = opened[0].content.counter
+    return SubmittedBinCount(close.bin, started, finished, list(serials), quantities, counter)
 
 
 # -- what a pull sends: reference data of a location, by change sequence ------------------
@@ -274,6 +315,56 @@ class ItemRef:
     barcodes: list[str] = field(default_factory=list)
     auto_serialized: bool = False
     uom: str = "EA"
+    count_mode: str = "unit"  # "measure": the device asks for a keyed quantity
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierRef:
+    """A counter's PIN verifier as a device gets it (never the PIN)."""
+
+    salt: str
+    hash: str
+    n: int
+    r: int
+    p: int
+    length: int = 32
+    algorithm: str = "scrypt"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterRef:
+    username: str
+    verifier: VerifierRef
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSettings:
+    """A site's settings for its devices; "" means the app's default."""
+
+    bin_pattern: str = ""
+    gs_replacement: str = ""
+    aim_prefixes: bool = True
+    idle_sign_out_minutes: int = 15
+    pin_attempts: int = 5
+
+
+def device_settings_problems(settings: DeviceSettings) -> list[tuple[str, str]]:
+    """(field, why) of every setting a device could not use."""
+    problems: list[tuple[str, str]] = []
+    if settings.bin_pattern:
+        try:
+            re.compile(settings.bin_pattern)
+        except re.error as exc:
+            problems.append(("bin_pattern", f"not a regular expression: {exc}"))
+    if len(settings.gs_replacement) > 1 or settings.gs_replacement.isalnum():
+        problems.append(
+            ("gs_replacement", "one character that is no letter or digit (| or ~), or empty")
+        )
+    if not 1 <= settings.idle_sign_out_minutes <= 1440:
+        problems.append(("idle_sign_out_minutes", "from 1 to 1440 minutes"))
+    if not 1 <= settings.pin_attempts <= 20:
+        problems.append(("pin_attempts", "from 1 to 20"))
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +402,8 @@ class PullPage:
     bins: list[BinRef] = field(default_factory=list)
     items: list[ItemRef] = field(default_factory=list)
     recounts: list[RecountRef] = field(default_factory=list)
+    counters: list[CounterRef] | None = None  # the site's, whole
+    settings: DeviceSettings | None = None
 
 
 # -- what supervisors see -----------------------------------------------------------------

@@ -8,9 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from server.counts.ports import RecordBinCountUnitOfWork
+from server.counts.ports import RecordBinCountUnitOfWork, UnknownBarcodes
 from server.domain.auth import Caller
-from server.domain.sync import CountFacts, PushBatch, PushResult, RefCount, RefRecount, SyncEvent
+from server.domain.sync import (
+    CounterFacts,
+    CounterRef,
+    CountFacts,
+    DeviceSettings,
+    PushBatch,
+    PushResult,
+    RefCount,
+    RefRecount,
+    SyncEvent,
+)
 from server.ports import CodeLookup
 
 # What the transaction decided for an event: outcome, reason, detail (at most 500 chars).
@@ -105,6 +115,7 @@ class RefItem:
     auto_serialized: bool
     uom: str
     barcodes: Sequence[str]
+    count_mode: str = "unit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +164,14 @@ class SyncRepository(Protocol):
     async def ref_bins(self, location_id: int) -> list[RefBin]: ...
     async def ref_items(self) -> list[RefItem]: ...
 
+    # -- counters and the site's device settings
+    async def counters(self, usernames: Collection[str]) -> dict[str, CounterFacts]: ...
+    async def site_counters(self, location_id: int) -> list[CounterRef]: ...
+    async def device_settings(self, location_id: int) -> DeviceSettings: ...
+    async def set_device_settings(
+        self, location_id: int, settings: DeviceSettings, by: int | None, now: datetime
+    ) -> None: ...
+
 
 class CountsForSync(Protocol):
     """What sync reads of the stock counts, asked of the counts feature, whose SQL
@@ -167,8 +186,11 @@ class CountsForSync(Protocol):
 
 
 class SyncUnitOfWork(RecordBinCountUnitOfWork, Protocol):
-    """A push records bin counts through the counts' use cases, in its own transaction."""
+    """A push records bin counts through the counts' use cases, and unknown barcodes in
+    the counts' repository, in its own transaction."""
 
+    @property
+    def unknown_barcodes(self) -> UnknownBarcodes: ...
     @property
     def sync(self) -> SyncRepository: ...
     @property

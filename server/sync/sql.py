@@ -13,16 +13,26 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Dialect, bindparam, case, select, update
+from sqlalchemy import Dialect, bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db.session import Connection, Session
-from server.db.tables import Base, Bin, Device, Item, ItemBarcode, Location
+from server.db.tables import (
+    Base,
+    Bin,
+    CounterPin,
+    CounterSite,
+    Device,
+    Item,
+    ItemBarcode,
+    Location,
+    User,
+)
 from server.db.writes import LOOKUP_CHUNK, chunks
 from server.domain import sync as domain
 from server.sync.ports import (
@@ -38,6 +48,7 @@ from server.sync.ports import (
     StoredEvent,
 )
 from server.sync.tables import (
+    DeviceSettingsRow,
     SyncBinCount,
     SyncEvent,
     SyncInstall,
@@ -145,7 +156,7 @@ def _bound_rows(
     bound_at = received_at(at)
     return [
         (device_id, install_id, seq, kind, count, bin_seq, body, device_time(t), bound_at, *v)
-        for (seq, kind, count, _, bin_seq, t, body), v in zip(events, verdicts, strict=True)
+        for (seq, kind, count, _, bin_seq, t, body, _), v in zip(events, verdicts, strict=True)
     ]
 
 
@@ -496,9 +507,119 @@ class SqlSync:
         ):
             barcodes.setdefault(int(item_id), []).append(str(barcode))
         rows = await self.session.execute(
-            select(Item.id, Item.code, Item.name, Item.tracking, Item.auto_serialized, Item.uom)
+            select(
+                Item.id,
+                Item.code,
+                Item.name,
+                Item.tracking,
+                Item.auto_serialized,
+                Item.uom,
+                Item.count_mode,
+            )
         )
         return [
-            RefItem(str(code), str(name), str(tracking), bool(auto), str(uom), barcodes.get(i, []))
-            for i, code, name, tracking, auto, uom in rows
+            RefItem(
+                str(code),
+                str(name),
+                str(tracking),
+                bool(auto),
+                str(uom),
+                barcodes.get(i, []),
+                str(mode),
+            )
+            for i, code, name, tracking, auto, uom, mode in rows
         ]
+
+    # -- counters and the site's device settings
+
+    async def counters(self, usernames: Collection[str]) -> dict[str, domain.CounterFacts]:
+        """The users named who have a PIN, with their sites and deactivation."""
+        if not usernames:
+            return {}
+        sites: dict[int, set[int]] = {}
+        found: dict[str, tuple[int, bool, datetime | None]] = {}
+        rows = await self.session.execute(
+            select(
+                User.id, User.username, User.active, User.deactivated_at, CounterSite.location_id
+            )
+            .join(CounterPin, CounterPin.user_id == User.id)
+            .outerjoin(CounterSite, CounterSite.user_id == User.id)
+            .where(User.username.in_(sorted(usernames)))
+        )
+        for user_id, name, active, deactivated_at, location_id in rows:
+            found[str(name)] = (int(user_id), bool(active), deactivated_at)
+            if location_id is not None:
+                sites.setdefault(int(user_id), set()).add(int(location_id))
+        return {
+            name: domain.CounterFacts(
+                name,
+                user_id,
+                frozenset(sites.get(user_id, ())),
+                # An inactive user with no time recorded: refused whenever they scanned.
+                None if active else (deactivated_at or datetime.min.replace(tzinfo=UTC)),
+            )
+            for name, (user_id, active, deactivated_at) in found.items()
+        }
+
+    async def site_counters(self, location_id: int) -> list[domain.CounterRef]:
+        rows = await self.session.execute(
+            select(
+                User.username,
+                CounterPin.salt,
+                CounterPin.hash,
+                CounterPin.n,
+                CounterPin.r,
+                CounterPin.p,
+                CounterPin.length,
+            )
+            .join(CounterPin, CounterPin.user_id == User.id)
+            .join(CounterSite, CounterSite.user_id == User.id)
+            .where(CounterSite.location_id == location_id, User.active.is_(True))
+            .order_by(User.username)
+        )
+        return [
+            domain.CounterRef(
+                str(name), domain.VerifierRef(str(salt), str(h), int(n), int(r), int(p), int(k))
+            )
+            for name, salt, h, n, r, p, k in rows
+        ]
+
+    async def device_settings(self, location_id: int) -> domain.DeviceSettings:
+        row = (
+            await self.session.execute(
+                select(
+                    DeviceSettingsRow.bin_pattern,
+                    DeviceSettingsRow.gs_replacement,
+                    DeviceSettingsRow.aim_prefixes,
+                    DeviceSettingsRow.idle_sign_out_minutes,
+                    DeviceSettingsRow.pin_attempts,
+                ).where(DeviceSettingsRow.location_id == location_id)
+            )
+        ).first()
+        if row is None:
+            return domain.DeviceSettings()
+        return domain.DeviceSettings(
+            str(row[0]), str(row[1]), bool(row[2]), int(row[3]), int(row[4])
+        )
+
+    async def set_device_settings(
+        self, location_id: int, settings: domain.DeviceSettings, by: int | None, now: datetime
+    ) -> None:
+        values = {
+            "bin_pattern": settings.bin_pattern,
+            "gs_replacement": settings.gs_replacement,
+            "aim_prefixes": settings.aim_prefixes,
+            "idle_sign_out_minutes": settings.idle_sign_out_minutes,
+            "pin_attempts": settings.pin_attempts,
+            "updated_at": now,
+            "updated_by": by,
+        }
+        done = await self.session.execute(
+            update(DeviceSettingsRow)
+            .where(DeviceSettingsRow.location_id == location_id)
+            .values(**values)
+        )
+        if not done.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(DeviceSettingsRow).values(location_id=location_id, **values)
+            )

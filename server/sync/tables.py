@@ -12,6 +12,9 @@
                   serializes the refresh of that location's change log).
 `sync_ref`        the change log of reference data per location: each record (a count, a
                   bin, an item, a recount order) as last sent, its digest and change_seq.
+`device_settings` per location: what its devices are told in the pull (bin label
+                  pattern, scanner GS replacement and AIM prefixes, idle sign-out, PIN
+                  attempts); no row: the defaults.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -106,3 +110,15 @@ class SyncRef(Base):
     digest: Mapped[str] = mapped_column(String(32))
     change_seq: Mapped[int] = mapped_column(BigInteger)
     body: Mapped[str] = mapped_column(Text)  # the wire struct as JSON
+
+
+class DeviceSettingsRow(Base):
+    __tablename__ = "device_settings"
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    bin_pattern: Mapped[str] = mapped_column(String(200), default="")
+    gs_replacement: Mapped[str] = mapped_column(String(8), default="")
+    aim_prefixes: Mapped[bool] = mapped_column(Boolean, default=True)
+    idle_sign_out_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    pin_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -70,6 +70,7 @@ from typing import Any
 
 import msgspec
 
+from server.counts.ports import NewUnknownBarcode
 from server.counts.usecases import counting as counts
 from server.domain.auth import Caller
 from server.domain.errors import (
@@ -81,6 +82,7 @@ from server.domain.errors import (
 )
 from server.domain.sync import (
     APPLIED,
+    BARCODE_UNKNOWN,
     BIN_CLOSED,
     MAX_PUSH_EVENTS,
     Ack,
@@ -89,6 +91,7 @@ from server.domain.sync import (
     CountFacts,
     CountRef,
     Cursor,
+    DeviceSettings,
     DeviceSyncRecord,
     DeviceSyncRecords,
     EventContent,
@@ -102,6 +105,8 @@ from server.domain.sync import (
     RecountRef,
     SyncEvent,
     Verdict,
+    counter_refusal,
+    device_settings_problems,
     fold_bin,
     refusal,
     rejected,
@@ -311,9 +316,9 @@ async def _judge(
     caller, install, now = push.caller, push.batch.install_id, push.now
     assert caller.device_id is not None
     run = push.events[first:end]
-    places = [(e.count_number, e.bin) for e in run]
+    places = [(e.count_number, None if e.kind == BARCODE_UNKNOWN else e.bin) for e in run]
     named = set(places)
-    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named})
+    facts = await tx.count_facts(uow, {c for c, _ in named}, {b for _, b in named if b is not None})
     judged = {
         (count, label): refusal(
             facts.get(count), count, label, caller.location_id, caller.location_code
@@ -322,6 +327,14 @@ async def _judge(
         for count, label in named
     }
     verdicts = [judged[p] for p in places]
+    named_counters = {e.counter for e in run if e.counter}
+    if named_counters:
+        await _judge_counters(uow, caller, run, verdicts, named_counters, skew)
+    unknown = [e for i, e in enumerate(run) if e.kind == BARCODE_UNKNOWN and verdicts[i] is APPLIED]
+    if unknown:
+        await uow.unknown_barcodes.add(
+            [_unknown_barcode(e, caller.device_id, install, skew, now) for e in unknown]
+        )
     closing = [i for i, e in enumerate(run) if e.kind == BIN_CLOSED and verdicts[i] is APPLIED]
     if not closing:
         return verdicts
@@ -348,6 +361,60 @@ async def _judge(
     return verdicts
 
 
+async def _judge_counters(
+    uow: SyncUnitOfWork,
+    caller: Caller,
+    run: Sequence[SyncEvent],
+    verdicts: list[Verdict],
+    names: set[str],
+    skew: timedelta,
+) -> None:
+    """Refuse (in `verdicts`) the events of counters who may not count at the device's
+    site or were deactivated before the scan; events with no counter are the device's."""
+    facts = await uow.sync.counters(names)
+    for i, e in enumerate(run):
+        if e.counter and verdicts[i] is APPLIED:
+            refused = counter_refusal(
+                facts.get(e.counter), e.counter, caller.location_id, e.device_time + skew
+            )
+            if refused is not None:
+                verdicts[i] = refused
+
+
+class _UnknownContent(msgspec.Struct):
+    """What the server keeps of a BarcodeUnknown event's body."""
+
+    raw: str = ""
+    bin: str = ""
+    symbology: str = ""
+    problem: str = "unknown"
+    message: str = ""
+    counter: str = ""
+
+
+_UNKNOWN: msgspec.json.Decoder[_UnknownContent] = msgspec.json.Decoder(_UnknownContent)
+
+
+def _unknown_barcode(
+    e: SyncEvent, device_id: int, install: str, skew: timedelta, now: datetime
+) -> NewUnknownBarcode:
+    body = _UNKNOWN.decode(e.body)
+    return NewUnknownBarcode(
+        count=e.count_number,
+        device_id=device_id,
+        install_id=install,
+        seq=e.seq,
+        bin=body.bin[:128],
+        counter=body.counter[:64],
+        raw=body.raw[:4096],
+        symbology=body.symbology[:32],
+        problem=body.problem[:16],
+        message=body.message[:500],
+        scanned_at=e.device_time + skew,
+        received_at=now,
+    )
+
+
 async def _close_bin(
     uow: SyncUnitOfWork,
     caller: Caller,
@@ -366,9 +433,16 @@ async def _close_bin(
     fold = fold_bin(close, content.confirmed_empty, events, skew, closed)
     if isinstance(fold, Verdict):
         return fold
+    counted_by = None
+    if fold.counter:
+        found = (await uow.sync.counters({fold.counter})).get(fold.counter)
+        if found is not None:  # else the BinOpened was refused: `fold_bin` said so
+            counted_by = (found.user_id, found.username)
     try:
         async with uow.sync.savepoint():
-            header = await counts.record_bin_count(uow, caller, close.count_number, fold, now)
+            header = await counts.record_bin_count(
+                uow, caller, close.count_number, fold, now, counted_by
+            )
             await uow.sync.add_bin_count_source(caller.device_id, install, close.bin_seq, header.id)
     except StockcountError as exc:
         return rejected(exc.code, str(exc))
@@ -394,6 +468,8 @@ async def pull(uow: SyncUnitOfWork, caller: Caller, query: PullQuery, now: datet
         after = 0 if reset or cursor is None else cursor.change_seq
         assigned = await _refresh(uow, location_id, seq)
         rows = await uow.sync.ref_page(location_id, after, query.limit + 1)
+        counters = await uow.sync.site_counters(location_id)
+        settings = await uow.sync.device_settings(location_id)
         await uow.commit()
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -401,6 +477,8 @@ async def pull(uow: SyncUnitOfWork, caller: Caller, query: PullQuery, now: datet
         cursor=Cursor(epoch, rows[-1].change_seq if rows else after),
         has_more=has_more,
         reset=reset,
+        counters=counters,
+        settings=settings,
     )
     for row in rows:
         record = _REF_DECODERS[row.kind](row.body)
@@ -471,6 +549,7 @@ async def _refresh(uow: SyncUnitOfWork, location_id: int, seq: int) -> dict[str,
             barcodes=sorted(item.barcodes),
             auto_serialized=item.auto_serialized,
             uom=item.uom,
+            count_mode=item.count_mode,
         )
         records.append(("item", item.code, _ENCODER.encode(ref)))
     for b in await uow.sync.ref_bins(location_id):
@@ -584,3 +663,33 @@ async def rejected_events(
     async with uow:
         rows = await uow.sync.rejected(after, limit, device_id, count)
     return RejectedEvents(rows, str(rows[-1].id) if len(rows) == limit else None)
+
+
+# -- a site's device settings -----------------------------------------------------------
+
+
+async def device_settings(uow: SyncUnitOfWork, location: str) -> DeviceSettings:
+    async with uow:
+        location_id = await uow.codes.location_id(location)
+        if location_id is None:
+            raise NotFound(f"location {location!r} does not exist")
+        return await uow.sync.device_settings(location_id)
+
+
+async def set_device_settings(
+    uow: SyncUnitOfWork, caller: Caller, location: str, settings: DeviceSettings, now: datetime
+) -> DeviceSettings:
+    """The settings the site's devices get at their next pull (their environment
+    variables still override them there)."""
+    problems = device_settings_problems(settings)
+    if problems:
+        raise ValidationFailed(
+            "the device settings are not valid", [FieldProblem(f, why) for f, why in problems]
+        )
+    async with uow:
+        location_id = await uow.codes.location_id(location)
+        if location_id is None:
+            raise NotFound(f"location {location!r} does not exist")
+        await uow.sync.set_device_settings(location_id, settings, caller.user_id, now)
+        await uow.commit()
+    return settings

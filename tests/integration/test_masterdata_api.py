@@ -111,6 +111,7 @@ async def test_create_get_and_duplicate(client: Client, loaded: Headers) -> None
             "last_cost": "1.5",
             "inventory_group": "PUMPS",
             "barcodes": ["0403", "0404"],
+            "count_mode": "measure",
         },
         headers=loaded,
     )
@@ -124,6 +125,7 @@ async def test_create_get_and_duplicate(client: Client, loaded: Headers) -> None
         "last_cost": "1.5",
         "inventory_group": "PUMPS",
         "barcodes": ["0403", "0404"],
+        "count_mode": "measure",
     }
     assert (await client.get("/api/items/P2", headers=loaded)).json() == r.json()
     dup = await client.post(

@@ -65,3 +65,41 @@ def test_app_factory_builds_without_a_database_listing_the_core_paths() -> None:
     paths = app.openapi_schema.to_schema()["paths"]
     for core in ("/api/auth/token", "/api/items", "/api/counts", "/api/sync/push"):
         assert core in paths
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node["$ref"]
+    assert ref.startswith("#/components/schemas/")
+    found: dict[str, Any] = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return found
+
+
+def test_openapi_describes_the_sync_push_and_pull_bodies_and_answers() -> None:
+    """The push and pull read their bodies themselves (gzip, MessagePack): the document
+    still says what they take and answer, in JSON and MessagePack, and their problems."""
+    spec = create_app(
+        Settings(database_url="sqlite+aiosqlite:///unused.sqlite3")
+    ).openapi_schema.to_schema()
+    for path, request, answer, fields in (
+        ("/api/sync/push", "PushRequest", "PushResponse", {"acks", "high_water"}),
+        ("/api/sync/pull", "PullRequest", "PullResponse", {"cursor", "has_more", "counts"}),
+    ):
+        operation = spec["paths"][path]["post"]
+        body = operation["requestBody"]
+        assert body["required"] is True
+        assert "gzip" in body["description"] and "MessagePack" in body["description"]
+        for media in ("application/json", "application/x-msgpack"):
+            assert body["content"][media]["schema"] == {"$ref": f"#/components/schemas/{request}"}
+            ok = operation["responses"]["200"]["content"][media]["schema"]
+            assert ok == {"$ref": f"#/components/schemas/{answer}"}
+        assert {"protocol_version", "device_id", "install_id"} <= set(
+            _resolve(spec, body["content"]["application/json"]["schema"])["properties"]
+        )
+        assert fields <= set(_resolve(spec, ok)["properties"])
+        for status in ("400", "413", "415", "422", "426"):
+            problem = operation["responses"][status]["content"]["application/problem+json"]
+            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+    # The push's events are the tagged union of event kinds, each defined.
+    event = spec["components"]["schemas"]["Event"]["properties"]["body"]
+    kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in event["oneOf"]}
+    assert {"BinOpened", "SerialScanned", "QuantityKeyed", "ScanUndone", "BinClosed"} <= kinds

@@ -63,7 +63,8 @@ def test_old_decoder_reads_a_new_message(codec: str) -> None:
     older = decode(raw, Item)
 
     assert type(older) is Item
-    assert msgspec.structs.asdict(older) == COMMON | {"auto_serialized": False, "uom": "EA"}
+    defaults = {"auto_serialized": False, "uom": "EA", "count_mode": "unit"}
+    assert msgspec.structs.asdict(older) == COMMON | defaults
     assert older.last_cost == Decimal("55.232")
 
 

@@ -507,9 +507,12 @@ async def record_bin_count(
     number: str,
     submitted: SubmittedBinCount,
     now: datetime,
+    counted_by: tuple[int, str] | None = None,
 ) -> BinCountHeader:
     """`submit_bin_count` inside the caller's open unit of work, which commits (the sync
-    service turns a device's closed bin into a bin count in the push's transaction)."""
+    service turns a device's closed bin into a bin count in the push's transaction).
+    `counted_by`: (user id, user name) of the counter signed in on the device, when one
+    was: the bin count names them as well as the device."""
     quantities = checked_quantities(
         submitted.started_at, submitted.finished_at, submitted.quantities
     )
@@ -522,10 +525,11 @@ async def record_bin_count(
             f"bin {submitted.bin} is not in stock count {number}",
             [FieldProblem("bin", submitted.bin)],
         )
-    check_counter(caller, place.label, place.device_id, place.counter)
+    if counted_by is None or place.counter != counted_by[1]:  # a bin assigned to them
+        check_counter(caller, place.label, place.device_id, place.counter)
     codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
     facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
-    counter = counter_name(caller)
+    counter = counted_by[1] if counted_by is not None else counter_name(caller)
     bin_count = BinCount(
         id="new",
         bin=place.label,
@@ -541,7 +545,7 @@ async def record_bin_count(
     new = NewBinCount(
         count_id=count.id,
         bin_id=place.bin_id,
-        counter_id=caller.user_id,
+        counter_id=counted_by[0] if counted_by is not None else caller.user_id,
         device_id=caller.device_id,
         counter=bin_count.counter,
         started_at=submitted.started_at,
@@ -558,7 +562,11 @@ async def record_bin_count(
         caller.device_id,
         submitted.started_at,
         submitted.finished_at,
-        caller.name if caller.kind is CallerKind.USER else None,
+        counted_by[1]
+        if counted_by is not None
+        else caller.name
+        if caller.kind is CallerKind.USER
+        else None,
         caller.name if caller.kind is CallerKind.DEVICE else None,
     )
 

@@ -136,6 +136,7 @@ class SubmittedBinCount:
     finished_at: datetime
     serials: Sequence[SerialKey] = ()  # (item, serial number)
     quantities: Sequence[tuple[ItemCode, str, Decimal]] = ()  # (item, lot, quantity)
+    counter: str = ""  # the counter signed in on the device when it opened the bin ("": none)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

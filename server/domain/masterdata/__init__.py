@@ -20,6 +20,14 @@ class Tracking(StrEnum):
     SERIAL = "serial"
 
 
+class CountMode(StrEnum):
+    """How a device counts an item: one unit per scan, or by a keyed measure (weight,
+    length: a scan asks for the quantity)."""
+
+    UNIT = "unit"
+    MEASURE = "measure"
+
+
 class BinKind(StrEnum):
     STOCK = "stock"
     OUT = "out"  # holds released items: their serials cannot be selected or transferred

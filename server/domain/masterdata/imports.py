@@ -23,6 +23,7 @@ from server.domain.counting.reasons import parse_kinds
 from server.domain.counting.reconciliation import LineKind
 from server.domain.masterdata import (
     BinKind,
+    CountMode,
     Item,
     OpeningStock,
     Tracking,
@@ -83,7 +84,7 @@ OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
     "inventory_groups": ("inventory_account", "adjustment_account", "gl_entity"),
     "locations": ("gl_entity",),
     "bins": ("kind", "zone"),
-    "items": ("auto_serialized", "uom", "last_cost", "inventory_group", "barcodes"),
+    "items": ("auto_serialized", "uom", "last_cost", "inventory_group", "barcodes", "count_mode"),
     "serials": (),
     "opening_stock": ("lot",),
     "reason_codes": ("kinds", "active"),
@@ -234,7 +235,7 @@ LOT_MAX = 128
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0", ""})
 _LEADING_NUMBER = re.compile(r"^\d+_")
-_E = TypeVar("_E", Tracking, BinKind)
+_E = TypeVar("_E", Tracking, BinKind, CountMode)
 # Digits, at most 14 before and 6 after the point: within the cost column by its shape.
 _PLAIN_COST = re.compile(r"\d{1,14}(?:\.\d{1,6})?\Z")
 
@@ -321,6 +322,7 @@ class ItemRow:
     last_cost: Decimal = ZERO
     inventory_group: str | None = None
     barcodes: tuple[str, ...] = ()
+    count_mode: CountMode = CountMode.UNIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -622,6 +624,7 @@ class RowParser:
             self.cost(raw, "last_cost", ZERO),
             self.optional_code(raw, "inventory_group"),
             self.barcodes(raw, "barcodes"),
+            self.choice(raw, "count_mode", CountMode, CountMode.UNIT),
         )
 
     def _serial(self, raw: Mapping[str, object]) -> Row:

@@ -49,7 +49,7 @@ from server.db.writes import (
     table,
 )
 from server.domain.costing import serialized_average_cost
-from server.domain.masterdata import BinKind, Tracking
+from server.domain.masterdata import BinKind, CountMode, Tracking
 from server.domain.masterdata.imports import (
     BinRow,
     CompanyRow,
@@ -128,6 +128,7 @@ def _query(kind: str) -> tuple[Select[*tuple[Any, ...]], InstrumentedAttribute[i
                 Item.uom,
                 Item.last_cost,
                 InventoryGroup.code,
+                Item.count_mode,
             ).outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id),
             Item.id,
         )
@@ -174,6 +175,7 @@ def _row(kind: str, values: Sequence[Any]) -> Row:
             values[4],
             values[5],
             values[6],
+            count_mode=CountMode(values[7]),
         )
     if kind == "reason_codes":
         return ReasonCodeRow(values[0], values[1], kinds_of(str(values[2])), bool(values[3]))
@@ -416,4 +418,5 @@ def _with_barcodes(row: ItemRow, barcodes: tuple[str, ...]) -> ItemRow:
         row.last_cost,
         row.inventory_group,
         barcodes,
+        row.count_mode,
     )

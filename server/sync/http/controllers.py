@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIResponse, Operation, RequestBody
 from litestar.params import FromQuery
 
 from schemas import SUPPORTED_PROTOCOL_VERSIONS
+from schemas.common import Problem
 from schemas.sync import (
     MAX_PUSH_BYTES,
     MAX_PUSH_EVENTS,
@@ -28,7 +32,9 @@ from schemas.sync import (
     PROBLEM_PROTOCOL_UNSUPPORTED,
     DeviceStatusList,
     PullRequest,
+    PullResponse,
     PushRequest,
+    PushResponse,
     RejectedPage,
     event_code_problem,
 )
@@ -146,6 +152,64 @@ def refused(request: AnyRequest, exc: BadBody) -> Response[bytes]:
     return problem_response(request, exc.status, exc.detail, exc.code)
 
 
+# --- OpenAPI: the bodies the handlers read and write themselves -------------------------
+# The push and pull handlers read raw bytes (gzip, MessagePack, the version first), so
+# Litestar cannot see their bodies in their signatures. Litestar documents the `data` of
+# any dependency a handler has: these two are that, and are never requested, so never run.
+
+
+def _push_body(data: PushRequest) -> PushRequest:  # pragma: no cover - OpenAPI only
+    return data
+
+
+def _pull_body(data: PullRequest) -> PullRequest:  # pragma: no cover - OpenAPI only
+    return data
+
+
+_ENCODINGS = (
+    "JSON by default; MessagePack (same fields) with Content-Type application/x-msgpack "
+    "(the answer follows Accept the same way). The request body may be gzipped "
+    "(Content-Encoding: gzip); the answer is gzipped when Accept-Encoding allows it. "
+    "The header X-Stockcount-Protocol (or the body's protocol_version) is read first: a "
+    "version the server does not speak is a 426 problem. docs/PROTOCOL.md has the rest."
+)
+
+
+@dataclass
+class SyncOperation(Operation):
+    """The push and pull operations: MessagePack beside JSON, in both directions."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            body = self.request_body.content
+            body[MEDIA_TYPE_MSGPACK] = body[MEDIA_TYPE_JSON]
+            self.request_body.description = _ENCODINGS
+        for response in (self.responses or {}).values():
+            content = response.content if isinstance(response, OpenAPIResponse) else None
+            if content and MEDIA_TYPE_JSON in content:
+                content[MEDIA_TYPE_MSGPACK] = content[MEDIA_TYPE_JSON]
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type="application/problem+json",
+        generate_examples=False,
+    )
+
+
+_SYNC_PROBLEMS = {
+    400: _problem("the body does not decode (JSON, MessagePack or gzip)"),
+    401: _problem("no device credential, or a revoked one"),
+    403: _problem("a user's token, not a device's"),
+    413: _problem("more than MAX_PUSH_BYTES bytes, uncompressed"),
+    415: _problem("a Content-Encoding other than gzip"),
+    422: _problem("the body does not match the schema (code validation)"),
+    426: _problem(f"a protocol version the server does not speak ({PROBLEM_PROTOCOL_UNSUPPORTED})"),
+}
+
+
 # Provided by the app from its runtime (`server.bootstrap` chose it).
 Ingest: TypeAlias = NamedDependency[Any]  # PushIngest (a protocol: see Uow in server/api/deps.py)
 
@@ -154,7 +218,21 @@ class SyncController(Controller):
     path = "/api/sync"
     tags = ["sync"]
 
-    @post("/push", guards=[device_only], status_code=200)
+    @post(
+        "/push",
+        guards=[device_only],
+        status_code=200,
+        dependencies={"push_body": Provide(_push_body, sync_to_thread=False)},
+        operation_class=SyncOperation,
+        responses={
+            200: ResponseSpec(
+                data_container=PushResponse,
+                description="one acknowledgement per event; " + _ENCODINGS,
+                generate_examples=False,
+            ),
+            **_SYNC_PROBLEMS,
+        },
+    )
     async def push(
         self,
         request: AnyRequest,
@@ -183,7 +261,21 @@ class SyncController(Controller):
         result = await ingest.push(caller, wire.push_batch(data), now)
         return encode(request, wire.push_response(result))
 
-    @post("/pull", guards=[device_only], status_code=200)
+    @post(
+        "/pull",
+        guards=[device_only],
+        status_code=200,
+        dependencies={"pull_body": Provide(_pull_body, sync_to_thread=False)},
+        operation_class=SyncOperation,
+        responses={
+            200: ResponseSpec(
+                data_container=PullResponse,
+                description="one page of reference data and its cursor; " + _ENCODINGS,
+                generate_examples=False,
+            ),
+            **_SYNC_PROBLEMS,
+        },
+    )
     async def pull(
         self, request: AnyRequest, uow: Uow, caller: CurrentCaller, now: Now
     ) -> Response[bytes]:

@@ -16,9 +16,12 @@ import msgspec
 from schemas import PROTOCOL_VERSION
 from schemas.sync import (
     AssignedCount,
+    BarcodeUnknown,
     BinClosed,
     BinOpened,
     BinRef,
+    CounterRef,
+    DeviceSettings,
     DeviceStatusList,
     EventAck,
     EventBody,
@@ -51,7 +54,7 @@ _BODY: msgspec.json.Decoder[EventBody] = msgspec.json.Decoder(EventBody)
 # Each event body's tag, looked up once (`__struct_config__` builds a new object per access).
 _KIND: dict[type, str] = {
     kind: str(kind.__struct_config__.tag)
-    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed)
+    for kind in (BinOpened, SerialScanned, QuantityKeyed, ScanUndone, BinClosed, BarcodeUnknown)
 }
 
 
@@ -72,6 +75,7 @@ def push_batch(request: PushRequest) -> PushBatch:
                 e.seq if isinstance(body, BinOpened) else body.bin_seq,
                 e.device_time,
                 encode(body).decode(),
+                body.counter,
             )
             for e in request.events
             for body in (e.body,)
@@ -116,6 +120,12 @@ def pull_response(page: PullPage) -> PullResponse:
         bins=msgspec.convert(page.bins, list[BinRef], from_attributes=True),
         items=msgspec.convert(page.items, list[ItemRef], from_attributes=True),
         recounts=msgspec.convert(page.recounts, list[RecountOrder], from_attributes=True),
+        counters=None
+        if page.counters is None
+        else msgspec.convert(page.counters, list[CounterRef], from_attributes=True),
+        settings=None
+        if page.settings is None
+        else msgspec.convert(page.settings, DeviceSettings, from_attributes=True),
     )
 
 

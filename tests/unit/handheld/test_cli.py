@@ -78,12 +78,18 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
     assert "bin MAIN-A01-01 opened" in ok(store, "scan", "]C0MAIN-A01-01")
     assert "serial SN-1 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
     assert "ignored" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-1")
-    assert "not counted" in fails(store, "scan", "]E05901234123457")
+    # An unknown barcode is kept (an event for the supervisor), and counts nothing: exit 1.
+    assert "stored #3" in fails(store, "scan", "]E05901234123457")
     assert "lot-tracked" in fails(store, "qty", "RESIN", "4")
-    assert "stored #3: 4 of RESIN lot L1 counted" in ok(store, "qty", "RESIN", "4", "--lot", "L1")
+    # qty ITEM N sets the bin's total, qty ITEM +N adds.
+    assert "stored #4: total of RESIN lot L1 set to 4: 4 in bin" in ok(
+        store, "qty", "RESIN", "4", "--lot", "L1"
+    )
+    assert "1 of RESIN lot L1 counted: 5 in bin" in ok(store, "qty", "RESIN", "+1", "--lot", "L1")
+    assert "undone: 1 of RESIN: 4 in bin" in ok(store, "undo")
     # GS1 with the scanner's replacement for GS.
     out = ok(store, "scan", "]C101" + "09501101530003" + "10L2~3007", STOCKCOUNT_HANDHELD_GS="~")
-    assert "7 of RESIN lot L2 counted" in out
+    assert "7 of RESIN lot L2 counted: 7 in bin" in out
     assert "undone: 7 of RESIN" in ok(store, "undo")
 
     frame = tmp_path / "frame.png"
@@ -95,7 +101,7 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
     status = ok(store, "status")
     assert "count: SC-1   bin: MAIN-A01-01 (3 scans)" in status
     assert outbox_states(status) == {
-        "pending": "6",
+        "pending": "9",
         "applied": "0",
         "duplicate": "0",
         "rejected": "0",
@@ -108,7 +114,10 @@ def test_a_count_through_the_command_line(store: Path, tmp_path: Path) -> None:
         assert [e.kind for e in opened.outbox(state="pending")] == [
             "bin_opened",
             "serial_scanned",
+            "barcode_unknown",
             "quantity_keyed",
+            "quantity_keyed",
+            "scan_undone",
             "quantity_keyed",
             "scan_undone",
             "serial_scanned",
@@ -163,3 +172,44 @@ def test_a_crashing_decoder_is_reported_and_the_store_is_intact(
     assert "serial SN-3 of PUMP counted" in ok(store, "scan", f"]d201{PUMP_GTIN}21SN-3")
     with Store.open(store) as opened:
         assert [e.seq for e in opened.outbox()] == [1, 2]
+
+
+def test_push_progress_is_a_rich_bar_of_events_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from handheld_sync.cli import PushProgress
+
+    with PushProgress() as progress:
+        progress(0, 5)
+        progress(3, 5)
+        progress(5, 5)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("push ") and captured.err.rstrip().endswith("5/5 events")
+    assert "━" in captured.err  # rich's bar, not a hand-drawn one
+
+
+def test_a_counter_signs_in_and_out_on_the_command_line(store: Path, tmp_path: Path) -> None:
+    from handheld_sync.counters import make_verifier
+    from schemas.sync import CounterRef, PullCursor, PullResponse
+
+    with Store.open(store) as opened:
+        opened.apply_pull(
+            PullResponse(
+                protocol_version=2,
+                cursor=PullCursor(epoch="epoch-1", change_seq=11),
+                has_more=False,
+                counters=[CounterRef(username="ana", verifier=make_verifier("4711", n=16, r=1))],
+            )
+        )
+    ok(store, "open", "SC-1")
+    assert "nobody is signed in" in fails(store, "scan", "MAIN-A01-01")
+    assert "counter: - (sign in to scan)" in ok(store, "status")
+    assert "wrong PIN for ana" in fails(store, "sign-in", "ana", "--pin", "1111")
+    assert "signed in: ana" in ok(store, "sign-in", "ana", "--pin", "4711")
+    assert "counter: ana" in ok(store, "status")
+    assert "bin MAIN-A01-01 opened" in ok(store, "scan", "MAIN-A01-01")
+    assert "ana signed out" in ok(store, "sign-out")
+    with Store.open(store) as opened:
+        [body] = [e.event().body for e in opened.outbox()]
+        assert getattr(body, "counter", None) == "ana"

@@ -15,7 +15,6 @@ from handheld_sync.errors import (
     NoBinOpen,
     NoCountOpen,
     NotAllowed,
-    UnknownBarcode,
 )
 from handheld_sync.scan.text import GS, parse_scanner_text
 from handheld_sync.store import Store
@@ -146,7 +145,7 @@ def test_an_undone_serial_can_be_scanned_again_and_is_not_flagged_elsewhere(
     )
     with pytest.raises(NotAllowed, match="nothing to undo"):
         session.undo()
-    with pytest.raises(NotAllowed, match="no scans"):
+    with pytest.raises(NotAllowed, match="nothing counted"):
         session.close_bin()
     assert session.close_bin(empty=True).recorded
     scan(session, "MAIN-A01-02")
@@ -158,7 +157,7 @@ def test_undo_takes_back_the_last_scan_first(session: CountingSession) -> None:
     scan(session, "MAIN-A01-01")
     session.key_quantity("BOLT", "5")
     session.key_quantity("BOLT", "7")
-    assert session.undo().message == "undone: 7 of BOLT"
+    assert session.undo().message == "undone: 7 of BOLT: 5 in bin MAIN-A01-01"
     assert [s.quantity for s in session.bin_scans()] == [Decimal("5")]
 
 
@@ -197,32 +196,45 @@ def test_quantities_follow_item_tracking(session: CountingSession) -> None:
             session.key_quantity("BOLT", bad)
     with pytest.raises(NotAllowed, match="no item NOPE"):
         session.key_quantity("NOPE", "1")
-    assert session.key_quantity(BOLT_EAN, "2.5").message == "2.5 of BOLT counted"  # by barcode
+    by_barcode = session.key_quantity(BOLT_EAN, "2.5")
+    assert by_barcode.message == "2.5 of BOLT counted: 2.5 in bin MAIN-A01-01"
     assert session.key_quantity("RESIN", "3", lot="L-1").recorded
     assert len(session.store.outbox()) == 3  # the bin and the two good quantities
 
 
-def test_an_item_label_asks_for_quantity_or_serial_and_records_nothing(
+def test_an_item_barcode_counts_one_and_a_serialized_item_label_asks_for_its_serial(
     session: CountingSession,
 ) -> None:
     session.open("SC-1")
     scan(session, "MAIN-A01-01")
-    assert "qty BOLT N" in scan(session, "]E0" + BOLT_EAN).message
+    one = scan(session, "]E0" + BOLT_EAN)
+    assert (one.item, one.quantity, one.total) == ("BOLT", Decimal(1), Decimal(1))
     asked = scan(session, "]E0" + PUMP_GTIN[1:])  # the pump's EAN-13
     assert "now scan its serial" in asked.message and not asked.recorded
+    assert asked.outcome == "needs_input"
     serial = scan(session, "]C0X-5501")  # the serial label that follows
     assert serial.recorded and "serial X-5501 of PUMP" in serial.message
-    assert len(session.store.outbox()) == 2
+    assert len(session.store.outbox()) == 3
 
 
-def test_unknown_and_malformed_barcodes_are_not_counted(session: CountingSession) -> None:
+def test_unknown_and_malformed_barcodes_are_kept_and_not_counted(
+    session: CountingSession,
+) -> None:
     session.open("SC-1")
     scan(session, "MAIN-A01-01")
-    with pytest.raises(UnknownBarcode, match="not counted"):
-        scan(session, "]E05901234123457")
+    unknown = scan(session, "]E05901234123457")
+    assert unknown.outcome == "unknown" and unknown.recorded and "not counted" in unknown.message
+    malformed = scan(session, "]d20104012345678902")  # bad GTIN check digit
+    assert malformed.outcome == "unknown" and malformed.code == "malformed_barcode"
+    assert [b.problem for b in bodies(session.store)[1:]] == ["unknown", "malformed"]  # type: ignore[attr-defined]
+    kept = session.store.unknown_scans("SC-1")
+    assert [(u.bin, u.raw) for u in kept] == [
+        ("MAIN-A01-01", "]E05901234123457"),
+        ("MAIN-A01-01", "]d20104012345678902"),
+    ]
+    assert session.bin_scans() == []  # nothing counted
     with pytest.raises(MalformedBarcode):
-        scan(session, "]d20104012345678902")  # bad GTIN check digit
-    assert len(session.store.outbox()) == 1
+        session.scan_text(GS + " ")  # an empty scan is no barcode at all: nothing to keep
 
 
 def test_bins_and_counts_rules(session: CountingSession) -> None:
@@ -251,8 +263,8 @@ def test_bins_and_counts_rules(session: CountingSession) -> None:
 def test_blind_count_has_no_expected_serials(session: CountingSession) -> None:
     session.open("SC-2")
     scan(session, "MAIN-A01-01")
-    with pytest.raises(UnknownBarcode):
-        scan(session, "SN-7")  # expected in SC-1, but SC-2 is blind: the device cannot know
+    # expected in SC-1, but SC-2 is blind: the device cannot know
+    assert scan(session, "SN-7").outcome == "unknown"
 
 
 def test_recount_orders(session: CountingSession) -> None:
@@ -285,6 +297,7 @@ def test_a_serial_scan_runs_only_the_statements_that_record_it(
         "INSERT",  # the scan
         "INSERT",  # its outbox entry
         "COMMIT",
+        "WITH",  # after the beep: the bin's running total of the item, for the screen
     ]
 
 

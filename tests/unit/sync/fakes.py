@@ -11,7 +11,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from server.domain.sync import CountFacts, RefCount, RefRecount
+from server.counts.ports import NewUnknownBarcode, UnknownBarcodeRecord
+from server.domain.sync import (
+    CounterFacts,
+    CounterRef,
+    CountFacts,
+    DeviceSettings,
+    RefCount,
+    RefRecount,
+)
 from server.sync.ports import (
     InstallMarks,
     InstallSeen,
@@ -42,6 +50,10 @@ class SyncState:
     ref_items: list[RefItem] = field(default_factory=list)
     ref_recounts: list[RefRecount] = field(default_factory=list)
     touched: dict[int, datetime] = field(default_factory=dict)
+    counters: dict[str, CounterFacts] = field(default_factory=dict)
+    site_counters: list[CounterRef] = field(default_factory=list)
+    settings: dict[int, DeviceSettings] = field(default_factory=dict)
+    unknown_barcodes: list[NewUnknownBarcode] = field(default_factory=list)
 
 
 class FakeSync:
@@ -188,6 +200,31 @@ class FakeSync:
     async def ref_items(self) -> list[RefItem]:
         return list(self.state.ref_items)
 
+    async def counters(self, usernames: Collection[str]) -> dict[str, CounterFacts]:
+        return {n: f for n, f in self.state.counters.items() if n in usernames}
+
+    async def site_counters(self, location_id: int) -> list[CounterRef]:
+        return list(self.state.site_counters)
+
+    async def device_settings(self, location_id: int) -> DeviceSettings:
+        return self.state.settings.get(location_id, DeviceSettings())
+
+    async def set_device_settings(
+        self, location_id: int, settings: DeviceSettings, by: int | None, now: datetime
+    ) -> None:
+        self.state.settings[location_id] = settings
+
+
+class FakeUnknownBarcodes:
+    def __init__(self, state: SyncState) -> None:
+        self.state = state
+
+    async def add(self, rows: Sequence[NewUnknownBarcode]) -> None:
+        self.state.unknown_barcodes.extend(rows)
+
+    async def page(self, number: str, after: int, limit: int) -> list[UnknownBarcodeRecord] | None:
+        raise NotImplementedError  # the counts' use case, tested on both databases
+
 
 class FakeCountsForSync:
     """The CountsForSync port over a SyncState."""
@@ -223,3 +260,7 @@ class FakeSyncUnitOfWork(FakeTransaction[SyncState]):
     @property
     def sync_counts(self) -> FakeCountsForSync:
         return FakeCountsForSync(self.state)
+
+    @property
+    def unknown_barcodes(self) -> FakeUnknownBarcodes:
+        return FakeUnknownBarcodes(self.state)

@@ -16,10 +16,12 @@ from server.domain.sync import (
     SCAN_UNDONE,
     SERIAL_SCANNED,
     BinEvent,
+    CounterFacts,
     CountFacts,
     EventContent,
     SyncEvent,
     Verdict,
+    counter_refusal,
     fold_bin,
     refusal,
 )
@@ -89,8 +91,48 @@ def test_a_closed_bin_folds_its_scans_minus_the_undone_ones() -> None:
         T0,
         T0 + timedelta(minutes=5),
         [("SER", "S1")],
-        [("BOLT", "L1", Decimal("2.5")), ("BOLT", "L1", Decimal("1"))],
+        [("BOLT", "L1", Decimal("3.5"))],
     )
+
+
+def test_a_set_quantity_replaces_the_total_so_far_and_undo_takes_it_back() -> None:
+    events = [
+        ev(1, BIN_OPENED, counter="ana"),
+        ev(2, QUANTITY_KEYED, item="BOLT", quantity=Decimal("1")),
+        ev(3, QUANTITY_KEYED, item="BOLT", quantity=Decimal("1")),
+        ev(4, QUANTITY_KEYED, item="BOLT", quantity=Decimal("20"), mode="set"),
+        ev(5, QUANTITY_KEYED, item="BOLT", quantity=Decimal("2")),
+        ev(6, QUANTITY_KEYED, item="NUT", quantity=Decimal("5")),
+        ev(7, QUANTITY_KEYED, item="NUT", quantity=Decimal("0"), mode="set"),  # none after all
+        ev(8, QUANTITY_KEYED, item="PIN", lot="L1", quantity=Decimal("3"), mode="set"),
+        ev(9, QUANTITY_KEYED, item="PIN", lot="L1", quantity=Decimal("4"), mode="set"),
+        ev(10, SCAN_UNDONE, target_seq=9),  # the second set undone: the first stands
+    ]
+    fold = fold_bin(close(11), False, events, timedelta(0), False)
+    assert isinstance(fold, SubmittedBinCount)
+    assert fold.quantities == [("BOLT", "", Decimal(22)), ("PIN", "L1", Decimal(3))]
+    assert fold.counter == "ana"
+    undone_set = [*events[:5], ev(6, SCAN_UNDONE, target_seq=4)]
+    again = fold_bin(close(7), False, undone_set, timedelta(0), False)
+    assert isinstance(again, SubmittedBinCount) and again.quantities == [("BOLT", "", Decimal(4))]
+
+
+def test_counters_are_refused_unknown_elsewhere_or_deactivated_before_the_scan() -> None:
+    facts = CounterFacts("ana", 3, frozenset({7}), None)
+    assert counter_refusal(facts, "ana", 7, T0) is None
+    assert _reason(counter_refusal(None, "zoe", 7, T0)) == "counter_unknown"
+    assert _reason(counter_refusal(facts, "ana", 8, T0)) == "counter_other_site"
+    gone = CounterFacts("ana", 3, frozenset({7}), T0)
+    assert _reason(counter_refusal(gone, "ana", 7, T0 + timedelta(seconds=1))) == (
+        "counter_deactivated"
+    )
+    # Scanned before the deactivation: the scan stands.
+    assert counter_refusal(gone, "ana", 7, T0 - timedelta(seconds=1)) is None
+
+
+def _reason(verdict: Verdict | None) -> str:
+    assert verdict is not None and verdict.outcome == "rejected"
+    return verdict.reason
 
 
 def test_fold_times_are_corrected_by_the_skew_and_never_end_before_they_start() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from schemas.sync import (
     AssignedCount,
+    BarcodeUnknown,
     BinClosed,
     BinOpened,
     Event,
@@ -29,6 +30,7 @@ from server.domain.auth import Caller, CallerKind
 from server.domain.errors import PermissionDenied, ValidationFailed
 from server.domain.sync import (
     BinRef,
+    CounterFacts,
     CountFacts,
     CountRef,
     Cursor,
@@ -161,7 +163,9 @@ async def test_refusals_that_need_no_database() -> None:
 async def test_a_closed_bin_becomes_one_bin_count(monkeypatch: pytest.MonkeyPatch) -> None:
     recorded: list[tuple[str, Any]] = []
 
-    async def record(uow: Any, caller: Caller, count: str, submitted: Any, now: datetime) -> Any:
+    async def record(
+        uow: Any, caller: Caller, count: str, submitted: Any, now: datetime, by: Any = None
+    ) -> Any:
         recorded.append((count, submitted))
         return type("Header", (), {"id": 41})()
 
@@ -180,6 +184,64 @@ async def test_a_closed_bin_becomes_one_bin_count(monkeypatch: pytest.MonkeyPatc
     again = await push(s, event(5, BinClosed(count="SC-1", bin="A-01", bin_seq=1)))
     assert [(a.outcome, a.reason) for a in again.acks] == [("rejected", "bin_already_closed")]
     assert len(recorded) == 1
+
+
+async def test_a_counters_events_are_refused_elsewhere_or_after_deactivation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    by: list[Any] = []
+
+    async def record(
+        uow: Any, caller: Caller, count: str, submitted: Any, now: datetime, counted_by: Any = None
+    ) -> Any:
+        by.append(counted_by)
+        return type("Header", (), {"id": 41})()
+
+    monkeypatch.setattr(counting, "record_bin_count", record)
+    s = state()
+    s.counters["ana"] = CounterFacts("ana", 11, frozenset({7}), None)
+    s.counters["ben"] = CounterFacts("ben", 12, frozenset({8}), None)  # another site's
+    s.counters["cy"] = CounterFacts("cy", 13, frozenset({7}), T0 + timedelta(seconds=3))
+    result = await push(
+        s,
+        event(1, BinOpened(count="SC-1", bin="A-01", counter="ana")),
+        event(2, _serial("S1", "ana")),
+        event(3, _serial("S2", "ben")),
+        event(4, _serial("S3", "zoe")),  # no counter with a PIN
+        event(5, _serial("S4", "cy")),  # scanned at T0+5s, deactivated at T0+3s
+        event(6, _serial("S5", "")),  # the device alone, as before protocol 2
+        event(7, BinClosed(count="SC-1", bin="A-01", bin_seq=1, counter="ana")),
+    )
+    assert {a.seq: a.reason for a in result.acks if a.outcome == "rejected"} == {
+        3: "counter_other_site",
+        4: "counter_unknown",
+        5: "counter_deactivated",
+    }
+    assert by == [(11, "ana")]  # the bin count names her
+
+
+async def test_unknown_barcodes_are_stored_for_the_count_even_with_no_bin_open() -> None:
+    s = state()
+    result = await push(
+        s,
+        event(1, BarcodeUnknown(count="SC-1", raw="]E05901234123457", counter="")),
+        event(2, BarcodeUnknown(count="SC-1", raw="X", bin="A-01", bin_seq=1, problem="malformed")),
+        event(3, BarcodeUnknown(count="SC-9", raw="Y")),  # a completed count: rejected, kept
+    )
+    assert {a.seq: a.reason for a in result.acks if a.outcome == "rejected"} == {
+        3: "count_completed"
+    }
+    assert [(u.count, u.seq, u.bin, u.raw, u.problem) for u in s.unknown_barcodes] == [
+        ("SC-1", 1, "", "]E05901234123457", "unknown"),
+        ("SC-1", 2, "A-01", "X", "malformed"),
+    ]
+    assert {e[2] for e in s.events} == {1, 2, 3}  # every event stored, the rejected too
+
+
+def _serial(serial: str, counter: str) -> SerialScanned:
+    return SerialScanned(
+        count="SC-1", bin="A-01", bin_seq=1, item="SER", serial=serial, raw=serial, counter=counter
+    )
 
 
 def pull_request(cursor: PullCursor | None = None) -> PullQuery:
