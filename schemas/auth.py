@@ -9,7 +9,7 @@ import msgspec
 
 from schemas.common import Code, Name
 
-RoleName = Literal["admin", "supervisor", "counter"]
+RoleName = Literal["admin", "supervisor", "counter", "finance"]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 

@@ -58,6 +58,7 @@ from server.masterdata.http.reason_codes import ReasonCodeController
 from server.settings import Settings
 from server.sync.http.controllers import DeviceStatusController, SyncController
 from server.sync.ports import PushIngest
+from server.web.wiring import csrf_config, static_router, template_config, web_router
 
 CONTROLLERS: list[type] = [
     HealthController,
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             yield
 
     config = AppConfig(
-        route_handlers=[*CONTROLLERS, assets_router()],
+        route_handlers=[*CONTROLLERS, web_router(), static_router(), assets_router()],
         dependencies={**DEPENDENCIES, "ingest": Provide(_provide_ingest)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                 exclude_from_auth_key="exclude_from_auth",
             )
         ],
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         openapi_config=OpenAPIConfig(
             title="stockcount",
             path=SCHEMA_PATH,

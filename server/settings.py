@@ -10,13 +10,16 @@ STOCKCOUNT_ENROLLMENT_TTL_MINUTES  60  default lifetime of a device enrollment c
 STOCKCOUNT_MAX_BODY_BYTES    33554432 (32 MiB) largest request body accepted
 STOCKCOUNT_LOG_LEVEL         INFO
 STOCKCOUNT_DEVICE_STALE_MINUTES  30  a device that has not synced for longer shows as stale
+STOCKCOUNT_SECRET_KEY        (a new one per process) signs the web pages' CSRF tokens: set one
+                             shared value when several processes serve one database
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/stockcount.sqlite3"
 
@@ -62,6 +65,9 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
     device_stale_minutes: int = 30
+    # Signs the web pages' CSRF tokens. Several server processes behind one database must
+    # share it (STOCKCOUNT_SECRET_KEY); unset, each process makes its own at start.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +83,7 @@ class Settings:
             max_body_bytes=_int(env, "STOCKCOUNT_MAX_BODY_BYTES", 32 * 1024 * 1024),
             log_level=(env.get("STOCKCOUNT_LOG_LEVEL") or "INFO").upper(),
             device_stale_minutes=_int(env, "STOCKCOUNT_DEVICE_STALE_MINUTES", 30),
+            secret_key=env.get("STOCKCOUNT_SECRET_KEY") or secrets.token_urlsafe(32),
         )
 
     @property

@@ -10,6 +10,7 @@ from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
+from server.counts.sql.progress import SqlCountProgress
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     sync: SqlSync
     reason_codes: SqlReasonCodes
     sync_counts: SqlCountsForSync
+    count_progress: SqlCountProgress
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.sync = SqlSync(self.session)
         self.reason_codes = SqlReasonCodes(self.session)
         self.sync_counts = SqlCountsForSync(self.session)
+        self.count_progress = SqlCountProgress(self.session)
         return self
 
     async def __aexit__(

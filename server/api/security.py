@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from litestar.handlers.base import BaseRouteHandler
 
 from server.api.state import AnyConnection
-from server.domain.auth import Caller, require_device, require_role
+from server.domain.auth import READ_BOOKS, READ_DOCUMENTS, Caller, require_device, require_role
 from server.domain.errors import NotAuthenticated
 from server.domain.masterdata import Role
 
@@ -37,6 +37,16 @@ def roles(*allowed: Role) -> Guard:
 
 def any_user() -> Guard:
     return roles(Role.COUNTER, Role.SUPERVISOR)
+
+
+def reads_documents() -> Guard:
+    """Supervisors and finance: a count's Quantity Adjustment and Stock Transfer."""
+    return roles(*READ_DOCUMENTS)
+
+
+def reads_books() -> Guard:
+    """Any user, finance too: journal transactions, their GL, Inventory History."""
+    return roles(*READ_BOOKS)
 
 
 async def device_only(connection: AnyConnection, _: BaseRouteHandler) -> None:

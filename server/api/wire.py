@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from litestar import Response
 
-from server.api.security import any_user, roles
+from server.api.security import any_user, reads_books, roles
 from server.api.state import AnyRequest
 from server.domain.masterdata import Role
 
 READ = [any_user()]
 WRITE = [roles(Role.SUPERVISOR)]
+READ_BOOKS = [reads_books()]  # the journal's transactions, GL and Inventory History
 
 
 def plain(value: Decimal) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 
 from server.auth.ports import DeviceRecord, EnrollmentCodeRecord, UserRecord
 from server.db.session import Session
@@ -72,6 +72,9 @@ class SqlUsers:
                 user_id=user_id, token_hash=token_hash, created_at=now, expires_at=expires_at
             )
         )
+
+    async def remove_token(self, token_hash: str) -> None:
+        await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))
 
     async def by_token(self, token_hash: str) -> tuple[UserRecord, datetime] | None:
         row = (

@@ -78,6 +78,13 @@ async def login(
     return IssuedToken(token, expires_at, user)
 
 
+async def logout(uow: AuthUnitOfWork, token: str) -> None:
+    """The token stops working at once (signing out of the web pages)."""
+    async with uow:
+        await uow.users.remove_token(secret_hash(token))
+        await uow.commit()
+
+
 async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime) -> Caller:
     """The caller behind a bearer token or device credential, or NotAuthenticated."""
     async with uow:

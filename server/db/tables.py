@@ -194,7 +194,9 @@ class MasterDataChange(Base):
 
 class User(Base):
     __tablename__ = "app_user"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'supervisor', 'counter')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'supervisor', 'counter', 'finance')", name="role"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))

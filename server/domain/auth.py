@@ -56,6 +56,13 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Who may read what, beyond the writes each route names (admins may do everything): the
+# API's guards and the web pages take these same sets, so both refuse alike.
+READ_DOCUMENTS = frozenset({Role.SUPERVISOR, Role.FINANCE})  # a count's documents
+# the journal's transactions with their GL and job history, and Inventory History
+READ_BOOKS = frozenset({Role.COUNTER, Role.SUPERVISOR, Role.FINANCE})
+
+
 def require_role(caller: Caller, allowed: frozenset[Role]) -> None:
     """Admins may do everything; otherwise the caller's role must be among `allowed`."""
     if caller.kind is not CallerKind.USER or caller.role is None:

@@ -2,9 +2,10 @@
 preview, finalize, documents and their exports.
 
 Roles: supervisors (and admins) create, start, review, recount, mark counted, cancel,
-preview and finalize; counters and supervisors submit bin counts, devices too but only
-for counts of their own site. Reading a count: any user, or a device of its site; on a
-blind count counters and devices never get expected quantities (`expected` is null).
+preview and finalize; finance reads the documents; counters and supervisors submit bin
+counts, devices too but only for counts of their own site. Reading a count: any user,
+or a device of its site; on a blind count counters and devices never get expected
+quantities (`expected` is null).
 
 Finalize in Counting in Process without `{"confirm": true}` answers 409 with code
 "finalize-needs-confirmation" and the seed's warning as the detail; nothing changes.
@@ -20,7 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from schemas import counts as wire
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
-from server.api.security import Guard, caller_of, roles
+from server.api.security import Guard, caller_of, reads_documents, roles
 from server.api.state import AnyConnection, AnyRequest
 from server.api.wire import csv_response, plain, wants_csv
 from server.counts.http.wire import (
@@ -50,6 +51,7 @@ from server.domain.counting import ToleranceRules
 from server.domain.masterdata import Role
 
 SUPERVISE = [roles(Role.SUPERVISOR)]
+DOCUMENTS = [reads_documents()]  # supervisors and finance
 
 
 async def _users_or_devices(connection: AnyConnection, _: object) -> None:
@@ -370,7 +372,7 @@ class CountController(Controller):
         result = await count_review.finalize(uow, caller, number, confirm, now)
         return finalize_out(result, draft=False)
 
-    @get("/{number:str}/documents", guards=SUPERVISE)
+    @get("/{number:str}/documents", guards=DOCUMENTS)
     async def documents(
         self,
         request: AnyRequest,
@@ -420,7 +422,7 @@ class DocumentController(Controller):
     path = "/api/documents"
     tags = ["stock counts"]
 
-    @get("/{kind:str}/{number:str}", guards=SUPERVISE)
+    @get("/{kind:str}/{number:str}", guards=DOCUMENTS)
     async def get_document(
         self,
         request: AnyRequest,

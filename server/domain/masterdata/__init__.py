@@ -29,6 +29,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     COUNTER = "counter"
+    FINANCE = "finance"  # reads documents, GL and Inventory History; changes nothing
 
 
 CODE_MAX = 64

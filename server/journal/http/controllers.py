@@ -28,7 +28,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from schemas import journal as wire
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
-from server.api.wire import READ, WRITE
+from server.api.wire import READ, READ_BOOKS, WRITE
 from server.journal.http import wire as mapping
 from server.journal.ports import TransactionFilters
 from server.journal.usecases import journal
@@ -53,7 +53,7 @@ class JournalController(Controller):
         )
         return mapping.transaction_out(saved.transaction, saved.warnings)
 
-    @get("/", guards=READ)
+    @get("/", guards=READ_BOOKS)
     async def list_transactions(
         self,
         uow: Uow,
@@ -74,20 +74,20 @@ class JournalController(Controller):
             next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
         )
 
-    @get("/{transaction_id:str}", guards=READ)
+    @get("/{transaction_id:str}", guards=READ_BOOKS)
     async def get_transaction(
         self, transaction_id: FromPath[str], uow: Uow
     ) -> wire.JournalTransaction:
         view = await journal.get_transaction(uow, transaction_id)
         return mapping.stored_out(view.stored)
 
-    @get("/{transaction_id:str}/gl", guards=READ)
+    @get("/{transaction_id:str}/gl", guards=READ_BOOKS)
     async def gl_history(self, transaction_id: FromPath[str], uow: Uow) -> wire.GlHistory:
         """The GL postings of the transaction (the seed's GLH tab)."""
         view = await journal.get_transaction(uow, transaction_id)
         return mapping.gl_history_out(transaction_id, view.gl)
 
-    @get("/{transaction_id:str}/job-history", guards=READ)
+    @get("/{transaction_id:str}/job-history", guards=READ_BOOKS)
     async def job_history(self, transaction_id: FromPath[str], uow: Uow) -> wire.JobHistory:
         view = await journal.get_transaction(uow, transaction_id)
         return mapping.job_history_out(transaction_id, view.job_history)

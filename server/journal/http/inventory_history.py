@@ -6,7 +6,7 @@ for job movements and the location movements of job transfers, the job and WO re
     GET /api/inventory-history?item=&location=&bin=&job=&work_order=&source=&place=
                                &serial=&date_from=&date_to=
         keyset pages (limit, cursor) in posting order; `?format=csv` or Accept: text/csv
-        for every matching movement as CSV. Any user, as the journal's other reads.
+        for every matching movement as CSV. Any user, finance too, as the journal's transactions.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from schemas import journal as wire
 from server.api.deps import Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.state import AnyRequest
-from server.api.wire import READ, csv_response, wants_csv
+from server.api.wire import READ_BOOKS, csv_response, wants_csv
 from server.journal.http import wire as mapping
 from server.journal.ports import InventoryHistoryFilters
 from server.journal.usecases import journal
@@ -48,7 +48,7 @@ class InventoryHistoryController(Controller):
     path = "/api/inventory-history"
     tags = ["inventory history"]
 
-    @get("/", guards=READ)
+    @get("/", guards=READ_BOOKS)
     async def inventory_history(
         self,
         request: AnyRequest,
