@@ -11,6 +11,7 @@ from server.counts.sql.counts import SqlCounts
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
 from server.counts.sql.progress import SqlCountProgress
+from server.counts.sql.sheets import SqlCountSheets
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter
 from server.db.posting import SqlPostings
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     reason_codes: SqlReasonCodes
     sync_counts: SqlCountsForSync
     count_progress: SqlCountProgress
+    count_sheets: SqlCountSheets
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.reason_codes = SqlReasonCodes(self.session)
         self.sync_counts = SqlCountsForSync(self.session)
         self.count_progress = SqlCountProgress(self.session)
+        self.count_sheets = SqlCountSheets(self.session)
         return self
 
     async def __aexit__(

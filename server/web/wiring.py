@@ -17,9 +17,11 @@ from litestar.template.config import TemplateConfig
 
 from server.api.state import AnyRequest
 from server.settings import Settings
+from server.web.pages.count_new import NewCountPages
 from server.web.pages.counts import CountPages
 from server.web.pages.devices import DevicePages
 from server.web.pages.journal import JournalPages
+from server.web.pages.sheets import SheetPages
 from server.web.pages.signin import SignInController
 from server.web.responses import exception_handlers
 from server.web.session import signed_in
@@ -27,7 +29,14 @@ from server.web.session import signed_in
 HERE = Path(__file__).parent
 CSRF_FIELD = "_csrf_token"  # Litestar's form field for the token (`csrf_input` in templates)
 
-PAGES: list[type] = [SignInController, CountPages, DevicePages, JournalPages]
+PAGES: list[type] = [
+    SignInController,
+    NewCountPages,
+    CountPages,
+    SheetPages,
+    DevicePages,
+    JournalPages,
+]
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by
 
 # Paths that are not pages: the API (Bearer tokens, no cookies, so no CSRF to fear), the
