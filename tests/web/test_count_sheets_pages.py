@@ -36,7 +36,6 @@ def test_create_and_start_a_count_print_its_sheet_and_key_a_bin_in(
     expect(page.locator("#prefix-error")).to_contain_text("required")
     page.get_by_label("Label prefix").fill("A-")
     page.get_by_label("Assign bins (optional)").fill("A-03: counter")
-    screenshot(page, "count-new")
     page.get_by_role("button", name="Create and start").click()
     expect(page).to_have_url(re.compile(r"/counts/SC\d+"))
     number = page.url.rsplit("/", 1)[1].split("?")[0]
@@ -78,6 +77,13 @@ def test_create_and_start_a_count_print_its_sheet_and_key_a_bin_in(
     assert ("missing", "A-01", "S2") in found
     assert ("quantity_variance", "A-01", "BOLT") in found
     assert not any(b == "A-01" and s == "S1" for _, b, s in found)
+
+    page.goto("/counts/new")
+    page.get_by_label("Location", exact=True).select_option("MAIN")
+    page.get_by_label("Listed bins").check()
+    page.get_by_label("Bin labels, one per line").fill("B-01\nOUT-1")
+    page.get_by_label("Assign bins (optional)").fill("B-01: counter")
+    screenshot(page, "count-new")
 
 
 def test_an_empty_key_in_is_refused_until_the_bin_is_confirmed_empty(
