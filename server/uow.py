@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
 from server.counts.sql.counts import SqlCounts
+from server.counts.sql.document_list import SqlDocumentList
 from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
 from server.counts.sql.progress import SqlCountProgress
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     sync_counts: SqlCountsForSync
     count_progress: SqlCountProgress
     count_sheets: SqlCountSheets
+    count_documents: SqlDocumentList
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.sync_counts = SqlCountsForSync(self.session)
         self.count_progress = SqlCountProgress(self.session)
         self.count_sheets = SqlCountSheets(self.session)
+        self.count_documents = SqlDocumentList(self.session)
         return self
 
     async def __aexit__(

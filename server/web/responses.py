@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
 from server.api.state import AnyConnection, AnyRequest
-from server.domain.auth import Caller
+from server.domain.auth import READ_DOCUMENTS, Caller
 from server.domain.errors import (
     Conflict,
     NotAuthenticated,
@@ -23,6 +23,7 @@ from server.domain.errors import (
     StockcountError,
     ValidationFailed,
 )
+from server.web.session import COUNT_READERS, allowed, home
 
 log = logging.getLogger("stockcount.web")
 T = TypeVar("T")
@@ -34,6 +35,7 @@ def page(request: AnyRequest, template: str, status_code: int = 200, **context: 
     caller = request.scope.get("user")
     base: dict[str, Any] = {
         "caller": caller if isinstance(caller, Caller) else None,
+        "reach": reach(caller),
         "notice": request.query_params.get("notice"),
         "error": request.query_params.get("error"),
         "path": request.url.path,
@@ -55,7 +57,9 @@ def local(target: str | None, fallback: str = "/counts") -> str:
 def see_other(path: str, **query: str | None) -> Redirect:
     """POST, then redirect (303) to a page, with a notice or error for it to show."""
     given = {k: v for k, v in query.items() if v}
-    target = f"{path}?{urlencode(given)}" if given else path
+    path = path.rstrip("?&")
+    joint = "&" if "?" in path else "?"
+    target = f"{path}{joint}{urlencode(given)}" if given else path
     return Redirect(path=target, status_code=303)
 
 
@@ -83,12 +87,24 @@ _TITLES = {
 }
 
 
+def reach(caller: object) -> dict[str, Any]:
+    """Which parts of the navigation lead somewhere for this caller."""
+    if not isinstance(caller, Caller):
+        return {}
+    return {
+        "counts": allowed(caller, COUNT_READERS),
+        "documents": allowed(caller, READ_DOCUMENTS),
+        "home": home(caller.role),
+    }
+
+
 def _error_page(request: AnyConnection, status: int, message: str) -> Template:
     caller = request.scope.get("user")
     return Template(
         template_name="error.html",
         context={
             "caller": caller if isinstance(caller, Caller) else None,
+            "reach": reach(caller),
             "title": _TITLES.get(status, "Error"),
             "message": message,
             "status": status,

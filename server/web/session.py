@@ -56,6 +56,14 @@ def allowed(caller: Caller, roles: Collection[Role]) -> bool:
     return True
 
 
+COUNT_READERS = frozenset({Role.COUNTER, Role.SUPERVISOR})  # as the API reads counts
+
+
+def home(role: Role | None) -> str:
+    """The first page after signing in: the counts, or the documents for finance."""
+    return "/documents" if role is Role.FINANCE else "/counts"
+
+
 def page_roles(*roles: Role) -> list[Guard]:
     """Only users of these roles (admins always), as the API's `roles` guard."""
     wanted = frozenset(roles)
@@ -69,6 +77,7 @@ def page_roles(*roles: Role) -> list[Guard]:
 # The pages' rights, the API's sets (server.domain.auth) for the same reads and writes.
 SUPERVISE = page_roles(Role.SUPERVISOR)
 DOCUMENTS = page_roles(*READ_DOCUMENTS)
+COUNTS = page_roles(*COUNT_READERS)
 BOOKS = page_roles(*READ_BOOKS)
 
 

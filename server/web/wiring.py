@@ -16,11 +16,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server.api.state import AnyRequest
+from server.api.wire import plain
 from server.settings import Settings
 from server.web.pages.count_new import NewCountPages
 from server.web.pages.counts import CountPages
 from server.web.pages.devices import DevicePages
+from server.web.pages.documents import DocumentPages
 from server.web.pages.journal import JournalPages
+from server.web.pages.review import ReviewPages
 from server.web.pages.sheets import SheetPages
 from server.web.pages.signin import SignInController
 from server.web.responses import exception_handlers
@@ -33,10 +36,13 @@ PAGES: list[type] = [
     SignInController,
     NewCountPages,
     CountPages,
+    ReviewPages,
+    DocumentPages,
     SheetPages,
     DevicePages,
     JournalPages,
 ]
+CENT = Decimal("0.01")
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by
 
 # Paths that are not pages: the API (Bearer tokens, no cookies, so no CSRF to fear), the
@@ -45,9 +51,16 @@ NOT_PAGES = ["^/api(/|$)", "^/health", "^/schema"]
 
 
 def _decimal(value: object) -> str:
-    """A Decimal as people read it: its digits, no exponent, no float on the way."""
+    """A quantity or cost without its column's trailing zeros (14.0000 -> 14), exact."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(plain(value), "f")
+    return "" if value is None else str(value)
+
+
+def _money(value: object) -> str:
+    """A value to the cent (5.00, 0.00), no exponent, no float on the way."""
+    if isinstance(value, Decimal):
+        return format(value.quantize(CENT), "f")
     return "" if value is None else str(value)
 
 
@@ -59,6 +72,7 @@ def _when(value: object) -> str:
 
 def _engine_callback(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["num"] = _decimal
+    engine.engine.filters["money"] = _money
     engine.engine.filters["when"] = _when
     engine.engine.trim_blocks = True
     engine.engine.lstrip_blocks = True

@@ -175,20 +175,22 @@ async def reviewed_rows(
     kind: str | None = None,
     bin_label: str | None = None,
     item: str | None = None,
+    above_tolerance: bool | None = None,
     offset: int = 0,
     limit: int | None = None,
 ) -> ReviewedProfile:
     """The Stock Count profile: a row per item, bin and lot with the seed's columns over
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
-    with a line that matches."""
-    where = _line_filter(kind, bin_label, item)
+    with a line that matches (`above_tolerance` True: a line that needs approval)."""
+    where = replace(_line_filter(kind, bin_label, item), above_tolerance=above_tolerance)
     async with uow:
         got = await _UnderReview.load(uow, number)
         by_id = got.recon.by_id()
+        need = lines_needing_approval(got.recon, got.rules)
         chosen = [
             row
             for row in profile_lines(got.recon.lines, got.review.cleared)
-            if any(where.matches(by_id[i]) for i in row.line_ids)
+            if any(where.matches(by_id[i], i in need) for i in row.line_ids)
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.counts.item_labels({x.item for x in page if x.item})

@@ -12,14 +12,13 @@ import re
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath
 from litestar.response import Template
 
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.state import AnyRequest
 from server.auth import usecases as auth
 from server.counts.usecases import counting as counts
-from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from server.domain.errors import FieldProblem, ValidationFailed
 from server.masterdata.usecases import masterdata
 from server.web.responses import acted, page, see_other
 from server.web.session import SUPERVISE
@@ -148,14 +147,3 @@ class NewCountPages(Controller):
             f"/counts/{number}",
             f"Count {number} created and started: Counting in Process.",
         )
-
-    @post("/{number:str}/start", guards=SUPERVISE)
-    async def start(
-        self, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
-    ) -> Response[Any]:
-        """Open -> Counting in Process: the snapshot is taken."""
-        try:
-            await counts.start_count(uow, caller, number, now)
-        except (Conflict, NotFound, ValidationFailed) as refused:
-            return see_other(f"/counts/{number}", error=str(refused))
-        return see_other(f"/counts/{number}", notice=f"Count {number} started.")

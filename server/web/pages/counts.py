@@ -18,12 +18,12 @@ from server.domain.counting import CountStatus
 from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
 from server.web.responses import acted, page, see_other
-from server.web.session import SUPERVISE, allowed, page_roles
+from server.web.session import COUNTS, SUPERVISE, allowed
 
 PAGE = 25  # counts on a page of the list
 BINS = 50  # bins on a page of a count
 STATUSES = [(s.value, status_label(s)) for s in CountStatus]
-SEE_COUNTS = page_roles(Role.COUNTER, Role.SUPERVISOR)  # as the API reads counts
+SEE_COUNTS = COUNTS
 
 
 def _offset(value: str | None) -> int:
@@ -102,6 +102,13 @@ class CountPages(Controller):
             "recounts_open": p.recounts_open,
             "percent": p.percent,
         }
+
+    @post("/{number:str}/start", guards=SUPERVISE)
+    async def start(
+        self, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Response[Any]:
+        started = counts.start_count(uow, caller, number, now)
+        return await acted(started, f"/counts/{number}", "Counting in Process: snapshot taken.")
 
     @post("/{number:str}/recounts", guards=SUPERVISE)
     async def recount(

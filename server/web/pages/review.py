@@ -1,0 +1,175 @@
+"""A count's review (the seed's Stock Count Serial Transfer browser), its preview and
+finalize: rows per item and bin with the seed's five columns and the lines beneath, a
+check box per adjustable line, bulk approval with a reason code, the draft documents,
+and finalize with the seed's warning while the count is Counting in Process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from server.api.deps import CurrentCaller, Now, Uow
+from server.api.paging import decode_cursor
+from server.api.state import AnyRequest
+from server.counts.usecases import review as count_review
+from server.domain.counting import LineKind
+from server.domain.counting.model import status_label
+from server.domain.errors import Conflict, StockcountError
+from server.masterdata.usecases import reason_codes
+from server.web.responses import page, see_other
+from server.web.session import SUPERVISE
+
+ROWS = 50  # rows of the profile on a page
+KINDS = [k.value for k in LineKind]
+
+
+def _where(kind: str | None, bin: str | None, item: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("kind", kind), ("bin", bin), ("item", item)) if v}
+
+
+class ReviewPages(Controller):
+    path = "/counts/{number:str}"
+    guards = SUPERVISE
+
+    @get("/review")
+    async def review(
+        self,
+        request: AnyRequest,
+        number: FromPath[str],
+        uow: Uow,
+        now: Now,
+        kind: FromQuery[str | None] = None,
+        bin: FromQuery[str | None] = None,
+        item: FromQuery[str | None] = None,
+        above: FromQuery[str | None] = None,
+        offset: FromQuery[str | None] = None,
+    ) -> Template:
+        start = decode_cursor(offset)
+        found = await count_review.reviewed_rows(
+            uow,
+            number,
+            kind=kind or None,
+            bin_label=bin or None,
+            item=item or None,
+            above_tolerance=True if above else None,
+            offset=start,
+            limit=ROWS,
+        )
+        codes = await reason_codes.list_reason_codes(uow, active=True)
+        totals: count_review.FinalizeResult | None = None
+        totals_refused: str | None = None
+        try:
+            totals = await count_review.preview(uow, number, now)
+        except StockcountError as exc:
+            totals_refused = exc.message  # the lines it names are the rows below
+        return page(
+            request,
+            "counts/review.html",
+            count=found.count,
+            found=found,
+            codes=sorted(codes, key=lambda c: c.code),
+            kinds=KINDS,
+            kind=kind or "",
+            bin=bin or "",
+            item=item or "",
+            above=bool(above),
+            offset=start,
+            page_size=ROWS,
+            totals=totals,
+            totals_refused=totals_refused,
+            label=status_label,
+            Released=LineKind.RELEASED,
+            query=_where(kind, bin, item) | ({"above": "1"} if above else {}),
+        )
+
+    @post("/review/selection")
+    async def selection(
+        self, request: AnyRequest, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Response[Any]:
+        """The browser's OK: the lines shown whose box is checked are selected (adjusted),
+        the others shown are cleared (not adjusted)."""
+        form = await request.form()
+        shown = [str(x) for x in form.getall("shown")] if "shown" in form else []
+        checked = {str(x) for x in form.getall("line")} if "line" in form else set()
+        back = f"/counts/{number}/review?{form.get('query') or ''}"
+        clear = [x for x in shown if x not in checked]
+        select = [x for x in shown if x in checked]
+        try:
+            if clear:
+                await count_review.review_lines(uow, caller, number, "clear", now, line_ids=clear)
+            if select:
+                await count_review.review_lines(uow, caller, number, "select", now, line_ids=select)
+        except StockcountError as exc:
+            return see_other(back, error=str(exc))
+        return see_other(back, notice=f"{len(select)} line(s) selected, {len(clear)} cleared.")
+
+    @post("/review/approve")
+    async def approve(
+        self, request: AnyRequest, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Response[Any]:
+        """Approve with one reason code of the list the lines the page listed: the selected
+        lines above tolerance it showed (all or nothing)."""
+        form = await request.form()
+        back = f"/counts/{number}/review?{form.get('query') or ''}"
+        code = str(form.get("reason_code") or "")
+        lines = [str(x) for x in form.getall("line")] if "line" in form else []
+        if not code:
+            return see_other(back, error="choose a reason code for the approval")
+        if not lines:
+            return see_other(back, error="no line to approve on this page")
+        try:
+            done = await count_review.review_lines(
+                uow, caller, number, "approve", now, line_ids=lines, reason_code=code
+            )
+        except StockcountError as exc:
+            return see_other(back, error=str(exc))
+        already = f", {len(done.unchanged)} were already" if done.unchanged else ""
+        return see_other(back, notice=f"{len(done.changed)} line(s) approved with {code}{already}.")
+
+    @get("/preview")
+    async def preview(
+        self, request: AnyRequest, number: FromPath[str], uow: Uow, now: Now
+    ) -> Template:
+        drafted = await count_review.preview(uow, number, now)
+        return page(
+            request,
+            "counts/preview.html",
+            count=drafted.count,
+            result=drafted,
+            draft=True,
+            label=status_label,
+        )
+
+    @get("/finalize")
+    async def confirm_finalize(
+        self, request: AnyRequest, number: FromPath[str], uow: Uow, now: Now
+    ) -> Template:
+        """Finalize asks to confirm; in Counting in Process with the seed's warning."""
+        drafted = await count_review.preview(uow, number, now)
+        return page(
+            request,
+            "counts/finalize.html",
+            count=drafted.count,
+            result=drafted,
+            label=status_label,
+        )
+
+    @post("/finalize")
+    async def finalize(
+        self, request: AnyRequest, number: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Response[Any]:
+        form = await request.form()
+        if form.get("decision") != "continue":
+            return see_other(f"/counts/{number}", notice="Finalize aborted: nothing changed.")
+        # Confirmed only if the page showed the seed's warning: a count that went back to
+        # Counting in Process after a plain confirmation is asked again.
+        warned = form.get("warned") == "yes"
+        try:
+            done = await count_review.finalize(uow, caller, number, warned, now)
+        except Conflict as exc:
+            return see_other(f"/counts/{number}/finalize", error=str(exc))
+        made = " and ".join(d.number for d in done.documents)
+        return see_other(f"/documents?count={number}", notice=f"Count {number} finalized: {made}.")
