@@ -20,6 +20,7 @@ from server.api.content import require_known_body_type
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
+from server.api.openapi import SCHEMA_PATH, assets_router, render_plugins
 from server.api.state import STATE_KEY, AnyRequest, state_of
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             yield
 
     config = AppConfig(
-        route_handlers=[*CONTROLLERS, web_router(), static_router()],
+        route_handlers=[*CONTROLLERS, web_router(), static_router(), assets_router()],
         dependencies={**DEPENDENCIES, "ingest": Provide(_provide_ingest)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         csrf_config=csrf_config(settings),
         openapi_config=OpenAPIConfig(
             title="stockcount",
+            path=SCHEMA_PATH,
+            render_plugins=render_plugins(),
             version=f"protocol {schemas.PROTOCOL_VERSION}",
             description="Offline-first stock counting: master data, devices, counts, journal.",
             components=Components(

@@ -15,6 +15,7 @@ from server.counts.sql.for_sync import SqlCountsForSync
 from server.counts.sql.frozen import SqlFrozenBins
 from server.counts.sql.progress import SqlCountProgress
 from server.counts.sql.review import SqlReviews
+from server.counts.sql.sheets import SqlCountSheets
 from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.sql.unknown import SqlUnknownBarcodes
 from server.counts.usecases.cache import ReconciliationCache
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     count_progress: SqlCountProgress
     document_list: SqlDocumentList
     unknown_barcodes: SqlUnknownBarcodes
+    count_sheets: SqlCountSheets
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class SqlUnitOfWork:
         self.count_progress = SqlCountProgress(self.session)
         self.document_list = SqlDocumentList(self.session)
         self.unknown_barcodes = SqlUnknownBarcodes(self.session)
+        self.count_sheets = SqlCountSheets(self.session)
         return self
 
     async def __aexit__(

@@ -9,6 +9,8 @@ The demo is a list of steps, each a function of the `Demo` it fills in, so a lat
     run_count          a whole stock count of some MAIN bins through the services: start,
                        bin counts with misplaced, missing, unknown and released serials and
                        quantity variances, the discrepancies, review, finalize, documents
+    run_device_count   a second count, at NORTH, counted by two simulated handhelds through
+                       the real sync and left in Counting in Process (server.demo.devices)
     print_summary      what was loaded, read back from the database, and how to reach it
 
 then it serves the API unless --no-serve.
@@ -48,6 +50,7 @@ class Demo:
     seed: int = DEFAULT_SEED
     passwords: dict[str, str] = field(default_factory=dict)
     data_file: Path | None = None
+    count_in_progress: str = ""
 
     @property
     def settings(self) -> Settings:
@@ -104,6 +107,19 @@ async def _create_users(settings: Settings, passwords: dict[str, str]) -> None:
     async with open_runtime(settings) as runtime:
         for name, password in passwords.items():
             await auth.create_user(runtime.uow(), name, password, roles[name], datetime.now(UTC))
+
+
+def run_device_count(demo: Demo) -> None:
+    try:
+        from server.demo.devices import run_device_count as run
+    except ImportError as exc:  # a server-only install (deploy/Dockerfile) has no handheld
+        say(f"\nno second count: the simulated handhelds need the handheld extra ({exc})")
+        return
+
+    assert demo.data_file is not None
+    sample = json.loads(demo.data_file.read_text(encoding="utf-8"))
+    stores = demo.database.with_name("demo-devices")
+    demo.count_in_progress = run(demo.settings, sample, stores, demo.url, say)
 
 
 def run_count(demo: Demo) -> None:
@@ -186,6 +202,10 @@ def print_summary(demo: Demo) -> None:
         say(f"  {name:<11} {role.value:<11} password: {demo.passwords[name]}")
     say()
     say(f"server:   {demo.url}")
+    say(f"sign in:  {demo.url}/ as supervisor, password {demo.passwords['supervisor']}")
+    if demo.count_in_progress:
+        say(f"waiting:  count {demo.count_in_progress} at NORTH, counted by two handhelds, "
+            "needs review")  # fmt: skip
     say(f"health:   {demo.url}/health")
     say(f"OpenAPI:  {demo.url}/schema  (Swagger UI at {demo.url}/schema/swagger)")
     say("log in:")
@@ -201,6 +221,7 @@ STEPS: list[Callable[[Demo], None]] = [
     load_sample_data,
     create_users,
     run_count,
+    run_device_count,
     print_summary,
 ]
 

@@ -18,9 +18,13 @@ from litestar.template.config import TemplateConfig
 from server.api.state import AnyRequest
 from server.api.wire import plain
 from server.settings import Settings
+from server.web.pages.count_new import NewCountPages
 from server.web.pages.counts import CountPages
+from server.web.pages.devices import DevicePages
 from server.web.pages.documents import DocumentPages
+from server.web.pages.journal import JournalPages
 from server.web.pages.review import ReviewPages
+from server.web.pages.sheets import SheetPages
 from server.web.pages.signin import SignInController
 from server.web.responses import exception_handlers
 from server.web.session import signed_in
@@ -28,7 +32,16 @@ from server.web.session import signed_in
 HERE = Path(__file__).parent
 CSRF_FIELD = "_csrf_token"  # Litestar's form field for the token (`csrf_input` in templates)
 
-PAGES: list[type] = [SignInController, CountPages, ReviewPages, DocumentPages]
+PAGES: list[type] = [
+    SignInController,
+    NewCountPages,
+    CountPages,
+    ReviewPages,
+    DocumentPages,
+    SheetPages,
+    DevicePages,
+    JournalPages,
+]
 CENT = Decimal("0.01")
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by
 

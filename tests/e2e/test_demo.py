@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from server.demo.data import DEFAULT_SEED, sample_warehouse
-from tests.e2e.conftest import StartServer
+from tests.e2e.conftest import ServerProcess, StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -82,12 +82,17 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
         qa_lines, st_lines = (int(done.group(n).replace(",", "")) for n in (2, 4))
         assert (len(qa["lines"]), qa["total_value"]) == (qa_lines, done.group(3))
         assert (len(st["lines"]), st["total_value"]) == (st_lines, done.group(5))
+        # The first count is the same as before the demo had a second one.
+        assert (qa["number"], qa_lines, qa["total_value"]) == ("QA-SC000001", 4, "15.30")
+        assert (st["number"], st_lines, st["total_value"]) == ("ST-SC000001", 1, "6.06")
         assert {x["kind"] for x in _reconciliation(client, auth, number)} >= {
             "missing", "unknown", "serial_transfer_proposal", "released", "quantity_variance",
             "generated",
         }  # fmt: skip
         server.find(rf"^Quantity Adjustment QA-{number} .* total value {qa['total_value']}$")
         server.find(rf"^Stock Transfer ST-{number} .* total value {st['total_value']}$")
+
+        _second_count_waits_for_the_supervisor(server, client, auth, database)
 
         # The printed password is the supervisor's only: it does not open the admin.
         wrong = client.post("/api/auth/token", json={"username": "admin", "password": password})
@@ -99,6 +104,33 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
     server.find(r"Application shutdown complete\.$")
     server.find(r"Finished server process")
     assert "Traceback" not in server.output and "ERROR" not in server.output
+
+
+def _second_count_waits_for_the_supervisor(
+    server: ServerProcess, client: httpx.Client, auth: dict[str, str], database: Path
+) -> None:
+    """Counted by two device stores through the sync, left in Counting in Process with a
+    conflict, a misplaced serial, a released serial and a variance, and bins to count."""
+    server.find(rf"^sign in:\s+{server.url}/ as supervisor, password \S+$")
+    number = server.find(r"^waiting:\s+count (SC\d+) at NORTH").group(1)
+    assert number == "SC000002"
+    count = client.get(f"/api/counts/{number}", headers=auth)
+    assert count.status_code == 200, count.text
+    assert (count.json()["status"], count.json()["location"]) == ("counting_in_process", "NORTH")
+    kinds = sorted(x["kind"] for x in _reconciliation(client, auth, number))
+    assert kinds == [
+        "bin_count_conflict", "quantity_variance", "released", "serial_transfer_proposal"
+    ]  # fmt: skip
+    # Every scan came through the devices: both enrolled at NORTH, nothing rejected.
+    devices = client.get("/api/devices", headers=auth)
+    assert devices.status_code == 200, devices.text
+    names = {d["name"]: d for d in devices.json()["items"]}
+    assert set(names) == {"hh-north-1", "hh-north-2"}
+    rejected = client.get("/api/sync/rejected", headers=auth)
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["items"] == []
+    stores = sorted(p.name for p in (database.parent / "demo-devices").iterdir())
+    assert stores == ["hh-north-1.sqlite3", "hh-north-2.sqlite3"]
 
 
 def _reconciliation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Litestar
@@ -103,3 +104,40 @@ def test_openapi_describes_the_sync_push_and_pull_bodies_and_answers() -> None:
     event = spec["components"]["schemas"]["Event"]["properties"]["body"]
     kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in event["oneOf"]}
     assert {"BinOpened", "SerialScanned", "QuantityKeyed", "ScanUndone", "BinClosed"} <= kinds
+
+
+_ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
+
+
+async def test_openapi_pages_load_every_asset_from_the_server_itself(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """A warehouse network has no way out: no page under /schema names another host,
+    and every script, style and icon it names is served by the app."""
+    assets: set[str] = set()
+    for page in ("/schema", "/schema/swagger"):
+        response = await client.get(page)
+        assert response.status_code == 200, page
+        assert response.headers["content-type"].startswith("text/html")
+        html = response.text
+        assert "://" not in html and "//cdn" not in html, f"{page} names another host"
+        found = set(_ASSET.findall(html))
+        assert all(url.startswith("/schema/assets/") for url in found), found
+        assets |= found
+    assert {
+        "/schema/assets/swagger-ui-bundle.js",
+        "/schema/assets/swagger-ui-standalone-preset.js",
+        "/schema/assets/swagger-ui.css",
+        "/schema/assets/favicon-32x32.png",
+    } <= assets
+    kinds = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+    for url in sorted(assets):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert kinds[url[url.rindex(".") :]] in response.headers["content-type"], url
+        assert len(response.content) > 500, url
+    # The document the page renders, as JSON and YAML, and no renderer we do not ship.
+    assert (await client.get("/schema/openapi.json")).status_code == 200
+    assert (await client.get("/schema/openapi.yaml")).status_code == 200
+    assert (await client.get("/schema/redoc")).status_code == 404
+    assert (await client.get("/schema/assets/no-such-file.js")).status_code == 404
