@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shutil
 import socket
 import threading
@@ -35,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from handheld_sync.counters import SignIn
 from handheld_sync.counting import CountingSession
 from handheld_sync.scan.text import parse_scanner_text
 from handheld_sync.store import Store
@@ -53,6 +55,7 @@ Say = Callable[[str], None]
 LOCATION = "NORTH"
 DEVICE_NAMES = ("hh-north-1", "hh-north-2")
 APP_VERSION = "demo"
+COUNTER = "counter"  # the demo's counter (server.demo.main.DEMO_USERS)
 UNCOUNTED_BINS = 3
 
 
@@ -146,7 +149,10 @@ def run_device_count(
 ) -> str:
     """Create and start the count, let the devices count and sync it; its number."""
     plan = plan_device_count(sample)
-    number, codes = asyncio.run(_open_count(settings, plan))
+    # The counter signs in on each device with a PIN the admin set for this site; the
+    # devices pull its verifier and check it offline, and every scan names the counter.
+    pin = f"{secrets.randbelow(10**6):06d}"
+    number, codes = asyncio.run(_open_count(settings, plan, pin))
     say("")
     say(f"stock count {number} at {LOCATION} over {len(plan.bins)} bins, counted by "
         f"{len(DEVICE_NAMES)} handhelds through the sync:")  # fmt: skip
@@ -156,17 +162,18 @@ def run_device_count(
         for index, name in enumerate(DEVICE_NAMES):
             path = stores / f"{name}.sqlite3"
             with Store.create(path) as store:
-                _count_on_device(store, url, codes[index], name, number, plan, index, say)
+                _count_on_device(store, url, codes[index], name, number, plan, index, pin, say)
                 # From now on the device docks at the address the demo serves on.
                 store.set_setting(SERVER_URL, served_at)
     summary = asyncio.run(_summarize(settings, number))
     say(f"  count {number} left {summary} for the supervisor; not counted yet: "
         + ", ".join(plan.uncounted))  # fmt: skip
-    say(f"  the device stores: {stores}/ (stockcount-handheld status --store FILE)")
+    say(f"  the device stores: {stores}/ (stockcount-handheld status --store FILE); "
+        f"{COUNTER} signs in on them with PIN {pin}")  # fmt: skip
     return number
 
 
-async def _open_count(settings: Settings, plan: DevicePlan) -> tuple[str, list[str]]:
+async def _open_count(settings: Settings, plan: DevicePlan, pin: str) -> tuple[str, list[str]]:
     async with open_runtime(settings) as runtime:
         uow = runtime.uow()
         supervisor = await _caller(uow, "supervisor", Role.SUPERVISOR)
@@ -177,6 +184,7 @@ async def _open_count(settings: Settings, plan: DevicePlan) -> tuple[str, list[s
         )
         number = view.count.number
         await counts.start_count(uow, supervisor, number, now)
+        await auth.set_counter_pin(uow, admin, COUNTER, pin, [LOCATION], now)
         ttl = timedelta(minutes=settings.enrollment_ttl_minutes)
         codes = []
         for _ in DEVICE_NAMES:
@@ -193,6 +201,7 @@ def _count_on_device(
     number: str,
     plan: DevicePlan,
     index: int,
+    pin: str,
     say: Say,
 ) -> None:
     with httpx.Client(base_url=url, timeout=30) as plain:
@@ -200,7 +209,9 @@ def _count_on_device(
     with httpx.Client(base_url=url, headers=auth_headers(store), timeout=30) as client:
         engine = SyncEngine(store, client, app_version=APP_VERSION)
         engine.sync()  # the first pull: the count, its bins and items
-        session = CountingSession(store, counter="counter")
+        signed_in = SignIn(store)
+        signed_in.sign_in(COUNTER, pin)
+        session = CountingSession(store, sign_in=signed_in)
         session.open(number)
         for found in plan.work[index]:
             session.scan(parse_scanner_text(found.label))
