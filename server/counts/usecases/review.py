@@ -140,8 +140,16 @@ class _UnderReview:
         review = await uow.reviews.review(count.id)
         return cls(count, recon, standing, review, await uow.reviews.tolerances(count.location_id))
 
-    def reviewed(self, lines: Sequence[DiscrepancyLine]) -> list[ReviewedLine]:
-        need = lines_needing_approval(self.recon, self.rules)
+    def needing_approval(self) -> frozenset[str]:
+        """Ids of the lines above tolerance: one pass over the whole reconciliation, so a
+        read that reviews several rows asks once (not once per row)."""
+        return lines_needing_approval(self.recon, self.rules)
+
+    def reviewed(
+        self, lines: Sequence[DiscrepancyLine], need: frozenset[str] | None = None
+    ) -> list[ReviewedLine]:
+        if need is None:
+            need = self.needing_approval()
         return [_reviewed(x, self.review, need) for x in lines]
 
 
@@ -190,7 +198,7 @@ async def reviewed_rows(
     async with uow:
         got = await _UnderReview.load(uow, number)
         by_id = got.recon.by_id()
-        need = lines_needing_approval(got.recon, got.rules)
+        need = got.needing_approval()
         chosen = [
             row
             for row in profile_lines(got.recon.lines, got.review.cleared)
@@ -198,7 +206,9 @@ async def reviewed_rows(
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-    rows = [ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
+    rows = [
+        ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
+    ]
     return ReviewedProfile(
         got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
     )
