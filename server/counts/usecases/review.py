@@ -123,6 +123,46 @@ class FinalizeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Derived:
+    recon: Reconciliation  # held, so its identity is not reused while the entry lives
+    cleared: frozenset[str]
+    rules: ToleranceRules
+    profile: tuple[ProfileLine, ...]
+    need: frozenset[str]
+
+
+class _DerivedMemo:
+    """The profile rows and the lines above tolerance of the last few reconciliations.
+    Both are pure functions of the reconciliation, the supervisor's clearings and the
+    tolerances: a reconciliation is immutable and the process's cache makes a new one for
+    each version of the count, so an entry matches only the very object it was computed
+    from, with equal clearings and tolerances. A race at worst computes one twice."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._entries: list[_Derived] = []
+
+    def get(
+        self, recon: Reconciliation, cleared: frozenset[str], rules: ToleranceRules
+    ) -> _Derived:
+        for entry in self._entries:
+            if entry.recon is recon and entry.cleared == cleared and entry.rules == rules:
+                return entry
+        entry = _Derived(
+            recon,
+            cleared,
+            rules,
+            tuple(profile_lines(recon.lines, cleared)),
+            lines_needing_approval(recon, rules),
+        )
+        self._entries = [entry, *self._entries[: self._size - 1]]
+        return entry
+
+
+_DERIVED = _DerivedMemo()
+
+
+@dataclass(frozen=True, slots=True)
 class _UnderReview:
     """What every read of the review loads once: the count, its reconciliation and the
     bin counts behind it, the supervisor's decisions and the location's tolerances."""
@@ -140,8 +180,16 @@ class _UnderReview:
         review = await uow.reviews.review(count.id)
         return cls(count, recon, standing, review, await uow.reviews.tolerances(count.location_id))
 
-    def reviewed(self, lines: Sequence[DiscrepancyLine]) -> list[ReviewedLine]:
-        need = lines_needing_approval(self.recon, self.rules)
+    def needing_approval(self) -> frozenset[str]:
+        """Ids of the lines above tolerance: one pass over the whole reconciliation, so a
+        read that reviews several rows asks once (not once per row)."""
+        return _DERIVED.get(self.recon, self.review.cleared, self.rules).need
+
+    def reviewed(
+        self, lines: Sequence[DiscrepancyLine], need: frozenset[str] | None = None
+    ) -> list[ReviewedLine]:
+        if need is None:
+            need = self.needing_approval()
         return [_reviewed(x, self.review, need) for x in lines]
 
 
@@ -190,15 +238,18 @@ async def reviewed_rows(
     async with uow:
         got = await _UnderReview.load(uow, number)
         by_id = got.recon.by_id()
-        need = lines_needing_approval(got.recon, got.rules)
+        derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
+        need = derived.need
         chosen = [
             row
-            for row in profile_lines(got.recon.lines, got.review.cleared)
+            for row in derived.profile
             if any(where.matches(by_id[i], i in need) for i in row.line_ids)
         ]
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-    rows = [ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids])) for r in page]
+    rows = [
+        ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
+    ]
     return ReviewedProfile(
         got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
     )

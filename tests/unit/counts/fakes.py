@@ -337,6 +337,9 @@ class FakeReviews(_OverState):
     async def tolerances(self, location_id: int) -> ToleranceRules:
         return self.state.tolerances
 
+    async def item_labels(self, codes: Collection[str]) -> dict[str, tuple[str, str]]:
+        return {c: (c, self.state.items[c].tracking.value) for c in codes if c in self.state.items}
+
 
 class FakeCountDocuments(_OverState):
     """The CountDocuments port over a CountsState."""

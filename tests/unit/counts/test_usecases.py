@@ -439,3 +439,23 @@ async def test_finalize_refuses_a_discrepancy_that_needs_approval() -> None:
     assert refused.value.code == "approval-required"
     assert [p.location for p in refused.value.details] == ["lines/missing|SER|S2|A-02"]
     assert s == before
+
+
+async def test_the_profile_rows_say_which_lines_need_approval() -> None:
+    s = world()  # no tolerances: every adjustable discrepancy needs approval
+    number = await started(s)
+    await record(s, number, bin_count("A-01", "S1"))
+    await record(s, number, bin_count("A-02"))
+    found = await review.reviewed_rows(uow(s), number, offset=0, limit=10)
+    [row] = found.rows
+    assert [(x.line.id, x.needs_approval) for x in row.lines] == [("missing|SER|S2|A-02", True)]
+    assert row.needs_approval
+    above = await review.reviewed_rows(uow(s), number, above_tolerance=True, offset=0, limit=10)
+    assert [r.lines[0].line.id for r in above.rows] == ["missing|SER|S2|A-02"]
+    # One process (one reconciliation cache): the tolerances change, the count does not
+    same = uow(s)
+    [row] = (await review.reviewed_rows(same, number, offset=0, limit=10)).rows
+    assert row.needs_approval
+    s.tolerances = ToleranceRules(quantity=Decimal(1))  # one unit missing: within it
+    [row] = (await review.reviewed_rows(same, number, offset=0, limit=10)).rows
+    assert not row.lines[0].needs_approval and not row.needs_approval
