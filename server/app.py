@@ -16,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 import schemas
-from server.api.content import require_known_body_type
+from server.api.content import read_request
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         dependencies={**DEPENDENCIES, "ingest": Provide(_provide_ingest)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
-        before_request=require_known_body_type,
+        before_request=read_request,
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[

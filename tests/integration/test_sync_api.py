@@ -534,6 +534,16 @@ async def test_msgpack_and_gzip_both_ways(database_url: str, client: Client) -> 
     assert (
         broken.status_code == 400 and broken.headers["content-type"] == "application/problem+json"
     )
+    # A second gzip member is refused, not silently dropped: nothing of either is stored.
+    scan = msgspec.json.encode(dev.request([ev(4, BinOpened(count=number, bin="A-01"))]))
+    json_gzip = {**dev.auth, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    two = await client.post(
+        "/api/sync/push", content=gzip.compress(scan) + gzip.compress(scan), headers=json_gzip
+    )
+    assert two.status_code == 400, two.text
+    assert "more than one member" in two.json()["detail"]
+    one = await client.post("/api/sync/push", content=gzip.compress(scan), headers=json_gzip)
+    assert one.status_code == 200 and one.json()["acks"][0]["outcome"] == "applied", one.text
 
 
 async def test_version_check_and_batch_bounds(database_url: str, client: Client) -> None:
