@@ -20,6 +20,8 @@ from server.api.content import read_request
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
+from server.api.openapi import CompletedJson
+from server.api.problems import ProblemController
 from server.api.state import STATE_KEY, AnyRequest, state_of
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
@@ -60,6 +62,7 @@ from server.sync.ports import PushIngest
 
 CONTROLLERS: list[type] = [
     HealthController,
+    ProblemController,
     AuthController,
     UserController,
     EnrollmentController,
@@ -117,7 +120,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         middleware=[
             DefineMiddleware(
                 BearerAuthentication,
-                exclude=["^/schema", "^/health"],
+                exclude=["^/schema", "^/health", "^/problems/"],
                 exclude_from_auth_key="exclude_from_auth",
             )
         ],
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                 }
             ),
             security=[{"bearer": []}],
+            render_plugins=[CompletedJson()],
         ),
         debug=False,
     )

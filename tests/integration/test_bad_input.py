@@ -338,6 +338,8 @@ CASES = [
     Case("cursor-text", "GET", "/api/users?cursor=xyz", 422, "cursor 'xyz' is not one"),
     Case("cursor-huge", "GET", "/api/devices?cursor=" + "9" * 30, 422, "is not one this server"),
     Case("location-unknown", "GET", "/api/devices?location=NOPE", 404, "location 'NOPE'"),
+    Case("format-unknown", "GET", "/api/inventory-history?format=xml", 422, "csv or json"),
+    Case("format-upper", "GET", "/api/inventory-history?format=CSV", 422, "not 'CSV'"),
     Case("location-nul", "GET", "/api/devices?location=%00", 400, "NUL character"),
     # A cursor is opaque: a superscript or Arabic-Indic digit is not one
     *(
