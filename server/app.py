@@ -16,11 +16,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 import schemas
-from server.api.content import require_known_body_type
+from server.api.content import read_request
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
 from server.api.openapi import SCHEMA_PATH, assets_router, render_plugins
+from server.api.problems import ProblemController
 from server.api.state import STATE_KEY, AnyRequest, state_of
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
@@ -64,6 +65,7 @@ from server.web.wiring import csrf_config, static_router, template_config, web_r
 
 CONTROLLERS: list[type] = [
     HealthController,
+    ProblemController,
     AuthController,
     UserController,
     CounterPinController,
@@ -118,13 +120,13 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         dependencies={**DEPENDENCIES, "ingest": Provide(_provide_ingest)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
-        before_request=require_known_body_type,
+        before_request=read_request,
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[
             DefineMiddleware(
                 BearerAuthentication,
-                exclude=["^/schema", "^/health"],
+                exclude=["^/schema", "^/health", "^/problems/"],
                 exclude_from_auth_key="exclude_from_auth",
             )
         ],

@@ -17,7 +17,7 @@ def check_limit(limit: int) -> int:
 def decode_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or len(cursor) > 19:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19:
         raise ValidationFailed(f"cursor {cursor!r} is not one this server handed out")
     return int(cursor)
 

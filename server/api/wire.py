@@ -12,6 +12,7 @@ from litestar import Response
 
 from server.api.security import any_user, reads_books, roles
 from server.api.state import AnyRequest
+from server.domain.errors import ValidationFailed
 from server.domain.masterdata import Role
 
 READ = [any_user()]
@@ -25,13 +26,16 @@ def plain(value: Decimal) -> Decimal:
 
 
 CSV = "text/csv"
+FORMATS = ("csv", "json")
 NOTICE_HEADER = "Stockcount-Notice"
 
 
 def wants_csv(request: AnyRequest, format: str | None) -> bool:
     """`?format=csv`, or an Accept header that asks for CSV before JSON."""
     if format is not None:
-        return format.lower() == "csv"
+        if format not in FORMATS:
+            raise ValidationFailed(f"format must be csv or json, not {format!r}")
+        return format == "csv"
     accept = request.headers.get("accept", "")
     return CSV in accept and "json" not in accept.split(CSV)[0]
 

@@ -31,10 +31,11 @@ ZERO = Decimal(0)
 def _check_scale(value: Decimal, places: int, what: str) -> Decimal:
     if not value.is_finite():
         raise ValueError(f"{what} must be a finite number, not {value}")
+    # Size first: quantizing 1e400 to 4 places is past the context's precision.
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"{what} {value} is too large")
     if value != value.quantize(_QUANTUM[places], rounding=ROUND_HALF_EVEN):
         raise ValueError(f"{what} {value} has more than {places} decimal places")
-    if value.adjusted() >= MAX_INTEGER_DIGITS:
-        raise ValueError(f"{what} {value} is too large")
     return value
 
 

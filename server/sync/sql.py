@@ -52,6 +52,7 @@ from server.sync.tables import (
     SyncBinCount,
     SyncEvent,
     SyncInstall,
+    SyncPullMark,
     SyncRef,
     SyncScope,
     SyncServer,
@@ -442,6 +443,19 @@ class SqlSync:
             index_elements=["location_id"], set_={"change_seq": SyncScope.change_seq}
         ).returning(SyncScope.change_seq)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def pulled_mark(self, device_id: int) -> int:
+        found = await self.session.scalar(
+            select(SyncPullMark.change_seq).where(SyncPullMark.device_id == device_id)
+        )
+        return int(found or 0)
+
+    async def set_pulled_mark(self, device_id: int, change_seq: int) -> None:
+        stmt = self._insert(SyncPullMark).values(device_id=device_id, change_seq=change_seq)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["device_id"], set_={"change_seq": stmt.excluded.change_seq}
+        )
+        await self.session.execute(stmt)
 
     async def set_scope(self, location_id: int, change_seq: int) -> None:
         await self.session.execute(

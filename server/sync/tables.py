@@ -5,11 +5,13 @@
 `sync_install`    per (device, install): the high-water mark (the highest contiguous seq
                   stored) and the device's status as of its last push.
 `sync_server`     one row: the server's epoch, a random id made with the database and made
-                  anew when a device proves the database went back (restored from a backup).
+                  anew by the operator (`stockcount sync new-epoch`), never by a device.
 `sync_bin_count`  which bin count a device's bin (device, install, bin_seq) became: its
                   primary key makes the conversion idempotent.
 `sync_scope`      per location: the last change sequence handed out (and the row that
                   serializes the refresh of that location's change log).
+`sync_pull_mark`  per device: the last pull cursor (change_seq) this database handed it; a
+                  cursor above it resets that device only (the database went back).
 `sync_ref`        the change log of reference data per location: each record (a count, a
                   bin, an item, a recount order) as last sent, its digest and change_seq.
 `device_settings` per location: what its devices are told in the pull (bin label
@@ -96,6 +98,12 @@ class SyncScope(Base):
     __tablename__ = "sync_scope"
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncPullMark(Base):
+    __tablename__ = "sync_pull_mark"
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), primary_key=True)
+    change_seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class SyncRef(Base):

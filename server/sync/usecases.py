@@ -34,12 +34,18 @@ bin of a device becomes at most one bin count, whatever is replayed. Bin count t
 the device's times corrected by the clock skew measured at the push; ordering of events is
 by seq only.
 
-Restore from backup. The server's epoch is a random id made with the database. A device
-sends the highest seq it holds an acknowledgement for (`acked_seq`); above `hw` it proves
-the database went back: the server makes a new epoch in that transaction, answers its `hw`,
-and the device re-sends everything above it. The pull cursor proves the same when its
-change_seq is above the location's (also a new epoch). With a new epoch every device's
-next pull is a reset: full reference data again.
+Restore from backup. Nothing one device sends changes what another device is told: a
+device's claims are about itself only, and a faulty or hostile one can upset no other.
+A device sends the highest seq it holds an acknowledgement for (`acked_seq`); above `hw`
+the database lost some of its events (restored): the answer's `hw` is below what the
+device holds, and the device re-sends everything above it (it alone). Pulls: the database
+keeps the last cursor it handed each device (`sync_pull_mark`); a cursor above that mark
+names changes this database never sent that device (restored from an older backup, or a
+faulty device), and that device's pull is a reset: full reference data again. A cursor
+at or below its mark is a prefix of this database's change log (the backup holds the mark
+with the log), so the device pulls on from it. The server's epoch, a random id made with
+the database, is made anew by the operator only (`stockcount sync new-epoch`): a cursor
+of another epoch is a reset too.
 
 Pull. Reference data of a location (its counts, bins, the items, recount orders) is kept
 as a change log in `sync_ref`: one row per record with the record as sent, its digest and
@@ -272,9 +278,8 @@ async def _store(uow: SyncUnitOfWork, tx: _Transaction, push: Push) -> PushResul
     events = push.events
     skew = now - batch.device_time
     hw = tx.marks[key]
-    if batch.acked_seq > hw:
-        # The device holds acknowledgements the database no longer has: restored.
-        tx.epoch = await uow.sync.renew_epoch()
+    # An `acked_seq` above `hw` (a restored database, or a faulty device) changes nothing
+    # here: the answer's `hw` tells that device what to re-send, and no other device.
     acks: list[Ack] = []
     applied = range(0)
     # Events are in seq order: those at or below the mark first (duplicates), then the
@@ -460,21 +465,25 @@ async def pull(uow: SyncUnitOfWork, caller: Caller, query: PullQuery, now: datet
         seq = await uow.sync.lock_scope(location_id)
         epoch = await uow.sync.epoch()
         cursor = query.cursor
-        reset = cursor is None or cursor.epoch != epoch
-        if cursor is not None and not reset and cursor.change_seq > seq:
-            # The device has seen changes this database never made: it went back.
-            epoch = await uow.sync.renew_epoch()
-            reset = True
+        # Above this device's mark: changes this database never sent it (it went back, or
+        # the device is faulty). A reset for this device alone.
+        reset = (
+            cursor is None
+            or cursor.epoch != epoch
+            or cursor.change_seq > await uow.sync.pulled_mark(query.device_id)
+        )
         after = 0 if reset or cursor is None else cursor.change_seq
         assigned = await _refresh(uow, location_id, seq)
         rows = await uow.sync.ref_page(location_id, after, query.limit + 1)
         counters = await uow.sync.site_counters(location_id)
         settings = await uow.sync.device_settings(location_id)
+        has_more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        handed = rows[-1].change_seq if rows else after
+        await uow.sync.set_pulled_mark(query.device_id, handed)
         await uow.commit()
-    has_more = len(rows) > query.limit
-    rows = rows[: query.limit]
     page = PullPage(
-        cursor=Cursor(epoch, rows[-1].change_seq if rows else after),
+        cursor=Cursor(epoch, handed),
         has_more=has_more,
         reset=reset,
         counters=counters,

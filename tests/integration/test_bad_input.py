@@ -24,6 +24,8 @@ Client = AsyncTestClient[Litestar]
 MAX_BODY = 4096
 WATCHED = (User, ApiToken, EnrollmentCode, Device)
 VALID_USER = {"username": "ann", "password": "long enough pw", "role": "counter"}
+DEEP = b"[" * 1000 + b"]" * 1000
+PAGED = ("/api/users", "/api/devices")
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,99 @@ CASES = [
         "token-nul-in-username",
         "POST",
         "/api/auth/token",
-        # SQLite stores NUL and finds no such user; PostgreSQL refuses NUL in text.
-        -1,
-        "",
+        400,
+        "username: text may not hold the NUL character",
         json={"username": "ad\u0000min", "password": "correct horse battery"},
         as_admin=False,
+    ),
+    Case(
+        "users-nul-in-password",
+        "POST",
+        "/api/users",
+        400,
+        "password: text may not hold the NUL character",
+        json={**VALID_USER, "password": "long enough\u0000pw"},
+    ),
+    # Nesting deeper than any decoder goes (a RecursionError once), before any login too
+    Case("token-deep-array", "POST", "/api/auth/token", 400, "", content=DEEP, as_admin=False),
+    Case(
+        "token-deep-unknown-field",
+        "POST",
+        "/api/auth/token",
+        400,
+        "nested too deeply",
+        content=b'{"username": "a", "password": "b", "x": ' + DEEP + b"}",
+        as_admin=False,
+    ),
+    Case(
+        "enroll-deep-unknown-field",
+        "POST",
+        "/api/devices/enroll",
+        400,
+        "nested too deeply",
+        content=b'{"code": "ABCDE", "name": "HH", "x": ' + DEEP + b"}",
+        as_admin=False,
+    ),
+    Case("counts-deep-anonymous", "POST", "/api/counts", 401, "", content=DEEP, as_admin=False),
+    Case(
+        "counts-deep",
+        "POST",
+        "/api/counts",
+        400,
+        "nested too deeply",
+        content=b'{"x": ' + DEEP + b"}",
+    ),
+    Case("imports-deep", "POST", "/api/imports", 422, "nothing was imported", content=DEEP),
+    # Booleans are true or false, not 0 or 1
+    Case(
+        "counts-blind-one",
+        "POST",
+        "/api/counts",
+        400,
+        "blind: Expected `bool`, got `int`",
+        json={"location": "MAIN", "scope": "all", "blind": 1},
+    ),
+    # Decimals past what the columns hold, or past exact arithmetic
+    *(
+        Case(
+            f"tolerance-{name}",
+            "PUT",
+            "/api/locations/MAIN/tolerances",
+            400,
+            f"{field}: {value.upper().replace('E', 'E+')} is too large",
+            json={field: value},
+        )
+        for name, field, value in (
+            ("1e30", "quantity", "1e30"),
+            ("1e400", "percent", "1e400"),
+            ("25-digits", "value", "1" * 25),
+        )
+    ),
+    Case(
+        "tolerance-25-places",
+        "PUT",
+        "/api/locations/MAIN/tolerances",
+        400,
+        "quantity: 0.1234567890123456789012345678901 is too large",
+        json={"quantity": "0.1234567890123456789012345678901"},
+    ),
+    Case(
+        "tolerance-nan",
+        "PUT",
+        "/api/locations/MAIN/tolerances",
+        400,
+        "quantity: must be a finite number, not NaN",
+        json={"quantity": "NaN"},
+    ),
+    # A JSON body under a MessagePack Content-Type: only the sync routes speak MessagePack
+    Case(
+        "users-json-as-msgpack",
+        "POST",
+        "/api/users",
+        415,
+        "the body is application/x-msgpack: send Content-Type: application/json",
+        content=json.dumps(VALID_USER).encode(),
+        headers={"content-type": "application/x-msgpack"},
     ),
     Case(
         "codes-ttl-zero",
@@ -248,7 +338,15 @@ CASES = [
     Case("cursor-text", "GET", "/api/users?cursor=xyz", 422, "cursor 'xyz' is not one"),
     Case("cursor-huge", "GET", "/api/devices?cursor=" + "9" * 30, 422, "is not one this server"),
     Case("location-unknown", "GET", "/api/devices?location=NOPE", 404, "location 'NOPE'"),
-    Case("location-nul", "GET", "/api/devices?location=%00", -1, ""),
+    Case("format-unknown", "GET", "/api/inventory-history?format=xml", 422, "csv or json"),
+    Case("format-upper", "GET", "/api/inventory-history?format=CSV", 422, "not 'CSV'"),
+    Case("location-nul", "GET", "/api/devices?location=%00", 400, "NUL character"),
+    # A cursor is opaque: a superscript or Arabic-Indic digit is not one
+    *(
+        Case(f"cursor-{digit}-{path}", "GET", f"{path}?cursor={digit}", 422, "is not one")
+        for path in PAGED
+        for digit in ("%C2%B2", "%D9%A1")
+    ),
 ]
 
 
@@ -312,7 +410,7 @@ async def test_bad_input_is_a_named_4xx_problem_and_changes_nothing(
             assert await _counts(database_url) == before, "rows changed"
         except AssertionError as exc:
             failures.append(f"{case.id}: {exc}")
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 async def test_first_error_is_named_and_all_are_listed(small_client: Client) -> None:

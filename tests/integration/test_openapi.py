@@ -141,3 +141,65 @@ async def test_openapi_pages_load_every_asset_from_the_server_itself(
     assert (await client.get("/schema/openapi.yaml")).status_code == 200
     assert (await client.get("/schema/redoc")).status_code == 404
     assert (await client.get("/schema/assets/no-such-file.js")).status_code == 404
+
+
+async def test_every_operation_documents_its_problems_and_the_public_routes_no_security(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    assert spec["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+    ]
+    csv_operations = 0
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            where = f"{method.upper()} {path}"
+            responses = op["responses"]
+            expected = {"503"} if path == "/health" else {"400", "404", "422", "503"}
+            if path not in {"/health", "/api/auth/token", "/api/devices/enroll"}:
+                expected |= {"401", "403"}
+                assert "security" not in op or op["security"], where
+            else:
+                assert op["security"] == [], where
+            if method in {"post", "put", "patch", "delete"} and path != "/health":
+                expected |= {"409", "413", "415"}
+            if path.startswith("/api/sync/"):
+                expected.add("426")
+            assert expected <= set(responses), (where, expected - set(responses))
+            for status in expected:
+                assert set(responses[status]["content"]) == {"application/problem+json"}, where
+            for answer in responses.values():
+                for content in answer.get("content", {}).values():
+                    assert {} not in content.get("schema", {}).get("oneOf", []), where
+            for parameter in op.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"] in {"limit", "cursor"}:
+                    assert parameter.get("description"), (where, parameter["name"])
+                if parameter["in"] == "query" and parameter["name"] == "format":
+                    csv_operations += 1
+                    assert parameter["schema"]["enum"] == ["csv", "json"], where
+                    ok = next(v for k, v in responses.items() if k.startswith("2"))
+                    assert "text/csv" in ok["content"], where
+    assert csv_operations >= 3
+
+
+async def test_the_type_of_a_problem_resolves_to_a_page_that_explains_it(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    from server.api.problems import PROBLEMS
+
+    refused = await client.get("/api/users")  # no token: a 401 problem
+    problem_type = refused.json()["type"]
+    page = await client.get(problem_type)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Not authenticated" in page.text and "sign in again" in page.text.lower()
+    for code, (title, _) in PROBLEMS.items():
+        answer = await client.get(f"/problems/{code}")
+        assert answer.status_code == 200 and title in answer.text, code
+    unknown = await client.get("/problems/no-such-kind")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")

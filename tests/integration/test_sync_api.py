@@ -451,20 +451,35 @@ async def test_an_unknown_epoch_or_a_cursor_from_the_future_resets(
     other = await pull(client, dev, PullCursor(epoch="f" * 32, change_seq=3))
     assert other.reset and other.cursor.epoch == first.cursor.epoch
     future = await pull(client, dev, PullCursor(epoch=first.cursor.epoch, change_seq=10_000))
-    assert future.reset and future.cursor.epoch != first.cursor.epoch  # a new epoch
+    assert future.reset and future.cursor == first.cursor  # the same epoch: a reset for it
     assert len(future.items) == 4
 
 
-async def test_a_device_proving_the_server_went_back_renews_the_epoch(
+async def test_no_device_upsets_another_by_what_it_claims(
     database_url: str, client: Client
 ) -> None:
-    hs, _ = await setup(client, database_url)
-    dev = await enroll_device(client, hs["admin"], "hh-1")
-    response = await push(client, dev, dev.request([], acked_seq=0))
-    same = await push(client, dev, dev.request([], acked_seq=0))
-    assert same.server_epoch == response.server_epoch and same.high_water == 0
-    restored = await push(client, dev, dev.request([], acked_seq=40))
-    assert restored.server_epoch != response.server_epoch and restored.high_water == 0
+    """Three devices; one lies about its acks and its cursor (a new install that never
+    pushed, claiming seq 40 acknowledged and changes never made). It is told only what
+    concerns it; the two others push and pull on as if it did not exist."""
+    hs, number = await setup(client, database_url)
+    one, two, liar = [await enroll_device(client, hs["admin"], f"hh-{i}") for i in (1, 2, 3)]
+    cursors = {d.id: (await pull(client, d, None)).cursor for d in (one, two)}
+    first = await push(client, one, one.request(bin_events(number, "A-01", 1, [("SER", "S1")])))
+    assert set(outcomes(first).values()) <= {"applied"} and first.high_water == 3
+
+    claimed = await push(client, liar, liar.request([], acked_seq=40))
+    assert claimed.high_water == 0 and claimed.server_epoch == first.server_epoch
+    ahead = PullCursor(epoch=first.server_epoch, change_seq=10_000)
+    told = await pull(client, liar, ahead)
+    assert told.reset and told.cursor.epoch == first.server_epoch
+
+    for dev in (one, two):
+        page = await pull(client, dev, cursors[dev.id])
+        assert not page.reset and page.cursor.epoch == cursors[dev.id].epoch
+    again = await push(client, one, one.request([], acked_seq=3))
+    assert again.server_epoch == first.server_epoch and again.high_water == 3
+    second = await push(client, two, two.request(bin_events(number, "A-02", 1, [("SER", "S3")])))
+    assert second.server_epoch == first.server_epoch and second.high_water == 3
 
 
 async def test_new_epoch_command_makes_every_device_reset(
@@ -534,6 +549,16 @@ async def test_msgpack_and_gzip_both_ways(database_url: str, client: Client) -> 
     assert (
         broken.status_code == 400 and broken.headers["content-type"] == "application/problem+json"
     )
+    # A second gzip member is refused, not silently dropped: nothing of either is stored.
+    scan = msgspec.json.encode(dev.request([ev(4, BinOpened(count=number, bin="A-01"))]))
+    json_gzip = {**dev.auth, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    two = await client.post(
+        "/api/sync/push", content=gzip.compress(scan) + gzip.compress(scan), headers=json_gzip
+    )
+    assert two.status_code == 400, two.text
+    assert "more than one member" in two.json()["detail"]
+    one = await client.post("/api/sync/push", content=gzip.compress(scan), headers=json_gzip)
+    assert one.status_code == 200 and one.json()["acks"][0]["outcome"] == "applied", one.text
 
 
 async def test_version_check_and_batch_bounds(database_url: str, client: Client) -> None:

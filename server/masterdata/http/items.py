@@ -114,7 +114,11 @@ def decode_stock_cursor(cursor: str | None) -> tuple[int, int, str] | None:
     item, _, rest = cursor.partition(".")
     bin_, _, lot = rest.partition(".")
     try:
-        if not (item.isdigit() and bin_.isdigit()) or len(item) > 19 or len(bin_) > 19:
+        if (
+            not (item.isascii() and bin_.isascii() and item.isdigit() and bin_.isdigit())
+            or len(item) > 19
+            or len(bin_) > 19
+        ):
             raise ValueError(cursor)
         padded = lot + "=" * (-len(lot) % 4)
         return int(item), int(bin_), base64.urlsafe_b64decode(padded).decode()

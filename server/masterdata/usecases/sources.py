@@ -223,6 +223,9 @@ def _json(
     except msgspec.DecodeError as exc:
         problems.add(name, f"is not valid JSON: {exc}")
         return []
+    except RecursionError:
+        problems.add(name, "is not valid JSON: it is nested too deeply")
+        return []
     if isinstance(document, list):
         kind = _kind(source, name, problems)
         if kind is None:

@@ -86,6 +86,8 @@ async def read_body(request: AnyRequest, limit: int) -> bytes:
             raise BadBody(400, f"the gzip body does not inflate: {exc}", "bad-request") from None
         if not inflater.eof and len(body) <= limit:
             raise BadBody(400, "the gzip body is cut off", "bad-request")
+        if inflater.unused_data:
+            raise BadBody(400, "the gzip body holds more than one member: send one", "bad-request")
     else:
         raise BadBody(415, f"Content-Encoding {encoding} is not supported: use gzip", "encoding")
     if len(body) > limit:
@@ -103,7 +105,7 @@ def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
         header = request.headers.get(PROTOCOL_HEADER)
         version = (
             int(header)
-            if header and header.strip().isdigit()
+            if header and header.strip().isascii() and header.strip().isdigit()
             else (
                 msgspec.msgpack.decode(body, type=_Version)
                 if msgpack

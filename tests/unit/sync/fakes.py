@@ -43,6 +43,7 @@ class SyncState:
     events: dict[tuple[int, str, int], StoredEvent] = field(default_factory=dict)
     bin_count_sources: dict[tuple[int, str, int], int] = field(default_factory=dict)
     scopes: dict[int, int] = field(default_factory=dict)
+    pulled: dict[int, int] = field(default_factory=dict)  # each device's last cursor
     refs: dict[tuple[int, str, str], RefRecord] = field(default_factory=dict)
     facts: dict[str, CountFacts] = field(default_factory=dict)  # every bin of each count
     ref_counts: list[RefCount] = field(default_factory=list)
@@ -177,6 +178,12 @@ class FakeSync:
 
     async def lock_scope(self, location_id: int) -> int:
         return self.state.scopes.setdefault(location_id, 0)
+
+    async def pulled_mark(self, device_id: int) -> int:
+        return self.state.pulled.get(device_id, 0)
+
+    async def set_pulled_mark(self, device_id: int, change_seq: int) -> None:
+        self.state.pulled[device_id] = change_seq
 
     async def set_scope(self, location_id: int, change_seq: int) -> None:
         self.state.scopes[location_id] = change_seq

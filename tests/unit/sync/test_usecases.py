@@ -3,6 +3,7 @@ duplicate, rejected, gaps, the epoch, closing a bin) and pull, with no database.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -142,12 +143,15 @@ async def test_nothing_after_a_gap_is_stored() -> None:
     assert outcomes(late) == {} and late.expected_seq == 3
 
 
-async def test_acknowledgements_above_the_mark_prove_a_restore_and_renew_the_epoch() -> None:
+async def test_acknowledgements_above_the_mark_tell_that_device_only_to_resend() -> None:
+    """A device claiming more acks than the database holds (restored, or lying) is answered
+    the mark to re-send from; the epoch every other device pulls against stays."""
     s = state()
     first = await push(s, scan(1))
     assert (await push(s, scan(2), acked_seq=1)).server_epoch == first.server_epoch
-    restored = await push(s, scan(3), acked_seq=10)
-    assert restored.server_epoch == s.epoch != first.server_epoch
+    claimed = await push(s, scan(3), acked_seq=10)
+    assert claimed.high_water == 3 and outcomes(claimed) == {3: "applied"}
+    assert claimed.server_epoch == s.epoch == first.server_epoch
 
 
 async def test_refusals_that_need_no_database() -> None:
@@ -279,10 +283,58 @@ async def test_a_cursor_from_another_epoch_is_a_reset() -> None:
     stale = PullCursor(epoch="0" * 32, change_seq=1)
     page = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(stale), T0)
     assert page.reset and [b.label for b in page.bins] == ["A-01"]
-    ahead = PullCursor(epoch=s.epoch, change_seq=99)  # changes this database never made
+    mark = page.cursor.change_seq
+    ahead = PullCursor(epoch=s.epoch, change_seq=99)  # changes this database never sent it
     page = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(ahead), T0)
-    assert page.reset
-    assert page.cursor.epoch == s.epoch != ahead.epoch
+    assert page.reset and [b.label for b in page.bins] == ["A-01"]
+    assert (page.cursor.epoch, page.cursor.change_seq) == (s.epoch, mark)  # the epoch stays
+    # One above what this database handed this device (a restored one) is a reset too.
+    one_ahead = PullCursor(epoch=s.epoch, change_seq=mark + 1)
+    assert (await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(one_ahead), T0)).reset
+    at = PullCursor(epoch=s.epoch, change_seq=mark)
+    at_mark = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(at), T0)
+    assert not at_mark.reset and not at_mark.bins
+
+
+async def test_after_a_restore_a_device_re_pulls_even_once_the_log_moved_past_it() -> None:
+    """Restored from a backup, the database's change log goes on from the backup's: once it
+    is past a device's cursor, only the mark kept in the backup tells that this device saw
+    changes this database never made."""
+    liar = Caller(CallerKind.DEVICE, "device 4", device_id=4, location_id=7, location_code="MAIN")
+    other = wire.pull_query(PullRequest(protocol_version=1, device_id=4, install_id=INSTALL))
+    s = state()
+    s.ref_bins = [RefBin("MAIN", "A-01", "stock")]
+    await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(), T0)
+    backup = copy.deepcopy(s)
+    s.ref_bins.append(RefBin("MAIN", "LOST-1", "stock"))  # made after the backup, then lost
+    seen = (await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(), T0)).cursor
+    restored = backup
+    restored.ref_bins += [RefBin("MAIN", "NEW-1", "stock"), RefBin("MAIN", "NEW-2", "stock")]
+    await sync.pull(FakeSyncUnitOfWork(restored), liar, other, T0)  # the log moves on
+    assert restored.scopes[7] >= seen.change_seq
+    cursor = PullCursor(epoch=seen.epoch, change_seq=seen.change_seq)
+    page = await sync.pull(FakeSyncUnitOfWork(restored), DEVICE, pull_request(cursor), T0)
+    assert page.reset and {b.label for b in page.bins} == {"A-01", "NEW-1", "NEW-2"}
+
+
+async def test_a_device_ahead_of_its_mark_resets_only_itself() -> None:
+    """Another device's cursor ahead of the location's log does not move the epoch nor
+    reset this device: each device's cursor is judged against what it was handed."""
+    s = state()
+    s.ref_bins = [RefBin("MAIN", "A-01", "stock")]
+    mine = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(), T0)
+    liar = Caller(CallerKind.DEVICE, "device 4", device_id=4, location_id=7, location_code="MAIN")
+    lie = PullRequest(
+        protocol_version=1,
+        device_id=4,
+        install_id=INSTALL,
+        cursor=PullCursor(epoch=s.epoch, change_seq=10_000),
+    )
+    told = await sync.pull(FakeSyncUnitOfWork(s), liar, wire.pull_query(lie), T0)
+    assert told.reset and told.cursor.epoch == mine.cursor.epoch
+    cursor = PullCursor(epoch=mine.cursor.epoch, change_seq=mine.cursor.change_seq)
+    again = await sync.pull(FakeSyncUnitOfWork(s), DEVICE, pull_request(cursor), T0)
+    assert not again.reset and again.cursor == mine.cursor
 
 
 def test_reference_records_encode_as_the_wire_records_do() -> None:
