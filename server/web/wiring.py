@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from server.api.state import AnyRequest
 from server.api.wire import plain
 from server.settings import Settings
+from server.web.pages.counters import CounterPages
 from server.web.pages.counts import CountPages
 from server.web.pages.documents import DocumentPages
 from server.web.pages.review import ReviewPages
@@ -28,7 +29,7 @@ from server.web.session import signed_in
 HERE = Path(__file__).parent
 CSRF_FIELD = "_csrf_token"  # Litestar's form field for the token (`csrf_input` in templates)
 
-PAGES: list[type] = [SignInController, CountPages, ReviewPages, DocumentPages]
+PAGES: list[type] = [SignInController, CountPages, ReviewPages, DocumentPages, CounterPages]
 CENT = Decimal("0.01")
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by
 
