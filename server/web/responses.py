@@ -96,6 +96,7 @@ def reach(caller: object) -> dict[str, Any]:
         "counts": allowed(caller, COUNT_READERS),
         "documents": allowed(caller, READ_DOCUMENTS),
         "counters": allowed(caller, {Role.SUPERVISOR}),
+        "sites": allowed(caller, {Role.ADMIN}),
         "home": home(caller.role),
     }
 

@@ -23,13 +23,21 @@ from server.web.pages.counts import CountPages
 from server.web.pages.documents import DocumentPages
 from server.web.pages.review import ReviewPages
 from server.web.pages.signin import SignInController
+from server.web.pages.sites import SitePages
 from server.web.responses import exception_handlers
 from server.web.session import signed_in
 
 HERE = Path(__file__).parent
 CSRF_FIELD = "_csrf_token"  # Litestar's form field for the token (`csrf_input` in templates)
 
-PAGES: list[type] = [SignInController, CountPages, ReviewPages, DocumentPages, CounterPages]
+PAGES: list[type] = [
+    SignInController,
+    CountPages,
+    ReviewPages,
+    DocumentPages,
+    CounterPages,
+    SitePages,
+]
 CENT = Decimal("0.01")
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by
 

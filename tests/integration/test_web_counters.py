@@ -4,6 +4,7 @@ SQLite and PostgreSQL: a count's unknown barcodes on its page, and the Counters 
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from html import unescape as html_unescape
 from typing import Any
 
@@ -186,3 +187,55 @@ async def test_the_counters_page_sets_pins_at_their_fields_and_deactivates(
     )
     assert "counter is deactivated" in gone.text
     assert roster(gone.text)[0][4] == "deactivated"
+
+
+async def test_admins_set_a_sites_device_settings_with_the_apis_rules_at_the_fields(
+    database_url: str, client: Client
+) -> None:
+    hs, _ = await setup(client, database_url)
+    await sign_in(client, "admin")
+    listed = await client.get("/device-settings")
+    assert listed.status_code == 200, listed.text
+    assert 'href="/device-settings/MAIN"' in listed.text
+
+    async def save(**form: str) -> Any:
+        token = await _csrf(client, "/device-settings/MAIN")
+        return await client.post(
+            "/device-settings/MAIN", data={**form, "_csrf_token": token}, follow_redirects=False
+        )
+
+    good = {"bin_pattern": r"^[A-Z]-\d+$", "gs_replacement": "|", "idle_sign_out_minutes": "30"}
+    for field, value, says in (
+        ("bin_pattern", "([", "not a regular expression"),
+        ("gs_replacement", "x", "one character that is no letter or digit"),
+        ("idle_sign_out_minutes", "0", "from 1 to 1440 minutes"),
+        ("pin_attempts", "lots", "a whole number"),
+    ):
+        refused = await save(**{**good, "pin_attempts": "3", field: value})
+        assert refused.status_code == 422, refused.text
+        assert says in field_at(refused.text, field), (field, refused.text)
+        assert f'value="{html_escape(value)}"' in refused.text  # what was typed, kept
+    before = await client.get("/api/locations/MAIN/device-settings", headers=hs["admin"])
+    assert before.json()["idle_sign_out_minutes"] == 15  # nothing saved
+
+    done = await save(**good, pin_attempts="3")  # AIM prefixes unticked
+    assert done.status_code == 303, done.text
+    after = await client.get("/api/locations/MAIN/device-settings", headers=hs["admin"])
+    assert after.json() == {
+        "bin_pattern": r"^[A-Z]-\d+$",
+        "gs_replacement": "|",
+        "aim_prefixes": False,
+        "idle_sign_out_minutes": 30,
+        "pin_attempts": 3,
+    }
+    assert "30" in (await client.get("/device-settings")).text
+
+    await sign_in(client, "super")  # admins only, as the brief has it
+    assert (await client.get("/device-settings")).status_code == 403
+    assert 'href="/device-settings"' not in (await client.get("/counts")).text
+
+
+def field_at(html: str, name: str) -> str:
+    field = html.split(f'name="{name}"', 1)[1].split("</div>", 1)[0]
+    found = re.search(r'class="field-error"[^>]*>([^<]*)<', field)
+    return html_unescape(found.group(1)) if found else ""
