@@ -91,6 +91,12 @@ async def test_the_count_page_lists_unknown_barcodes_a_page_at_a_time_for_superv
     ]
     # the bins table names the counter and the device of the bin count
     assert "counter on hh-1" in page.text
+    # and so does the review, beside the bin of each row
+    review = await client.get(f"/counts/{number}/review")
+    assert review.status_code == 200, review.text
+    assert re.search(r"<td>A-01 <span[^>]*>\(counter on hh-1\)</span></td>", review.text), (
+        review.text
+    )
     # never counted: the bin holds the quantity alone, the unknown scans add nothing
     recon = await client.get(f"/api/counts/{number}/reconciliation", headers=hs["super"])
     [bolt] = [ln for ln in recon.json()["lines"] if ln["item"] == "BOLT"]
