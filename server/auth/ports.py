@@ -75,8 +75,21 @@ class DeviceRepository(Protocol):
     async def touch(self, device_id: int, now: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CounterEntry:
+    """One user who counts, as the Counters page lists them (never the PIN's verifier)."""
+
+    username: str
+    role: Role
+    active: bool
+    pin_set_at: datetime | None  # None: no PIN, they cannot sign in on a device
+    sites: list[str]  # the location codes whose devices they may count on
+
+
 class CounterRepository(Protocol):
     """Counters' PINs (their verifiers) and the sites they count at."""
+
+    async def roster(self) -> list[CounterEntry]: ...  # counters, and anyone with a PIN
 
     async def set_pin(
         self,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, bindparam, delete, insert, select, update
 
-from server.auth.ports import DeviceRecord, EnrollmentCodeRecord, UserRecord
+from server.auth.ports import CounterEntry, DeviceRecord, EnrollmentCodeRecord, UserRecord
 from server.db.session import Session
 from server.db.tables import (
     ApiToken,
@@ -237,6 +237,28 @@ class SqlCodes:
 class SqlCounters:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    async def roster(self) -> list[CounterEntry]:
+        """Every counter, and every other user with a PIN, by name, with their sites."""
+        users = (
+            await self.session.execute(
+                select(User.id, User.username, User.role, User.active, CounterPin.set_at)
+                .outerjoin(CounterPin, CounterPin.user_id == User.id)
+                .where((User.role == Role.COUNTER.value) | CounterPin.user_id.is_not(None))
+                .order_by(User.username)
+            )
+        ).all()
+        sites: dict[int, list[str]] = {}
+        for user_id, code in await self.session.execute(
+            select(CounterSite.user_id, Location.code)
+            .join(Location, Location.id == CounterSite.location_id)
+            .order_by(Location.code)
+        ):
+            sites.setdefault(int(user_id), []).append(str(code))
+        return [
+            CounterEntry(str(name), Role(str(role)), bool(active), set_at, sites.get(int(i), []))
+            for i, name, role, active, set_at in users
+        ]
 
     async def set_pin(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.auth.passwords import hash_password, needs_rehash, verify_password
-from server.auth.ports import AuthUnitOfWork, DeviceRecord, UserRecord
+from server.auth.ports import AuthUnitOfWork, CounterEntry, DeviceRecord, UserRecord
 from server.domain.auth import (
     DEVICE_TOKEN_PREFIX,
     USER_TOKEN_PREFIX,
@@ -262,6 +262,12 @@ async def set_counter_pin(
         await uow.counters.set_pin(user.id, pin_verifier(pin), ids, caller.user_id, now)
         await uow.commit()
     return PinSet(username, sorted(set(locations)), now)
+
+
+async def counter_roster(uow: AuthUnitOfWork) -> list[CounterEntry]:
+    """The users who count: their sites, whether a PIN is set, active or not."""
+    async with uow:
+        return await uow.counters.roster()
 
 
 async def set_user_active(

@@ -23,6 +23,7 @@ from server.domain.errors import (
     StockcountError,
     ValidationFailed,
 )
+from server.domain.masterdata import Role
 from server.web.session import COUNT_READERS, allowed, home
 
 log = logging.getLogger("stockcount.web")
@@ -94,6 +95,8 @@ def reach(caller: object) -> dict[str, Any]:
     return {
         "counts": allowed(caller, COUNT_READERS),
         "documents": allowed(caller, READ_DOCUMENTS),
+        "counters": allowed(caller, {Role.SUPERVISOR}),
+        "sites": allowed(caller, {Role.ADMIN}),
         "home": home(caller.role),
     }
 

@@ -19,6 +19,7 @@ from server.api.state import AnyRequest
 from server.api.wire import plain
 from server.settings import Settings
 from server.web.pages.count_new import NewCountPages
+from server.web.pages.counters import CounterPages
 from server.web.pages.counts import CountPages
 from server.web.pages.devices import DevicePages
 from server.web.pages.documents import DocumentPages
@@ -26,6 +27,7 @@ from server.web.pages.journal import JournalPages
 from server.web.pages.review import ReviewPages
 from server.web.pages.sheets import SheetPages
 from server.web.pages.signin import SignInController
+from server.web.pages.sites import SitePages
 from server.web.responses import exception_handlers
 from server.web.session import signed_in
 
@@ -41,6 +43,8 @@ PAGES: list[type] = [
     SheetPages,
     DevicePages,
     JournalPages,
+    CounterPages,
+    SitePages,
 ]
 CENT = Decimal("0.01")
 NO_BEARER = "exclude_from_auth"  # the API's BearerAuthentication passes these routes by

@@ -14,6 +14,7 @@ from server.api.paging import decode_cursor
 from server.api.state import AnyRequest
 from server.counts.usecases import counting as counts
 from server.counts.usecases import progress
+from server.counts.usecases.unknown import UnknownBarcodePage, unknown_barcodes
 from server.domain.counting import CountStatus
 from server.domain.counting.model import status_label
 from server.domain.masterdata import Role
@@ -22,6 +23,7 @@ from server.web.session import COUNTS, SUPERVISE, allowed
 
 PAGE = 25  # counts on a page of the list
 BINS = 50  # bins on a page of a count
+UNKNOWN = 25  # unknown barcodes on a page of a count
 STATUSES = [(s.value, status_label(s)) for s in CountStatus]
 SEE_COUNTS = COUNTS
 
@@ -67,10 +69,15 @@ class CountPages(Controller):
         caller: CurrentCaller,
         bin: FromQuery[str | None] = None,
         offset: FromQuery[str | None] = None,
+        unknown_after: FromQuery[str | None] = None,
     ) -> Template:
         start = _offset(offset)
         board = await progress.count_board(uow, caller, number, start, BINS, bin)
         events = await counts.count_events(uow, number)
+        supervise = allowed(caller, {Role.SUPERVISOR})
+        unknown: UnknownBarcodePage | None = None
+        if supervise:  # the API's rule: supervisors see what the devices could not match
+            unknown = await unknown_barcodes(uow, number, _offset(unknown_after), UNKNOWN)
         return page(
             request,
             "counts/count.html",
@@ -81,8 +88,10 @@ class CountPages(Controller):
             offset=start,
             page_size=BINS,
             label=status_label,
-            supervise=allowed(caller, {Role.SUPERVISOR}),
+            supervise=supervise,
             States=progress.BinState,
+            unknown=unknown,
+            unknown_after=unknown_after or "",
         )
 
     @get("/{number:str}/progress", guards=SEE_COUNTS)

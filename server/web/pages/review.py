@@ -14,7 +14,9 @@ from litestar.response import Template
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import decode_cursor
 from server.api.state import AnyRequest
+from server.counts.ports import BinCountHeader
 from server.counts.usecases import review as count_review
+from server.counts.usecases.counting import StandingBinCounts
 from server.domain.counting import LineKind
 from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, StockcountError
@@ -28,6 +30,16 @@ KINDS = [k.value for k in LineKind]
 
 def _where(kind: str | None, bin: str | None, item: str | None) -> dict[str, str]:
     return {k: v for k, v in (("kind", kind), ("bin", bin), ("item", item)) if v}
+
+
+def _counted_by(standing: StandingBinCounts) -> dict[str, BinCountHeader]:
+    """The header of the bin count that stands for each bin: who counted it, on which device."""
+    headers = {str(h.id): h for h in standing.headers}
+    return {
+        label: headers[bc.id]
+        for label, bc in standing.resolved.effective.items()
+        if bc.id in headers
+    }
 
 
 class ReviewPages(Controller):
@@ -70,6 +82,7 @@ class ReviewPages(Controller):
             "counts/review.html",
             count=found.count,
             found=found,
+            counted_by=_counted_by(found.bin_counts),
             codes=sorted(codes, key=lambda c: c.code),
             kinds=KINDS,
             kind=kind or "",
