@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from server.auth.sql import SqlCodes, SqlDevices, SqlUsers
+from server.auth.sql import SqlCodes, SqlDevices, SqlThrottle, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.document_list import SqlDocumentList
@@ -33,6 +33,7 @@ class SqlUnitOfWork:
     users: SqlUsers
     devices: SqlDevices
     codes: SqlCodes
+    throttle: SqlThrottle
     masterdata: SqlMasterData
     counts: SqlCounts
     snapshots: SqlSnapshots
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.users = SqlUsers(self.session)
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
+        self.throttle = SqlThrottle(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
         self.snapshots = SqlSnapshots(self.session)
