@@ -21,6 +21,7 @@ from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
 from server.api.state import STATE_KEY, AnyRequest, state_of
+from server.audit.http.audit import AuditController
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
 from server.auth.http.tokens import AuthController
@@ -63,6 +64,7 @@ CONTROLLERS: list[type] = [
     HealthController,
     AuthController,
     UserController,
+    AuditController,
     EnrollmentController,
     DeviceController,
     CompanyController,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+from server.audit.sql import SqlAuditTrail
 from server.auth.sql import SqlCodes, SqlDevices, SqlThrottle, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     devices: SqlDevices
     codes: SqlCodes
     throttle: SqlThrottle
+    audit: SqlAuditTrail
     masterdata: SqlMasterData
     counts: SqlCounts
     snapshots: SqlSnapshots
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
         self.throttle = SqlThrottle(self.session)
+        self.audit = SqlAuditTrail(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
         self.snapshots = SqlSnapshots(self.session)

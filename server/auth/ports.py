@@ -9,7 +9,7 @@ from typing import Protocol
 
 from server.domain.masterdata import Role
 from server.domain.throttle import ThrottlePolicy, ThrottleState
-from server.ports import CodeLookup, Transaction
+from server.ports import AuditTrail, CodeLookup, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +95,5 @@ class AuthUnitOfWork(Transaction, Protocol):
     def codes(self) -> CodeLookup: ...
     @property
     def throttle(self) -> ThrottleRepository: ...
+    @property
+    def audit(self) -> AuditTrail: ...

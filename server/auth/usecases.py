@@ -30,6 +30,7 @@ from server.domain.throttle import (
     ThrottlePolicy,
     check_not_throttled,
 )
+from server.ports import AuditAction, AuditEntry
 
 log = logging.getLogger("stockcount.auth")
 
@@ -127,13 +128,24 @@ async def login(
     return IssuedToken(token, expires_at, user)
 
 
-async def revoke_user_tokens(uow: AuthUnitOfWork, username: str) -> int:
+async def revoke_user_tokens(
+    uow: AuthUnitOfWork, caller: Caller, username: str, now: datetime
+) -> int:
     """Every token of the user stops working at once (an admin's act); how many there were."""
     async with uow:
         user = await uow.users.by_username(username)
         if user is None:
             raise NotFound(f"user {username!r} does not exist")
         removed = await uow.users.remove_tokens_of(user.id)
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.REVOKE_TOKENS,
+                caller.user_id,
+                now,
+                subject=username,
+                detail=f"{removed} token(s)",
+            )
+        )
         await uow.commit()
     log.info("revoked %d tokens of user %r", removed, username)
     return removed
@@ -240,12 +252,23 @@ async def enroll_device(
     return IssuedCredential(device_id, credential, device.location_code)
 
 
-async def revoke_device(uow: AuthUnitOfWork, device_id: int, now: datetime) -> DeviceRecord:
+async def revoke_device(
+    uow: AuthUnitOfWork, caller: Caller, device_id: int, now: datetime
+) -> DeviceRecord:
     async with uow:
         if not await uow.devices.revoke(device_id, now):
             raise NotFound(f"device {device_id} does not exist")
         device = await uow.devices.by_id(device_id)
         assert device is not None
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.REVOKE_DEVICE,
+                caller.user_id,
+                now,
+                subject=device.name,
+                detail=f"device {device_id} of {device.location_code}",
+            )
+        )
         await uow.commit()
     return device
 

@@ -113,6 +113,8 @@ class DeviceController(Controller):
         return device_out(await auth.get_device(uow, device_id))
 
     @post("/{device_id:int}/revoke", guards=[roles(Role.ADMIN)], status_code=200)
-    async def revoke(self, device_id: FromPath[int], uow: Uow, now: Now) -> Device:
+    async def revoke(
+        self, device_id: FromPath[int], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Device:
         """Revoke a device: every later call with its credential is refused (401)."""
-        return device_out(await auth.revoke_device(uow, device_id, now))
+        return device_out(await auth.revoke_device(uow, caller, device_id, now))

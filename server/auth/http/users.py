@@ -6,7 +6,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.auth import NewUser, RevokedTokens, User, UserPage
-from server.api.deps import Now, Uow
+from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import roles
 from server.auth import usecases as auth
@@ -36,8 +36,10 @@ class UserController(Controller):
         )
 
     @post("/{username:str}/revoke-tokens", status_code=200)
-    async def revoke_tokens(self, username: FromPath[str], uow: Uow) -> RevokedTokens:
+    async def revoke_tokens(
+        self, username: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> RevokedTokens:
         """Every token of the user stops working at once, in every server process (the
         tokens are deleted); the user logs in again."""
-        removed = await auth.revoke_user_tokens(uow, username)
+        removed = await auth.revoke_user_tokens(uow, caller, username, now)
         return RevokedTokens(username=username, revoked=removed)
