@@ -36,6 +36,13 @@ class UserPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None = None
 
 
+class RevokedTokens(msgspec.Struct, kw_only=True):
+    """An admin revoked a user's tokens: how many stopped working."""
+
+    username: str
+    revoked: int
+
+
 class Token(msgspec.Struct, kw_only=True):
     token: str
     expires_at: datetime

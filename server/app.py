@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,9 @@ from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import HealthController
 from server.api.openapi import SCHEMA_PATH, assets_router, render_plugins
 from server.api.problems import ProblemController
+from server.api.request_log import RequestLog, configure_logging, log_response
 from server.api.state import STATE_KEY, AnyRequest, state_of
+from server.audit.http.audit import AuditController
 from server.auth.http.devices import DeviceController, EnrollmentController
 from server.auth.http.middleware import BearerAuthentication
 from server.auth.http.tokens import AuthController
@@ -71,6 +72,7 @@ CONTROLLERS: list[type] = [
     CounterPinController,
     UnknownBarcodeController,
     DeviceSettingsController,
+    AuditController,
     EnrollmentController,
     DeviceController,
     CompanyController,
@@ -107,7 +109,7 @@ async def _provide_ingest(request: AnyRequest) -> PushIngest:
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -121,14 +123,16 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
         before_request=read_request,
+        before_send=[log_response],
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[
+            DefineMiddleware(RequestLog),
             DefineMiddleware(
                 BearerAuthentication,
                 exclude=["^/schema", "^/health", "^/problems/"],
                 exclude_from_auth_key="exclude_from_auth",
-            )
+            ),
         ],
         template_config=template_config(),
         csrf_config=csrf_config(settings),
@@ -199,6 +203,9 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # one line per request is the app's own (server.api.request_log), with its id
+        access_log=False,
+        log_config=None,
         timeout_graceful_shutdown=10,
         # The C event loop and HTTP parser (dependencies of the server): the event loop's
         # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken

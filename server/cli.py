@@ -8,6 +8,7 @@
     stockcount schemas export DIR       JSON Schema for every wire struct
     stockcount demo                     migrate a SQLite file, load a sample warehouse, serve
     stockcount sync new-epoch           after restoring a backup: devices reset and re-send
+    stockcount backup FILE              a consistent copy of the SQLite database, while serving
 
 Errors print one line that says what to do next, and exit 1 (2 for a usage error).
 """
@@ -160,6 +161,16 @@ def cmd_sync_new_epoch(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server.db.backup import backup_sqlite
+
+    settings = _settings()
+    target = Path(args.file)
+    pages = backup_sqlite(settings.database_url, target)
+    print(f"backed up {_where(settings)} to {target} ({pages} pages)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stockcount", description="stockcount server: counts, documents, journal."
@@ -212,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync_sub = p.add_subparsers(dest="sync_command", required=True, metavar="COMMAND")
     q = sync_sub.add_parser("new-epoch", help="force a new epoch after restoring from a backup")
     q.set_defaults(func=cmd_sync_new_epoch)
+
+    p = sub.add_parser("backup", help="copy the SQLite database to FILE while it is in use")
+    p.add_argument("file", metavar="FILE", help="a new file (never overwritten)")
+    p.set_defaults(func=cmd_backup)
     return parser
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -132,3 +133,39 @@ class MasterDataChangeRecord:
     import_id: str
     source: str
     id: int = 0
+
+
+class AuditAction(StrEnum):
+    """What a supervisor or an admin did, as the audit trail names it."""
+
+    APPROVE = "approve"
+    CLEAR = "clear"
+    SELECT = "select"
+    PICK = "pick"
+    RECOUNT = "recount"
+    COUNTED = "counted"
+    FINALIZE = "finalize"
+    CANCEL = "cancel"
+    REVOKE_DEVICE = "revoke-device"
+    REVOKE_TOKENS = "revoke-tokens"
+    IMPORT = "import"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One act of the audit trail: who (`user_id`), when, what, on which count or thing."""
+
+    action: AuditAction
+    user_id: int | None
+    at: datetime
+    count_number: str | None = None
+    subject: str = ""  # what was acted on besides the count: a device, a user, a bin, a file
+    detail: str = ""
+
+
+class AuditTrail(Protocol):
+    """Where use cases record supervisor and admin acts, in their own transaction
+    (server.audit.sql.SqlAuditTrail): an act and its entry commit or roll back together."""
+
+    async def record(self, entry: AuditEntry) -> None: ...

@@ -9,6 +9,8 @@ STOCKCOUNT_TOKEN_TTL_HOURS   12    lifetime of a user's API token
 STOCKCOUNT_ENROLLMENT_TTL_MINUTES  60  default lifetime of a device enrollment code
 STOCKCOUNT_MAX_BODY_BYTES    33554432 (32 MiB) largest request body accepted
 STOCKCOUNT_LOG_LEVEL         INFO
+STOCKCOUNT_LOG_FORMAT        text  or json: one JSON object a line (a request's line carries
+                             request_id, method, route, status, duration_ms, caller)
 STOCKCOUNT_DEVICE_STALE_MINUTES  30  a device that has not synced for longer shows as stale
 STOCKCOUNT_SECRET_KEY        (a new one per process) signs the web pages' CSRF tokens: set one
                              shared value when several processes serve one database
@@ -55,6 +57,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _log_format(raw: str) -> str:
+    if raw.strip().lower() not in ("text", "json"):
+        raise ValueError(f"STOCKCOUNT_LOG_FORMAT must be text or json, not {raw!r}")
+    return raw.strip().lower()
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -64,6 +72,7 @@ class Settings:
     enrollment_ttl_minutes: int = 60
     max_body_bytes: int = 32 * 1024 * 1024
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line
     device_stale_minutes: int = 30
     # Signs the web pages' CSRF tokens. Several server processes behind one database must
     # share it (STOCKCOUNT_SECRET_KEY); unset, each process makes its own at start.
@@ -82,6 +91,7 @@ class Settings:
             enrollment_ttl_minutes=_int(env, "STOCKCOUNT_ENROLLMENT_TTL_MINUTES", 60),
             max_body_bytes=_int(env, "STOCKCOUNT_MAX_BODY_BYTES", 32 * 1024 * 1024),
             log_level=(env.get("STOCKCOUNT_LOG_LEVEL") or "INFO").upper(),
+            log_format=_log_format(env.get("STOCKCOUNT_LOG_FORMAT") or "text"),
             device_stale_minutes=_int(env, "STOCKCOUNT_DEVICE_STALE_MINUTES", 30),
             secret_key=env.get("STOCKCOUNT_SECRET_KEY") or secrets.token_urlsafe(32),
         )

@@ -5,6 +5,7 @@ The shared tables (master data, users, devices, stock, postings) live in
 makes `metadata` complete.
 """
 
+from server.audit import tables as audit_tables
 from server.counts import tables as counts_tables
 from server.db.tables import Base
 from server.journal import tables as journal_tables
@@ -12,4 +13,4 @@ from server.sync import tables as sync_tables
 
 metadata = Base.metadata
 
-__all__ = ["counts_tables", "journal_tables", "metadata", "sync_tables"]
+__all__ = ["audit_tables", "counts_tables", "journal_tables", "metadata", "sync_tables"]

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from server.auth.sql import SqlCodes, SqlCounters, SqlDevices, SqlUsers
+from server.audit.sql import SqlAuditTrail
+from server.auth.sql import SqlCodes, SqlCounters, SqlDevices, SqlThrottle, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
 from server.counts.sql.counts import SqlCounts
 from server.counts.sql.document_list import SqlDocumentList
@@ -36,6 +37,8 @@ class SqlUnitOfWork:
     counters: SqlCounters
     devices: SqlDevices
     codes: SqlCodes
+    throttle: SqlThrottle
+    audit: SqlAuditTrail
     masterdata: SqlMasterData
     counts: SqlCounts
     snapshots: SqlSnapshots
@@ -67,6 +70,8 @@ class SqlUnitOfWork:
         self.counters = SqlCounters(self.session)
         self.devices = SqlDevices(self.session)
         self.codes = SqlCodes(self.session)
+        self.throttle = SqlThrottle(self.session)
+        self.audit = SqlAuditTrail(self.session)
         self.masterdata = SqlMasterData(self.session)
         self.counts = SqlCounts(self.session)
         self.snapshots = SqlSnapshots(self.session)

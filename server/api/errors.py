@@ -34,6 +34,7 @@ from server.domain.errors import (
     NotFound,
     PermissionDenied,
     StockcountError,
+    TooManyAttempts,
     ValidationFailed,
 )
 
@@ -46,6 +47,7 @@ _STATUS = {
     Conflict: 409,
     NotAuthenticated: 401,
     PermissionDenied: 403,
+    TooManyAttempts: 429,
 }
 _TITLES = {
     400: "Bad request",
@@ -103,13 +105,16 @@ def _domain(request: AnyRequest, exc: StockcountError) -> Response[bytes]:
     for cls, mapped in _STATUS.items():
         if isinstance(exc, cls):
             status = mapped
-    return problem_response(
+    response = problem_response(
         request,
         status,
         exc.message,
         exc.code,
         [FieldProblem(location=p.location, message=p.message) for p in exc.details],
     )
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation(request: AnyRequest, exc: ValidationException) -> Response[bytes]:

@@ -41,3 +41,8 @@ def app_state(connection: AnyConnection) -> AppState:
     state = state_of(connection)
     assert isinstance(state, AppState)
     return state
+
+
+def client_address(connection: AnyConnection) -> str:
+    """The peer's address, as the throttle of failed sign-ins counts it ('' if unknown)."""
+    return connection.client.host if connection.client is not None else ""

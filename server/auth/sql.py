@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from server.auth.ports import CounterEntry, DeviceRecord, EnrollmentCodeRecord, UserRecord
 from server.db.session import Session
 from server.db.tables import (
     ApiToken,
+    AuthThrottle,
     CounterPin,
     CounterSite,
     Device,
@@ -20,6 +22,7 @@ from server.db.tables import (
 )
 from server.domain.auth import PinVerifier
 from server.domain.masterdata import Role
+from server.domain.throttle import ThrottlePolicy, ThrottleState
 
 _USER_COLUMNS = (User.id, User.username, User.password_hash, User.role, User.active)
 
@@ -84,6 +87,10 @@ class SqlUsers:
 
     async def remove_token(self, token_hash: str) -> None:
         await self.session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash))
+
+    async def remove_tokens_of(self, user_id: int) -> int:
+        result = await self.session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def by_token(self, token_hash: str) -> tuple[UserRecord, datetime] | None:
         row = (
@@ -296,3 +303,44 @@ class SqlCounters:
         await self.session.execute(
             update(User).where(User.id == user_id, User.active.is_(not active)).values(**values)
         )
+
+
+class SqlThrottle:
+    """Failed attempts per key, counted by the database itself (an upsert that adds one), so
+    two processes that see failures of one key at once both count."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def states(self, keys: Sequence[str]) -> list[ThrottleState]:
+        rows = await self.session.execute(
+            select(AuthThrottle.key, AuthThrottle.failures, AuthThrottle.locked_until).where(
+                AuthThrottle.key.in_(keys)
+            )
+        )
+        return [ThrottleState(str(r[0]), int(r[1]), r[2]) for r in rows]
+
+    async def record_failure(
+        self, key: str, now: datetime, policy: ThrottlePolicy
+    ) -> ThrottleState:
+        dialect = self.session.get_bind().dialect.name
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AuthThrottle)
+        failures = (
+            await self.session.execute(
+                stmt.values(key=key, failures=1, last_failed_at=now, locked_until=None)
+                .on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={"failures": AuthThrottle.failures + 1, "last_failed_at": now},
+                )
+                .returning(AuthThrottle.failures)
+            )
+        ).scalar_one()
+        wait = policy.wait_after(int(failures))
+        locked_until = now + wait if wait else None
+        await self.session.execute(
+            update(AuthThrottle).where(AuthThrottle.key == key).values(locked_until=locked_until)
+        )
+        return ThrottleState(key, int(failures), locked_until)
+
+    async def clear(self, keys: Sequence[str]) -> None:
+        await self.session.execute(delete(AuthThrottle).where(AuthThrottle.key.in_(keys)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,16 @@ from server.domain.errors import (
     ValidationFailed,
 )
 from server.domain.masterdata import Role
+from server.domain.throttle import (
+    ADDRESS_POLICY,
+    CREDENTIAL_POLICY,
+    USER_POLICY,
+    ThrottlePolicy,
+    check_not_throttled,
+)
+from server.ports import AuditAction, AuditEntry
+
+log = logging.getLogger("stockcount.auth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +81,83 @@ async def list_users(uow: AuthUnitOfWork, after: int, limit: int) -> Sequence[Us
         return await uow.users.page(after, limit)
 
 
+def _user_key(username: str) -> str:
+    return f"user:{username.strip().casefold()[:200]}"
+
+
+def _address_key(kind: str, client: str) -> str:
+    return f"{kind}:{client[:200]}"
+
+
+async def _record_failures(
+    uow: AuthUnitOfWork, keys: Sequence[tuple[str, ThrottlePolicy]], now: datetime, what: str
+) -> None:
+    """Count one failure against each key, committed although the attempt is refused."""
+    for key, policy in keys:
+        state = await uow.throttle.record_failure(key, now, policy)
+        if state.locked_until is not None:
+            log.warning(
+                "throttled %s: %d failures in a row for %s, next try at %s",
+                what,
+                state.failures,
+                key,
+                state.locked_until.isoformat(),
+            )
+        else:
+            log.info("failed %s: %d in a row for %s", what, state.failures, key)
+    await uow.commit()
+
+
 async def login(
-    uow: AuthUnitOfWork, username: str, password: str, now: datetime, ttl: timedelta
+    uow: AuthUnitOfWork,
+    username: str,
+    password: str,
+    now: datetime,
+    ttl: timedelta,
+    client: str = "",
 ) -> IssuedToken:
+    """A token for a right username and password. Failed logins are counted per user and
+    per client address (`client`); past a few, each further one doubles the wait
+    (TooManyAttempts, whichever process of the site is asked)."""
+    keys = [(_user_key(username), USER_POLICY), (_address_key("address", client), ADDRESS_POLICY)]
     async with uow:
+        check_not_throttled(await uow.throttle.states([k for k, _ in keys]), now, "logins")
         user = await uow.users.by_username(username)
         ok = verify_password(user.password_hash if user else None, password)
         if user is None or not ok or not user.active:
+            await _record_failures(uow, keys, now, "login")
             raise NotAuthenticated("wrong username or password")
         if needs_rehash(user.password_hash):
             await uow.users.set_password_hash(user.id, hash_password(password))
         token = new_user_token()
         expires_at = now + ttl
         await uow.users.add_token(user.id, secret_hash(token), now, expires_at)
+        await uow.throttle.clear([keys[0][0]])
         await uow.commit()
     return IssuedToken(token, expires_at, user)
+
+
+async def revoke_user_tokens(
+    uow: AuthUnitOfWork, caller: Caller, username: str, now: datetime
+) -> int:
+    """Every token of the user stops working at once (an admin's act); how many there were."""
+    async with uow:
+        user = await uow.users.by_username(username)
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        removed = await uow.users.remove_tokens_of(user.id)
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.REVOKE_TOKENS,
+                caller.user_id,
+                now,
+                subject=username,
+                detail=f"{removed} token(s)",
+            )
+        )
+        await uow.commit()
+    log.info("revoked %d tokens of user %r", removed, username)
+    return removed
 
 
 async def logout(uow: AuthUnitOfWork, token: str) -> None:
@@ -94,12 +167,17 @@ async def logout(uow: AuthUnitOfWork, token: str) -> None:
         await uow.commit()
 
 
-async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime) -> Caller:
-    """The caller behind a bearer token or device credential, or NotAuthenticated."""
+async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime, client: str = "") -> Caller:
+    """The caller behind a bearer token or device credential, or NotAuthenticated.
+
+    Unknown tokens and credentials count against the client address; a known one is not
+    held up by the throttle (every request authenticates: the hot path reads nothing more,
+    and a guess at 256 random bits that hits is not a risk a wait would lower)."""
     async with uow:
         if bearer.startswith(USER_TOKEN_PREFIX):
             found = await uow.users.by_token(secret_hash(bearer))
             if found is None:
+                await _refuse_unknown(uow, client, now)
                 raise NotAuthenticated("unknown token: log in again")
             user, expires_at = found
             check_not_expired(expires_at, now, "token")
@@ -109,6 +187,7 @@ async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime) -> Calle
         if bearer.startswith(DEVICE_TOKEN_PREFIX):
             device = await uow.devices.by_credential(secret_hash(bearer))
             if device is None:
+                await _refuse_unknown(uow, client, now)
                 raise NotAuthenticated("unknown device credential: enroll the device again")
             if device.status != "active":
                 raise NotAuthenticated(
@@ -122,6 +201,13 @@ async def authenticate(uow: AuthUnitOfWork, bearer: str, now: datetime) -> Calle
                 location_code=device.location_code,
             )
     raise NotAuthenticated("unrecognised credential: send 'Authorization: Bearer <token>'")
+
+
+async def _refuse_unknown(uow: AuthUnitOfWork, client: str, now: datetime) -> None:
+    """Count an unknown token or credential; TooManyAttempts once the address must wait."""
+    key = _address_key("credential", client)
+    check_not_throttled(await uow.throttle.states([key]), now, "credentials")
+    await _record_failures(uow, [(key, CREDENTIAL_POLICY)], now, "credential")
 
 
 async def create_enrollment_code(
@@ -142,15 +228,24 @@ async def create_enrollment_code(
 
 
 async def enroll_device(
-    uow: AuthUnitOfWork, code: str, name: str, app_version: str, now: datetime
+    uow: AuthUnitOfWork,
+    code: str,
+    name: str,
+    app_version: str,
+    now: datetime,
+    client: str = "",
 ) -> IssuedCredential:
-    """Exchange a one-time code for the device's own credential. A code works once."""
+    """Exchange a one-time code for the device's own credential. A code works once. Wrong
+    codes count against the client address, as failed logins do."""
     normalized = normalize_enrollment_code(code)
     if not normalized:
         raise ValidationFailed("the enrollment code is empty")
+    key = _address_key("enrollment", client)
     async with uow:
+        check_not_throttled(await uow.throttle.states([key]), now, "enrollment codes")
         claimed = await uow.devices.claim_enrollment_code(secret_hash(normalized), now)
         if claimed is None:
+            await _record_failures(uow, [(key, CREDENTIAL_POLICY)], now, "enrollment")
             raise NotAuthenticated(
                 "this enrollment code is unknown, already used or expired: "
                 "ask an admin for a new one"
@@ -166,12 +261,23 @@ async def enroll_device(
     return IssuedCredential(device_id, credential, device.location_code)
 
 
-async def revoke_device(uow: AuthUnitOfWork, device_id: int, now: datetime) -> DeviceRecord:
+async def revoke_device(
+    uow: AuthUnitOfWork, caller: Caller, device_id: int, now: datetime
+) -> DeviceRecord:
     async with uow:
         if not await uow.devices.revoke(device_id, now):
             raise NotFound(f"device {device_id} does not exist")
         device = await uow.devices.by_id(device_id)
         assert device is not None
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.REVOKE_DEVICE,
+                caller.user_id,
+                now,
+                subject=device.name,
+                detail=f"device {device_id} of {device.location_code}",
+            )
+        )
         await uow.commit()
     return device
 

@@ -23,7 +23,7 @@ from server.domain.counting import (
 )
 from server.domain.posting import Position, PositionKey
 from server.masterdata.ports import MasterDataRepository
-from server.ports import CodeLookup, PostingIds, PostingPort, Transaction
+from server.ports import AuditTrail, CodeLookup, PostingIds, PostingPort, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +268,8 @@ class CountsTransaction(Transaction, Protocol):
 
     @property
     def counts(self) -> CountRows: ...
+    @property
+    def audit(self) -> AuditTrail: ...
 
 
 class CreateCountUnitOfWork(CountsTransaction, Protocol):

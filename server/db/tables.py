@@ -245,6 +245,17 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AuthThrottle(Base):
+    """Failed sign-ins in a row per key ('user:NAME', 'address:IP', ...): in the database,
+    so every server process on one database sees the same waits."""
+
+    __tablename__ = "auth_throttle"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Device(Base):
     __tablename__ = "device"
     __table_args__ = (CheckConstraint("status IN ('active', 'revoked')", name="status"),)

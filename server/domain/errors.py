@@ -5,7 +5,8 @@
     ├── NotFound                    not-found       404   an unknown reference
     ├── Conflict                    conflict        409   duplicates, state that forbids the act
     ├── NotAuthenticated            unauthenticated 401   no, bad, expired or revoked credential
-    └── PermissionDenied            forbidden       403   authenticated, but the role may not
+    ├── PermissionDenied            forbidden       403   authenticated, but the role may not
+    └── TooManyAttempts             too-many-attempts 429 failed sign-ins: wait `retry_after` s
 
 Each carries a human message that says what to do next, and `details`: a list of
 `FieldProblem`s (where in the input, what is wrong) that the API and the CLI show as-is.
@@ -64,3 +65,11 @@ class NotAuthenticated(StockcountError):
 @dataclass(eq=False)
 class PermissionDenied(StockcountError):
     code: str = "forbidden"
+
+
+@dataclass(eq=False)
+class TooManyAttempts(StockcountError):
+    """Too many failed sign-ins, enrollments or credentials: wait `retry_after` seconds."""
+
+    code: str = "too-many-attempts"
+    retry_after: int = 1

@@ -22,6 +22,7 @@ from server.domain.masterdata.imports import (
     Row,
 )
 from server.ports import (
+    AuditTrail,
     MasterDataChangeRecord,
     NewBalance,
     NewSerial,
@@ -117,6 +118,8 @@ class MasterDataRepository(Protocol):
 class MasterDataUnitOfWork(Transaction, Protocol):
     @property
     def masterdata(self) -> MasterDataRepository: ...
+    @property
+    def audit(self) -> AuditTrail: ...
     @property
     def postings(self) -> PostingPort: ...
 

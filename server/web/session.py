@@ -19,7 +19,7 @@ from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
 
 from server.api.security import Guard, caller_of
-from server.api.state import AnyConnection, app_state
+from server.api.state import AnyConnection, app_state, client_address
 from server.auth import usecases as auth
 from server.domain.auth import READ_BOOKS, READ_DOCUMENTS, Caller, CallerKind, require_role
 from server.domain.errors import NotAuthenticated, PermissionDenied
@@ -41,7 +41,9 @@ async def signed_in(connection: AnyConnection, handler: BaseRouteHandler) -> Non
     token = session_token(connection)
     if token is None:
         raise NotAuthenticated("sign in to continue")
-    caller = await auth.authenticate(app_state(connection).uow(), token, datetime.now(UTC))
+    caller = await auth.authenticate(
+        app_state(connection).uow(), token, datetime.now(UTC), client_address(connection)
+    )
     if caller.kind is not CallerKind.USER:
         raise NotAuthenticated("sign in with a user name and password")
     connection.scope["user"] = caller

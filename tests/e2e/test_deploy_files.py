@@ -41,6 +41,15 @@ def test_compose_runs_two_servers_on_one_database_after_one_migration(
     assert services["db"]["image"].startswith("postgres:")
 
 
+def test_compose_needs_a_password_and_runs_servers_read_only(compose: dict[str, Any]) -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert "change-me" not in text
+    assert "${POSTGRES_PASSWORD:?" in text and "${POSTGRES_PASSWORD:-" not in text
+    for name in ("migrate", "server-1", "server-2"):
+        assert compose["services"][name]["read_only"] is True, name
+        assert compose["services"][name]["tmpfs"] == ["/tmp"], name
+
+
 def test_compose_sets_only_settings_the_server_reads(compose: dict[str, Any]) -> None:
     known = set(re.findall(r"^(STOCKCOUNT_[A-Z_]+)", SETTINGS_DOC or "", re.MULTILINE))
     for name, service in compose["services"].items():
@@ -52,7 +61,10 @@ def test_compose_sets_only_settings_the_server_reads(compose: dict[str, Any]) ->
 def test_dockerfile_and_unit_file() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
-    assert "libzbar0" in dockerfile
+    # the server only: no handheld package, no libzbar0, the data in a declared volume
+    instructions = "\n".join(x for x in dockerfile.splitlines() if not x.startswith("#"))
+    assert "libzbar0" not in instructions and "handheld_sync" not in instructions
+    assert 'VOLUME ["/var/lib/stockcount"]' in instructions
     assert re.search(r'pip install .*-c constraints\.txt "\.\[server,postgres\]"', dockerfile)
     user = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert user and user[-1] not in {"root", "0"}
@@ -60,5 +72,7 @@ def test_dockerfile_and_unit_file() -> None:
     unit = (DEPLOY / "stockcount.service").read_text()
     assert re.search(r"^ExecStart=\S+/stockcount serve$", unit, re.MULTILINE)
     assert re.search(r"^User=stockcount$", unit, re.MULTILINE)
+    assert re.search(r"^DynamicUser=yes$", unit, re.MULTILINE)
+    assert re.search(r"^StateDirectory=stockcount$", unit, re.MULTILINE)
     readme = (DEPLOY / "README.md").read_text()
     assert "not tested" in readme.lower()

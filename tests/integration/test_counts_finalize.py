@@ -265,5 +265,7 @@ async def test_finalize_reads_the_frozen_bins_and_resolves_codes_once(
     bins = [s for s in sent if s.startswith("SELECT location.code, bin.label, bin.id FROM")]
     assert (len(items), len(bins)) == (1, 1), [*items, *bins]
     assert not [s for s in sent if s.startswith("SELECT bin.label, bin.id FROM") and " IN " in s]
-    # 58 statements before the codes and the frozen bins were read once, 51 since.
-    assert len(sent) <= 51, len(sent)
+    # 58 statements before the codes and the frozen bins were read once, 51 since; 52 with
+    # the audit trail's entry, written in the finalize's transaction.
+    assert len(sent) <= 52, len(sent)
+    assert len([s for s in sent if s.startswith("INSERT INTO audit_entry")]) == 1

@@ -19,6 +19,7 @@ from schemas.auth import (
 from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import device_only, roles
+from server.api.state import AnyRequest, client_address
 from server.auth import usecases as auth
 from server.auth.ports import DeviceRecord
 from server.domain.errors import Conflict
@@ -61,7 +62,9 @@ class EnrollmentController(Controller):
         )
 
     @post("/devices/enroll", opt={"exclude_from_auth": True}, security=[])
-    async def enroll(self, data: JSONBody[EnrollRequest], uow: Uow, now: Now) -> Enrollment:
+    async def enroll(
+        self, request: AnyRequest, data: JSONBody[EnrollRequest], uow: Uow, now: Now
+    ) -> Enrollment:
         """Exchange an enrollment code for this device's credential (shown once)."""
         if data.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
             supported = ", ".join(str(v) for v in sorted(SUPPORTED_PROTOCOL_VERSIONS))
@@ -69,7 +72,9 @@ class EnrollmentController(Controller):
                 f"this server speaks protocol version {supported}, the device speaks "
                 f"{data.protocol_version}: update the handheld app"
             )
-        issued = await auth.enroll_device(uow, data.code, data.name, data.app_version, now)
+        issued = await auth.enroll_device(
+            uow, data.code, data.name, data.app_version, now, client_address(request)
+        )
         return Enrollment(
             device_id=issued.device_id,
             credential=issued.credential,
@@ -108,6 +113,8 @@ class DeviceController(Controller):
         return device_out(await auth.get_device(uow, device_id))
 
     @post("/{device_id:int}/revoke", guards=[roles(Role.ADMIN)], status_code=200)
-    async def revoke(self, device_id: FromPath[int], uow: Uow, now: Now) -> Device:
+    async def revoke(
+        self, device_id: FromPath[int], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> Device:
         """Revoke a device: every later call with its credential is refused (401)."""
-        return device_out(await auth.revoke_device(uow, device_id, now))
+        return device_out(await auth.revoke_device(uow, caller, device_id, now))

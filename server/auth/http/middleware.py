@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from server.api.state import AnyConnection, app_state
+from server.api.state import AnyConnection, app_state, client_address
 from server.auth import usecases as auth
 from server.domain.errors import NotAuthenticated
 
@@ -23,5 +23,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not value.strip():
             raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
         state = app_state(connection)
-        caller = await auth.authenticate(state.uow(), value.strip(), datetime.now(UTC))
+        caller = await auth.authenticate(
+            state.uow(), value.strip(), datetime.now(UTC), client_address(connection)
+        )
         return AuthenticationResult(user=caller, auth=None)

@@ -11,6 +11,7 @@ from schemas.auth import Caller as CallerOut
 from schemas.auth import LoginRequest, Token, User
 from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.security import PUBLIC
+from server.api.state import AnyRequest, client_address
 from server.auth import usecases as auth
 
 
@@ -20,11 +21,22 @@ class AuthController(Controller):
 
     @post("/auth/token", opt={"exclude_from_auth": True}, status_code=200, security=[])
     async def login(
-        self, data: JSONBody[LoginRequest], uow: Uow, settings: CurrentSettings, now: Now
+        self,
+        request: AnyRequest,
+        data: JSONBody[LoginRequest],
+        uow: Uow,
+        settings: CurrentSettings,
+        now: Now,
     ) -> Token:
-        """Exchange a username and password for a bearer token."""
+        """Exchange a username and password for a bearer token. Failed logins are counted
+        per user and per client address: past a few, 429 with Retry-After, each wait longer."""
         issued = await auth.login(
-            uow, data.username, data.password, now, timedelta(hours=settings.token_ttl_hours)
+            uow,
+            data.username,
+            data.password,
+            now,
+            timedelta(hours=settings.token_ttl_hours),
+            client_address(request),
         )
         return Token(
             token=issued.token,

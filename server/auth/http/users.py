@@ -5,7 +5,15 @@ from __future__ import annotations
 from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from schemas.auth import CounterPin, CounterPinRequest, NewUser, User, UserChange, UserPage
+from schemas.auth import (
+    CounterPin,
+    CounterPinRequest,
+    NewUser,
+    RevokedTokens,
+    User,
+    UserChange,
+    UserPage,
+)
 from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import roles
@@ -34,6 +42,15 @@ class UserController(Controller):
             items=[User(username=u.username, role=u.role.value, active=u.active) for u in rows],
             next_cursor=next_cursor(rows[-1].id if rows else None, len(rows), limit),
         )
+
+    @post("/{username:str}/revoke-tokens", status_code=200)
+    async def revoke_tokens(
+        self, username: FromPath[str], uow: Uow, caller: CurrentCaller, now: Now
+    ) -> RevokedTokens:
+        """Every token of the user stops working at once, in every server process (the
+        tokens are deleted); the user logs in again."""
+        removed = await auth.revoke_user_tokens(uow, caller, username, now)
+        return RevokedTokens(username=username, revoked=removed)
 
     @patch("/{username:str}")
     async def change_user(

@@ -78,6 +78,7 @@ from server.domain.errors import (
     ValidationFailed,
 )
 from server.domain.masterdata import Role, Tracking
+from server.ports import AuditAction, AuditEntry
 
 SCOPE_KINDS = ("bins", "prefix", "zone", "all")
 MAX_BINS_LISTED = 10_000
@@ -375,6 +376,7 @@ async def cancel_count(
     async with uow:
         count, _ = await claim(uow, number, cancel, now)
         await uow.counts.add_event(count.id, "cancelled", "Cancelled", caller.user_id, now)
+        await uow.audit.record(AuditEntry(AuditAction.CANCEL, caller.user_id, now, number))
         await uow.commit()
     return count
 
@@ -404,6 +406,9 @@ async def mark_count_counted(
         if missing:
             detail += f" with {missing} bin(s) without an effective count"
         await uow.counts.add_event(count.id, "counted", detail, caller.user_id, now)
+        await uow.audit.record(
+            AuditEntry(AuditAction.COUNTED, caller.user_id, now, number, detail=detail)
+        )
         await uow.commit()
     return count
 
@@ -434,6 +439,9 @@ async def order_recounts(
         named = ", ".join(sorted(set(labels))[:20]) + (" ..." if len(set(labels)) > 20 else "")
         detail = f"Recount ordered: {named}" + (f" ({reason})" if reason else "")
         await uow.counts.add_event(count.id, "recount_ordered", detail, caller.user_id, now)
+        await uow.audit.record(
+            AuditEntry(AuditAction.RECOUNT, caller.user_id, now, number, named, detail)
+        )
         await uow.commit()
     return count
 
@@ -469,6 +477,16 @@ async def pick_bin_count(
             )
         await uow.bin_counts.pick(count.id, scope[label], bin_count_id)
         who = header.counter_name or header.device_name or header.counter
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.PICK,
+                caller.user_id,
+                now,
+                number,
+                label,
+                f"bin count {bin_count_id} by {who} counts",
+            )
+        )
         await uow.counts.add_event(
             count.id,
             "conflict_resolved",

@@ -62,7 +62,7 @@ from server.domain.counting import (
 from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from server.domain.money import ZERO, check_cost, check_quantity
-from server.ports import FrozenBinsJudged, PostingContext
+from server.ports import AuditAction, AuditEntry, FrozenBinsJudged, PostingContext
 
 JOURNAL_NAME = "STOCK COUNT"
 
@@ -357,6 +357,19 @@ async def review_lines(
             caller.user_id,
             now,
         )
+        changed = [d.line.id for d in decided if d.changed]
+        if changed:
+            shown = ", ".join(changed[:20]) + (" ..." if len(changed) > 20 else "")
+            await uow.audit.record(
+                AuditEntry(
+                    AuditAction(act.value),
+                    caller.user_id,
+                    now,
+                    number,
+                    f"{len(changed)} line(s)",
+                    shown + (f" (reason {reason_code})" if reason_code else ""),
+                )
+            )
         await uow.commit()
     after = _after(review, decided)
     answer: dict[bool, list[ReviewedLine]] = {True: [], False: []}
@@ -523,6 +536,15 @@ async def finalize(
             "Completed: " + " and ".join(d.number for d in documents),
             caller.user_id,
             now,
+        )
+        await uow.audit.record(
+            AuditEntry(
+                AuditAction.FINALIZE,
+                caller.user_id,
+                now,
+                number,
+                detail="Completed: " + " and ".join(d.number for d in documents),
+            )
         )
         await uow.commit()
     return FinalizeResult(count, decision.warning, documents, facts.recon.not_counted_bins)

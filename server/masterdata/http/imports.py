@@ -67,7 +67,7 @@ class ImportController(Controller):
             suffix = ".csv" if media_type.endswith("csv") else ".json"
             source = Source(source.name + suffix, source.content, source.kind)
         update = Updating(caller.name, now) if mode == "update" else None
-        stored = await run_import(uow, [source], update=update)
+        stored = await run_import(uow, [source], update=update, audit_as=(caller.user_id, now))
         return ImportResult(
             source=source.name,
             rows=stored.rows,

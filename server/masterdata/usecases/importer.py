@@ -31,6 +31,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
@@ -73,7 +74,7 @@ from server.masterdata.usecases.sources import (
     rows_of,
 )
 from server.masterdata.usecases.updates import Updater, Updating
-from server.ports import NewBalance, NewSerial
+from server.ports import AuditAction, AuditEntry, NewBalance, NewSerial
 
 if TYPE_CHECKING:
     pass
@@ -124,10 +125,25 @@ async def run_import(
     sources: Sequence[SourceLike],
     say: Say | None = None,
     update: Updating | None = None,
+    audit_as: tuple[int | None, datetime] | None = None,
 ) -> Stored:
-    """import_sources, answering what it stored, updated and left unchanged."""
+    """import_sources, answering what it stored, updated and left unchanged. With
+    `audit_as` (the user's id, now) the import is in the audit trail, in its transaction."""
     async with uow:
-        stored = await store(uow, [as_source(s) for s in sources], say, update=update)
+        given = [as_source(s) for s in sources]
+        stored = await store(uow, given, say, update=update)
+        if audit_as is not None:
+            counts = [f"{k} {n} created" for k, n in stored.rows.items() if n]
+            counts += [f"{k} {n} updated" for k, n in stored.updated.items() if n]
+            await uow.audit.record(
+                AuditEntry(
+                    AuditAction.UPDATE if update is not None else AuditAction.IMPORT,
+                    audit_as[0],
+                    audit_as[1],
+                    subject=", ".join(s.name for s in given),
+                    detail=", ".join(counts) or "nothing changed",
+                )
+            )
         await uow.commit()
     return stored
 

@@ -192,13 +192,18 @@ class DevicePages(Controller):
 
     @post("/{device_id:int}/revoke", guards=ADMIN)
     async def revoke(
-        self, request: AnyRequest, device_id: FromPath[int], uow: Uow, now: Now
+        self,
+        request: AnyRequest,
+        device_id: FromPath[int],
+        uow: Uow,
+        caller: CurrentCaller,
+        now: Now,
     ) -> Response[Any]:
         form = await request.form()
         if form.get("confirm") != "yes":
             return see_other(f"/devices/{device_id}/revoke", error="confirm to revoke the device")
         return await acted(
-            auth.revoke_device(uow, device_id, now),
+            auth.revoke_device(uow, caller, device_id, now),
             "/devices",
             f"Device {device_id} is revoked: its credential is refused from now on.",
         )

@@ -9,9 +9,9 @@ from litestar import Controller, Response, get, post
 from litestar.response import Template
 
 from server.api.deps import CurrentSettings, Now
-from server.api.state import AnyRequest, app_state
+from server.api.state import AnyRequest, app_state, client_address
 from server.auth import usecases as auth
-from server.domain.errors import NotAuthenticated
+from server.domain.errors import NotAuthenticated, TooManyAttempts
 from server.web.responses import local, page, see_other
 from server.web.session import PUBLIC, home, session_token, with_session, without_session
 
@@ -26,7 +26,9 @@ class SignInController(Controller):
         if token is None:
             return see_other("/signin")
         try:
-            caller = await auth.authenticate(app_state(request).uow(), token, now)
+            caller = await auth.authenticate(
+                app_state(request).uow(), token, now, client_address(request)
+            )
         except NotAuthenticated:
             return see_other("/signin")
         return see_other(home(caller.role))
@@ -60,7 +62,19 @@ class SignInController(Controller):
                 password,
                 now,
                 timedelta(hours=settings.token_ttl_hours),
+                client_address(request),
             )
+        except TooManyAttempts as exc:
+            page_response = page(
+                request,
+                "signin.html",
+                status_code=429,
+                next=target,
+                username=username,
+                form_error=exc.message,
+            )
+            page_response.headers["Retry-After"] = str(exc.retry_after)
+            return page_response
         except NotAuthenticated as exc:
             return page(
                 request,

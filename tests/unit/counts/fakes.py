@@ -41,7 +41,7 @@ from server.domain.counting import (
 )
 from server.domain.masterdata import BinKind, Tracking
 from server.domain.posting import Position, PositionKey, PostingResult
-from server.ports import PostingContext, PostingIds
+from server.ports import AuditEntry, PostingContext, PostingIds
 from tests.unit.fakes import FakePostings, FakeTransaction
 
 # The time a claim stamps on the count when it enters a status (as the SQL's _STAMP).
@@ -91,6 +91,7 @@ class CountsState:
     events: list[tuple[int, str, str, int | None]] = field(default_factory=list)
     documents: list[tuple[int, CountDocument]] = field(default_factory=list)
     postings: list[tuple[PostingResult, PostingContext]] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
 
     def count(self, number: str) -> CountRecord:
         return self.counts[number]
@@ -393,6 +394,11 @@ class FakeDevices(_OverState):
         return self.state.devices.get(device_id)
 
 
+class FakeAudit(_OverState):
+    async def record(self, entry: AuditEntry) -> None:
+        self.state.audit.append(entry)
+
+
 class FakeCountsUnitOfWork(FakeTransaction[CountsState]):
     """A CountsUnitOfWork whose transaction works on a copy of the state and keeps it
     only at commit; its `reconciliations` is the runtime's real cache, not part of the
@@ -448,3 +454,7 @@ class FakeCountsUnitOfWork(FakeTransaction[CountsState]):
     @property
     def devices(self) -> FakeDevices:
         return FakeDevices(self.state)
+
+    @property
+    def audit(self) -> FakeAudit:
+        return FakeAudit(self.state)

@@ -25,7 +25,7 @@ from server.domain.counting import (
 from server.domain.counting.model import FINALIZE_WARNING
 from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking
-from server.ports import FrozenBinsJudged
+from server.ports import AuditAction, FrozenBinsJudged
 from tests.unit.counts.fakes import CountsState, FakeCountsUnitOfWork
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -194,6 +194,10 @@ async def test_cancel_from_open_and_not_twice() -> None:
         await counting.cancel_count(uow(s), SUE, number, T0)
     assert refused.value.code == "count-status"
     assert s.event_kinds(number) == ["cancelled"]
+    # one audit entry, by the supervisor, of the act that happened (not of the refused one)
+    assert [(a.action, a.user_id, a.count_number, a.at) for a in s.audit] == [
+        (AuditAction.CANCEL, SUE.user_id, number, T0)
+    ]
 
 
 # -- bin counts --------------------------------------------------------------------------
@@ -356,6 +360,13 @@ async def test_finalize_while_counting_with_confirmation_completes_with_the_warn
     assert done.warning == FINALIZE_WARNING
     assert list(done.not_counted_bins) == ["A-02"]
     assert s.count(number).status is CountStatus.COMPLETED
+    (entry,) = s.audit
+    assert (entry.action, entry.user_id, entry.count_number) == (
+        AuditAction.FINALIZE,
+        SUE.user_id,
+        number,
+    )
+    assert all(d.number in entry.detail for d in done.documents)
 
 
 async def test_a_finalize_refused_after_its_claim_leaves_nothing_written() -> None:
