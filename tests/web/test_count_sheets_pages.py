@@ -54,7 +54,7 @@ def test_create_and_start_a_count_print_its_sheet_and_key_a_bin_in(
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     expect(page.get_by_role("button", name="Show these bins")).to_be_hidden()
-    screenshot(page, "count-sheet")
+    screenshot(page, web_server, "count-sheet")
     page.emulate_media(media="screen")
 
     page.get_by_role("link", name="Key in counts").click()
@@ -69,7 +69,7 @@ def test_create_and_start_a_count_print_its_sheet_and_key_a_bin_in(
     form = page.get_by_role("form", name="Counts of bin A-01")
     form.get_by_label("Found S1").check()
     form.get_by_label("Counted BOLT").fill("9")
-    screenshot(page, "count-sheet-key-in")
+    screenshot(page, web_server, "count-sheet-key-in")
     form.get_by_role("button", name="Record bin count").click()
     expect(page.get_by_role("status")).to_contain_text("Bin A-01 keyed in")
 
@@ -84,7 +84,7 @@ def test_create_and_start_a_count_print_its_sheet_and_key_a_bin_in(
     page.get_by_label("Listed bins").check()
     page.get_by_label("Bin labels, one per line").fill("B-01\nOUT-1")
     page.get_by_label("Assign bins (optional)").fill("B-01: counter")
-    screenshot(page, "count-new")
+    screenshot(page, web_server, "count-new")
 
 
 def test_an_empty_key_in_is_refused_until_the_bin_is_confirmed_empty(

@@ -42,7 +42,7 @@ def test_enroll_a_device_from_its_qr_code_and_revoke_it(
     assert re.fullmatch(r"[A-Z0-9-]{6,}", code), code
     qr = page.get_by_role("img", name=re.compile("QR code: enroll at"))
     expect(qr).to_be_visible()
-    screenshot(page, "devices-enrollment-code")
+    screenshot(page, web_server, "devices-enrollment-code")
     # What a device's camera would see: the QR code's pixels carry the address and code.
     [found] = zxingcpp.read_barcodes(Image.open(BytesIO(qr.screenshot())))
     assert json.loads(found.text) == {"server": web_server.url, "code": code}
@@ -57,7 +57,7 @@ def test_enroll_a_device_from_its_qr_code_and_revoke_it(
     expect(row).to_contain_text("MAIN")
     expect(row).to_contain_text("active")
     expect(row).to_contain_text("web-test")
-    screenshot(page, "devices")
+    screenshot(page, web_server, "devices")
 
     row.get_by_role("link", name="Revoke hh-web").click()
     expect(page.get_by_role("heading", name="Revoke device hh-web?")).to_be_visible()

@@ -79,7 +79,7 @@ def test_save_a_transaction_through_the_form_and_read_its_glh_tab(
     expect(page.locator("#l1-from-on_hand")).to_contain_text("10")
     page.get_by_role("group", name="Line 1").get_by_text("Magnify line 1").click()
     expect(page.locator("#l1-from-work_order")).to_be_visible()
-    screenshot(page, "journal-new")
+    screenshot(page, web_server, "journal-new")
 
     page.get_by_role("button", name="Save transaction").click()
     expect(page).to_have_url(re.compile(r"/journal/IA-\d+"))
@@ -93,7 +93,7 @@ def test_save_a_transaction_through_the_form_and_read_its_glh_tab(
     expect(glh.get_by_role("row").filter(has_text="5100")).to_contain_text("5.00")
     expect(page.locator("#glh-total-debit")).to_have_text("5.00")
     expect(page.locator("#glh-total-credit")).to_have_text("5.00")
-    screenshot(page, "journal-transaction")
+    screenshot(page, web_server, "journal-transaction")
 
     # What the page shows is what was posted.
     with api(web_server, "super") as client:
