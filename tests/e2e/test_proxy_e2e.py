@@ -155,7 +155,6 @@ def test_three_devices_sync_through_the_proxy_to_both_processes_and_one_finalize
                 session.key_quantity(q[0], q[1], lot=q[2] if len(q) > 2 else "")
             session.close_bin(empty=not serials and not quantities)
             reports[i].append(SyncEngine(store, c, sleep=lambda _: None, max_events=1).sync())
-            # the same events again, as after a lost answer: duplicates, nothing new
             assert store.outbox_summary()["pending"] == 0
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(3)]
