@@ -30,6 +30,10 @@ def nginx_binary() -> str:
         if IN_CI:
             pytest.fail("CI=true but nginx is not installed: ./run installs nginx-light")
         pytest.skip("nginx is not installed (apt-get install nginx-light, or ./run)")
+    if shutil.which("openssl") is None:
+        if IN_CI:
+            pytest.fail("CI=true but openssl is not installed: ./run installs it")
+        pytest.skip("openssl is not installed: it makes the test's certificates")
     return found
 
 

@@ -238,6 +238,9 @@ def _throttled_keys(url: str) -> set[str]:
 def test_the_proxy_passes_what_the_server_needs_and_the_servers_trust_only_it(
     site: Site,
 ) -> None:
+    # The certificate is the test CA's: a client that does not trust that CA refuses it.
+    with httpx.Client(timeout=30) as stranger, pytest.raises(httpx.ConnectError, match="CERT"):
+        stranger.get(f"{site.proxy.url}/health")
     # Plain HTTP is only a redirect to HTTPS.
     with httpx.Client(timeout=30) as plain:
         moved = plain.get(f"http://127.0.0.1:{site.proxy.http_port}/health")
