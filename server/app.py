@@ -18,6 +18,7 @@ import schemas
 from server.api.content import read_request
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
+from server.api.forwarded import ForwardedHeaders, TrustedProxies
 from server.api.health import HealthController
 from server.api.openapi import SCHEMA_PATH, assets_router, render_plugins
 from server.api.problems import ProblemController
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[
+            # first: the client and scheme behind a trusted proxy, for all that follows
+            DefineMiddleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies)),
             DefineMiddleware(RequestLog),
             DefineMiddleware(
                 BearerAuthentication,
@@ -212,4 +215,7 @@ def serve(settings: Settings) -> None:
         # install fails at start instead of serving slower. uvloop has no Windows build.
         loop="asyncio" if sys.platform == "win32" else "uvloop",
         http="httptools",
+        # X-Forwarded-* are the app's (server.api.forwarded, STOCKCOUNT_TRUSTED_PROXIES):
+        # uvicorn's own would trust them from any local process (127.0.0.1 by default).
+        proxy_headers=False,
     )

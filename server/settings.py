@@ -14,10 +14,15 @@ STOCKCOUNT_LOG_FORMAT        text  or json: one JSON object a line (a request's 
 STOCKCOUNT_DEVICE_STALE_MINUTES  30  a device that has not synced for longer shows as stale
 STOCKCOUNT_SECRET_KEY        (a new one per process) signs the web pages' CSRF tokens: set one
                              shared value when several processes serve one database
+STOCKCOUNT_TRUSTED_PROXIES   (none) addresses or CIDR networks of the reverse proxies in
+                             front, separated by commas: only from these peers are
+                             X-Forwarded-For and X-Forwarded-Proto honoured (the client is
+                             the rightmost address that is not a trusted proxy)
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -57,6 +62,20 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
+    """`10.0.0.1, 10.1.0.0/16 ::1` -> the networks, normalized; a clear error for a bad one."""
+    found: list[str] = []
+    for part in raw.replace(",", " ").split():
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"STOCKCOUNT_TRUSTED_PROXIES: {part!r} is not an IP address or network "
+                "(write e.g. 127.0.0.1, 10.0.0.0/8 or ::1, separated by commas)"
+            ) from None
+    return tuple(found)
+
+
 def _log_format(raw: str) -> str:
     if raw.strip().lower() not in ("text", "json"):
         raise ValueError(f"STOCKCOUNT_LOG_FORMAT must be text or json, not {raw!r}")
@@ -77,6 +96,8 @@ class Settings:
     # Signs the web pages' CSRF tokens. Several server processes behind one database must
     # share it (STOCKCOUNT_SECRET_KEY); unset, each process makes its own at start.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # Networks (normalized, e.g. "127.0.0.1/32") whose X-Forwarded-* headers are honoured.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +115,7 @@ class Settings:
             log_format=_log_format(env.get("STOCKCOUNT_LOG_FORMAT") or "text"),
             device_stale_minutes=_int(env, "STOCKCOUNT_DEVICE_STALE_MINUTES", 30),
             secret_key=env.get("STOCKCOUNT_SECRET_KEY") or secrets.token_urlsafe(32),
+            trusted_proxies=parse_trusted_proxies(env.get("STOCKCOUNT_TRUSTED_PROXIES") or ""),
         )
 
     @property

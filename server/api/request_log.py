@@ -4,7 +4,7 @@ credential or PIN can reach the log through it.
 
 `configure_logging` sets the root handler's format once: plain text, or one JSON object a
 line (STOCKCOUNT_LOG_FORMAT=json) by python-json-logger, whose fields are the record's
-`extra` (request_id, method, route, status, duration_ms, caller_kind, caller).
+`extra` (request_id, method, route, status, duration_ms, caller_kind, caller, client).
 """
 
 from __future__ import annotations
@@ -112,14 +112,18 @@ async def log_response(message: Message, scope: Scope) -> None:
         else round((time.perf_counter() - started) * 1000, 1),
         "caller_kind": caller.kind.value if isinstance(caller, Caller) else None,
         "caller": caller.name if isinstance(caller, Caller) else None,
+        # the client's address: behind a trusted proxy, the one it forwarded
+        # (server.api.forwarded), else the peer's
+        "client": client[0] if (client := scope.get("client")) else None,
     }
     log.info(
-        "%s %s %s %sms %s %s",
+        "%s %s %s %sms %s %s %s",
         fields["method"],
         fields["route"],
         fields["status"],
         fields["duration_ms"],
         fields["caller"] or "-",
+        fields["client"] or "-",
         fields["request_id"],
         extra=fields,
     )

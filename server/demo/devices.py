@@ -263,7 +263,9 @@ def _served(settings: Settings) -> Iterator[str]:
     # The demo migrated the file moments ago; each device's requests are printed by it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_app(settings, check_migrations=False)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # X-Forwarded-* are the app's own (STOCKCOUNT_TRUSTED_PROXIES), not uvicorn's
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -33,9 +33,17 @@ from handheld_sync.counting import CountingSession
 from handheld_sync.errors import ServerRefused, TransportError
 from handheld_sync.scan.text import parse_scanner_text
 from handheld_sync.store import Store
-from handheld_sync.sync import CREDENTIAL, DEVICE_ID, SERVER_URL, SyncEngine, auth_headers, enroll
+from handheld_sync.sync import (
+    ACKED_SEQ,
+    CREDENTIAL,
+    DEVICE_ID,
+    SERVER_URL,
+    SyncEngine,
+    auth_headers,
+    enroll,
+)
 from schemas.sync import BinOpened, PushRequest
-from tests.conftest import BACKENDS, fresh_database, pg_admin
+from tests.conftest import BACKENDS, PG_ADMIN_URL, fresh_database, pg_admin
 from tests.e2e.conftest import BIN, ServerProcess, free_port
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
@@ -75,6 +83,45 @@ class Database:
     def drop_backup(self) -> None:
         if self.file is None:
             pg_admin(f'DROP DATABASE IF EXISTS "{self.name}_bak" WITH (FORCE)')
+
+    # The operator's backup and restore (deploy/README.md), while the server runs:
+    # `stockcount backup FILE` on SQLite, pg_dump -Fc on PostgreSQL; restored with the
+    # server stopped (the file copied back, its -wal and -shm removed; or the database
+    # dropped, made anew and pg_restore'd).
+
+    def pg_conninfo(self, name: str | None = None) -> str:
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        return f"{base}/{name or self.name}"
+
+    def dump(self, env: dict[str, str], target: Path) -> str:
+        if self.file is not None:
+            argv = [str(BIN / "stockcount"), "backup", str(target)]
+        else:
+            argv = ["pg_dump", "-Fc", "-f", str(target), "-d", self.pg_conninfo()]
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def load(self, source: Path) -> None:
+        if self.file is not None:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.file}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(source, self.file)
+            return
+        pg_admin(
+            f'DROP DATABASE "{self.name}" WITH (FORCE)',
+            f'CREATE DATABASE "{self.name}" TEMPLATE template0',
+        )
+        argv = [
+            "pg_restore",
+            "--no-owner",
+            "--exit-on-error",
+            "-d",
+            self.pg_conninfo(),
+            str(source),
+        ]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
 
 
 class Server:
@@ -490,3 +537,122 @@ def test_engine_retries_a_server_that_is_down_with_growing_bounded_delays(
     assert store.outbox_summary()["pending"] == 0
     client.close()
     store.close()
+
+
+def count_bin(
+    store: Store, number: str, label: str, serials: list[str], qty: list[tuple[str, ...]]
+) -> None:
+    session = CountingSession(store, bin_pattern=BIN_PATTERN)
+    session.open(number)
+    assert session.scan(parse_scanner_text(label)).recorded
+    for serial in serials:
+        assert session.scan(parse_scanner_text(serial)).recorded
+    for q in qty:
+        session.key_quantity(q[0], q[1], lot=q[2] if len(q) > 2 else "")
+    session.close_bin(empty=not serials and not qty)
+
+
+def test_back_up_go_on_counting_restore_and_every_device_re_sends_what_the_backup_lacks(
+    server: tuple[Server, Database], tmp_path: Path
+) -> None:
+    """The operator's procedure (deploy/README.md): a backup taken while serving
+    (`stockcount backup` / pg_dump), counting goes on, the server is restored from it and
+    `stockcount sync new-epoch` run. Three devices; device 0 lies about its acks (acked_seq
+    far above its high-water mark) before and after: it changes nothing another device is
+    told, and it makes nothing be counted twice."""
+    srv, database = server
+    api = httpx.Client(base_url=srv.url, timeout=30)
+    number, sup, admin = started_count(api)
+
+    def code() -> str:
+        issued = api.post("/api/enrollment-codes", json={"location": "MAIN"}, headers=admin)
+        return str(issued.json()["code"])
+
+    devices = [device(tmp_path, f"hh-{i}", srv.url, code()) for i in range(3)]
+    (store0, client0), (store1, client1), (store2, client2) = devices
+    for store, client in devices:
+        assert engine(store, client).sync().reset
+
+    # Before the backup: devices 0 and 1 count a bin each.
+    count_bin(store0, number, "A-01", ["S1"], [("BOLT", "8")])
+    count_bin(store1, number, "A-02", ["S3"], [("LOTI", "6", "L1")])
+    assert engine(store0, client0).sync().applied == 4
+    assert engine(store1, client1).sync().applied == 4
+    epoch = engine(store2, client2).sync().server_epoch
+
+    backup = tmp_path / ("backup.sqlite3" if database.sqlite else "backup.dump")
+    said = database.dump(srv.env, backup)
+    assert backup.stat().st_size > 0
+    if database.sqlite:
+        assert said.startswith("backed up ") and str(backup) in said
+
+    # Counting goes on: device 1 counts A-02 again (S2 found there too), device 2 A-03.
+    count_bin(store1, number, "A-02", ["S3", "S2"], [("LOTI", "6", "L1")])
+    count_bin(store2, number, "A-03", [], [])
+    assert engine(store1, client1).sync().applied == 5
+    assert engine(store2, client2).sync().applied == 2
+
+    # Device 0 lies: it claims acknowledgements far above what it ever sent.
+    store0.set_setting(ACKED_SEQ, str(store0.last_seq() + 1000))
+    lied = engine(store0, client0).sync()
+    assert lied.requeued == 0 and lied.applied == 0 and not lied.reset
+    # ... and nobody else is told anything new: same epoch, no reset, nothing to re-send.
+    for store, client in ((store1, client1), (store2, client2)):
+        after = engine(store, client).sync()
+        assert after.server_epoch == epoch and not after.reset and after.requeued == 0
+
+    # The restore, as the README says: stop, restore, new epoch, start.
+    srv.stop()
+    database.load(backup)
+    renewed = subprocess.run(
+        [str(BIN / "stockcount"), "sync", "new-epoch"],
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert renewed.returncode == 0 and "sync epoch is now" in renewed.stdout, renewed.stderr
+    srv.start()
+
+    # The liar syncs first, lying again: it re-sends nothing it has not lost (it lost
+    # nothing), and it does not make the others' answers differ.
+    store0.set_setting(ACKED_SEQ, str(store0.last_seq() + 1000))
+    first = engine(store0, client0).sync()
+    assert first.reset and first.requeued == 0 and first.applied == 0
+    new_epoch = first.server_epoch
+    assert new_epoch != epoch
+    resent1 = engine(store1, client1).sync()
+    assert resent1.reset and resent1.server_epoch == new_epoch
+    assert resent1.requeued == 5 and resent1.applied == 5 and resent1.duplicate == 0
+    resent2 = engine(store2, client2).sync()
+    assert resent2.reset and resent2.server_epoch == new_epoch
+    assert resent2.requeued == 2 and resent2.applied == 2 and resent2.duplicate == 0
+    # A second round: nothing more to send, nobody reset again.
+    for store, client in devices:
+        again = engine(store, client).sync()
+        assert (again.sent, again.requeued, again.reset) == (0, 0, False)
+        assert store.outbox_summary()["pending"] == 0
+
+    # Every event is on the server once: each install's last seq, and the count's result
+    # is what was counted (not doubled, none lost).
+    status = api.get("/api/devices/status", headers=sup).json()["items"]
+    by_install = {d["install_id"]: d["last_seq"] for d in status}
+    assert [by_install[s.install_id] for s, _ in devices] == [s.last_seq() for s, _ in devices]
+    recon = api.get(f"/api/counts/{number}/reconciliation", params={"limit": 1000}, headers=sup)
+    assert recon.status_code == 200, recon.text
+    body = recon.json()
+    assert body["conflicts"] == [] and body["not_counted_bins"] == []
+    got = {
+        (line["item"], line["bin"], line.get("serial", ""), Decimal(line["adjustment_quantity"]),
+         Decimal(line["stock_transfer_quantity"]))
+        for line in body["lines"]
+    }  # fmt: skip
+    assert got == {
+        ("SER", "A-02", "S2", Decimal(0), Decimal(1)),  # S2 found in A-02, at home in A-01
+        ("BOLT", "A-01", "", Decimal(-2), Decimal(0)),  # 8 counted of 10
+        ("LOTI", "A-02", "", Decimal(1), Decimal(0)),  # 6 counted of 5
+    }
+    api.close()
+    for store, client in devices:
+        client.close()
+        store.close()

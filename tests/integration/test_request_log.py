@@ -41,6 +41,8 @@ async def test_each_request_logs_one_line_with_its_id_caller_route_status_and_du
     # an id from a proxy in front is kept and answered; one that is not an id is replaced
     assert second.request_id == me.headers["x-request-id"] == "proxy-42.a"  # type: ignore[attr-defined]
     assert (second.caller_kind, second.caller, second.status) == ("user", "super", 200)  # type: ignore[attr-defined]
+    # the client's address (no trusted proxy here: the peer's, the test client's)
+    assert second.client == "testclient"  # type: ignore[attr-defined]
     assert third.route == "/api/counts/{number}" and third.status == 404  # type: ignore[attr-defined]
     assert missing.status_code == 404
     assert fourth.status == 401 and refused.headers["x-request-id"] == fourth.request_id  # type: ignore[attr-defined]
