@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from server.api.state import STATE_KEY
+from server.bootstrap import open_runtime
 from server.counts.usecases import preview as count_preview
 from server.counts.usecases import review as count_review
 from server.db.engine import make_engine
@@ -58,8 +58,13 @@ async def test_the_paged_preview_and_its_totals_are_what_finalize_writes(
     sup = hs["super"]
     number = await count_the_scenario(client, sup, hs["counter"])
     await generous_tolerances(client, sup)
-    uow = client.app.state[STATE_KEY].uow
+    # the use cases in this test's own runtime (the test client serves the app in a loop
+    # of its own, where PostgreSQL connections cannot be shared)
+    async with open_runtime(database_url) as runtime:
+        await _drafts_and_finalize(database_url, runtime.uow, number)
 
+
+async def _drafts_and_finalize(database_url: str, uow: Any, number: str) -> None:
     # every page of 2 lines of each document, as the preview page reads them
     shown: dict[str, list[Any]] = {}
     gl: dict[str, list[Any]] = {}
