@@ -23,6 +23,7 @@ figure that finalize would not post now; a change to any input is a new key.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -119,18 +120,19 @@ class _Draft:
 
 
 class _DraftMemo:
-    """The last few drafts of the process, most recent first. A race at worst drafts one
-    twice."""
+    """The last few drafts of the process, most recent first. A draft is made in a worker
+    thread: a second of pure Python would otherwise hold every other request of the
+    process. A race at worst drafts one twice."""
 
     def __init__(self, size: int = 2) -> None:
         self._size = size
         self._entries: list[_Draft] = []
 
-    def get(self, key: _DraftKey) -> _Draft:
+    async def get(self, key: _DraftKey) -> _Draft:
         for entry in self._entries:
             if entry.key.same(key):
                 return entry
-        entry = _draft(key)
+        entry = await asyncio.to_thread(_draft, key)
         self._entries = [entry, *[e for e in self._entries if e is not entry][: self._size - 1]]
         return entry
 
@@ -209,7 +211,7 @@ async def _drafted(
             gl=await uow.count_documents.gl_setup(count.location_id, codes),
             frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
         )
-    return count, recon, DRAFTS.get(key)
+    return count, recon, await DRAFTS.get(key)
 
 
 def _stamped(documents: Sequence[CountDocument], now: datetime) -> list[CountDocument]:
