@@ -1,4 +1,5 @@
-"""Supervisor review of a stock count, the preview of its documents, and finalize.
+"""Supervisor review of a stock count, and finalize (the preview of its documents:
+server.counts.usecases.preview).
 
 Finalize (seed 000): the count is read and the domain decides once on its status
 (decide_finalize: go on, go on with the seed's warning, ask for confirmation, or refuse).
@@ -151,7 +152,8 @@ class _Derived:
 
 
 class _DerivedMemo:
-    """The profile rows and the lines above tolerance of the last few reconciliations.
+    """The profile rows (and those each filter keeps) and the lines above tolerance of the
+    last few reconciliations.
     Both are pure functions of the reconciliation, the supervisor's clearings and the
     tolerances: a reconciliation is immutable and the process's cache makes a new one for
     each version of the count, so an entry matches only the very object it was computed
