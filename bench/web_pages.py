@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from count_cycle import BATCH, Raw, Shape, batches, load_stock, master_data, say
@@ -230,6 +231,33 @@ def times(client: httpx.Client, path: str, repeat: int) -> list[float]:
     return out
 
 
+def after_decisions(
+    pages: httpx.Client, api: httpx.Client, number: str, repeat: int
+) -> tuple[list[float], list[float]]:
+    """The review page (and the API's preview) right after a review decision: a line is
+    cleared (a review no draft was made for: the draft is made again), the page timed,
+    the line selected again; another misplaced serial's line each time."""
+    found = api.get(f"/api/counts/{number}/review?kind=serial_transfer_proposal&limit={2 * repeat}")
+    found.raise_for_status()
+    lines = [row["lines"][0]["id"] for row in found.json()["rows"]]
+    page_ms: list[float] = []
+    api_ms: list[float] = []
+    for out in (page_ms, api_ms):
+        client, path = (pages, f"/counts/{number}/review") if out is page_ms else (
+            api, f"/api/counts/{number}/preview"
+        )  # fmt: skip
+        for i in range(repeat):
+            line = lines[i if out is page_ms else repeat + i]
+            url = f"/api/counts/{number}/lines/{quote(line, safe='')}"
+            assert api.put(f"{url}/clear").status_code == 200
+            started = time.perf_counter()
+            answer = client.get(path)
+            out.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200, f"GET {path}: {answer.status_code}"
+            assert api.put(f"{url}/select").status_code == 200
+    return page_ms, api_ms
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
@@ -240,8 +268,12 @@ def measure(base: str, data: Built, shape: Shape, repeat: int) -> Table:
     kind, number = data.documents[0]
     rows: list[tuple[str, str, str]] = [
         ("Counts list", "/counts/", "/api/counts/"),
-        ("Count, first bins", f"/counts/{b}", f"/api/counts/{b}"),
-        ("Count, late bins", f"/counts/{b}?offset={late}", f"/api/counts/{b}"),
+        ("Count, first bins", f"/counts/{b}", f"/api/counts/{b}?limit=50"),
+        (
+            "Count, late bins",
+            f"/counts/{b}?offset={late}",
+            f"/api/counts/{b}?limit=50&cursor={late}",
+        ),
         ("Review, first page", f"/counts/{b}/review", f"/api/counts/{b}/review?limit=50"),
         (
             "Review, misplaced",
@@ -254,16 +286,25 @@ def measure(base: str, data: Built, shape: Shape, repeat: int) -> Table:
             f"/api/counts/{b}/review?limit=50&cursor=5000",
         ),
         ("Preview", f"/counts/{b}/preview", f"/api/counts/{b}/preview"),
+        (
+            "Preview, late lines",
+            f"/counts/{b}/preview?quantity_adjustment=10000&stock_transfer=9000",
+            f"/api/counts/{b}/preview",
+        ),
         ("Documents list", "/documents/", f"/api/counts/{data.finalized}/documents"),
         ("A document", f"/documents/{kind}/{number}", f"/api/documents/{kind}/{number}"),
     ]  # fmt: skip
     table = Table(title=f"{shape.serials:,} serials in {shape.bins:,} bins, {repeat} requests each")
     for column in ("page", "p50 ms", "p95 ms", "API p95 ms", "x API", "target", "result"):
         table.add_column(column, justify="left" if column == "page" else "right")
+    measured = []
     for name, page_path, api_path in rows:
         say(f"  {name}: {page_path}")
-        page_ms = times(pages, page_path, repeat)
-        api_ms = times(api, api_path, repeat)
+        measured.append((name, times(pages, page_path, repeat), times(api, api_path, repeat)))
+    say("  Review after a decision: each load follows a line cleared, then selected again")
+    cold = after_decisions(pages, api, b, repeat)
+    measured.append(("Review after a decision (cold draft)", *cold))
+    for name, page_ms, api_ms in measured:
         page95, api95 = p95(page_ms), p95(api_ms)
         table.add_row(
             name,

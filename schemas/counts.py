@@ -65,6 +65,9 @@ class StockCount(msgspec.Struct, kw_only=True):
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     bins: list[CountBin] = msgspec.field(default_factory=list)
+    # GET /api/counts/{number} answers its bins a page at a time (`limit`, `cursor`): the
+    # cursor of the next page of bins, null on the last (and where no bins are listed).
+    bins_next_cursor: str | None = None
 
 
 class StockCountPage(msgspec.Struct, kw_only=True):

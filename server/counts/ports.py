@@ -148,8 +148,17 @@ class CountRows(Protocol):
         self, after: int, limit: int, location: str | None, status: str | None
     ) -> Sequence[CountRecord]: ...
     async def bins(
-        self, count_id: int, labels: Collection[str] | None = None
-    ) -> Sequence[CountBinRecord]: ...
+        self,
+        count_id: int,
+        labels: Collection[str] | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[CountBinRecord]:
+        """The count's bins by label; only those of `labels` when given; `limit` of them
+        from `offset` when given."""
+        ...
+
     async def claim(
         self,
         number: str,
@@ -173,7 +182,12 @@ class Snapshots(Protocol):
     and a bin count's check read beside it (server.counts.sql.snapshot.SqlSnapshots)."""
 
     async def take_snapshot(self, count_id: int, location_id: int, token: str) -> None: ...
-    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]: ...
+    async def expected_by_bin(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[str, Decimal]:
+        """System quantity per bin label in the snapshot; only these bins when given."""
+        ...
+
     async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
     async def serial_differences(
         self, count: CountRecord, bin_count_ids: Collection[int]
@@ -196,7 +210,12 @@ class BinCounts(Protocol):
     """Bin counts and their lines, recount orders, conflict picks
     (server.counts.sql.bincounts.SqlBinCounts)."""
 
-    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]: ...
+    async def bin_count_headers(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> Sequence[BinCountHeader]:
+        """The count's bin counts by id order; only those of these bins when given."""
+        ...
+
     async def bin_count_lines(
         self, ids: Collection[int], serials: bool = True
     ) -> dict[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]]: ...

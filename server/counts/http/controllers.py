@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas import counts as wire
 from server.api.deps import CurrentCaller, Now, Uow
-from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor, next_cursor
+from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, check_limit, decode_cursor, next_cursor
 from server.api.security import Guard, caller_of, reads_documents, roles
 from server.api.state import AnyConnection, AnyRequest
 from server.api.wire import csv_response, plain, wants_csv
@@ -45,6 +45,7 @@ from server.counts.http.wire import (
     view_out,
 )
 from server.counts.usecases import counting as counts
+from server.counts.usecases import preview as count_preview
 from server.counts.usecases import review as count_review
 from server.counts.usecases.counting import BinAssignment, NewCount
 from server.domain.auth import CallerKind, require_role
@@ -115,9 +116,19 @@ class CountController(Controller):
 
     @get("/{number:str}", guards=COUNT_OR_DEVICE)
     async def get_count(
-        self, number: FromPath[str], uow: Uow, caller: CurrentCaller
+        self,
+        number: FromPath[str],
+        uow: Uow,
+        caller: CurrentCaller,
+        limit: FromQuery[int] = MAX_LIMIT,
+        cursor: FromQuery[str | None] = None,
     ) -> wire.StockCount:
-        return view_out(await counts.get_count(uow, caller, number), caller)
+        """The count and a page of its bins by label (`limit`, at most and by default
+        1,000), each counted or not, with its expected quantity unless the count is blind
+        to the caller. `bins_next_cursor` is the `cursor` of the next page of bins."""
+        offset, size = decode_cursor(cursor), check_limit(limit)
+        view = await counts.get_count(uow, caller, number, offset=offset, limit=size)
+        return view_out(view, caller, offset)
 
     @post("/{number:str}/start", guards=SUPERVISE, status_code=200)
     async def start(
@@ -350,7 +361,7 @@ class CountController(Controller):
     @get("/{number:str}/preview", guards=SUPERVISE)
     async def preview(self, number: FromPath[str], uow: Uow, now: Now) -> wire.FinalizeResult:
         """The draft Quantity Adjustment and Stock Transfer with lines, values, GL lines."""
-        return finalize_out(await count_review.preview(uow, number, now), draft=True)
+        return finalize_out(await count_preview.preview(uow, number, now), draft=True)
 
     @post("/{number:str}/finalize", guards=SUPERVISE, status_code=200)
     async def finalize(

@@ -36,9 +36,14 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
-def count_out(record: CountRecord, view: CountView | None = None) -> wire.StockCount:
+def count_out(
+    record: CountRecord, view: CountView | None = None, offset: int = 0
+) -> wire.StockCount:
+    """The count, with the bins of `view` (a page of them from `offset`) when given."""
     bins: list[wire.CountBin] = []
+    next_bins = None
     if view is not None:
+        next_bins = str(offset + len(view.bins)) if view.more else None
         expected = view.expected
         bins = [
             wire.CountBin(
@@ -67,12 +72,13 @@ def count_out(record: CountRecord, view: CountView | None = None) -> wire.StockC
         completed_at=record.completed_at,
         cancelled_at=record.cancelled_at,
         bins=bins,
+        bins_next_cursor=next_bins,
     )
 
 
-def view_out(view: CountView, caller: Caller) -> wire.StockCount:
+def view_out(view: CountView, caller: Caller, offset: int = 0) -> wire.StockCount:
     assert view.expected is None or can_see_expected(caller, view.count)
-    return count_out(view.count, view)
+    return count_out(view.count, view, offset)
 
 
 def submitted_bin_count(data: wire.BinCountSubmit) -> SubmittedBinCount:

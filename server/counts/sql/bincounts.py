@@ -45,8 +45,10 @@ class SqlBinCounts:
 
     # -- bin counts ------------------------------------------------------------------
 
-    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
-        rows = await self.session.execute(
+    async def bin_count_headers(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> Sequence[BinCountHeader]:
+        query = (
             select(
                 BinCountTable.id,
                 Bin.label,
@@ -63,6 +65,9 @@ class SqlBinCounts:
             .where(BinCountTable.count_id == count_id)
             .order_by(BinCountTable.id)
         )
+        if bin_ids is not None:
+            query = query.where(BinCountTable.bin_id.in_(list(bin_ids)))
+        rows = await self.session.execute(query)
         return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def bin_count_lines(

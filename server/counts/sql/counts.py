@@ -169,9 +169,15 @@ class SqlCounts:
         return [_count(r) for r in rows]
 
     async def bins(
-        self, count_id: int, labels: Collection[str] | None = None
+        self,
+        count_id: int,
+        labels: Collection[str] | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Sequence[CountBinRecord]:
-        """The count's bins in scope; only those of `labels` when given."""
+        """The count's bins in scope by label; only those of `labels` when given; a page
+        of `limit` from `offset` when given."""
         query = (
             select(
                 CountBin.bin_id,
@@ -188,6 +194,8 @@ class SqlCounts:
         )
         if labels is not None:
             query = query.where(Bin.label.in_(list(labels)))
+        if offset or limit is not None:
+            query = query.offset(offset).limit(limit)
         rows = await self.session.execute(query)
         return [CountBinRecord(int(b), str(lbl), d, u, p, r) for b, lbl, d, u, p, r in rows]
 

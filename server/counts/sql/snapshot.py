@@ -95,14 +95,22 @@ class SqlSnapshots:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def expected_by_bin(self, count_id: int) -> dict[str, Decimal]:
-        """System quantity per bin in the snapshot: serials counted, balances summed."""
+    async def expected_by_bin(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[str, Decimal]:
+        """System quantity per bin in the snapshot: serials counted, balances summed; only
+        these bins when given (a page of them: each is a range of the (count, bin) index)."""
         expected: dict[str, Decimal] = {}
+        serial_scope = [CountSnapshotSerial.count_id == count_id]
+        balance_scope = [CountSnapshotBalance.count_id == count_id]
+        if bin_ids is not None:
+            serial_scope.append(CountSnapshotSerial.bin_id.in_(list(bin_ids)))
+            balance_scope.append(CountSnapshotBalance.bin_id.in_(list(bin_ids)))
         serials = await self.session.execute(
             select(Bin.label, func.count())
             .select_from(CountSnapshotSerial)
             .join(Bin, Bin.id == CountSnapshotSerial.bin_id)
-            .where(CountSnapshotSerial.count_id == count_id)
+            .where(*serial_scope)
             .group_by(Bin.label)
         )
         for label, n in serials:
@@ -111,7 +119,7 @@ class SqlSnapshots:
         balances = await self.session.execute(
             select(Bin.label, raw(func.sum(CountSnapshotBalance.quantity)))
             .join(Bin, Bin.id == CountSnapshotBalance.bin_id)
-            .where(CountSnapshotBalance.count_id == count_id)
+            .where(*balance_scope)
             .group_by(Bin.label)
         )
         for label, total in balances:

@@ -115,6 +115,7 @@ class CountView:
     counted_bins: frozenset[str]
     expected: Mapping[str, Decimal] | None
     awaiting_recount: frozenset[str] = frozenset()
+    more: bool = False  # a page of the bins: more follow it
 
 
 # -- the process cache (the unit of work's `reconciliations`: the runtime's) -------------
@@ -309,15 +310,32 @@ async def _assign(
         await uow.counts.assign(count_id, rows)
 
 
-async def get_count(uow: CountingUnitOfWork, caller: Caller, number: str) -> CountView:
+async def get_count(
+    uow: CountingUnitOfWork,
+    caller: Caller,
+    number: str,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> CountView:
+    """The count with its bins by label: every bin, or `limit` of them from `offset`
+    (`CountView.more`: bins follow). Only the page's bins are read, with their bin counts
+    and expected quantities: a page costs the same at 10 bins or 10,000."""
     async with uow:
         count = await load_count(uow, number)
         check_site(caller, count)
-        bins = await uow.counts.bins(count.id)
-        headers = await uow.bin_counts.bin_count_headers(count.id)
+        if limit is None:
+            bins = await uow.counts.bins(count.id, offset=offset)
+            more = False
+        else:
+            bins = await uow.counts.bins(count.id, offset=offset, limit=limit + 1)
+            more = len(bins) > limit
+            bins = bins[:limit]
+        ids = None if limit is None and not offset else [b.bin_id for b in bins]
+        headers = await uow.bin_counts.bin_count_headers(count.id, ids) if bins else []
         expected = None
         if count.snapshot_token is not None and can_see_expected(caller, count):
-            expected = await uow.snapshots.expected_by_bin(count.id)
+            expected = await uow.snapshots.expected_by_bin(count.id, ids) if bins else {}
     standing = current_bin_counts([_bin_count(h) for h in headers], recount_orders(bins)).current
     counted = frozenset(label for label, found in standing.items() if found)
     if expected is not None:
@@ -325,7 +343,7 @@ async def get_count(uow: CountingUnitOfWork, caller: Caller, number: str) -> Cou
     awaiting = frozenset(
         b.label for b in bins if b.recount_ordered_at is not None and b.label not in counted
     )
-    return CountView(count, bins, counted, expected, awaiting)
+    return CountView(count, bins, counted, expected, awaiting, more)
 
 
 async def count_events(uow: CountsTransaction, number: str) -> Sequence[CountEventRecord]:

@@ -1,4 +1,5 @@
-"""Supervisor review of a stock count, the preview of its documents, and finalize.
+"""Supervisor review of a stock count, and finalize (the preview of its documents:
+server.counts.usecases.preview).
 
 Finalize (seed 000): the count is read and the domain decides once on its status
 (decide_finalize: go on, go on with the seed's warning, ask for confirmation, or refuse).
@@ -53,7 +54,6 @@ from server.domain.counting import (
     choose_lines,
     decide_finalize,
     decide_lines,
-    draft_documents,
     finalize_count,
     generated_serial_prefix,
     lines_needing_approval,
@@ -129,10 +129,31 @@ class _Derived:
     rules: ToleranceRules
     profile: tuple[ProfileLine, ...]
     need: frozenset[str]
+    by_id: Mapping[str, DiscrepancyLine]
+    # the profile rows each filter keeps (a few filters: the review page's)
+    matching: dict[LineFilter, tuple[ProfileLine, ...]] = field(default_factory=dict)
+
+    def rows_matching(self, where: LineFilter) -> tuple[ProfileLine, ...]:
+        """The profile rows with a line that matches `where`: every row for no filter."""
+        if where == LineFilter():
+            return self.profile
+        found = self.matching.get(where)
+        if found is None:
+            need, by_id = self.need, self.by_id
+            found = tuple(
+                row
+                for row in self.profile
+                if any(where.matches(by_id[i], i in need) for i in row.line_ids)
+            )
+            if len(self.matching) >= 16:
+                self.matching.clear()
+            self.matching[where] = found
+        return found
 
 
 class _DerivedMemo:
-    """The profile rows and the lines above tolerance of the last few reconciliations.
+    """The profile rows (and those each filter keeps) and the lines above tolerance of the
+    last few reconciliations.
     Both are pure functions of the reconciliation, the supervisor's clearings and the
     tolerances: a reconciliation is immutable and the process's cache makes a new one for
     each version of the count, so an entry matches only the very object it was computed
@@ -154,6 +175,7 @@ class _DerivedMemo:
             rules,
             tuple(profile_lines(recon.lines, cleared)),
             lines_needing_approval(recon, rules),
+            recon.by_id(),
         )
         self._entries = [entry, *self._entries[: self._size - 1]]
         return entry
@@ -237,14 +259,9 @@ async def reviewed_rows(
     where = replace(_line_filter(kind, bin_label, item), above_tolerance=above_tolerance)
     async with uow:
         got = await _UnderReview.load(uow, number)
-        by_id = got.recon.by_id()
         derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
-        need = derived.need
-        chosen = [
-            row
-            for row in derived.profile
-            if any(where.matches(by_id[i], i in need) for i in row.line_ids)
-        ]
+        need, by_id = derived.need, derived.by_id
+        chosen = derived.rows_matching(where)
         page = chosen[offset : None if limit is None else offset + limit]
         labels = await uow.reviews.item_labels({x.item for x in page if x.item})
     rows = [
@@ -440,7 +457,8 @@ async def _location(uow: TolerancesUnitOfWork, code: str) -> int:
 
 
 async def _facts(uow: FinalizeUnitOfWork, count: CountRecord) -> FinalizeFacts:
-    """Everything the preview and finalize read, in the caller's transaction."""
+    """Everything finalize reads, in the caller's transaction (the preview reads these
+    but the positions and taken serial numbers: server.counts.usecases.preview)."""
     recon = await reconciliation_of(uow, count)
     codes = {x.item for x in recon.lines if x.adjustable}
     # Generated numbers must not clash with a serial the item has (in stock or not) nor
@@ -466,17 +484,6 @@ async def _facts(uow: FinalizeUnitOfWork, count: CountRecord) -> FinalizeFacts:
         frozen_bins=await uow.postings.frozen_bins([count.location], count.id),
         taken_serials=taken,
     )
-
-
-async def preview(uow: FinalizeUnitOfWork, number: str, now: datetime) -> FinalizeResult:
-    """The draft documents with their lines, values and GL lines; nothing is written."""
-    async with uow:
-        count = await load_count(uow, number)
-        under_review(count.status)
-        facts = await _facts(uow, count)
-    drafted = draft_documents(facts)
-    warning = decide_finalize(count.status, confirmed=True).warning
-    return FinalizeResult(count, warning, drafted.documents("", now), facts.recon.not_counted_bins)
 
 
 async def finalize(

@@ -5,6 +5,7 @@ and finalize with the seed's warning while the count is Counting in Process."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -15,9 +16,10 @@ from server.api.deps import CurrentCaller, Now, Uow
 from server.api.paging import decode_cursor
 from server.api.state import AnyRequest
 from server.counts.ports import BinCountHeader
+from server.counts.usecases import preview as count_preview
 from server.counts.usecases import review as count_review
 from server.counts.usecases.counting import StandingBinCounts
-from server.domain.counting import LineKind
+from server.domain.counting import QUANTITY_ADJUSTMENT, STOCK_TRANSFER, LineKind
 from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, StockcountError
 from server.masterdata.usecases import reason_codes
@@ -25,6 +27,7 @@ from server.web.responses import page, see_other
 from server.web.session import SUPERVISE
 
 ROWS = 50  # rows of the profile on a page
+DRAFT_LINES = 100  # lines of each draft document on a page of the preview
 KINDS = [k.value for k in LineKind]
 
 
@@ -40,6 +43,20 @@ def _counted_by(standing: StandingBinCounts) -> dict[str, BinCountHeader]:
         for label, bc in standing.resolved.effective.items()
         if bc.id in headers
     }
+
+
+def _draft_links(
+    shown: count_preview.DraftPage, offsets: dict[str, int]
+) -> dict[str, dict[str, int]]:
+    """The preview's queries for this document's previous and next lines (the other
+    document stays where it is)."""
+    links: dict[str, dict[str, int]] = {}
+    kind = shown.document.kind
+    if shown.offset > 0:
+        links["previous"] = offsets | {kind: max(0, shown.offset - DRAFT_LINES)}
+    if shown.offset + len(shown.lines) < shown.line_count:
+        links["next"] = offsets | {kind: shown.offset + len(shown.lines)}
+    return links
 
 
 class ReviewPages(Controller):
@@ -71,10 +88,10 @@ class ReviewPages(Controller):
             limit=ROWS,
         )
         codes = await reason_codes.list_reason_codes(uow, active=True)
-        totals: count_review.FinalizeResult | None = None
+        totals: Sequence[count_preview.DocumentTotals] | None = None
         totals_refused: str | None = None
         try:
-            totals = await count_review.preview(uow, number, now)
+            totals = await count_preview.preview_totals(uow, number)
         except StockcountError as exc:
             totals_refused = exc.message  # the lines it names are the rows below
         return page(
@@ -144,14 +161,27 @@ class ReviewPages(Controller):
 
     @get("/preview")
     async def preview(
-        self, request: AnyRequest, number: FromPath[str], uow: Uow, now: Now
+        self,
+        request: AnyRequest,
+        number: FromPath[str],
+        uow: Uow,
+        now: Now,
+        quantity_adjustment: FromQuery[str | None] = None,
+        stock_transfer: FromQuery[str | None] = None,
     ) -> Template:
-        drafted = await count_review.preview(uow, number, now)
+        """The draft documents, a page of each one's lines (its own offset in the query)
+        with the whole document's totals and GL per account and entity."""
+        offsets = {
+            QUANTITY_ADJUSTMENT: decode_cursor(quantity_adjustment),
+            STOCK_TRANSFER: decode_cursor(stock_transfer),
+        }
+        drafted = await count_preview.preview_page(uow, number, now, offsets, DRAFT_LINES)
         return page(
             request,
             "counts/preview.html",
             count=drafted.count,
             result=drafted,
+            links={d.document.kind: _draft_links(d, offsets) for d in drafted.documents},
             draft=True,
             label=status_label,
         )
@@ -161,7 +191,7 @@ class ReviewPages(Controller):
         self, request: AnyRequest, number: FromPath[str], uow: Uow, now: Now
     ) -> Template:
         """Finalize asks to confirm; in Counting in Process with the seed's warning."""
-        drafted = await count_review.preview(uow, number, now)
+        drafted = await count_preview.preview(uow, number, now)
         return page(
             request,
             "counts/finalize.html",

@@ -177,9 +177,18 @@ class FakeCounts(_OverState):
         return self._by_id(count_id)
 
     async def bins(
-        self, count_id: int, labels: Collection[str] | None = None
+        self,
+        count_id: int,
+        labels: Collection[str] | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Sequence[CountBinRecord]:
-        return [b for b in self.state.count_bins[count_id] if labels is None or b.label in labels]
+        found = sorted(
+            (b for b in self.state.count_bins[count_id] if labels is None or b.label in labels),
+            key=lambda b: b.label,
+        )
+        return found[offset : None if limit is None else offset + limit]
 
     async def claim(
         self,
@@ -270,8 +279,17 @@ class FakeSnapshots(_OverState):
 class FakeBinCounts(_OverState):
     """The BinCounts port over a CountsState."""
 
-    async def bin_count_headers(self, count_id: int) -> Sequence[BinCountHeader]:
-        return [s.header for s in self.state.bin_counts.values() if s.count_id == count_id]
+    async def bin_count_headers(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> Sequence[BinCountHeader]:
+        labels = None
+        if bin_ids is not None:
+            labels = {b.label for b in self.state.count_bins[count_id] if b.bin_id in bin_ids}
+        return [
+            s.header
+            for s in self.state.bin_counts.values()
+            if s.count_id == count_id and (labels is None or s.header.bin in labels)
+        ]
 
     async def bin_count_lines(
         self, ids: Collection[int], serials: bool = True

@@ -1,0 +1,246 @@
+"""The preview, paged and totalled, is what finalize then writes; and the process's drafts
+never show a figure finalize would not post now. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from server.bootstrap import open_runtime
+from server.counts.usecases import preview as count_preview
+from server.counts.usecases import review as count_review
+from server.db.engine import make_engine
+from server.domain.auth import Caller, CallerKind
+from server.domain.counting import CountDocument
+from server.domain.masterdata import Role
+from server.domain.posting import gl_totals
+from server.web.pages import review as review_pages
+from tests.helpers import PASSWORD, scalar
+from tests.integration.counts_setup import (
+    Client,
+    bin_count,
+    count_the_scenario,
+    create_count,
+    generous_tolerances,
+    headers,
+    lines,
+    rows,
+    seed,
+    start,
+)
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+def _lines(document: CountDocument) -> list[Any]:
+    return [(x.line_no, x.source_line_id, x.item, x.bin, x.from_bin, x.lot, x.serial,
+             x.generate_serials, x.adjustment_quantity, x.stock_transfer_quantity,
+             x.adjustment_cost, x.adjustment_value, x.stock_transfer_value)
+            for x in document.lines]  # fmt: skip
+
+
+async def _supervisor(database_url: str) -> Caller:
+    user_id = await scalar(database_url, "SELECT id FROM app_user WHERE username = 'super'")
+    return Caller(CallerKind.USER, "super", user_id=int(user_id), role=Role.SUPERVISOR)
+
+
+async def test_the_paged_preview_and_its_totals_are_what_finalize_writes(
+    database_url: str, client: Client
+) -> None:
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    await generous_tolerances(client, sup)
+    # the use cases in this test's own runtime (the test client serves the app in a loop
+    # of its own, where PostgreSQL connections cannot be shared)
+    async with open_runtime(database_url) as runtime:
+        await _drafts_and_finalize(database_url, runtime.uow, number)
+
+
+async def _drafts_and_finalize(database_url: str, uow: Any, number: str) -> None:
+    # every page of 2 lines of each document, as the preview page reads them
+    shown: dict[str, list[Any]] = {}
+    gl: dict[str, list[Any]] = {}
+    whole: dict[str, tuple[int, Decimal, list[Any]]] = {}
+    for kind in ("quantity_adjustment", "stock_transfer"):
+        offset = 0
+        while True:
+            page = await count_preview.preview_page(uow(), number, NOW, {kind: offset}, 2)
+            (this,) = [d for d in page.documents if d.document.kind == kind]
+            shown.setdefault(kind, []).extend(_lines(replace_lines(this.document, this.lines)))
+            gl.setdefault(kind, []).extend(this.gl_lines)
+            whole[kind] = (this.line_count, this.document.total_value, list(this.gl_totals))
+            assert len(this.lines) <= 2
+            offset += len(this.lines)
+            if offset >= this.line_count:
+                break
+    totals = await count_preview.preview_totals(uow(), number)
+
+    done = await count_review.finalize(
+        uow(), await _supervisor(database_url), number, True, datetime.now(UTC)
+    )
+    assert [d.kind for d in done.documents] == ["quantity_adjustment", "stock_transfer"]
+    assert [len(d.lines) for d in done.documents] == [5, 2]  # more than one page each
+    for posted, total in zip(done.documents, totals, strict=True):
+        assert shown[posted.kind] == _lines(posted)
+        assert gl[posted.kind] == list(posted.gl_lines)
+        count, value, netted = whole[posted.kind]
+        assert (count, value) == (len(posted.lines), posted.total_value)
+        assert (total.kind, total.lines, total.total_value) == (
+            posted.kind, len(posted.lines), posted.total_value,
+        )  # fmt: skip
+        assert {(g.account, g.entity): g.amount for g in netted} == {
+            k: v for k, v in gl_totals(posted.gl_lines).items() if v
+        }
+    # and what was written is what finalize answered
+    stored = await count_review.documents_of(uow(), number)
+    assert [_lines(d) for d in stored] == [_lines(d) for d in done.documents]
+    assert [d.total_value for d in stored] == [Decimal("13.00"), Decimal("250.00")]
+
+
+def replace_lines(document: CountDocument, shown: Any) -> CountDocument:
+    return replace(document, lines=tuple(shown))
+
+
+async def _signed_in(client: Client) -> None:
+    form = await client.get("/signin")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert token, form.text
+    answer = await client.post(
+        "/signin",
+        data={"username": "super", "password": PASSWORD, "_csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+async def test_the_preview_page_pages_each_document_under_its_totals(
+    database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    await generous_tolerances(client, sup)
+    await _signed_in(client)
+    monkeypatch.setattr(review_pages, "DRAFT_LINES", 2)
+
+    first = await client.get(f"/counts/{number}/preview")
+    assert first.status_code == 200, first.text
+    assert "Lines 1-2 of 5." in first.text and "Lines 1-2 of 2." in first.text
+    assert "13.00" in first.text and "250.00" in first.text  # the whole documents' values
+    assert "-110.00" not in first.text  # SER's write-off is the 4th line: not on this page
+    following = re.search(r'href="(/counts/[^"]+/preview\?[^"]+)">Next lines', first.text)
+    assert following, first.text
+    second = await client.get(following.group(1).replace("&amp;", "&"))
+    assert "Lines 3-4 of 5." in second.text and "Lines 1-2 of 2." in second.text
+    assert "-110.00" in second.text and "Previous lines" in second.text
+
+    review = await client.get(f"/counts/{number}/review")
+    assert review.status_code == 200, review.text
+    totals = review.text.split("Totals finalize will post")[1].split("</table>")[0]
+    assert re.search(r"Quantity Adjustment</td><td class=\"num\">5</td>.*13\.00", totals)
+    assert re.search(r"Stock Transfer</td><td class=\"num\">2</td>.*250\.00", totals)
+
+    bad = await client.get(f"/counts/{number}/preview?stock_transfer=x")
+    assert bad.status_code == 422 and "cursor" in bad.text
+
+
+async def _preview(client: Client, h: dict[str, str], number: str) -> Any:
+    answer = await client.get(f"/api/counts/{number}/preview", headers=h)
+    return answer.status_code, answer.json()
+
+
+def _summary(body: Any) -> list[Any]:
+    return [(d["kind"], len(d["lines"]), d["total_value"]) for d in body["documents"]]
+
+
+async def test_the_drafts_follow_every_fact_they_are_built_from(
+    database_url: str, client: Client
+) -> None:
+    """One process, one memo of drafts: each change to what the draft is built from (the
+    review, the tolerances, the GL setup, bins frozen by another count, a new bin count)
+    shows at once, and going back shows the first figures again."""
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    await generous_tolerances(client, sup)
+    status, body = await _preview(client, sup, number)
+    assert status == 200, body
+    before = _summary(body)
+    assert before == [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 2, "250.00")]
+
+    # the review: clear the proposal of S3 (a transfer of 120.00), then select it again
+    (s3,) = [x["id"] for x in await lines(client, sup, number) if x["serial"] == "S3"]
+    for action, expected in (
+        ("clear", [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 1, "130.00")]),
+        ("select", before),
+    ):
+        done = await client.put(f"/api/counts/{number}/lines/{s3}/{action}", headers=sup)
+        assert done.status_code == 200, done.text
+        assert _summary((await _preview(client, sup, number))[1]) == expected
+
+    # the tolerances: none set, every selected line needs an approval first
+    await client.put("/api/locations/MAIN/tolerances", json={"quantity": "0"}, headers=sup)
+    status, body = await _preview(client, sup, number)
+    assert (status, body.get("code")) == (409, "approval-required"), body
+    await generous_tolerances(client, sup)
+    assert _summary((await _preview(client, sup, number))[1]) == before
+
+    # the GL setup: the inventory group loses its adjustment account (a one-sided entry)
+    saved = await _set_adjustment_accounts(database_url, None)
+    status, body = await _preview(client, sup, number)
+    assert (status, body.get("code")) == (422, "one-sided-gl"), body
+    await _set_adjustment_accounts(database_url, saved)
+    assert _summary((await _preview(client, sup, number))[1]) == before
+
+    # another count starts over B-01, which S5's transfer leaves: the bin is frozen
+    other = await create_count(client, sup, prefix="B-")
+    await start(client, sup, other)
+    status, body = await _preview(client, sup, number)
+    assert (status, body.get("code")) == (409, "bins-frozen"), body
+    cancelled = await client.post(f"/api/counts/{other}/cancel", headers=sup)
+    assert cancelled.status_code == 200, cancelled.text
+    assert _summary((await _preview(client, sup, number))[1]) == before
+
+    # a new bin count of A-01 (the count's next version, nothing else changes): BOLT 9
+    await bin_count(
+        client, hs["counter"], number, "A-01",
+        [("SER", "S1"), ("SER", "S3"), ("SER", "S9"), ("SER", "S4")], [("BOLT", "", "9")],
+        at=30,
+    )  # fmt: skip
+    assert _summary((await _preview(client, sup, number))[1]) == [
+        ("quantity_adjustment", 5, "15.50"),
+        ("stock_transfer", 2, "250.00"),
+    ]
+
+
+async def _set_adjustment_accounts(
+    database_url: str, accounts: dict[int, int | None] | None
+) -> dict[int, int | None]:
+    """Set every inventory group's adjustment account (None: none); the previous ones."""
+    saved = {
+        int(i): a for i, a in await rows(
+            database_url, "SELECT id, adjustment_account_id FROM inventory_group"
+        )
+    }  # fmt: skip
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for group_id in saved:
+                value = None if accounts is None else accounts[group_id]
+                await conn.execute(
+                    text("UPDATE inventory_group SET adjustment_account_id = :a WHERE id = :i"),
+                    {"a": value, "i": group_id},
+                )
+    finally:
+        await engine.dispose()
+    return saved
