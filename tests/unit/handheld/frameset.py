@@ -130,7 +130,7 @@ def _written(content: str, fmt: str, **options: bool) -> Image.Image:
     symbol = zxingcpp.create_barcode(content, zxingcpp.barcode_format_from_str(fmt), **options)
     bitmap = zxingcpp.write_barcode_to_image(symbol, scale=1)
     height, width = bitmap.shape[0], bitmap.shape[1]
-    return Image.frombytes("L", (width, height), bytes(memoryview(bitmap)))
+    return Image.frombytes("L", (width, height), bytes(memoryview(bitmap)))  # type: ignore[arg-type]
 
 
 def _symbol(kind: str, rng: random.Random) -> tuple[Image.Image, Expected, str, float]:
