@@ -32,7 +32,7 @@ from handheld_sync.scan.zxing_backend import SYMBOLOGIES_IN_USE, ZxingDecoder
 
 CELL = 32  # pixels of the frame a cell of the energy map covers
 _MIN_STANDOUT = 4  # a cell's edge energy above the median, below which nothing is looked at
-_GROW = 0.4  # cells joined to a region: at least this share of its strongest's standout
+_GROW = 0.25  # cells joined to a region: at least this share of its strongest's standout
 Box = tuple[int, int, int, int]
 
 
@@ -54,14 +54,16 @@ def candidate_regions(
     order = sorted(range(len(cells)), key=lambda i: -cells[i])
     used: set[int] = set()
     boxes: list[Box] = []
-    reach_x, reach_y = max_size[0] // 2, max_size[1] // 2
+    # A region grows while its box (without the margin) stays within max_size.
+    span_x, span_y = max(1, max_size[0] // CELL - 2), max(1, max_size[1] // CELL - 2)
     for seed in order:
         if len(boxes) >= limit or cells[seed] - floor < _MIN_STANDOUT:
             break
         if seed in used:
             continue
         threshold = floor + (cells[seed] - floor) * _GROW
-        sx, sy = seed % width, seed // width
+        x0 = x1 = seed % width
+        y0 = y1 = seed // width
         region = {seed}
         stack = [seed]
         while stack:
@@ -71,21 +73,21 @@ def candidate_regions(
                 for ny in (y - 1, y, y + 1):
                     if not (0 <= nx < width and 0 <= ny < height):
                         continue
-                    if abs(nx - sx) * CELL >= reach_x or abs(ny - sy) * CELL >= reach_y:
-                        continue
                     near = ny * width + nx
-                    if near not in region and near not in used and cells[near] >= threshold:
-                        region.add(near)
-                        stack.append(near)
+                    if near in region or near in used or cells[near] < threshold:
+                        continue
+                    if max(x1, nx) - min(x0, nx) >= span_x or max(y1, ny) - min(y0, ny) >= span_y:
+                        continue
+                    x0, x1, y0, y1 = min(x0, nx), max(x1, nx), min(y0, ny), max(y1, ny)
+                    region.add(near)
+                    stack.append(near)
         used |= region
-        xs = [c % width for c in region]
-        ys = [c // width for c in region]
         boxes.append(
             (
-                max(0, (min(xs) - 1) * CELL),
-                max(0, (min(ys) - 1) * CELL),
-                min(grey.width, (max(xs) + 2) * CELL),
-                min(grey.height, (max(ys) + 2) * CELL),
+                max(0, (x0 - 1) * CELL),
+                max(0, (y0 - 1) * CELL),
+                min(grey.width, (x1 + 2) * CELL),
+                min(grey.height, (y1 + 2) * CELL),
             )
         )
     return boxes
