@@ -103,7 +103,7 @@ class RegionDecoder:
         symbologies: Iterable[str] | None = SYMBOLOGIES_IN_USE,
         *,
         regions: int = 1,
-        max_region: tuple[int, int] = (800, 560),
+        max_region: tuple[int, int] = (640, 448),
         angles: tuple[float, ...] = (22.5, -22.5, 45.0),
     ) -> None:
         # No downscaled passes (a crop is small already) and no inverted one (our labels
