@@ -37,10 +37,11 @@ Box = tuple[int, int, int, int]
 
 
 def candidate_regions(
-    grey: Image.Image, *, limit: int = 2, max_size: tuple[int, int] = (800, 560)
+    grey: Image.Image, *, limit: int = 2, max_size: tuple[int, int] = (640, 448)
 ) -> list[Box]:
     """Up to `limit` boxes (left, top, right, bottom) around the densest edges, strongest
-    first; none on a frame with no part that stands out (a blank wall)."""
+    first; none on a frame with no part that stands out (a blank wall). A box is at most
+    `max_size` (long side, short side) either way round, plus a cell of margin."""
     small = grey.reduce(2)
     # Pillow's 3x3 filters copy the outermost pixels as they are: black them out, or a
     # bright frame's border would stand out as edges.
@@ -54,8 +55,10 @@ def candidate_regions(
     order = sorted(range(len(cells)), key=lambda i: -cells[i])
     used: set[int] = set()
     boxes: list[Box] = []
-    # A region grows while its box (without the margin) stays within max_size.
-    span_x, span_y = max(1, max_size[0] // CELL - 2), max(1, max_size[1] // CELL - 2)
+    # A region grows while its box (without the margin) stays within max_size, either
+    # way round: a code turned 90 degrees is as long upright as it was lying.
+    long_side = max(1, max(max_size) // CELL - 2)
+    short_side = max(1, min(max_size) // CELL - 2)
     for seed in order:
         if len(boxes) >= limit or cells[seed] - floor < _MIN_STANDOUT:
             break
@@ -76,7 +79,9 @@ def candidate_regions(
                     near = ny * width + nx
                     if near in region or near in used or cells[near] < threshold:
                         continue
-                    if max(x1, nx) - min(x0, nx) >= span_x or max(y1, ny) - min(y0, ny) >= span_y:
+                    across = max(x1, nx) - min(x0, nx) + 1
+                    down = max(y1, ny) - min(y0, ny) + 1
+                    if max(across, down) > long_side or min(across, down) > short_side:
                         continue
                     x0, x1, y0, y1 = min(x0, nx), max(x1, nx), min(y0, ny), max(y1, ny)
                     region.add(near)
