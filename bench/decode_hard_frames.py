@@ -20,7 +20,8 @@ Printed: the read rate per class and of GS1 DataMatrix; wrong reads (a code read
 data, symbology or GS1 flag than written) and reads on empty frames, both asserted zero for
 the app's chain; GS1 DataMatrix reads whose AIM identifier is "]d2" and whose element string
 parses to what was written; frames/s, p50 and p95 (single-threaded, one frame at a time),
-the chain's p95 as a multiple of the fast pass's; the targets; the load average.
+the chain's p95 as a multiple of the fast pass's; the mean time of an empty frame (no code
+in view: the common case while aiming); the targets; the load average.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ APP = "app chain"
 @dataclass
 class Tally:
     times: list[float] = field(default_factory=list)
+    empty_times: list[float] = field(default_factory=list)
     read: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     wrong: list[str] = field(default_factory=list)
     on_empty: list[str] = field(default_factory=list)
@@ -131,6 +133,8 @@ def main() -> None:
                 t = time.perf_counter()
                 found = decoder.decode_image(generated.image)
                 tallies[name].times.append(time.perf_counter() - t)
+                if generated.expected is None:
+                    tallies[name].empty_times.append(time.perf_counter() - t)
                 if round_ == 0:
                     score(tallies[name], generated, found)
     if worker is not None:
@@ -154,7 +158,7 @@ def main() -> None:
     print(
         f"{'decoder':22} {'read':>6} "
         + " ".join(f"{c[:8]:>8}" for c in classes)
-        + f" {'wrong':>5} {'empty':>5} {'fps':>6} {'p50':>6} {'p95':>6}"
+        + f" {'wrong':>5} {'empty':>5} {'fps':>6} {'p50':>6} {'p95':>6} {'empty ms':>8}"
     )
     fast_p95 = 0.0
     for name, tally in tallies.items():
@@ -167,6 +171,7 @@ def main() -> None:
             + " ".join(f"{tally.rate(c):7.1f}%" for c in classes)
             + f" {len(tally.wrong):5d} {len(tally.on_empty):5d}"
             + f" {1000 / statistics.mean(ms):6.1f} {p50:6.1f} {p95:6.1f}"
+            + f" {1000 * statistics.mean(tally.empty_times):8.1f}"
             + f"  (p95 {p95 / fast_p95:.2f}x the fast pass)"
         )
     app = tallies[APP]
