@@ -1,11 +1,11 @@
 """A generated set of 1280x720 camera frames, hard enough to tell decoders apart (issue 16).
 
 Every frame is made at run time from its own seed (no image files): the same index gives
-the same pixels on every run and machine. The symbols come from zxing-cpp's writer (Code
-128, QR, GS1 DataMatrix with FNC1) and are degraded with Pillow:
+the same pixels on every run (with the same Pillow and zxing-cpp). The symbols come from
+zxing-cpp's writer (Code 128, QR, GS1 DataMatrix with FNC1) and are degraded with Pillow:
 
-    code128, qr      80 frames each of five classes (400 frames):
-        clean     the label square to the camera, lit evenly
+    code128, qr      40 frames of each of five classes, for each (400 frames):
+        clean     the label square to the camera (a camera's slight blur, 0.5 pixel)
         noise     sensor noise (+-30 to +-50 grey levels) and dead pixels
         blur      out of focus: a Gaussian blur of 0.3 to 0.55 of a module
         rotation  the label turned up to 40 degrees either way
@@ -18,7 +18,7 @@ the same pixels on every run and machine. The symbols come from zxing-cpp's writ
 Sizes and distances vary: a module is 1.6 to 5 pixels on the frame (a label held far
 from or close to the lens), at a random place; the background has a lighting gradient and
 shelf edges. `frame(i)` makes the i-th frame alone (the tests take a few); `frames()`
-all of them (about 10 s).
+all of them (20-30 s on the loaded 2-core development machine).
 """
 
 from __future__ import annotations
