@@ -8,8 +8,10 @@ stripe torn off; plus empty frames (nothing to read: the common case while aimin
 
     .venv/bin/python bench/decode_frames.py [--repeat N]
 
-The app's chain (`default_chain()`) is zxing-cpp with its fast option set
-(`ZxingDecoder.fast()`: global-histogram binariser, no inverted pass); measured beside it:
+The app's chain (`default_chain()`) is zxing-cpp's fast option set on the frame's rows
+(`ZxingDecoder.fast(try_rotate=False)`), then, on a miss, a second look at the likeliest
+region (`RegionDecoder`, issue 16; its own benchmark is bench/decode_hard_frames.py on 500
+harder frames). Measured beside it:
 the old chain (zbar, symbologies in use, density 2, then zxing-cpp's default set) and the
 fast zxing-cpp followed by zbar. The app's chain in the worker process (what the CLI uses) is
 measured twice: frames sent through the pipe, and through shared memory (the default).
@@ -148,7 +150,7 @@ def main() -> None:
             "chain zxing-cpp fast -> zbar",
             DecoderChain([ZxingDecoder.fast(), PyzbarDecoder(SYMBOLOGIES_IN_USE, density=2)]),
         ),
-        ("app chain: zxing-cpp fast", default_chain()),
+        ("app chain: fast -> regions", default_chain()),
     ]
     isolated = IsolatedDecoder("chain")
     piped = IsolatedDecoder("chain", shared_memory=False)
