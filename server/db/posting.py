@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -272,22 +273,24 @@ class SqlPostings:
         if not result.gl_lines:
             return
         entities = {g.entity for g in result.gl_lines if g.entity is not None}
-        companies: dict[str, tuple[str, bool]] = {}
-        if entities:
+        # The companies of entities a journal save read with its facts are known already.
+        known = known_ids(self.session).entity_companies
+        companies = {e: known[e] for e in entities if e in known}
+        if entities - companies.keys():
             rows = await self.session.execute(
-                select(GlEntity.code, Company.code, Company.intercompany)
+                select(GlEntity.code, Company.code)
                 .join(Company, Company.id == GlEntity.company_id)
-                .where(GlEntity.code.in_(entities))
+                .where(GlEntity.code.in_(entities - companies.keys()))
             )
-            companies = {str(e): (str(c), bool(i)) for e, c, i in rows}
+            companies.update((str(e), str(c)) for e, c in rows)
         # A document whose GL lines reach more than one company is intercompany.
-        reached = {companies[e][0] for e in entities if e in companies}
+        reached = {companies[e] for e in entities if e in companies}
         intercompany = len(reached) > 1
         values = [
             {
                 "account_code": g.account,
                 "entity_code": g.entity,
-                "company_code": companies[g.entity][0] if g.entity in companies else None,
+                "company_code": companies.get(g.entity) if g.entity is not None else None,
                 "period": context.period,
                 "intercompany": intercompany,
                 "journal_name": context.journal_name,
@@ -325,24 +328,29 @@ async def _resolve(
         item_codes |= {item for item, _ in result.positions}
         location_codes |= {loc for _, loc in result.positions}
     location_codes |= {s.location for s in sides}
-    items: dict[str, int] = {}
-    tracking: dict[str, Tracking] = {}
-    for batch in chunks(item_codes, LOOKUP_CHUNK):
+    # Codes a journal save has read with its facts in this transaction are not read again
+    # (server.db.ids); the others are looked up here, once per kind.
+    known = known_ids(session)
+    items = {c: known.items[c] for c in item_codes if c in known.items and c in known.tracking}
+    tracking = {c: known.tracking[c] for c in items}
+    for batch in chunks(item_codes - items.keys(), LOOKUP_CHUNK):
         rows = await session.execute(
             select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
         )
         for code, id_, track in rows:
             items[str(code)] = int(id_)
             tracking[str(code)] = Tracking(track)
-    locations: dict[str, int] = {}
-    if location_codes:
+    locations = {c: known.locations[c] for c in location_codes if c in known.locations}
+    if location_codes - locations.keys():
         found = await session.execute(
-            select(Location.code, Location.id).where(Location.code.in_(location_codes))
+            select(Location.code, Location.id).where(
+                Location.code.in_(location_codes - locations.keys())
+            )
         )
-        locations = {str(c): int(i) for c, i in found}
+        locations.update((str(c), int(i)) for c, i in found)
     wanted = {(s.location, s.bin) for s in sides if s.bin is not None} | set(more_bins)
-    bins: dict[tuple[str, str], int] = {}
-    for places in chunks(wanted, LOOKUP_CHUNK):
+    bins = {b: known.bins[b] for b in wanted if b in known.bins}
+    for places in chunks(wanted - bins.keys(), LOOKUP_CHUNK):
         # Location and label IN lists, exact pairs kept here: a row-value IN over the
         # pairs compared every bin with every pair on PostgreSQL.
         asked = set(places)
