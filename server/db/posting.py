@@ -37,7 +37,7 @@ from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
+from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db.ids import known_ids
@@ -75,10 +75,34 @@ _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 _SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
 
 
-def _upsert(session: Session, table: Table) -> Any:
-    """An INSERT that supports ON CONFLICT on both backends."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def _writes(dialect: str) -> dict[str, Any]:
+    """The writer's statements for a dialect, built once per process: each execution
+    reuses their compiled form (building and compiling one per write was a good part
+    of a journal save)."""
+    found = _WRITES.get(dialect)
+    if found is None:
+        insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        balance = table("stock_balance")
+        balances = insert_of(balance)
+        cost = table("item_location_cost")
+        costs = insert_of(cost)
+        found = _WRITES[dialect] = {
+            "balances": balances.on_conflict_do_update(
+                index_elements=["item_id", "bin_id", "lot"],
+                set_={"quantity": balance.c.quantity + balances.excluded.quantity},
+            ),
+            "costs": costs.on_conflict_do_update(
+                index_elements=["item_id", "location_id"],
+                set_={"average_cost": costs.excluded.average_cost},
+            ),
+            "serials": insert(table("serial")),
+            "movements": insert(table("stock_movement")),
+            "gl": insert(table("gl_posting")),
+        }
+    return found
+
+
+_WRITES: dict[str, dict[str, Any]] = {}
 
 
 class SqlPostings:
@@ -166,14 +190,12 @@ class SqlPostings:
             for (i, b, lot), q in deltas.items()
             if q != 0
         ]
-        t = table("stock_balance")
+        if not rows:
+            return
+        conn = await self.session.connection()
+        stmt = _writes(conn.dialect.name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
-            stmt = _upsert(self.session, t)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["item_id", "bin_id", "lot"],
-                set_={"quantity": t.c.quantity + stmt.excluded.quantity},
-            )
-            await self.session.execute(stmt, batch)
+            await conn.execute(stmt, batch)
 
     async def _write_serials(
         self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
@@ -210,8 +232,10 @@ class SqlPostings:
                         actual_cost=cast(k.c.actual_cost, BigInteger),
                     )
                 )
-        for batch in chunks(inserts, WRITE_CHUNK):
-            await self.session.execute(insert(table("serial")), batch)
+        if inserts:
+            conn = await self.session.connection()
+            for batch in chunks(inserts, WRITE_CHUNK):
+                await conn.execute(_writes(conn.dialect.name)["serials"], batch)
 
     async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
         rows = [
@@ -221,14 +245,10 @@ class SqlPostings:
         ]  # fmt: skip
         if not rows:
             return
-        t = table("item_location_cost")
-        stmt = _upsert(self.session, t)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["item_id", "location_id"],
-            set_={"average_cost": stmt.excluded.average_cost},
-        )
+        conn = await self.session.connection()
+        stmt = _writes(conn.dialect.name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await self.session.execute(stmt, batch)
+            await conn.execute(stmt, batch)
 
     async def _write_movements(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -264,8 +284,11 @@ class SqlPostings:
                 row["cost_code"] = m.place.cost_code or None
                 row["cost_category"] = m.place.cost_category or None
             rows.append(row)
+        if not rows:
+            return
+        conn = await self.session.connection()
         for batch in chunks(rows, WRITE_CHUNK):
-            await self.session.execute(insert(table("stock_movement")), batch)
+            await conn.execute(_writes(conn.dialect.name)["movements"], batch)
 
     async def _write_gl(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -304,8 +327,9 @@ class SqlPostings:
             }
             for g in result.gl_lines
         ]
+        conn = await self.session.connection()
         for batch in chunks(values, WRITE_CHUNK):
-            await self.session.execute(insert(table("gl_posting")), batch)
+            await conn.execute(_writes(conn.dialect.name)["gl"], batch)
 
 
 async def _resolve(

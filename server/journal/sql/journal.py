@@ -10,14 +10,24 @@ and job history are read back with explicit joins (no lazy loads).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -245,33 +255,33 @@ class SqlJournal:
         now: datetime,
         reverses_id: int | None = None,
     ) -> tuple[int, str]:
-        """Insert the header; the transaction id (its number) is made from the row id."""
+        """Insert the header; the transaction id (its number, IA-<id>) is made from the
+        row id in the same statement: the id is the sequence's next value on PostgreSQL,
+        and one more than the largest on SQLite, whose one writer holds the database (the
+        statement is a write: it runs under the write lock, reading the latest)."""
         ids = await _id_map(
             self.session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
         )
         conn = await self.session.connection()
         try:
-            tx_id = (
+            tx_id, number = (
                 await conn.execute(
-                    _ADD_HEADER,
+                    _ADD_HEADER_PG if conn.dialect.name == "postgresql" else _ADD_HEADER_SQLITE,
                     {
-                        "number": f"new-{uuid.uuid4().hex[:28]}",  # replaced by IA-<id> below
-                        "period_id": ids.get(transaction.period or ""),
-                        "effective_date": transaction.effective_date,
-                        "description": transaction.description,
-                        "transaction_type": transaction.transaction_type.value,
-                        "user_id": user_id,
-                        "posted_at": now,
-                        "reverses_id": reverses_id,
+                        "h_period_id": ids.get(transaction.period or ""),
+                        "h_effective_date": transaction.effective_date,
+                        "h_description": transaction.description,
+                        "h_transaction_type": transaction.transaction_type.value,
+                        "h_user_id": user_id,
+                        "h_posted_at": now,
+                        "h_reverses_id": reverses_id,
                     },
                 )
-            ).scalar_one()
+            ).one()
         except IntegrityError:
             # reverses_id is unique: a concurrent reversal of the same transaction won.
             raise Conflict("the transaction is already reversed", code="already-reversed") from None
-        number = f"IA-{tx_id:08d}"
-        await conn.execute(_NUMBER_HEADER, {"b_id": tx_id, "b_number": number})
-        return int(tx_id), number
+        return int(tx_id), str(number)
 
     async def _ids_of(self, transaction: JournalTransaction) -> _Ids:
         """The ids a saved transaction names, looked up once for its lines and history."""
@@ -807,9 +817,32 @@ class SqlJournalHistory:
 
 # The statements of a save, built once: each execution reuses their compiled form.
 _header = table("journal_transaction")
-_ADD_HEADER = insert(_header).returning(_header.c.id)
-_NUMBER_HEADER = (
-    update(_header).where(_header.c.id == bindparam("b_id")).values(number=bindparam("b_number"))
+_HEADER_VALUES = ("period_id", "effective_date", "description", "transaction_type", "user_id",
+                  "posted_at", "reverses_id")  # fmt: skip
+
+
+def _add_header(next_id: Any, number: Any) -> Any:
+    """INSERT ... SELECT of the header with its id and number made in the statement."""
+    n = select(next_id.label("id")).subquery("n")
+    values = [bindparam(f"h_{c}", type_=_header.c[c].type) for c in _HEADER_VALUES]
+    return (
+        insert(_header)
+        .from_select(["id", "number", *_HEADER_VALUES], select(n.c.id, number(n.c.id), *values))
+        .returning(_header.c.id, _header.c.number)
+    )
+
+
+_ADD_HEADER_SQLITE = _add_header(
+    select(func.coalesce(func.max(_header.c.id), 0) + 1).scalar_subquery(),
+    lambda id_: literal("IA-") + func.printf("%08d", id_),
+)
+# The number as Python writes f"IA-{id:08d}": at least eight digits, never cut.
+_ADD_HEADER_PG = _add_header(
+    func.nextval(func.pg_get_serial_sequence("journal_transaction", "id")),
+    lambda id_: (
+        literal("IA-")
+        + case((id_ < 100_000_000, func.lpad(cast(id_, String), 8, "0")), else_=cast(id_, String))
+    ),
 )
 _lines = table("journal_line")
 _ADD_LINES = insert(_lines).returning(_lines.c.line_no, _lines.c.id)
