@@ -11,7 +11,7 @@ exist, plus every default account the loaded master data points at.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -100,24 +100,33 @@ class SqlJournalFacts:
         job_codes = codes_of(side.job for side in sides) | {o.job for o in orders.values()}
         category_codes = codes_of(side.cost_category for side in sides)
         category_codes |= codes_of(o.cost_category for o in orders.values())
-        items, groups = await self._items(item_codes)
+        serials = await self._serials(
+            {(line.item, line.serial) for line in transaction.lines if line.serial}
+        )
+        # A serial leaving a location leaves the bin it is in (a default): its bin too.
+        labels = codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values())
+        rows = await self._rows(
+            _FACTS,
+            items=list(item_codes),
+            locations=list(location_codes),
+            labels=list(labels),
+        )
+        by_kind: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_kind[row[0]].append(row)
+        items, groups = self._items(by_kind["i"])
+        locations, bins = self._locations(by_kind["l"])
+        settings, entities, intercompany, periods = self._small_tables(
+            by_kind["s"], by_kind["e"], by_kind["r"]
+        )
         jobs = await self._jobs(job_codes)
         categories = await self._categories(category_codes)
-        settings, entities, intercompany, periods = await self._small_tables()
         named_accounts = codes_of(side.gl_account for side in sides)
         default_accounts = codes_of(
             [g.inventory_account for g in groups.values()]
             + [g.adjustment_account for g in groups.values()]
             + [c.expense_account for c in categories.values()]
             + [settings.burden_income_account, settings.use_tax_liability_account]
-        )
-        serials = await self._serials(
-            {(line.item, line.serial) for line in transaction.lines if line.serial}
-        )
-        # A serial leaving a location leaves the bin it is in (a default): its bin too.
-        locations, bins = await self._locations(
-            location_codes,
-            codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values()),
         )
         return JournalFacts(
             items=items,
@@ -146,6 +155,7 @@ class SqlJournalFacts:
                 codes_of(j.rate_schedule for j in jobs.values())
             ),
             positions=await self._positions(
+                by_kind["q"],
                 item_codes,
                 location_codes,
                 any(i.tracking is Tracking.SERIAL for i in items.values()),
@@ -173,19 +183,18 @@ class SqlJournalFacts:
             found.add(str(code))
         return frozenset(found)
 
-    async def _items(
-        self, codes: set[str]
+    def _items(
+        self, rows: list[Any]
     ) -> tuple[dict[str, ItemFacts], dict[str, InventoryGroupFacts]]:
-        """The items with their inventory groups, in one query; their ids are kept."""
-        if not codes:
-            return {}, {}
+        """The items with their inventory groups (rows i of _FACTS); their ids are kept."""
         items: dict[str, ItemFacts] = {}
         groups: dict[str, InventoryGroupFacts] = {}
         known = known_ids(self.session)
         accounts = known.of("gl_account")
-        for row in await self._rows(_ITEMS, codes=list(codes)):
+        cut = _SLICES["i"]
+        for row in rows:
             (item_id, code, tracking, uom, last_cost, group, unit_prices, burden,
-             asset_id, asset, adjustment_id, adjustment, entity, apply) = row  # fmt: skip
+             asset_id, asset, adjustment_id, adjustment, entity, apply) = row[cut]  # fmt: skip
             items[code] = ItemFacts(
                 code,
                 Tracking(tracking),
@@ -204,18 +213,16 @@ class SqlJournalFacts:
                     accounts[str(account)] = int(account_id)
         return items, groups
 
-    async def _locations(
-        self, codes: set[str], labels: set[str]
+    def _locations(
+        self, rows: list[Any]
     ) -> tuple[dict[str, LocationFacts], frozenset[tuple[str, str]]]:
-        """The locations and those of their bins with these labels, in one query; their
-        ids are kept."""
-        if not codes:
-            return {}, frozenset()
+        """The locations and those of their bins with the labels asked (rows l of
+        _FACTS); their ids are kept."""
         locations: dict[str, LocationFacts] = {}
         bins: set[tuple[str, str]] = set()
         known = known_ids(self.session)
-        rows = await self._rows(_LOCATIONS, codes=list(codes), labels=list(labels))
-        for location_id, code, company, entity, burden, bin_id, label in rows:
+        for row in rows:
+            location_id, code, company, entity, burden, bin_id, label = row[_SLICES["l"]]
             locations[code] = LocationFacts(
                 code, company, entity, burden if burden is not None else ZERO
             )
@@ -323,34 +330,34 @@ class SqlJournalFacts:
                 known.of("gl_account")[str(account)] = int(account_id)
         return found
 
-    async def _small_tables(
-        self,
+    def _small_tables(
+        self, settings_rows: list[Any], entity_rows: list[Any], period_rows: list[Any]
     ) -> tuple[JournalSettings, dict[str, str], dict[str, bool], dict[str, PeriodFacts]]:
-        """The small tables the checks need whole, in one round trip: the settings, the GL
-        entities with their companies (and the companies' intercompany flag), the
+        """The small tables the checks need whole (rows s, e, r of _FACTS): the settings,
+        the GL entities with their companies (and the companies' intercompany flag), the
         accounting periods. Their ids are kept."""
         settings = JournalSettings()
         entities: dict[str, str] = {}
         intercompany: dict[str, bool] = {}
         periods: dict[str, PeriodFacts] = {}
         known = known_ids(self.session)
-        for kind, code, other, flag, second, starts, ends, id_, other_id in await self._rows(
-            _SMALL_TABLES
-        ):
-            if kind == "s":  # code, other: the burden and use tax accounts
-                settings = JournalSettings(bool(flag), bool(second), code, other)
-                for account, account_id in ((code, id_), (other, other_id)):
-                    if account is not None:
-                        known.of("gl_account")[str(account)] = int(account_id)
-            elif kind == "e":  # a company (code) and one of its entities (other)
-                intercompany[str(code)] = bool(flag)
-                if other is not None:
-                    entities[str(other)] = str(code)
-                    known.of("gl_entity")[str(other)] = int(id_)
-                    known.entity_companies[str(other)] = str(code)
-            else:
-                periods[code] = PeriodFacts(code, starts, ends, bool(flag))
-                known.of("accounting_period")[str(code)] = int(id_)
+        for row in settings_rows:  # the burden and use tax accounts, two flags
+            burden, tax, additions, billable, _, _, burden_id, tax_id = row[_SLICES["s"]]
+            settings = JournalSettings(bool(additions), bool(billable), burden, tax)
+            for account, account_id in ((burden, burden_id), (tax, tax_id)):
+                if account is not None:
+                    known.of("gl_account")[str(account)] = int(account_id)
+        for row in entity_rows:  # a company and one of its entities
+            company, entity, on, _, _, _, entity_id, _ = row[_SLICES["s"]]
+            intercompany[str(company)] = bool(on)
+            if entity is not None:
+                entities[str(entity)] = str(company)
+                known.of("gl_entity")[str(entity)] = int(entity_id)
+                known.entity_companies[str(entity)] = str(company)
+        for row in period_rows:
+            code, _, closed, _, starts, ends, period_id, _ = row[_SLICES["s"]]
+            periods[code] = PeriodFacts(code, starts, ends, bool(closed))
+            known.of("accounting_period")[str(code)] = int(period_id)
         return settings, entities, intercompany, periods
 
     async def _price_levels(
@@ -380,18 +387,17 @@ class SqlJournalFacts:
         return {str(code): markup for code, markup in rows}
 
     async def _positions(
-        self, items: set[str], locations: set[str], serialized: bool = True
+        self, rows: list[Any], items: set[str], locations: set[str], serialized: bool = True
     ) -> dict[tuple[str, str], Position]:
         """On hand (balances plus serials in stock) and average cost per item and location:
-        balances and costs in one query, serials counted only when there are serialized
-        items."""
+        balances and costs from rows q of _FACTS, serials counted only when there are
+        serialized items."""
         if not items or not locations:
             return {}
         on_hand: dict[tuple[str, str], Decimal] = {}
         average: dict[tuple[str, str], Decimal] = {}
-        for item, location, total, cost in await self._rows(
-            _POSITIONS, items=list(items), locations=list(locations)
-        ):
+        for row in rows:
+            item, location, total, cost = row[_SLICES["q"]]
             key = (str(item), str(location))
             if total is not None:
                 on_hand[key] = total  # SUM keeps the scaled type
@@ -476,50 +482,12 @@ def _in(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
+def _none(type_: Any) -> Any:
+    return cast(null(), type_)
+
+
 # The statements of a save's facts, built once: each execution reuses its compiled form
 # (the IN lists are expanding parameters) instead of building and compiling it again.
-_asset, _adjustment = aliased(GlAccount), aliased(GlAccount)
-_ITEMS = (
-    select(
-        Item.id,
-        Item.code,
-        Item.tracking,
-        Item.uom,
-        Item.last_cost,
-        InventoryGroup.code,
-        ItemJournal.use_unit_prices,
-        ItemJournal.burden_rate,
-        _asset.id,
-        _asset.code,
-        _adjustment.id,
-        _adjustment.code,
-        GlEntity.code,
-        InventoryGroupJournal.apply_location_burden,
-    )
-    .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
-    .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
-    .outerjoin(_asset, _asset.id == InventoryGroup.inventory_account_id)
-    .outerjoin(_adjustment, _adjustment.id == InventoryGroup.adjustment_account_id)
-    .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
-    .outerjoin(InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id)
-    .where(Item.code.in_(_in("codes")))
-)
-_LOCATIONS = (
-    select(
-        Location.id,
-        Location.code,
-        Company.code,
-        GlEntity.code,
-        LocationJournal.burden_rate,
-        Bin.id,
-        Bin.label,
-    )
-    .join(Company, Company.id == Location.company_id)
-    .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
-    .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
-    .outerjoin(Bin, and_(Bin.location_id == Location.id, Bin.label.in_(_in("labels"))))
-    .where(Location.code.in_(_in("codes")))
-)
 _burden, _tax = aliased(GlAccount), aliased(GlAccount)
 _SETTINGS = (
     select(
@@ -535,66 +503,147 @@ _SETTINGS = (
     .where(JournalSettingsTable.id == 1)
 )
 
-
-def _none(type_: Any) -> Any:
-    return cast(null(), type_)
-
-
-# Settings (s), companies with their entities (e) and periods (p) as one UNION ALL: the
-# columns are typed by the first branch (text, text, flag, flag, date, date, id, id).
-_SMALL_TABLES = union_all(
-    select(
-        literal_column("'s'"),
-        _burden.code,
-        _tax.code,
-        JournalSettingsTable.serialized_additions_allowed,
-        JournalSettingsTable.wizard_defaults_quantity_billable,
-        _none(Date),
-        _none(Date),
-        _burden.id,
-        _tax.id,
-    )
-    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
-    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
-    .where(JournalSettingsTable.id == 1),
-    select(
-        literal_column("'e'"),
-        Company.code,
-        GlEntity.code,
-        Company.intercompany,
-        _none(Boolean),
-        _none(Date),
-        _none(Date),
-        GlEntity.id,
-        _none(BigInteger),
-    ).outerjoin(GlEntity, GlEntity.company_id == Company.id),
-    select(
-        literal_column("'p'"),
-        AccountingPeriod.code,
-        _none(String),
-        AccountingPeriod.closed,
-        _none(Boolean),
-        AccountingPeriod.starts,
-        AccountingPeriod.ends,
-        AccountingPeriod.id,
-        _none(BigInteger),
-    ),
-)
-# Every (item, location) of the codes with its stock (the balances' sum, by the item's
-# index) and its average cost; pairs with neither are left out.
+# A save's facts in one round trip: one UNION ALL whose rows say what they are (their
+# first column) and carry their own columns in their own segment, typed NULLs elsewhere
+# (so every branch has the same columns, typed by the first):
+# - i: an item with its inventory group (accounts, entity, burden flag) and its id;
+# - l: a location (company, entity, burden rate) with each of its bins of the labels;
+# - s, e, r: the small tables the checks need whole: the settings, the companies with
+#   their GL entities, the accounting periods;
+# - q: every (item, location) of the codes with its stock (the balances' sum, by the
+#   item's index) and its average cost.
+_asset, _adjustment = aliased(GlAccount), aliased(GlAccount)
 _on_hand = (
     select(func.sum(StockBalance.quantity))
     .join(Bin, Bin.id == StockBalance.bin_id)
     .where(StockBalance.item_id == Item.id, Bin.location_id == Location.id)
     .scalar_subquery()
 )
-_POSITIONS = (
-    select(Item.code, Location.code, _on_hand, ItemLocationCost.average_cost)
+_ITEM_COLUMNS = (
+    Item.id,
+    Item.code,
+    Item.tracking,
+    Item.uom,
+    Item.last_cost,
+    InventoryGroup.code,
+    ItemJournal.use_unit_prices,
+    ItemJournal.burden_rate,
+    _asset.id,
+    _asset.code,
+    _adjustment.id,
+    _adjustment.code,
+    GlEntity.code,
+    InventoryGroupJournal.apply_location_burden,
+)
+_LOCATION_COLUMNS = (
+    Location.id,
+    Location.code,
+    Company.code,
+    GlEntity.code,
+    LocationJournal.burden_rate,
+    Bin.id,
+    Bin.label,
+)
+# Shared by s, e and r: text, text, flag, flag, date, date, id, id.
+_SMALL_COLUMNS = (
+    _burden.code,
+    _tax.code,
+    JournalSettingsTable.serialized_additions_allowed,
+    JournalSettingsTable.wizard_defaults_quantity_billable,
+    AccountingPeriod.starts,
+    AccountingPeriod.ends,
+    _burden.id,
+    _tax.id,
+)
+_POSITION_COLUMNS = (Item.code, Location.code, _on_hand, ItemLocationCost.average_cost)
+_SEGMENTS = {
+    "i": _ITEM_COLUMNS,
+    "l": _LOCATION_COLUMNS,
+    "s": _SMALL_COLUMNS,
+    "q": _POSITION_COLUMNS,
+}
+_SLICES: dict[str, slice] = {}
+_start = 1
+for _kind, _columns in _SEGMENTS.items():
+    _SLICES[_kind] = slice(_start, _start + len(_columns))
+    _start += len(_columns)
+
+
+def _padded(kind: str, segment: str, columns: Sequence[Any]) -> list[Any]:
+    """The branch's columns in its segment, typed NULLs in the others; labelled c<n> so
+    that no two columns of a branch share a name."""
+    out: list[Any] = [literal_column(f"'{kind}'").label("kind")]
+    for name, typed in _SEGMENTS.items():
+        if name == segment:
+            assert len(columns) == len(typed)
+            out += columns
+        else:
+            out += [_none(c.type) for c in typed]
+    return [c.label(f"c{n}") for n, c in enumerate(out)]
+
+
+_FACTS = union_all(
+    select(*_padded("i", "i", _ITEM_COLUMNS))
+    .select_from(Item)
+    .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
+    .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
+    .outerjoin(_asset, _asset.id == InventoryGroup.inventory_account_id)
+    .outerjoin(_adjustment, _adjustment.id == InventoryGroup.adjustment_account_id)
+    .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
+    .outerjoin(InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id)
+    .where(Item.code.in_(_in("items"))),
+    select(*_padded("l", "l", _LOCATION_COLUMNS))
+    .select_from(Location)
+    .join(Company, Company.id == Location.company_id)
+    .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
+    .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
+    .outerjoin(Bin, and_(Bin.location_id == Location.id, Bin.label.in_(_in("labels"))))
+    .where(Location.code.in_(_in("locations"))),
+    select(*_padded("s", "s", (*_SMALL_COLUMNS[:4], _none(Date), _none(Date), *_SMALL_COLUMNS[6:])))
+    .select_from(JournalSettingsTable)
+    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
+    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
+    .where(JournalSettingsTable.id == 1),
+    select(
+        *_padded(
+            "e",
+            "s",
+            (
+                Company.code,
+                GlEntity.code,
+                Company.intercompany,
+                _none(Boolean),
+                _none(Date),
+                _none(Date),
+                GlEntity.id,
+                _none(BigInteger),
+            ),
+        )
+    )
+    .select_from(Company)
+    .outerjoin(GlEntity, GlEntity.company_id == Company.id),
+    select(
+        *_padded(
+            "r",
+            "s",
+            (
+                AccountingPeriod.code,
+                _none(String),
+                AccountingPeriod.closed,
+                _none(Boolean),
+                AccountingPeriod.starts,
+                AccountingPeriod.ends,
+                AccountingPeriod.id,
+                _none(BigInteger),
+            ),
+        )
+    ).select_from(AccountingPeriod),
+    select(*_padded("q", "q", _POSITION_COLUMNS))
     .select_from(Item)
     .join(Location, true())
     .outerjoin(
         ItemLocationCost,
         and_(ItemLocationCost.item_id == Item.id, ItemLocationCost.location_id == Location.id),
     )
-    .where(Item.code.in_(_in("items")), Location.code.in_(_in("locations")))
+    .where(Item.code.in_(_in("items")), Location.code.in_(_in("locations"))),
 )
