@@ -296,8 +296,25 @@ async def pg_floor(dsn: str, transactions: int, lines: int) -> float:
         await conn.close()
 
 
+TARGET = 0.3  # issue 16: the service at least 0.3 of the floor's lines/s, on both databases
+
+
 def report(label: str, lines: int, seconds: float) -> str:
-    return f"| {label} | {lines:,} | {seconds:.1f} | {lines / seconds:,.0f} |"
+    return f"| {label} | {lines:,} | {seconds:.1f} | {lines / seconds:,.0f} | |"
+
+
+def ratio(label: str, service: float, floor: float) -> str:
+    """The service's lines/s over the floor's, measured in the same run, and the target."""
+    x = floor / service
+    verdict = "met" if x >= TARGET else "NOT met"
+    return f"| {label}: service / floor | | | | {x:.2f} (target {TARGET}: {verdict}) |"
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def main() -> None:
@@ -309,20 +326,28 @@ def main() -> None:
     args = parser.parse_args()
     n, k = args.transactions, args.lines
     total = n * k
-    results = ["| database, what | lines | seconds | lines/s |", "|---|---:|---:|---:|"]
+    results = [
+        "| database, what | lines | seconds | lines/s | x floor |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    loads = [load_average()]
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
         path = Path(tmp) / "journal.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
         migrate.upgrade(url)
         print(f"SQLite: {n:,} transactions of {k} lines", flush=True)
-        seconds = asyncio.run(service_run(url, n, k))
-        results.append(report("SQLite: journal service (save_transaction)", total, seconds))
-        seconds = sqlite_floor(path, n, k)
-        results.append(report("SQLite: floor, sqlite3 executemany, same rows", total, seconds))
+        service = asyncio.run(service_run(url, n, k))
+        results.append(report("SQLite: journal service (save_transaction)", total, service))
+        floor = sqlite_floor(path, n, k)
+        results.append(report("SQLite: floor, sqlite3 executemany, same rows", total, floor))
+        results.append(ratio("SQLite", service, floor))
+    loads.append(load_average())
     if not args.no_postgres:
         results += bench_postgres(args.pg_url, n, k)
+        loads.append(load_average())
     print()
     print("\n".join(results))
+    print(f"load average (1, 5, 15 min) at start, after SQLite, at end: {' / '.join(loads)}")
 
 
 def bench_postgres(admin_url: str, n: int, k: int) -> list[str]:
@@ -338,6 +363,7 @@ def bench_postgres(admin_url: str, n: int, k: int) -> list[str]:
         return [
             report("PostgreSQL: journal service (save_transaction)", n * k, service),
             report("PostgreSQL: floor, asyncpg executemany, same rows", n * k, floor),
+            ratio("PostgreSQL", service, floor),
         ]
     finally:
         drop_scratch(admin_url, dsn)

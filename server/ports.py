@@ -84,9 +84,11 @@ class FrozenBinsJudged:
     """The frozen-bin rule is already applied to a posting: the stock count `count_id`
     read the bins frozen by *other* counts in this very transaction and the domain's
     `post` refused the result against them (finalize, into the count's own bins). The
-    writer then does not read them again; every other posting leaves this None."""
+    writer then does not read them again. A journal save does the same with every bin
+    frozen in the locations it touches (`count_id` None: no count is exempt); every other
+    posting leaves this None."""
 
-    count_id: int
+    count_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,10 @@ from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, and_, cast, insert, select, update
+from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -74,10 +75,34 @@ _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 _SERIAL_MOVE = (*_SERIAL_KEY, ("bin_id", "BIGINT"), ("actual_cost", "BIGINT"))
 
 
-def _upsert(session: Session, table: Table) -> Any:
-    """An INSERT that supports ON CONFLICT on both backends."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+def _writes(dialect: str) -> dict[str, Any]:
+    """The writer's statements for a dialect, built once per process: each execution
+    reuses their compiled form (building and compiling one per write was a good part
+    of a journal save)."""
+    found = _WRITES.get(dialect)
+    if found is None:
+        insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        balance = table("stock_balance")
+        balances = insert_of(balance)
+        cost = table("item_location_cost")
+        costs = insert_of(cost)
+        found = _WRITES[dialect] = {
+            "balances": balances.on_conflict_do_update(
+                index_elements=["item_id", "bin_id", "lot"],
+                set_={"quantity": balance.c.quantity + balances.excluded.quantity},
+            ),
+            "costs": costs.on_conflict_do_update(
+                index_elements=["item_id", "location_id"],
+                set_={"average_cost": costs.excluded.average_cost},
+            ),
+            "serials": insert(table("serial")),
+            "movements": insert(table("stock_movement")),
+            "gl": insert(table("gl_posting")),
+        }
+    return found
+
+
+_WRITES: dict[str, dict[str, Any]] = {}
 
 
 class SqlPostings:
@@ -165,14 +190,12 @@ class SqlPostings:
             for (i, b, lot), q in deltas.items()
             if q != 0
         ]
-        t = table("stock_balance")
+        if not rows:
+            return
+        conn = await self.session.connection()
+        stmt = _writes(conn.dialect.name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
-            stmt = _upsert(self.session, t)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["item_id", "bin_id", "lot"],
-                set_={"quantity": t.c.quantity + stmt.excluded.quantity},
-            )
-            await self.session.execute(stmt, batch)
+            await conn.execute(stmt, batch)
 
     async def _write_serials(
         self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
@@ -209,8 +232,10 @@ class SqlPostings:
                         actual_cost=cast(k.c.actual_cost, BigInteger),
                     )
                 )
-        for batch in chunks(inserts, WRITE_CHUNK):
-            await self.session.execute(insert(table("serial")), batch)
+        if inserts:
+            conn = await self.session.connection()
+            for batch in chunks(inserts, WRITE_CHUNK):
+                await conn.execute(_writes(conn.dialect.name)["serials"], batch)
 
     async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
         rows = [
@@ -220,14 +245,10 @@ class SqlPostings:
         ]  # fmt: skip
         if not rows:
             return
-        t = table("item_location_cost")
-        stmt = _upsert(self.session, t)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["item_id", "location_id"],
-            set_={"average_cost": stmt.excluded.average_cost},
-        )
+        conn = await self.session.connection()
+        stmt = _writes(conn.dialect.name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await self.session.execute(stmt, batch)
+            await conn.execute(stmt, batch)
 
     async def _write_movements(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -263,8 +284,11 @@ class SqlPostings:
                 row["cost_code"] = m.place.cost_code or None
                 row["cost_category"] = m.place.cost_category or None
             rows.append(row)
+        if not rows:
+            return
+        conn = await self.session.connection()
         for batch in chunks(rows, WRITE_CHUNK):
-            await self.session.execute(insert(table("stock_movement")), batch)
+            await conn.execute(_writes(conn.dialect.name)["movements"], batch)
 
     async def _write_gl(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -272,22 +296,24 @@ class SqlPostings:
         if not result.gl_lines:
             return
         entities = {g.entity for g in result.gl_lines if g.entity is not None}
-        companies: dict[str, tuple[str, bool]] = {}
-        if entities:
+        # The companies of entities a journal save read with its facts are known already.
+        known = known_ids(self.session).entity_companies
+        companies = {e: known[e] for e in entities if e in known}
+        if entities - companies.keys():
             rows = await self.session.execute(
-                select(GlEntity.code, Company.code, Company.intercompany)
+                select(GlEntity.code, Company.code)
                 .join(Company, Company.id == GlEntity.company_id)
-                .where(GlEntity.code.in_(entities))
+                .where(GlEntity.code.in_(entities - companies.keys()))
             )
-            companies = {str(e): (str(c), bool(i)) for e, c, i in rows}
+            companies.update((str(e), str(c)) for e, c in rows)
         # A document whose GL lines reach more than one company is intercompany.
-        reached = {companies[e][0] for e in entities if e in companies}
+        reached = {companies[e] for e in entities if e in companies}
         intercompany = len(reached) > 1
         values = [
             {
                 "account_code": g.account,
                 "entity_code": g.entity,
-                "company_code": companies[g.entity][0] if g.entity in companies else None,
+                "company_code": companies.get(g.entity) if g.entity is not None else None,
                 "period": context.period,
                 "intercompany": intercompany,
                 "journal_name": context.journal_name,
@@ -301,8 +327,9 @@ class SqlPostings:
             }
             for g in result.gl_lines
         ]
+        conn = await self.session.connection()
         for batch in chunks(values, WRITE_CHUNK):
-            await self.session.execute(insert(table("gl_posting")), batch)
+            await conn.execute(_writes(conn.dialect.name)["gl"], batch)
 
 
 async def _resolve(
@@ -325,24 +352,29 @@ async def _resolve(
         item_codes |= {item for item, _ in result.positions}
         location_codes |= {loc for _, loc in result.positions}
     location_codes |= {s.location for s in sides}
-    items: dict[str, int] = {}
-    tracking: dict[str, Tracking] = {}
-    for batch in chunks(item_codes, LOOKUP_CHUNK):
+    # Codes a journal save has read with its facts in this transaction are not read again
+    # (server.db.ids); the others are looked up here, once per kind.
+    known = known_ids(session)
+    items = {c: known.items[c] for c in item_codes if c in known.items and c in known.tracking}
+    tracking = {c: known.tracking[c] for c in items}
+    for batch in chunks(item_codes - items.keys(), LOOKUP_CHUNK):
         rows = await session.execute(
             select(Item.code, Item.id, Item.tracking).where(Item.code.in_(batch))
         )
         for code, id_, track in rows:
             items[str(code)] = int(id_)
             tracking[str(code)] = Tracking(track)
-    locations: dict[str, int] = {}
-    if location_codes:
+    locations = {c: known.locations[c] for c in location_codes if c in known.locations}
+    if location_codes - locations.keys():
         found = await session.execute(
-            select(Location.code, Location.id).where(Location.code.in_(location_codes))
+            select(Location.code, Location.id).where(
+                Location.code.in_(location_codes - locations.keys())
+            )
         )
-        locations = {str(c): int(i) for c, i in found}
+        locations.update((str(c), int(i)) for c, i in found)
     wanted = {(s.location, s.bin) for s in sides if s.bin is not None} | set(more_bins)
-    bins: dict[tuple[str, str], int] = {}
-    for places in chunks(wanted, LOOKUP_CHUNK):
+    bins = {b: known.bins[b] for b in wanted if b in known.bins}
+    for places in chunks(wanted - bins.keys(), LOOKUP_CHUNK):
         # Location and label IN lists, exact pairs kept here: a row-value IN over the
         # pairs compared every bin with every pair on PostgreSQL.
         asked = set(places)

@@ -11,13 +11,29 @@ exist, plus every default account the loaded master data points at.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from server.db.costing import serialized_average_costs
+from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -84,11 +100,27 @@ class SqlJournalFacts:
         job_codes = codes_of(side.job for side in sides) | {o.job for o in orders.values()}
         category_codes = codes_of(side.cost_category for side in sides)
         category_codes |= codes_of(o.cost_category for o in orders.values())
-        items = await self._items(item_codes)
-        groups = await self._groups(codes_of(i.inventory_group for i in items.values()))
+        serials = await self._serials(
+            {(line.item, line.serial) for line in transaction.lines if line.serial}
+        )
+        # A serial leaving a location leaves the bin it is in (a default): its bin too.
+        labels = codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values())
+        rows = await self._rows(
+            _FACTS,
+            items=list(item_codes),
+            locations=list(location_codes),
+            labels=list(labels),
+        )
+        by_kind: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_kind[row[0]].append(row)
+        items, groups = self._items(by_kind["i"])
+        locations, bins = self._locations(by_kind["l"])
+        settings, entities, intercompany, periods = self._small_tables(
+            by_kind["s"], by_kind["e"], by_kind["r"]
+        )
         jobs = await self._jobs(job_codes)
         categories = await self._categories(category_codes)
-        settings = await self.settings()
         named_accounts = codes_of(side.gl_account for side in sides)
         default_accounts = codes_of(
             [g.inventory_account for g in groups.values()]
@@ -96,32 +128,26 @@ class SqlJournalFacts:
             + [c.expense_account for c in categories.values()]
             + [settings.burden_income_account, settings.use_tax_liability_account]
         )
-        entities, intercompany = await self._entities()
-        serials = await self._serials(
-            {(line.item, line.serial) for line in transaction.lines if line.serial}
-        )
         return JournalFacts(
             items=items,
             inventory_groups=groups,
-            locations=await self._locations(location_codes),
-            # A serial leaving a location leaves the bin it is in (a default): its bin too.
-            bins=await self._bins(
-                location_codes,
-                codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values()),
-            ),
+            locations=locations,
+            bins=bins,
             jobs=jobs,
             cost_codes=await self._cost_codes(set(jobs)),
             cost_categories=categories,
             work_orders=orders,
             equipment=await self._existing(
                 Equipment.code,
+                Equipment.id,
                 codes_of(side.equipment for side in sides)
                 | codes_of(o.equipment for o in orders.values()),
             ),
-            gl_accounts=await self._existing(GlAccount.code, named_accounts) | default_accounts,
+            gl_accounts=await self._existing(GlAccount.code, GlAccount.id, named_accounts)
+            | default_accounts,
             gl_entities=entities,
             intercompany=intercompany,
-            periods=await self._periods(),
+            periods=periods,
             price_levels=await self._price_levels(
                 codes_of(j.price_level for j in jobs.values()), item_codes
             ),
@@ -129,6 +155,7 @@ class SqlJournalFacts:
                 codes_of(j.rate_schedule for j in jobs.values())
             ),
             positions=await self._positions(
+                by_kind["q"],
                 item_codes,
                 location_codes,
                 any(i.tracking is Tracking.SERIAL for i in items.values()),
@@ -137,33 +164,38 @@ class SqlJournalFacts:
             settings=settings,
         )
 
+    async def _rows(self, statement: Any, **params: Any) -> list[Any]:
+        """A module-level statement (compiled once per engine, then reused) on the
+        session's connection: no ORM step between the statement and its rows."""
+        conn = await self.session.connection()
+        return list(await conn.execute(statement, params))
+
     async def _existing(
-        self, column: InstrumentedAttribute[str], codes: set[str]
+        self, column: InstrumentedAttribute[str], id_: InstrumentedAttribute[int], codes: set[str]
     ) -> frozenset[str]:
         if not codes:
             return frozenset()
-        rows = await self.session.execute(select(column).where(column.in_(codes)))
-        return frozenset(str(code) for (code,) in rows)
+        rows = await self.session.execute(select(column, id_).where(column.in_(codes)))
+        known = known_ids(self.session).of(column.class_.__tablename__)
+        found = set()
+        for code, id_value in rows:
+            known[str(code)] = int(id_value)
+            found.add(str(code))
+        return frozenset(found)
 
-    async def _items(self, codes: set[str]) -> dict[str, ItemFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(
-                Item.code,
-                Item.tracking,
-                Item.uom,
-                Item.last_cost,
-                InventoryGroup.code,
-                ItemJournal.use_unit_prices,
-                ItemJournal.burden_rate,
-            )
-            .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
-            .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
-            .where(Item.code.in_(codes))
-        )
-        return {
-            code: ItemFacts(
+    def _items(
+        self, rows: list[Any]
+    ) -> tuple[dict[str, ItemFacts], dict[str, InventoryGroupFacts]]:
+        """The items with their inventory groups (rows i of _FACTS); their ids are kept."""
+        items: dict[str, ItemFacts] = {}
+        groups: dict[str, InventoryGroupFacts] = {}
+        known = known_ids(self.session)
+        accounts = known.of("gl_account")
+        cut = _SLICES["i"]
+        for row in rows:
+            (item_id, code, tracking, uom, last_cost, group, unit_prices, burden,
+             asset_id, asset, adjustment_id, adjustment, entity, apply) = row[cut]  # fmt: skip
+            items[code] = ItemFacts(
                 code,
                 Tracking(tracking),
                 uom,
@@ -172,74 +204,56 @@ class SqlJournalFacts:
                 bool(unit_prices),
                 burden if burden is not None else ZERO,
             )
-            for code, tracking, uom, last_cost, group, unit_prices, burden in rows
-        }
+            known.items[code] = int(item_id)
+            known.tracking[code] = Tracking(tracking)
+            if group is not None:
+                groups[group] = InventoryGroupFacts(group, asset, adjustment, entity, bool(apply))
+            for account, account_id in ((asset, asset_id), (adjustment, adjustment_id)):
+                if account is not None:
+                    accounts[str(account)] = int(account_id)
+        return items, groups
 
-    async def _groups(self, codes: set[str]) -> dict[str, InventoryGroupFacts]:
-        if not codes:
-            return {}
-        asset, adjustment = aliased(GlAccount), aliased(GlAccount)
-        rows = await self.session.execute(
-            select(
-                InventoryGroup.code,
-                asset.code,
-                adjustment.code,
-                GlEntity.code,
-                InventoryGroupJournal.apply_location_burden,
+    def _locations(
+        self, rows: list[Any]
+    ) -> tuple[dict[str, LocationFacts], frozenset[tuple[str, str]]]:
+        """The locations and those of their bins with the labels asked (rows l of
+        _FACTS); their ids are kept."""
+        locations: dict[str, LocationFacts] = {}
+        bins: set[tuple[str, str]] = set()
+        known = known_ids(self.session)
+        for row in rows:
+            location_id, code, company, entity, burden, bin_id, label = row[_SLICES["l"]]
+            locations[code] = LocationFacts(
+                code, company, entity, burden if burden is not None else ZERO
             )
-            .outerjoin(asset, asset.id == InventoryGroup.inventory_account_id)
-            .outerjoin(adjustment, adjustment.id == InventoryGroup.adjustment_account_id)
-            .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
-            .outerjoin(
-                InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id
-            )
-            .where(InventoryGroup.code.in_(codes))
-        )
-        return {
-            code: InventoryGroupFacts(code, inv, adj, entity, bool(apply))
-            for code, inv, adj, entity, apply in rows
-        }
-
-    async def _locations(self, codes: set[str]) -> dict[str, LocationFacts]:
-        if not codes:
-            return {}
-        rows = await self.session.execute(
-            select(Location.code, Company.code, GlEntity.code, LocationJournal.burden_rate)
-            .join(Company, Company.id == Location.company_id)
-            .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
-            .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
-            .where(Location.code.in_(codes))
-        )
-        return {
-            code: LocationFacts(code, company, entity, burden if burden is not None else ZERO)
-            for code, company, entity, burden in rows
-        }
-
-    async def _bins(self, locations: set[str], labels: set[str]) -> frozenset[tuple[str, str]]:
-        if not locations or not labels:
-            return frozenset()
-        rows = await self.session.execute(
-            select(Location.code, Bin.label)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Location.code.in_(locations), Bin.label.in_(labels))
-        )
-        return frozenset((str(loc), str(label)) for loc, label in rows)
+            known.locations[code] = int(location_id)
+            if label is not None:
+                bins.add((str(code), str(label)))
+                known.bins[(str(code), str(label))] = int(bin_id)
+        return locations, frozenset(bins)
 
     async def _work_orders(self, codes: set[str]) -> dict[str, WorkOrderFacts]:
         if not codes:
             return {}
         rows = await self.session.execute(
-            select(WorkOrder.code, Job.code, Equipment.code, CostCode.code, CostCategory.code)
+            select(
+                WorkOrder.code, Job.code, Equipment.code, CostCode.code, CostCategory.code,
+                WorkOrder.id,
+            )
             .join(Job, Job.id == WorkOrder.job_id)
             .outerjoin(Equipment, Equipment.id == WorkOrder.equipment_id)
             .outerjoin(CostCode, CostCode.id == WorkOrder.cost_code_id)
             .outerjoin(CostCategory, CostCategory.id == WorkOrder.cost_category_id)
             .where(WorkOrder.code.in_(codes))
-        )
-        return {
-            code: WorkOrderFacts(code, job, equipment or "", cost_code or "", category or "")
-            for code, job, equipment, cost_code, category in rows
-        }
+        )  # fmt: skip
+        known = known_ids(self.session).of("work_order")
+        found = {}
+        for code, job, equipment, cost_code, category, order_id in rows:
+            found[code] = WorkOrderFacts(
+                code, job, equipment or "", cost_code or "", category or ""
+            )
+            known[str(code)] = int(order_id)
+        return found
 
     async def _jobs(self, codes: set[str]) -> dict[str, JobFacts]:
         if not codes:
@@ -253,16 +267,21 @@ class SqlJournalFacts:
                 RateSchedule.code,
                 Job.date_closed,
                 Job.use_tax_rate,
+                Job.id,
             )
             .join(Company, Company.id == Job.company_id)
             .outerjoin(PriceLevel, PriceLevel.id == Job.price_level_id)
             .outerjoin(RateSchedule, RateSchedule.id == Job.rate_schedule_id)
             .where(Job.code.in_(codes))
         )
-        return {
-            code: JobFacts(code, company, JobBillingType(billing), level, schedule, closed, tax)
-            for code, company, billing, level, schedule, closed, tax in rows
-        }
+        known = known_ids(self.session).of("job")
+        found = {}
+        for code, company, billing, level, schedule, closed, tax, job_id in rows:
+            found[code] = JobFacts(
+                code, company, JobBillingType(billing), level, schedule, closed, tax
+            )
+            known[str(code)] = int(job_id)
+        return found
 
     async def _cost_codes(self, jobs: set[str]) -> dict[tuple[str, str], CostCodeFacts]:
         if not jobs:
@@ -292,39 +311,54 @@ class SqlJournalFacts:
         if not codes:
             return {}
         rows = await self.session.execute(
-            select(CostCategory.code, CostCategory.selection_cost_type, GlAccount.code)
+            select(
+                CostCategory.code,
+                CostCategory.selection_cost_type,
+                GlAccount.code,
+                CostCategory.id,
+                GlAccount.id,
+            )
             .outerjoin(GlAccount, GlAccount.id == CostCategory.expense_account_id)
             .where(CostCategory.code.in_(codes))
         )
-        return {
-            code: CostCategoryFacts(code, SelectionCostType(kind), account)
-            for code, kind, account in rows
-        }
+        known = known_ids(self.session)
+        found = {}
+        for code, kind, account, category_id, account_id in rows:
+            found[code] = CostCategoryFacts(code, SelectionCostType(kind), account)
+            known.of("cost_category")[str(code)] = int(category_id)
+            if account is not None:
+                known.of("gl_account")[str(account)] = int(account_id)
+        return found
 
-    async def _entities(self) -> tuple[dict[str, str], dict[str, bool]]:
-        rows = await self.session.execute(
-            select(Company.code, Company.intercompany, GlEntity.code).outerjoin(
-                GlEntity, GlEntity.company_id == Company.id
-            )
-        )
+    def _small_tables(
+        self, settings_rows: list[Any], entity_rows: list[Any], period_rows: list[Any]
+    ) -> tuple[JournalSettings, dict[str, str], dict[str, bool], dict[str, PeriodFacts]]:
+        """The small tables the checks need whole (rows s, e, r of _FACTS): the settings,
+        the GL entities with their companies (and the companies' intercompany flag), the
+        accounting periods. Their ids are kept."""
+        settings = JournalSettings()
         entities: dict[str, str] = {}
         intercompany: dict[str, bool] = {}
-        for company, on, entity in rows:
+        periods: dict[str, PeriodFacts] = {}
+        known = known_ids(self.session)
+        for row in settings_rows:  # the burden and use tax accounts, two flags
+            burden, tax, additions, billable, _, _, burden_id, tax_id = row[_SLICES["s"]]
+            settings = JournalSettings(bool(additions), bool(billable), burden, tax)
+            for account, account_id in ((burden, burden_id), (tax, tax_id)):
+                if account is not None:
+                    known.of("gl_account")[str(account)] = int(account_id)
+        for row in entity_rows:  # a company and one of its entities
+            company, entity, on, _, _, _, entity_id, _ = row[_SLICES["s"]]
             intercompany[str(company)] = bool(on)
             if entity is not None:
                 entities[str(entity)] = str(company)
-        return entities, intercompany
-
-    async def _periods(self) -> dict[str, PeriodFacts]:
-        rows = await self.session.execute(
-            select(
-                AccountingPeriod.code,
-                AccountingPeriod.starts,
-                AccountingPeriod.ends,
-                AccountingPeriod.closed,
-            )
-        )
-        return {code: PeriodFacts(code, s, e, bool(c)) for code, s, e, c in rows}
+                known.of("gl_entity")[str(entity)] = int(entity_id)
+                known.entity_companies[str(entity)] = str(company)
+        for row in period_rows:
+            code, _, closed, _, starts, ends, period_id, _ = row[_SLICES["s"]]
+            periods[code] = PeriodFacts(code, starts, ends, bool(closed))
+            known.of("accounting_period")[str(code)] = int(period_id)
+        return settings, entities, intercompany, periods
 
     async def _price_levels(
         self, levels: set[str], items: set[str]
@@ -353,22 +387,22 @@ class SqlJournalFacts:
         return {str(code): markup for code, markup in rows}
 
     async def _positions(
-        self, items: set[str], locations: set[str], serialized: bool = True
+        self, rows: list[Any], items: set[str], locations: set[str], serialized: bool = True
     ) -> dict[tuple[str, str], Position]:
-        """On hand (balances plus serials in stock) and average cost per item and location."""
+        """On hand (balances plus serials in stock) and average cost per item and location:
+        balances and costs from rows q of _FACTS, serials counted only when there are
+        serialized items."""
         if not items or not locations:
             return {}
-        on_hand: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        balances = await self.session.execute(
-            select(Item.code, Location.code, func.sum(StockBalance.quantity))
-            .join(Item, Item.id == StockBalance.item_id)
-            .join(Bin, Bin.id == StockBalance.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-            .group_by(Item.code, Location.code)
-        )
-        for item, location, total in balances:
-            on_hand[(str(item), str(location))] += total  # SUM keeps the scaled type
+        on_hand: dict[tuple[str, str], Decimal] = {}
+        average: dict[tuple[str, str], Decimal] = {}
+        for row in rows:
+            item, location, total, cost = row[_SLICES["q"]]
+            key = (str(item), str(location))
+            if total is not None:
+                on_hand[key] = total  # SUM keeps the scaled type
+            if cost is not None:
+                average[key] = cost
         if serialized:  # only serialized items have serials to count
             serials = await self.session.execute(
                 select(Item.code, Location.code, func.count())
@@ -380,15 +414,8 @@ class SqlJournalFacts:
                 .group_by(Item.code, Location.code)
             )
             for item, location, count in serials:
-                on_hand[(str(item), str(location))] += Decimal(int(count))
-        costs = await self.session.execute(
-            select(Item.code, Location.code, ItemLocationCost.average_cost)
-            .join(Item, Item.id == ItemLocationCost.item_id)
-            .join(Location, Location.id == ItemLocationCost.location_id)
-            .where(Item.code.in_(items), Location.code.in_(locations))
-        )
-        average = {(str(i), str(loc)): cost for i, loc, cost in costs}
-        if serialized:
+                key = (str(item), str(location))
+                on_hand[key] = on_hand.get(key, ZERO) + Decimal(int(count))
             average.update(await self._serialized_averages(items, locations))
         return {
             key: Position(on_hand.get(key, ZERO), average.get(key, ZERO))
@@ -440,20 +467,183 @@ class SqlJournalFacts:
         }
 
     async def settings(self) -> JournalSettings:
-        burden, tax = aliased(GlAccount), aliased(GlAccount)
-        row = (
-            await self.session.execute(
-                select(
-                    JournalSettingsTable.serialized_additions_allowed,
-                    JournalSettingsTable.wizard_defaults_quantity_billable,
-                    burden.code,
-                    tax.code,
-                )
-                .outerjoin(burden, burden.id == JournalSettingsTable.burden_income_account_id)
-                .outerjoin(tax, tax.id == JournalSettingsTable.use_tax_liability_account_id)
-                .where(JournalSettingsTable.id == 1)
-            )
-        ).first()
-        if row is None:
+        rows = await self._rows(_SETTINGS)
+        if not rows:
             return JournalSettings()
-        return JournalSettings(bool(row[0]), bool(row[1]), row[2], row[3])
+        additions, billable, burden, tax, burden_id, tax_id = rows[0]
+        accounts = known_ids(self.session).of("gl_account")
+        for account, account_id in ((burden, burden_id), (tax, tax_id)):
+            if account is not None:
+                accounts[str(account)] = int(account_id)
+        return JournalSettings(bool(additions), bool(billable), burden, tax)
+
+
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+def _none(type_: Any) -> Any:
+    return cast(null(), type_)
+
+
+# The statements of a save's facts, built once: each execution reuses its compiled form
+# (the IN lists are expanding parameters) instead of building and compiling it again.
+_burden, _tax = aliased(GlAccount), aliased(GlAccount)
+_SETTINGS = (
+    select(
+        JournalSettingsTable.serialized_additions_allowed,
+        JournalSettingsTable.wizard_defaults_quantity_billable,
+        _burden.code,
+        _tax.code,
+        _burden.id,
+        _tax.id,
+    )
+    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
+    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
+    .where(JournalSettingsTable.id == 1)
+)
+
+# A save's facts in one round trip: one UNION ALL whose rows say what they are (their
+# first column) and carry their own columns in their own segment, typed NULLs elsewhere
+# (so every branch has the same columns, typed by the first):
+# - i: an item with its inventory group (accounts, entity, burden flag) and its id;
+# - l: a location (company, entity, burden rate) with each of its bins of the labels;
+# - s, e, r: the small tables the checks need whole: the settings, the companies with
+#   their GL entities, the accounting periods;
+# - q: every (item, location) of the codes with its stock (the balances' sum, by the
+#   item's index) and its average cost.
+_asset, _adjustment = aliased(GlAccount), aliased(GlAccount)
+_on_hand = (
+    select(func.sum(StockBalance.quantity))
+    .join(Bin, Bin.id == StockBalance.bin_id)
+    .where(StockBalance.item_id == Item.id, Bin.location_id == Location.id)
+    .scalar_subquery()
+)
+_ITEM_COLUMNS = (
+    Item.id,
+    Item.code,
+    Item.tracking,
+    Item.uom,
+    Item.last_cost,
+    InventoryGroup.code,
+    ItemJournal.use_unit_prices,
+    ItemJournal.burden_rate,
+    _asset.id,
+    _asset.code,
+    _adjustment.id,
+    _adjustment.code,
+    GlEntity.code,
+    InventoryGroupJournal.apply_location_burden,
+)
+_LOCATION_COLUMNS = (
+    Location.id,
+    Location.code,
+    Company.code,
+    GlEntity.code,
+    LocationJournal.burden_rate,
+    Bin.id,
+    Bin.label,
+)
+# Shared by s, e and r: text, text, flag, flag, date, date, id, id.
+_SMALL_COLUMNS = (
+    _burden.code,
+    _tax.code,
+    JournalSettingsTable.serialized_additions_allowed,
+    JournalSettingsTable.wizard_defaults_quantity_billable,
+    AccountingPeriod.starts,
+    AccountingPeriod.ends,
+    _burden.id,
+    _tax.id,
+)
+_POSITION_COLUMNS = (Item.code, Location.code, _on_hand, ItemLocationCost.average_cost)
+_SEGMENTS = {
+    "i": _ITEM_COLUMNS,
+    "l": _LOCATION_COLUMNS,
+    "s": _SMALL_COLUMNS,
+    "q": _POSITION_COLUMNS,
+}
+_SLICES: dict[str, slice] = {}
+_start = 1
+for _kind, _columns in _SEGMENTS.items():
+    _SLICES[_kind] = slice(_start, _start + len(_columns))
+    _start += len(_columns)
+
+
+def _padded(kind: str, segment: str, columns: Sequence[Any]) -> list[Any]:
+    """The branch's columns in its segment, typed NULLs in the others; labelled c<n> so
+    that no two columns of a branch share a name."""
+    out: list[Any] = [literal_column(f"'{kind}'").label("kind")]
+    for name, typed in _SEGMENTS.items():
+        if name == segment:
+            assert len(columns) == len(typed)
+            out += columns
+        else:
+            out += [_none(c.type) for c in typed]
+    return [c.label(f"c{n}") for n, c in enumerate(out)]
+
+
+_FACTS = union_all(
+    select(*_padded("i", "i", _ITEM_COLUMNS))
+    .select_from(Item)
+    .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
+    .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
+    .outerjoin(_asset, _asset.id == InventoryGroup.inventory_account_id)
+    .outerjoin(_adjustment, _adjustment.id == InventoryGroup.adjustment_account_id)
+    .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
+    .outerjoin(InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id)
+    .where(Item.code.in_(_in("items"))),
+    select(*_padded("l", "l", _LOCATION_COLUMNS))
+    .select_from(Location)
+    .join(Company, Company.id == Location.company_id)
+    .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
+    .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
+    .outerjoin(Bin, and_(Bin.location_id == Location.id, Bin.label.in_(_in("labels"))))
+    .where(Location.code.in_(_in("locations"))),
+    select(*_padded("s", "s", (*_SMALL_COLUMNS[:4], _none(Date), _none(Date), *_SMALL_COLUMNS[6:])))
+    .select_from(JournalSettingsTable)
+    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
+    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
+    .where(JournalSettingsTable.id == 1),
+    select(
+        *_padded(
+            "e",
+            "s",
+            (
+                Company.code,
+                GlEntity.code,
+                Company.intercompany,
+                _none(Boolean),
+                _none(Date),
+                _none(Date),
+                GlEntity.id,
+                _none(BigInteger),
+            ),
+        )
+    )
+    .select_from(Company)
+    .outerjoin(GlEntity, GlEntity.company_id == Company.id),
+    select(
+        *_padded(
+            "r",
+            "s",
+            (
+                AccountingPeriod.code,
+                _none(String),
+                AccountingPeriod.closed,
+                _none(Boolean),
+                AccountingPeriod.starts,
+                AccountingPeriod.ends,
+                AccountingPeriod.id,
+                _none(BigInteger),
+            ),
+        )
+    ).select_from(AccountingPeriod),
+    select(*_padded("q", "q", _POSITION_COLUMNS))
+    .select_from(Item)
+    .join(Location, true())
+    .outerjoin(
+        ItemLocationCost,
+        and_(ItemLocationCost.item_id == Item.id, ItemLocationCost.location_id == Location.id),
+    )
+    .where(Item.code.in_(_in("items")), Location.code.in_(_in("locations"))),
+)

@@ -9,19 +9,31 @@ and job history are read back with explicit joins (no lazy loads).
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -29,7 +41,6 @@ from server.db.tables import (
     GlEntity,
     GlPosting,
     Item,
-    ItemLocationCost,
     Location,
     Serial,
     StockBalance,
@@ -114,11 +125,12 @@ class _Ids:
 
 
 async def _id_map(session: Session, code: Any, id_: Any, codes: set[str]) -> dict[str, int]:
-    """Ids by code; remembered for the session (one save), so the lock, the header, the
-    lines and the job history of a save look each code up once."""
+    """Ids by code. The transaction's known ids (server.db.ids: what its facts read) are
+    used first and the codes not among them looked up and kept, so the lock, the header,
+    the lines and the job history of a save look each code up once."""
     if not codes:
         return {}
-    known: dict[str, int] = session.info.setdefault("journal_ids", {}).setdefault(str(code), {})
+    known = _known_of(session, str(code.class_.__tablename__))
     missing = codes - known.keys()
     if missing:
         rows = await session.execute(select(code, id_).where(code.in_(missing)))
@@ -126,19 +138,34 @@ async def _id_map(session: Session, code: Any, id_: Any, codes: set[str]) -> dic
     return {c: known[c] for c in codes if c in known}
 
 
+def _known_of(session: Session, table_name: str) -> dict[str, int]:
+    known = known_ids(session)
+    if table_name == "item":
+        return known.items
+    if table_name == "location":
+        return known.locations
+    return known.of(table_name)
+
+
 async def _ids(session: Session, transaction: JournalTransaction) -> _Ids:
     sides = [side for line in transaction.lines for _, side in line.sides()]
     locations = codes_of(s.location for s in sides)
     jobs = codes_of(s.job for s in sides)
-    bins: dict[tuple[str, str], int] = {}
-    labels = codes_of(s.bin for s in sides)
-    if locations and labels:
+    known = known_ids(session).bins
+    wanted = {(s.location, s.bin) for s in sides if s.location and s.bin}
+    bins = {b: known[b] for b in wanted if b in known}
+    missing = wanted - bins.keys()
+    if missing:
         rows = await session.execute(
             select(Location.code, Bin.label, Bin.id)
             .join(Location, Location.id == Bin.location_id)
-            .where(Location.code.in_(locations), Bin.label.in_(labels))
+            .where(
+                Location.code.in_({loc for loc, _ in missing}),
+                Bin.label.in_({label for _, label in missing}),
+            )
         )
-        bins = {(str(loc), str(label)): int(i) for loc, label, i in rows}
+        for loc, label, i in rows:
+            bins[(str(loc), str(label))] = int(i)
     cost_codes: dict[tuple[str, str], int] = {}
     if jobs:
         rows = await session.execute(
@@ -228,33 +255,33 @@ class SqlJournal:
         now: datetime,
         reverses_id: int | None = None,
     ) -> tuple[int, str]:
-        """Insert the header; the transaction id (its number) is made from the row id."""
+        """Insert the header; the transaction id (its number, IA-<id>) is made from the
+        row id in the same statement: the id is the sequence's next value on PostgreSQL,
+        and one more than the largest on SQLite, whose one writer holds the database (the
+        statement is a write: it runs under the write lock, reading the latest)."""
         ids = await _id_map(
             self.session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
         )
-        row = JournalTransactionTable(
-            number=f"new-{uuid.uuid4().hex[:28]}",  # replaced by IA-<id> below
-            period_id=ids.get(transaction.period or ""),
-            effective_date=transaction.effective_date,
-            description=transaction.description,
-            transaction_type=transaction.transaction_type.value,
-            user_id=user_id,
-            posted_at=now,
-            reverses_id=reverses_id,
-        )
-        self.session.add(row)
+        conn = await self.session.connection()
         try:
-            await self.session.flush()
+            tx_id, number = (
+                await conn.execute(
+                    _ADD_HEADER_PG if conn.dialect.name == "postgresql" else _ADD_HEADER_SQLITE,
+                    {
+                        "h_period_id": ids.get(transaction.period or ""),
+                        "h_effective_date": transaction.effective_date,
+                        "h_description": transaction.description,
+                        "h_transaction_type": transaction.transaction_type.value,
+                        "h_user_id": user_id,
+                        "h_posted_at": now,
+                        "h_reverses_id": reverses_id,
+                    },
+                )
+            ).one()
         except IntegrityError:
             # reverses_id is unique: a concurrent reversal of the same transaction won.
             raise Conflict("the transaction is already reversed", code="already-reversed") from None
-        number = f"IA-{row.id:08d}"
-        await self.session.execute(
-            update(JournalTransactionTable)
-            .where(JournalTransactionTable.id == row.id)
-            .values(number=number)
-        )
-        return row.id, number
+        return int(tx_id), str(number)
 
     async def _ids_of(self, transaction: JournalTransaction) -> _Ids:
         """The ids a saved transaction names, looked up once for its lines and history."""
@@ -279,23 +306,19 @@ class SqlJournal:
             }
             for x in transaction.lines
         ]
+        # The new lines' ids come back with the INSERT (one multi-row statement per chunk).
+        conn = await self.session.connection()
+        line_ids: dict[int, int] = {}
         for batch in chunks(lines, WRITE_CHUNK):
-            await self.session.execute(insert(JournalLineTable), batch)
-        line_ids = {
-            int(no): int(i)
-            for no, i in await self.session.execute(
-                select(JournalLineTable.line_no, JournalLineTable.id).where(
-                    JournalLineTable.transaction_id == transaction_id
-                )
-            )
-        }
+            rows = await conn.execute(_ADD_LINES, batch)
+            line_ids.update((int(no), int(i)) for no, i in rows)
         sides = [
             _side_row(line_ids[x.line_no], name, side, ids)
             for x in transaction.lines
             for name, side in x.sides()
         ]
         for batch in chunks(sides, WRITE_CHUNK):
-            await self.session.execute(insert(JournalLineSide), batch)
+            await conn.execute(_ADD_SIDES, batch)
 
     async def add_job_history(
         self,
@@ -692,37 +715,31 @@ class SqlJournalHistory:
         """Lock the average cost rows of these (item, location) pairs until commit, so a
         concurrent save of the same pairs waits and then reads the figures this one wrote.
 
-        The rows are created first when missing (zero cost, as if absent), so that there is
-        a row to lock. PostgreSQL: SELECT ... FOR UPDATE in key order (no deadlock between
-        two saves). SQLite: the INSERT is the transaction's first write and takes the
-        database's write lock (writers are serialised; busy_timeout waits), and every read
-        of this save comes after it, inside the same transaction.
+        One statement, by codes (the pairs travel as one or two parameters): the rows are
+        created when missing (zero cost, as if absent), so that there is a row to lock.
+        PostgreSQL: the existing rows are "updated" to themselves (ON CONFLICT DO UPDATE
+        locks each row as FOR UPDATE would), in key order (no deadlock between two saves);
+        a row another save is inserting waits for it. SQLite: the INSERT is the
+        transaction's first write and takes the database's write lock (writers are
+        serialised; busy_timeout waits), and every read of this save comes after it,
+        inside the same transaction. Pairs locked once stay locked until commit: locking
+        them again in the same transaction sends nothing.
         """
-        if not keys:
-            return
-        items = await _id_map(self.session, Item.code, Item.id, {i for i, _ in keys})
-        locations = await _id_map(
-            self.session, Location.code, Location.id, {loc for _, loc in keys}
-        )
-        pairs = sorted(
-            (items[i], locations[loc]) for i, loc in keys if i in items and loc in locations
-        )
+        locked: set[tuple[str, str]] = self.session.info.setdefault("journal_locked_costs", set())
+        pairs = sorted(set(keys) - locked)
         if not pairs:
-            return
-        t = table("item_location_cost")
-        dialect = self.session.get_bind().dialect.name
-        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(t).on_conflict_do_nothing(
-            index_elements=["item_id", "location_id"]
-        )
-        rows = [{"item_id": i, "location_id": loc, "average_cost": ZERO} for i, loc in pairs]
-        await self.session.execute(stmt, rows)
-        if dialect == "postgresql":
-            await self.session.execute(
-                select(ItemLocationCost.item_id)
-                .where(tuple_(ItemLocationCost.item_id, ItemLocationCost.location_id).in_(pairs))
-                .order_by(ItemLocationCost.item_id, ItemLocationCost.location_id)
-                .with_for_update()
-            )
+            return  # locked already in this transaction
+        conn = await self.session.connection()
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            params: dict[str, Any] = {
+                "items": [i for i, _ in pairs],
+                "locations": [loc for _, loc in pairs],
+            }
+            await conn.execute(_LOCK_COSTS_PG, params)
+        else:
+            await conn.execute(_LOCK_COSTS_SQLITE, {"pairs": json.dumps(pairs)})
+        locked.update(pairs)
 
     async def inventory_history(
         self, after: int, limit: int, filters: InventoryHistoryFilters
@@ -796,3 +813,56 @@ class SqlJournalHistory:
             )
             for r in await self.session.execute(query)
         ]
+
+
+# The statements of a save, built once: each execution reuses their compiled form.
+_header = table("journal_transaction")
+_HEADER_VALUES = ("period_id", "effective_date", "description", "transaction_type", "user_id",
+                  "posted_at", "reverses_id")  # fmt: skip
+
+
+def _add_header(next_id: Any, number: Any) -> Any:
+    """INSERT ... SELECT of the header with its id and number made in the statement."""
+    n = select(next_id.label("id")).subquery("n")
+    values = [bindparam(f"h_{c}", type_=_header.c[c].type) for c in _HEADER_VALUES]
+    return (
+        insert(_header)
+        .from_select(["id", "number", *_HEADER_VALUES], select(n.c.id, number(n.c.id), *values))
+        .returning(_header.c.id, _header.c.number)
+    )
+
+
+_ADD_HEADER_SQLITE = _add_header(
+    select(func.coalesce(func.max(_header.c.id), 0) + 1).scalar_subquery(),
+    lambda id_: literal("IA-") + func.printf("%08d", id_),
+)
+# The number as Python writes f"IA-{id:08d}": at least eight digits, never cut.
+_ADD_HEADER_PG = _add_header(
+    func.nextval(func.pg_get_serial_sequence("journal_transaction", "id")),
+    lambda id_: (
+        literal("IA-")
+        + case((id_ < 100_000_000, func.lpad(cast(id_, String), 8, "0")), else_=cast(id_, String))
+    ),
+)
+_lines = table("journal_line")
+_ADD_LINES = insert(_lines).returning(_lines.c.line_no, _lines.c.id)
+_ADD_SIDES = insert(table("journal_line_side"))
+# The pairs' codes joined to the ids (the unique code indexes): only the exact pairs.
+_LOCK_COSTS_PG = text(
+    "INSERT INTO item_location_cost (item_id, location_id, average_cost) "
+    "SELECT item.id, location.id, 0 "
+    "FROM unnest(CAST(:items AS TEXT[]), CAST(:locations AS TEXT[])) AS k(item, location) "
+    "JOIN item ON item.code = k.item JOIN location ON location.code = k.location "
+    "ORDER BY item.id, location.id "
+    "ON CONFLICT (item_id, location_id) "
+    "DO UPDATE SET average_cost = item_location_cost.average_cost"
+)
+# WHERE true: without a WHERE, SQLite would read ON CONFLICT as the join's ON.
+_LOCK_COSTS_SQLITE = text(
+    "INSERT INTO item_location_cost (item_id, location_id, average_cost) "
+    "SELECT item.id, location.id, 0 FROM json_each(:pairs) AS k "
+    "JOIN item ON item.code = json_extract(k.value, '$[0]') "
+    "JOIN location ON location.code = json_extract(k.value, '$[1]') "
+    "WHERE true ORDER BY item.id, location.id "
+    "ON CONFLICT (item_id, location_id) DO NOTHING"
+)

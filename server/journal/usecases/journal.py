@@ -47,7 +47,7 @@ from server.journal.ports import (
     TransactionSummaryRecord,
     WorkOrderCostRecord,
 )
-from server.ports import PostingContext
+from server.ports import FrozenBinsJudged, PostingContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,9 @@ async def _save(
         posting_date=stamped.effective_date,
         journal_name=JOURNAL,
         period=stamped.period,
+        # `post` refused the bins frozen in these locations, read above in this
+        # transaction: the writer does not read them again.
+        frozen_bins_judged=FrozenBinsJudged(None),
     )
     await uow.postings.apply(result, context)
     await uow.journal.add_lines(tx_id, stamped)

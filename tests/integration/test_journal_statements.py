@@ -1,0 +1,182 @@
+"""What one journal save sends to the database, on SQLite and PostgreSQL (issue 16).
+
+A save resolves each code once, reads its facts in a few round trips and writes with a
+handful of set-based statements: the statements are counted with the engine's own
+cursor events, for an Adjustment and a Loc-to-Loc transfer of ten lines each (the
+shapes bench/journal_post.py times), and what they wrote is checked beside the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.auth import usecases as auth
+from server.bootstrap import import_into_database
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.tables import GlPosting, ItemLocationCost, StockBalance, StockMovement
+from server.domain.journal import JournalLine, JournalSide, JournalTransaction, TransactionType
+from server.domain.masterdata import Role
+from server.journal.tables import JournalLineSide, JournalLineTable, JournalTransactionTable
+from server.journal.usecases import journal
+from server.uow import SqlUnitOfWork
+
+D = Decimal
+DAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+ITEMS = 20
+
+
+def master_data() -> dict[str, list[dict[str, Any]]]:
+    """bench/journal_post.py's master data, smaller: two locations of two GL entities."""
+    locations = ("SRC", "DST")
+    return {
+        "companies": [{"code": "C1", "name": "Company"}],
+        "gl_accounts": [{"code": "10150", "name": "Inventory"}, {"code": "50111", "name": "Adj"}],
+        "gl_entities": [{"code": f"E-{loc}", "name": loc, "company": "C1"} for loc in locations],
+        "inventory_groups": [
+            {
+                "code": "STD",
+                "name": "Standard",
+                "inventory_account": "10150",
+                "adjustment_account": "50111",
+                "gl_entity": "E-SRC",
+            }
+        ],
+        "locations": [
+            {"code": loc, "name": loc, "company": "C1", "gl_entity": f"E-{loc}"}
+            for loc in locations
+        ],
+        "bins": [
+            {"location": loc, "label": f"{loc}-{b:02d}"} for loc in locations for b in range(5)
+        ],
+        "items": [
+            {
+                "code": f"I{i:02d}",
+                "name": f"Item {i}",
+                "tracking": "none",
+                "last_cost": "10",
+                "inventory_group": "STD",
+            }
+            for i in range(ITEMS)
+        ],
+        "opening_stock": [
+            {
+                "item": f"I{i:02d}",
+                "location": "SRC",
+                "bin": f"SRC-{i % 5:02d}",
+                "quantity": "100",
+                "unit_cost": "10",
+            }
+            for i in range(ITEMS)
+        ],
+        "accounting_periods": [{"code": "2026-11", "starts": "2026-11-01", "ends": "2026-11-30"}],
+    }
+
+
+def adjustment(cost: str) -> JournalTransaction:
+    lines = tuple(
+        JournalLine(
+            n + 1,
+            f"I{n:02d}",
+            D(1),
+            JournalSide("SRC", f"SRC-{n % 5:02d}"),
+            JournalSide("SRC", f"SRC-{n % 5:02d}"),
+            unit_cost=D(cost),
+        )
+        for n in range(10)
+    )
+    return JournalTransaction(DAY, TransactionType.ADJUSTMENT, lines, period="2026-11")
+
+
+def transfer() -> JournalTransaction:
+    lines = tuple(
+        JournalLine(
+            n + 1,
+            f"I{n:02d}",
+            D(2),
+            JournalSide("SRC", f"SRC-{n % 5:02d}"),
+            JournalSide("DST", f"DST-{n % 5:02d}"),
+        )
+        for n in range(10)
+    )
+    return JournalTransaction(DAY, TransactionType.LOC_TO_LOC, lines, period="2026-11")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    await import_into_database(database_url, [("test.json", master_data(), None)])
+    engine = make_engine(database_url)
+    await auth.create_user(
+        SqlUnitOfWork(make_sessionmaker(engine)), "clerk", "clerk-password", Role.ADMIN, NOW
+    )
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def counted_save(engine: AsyncEngine, draft: JournalTransaction) -> list[str]:
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await journal.save_transaction(
+            SqlUnitOfWork(make_sessionmaker(engine)), draft, 1, "clerk", NOW
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+async def total(engine: AsyncEngine, query: Any) -> Any:
+    async with make_sessionmaker(engine)() as db:
+        return await db.scalar(query)
+
+
+# 32-34 statements a save before issue 16 (each code looked up three times, the lock
+# written twice, the frozen bins read twice, the header flushed by the ORM and numbered
+# after). Now: the lock; the facts (one UNION ALL), the frozen bins; the header; balances,
+# costs, movements, GL; lines, sides.
+MOST = 10
+
+
+async def test_a_save_sends_a_handful_of_statements(engine: AsyncEngine) -> None:
+    first = await counted_save(engine, adjustment("12"))
+    again = await counted_save(engine, adjustment("13"))
+    moved = await counted_save(engine, transfer())
+    # The saves wrote all they write: lines, sides, movements, GL, costs, balances.
+    assert await total(engine, select(func.count()).select_from(JournalLineTable)) == 30
+    async with make_sessionmaker(engine)() as db:
+        headers = (
+            await db.execute(select(JournalTransactionTable.id, JournalTransactionTable.number))
+        ).all()
+    assert sorted(headers) == [(i, f"IA-{i:08d}") for i in (1, 2, 3)]
+    assert await total(engine, select(func.count()).select_from(JournalLineSide)) == 60
+    assert await total(engine, select(func.count()).select_from(StockMovement)) == 40
+    assert await total(engine, select(func.count()).select_from(GlPosting)) == 60
+    on_hand = await total(
+        engine, select(func.sum(StockBalance.quantity)).where(StockBalance.item_id == 1)
+    )
+    assert on_hand == D(100) + 2  # +1 twice (adjustments), then 2 moved within the company
+    costs = await total(engine, select(func.count()).select_from(ItemLocationCost))
+    assert costs == ITEMS + 10  # the opening costs, and the ten items now at DST
+    for sent in (first, again, moved):
+        assert len(sent) <= MOST, "\n".join(sent)
+        # Each code once, with the facts: no other lookup of items, locations or bins.
+        assert len([s for s in sent if s.startswith("SELECT 'i' AS c0, item.id")]) == 1, sent
+        lookups = ("SELECT item.code, item.id", "SELECT location.code, location.id",
+                   "SELECT location.code, bin.label, bin.id")  # fmt: skip
+        assert not [s for s in sent if s.startswith(lookups)], sent
+        # The frozen bins read once; the cost rows locked once, and written.
+        assert len([s for s in sent if "FROM count_bin" in s]) == 1, sent
+        assert len([s for s in sent if "INTO item_location_cost" in s]) == 2, sent
