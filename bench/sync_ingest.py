@@ -237,7 +237,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--floor-runs", type=int, default=3, help="raw floors: best of N")
+    parser.add_argument("--floor-runs", type=int, default=3, help="raw floors: best of N (0: none)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     pg_name = None
@@ -258,6 +258,13 @@ def main() -> int:
             "STOCKCOUNT_DATABASE_URL": env_url,
             "STOCKCOUNT_PORT": str(port),
             "STOCKCOUNT_LOG_LEVEL": "WARNING",
+            # The server runs in `work`: a relative PYTHONPATH (`PYTHONPATH=.`) would have
+            # it import the installed tree's code instead of this one's.
+            "PYTHONPATH": os.pathsep.join(
+                str(Path(p).resolve())
+                for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                if p
+            ),
         }
         server = ServerProcess([str(BIN / "stockcount"), "serve"], port, work, env)
         try:
@@ -293,8 +300,17 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         for d in devices
     }
     latencies: list[float] = []
+    # Each device's whole sync: from the common start to its last push's answer.
+    synced: dict[int, float] = {}
     lock = threading.Lock()
     failures: list[str] = []
+
+    # Each device's client made before the clock starts: an httpx.Client builds an SSL
+    # context (about 20-50 ms of Python under the GIL), and twenty of them built inside the
+    # timed threads slowed the first pushes of the others by up to a second (the bench's
+    # own work, not the server's).
+    clients = {int(str(d["device_id"])): httpx.Client(base_url=base, timeout=120) for d in devices}
+    start = threading.Barrier(len(devices) + 1)
 
     def push(device: dict[str, object]) -> None:
         headers = {
@@ -302,7 +318,8 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
         }
-        with httpx.Client(base_url=base, timeout=120) as client:
+        start.wait()
+        with clients[int(str(device["device_id"]))] as client:
             for payload in payloads[int(str(device["device_id"]))]:
                 started = time.perf_counter()
                 response = client.post("/api/sync/push", content=payload, headers=headers)
@@ -312,20 +329,25 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
                     return
                 with lock:
                     latencies.append(elapsed)
+        with lock:
+            synced[int(str(device["device_id"]))] = time.perf_counter() - begun
 
     threads = [threading.Thread(target=push, args=(d,)) for d in devices]
-    started = time.perf_counter()
     for t in threads:
         t.start()
+    begun = time.perf_counter()  # read by the threads: set before they pass the barrier
+    start.wait()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
+    wall = time.perf_counter() - begun
     if failures:
         print("failed:", failures[0], file=sys.stderr)
         return 1
     total = args.devices * args.events
     rate = total / wall
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    median = statistics.median(latencies)
+    slowest, fastest = max(synced.values()), min(synced.values())
     now = datetime.now(UTC)
     installs = {int(str(d["device_id"])): uuid.uuid4().hex for d in devices}
     rows: list[Row] = [
@@ -350,7 +372,7 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         for d in devices
         for s in range(1, args.events + 1)
     ]
-    raws = asyncio.run(raw_rates(url, rows, args.floor_runs))
+    raws = asyncio.run(raw_rates(url, rows, args.floor_runs)) if args.floor_runs else {}
     print(
         f"{args.backend}: {args.devices} devices x {args.events} events = {total} events "
         f"in {wall:.1f} s"
@@ -359,11 +381,23 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         f"  sync ingest      {rate:10,.0f} events/s   "
         f"p99 batch ({MAX_PUSH_EVENTS}) {p99 * 1000:.0f} ms"
     )
+    # Fairness (issue 16): no push waits behind more than one round of the others, and
+    # no device's whole sync takes much longer than another's.
+    print(
+        f"  push latency     median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"max {max(latencies) * 1000:.0f} ms: p99 / median {p99 / median:.2f} (target <= 2.00)"
+    )
+    print(
+        f"  device sync      fastest {fastest:.2f} s, slowest {slowest:.2f} s: "
+        f"slowest / fastest {slowest / fastest:.2f} (target <= 1.20)"
+    )
     for name, raw in raws.items():
         print(
             f"  raw {name:<12} {raw:10,.0f} rows/s     (same rows, same table shape, empty; "
             f"best of {args.floor_runs})"
         )
+    if not raws:  # --floor-runs 0: the fairness figures only, while working on them
+        return 0
     fast = max(raws, key=raws.__getitem__)
     print(f"  ingest / raw     {rate / raws[fast]:10.2f}   against the faster floor ({fast})")
     for name, raw in raws.items():
