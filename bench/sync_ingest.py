@@ -6,6 +6,12 @@ INSERT and a multi-row `INSERT ... VALUES (...), (...)` as the server writes; th
 against the faster. On SQLite the floors run on a plain sqlite3 connection, as the server's
 group writer does (no aiosqlite thread hop); on PostgreSQL on the app's asyncpg engine.
 
+Fairness (issue 16), beside its targets: the push latency's p99 against its median (at
+most 2: no push waits behind more than one round of the others) and each device's whole
+sync, the slowest against the fastest (at most 1.2). The clock starts once every device
+has made one status push (no events) and the bench's own garbage collector is off while
+the devices push, so the figures are the server's, not the bench process's pauses.
+
     PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend sqlite
     PYTHONPATH=. .venv/bin/python bench/sync_ingest.py --backend postgres   # STOCKCOUNT_TEST_PG_URL
 """
@@ -14,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import gzip
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -237,7 +245,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--floor-runs", type=int, default=3, help="raw floors: best of N")
+    parser.add_argument("--floor-runs", type=int, default=3, help="raw floors: best of N (0: none)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     pg_name = None
@@ -258,6 +266,13 @@ def main() -> int:
             "STOCKCOUNT_DATABASE_URL": env_url,
             "STOCKCOUNT_PORT": str(port),
             "STOCKCOUNT_LOG_LEVEL": "WARNING",
+            # The server runs in `work`: a relative PYTHONPATH (`PYTHONPATH=.`) would have
+            # it import the installed tree's code instead of this one's.
+            "PYTHONPATH": os.pathsep.join(
+                str(Path(p).resolve())
+                for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                if p
+            ),
         }
         server = ServerProcess([str(BIN / "stockcount"), "serve"], port, work, env)
         try:
@@ -271,6 +286,7 @@ def main() -> int:
     finally:
         if pg_name:
             pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)  # the SQLite file of a run: about 170 MB
 
 
 def run(base: str, url: str, args: argparse.Namespace) -> int:
@@ -288,13 +304,38 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         enrolled = api.post("/api/devices/enroll", json={"code": code["code"], "name": f"b{i}"})
         devices.append(enrolled.json())
     api.close()
+    install_of = {d["device_id"]: uuid.uuid4().hex for d in devices}
     payloads = {
-        d["device_id"]: batches(d["device_id"], uuid.uuid4().hex, number, args.events)
+        d["device_id"]: batches(d["device_id"], install_of[d["device_id"]], number, args.events)
         for d in devices
     }
     latencies: list[float] = []
+    # Each device's whole sync: from the common start to its last push's answer.
+    synced: dict[int, float] = {}
     lock = threading.Lock()
     failures: list[str] = []
+
+    # Each device's client made before the clock starts: an httpx.Client builds an SSL
+    # context (about 20-50 ms of Python under the GIL), and twenty of them built inside the
+    # timed threads slowed the first pushes of the others by up to a second (the bench's
+    # own work, not the server's).
+    clients = {int(str(d["device_id"])): httpx.Client(base_url=base, timeout=120) for d in devices}
+    start = threading.Barrier(len(devices) + 1)
+    now = datetime.now(UTC)
+    empty = {
+        d["device_id"]: gzip.compress(
+            msgspec.json.encode(
+                PushRequest(
+                    protocol_version=1,
+                    device_id=int(str(d["device_id"])),
+                    install_id=install_of[d["device_id"]],
+                    device_time=now,
+                    events=[],
+                )
+            )
+        )
+        for d in devices
+    }
 
     def push(device: dict[str, object]) -> None:
         headers = {
@@ -302,7 +343,18 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
         }
-        with httpx.Client(base_url=base, timeout=120) as client:
+        client = clients[int(str(device["device_id"]))]
+        try:
+            # Before the clock, one status push with no events from every device at once,
+            # as a device with an empty outbox sends it: the figures are of a server that
+            # has run (its connections open, its statements compiled), not of its first
+            # second.
+            warm = client.post(
+                "/api/sync/push", content=empty[device["device_id"]], headers=headers
+            )
+            if warm.status_code != 200:
+                failures.append(warm.text[:200])
+            start.wait()
             for payload in payloads[int(str(device["device_id"]))]:
                 started = time.perf_counter()
                 response = client.post("/api/sync/push", content=payload, headers=headers)
@@ -312,20 +364,37 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
                     return
                 with lock:
                     latencies.append(elapsed)
+            with lock:
+                synced[int(str(device["device_id"]))] = time.perf_counter() - begun
+        finally:
+            client.close()
 
     threads = [threading.Thread(target=push, args=(d,)) for d in devices]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    # The twenty devices are this one process: its garbage collector would stop all of
+    # them at once (a full collection took 220-290 ms here, seen inside the timed run),
+    # which is the bench's pause, not the server's. Off while they push.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        for t in threads:
+            t.start()
+        start.wait()  # every device has made its status push
+        begun = time.perf_counter()  # read by the threads once they are done
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - begun
+    finally:
+        gc.enable()
+        gc.unfreeze()
     if failures:
         print("failed:", failures[0], file=sys.stderr)
         return 1
     total = args.devices * args.events
     rate = total / wall
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    median = statistics.median(latencies)
+    slowest, fastest = max(synced.values()), min(synced.values())
     now = datetime.now(UTC)
     installs = {int(str(d["device_id"])): uuid.uuid4().hex for d in devices}
     rows: list[Row] = [
@@ -350,7 +419,7 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         for d in devices
         for s in range(1, args.events + 1)
     ]
-    raws = asyncio.run(raw_rates(url, rows, args.floor_runs))
+    raws = asyncio.run(raw_rates(url, rows, args.floor_runs)) if args.floor_runs else {}
     print(
         f"{args.backend}: {args.devices} devices x {args.events} events = {total} events "
         f"in {wall:.1f} s"
@@ -359,11 +428,23 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         f"  sync ingest      {rate:10,.0f} events/s   "
         f"p99 batch ({MAX_PUSH_EVENTS}) {p99 * 1000:.0f} ms"
     )
+    # Fairness (issue 16): no push waits behind more than one round of the others, and
+    # no device's whole sync takes much longer than another's.
+    print(
+        f"  push latency     median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"max {max(latencies) * 1000:.0f} ms: p99 / median {p99 / median:.2f} (target <= 2.00)"
+    )
+    print(
+        f"  device sync      fastest {fastest:.2f} s, slowest {slowest:.2f} s: "
+        f"slowest / fastest {slowest / fastest:.2f} (target <= 1.20)"
+    )
     for name, raw in raws.items():
         print(
             f"  raw {name:<12} {raw:10,.0f} rows/s     (same rows, same table shape, empty; "
             f"best of {args.floor_runs})"
         )
+    if not raws:  # --floor-runs 0: the fairness figures only, while working on them
+        return 0
     fast = max(raws, key=raws.__getitem__)
     print(f"  ingest / raw     {rate / raws[fast]:10.2f}   against the faster floor ({fast})")
     for name, raw in raws.items():

@@ -25,6 +25,14 @@ database (another device's credential, too many events) are raised before a push
 
 One writer task per `PushGroups` runs while the queue holds pushes and ends when it is
 empty; a request that goes away (cancelled) leaves the others' writes alone.
+
+Fairness. Every push waits for the group being written when it arrives, then for its
+own: at most one round of the others. So a group is taken first in, first out, with at
+most ONE push of each device (a device's second push, such as a retry sent while its
+first still waits, waits for the next group, in its order: it cannot make the others wait
+twice for it, and one device's pushes are stored in the order they came), and at most
+`max_group` pushes and `max_events` events (a bounded wait for the pushes that come
+after it). A push left out stays at the head of the queue for the next group.
 """
 
 from __future__ import annotations
@@ -40,9 +48,11 @@ from server.domain.sync import PushBatch, PushResult
 from server.sync import usecases as sync
 from server.sync.ports import EventBinder, SyncUnitOfWork, TransactionRunner
 
-# At most 32 pushes (16,000 events) a transaction: the group waits for one COMMIT, so a
-# bound keeps the first push's answer from waiting on many more behind it.
+# At most 32 pushes and 10,000 events (twenty full pushes) a transaction: the group waits
+# for one COMMIT, so a bound keeps the first push's answer from waiting on many more
+# behind it.
 MAX_GROUP = 32
+MAX_GROUP_EVENTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +70,13 @@ class PushGroups:
         max_group: int = MAX_GROUP,
         bind: EventBinder | None = None,
         runner: TransactionRunner | None = None,
+        max_events: int = MAX_GROUP_EVENTS,
     ) -> None:
         self._uow = uow
         self._bind = bind
         self._runner = runner
         self._max_group = max_group
+        self._max_events = max_events
         self._queue: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -83,9 +95,7 @@ class PushGroups:
         group: list[_Queued] = []
         try:
             while self._queue:
-                group = self._queue[: self._max_group]
-                del self._queue[: self._max_group]
-                group = [q for q in group if not q.answer.done()]  # cancelled: gone
+                group = self._next_group()
                 if group:
                     await self._write(group)
         except BaseException:
@@ -96,6 +106,30 @@ class PushGroups:
                     queued.answer.cancel()
             self._queue.clear()
             raise
+
+    def _next_group(self) -> list[_Queued]:
+        """The next group, taken from the queue (see Fairness in the module docstring):
+        first in, first out, one push per device, within `max_group` pushes and
+        `max_events` events (a push larger than that alone still goes, alone)."""
+        group: list[_Queued] = []
+        left: list[_Queued] = []
+        devices: set[int] = set()
+        events = 0
+        full = False
+        for queued in self._queue:
+            if queued.answer.done():  # cancelled: gone
+                continue
+            device, size = queued.push.batch.device_id, len(queued.push.events)
+            full = full or len(group) >= self._max_group
+            full = full or (bool(group) and events + size > self._max_events)
+            if full or device in devices:  # once full, none overtakes the first left out
+                left.append(queued)
+                continue
+            group.append(queued)
+            devices.add(device)
+            events += size
+        self._queue[:] = left
+        return group
 
     async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResult]:
         def work() -> Coroutine[Any, Any, list[PushResult]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,34 +80,47 @@ def where(request: pytest.FixtureRequest) -> str:
     return str(request.node.callspec.params["database_url"][1])
 
 
+MakeGroups = Callable[..., PushGroups]
+
+
 @pytest.fixture
-async def groups(database_url: str, where: str) -> AsyncIterator[PushGroups]:
+async def make_groups(database_url: str, where: str) -> AsyncIterator[MakeGroups]:
+    """PushGroups on this database, where the app runs them, with the bounds given."""
     if where == "writer thread":
         writer = BlockingWriter(database_url)
         try:
-            yield PushGroups(lambda: SqlUnitOfWork.blocking(writer), runner=writer)
+            yield lambda **bounds: PushGroups(
+                lambda: SqlUnitOfWork.blocking(writer), runner=writer, **bounds
+            )
         finally:
             await writer.close()
         return
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     try:
-        yield PushGroups(lambda: SqlUnitOfWork(sessions))
+        yield lambda **bounds: PushGroups(lambda: SqlUnitOfWork(sessions), **bounds)
     finally:
         await engine.dispose()
 
 
+@pytest.fixture
+def groups(make_groups: MakeGroups) -> PushGroups:
+    return make_groups()
+
+
 class GroupSizes:
-    """Records the size of every transaction `push_together` is asked to write, and the
-    thread it ran on."""
+    """Records the size and the devices of every transaction `push_together` is asked to
+    write, and the thread it ran on."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sizes: list[int] = []
+        self.devices: list[list[int]] = []  # each transaction's devices, in its order
         self.threads: set[str] = set()
         real = sync.push_together
 
         async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
             self.sizes.append(len(pushes))
+            self.devices.append([p.batch.device_id for p in pushes])
             self.threads.add(threading.current_thread().name)
             return await real(uow, pushes)
 
@@ -136,7 +149,7 @@ async def test_concurrent_pushes_share_transactions_and_are_stored_exactly_once(
     recorded = GroupSizes(monkeypatch)
     first = [(d, request(d, scans(number, d, 1, 50))) for d in devs]
     # Device 0 sends its batch twice at once (a retry while the first is queued), and its
-    # next batch in the same wave: one transaction sees the other's mark.
+    # next batch in the same wave: each in a later transaction, which sees the mark.
     again = [(devs[0], first[0][1]), (devs[0], request(devs[0], scans(number, devs[0], 51, 50)))]
     answers = await asyncio.gather(
         *(push(groups, caller(d, location), r) for d, r in [*first, *again])
@@ -214,6 +227,54 @@ async def test_no_push_is_answered_before_its_commit(
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 0
     assert await scalar(database_url, "SELECT coalesce(sum(high_water), 0) FROM sync_install") == 0
     monkeypatch.setattr(SqlUnitOfWork, "commit", real_commit)
-    answers = await asyncio.gather(*(push(groups, caller(d, location), r) for d, r in pushes))
-    assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
+    again = await asyncio.gather(*(push(groups, caller(d, location), r) for d, r in pushes))
+    assert all(set(outcomes(a).values()) == {"applied"} for a in again)
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 4 * 10
+
+
+async def test_a_group_takes_one_push_per_device_first_in_first_out(
+    database_url: str, client: Client, groups: PushGroups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fairness: a device that sends again while its push waits (a retry, its next batch)
+    takes one place in a group, not three; its later pushes wait for the next groups, in
+    the order they came, and the other devices' pushes go in the order they came."""
+    number, devs, location = await devices(client, database_url, 4)
+    d0, d1, d2, d3 = devs
+    recorded = GroupSizes(monkeypatch)
+    batch1 = request(d0, scans(number, d0, 1, 50))
+    wave = [
+        (d0, batch1),
+        (d1, request(d1, scans(number, d1, 1, 50))),
+        (d0, batch1),  # the retry
+        (d2, request(d2, scans(number, d2, 1, 50))),
+        (d0, request(d0, scans(number, d0, 51, 50))),
+        (d3, request(d3, scans(number, d3, 1, 50))),
+    ]
+    answers = await asyncio.gather(*(push(groups, caller(d, location), r) for d, r in wave))
+    assert recorded.devices == [[d0.id, d1.id, d2.id, d3.id], [d0.id], [d0.id]]
+    assert set(outcomes(answers[0]).values()) == {"applied"} and answers[0].high_water == 50
+    assert set(outcomes(answers[2]).values()) == {"duplicate"} and answers[2].high_water == 50
+    assert set(outcomes(answers[4]).values()) == {"applied"} and answers[4].high_water == 100
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 5 * 50
+
+
+async def test_a_group_is_bounded_by_its_events_and_none_overtakes(
+    database_url: str, client: Client, make_groups: MakeGroups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most `max_events` events a group: the push that does not fit waits at the head
+    of the queue, and a smaller push behind it does not overtake it; a push larger than
+    the bound still goes, alone."""
+    groups = make_groups(max_events=100)
+    number, devs, location = await devices(client, database_url, 5)
+    recorded = GroupSizes(monkeypatch)
+    sizes = [40, 40, 30, 20, 150]  # 40+40 fit; 30 would make 110; 30+20 fit; 150 alone
+    answers = await asyncio.gather(
+        *(
+            push(groups, caller(d, location), request(d, scans(number, d, 1, n)))
+            for d, n in zip(devs, sizes, strict=True)
+        )
+    )
+    ids = [d.id for d in devs]
+    assert recorded.devices == [ids[:2], ids[2:4], ids[4:]]
+    assert [a.high_water for a in answers] == sizes
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == sum(sizes)
