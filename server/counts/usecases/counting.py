@@ -67,6 +67,7 @@ from server.domain.counting import (
 )
 from server.domain.counting.checks import (
     check_contents,
+    check_contents_of_many,
     check_counter,
     checked_quantities,
     takes_bin_counts,
@@ -590,7 +591,8 @@ async def record_bin_counts(
     scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s in submitted})}
     codes = {i for s, q in checked for i, _ in s.serials} | {i for _, q in checked for i, _ in q}
     facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
-    done = [_checked(caller, count, scope, facts, s, q, None) for s, q in checked]
+    done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
+    check_contents_of_many([new.bin_count for _, new, _ in done], count.location, facts)
     # Where the count's status can change: at the first bin count that leaves no bin
     # awaiting a count (`add_bin_count`'s rule, bin by bin).
     awaiting = await uow.bin_counts.awaiting(count.id)
@@ -622,9 +624,12 @@ def _checked(
     submitted: SubmittedBinCount,
     quantities: Mapping[tuple[str, str], Decimal],
     counted_by: tuple[int, str] | None,
+    *,
+    alone: bool = True,
 ) -> tuple[CountBinRecord, _Checked, BinCountHeader]:
     """One submitted bin count checked against its bin and the items' facts: the bin, the
-    bin count to store (lines by item code yet) and its header (id 0 yet)."""
+    bin count to store (lines by item code yet) and its header (id 0 yet). `alone`
+    False: the caller checks the contents of its bin counts together."""
     place = scope.get(submitted.bin)
     if place is None:
         raise ValidationFailed(
@@ -644,7 +649,8 @@ def _checked(
         serials=frozenset(submitted.serials),
         quantities=quantities,
     )
-    check_contents(bin_count, count.location, facts)
+    if alone:
+        check_contents(bin_count, count.location, facts)
     new = _Checked(
         count.id,
         place.bin_id,
