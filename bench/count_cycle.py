@@ -564,12 +564,12 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
                 "WHERE l.code = 'MAIN'"
             )
         )
-        writes, written = await raw.finalize_write_floor(count_id, int(serials_before))
+        writes, rewritten = await raw.finalize_write_floor(count_id, int(serials_before))
         figures.add(
             "finalize: documents, postings, GL",
             seconds,
             floor + writes,
-            f"floor: read {floor:.2f} s + write {writes:.2f} s ({written:,} rows); "
+            f"floor: read {floor:.2f} s + write {writes:.2f} s ({rewritten:,} rows); "
             "target: at most 2x",
         )
         figures.mark("finalize")
