@@ -10,17 +10,27 @@ driver (sqlite3 executemany, asyncpg COPY): the importer has its own benchmark
 
 A count over every bin, through the service layer (server.counts.usecases.counting and
 count_review, no HTTP): start (the snapshot), 10,000 bin counts submitted with
-`record_bin_count` in batches of 500 per transaction, where 1% of the serials are found in
+`record_bin_counts`, 500 per call and transaction, where 1% of the serials are found in
 the next bin, 0.5% are missing, 0.5% of the bins hold one serial the system does not know,
 and a quarter of the untracked balances differ; then the reconciliation (first, cold: the
 snapshot is loaded; then recomputed after one more bin count), one review action, counted,
 and finalize (tolerances wide enough that every line is approved automatically).
 
-Beside each step the floor: the raw driver reading the rows the step reads (no Python
-objects beyond the driver's tuples), in the same run:
-- start: the serial and balance rows of the scope's bins (what the snapshot copies);
-- reconcile: the snapshot's serial rows and the bin counts' serial rows;
-- finalize: the serial rows of the location (what finalize's stock positions count).
+Beside each step the floor, measured in the same run, and the target where there is one:
+- start: the raw driver reading the serial and balance rows of the scope's bins (what the
+  snapshot copies);
+- bin counts: the raw driver inserting the same rows (headers, serials, quantities) into
+  the same tables, lot by lot just before the service writes the lot, one transaction
+  each, committed, on a connection with the app's PRAGMAs (sqlite3 executemany, asyncpg
+  COPY), then deleted untimed; target: the service at least half that rate (at most 2x);
+- reconcile: the raw driver reading the snapshot's serial rows and the bin counts' serial
+  rows; target at most 1.5x;
+- finalize: the raw driver reading the location's serial rows, plus (finalize also writes)
+  the raw write of what it wrote: its document lines, stock movements, GL lines and new
+  serials inserted again, the serials, balances and average costs it changed updated by
+  key, committed (see Raw.finalize_write_floor); target at most 2x.
+The floors read their rows 10,000 at a time and keep none, so that the peak memory is the
+service's, printed after each step.
 
 Each database runs in its own child process, so the peak memory (ru_maxrss) is its own.
 PostgreSQL runs when reachable at --pg-url; the benchmark creates and drops its database.
