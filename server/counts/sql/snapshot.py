@@ -70,7 +70,6 @@ from server.domain.masterdata import BinKind, Tracking
 from server.domain.money import COST_PLACES, QUANTITY_PLACES
 
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
-_SNAPSHOT_BY_BIN = "ix_count_snapshot_serial_count_id_bin_id_item_id"
 
 
 class Scaled:
@@ -311,15 +310,15 @@ class SqlSnapshots:
                 )
             )
         )  # fmt: skip
-        in_bin = (
-            select(literal(1))
-            .where(
-                held.count_id == count.id,
-                held.bin_id == counted.c.bin_id,
-                held.item_id == scan.item_id,
-                held.serial_number == scan.serial_number,
-            )
-            .with_hint(held, f"INDEXED BY {_SNAPSHOT_BY_BIN}", "sqlite")
+        # SQLite would probe the primary key (count, item, serial number): anywhere in the
+        # million rows. With the serial number an expression on its side, the (count, bin,
+        # item) index is the longer match: a probe within the bin's rows.
+        held_serial = held.serial_number + "" if dialect == "sqlite" else held.serial_number
+        in_bin = select(literal(1)).where(
+            held.count_id == count.id,
+            held.bin_id == counted.c.bin_id,
+            held.item_id == scan.item_id,
+            held_serial == scan.serial_number,
         )
         stray = (
             select(
