@@ -224,6 +224,14 @@ class BinCounts(Protocol):
         (none yet, or none since its recount order)."""
         ...
 
+    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
+        """The bins (by id) that await a count, with the time of their recount order."""
+        ...
+
+    async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
+        """`add_bin_count` of each in order, set-based: their ids, in that order."""
+        ...
+
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
     ) -> None: ...

@@ -9,7 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    bindparam,
     case,
+    func,
     insert,
     or_,
     select,
@@ -33,7 +35,7 @@ from server.db.tables import (
     Item,
     User,
 )
-from server.db.writes import LOOKUP_CHUNK, WRITE_CHUNK, chunks, table
+from server.db.writes import LOOKUP_CHUNK, SERIAL_CHUNK, WRITE_CHUNK, chunks, table
 from server.domain.money import QUANTITY_PLACES
 
 
@@ -184,6 +186,89 @@ class SqlBinCounts:
         ).scalar_one()
         return bc_id, bool(awaiting)
 
+    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
+        """The bins of the count that await a count, with their recount order's time."""
+        count_bin = table("count_bin")
+        rows = await self.session.execute(
+            select(count_bin.c.bin_id, count_bin.c.recount_ordered_at).where(
+                count_bin.c.count_id == count_id, count_bin.c.awaiting_count.is_(True)
+            )
+        )
+        return {int(b): at for b, at in rows}
+
+    async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
+        """`add_bin_count` of each, in order, set-based: the headers in one INSERT ..
+        RETURNING (ids in the order given), their serials as plain tuples to the driver
+        (executemany on SQLite, COPY on PostgreSQL: a lot of bin counts holds tens of
+        thousands), their quantities in one executemany, and their bins' rows in one
+        executemany UPDATE (the latest start of the bin's counts in the lot decides)."""
+        if not new:
+            return []
+        # A plain executemany, then the new ids in one select: INSERT .. RETURNING that
+        # keeps the order runs one statement per row on SQLite. The count's row is claimed
+        # by the caller (its bin counts are written one transaction at a time) and an
+        # executemany takes its ids in order, so the count's ids above its highest before
+        # are these, in this order.
+        header = table("bin_count")
+        of_count = header.c.count_id == new[0].count_id
+        before = await self.session.scalar(select(func.max(header.c.id)).where(of_count))
+        await self.session.execute(
+            insert(header),
+            [
+                {
+                    "count_id": n.count_id,
+                    "bin_id": n.bin_id,
+                    "counter_id": n.counter_id,
+                    "device_id": n.device_id,
+                    "counter": n.counter,
+                    "started_at": n.started_at,
+                    "finished_at": n.finished_at,
+                    "submitted_at": now,
+                }
+                for n in new
+            ],
+        )
+        ids = [
+            int(i)
+            for (i,) in await self.session.execute(
+                select(header.c.id)
+                .where(of_count, header.c.id > (before or 0))
+                .order_by(header.c.id)
+            )
+        ]
+        if len(ids) != len(new):
+            raise RuntimeError(f"wrote {len(new)} bin counts, found {len(ids)}")
+        serials = [(i, item, s) for i, n in zip(ids, new, strict=True) for item, s in n.serials]
+        await add_bin_count_serials(self.session, serials)
+        qrows = [
+            {"bin_count_id": i, "item_id": item, "lot": lot, "quantity": q}
+            for i, n in zip(ids, new, strict=True)
+            for (item, lot), q in n.quantities.items()
+        ]
+        for batch in chunks(qrows, WRITE_CHUNK):
+            await self.session.execute(insert(table("bin_count_quantity")), batch)
+        latest: dict[int, datetime] = {}
+        for n in new:
+            if n.bin_id not in latest or latest[n.bin_id] < n.started_at:
+                latest[n.bin_id] = n.started_at
+        count_bin = table("count_bin")
+        ordered = count_bin.c.recount_ordered_at
+        await self.session.execute(
+            update(count_bin)
+            .where(
+                count_bin.c.count_id == new[0].count_id, count_bin.c.bin_id == bindparam("b_bin")
+            )
+            .values(
+                picked_bin_count_id=None,
+                awaiting_count=case(
+                    (or_(ordered.is_(None), ordered <= bindparam("b_started")), False),
+                    else_=count_bin.c.awaiting_count,
+                ),
+            ),
+            [{"b_bin": b, "b_started": at} for b, at in latest.items()],
+        )
+        return ids
+
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
     ) -> None:
@@ -205,3 +290,28 @@ class SqlBinCounts:
             .where(CountBin.count_id == count_id, CountBin.bin_id == bin_id)
             .values(picked_bin_count_id=bin_count_id)
         )
+
+
+_BIN_COUNT_SERIAL = ("bin_count_id", "item_id", "serial_number")
+_BIN_COUNT_SERIAL_SQL = (
+    "INSERT INTO bin_count_serial (bin_count_id, item_id, serial_number) VALUES (?, ?, ?)"
+)
+
+
+async def add_bin_count_serials(session: Session, rows: Sequence[tuple[int, int, str]]) -> None:
+    """(bin count id, item id, serial number) rows, as plain tuples to the driver: SQLite's
+    executemany, PostgreSQL's COPY inside the open transaction (no per-row bind
+    processing: the columns are integers and text)."""
+    if not rows:
+        return
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("SELECT 1")  # the transaction is begun on the driver
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table(
+            "bin_count_serial", records=rows, columns=list(_BIN_COUNT_SERIAL)
+        )
+        return
+    for batch in chunks(rows, SERIAL_CHUNK):
+        await conn.exec_driver_sql(_BIN_COUNT_SERIAL_SQL, batch)

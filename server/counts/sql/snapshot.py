@@ -20,7 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    cast,
+    exists,
     func,
     insert,
     literal,
@@ -30,6 +30,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import aliased
 
 from server.counts.ports import CountRecord, SerialDifference
 from server.counts.tables import (
@@ -281,67 +282,88 @@ class SqlSnapshots:
         self, count: CountRecord, bin_count_ids: Collection[int]
     ) -> list[SerialDifference]:
         """The serials of the snapshot's counted bins and of the given bin counts that are
-        not exactly once where the snapshot has them, matched by the database: one pass
-        over both sides grouped by (item, serial number) keeps only the groups that are not
-        one snapshot row and one scan of the same bin. A serial scanned outside the
-        counted bins gets its snapshot row by its exact key."""
+        not exactly once where the snapshot has them, matched by the database in one
+        statement of two anti-joins, each walking one bin at a time (no sort of the two
+        million rows of a million-serial count, and each probe lands near the last): the
+        snapshot rows of each counted bin that its bin count does not hold (a probe of the
+        bin count's primary key), and the scans of each bin count that the snapshot does
+        not have in that bin (a probe of the snapshot's (count, bin, item) index). A serial
+        scanned outside its snapshot bin gets its snapshot row by its exact key; it was
+        scanned in its snapshot bin too when that bin is counted and the serial is not
+        among the first kind."""
         if not bin_count_ids:
             return []
         dialect = self.session.get_bind().dialect.name
         labels, _ = await self._bins_of(count.location_id)
         chosen = keys_table(dialect, "chosen", (("id", "BIGINT"),), [(i,) for i in bin_count_ids])
-        chosen_ids = select(chosen.c.id)
         snap, scan, head = CountSnapshotSerial, BinCountSerial, BinCountTable
-        expected = select(
-            snap.item_id, snap.serial_number, snap.bin_id.label("system_bin"),
-            literal(None, BigInteger).label("scanned_bin"), raw(snap.actual_cost).label("cost"),
-            snap.bin_kind.label("kind"),
-        ).where(
-            snap.count_id == count.id,
-            snap.bin_id.in_(select(head.bin_id).where(head.id.in_(chosen_ids))),
-        )  # fmt: skip
-        scanned = (
+        counted = (
+            select(head.id.label("bc"), head.bin_id.label("bin_id"))
+            .where(head.id.in_(select(chosen.c.id)))
+            .cte("counted")
+        )
+        held = aliased(CountSnapshotSerial, name="held")
+        missing = (
             select(
-                scan.item_id, scan.serial_number, literal(None, BigInteger), head.bin_id,
+                literal(0).label("side"), snap.item_id, snap.serial_number, snap.bin_id,
+                raw(snap.actual_cost), snap.bin_kind,
+            )
+            .select_from(counted)
+            .join(snap, and_(snap.count_id == count.id, snap.bin_id == counted.c.bin_id))
+            .where(
+                ~exists().where(
+                    scan.bin_count_id == counted.c.bc,
+                    scan.item_id == snap.item_id,
+                    scan.serial_number == snap.serial_number,
+                )
+            )
+        )  # fmt: skip
+        # SQLite would probe the primary key (count, item, serial number): anywhere in the
+        # million rows. With the serial number an expression on its side, the (count, bin,
+        # item) index is the longer match: a probe within the bin's rows.
+        held_serial = held.serial_number + "" if dialect == "sqlite" else held.serial_number
+        in_bin = select(literal(1)).where(
+            held.count_id == count.id,
+            held.bin_id == counted.c.bin_id,
+            held.item_id == scan.item_id,
+            held_serial == scan.serial_number,
+        )
+        stray = (
+            select(
+                literal(1), scan.item_id, scan.serial_number, counted.c.bin_id,
                 literal(None, BigInteger), literal(None, String),
             )
-            .join(head, head.id == scan.bin_count_id)
-            .where(head.id.in_(chosen_ids))
+            .select_from(counted)
+            .join(scan, scan.bin_count_id == counted.c.bc)
+            .where(~in_bin.exists())
         )  # fmt: skip
-        both = union_all(expected, scanned).subquery("both")
-        system_bin = func.max(both.c.system_bin)
-        rows = await self.session.execute(
-            select(
-                both.c.item_id, both.c.serial_number, system_bin,
-                func.aggregate_strings(cast(both.c.scanned_bin, String), ","),
-                func.max(both.c.cost), func.max(both.c.kind),
-            )
-            .group_by(both.c.item_id, both.c.serial_number)
-            .having(
-                or_(
-                    func.count() != 2,
-                    system_bin.is_(None),
-                    system_bin != func.max(both.c.scanned_bin),
-                )
-            )
+        bins = select(
+            literal(2), literal(None, BigInteger), literal(None, String), counted.c.bin_id,
+            literal(None, BigInteger), literal(None, String),
         )  # fmt: skip
-        found = [tuple(r) for r in rows]
-        codes = await self._codes_of({int(r[0]) for r in found})
+        rows = await self.session.execute(union_all(missing, stray, bins))
+        absent: dict[tuple[int, str], tuple[int, int, str]] = {}
+        scanned: dict[tuple[int, str], list[int]] = {}
+        counted_bins: set[int] = set()
+        for side, item_id, serial, bin_id, raw_cost, kind in rows:
+            if side == 2:
+                counted_bins.add(int(bin_id))
+            elif side == 0:
+                absent[(int(item_id), str(serial))] = (int(bin_id), int(raw_cost), str(kind))
+            else:
+                scanned.setdefault((int(item_id), str(serial)), []).append(int(bin_id))
+        codes = await self._codes_of({i for i, _ in absent} | {i for i, _ in scanned})
         cost = Scaled(COST_PLACES)
         differences: dict[tuple[int, str], SerialDifference] = {}
-        strangers: list[tuple[int, str]] = []
-        for item_id, serial, system, scanned_in, raw_cost, kind in found:
-            key = (int(item_id), str(serial))
-            where = tuple(labels[int(b)] for b in str(scanned_in).split(",")) if scanned_in else ()
+        for key, (bin_id, raw_cost, kind) in absent.items():
             code = codes[key[0]]
-            held = None
-            if system is not None:
-                held = SnapshotSerial(
-                    code, key[1], labels[int(system)], cost(int(raw_cost)), BinKind(kind)
-                )
-            else:
-                strangers.append(key)
-            differences[key] = SerialDifference(code, key[1], held, where)
+            system = SnapshotSerial(code, key[1], labels[bin_id], cost(raw_cost), BinKind(kind))
+            where = tuple(labels[b] for b in scanned.get(key, ()))
+            differences[key] = SerialDifference(code, key[1], system, where)
+        strangers = [key for key in scanned if key not in absent]
+        for key in strangers:
+            where = tuple(labels[b] for b in scanned[key])
+            differences[key] = SerialDifference(codes[key[0]], key[1], None, where)
         for batch in chunks(strangers, SERIAL_CHUNK):
             k = keys_table(dialect, "k", _SERIAL_KEY, batch)
             # The keys LEFT JOIN the snapshot: SQLite keeps the keys as the outer loop and
@@ -362,7 +384,9 @@ class SqlSnapshots:
                 system = SnapshotSerial(
                     d.item, d.serial, labels[int(bin_id)], cost(int(raw_cost)), BinKind(kind)
                 )
-                differences[key] = SerialDifference(d.item, d.serial, system, d.scanned_in)
+                # Not among the absent: scanned in its snapshot bin too, if that is counted.
+                also = (system.bin,) if int(bin_id) in counted_bins else ()
+                differences[key] = SerialDifference(d.item, d.serial, system, d.scanned_in + also)
         return list(differences.values())
 
     async def snapshot_quantities(

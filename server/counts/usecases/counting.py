@@ -46,6 +46,7 @@ from server.counts.ports import (
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
+    CountItemFacts,
     CountStatus,
     EffectiveBinCounts,
     Reconciliation,
@@ -66,6 +67,7 @@ from server.domain.counting import (
 )
 from server.domain.counting.checks import (
     check_contents,
+    check_contents_of_many,
     check_counter,
     checked_quantities,
     takes_bin_counts,
@@ -555,16 +557,105 @@ async def record_bin_count(
     count, _ = await claim(uow, number, takes_bin_counts, now, keep_status=True)
     check_site(caller, count)
     scope = {b.label: b for b in await uow.counts.bins(count.id, [submitted.bin])}
+    codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
+    facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
+    place, new, header = _checked(caller, count, scope, facts, submitted, quantities, counted_by)
+    items = await uow.masterdata.items_by_code(codes)
+    header_id, awaiting = await uow.bin_counts.add_bin_count(_by_id(new, items), now)
+    await _after_bin_count(uow, count, place.label, awaiting, now)
+    return replace(header, id=header_id)
+
+
+async def submit_bin_counts(
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: Sequence[SubmittedBinCount],
+    now: datetime,
+) -> list[BinCountHeader]:
+    """Many complete bin counts of one count in one transaction (all or none)."""
+    async with uow:
+        headers = await record_bin_counts(uow, caller, number, submitted, now)
+        await uow.commit()
+    return headers
+
+
+async def record_bin_counts(
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: Sequence[SubmittedBinCount],
+    now: datetime,
+) -> list[BinCountHeader]:
+    """`record_bin_count` of each submitted bin count in turn, in the caller's open unit of
+    work, with the same checks, rows, events and status, written set-based: one claim, one
+    read of the bins, items and still-awaited bins for the lot, and one statement per table
+    for the rows. The bin counts up to the one that leaves no bin awaiting a count are
+    written together (none of them can change the count's status: a bin awaits a count
+    until one started after its recount order, so every earlier step still leaves a bin
+    awaiting); that one moves the count as `record_bin_count` does, and any after it are
+    recorded one by one (they meet a count that may have become Counted). A refused bin
+    count refuses the lot (raised before anything is written for the checks on the bin
+    counts themselves)."""
+    if not submitted:
+        return []
+    checked = [
+        (s, checked_quantities(s.started_at, s.finished_at, s.quantities)) for s in submitted
+    ]
+    count, _ = await claim(uow, number, takes_bin_counts, now, keep_status=True)
+    check_site(caller, count)
+    if count.status is not CountStatus.COUNTING:
+        return [await record_bin_count(uow, caller, number, s, now) for s in submitted]
+    scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s in submitted})}
+    codes = {i for s, q in checked for i, _ in s.serials} | {i for _, q in checked for i, _ in q}
+    facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
+    done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
+    check_contents_of_many([new.bin_count for _, new, _ in done], count.location, facts)
+    # Where the count's status can change: at the first bin count that leaves no bin
+    # awaiting a count (`add_bin_count`'s rule, bin by bin).
+    awaiting = await uow.bin_counts.awaiting(count.id)
+    last = len(done)
+    for n, (place, new, _) in enumerate(done):
+        if place.bin_id in awaiting:
+            ordered = awaiting[place.bin_id]
+            if ordered is None or ordered <= new.started_at:
+                del awaiting[place.bin_id]
+        if not awaiting:
+            last = n + 1
+            break
+    items = await uow.masterdata.items_by_code(codes)
+    ids = await uow.bin_counts.add_bin_counts(
+        [_by_id(new, items) for _, new, _ in done[:last]], now
+    )
+    headers = [replace(h, id=i) for (_, _, h), i in zip(done[:last], ids, strict=True)]
+    if last < len(done) or not awaiting:
+        await _after_bin_count(uow, count, done[last - 1][0].label, False, now)
+        headers += [await record_bin_count(uow, caller, number, s, now) for s in submitted[last:]]
+    return headers
+
+
+def _checked(
+    caller: Caller,
+    count: CountRecord,
+    scope: Mapping[str, CountBinRecord],
+    facts: Mapping[str, CountItemFacts],
+    submitted: SubmittedBinCount,
+    quantities: Mapping[tuple[str, str], Decimal],
+    counted_by: tuple[int, str] | None,
+    *,
+    alone: bool = True,
+) -> tuple[CountBinRecord, _Checked, BinCountHeader]:
+    """One submitted bin count checked against its bin and the items' facts: the bin, the
+    bin count to store (lines by item code yet) and its header (id 0 yet). `alone`
+    False: the caller checks the contents of its bin counts together."""
     place = scope.get(submitted.bin)
     if place is None:
         raise ValidationFailed(
-            f"bin {submitted.bin} is not in stock count {number}",
+            f"bin {submitted.bin} is not in stock count {count.number}",
             [FieldProblem("bin", submitted.bin)],
         )
     if counted_by is None or place.counter != counted_by[1]:  # a bin assigned to them
         check_counter(caller, place.label, place.device_id, place.counter)
-    codes = {i for i, _ in submitted.serials} | {i for i, _ in quantities}
-    facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
     counter = counted_by[1] if counted_by is not None else counter_name(caller)
     bin_count = BinCount(
         id="new",
@@ -576,23 +667,17 @@ async def record_bin_count(
         serials=frozenset(submitted.serials),
         quantities=quantities,
     )
-    check_contents(bin_count, count.location, facts)
-    items = await uow.masterdata.items_by_code(codes)
-    new = NewBinCount(
-        count_id=count.id,
-        bin_id=place.bin_id,
-        counter_id=counted_by[0] if counted_by is not None else caller.user_id,
-        device_id=caller.device_id,
-        counter=bin_count.counter,
-        started_at=submitted.started_at,
-        finished_at=submitted.finished_at,
-        serials={(items[i][0], s) for i, s in submitted.serials},
-        quantities={(items[i][0], lot): q for (i, lot), q in quantities.items()},
+    if alone:
+        check_contents(bin_count, count.location, facts)
+    new = _Checked(
+        count.id,
+        place.bin_id,
+        counted_by[0] if counted_by is not None else caller.user_id,
+        caller.device_id,
+        bin_count,
     )
-    header_id, awaiting = await uow.bin_counts.add_bin_count(new, now)
-    await _after_bin_count(uow, count, place.label, awaiting, now)
-    return BinCountHeader(
-        header_id,
+    header = BinCountHeader(
+        0,
         place.label,
         bin_count.counter,
         caller.device_id,
@@ -604,6 +689,38 @@ async def record_bin_count(
         if caller.kind is CallerKind.USER
         else None,
         caller.name if caller.kind is CallerKind.DEVICE else None,
+    )
+    return place, new, header
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A checked bin count and who stores it, its lines by item code yet."""
+
+    count_id: int
+    bin_id: int
+    counter_id: int | None
+    device_id: int | None
+    bin_count: BinCount
+
+    @property
+    def started_at(self) -> datetime:
+        return self.bin_count.started_at
+
+
+def _by_id(new: _Checked, items: Mapping[str, tuple[int, Tracking]]) -> NewBinCount:
+    """The checked bin count as it is stored: its lines by item id."""
+    bc = new.bin_count
+    return NewBinCount(
+        count_id=new.count_id,
+        bin_id=new.bin_id,
+        counter_id=new.counter_id,
+        device_id=new.device_id,
+        counter=bc.counter,
+        started_at=bc.started_at,
+        finished_at=bc.finished_at,
+        serials=[(items[i][0], s) for i, s in bc.serials],
+        quantities={(items[i][0], lot): q for (i, lot), q in bc.quantities.items()},
     )
 
 

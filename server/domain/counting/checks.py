@@ -6,7 +6,7 @@ the count, the bin and the items' facts, and writes the bin count once these pas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -88,13 +88,30 @@ def check_contents(
     alone against an empty snapshot. A scanned serial of a known serial-tracked item can
     raise no problem there (it is only an unknown-serial line): only the others are
     handed over, so a bin of a hundred good serials builds no hundred lines to throw away."""
+    check_contents_of_many([bin_count], location, facts)
 
-    def fits(item: ItemCode) -> bool:
-        known = facts.get(item)
-        return known is not None and known.tracking is Tracking.SERIAL
 
-    suspect = frozenset(k for k in bin_count.serials if not fits(k[0]))
+def check_contents_of_many(
+    bin_counts: Sequence[BinCount], location: str, facts: Mapping[ItemCode, CountItemFacts]
+) -> None:
+    """`check_contents` of many bin counts of different bins at once: one reconciliation
+    of them all against an empty snapshot (the checks are per bin, so each bin count
+    meets the same checks as alone; the refusal names the problems of every bin count
+    that has one). Bin counts of one bin are checked one by one."""
+    labels = [bc.bin for bc in bin_counts]
+    if len(set(labels)) != len(labels):
+        for bc in bin_counts:
+            check_contents_of_many([bc], location, facts)
+        return
+    serialized = {code for code, f in facts.items() if f.tracking is Tracking.SERIAL}
+
+    def suspect(bc: BinCount) -> frozenset[tuple[ItemCode, str]]:
+        # Items first: a bin of a hundred serials holds a few items.
+        if {item for item, _ in bc.serials} <= serialized:
+            return frozenset()
+        return frozenset(k for k in bc.serials if k[0] not in serialized)
+
     reconcile(
-        Snapshot(location, frozenset({bin_count.bin}), {}, facts),
-        {bin_count.bin: replace(bin_count, serials=suspect)},
+        Snapshot(location, frozenset(labels), {}, facts),
+        {bc.bin: replace(bc, serials=suspect(bc)) for bc in bin_counts},
     )

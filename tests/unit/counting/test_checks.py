@@ -11,6 +11,7 @@ from server.domain.auth import Caller, CallerKind
 from server.domain.counting import CountStatus
 from server.domain.counting.checks import (
     check_contents,
+    check_contents_of_many,
     check_counter,
     checked_quantities,
     takes_bin_counts,
@@ -85,3 +86,35 @@ def test_contents_that_do_not_fit_the_master_data_are_refused(
     with pytest.raises(ValidationFailed) as exc:
         check_contents(bin_count("B1", serials, quantities), "MAIN", ITEMS)
     assert [p.message for p in exc.value.details] == [problem]
+
+
+BAD_CONTENTS = [
+    ([("NOPE", "S1")], {}),
+    ([("BULK", "S1")], {}),
+    ([], {("SER", ""): "1"}),
+    ([], {("LOT", ""): "1"}),
+    ([], {("BULK", ""): "-1"}),
+]
+
+
+@pytest.mark.parametrize(("serials", "quantities"), BAD_CONTENTS)
+def test_a_lot_of_bin_counts_is_refused_with_the_problems_each_has_alone(
+    serials: list[tuple[str, str]], quantities: dict[tuple[str, str], str]
+) -> None:
+    bad = bin_count("B2", serials, quantities)
+    with pytest.raises(ValidationFailed) as alone:
+        check_contents(bad, "MAIN", ITEMS)
+    good = [bin_count("B1", ["S1"], {("LOT", "L1"): "2"}), bin_count("B3", ["S77"])]
+    with pytest.raises(ValidationFailed) as together:
+        check_contents_of_many([good[0], bad, good[1]], "MAIN", ITEMS)
+    assert together.value.details == alone.value.details
+    # Two counts of one bin are checked one by one: the good one does not hide the bad.
+    with pytest.raises(ValidationFailed) as same_bin:
+        check_contents_of_many([bin_count("B2", ["S1"]), bad], "MAIN", ITEMS)
+    assert same_bin.value.details == alone.value.details
+
+
+def test_a_lot_of_good_bin_counts_passes() -> None:
+    check_contents_of_many(
+        [bin_count(f"B{n}", ["S1", "S77"], {("AUTO", ""): "3"}) for n in range(50)], "MAIN", ITEMS
+    )

@@ -222,6 +222,17 @@ async def test_the_last_bin_counted_makes_the_count_counted() -> None:
     assert s.event_kinds(number) == ["started", "counted"]
 
 
+async def test_a_lot_that_counts_the_last_bin_makes_the_count_counted_once() -> None:
+    s = world()
+    number = await started(s)
+    lot = [bin_count("A-01", "S1"), bin_count("A-02", "S2"), bin_count("A-02", "S2", minutes=3)]
+    headers = await counting.submit_bin_counts(uow(s), SUE, number, lot, T0 + timedelta(hours=1))
+    assert [h.bin for h in headers] == ["A-01", "A-02", "A-02"]
+    assert len({h.id for h in headers}) == 3 and len(s.bin_counts) == 3
+    assert s.count(number).status is CountStatus.COUNTED
+    assert s.event_kinds(number) == ["started", "counted"]
+
+
 async def test_a_bin_count_is_refused_before_start_and_after_completion() -> None:
     s = world()
     number = await create(s)
