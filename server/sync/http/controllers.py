@@ -53,6 +53,7 @@ T = TypeVar("T")
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
+TOO_DEEP = "the request body is nested too deeply: nothing was stored"
 
 
 class _Version(msgspec.Struct):
@@ -117,6 +118,8 @@ def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
     except msgspec.DecodeError as exc:
         what = "MessagePack" if msgpack else "JSON"
         raise BadBody(400, f"the request body is not valid {what}: {exc}", "bad-request") from None
+    except RecursionError:
+        raise BadBody(400, TOO_DEEP, "bad-request") from None
     except msgspec.ValidationError as exc:
         raise BadBody(400, f"the request is not valid: {exc}", "bad-request") from None
     if version not in SUPPORTED_PROTOCOL_VERSIONS:
@@ -137,6 +140,8 @@ def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
         raise BadBody(422, f"the request is not valid: {exc}", "validation") from None
     except msgspec.DecodeError as exc:
         raise BadBody(400, f"the request body does not decode: {exc}", "bad-request") from None
+    except RecursionError:
+        raise BadBody(400, TOO_DEEP, "bad-request") from None
     try:
         # Quantities are decimal strings in every protocol version: a number is refused, as
         # are decimals past exact arithmetic and NUL in text (server/api/content.py).
