@@ -125,17 +125,27 @@ def _probes(spec: dict[str, Any], number: str, device_id: int) -> list[Probe]:
                     callers = ["device"]
                 for caller in callers:
                     for shape, body in (("array", DEEP), ("field", DEEP_FIELD)):
-                        probes.append(
-                            Probe(
-                                f"deep-{shape}-{caller}",
-                                method.upper(),
-                                url,
-                                caller,
-                                content=body,
-                                headers={"content-type": "application/json"},
+                        headers = {"content-type": "application/json"}
+                        if caller == "device":  # the version from the header, then the body
+                            headers["x-stockcount-protocol"] = str(PROTOCOL_VERSION)
+                        for sent in ({"content-type": "application/json"}, headers):
+                            probes.append(
+                                Probe(
+                                    f"deep-{shape}-{caller}",
+                                    method.upper(),
+                                    url,
+                                    caller,
+                                    content=body,
+                                    headers=sent,
+                                )
                             )
-                        )
             params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            if method == "get" and "format" in params:
+                for unknown in ("xml", "CSV"):
+                    probes.append(
+                        Probe(f"format-{unknown}", "GET", f"{url}?format={unknown}", "admin",
+                              "" if names else "csv or json", status=None if names else 422)
+                    )  # fmt: skip
             if method == "get" and "cursor" in params:
                 caller = "admin"  # a supervisor where the admin may not read it (below)
                 for digit in ("\u00b2", "\u0661"):
