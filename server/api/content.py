@@ -167,7 +167,8 @@ def _decimal_fields(cls: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
 
 
 def _decimal_names(kind: Any) -> tuple[bytes, ...]:
-    """The wire names of every field, anywhere in the type, that may hold a Decimal."""
+    """The wire names of every field, anywhere in the type, that holds a Decimal itself
+    (a PushRequest: `quantity`, not `events` or `body`)."""
     names: set[str] = set()
     todo, seen = [mi.type_info(kind)], set()
     while todo:
@@ -185,28 +186,61 @@ def _decimal_names(kind: Any) -> tuple[bytes, ...]:
         elif isinstance(t, mi.StructType) and t.cls not in seen:
             seen.add(t.cls)
             for f in t.fields:
-                if _type_holds_decimal(f.type, set()):
+                if _outside_structs(f.type):  # the field holds the decimal itself
                     names.add(f.encode_name)
+                if _type_holds_decimal(f.type, set()):
                     todo.append(f.type)
     return tuple(sorted(n.encode() for n in names))
 
 
-_NAMES: dict[Any, tuple[bytes, ...]] = {}
+_NAMES: dict[Any, tuple[bytes, ...] | None] = {}
 _AS_NUMBER: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}
 
 
-def _may_send_a_number(kind: Any, body: bytes, msgpack: bool) -> bool:
+def _outside_structs(t: mi.Type) -> bool:
+    """A Decimal reachable from the root with no struct field on the way (no name to find)."""
+    if isinstance(t, mi.DecimalType):
+        return True
+    if isinstance(t, mi.Metadata):
+        return _outside_structs(t.type)
+    if isinstance(t, mi.UnionType):
+        return any(_outside_structs(u) for u in t.types)
+    if isinstance(t, mi.TupleType):
+        return any(_outside_structs(u) for u in t.item_types)
+    if isinstance(t, _CONTAINERS):
+        return _outside_structs(t.item_type)
+    if isinstance(t, mi.DictType):
+        return _type_holds_decimal(t.value_type, set())
+    return False
+
+
+def _names_of(kind: Any) -> tuple[bytes, ...] | None:
+    """The decimal fields' wire names, or None when a decimal may stand where no name is."""
+    try:
+        return _NAMES[kind]
+    except KeyError:
+        names = _NAMES[kind] = (
+            None if _outside_structs(mi.type_info(kind)) else _decimal_names(kind)
+        )
+        return names
+    except TypeError:
+        return None
+
+
+def _may_hold_a_decimal(names: tuple[bytes, ...] | None, body: bytes, escaped: bool) -> bool:
+    """False only when no decimal field is in the body (its name is nowhere in the bytes,
+    and a JSON body escapes nothing that could spell it): then nothing needs a look."""
+    if names is None or escaped:
+        return True
+    return any(name in body for name in names)
+
+
+def _may_send_a_number(
+    names: tuple[bytes, ...] | None, body: bytes, msgpack: bool, escaped: bool
+) -> bool:
     """A quick look at the bytes: False only when no decimal field can hold a number (the
     walk over a second, untyped decode is then saved on every push with no such field)."""
-    try:
-        names = _NAMES[kind]
-    except KeyError:
-        names = _NAMES[kind] = _decimal_names(kind)
-    except TypeError:
-        names = _decimal_names(kind)
-    if msgpack:
-        return any(name in body for name in names)
-    if b"\\u" in body:  # an escaped key ("quantit\u0079") decodes to the name: look closely
+    if names is None or msgpack or escaped:  # "quantit\u0079" decodes to the name
         return True
     if names not in _AS_NUMBER:  # `"quantity": 4` (a string value starts with '"')
         keys = b"|".join(re.escape(name) for name in names)
@@ -217,15 +251,19 @@ def _may_send_a_number(kind: Any, body: bytes, msgpack: bool) -> bool:
 def check_body(data: Any, body: bytes, kind: Any, *, msgpack: bool = False) -> None:
     """What the decoder cannot check of a body decoded into `kind` (ValidationException):
     no NUL in text, decimals finite and in range, and sent as strings, never as numbers."""
+    # \u escapes in JSON (a single-byte look first: most bodies have no backslash at all)
+    escaped = not msgpack and b"\\" in body and b"\\u" in body
     if holds_decimal(kind):
-        _check_decimals(data, "")
-        if _may_send_a_number(kind, body, msgpack):
-            raw = msgspec.msgpack.decode(body) if msgpack else msgspec.json.decode(body)
-            where = decimal_sent_as_number(data, raw)
-            if where is not None:
-                raise _invalid(where, DECIMAL_AS_NUMBER)
+        names = _names_of(kind)
+        if _may_hold_a_decimal(names, body, escaped):  # a push of serial scans only: not
+            _check_decimals(data, "")
+            if _may_send_a_number(names, body, msgpack, escaped):
+                raw = msgspec.msgpack.decode(body) if msgpack else msgspec.json.decode(body)
+                where = decimal_sent_as_number(data, raw)
+                if where is not None:
+                    raise _invalid(where, DECIMAL_AS_NUMBER)
     # JSON can hold NUL only escaped (msgspec refuses the raw byte); MessagePack as it is.
-    if msgpack or b"\\u0000" in body:
+    if msgpack or (escaped and b"\\u0000" in body):
         _check_text(data, "")
 
 
