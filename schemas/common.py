@@ -7,8 +7,10 @@ from typing import Annotated
 
 import msgspec
 
-# Encoded as a JSON string; decoded from a string (or a JSON number, read exactly from its
-# text: the value never passes through a binary float).
+# Encoded as a string, in JSON and MessagePack alike, and only a string is accepted: msgspec
+# alone would decode a number into a Decimal too (a MessagePack float through binary), so
+# the server refuses a number where these types stand (server/api/content.py, on the API
+# and the sync push; the protocol said decimal strings from version 1 on).
 QuantityText = Annotated[
     Decimal, msgspec.Meta(description="A quantity, exact, as a decimal string: '14', '2.5'.")
 ]

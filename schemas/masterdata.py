@@ -71,10 +71,23 @@ class Item(msgspec.Struct, kw_only=True):
 
 
 class Serial(msgspec.Struct, kw_only=True):
+    """A serial to create: it is put in a bin of a location."""
+
     item: Code
     serial_number: str
     location: Code
     bin: Barcode
+    actual_cost: CostText
+
+
+class SerialRecord(msgspec.Struct, kw_only=True):
+    """A serial as the server holds it, read back. A serial that left the stock (posted out
+    by a document) is in no bin: its `location` and `bin` are then null, never ""."""
+
+    item: Code
+    serial_number: str
+    location: Code | None
+    bin: Barcode | None
     actual_cost: CostText
 
 
@@ -136,7 +149,7 @@ class ItemPage(msgspec.Struct, kw_only=True):
 
 
 class SerialPage(msgspec.Struct, kw_only=True):
-    items: list[Serial]
+    items: list[SerialRecord]
     next_cursor: str | None = None
 
 

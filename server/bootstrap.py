@@ -26,6 +26,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.db.migrate import check_at_head
 from server.masterdata.usecases.importer import ImportSummary, Updating, run_import
 from server.masterdata.usecases.sources import Say, SourceLike
+from server.ports import Actor
 from server.settings import Settings
 from server.sync.group import PushGroups, PushOneByOne
 from server.sync.ports import PushIngest
@@ -112,13 +113,14 @@ async def import_into_database(
     sources: Sequence[SourceLike],
     say: Say | None = None,
     update: Updating | None = None,
+    audit_as: Actor | None = None,
 ) -> ImportSummary:
     """Open the database at `database_url`, import every source (all or nothing), close:
     for the CLI, the demo and scripts. `update`: rows whose key exists update the record
-    (logged as `update.by`)."""
+    (logged as `update.by`). `audit_as`: the import is in the audit trail (the CLI's)."""
     started = time.perf_counter()
     async with open_runtime(database_url) as runtime:
-        stored = await run_import(runtime.uow(), sources, say, update)
+        stored = await run_import(runtime.uow(), sources, say, update, audit_as)
     seconds = time.perf_counter() - started
     if update is None:
         return ImportSummary(stored.rows, seconds)

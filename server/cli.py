@@ -3,7 +3,7 @@
     stockcount migrate [--to REV]       apply migrations (or go to REV, e.g. base)
     stockcount serve                    serve the API (uvicorn)
     stockcount user create NAME --role R [--password P]
-    stockcount import FILE [FILE ...] [--kind K] [--update [--by NAME]]
+    stockcount import FILE [FILE ...] [--kind K] [--update] [--by NAME]
                                         CSV or JSON master data, all or nothing
     stockcount schemas export DIR       JSON Schema for every wire struct
     stockcount demo                     migrate a SQLite file, load a sample warehouse, serve
@@ -98,26 +98,32 @@ def import_files(
     update: bool = False,
     by: str | None = None,
 ) -> int:
-    """`stockcount import FILE... [--kind K] [--update [--by NAME]]`: import into
+    """`stockcount import FILE... [--kind K] [--update] [--by NAME]`: import into
     settings.database_url.
 
     CSV files are one kind each (`kind`, else the file name); JSON files name their kinds.
-    `update`: rows whose key exists update that record; the change log names `by`
-    (default `cli:` and the login name). Prints the rows per kind and the time; progress
-    goes to stderr for large files. Returns 0; errors raise StockcountError (main prints
-    it as one line).
+    `update`: rows whose key exists update that record. The audit trail (and with
+    `update` the change log) names `by`, default `cli:` and the login name. Prints the
+    rows per kind and the time; progress goes to stderr for large files. Returns 0; errors
+    raise StockcountError (main prints it as one line).
     """
     from server.bootstrap import import_into_database
     from server.masterdata.usecases.importer import Source, Updating, format_summary
+    from server.ports import Actor
 
     def say(message: str) -> None:
         print(f"stockcount: {message}", file=sys.stderr, flush=True)
 
-    if by is not None and not update:
-        raise StockcountError("--by names who makes an update: use it with --update")
-    updating = Updating(by or _login(), datetime.now(UTC)) if update else None
+    if by is not None and not by.strip():
+        raise StockcountError("--by needs a name: who imports, as the audit trail shows it")
+    caller, now = by or _login(), datetime.now(UTC)
+    updating = Updating(caller, now) if update else None
     sources = [Source(path.name, path, kind) for path in paths]
-    summary = asyncio.run(import_into_database(settings.database_url, sources, say, updating))
+    summary = asyncio.run(
+        import_into_database(
+            settings.database_url, sources, say, updating, Actor(None, now, caller)
+        )
+    )
     print(format_summary(summary))
     return 0
 
@@ -203,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="update the records whose code exists (and log each change); create the others",
     )
-    p.add_argument("--by", help="with --update: who the change log names (default cli:LOGIN)")
+    p.add_argument(
+        "--by", help="who imports, as the audit trail (and the change log) names it (cli:LOGIN)"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("schemas", help="wire schemas")

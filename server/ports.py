@@ -164,6 +164,17 @@ class AuditEntry:
     count_number: str | None = None
     subject: str = ""  # what was acted on besides the count: a device, a user, a bin, a file
     detail: str = ""
+    caller: str = ""  # who acted when it was no user: `cli:LOGIN` or the CLI's `--by NAME`
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts and when, for the audit trail: a user (`user_id`) or, from the CLI, no user
+    and a `caller` (`cli:LOGIN`, or `--by NAME`)."""
+
+    user_id: int | None
+    at: datetime
+    caller: str = ""
 
 
 class AuditTrail(Protocol):

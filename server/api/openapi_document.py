@@ -3,7 +3,9 @@
 - every operation lists the problem-details answers it can give, as
   application/problem+json (400 and 422 always, 503 when the database is busy; 401 and
   403 unless public; 404 (a code names nothing); 409 when it writes; 413 and 415 with a
-  body; 426 on the sync routes);
+  body; 426 on the sync routes; 429 with its Retry-After header where the throttle of
+  failed sign-ins, enrollment codes and unknown tokens or credentials applies: the token
+  and enrollment routes and every route that authenticates);
 - the public routes (/health, /api/auth/token, /api/devices/enroll) say no security;
 - `format` is an enum (csv or json) and those operations answer text/csv too;
 - the paging parameters are described;
@@ -31,7 +33,16 @@ _DESCRIPTIONS = {
     415: "The body is in a media type this operation does not speak (problem details).",
     422: "A value is out of its range or breaks a business rule (problem details).",
     426: "The device speaks a sync protocol version this server does not (problem details).",
+    429: (
+        "Too many failed attempts (passwords, enrollment codes, unknown tokens or device "
+        "credentials) for this user or from this client address: wait the Retry-After "
+        "seconds, which grow with each failure (problem details)."
+    ),
     503: "The database is busy with a concurrent change: retry (problem details).",
+}
+_RETRY_AFTER = {
+    429: "Seconds to wait before the next attempt (at least 1).",
+    503: "Seconds to wait before retrying (1).",
 }
 _PARAMETERS = {
     "format": "The answer's format: csv (text/csv) or json (the default, also by Accept).",
@@ -73,6 +84,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {409, 413, 415}
     if path.startswith("/api/sync/"):
         statuses.add(426)
+    statuses.add(429)  # an unknown token or credential counts too, on every route it reaches
     if path == "/health":
         statuses = {503}
     return statuses
@@ -102,6 +114,14 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
                     "description": _DESCRIPTIONS.get(status, "Problem details"),
                     "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA}}},
                 }
+                if status in _RETRY_AFTER:
+                    responses[str(status)]["headers"] = {
+                        "Retry-After": {
+                            "description": _RETRY_AFTER[status],
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    }
             for answer in responses.values():
                 for content in answer.get("content", {}).values():
                     _drop_anything(content)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from server.audit.ports import AuditFilter, AuditRecord
 from server.audit.tables import AuditEntryRow
@@ -26,6 +26,7 @@ class SqlAuditTrail:
                 count_number=entry.count_number,
                 subject=entry.subject[:300],
                 detail=entry.detail,
+                caller=entry.caller[:200],
             )
         )
 
@@ -40,6 +41,7 @@ class SqlAuditTrail:
                 row.count_number,
                 row.subject,
                 row.detail,
+                row.caller,
             )
             .outerjoin(User, User.id == row.user_id)
             .where(row.id > after)
@@ -49,8 +51,9 @@ class SqlAuditTrail:
         if where.count_number is not None:
             query = query.where(row.count_number == where.count_number)
         if where.username is not None:
-            query = query.where(User.username == where.username)
+            query = query.where(or_(User.username == where.username, row.caller == where.username))
         if where.action is not None:
             query = query.where(row.action == where.action)
         rows = await self.session.execute(query)
-        return [AuditRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        # A user's name, else the CLI's caller; None when neither is known.
+        return [AuditRecord(r[0], r[1], r[2] or r[7] or None, r[3], r[4], r[5], r[6]) for r in rows]

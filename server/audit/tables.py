@@ -25,3 +25,5 @@ class AuditEntryRow(Base):
     count_number: Mapped[str | None] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(300), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # who acted when it was no user: the CLI's `cli:LOGIN` or `--by NAME` (migration 0015)
+    caller: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -3,7 +3,8 @@ generates requests for every operation (valid ones and ones that break the schem
 sends them to a real server process as the admin; no answer may be a 5xx, and every
 answer must match what the document says of it (status, content type, body).
 
-Bounded to fit CI: a few examples per operation, no shrinking, no example database."""
+Bounded to fit CI: a few examples per operation, no shrinking, no example database. A
+longer local run: STOCKCOUNT_FUZZ_EXAMPLES=16 (examples per operation)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = 4
+EXAMPLES = int(os.environ.get("STOCKCOUNT_FUZZ_EXAMPLES", "4"))
 
 
 def not_a_server_error(ctx: object, response: schemathesis.Response, case: object) -> bool:

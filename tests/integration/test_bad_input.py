@@ -26,6 +26,7 @@ WATCHED = (User, ApiToken, EnrollmentCode, Device)
 VALID_USER = {"username": "ann", "password": "long enough pw", "role": "counter"}
 DEEP = b"[" * 1000 + b"]" * 1000
 PAGED = ("/api/users", "/api/devices")
+TOLERANCES = "/api/locations/MAIN/tolerances"
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,58 @@ CASES = [
         400,
         "quantity: must be a finite number, not NaN",
         json={"quantity": "NaN"},
+    ),
+    # A decimal is a string ("2.5"), as the schema says: a JSON number is refused, even 0 or 1
+    *(
+        Case(
+            f"decimal-as-number-{name}",
+            method,
+            path,
+            400,
+            f'{where}: a decimal is sent as a string ("14", "2.5"), not as a number',
+            json=body,
+        )
+        for name, method, path, where, body in (
+            ("tolerance-int", "PUT", TOLERANCES, "quantity", {"quantity": 5}),
+            ("tolerance-float", "PUT", TOLERANCES, "percent", {"percent": 2.5}),
+            ("tolerance-zero", "PUT", TOLERANCES, "value", {"value": 0}),
+            ("tolerance-one", "PUT", TOLERANCES, "value", {"value": 1}),
+            (
+                "opening-stock",
+                "POST",
+                "/api/opening-stock",
+                "quantity",
+                {"item": "I", "location": "MAIN", "bin": "A", "quantity": 14, "unit_cost": "1"},
+            ),
+            (
+                "journal-line",
+                "POST",
+                "/api/journal/transactions",
+                "lines[0].quantity",
+                {
+                    "effective_date": "2025-03-14",
+                    "transaction_type": "adjustment",
+                    "lines": [
+                        {
+                            "line_no": 1,
+                            "item": "I",
+                            "quantity": 1e3,
+                            "unit_cost": "1",
+                            "from_side": {},
+                            "to_side": {},
+                        }
+                    ],
+                },
+            ),
+        )
+    ),
+    Case(
+        "decimal-as-number-escaped-key",
+        "PUT",
+        TOLERANCES,
+        400,
+        'quantity: a decimal is sent as a string ("14", "2.5"), not as a number',
+        content=b'{"quantit\\u0079" : 5}',
     ),
     # A JSON body under a MessagePack Content-Type: only the sync routes speak MessagePack
     Case(

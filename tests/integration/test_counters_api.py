@@ -4,6 +4,7 @@ what a device's pull and push make of them: on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from litestar import Litestar
@@ -95,7 +96,7 @@ async def test_a_counters_scans_after_deactivation_are_refused_and_kept(
                 bin="A-01",
                 bin_seq=1,
                 item="BOLT",
-                quantity=1,
+                quantity=Decimal(1),
                 counter="counter",
                 source="scan",
             ),
@@ -110,7 +111,12 @@ async def test_a_counters_scans_after_deactivation_are_refused_and_kept(
         ev(
             3,
             QuantityKeyed(
-                count=number, bin="A-01", bin_seq=1, item="BOLT", quantity=1, counter="counter"
+                count=number,
+                bin="A-01",
+                bin_seq=1,
+                item="BOLT",
+                quantity=Decimal(1),
+                counter="counter",
             ),
         ),
         ev(4, BarcodeUnknown(count=number, raw="5901234123457", counter="counter")),
@@ -140,7 +146,7 @@ async def test_a_counters_bin_count_names_them_and_unknown_barcodes_are_listed(
             bin="A-01",
             bin_seq=1,
             item="BOLT",
-            quantity=n,
+            quantity=Decimal(n),
             counter="counter",
             mode=mode,
         )  # type: ignore[arg-type]

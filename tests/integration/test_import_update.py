@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import subprocess
 import sys
@@ -579,3 +580,36 @@ async def test_stockcount_import_update_with_a_csv_file(
     assert plain.returncode == 1
     assert "already exists in the database: item 'NEW'" in plain.stderr
     assert await state(database_url) == before
+
+
+async def _audit(client: Client, headers: Headers, **params: str) -> list[tuple[str, ...]]:
+    answer = await client.get("/api/audit", params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return [(e["user"], e["action"], e["subject"], e["detail"]) for e in answer.json()["items"]]
+
+
+async def test_stockcount_import_is_in_the_audit_trail_with_its_caller(
+    client: Client, supervisor: Headers, database_url: str, tmp_path: Path
+) -> None:
+    """As the API's imports are: the caller is `cli:LOGIN`, or `--by NAME`; a refused
+    import leaves no act, as it leaves no row."""
+    login = f"cli:{getpass.getuser()}"
+    bins = tmp_path / "bins.csv"
+    bins.write_text("location,label,kind\nMAIN,Z-01,stock\n")
+    done = await asyncio.to_thread(_cli, database_url, str(bins))
+    assert done.returncode == 0, done.stderr
+    items = tmp_path / "items.csv"
+    items.write_text("code,name,tracking\nBOLT,Bolt M12,none\n")
+    updated = await asyncio.to_thread(_cli, database_url, str(items), "--update", "--by", "erp")
+    assert updated.returncode == 0, updated.stderr
+    refused = await asyncio.to_thread(_cli, database_url, str(bins), "--by", "erp")
+    assert refused.returncode == 1, refused.stdout
+    blank = await asyncio.to_thread(_cli, database_url, str(bins), "--by", " ")
+    assert blank.returncode == 1 and "--by needs a name" in blank.stderr
+    acts = await _audit(client, supervisor, action="import")
+    acts += await _audit(client, supervisor, action="update")
+    assert acts == [
+        (login, "import", "bins.csv", "bins 1 created"),
+        ("erp", "update", "items.csv", "items 1 updated"),
+    ]
+    assert await _audit(client, supervisor, user="erp") == [acts[1]]

@@ -94,6 +94,13 @@ async def test_the_to_line_form_adds_the_serial_as_the_from_adjust_form_does(
     ]
     missing = await client.get("/api/serials?item=SER&bin=A-01", headers=headers)
     assert [x["serial_number"] for x in missing.json()["items"]] == ["N1"]
+    # The serial it removed is in no bin now: null on the wire, never "" against the pattern.
+    gone = await client.get("/api/serials/SER/N2", headers=headers)
+    assert gone.status_code == 200, gone.text
+    assert (gone.json()["location"], gone.json()["bin"]) == (None, None)
+    listed = (await client.get("/api/serials?item=SER", headers=headers)).json()["items"]
+    places = {x["serial_number"]: (x["location"], x["bin"]) for x in listed}
+    assert (places["N1"], places["N2"]) == (("Main", "A-01"), (None, None))
 
 
 async def test_with_intercompany_on_the_to_line_needs_its_gl_entity(

@@ -170,7 +170,12 @@ async def test_every_operation_documents_its_problems_and_the_public_routes_no_s
                 expected |= {"409", "413", "415"}
             if path.startswith("/api/sync/"):
                 expected.add("426")
+            if path != "/health":  # the throttle: sign-ins, codes, unknown tokens everywhere
+                expected.add("429")
             assert expected <= set(responses), (where, expected - set(responses))
+            for status in {"429", "503"} & expected:
+                header = responses[status]["headers"]["Retry-After"]
+                assert header["required"] and header["schema"]["type"] == "integer", where
             for status in expected:
                 assert set(responses[status]["content"]) == {"application/problem+json"}, where
             for answer in responses.values():

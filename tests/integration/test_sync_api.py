@@ -670,3 +670,51 @@ async def test_device_status_and_staleness(
     again = await client.get("/api/devices/status", headers=hs["super"])
     assert {d["name"]: d["stale"] for d in again.json()["items"]} == {"hh-1": True, "hh-idle": True}
     assert (await client.get("/api/devices/status", headers=dev.auth)).status_code == 403
+
+
+@pytest.mark.parametrize("msgpack", [False, True])
+async def test_a_quantity_sent_as_a_number_or_past_exact_arithmetic_refuses_the_batch(
+    database_url: str, client: Client, msgpack: bool
+) -> None:
+    """Quantities are decimal strings in every protocol version (docs/PROTOCOL.md): a number
+    (JSON, or a MessagePack float, which is binary) is refused with 422 naming the field, as
+    are decimals past exact arithmetic and NUL in text; nothing of the batch is stored."""
+    hs, number = await setup(client, database_url)
+    dev = await enroll_device(client, hs["admin"], "hh-1")
+    keyed = QuantityKeyed(count=number, bin="A-01", bin_seq=1, item="BOLT", quantity=D45)
+    events = [ev(1, BinOpened(count=number, bin="A-01")), ev(2, keyed)]
+    as_sent = msgspec.to_builtins(dev.request(events))
+    kind = "application/x-msgpack" if msgpack else "application/json"
+    encode = msgspec.msgpack.encode if msgpack else msgspec.json.encode
+    at = "$.events[1].body.quantity"
+    cases: list[tuple[Any, str, str]] = [
+        (4.5, at, "a decimal is sent as a string"),
+        (4, at, "a decimal is sent as a string"),
+        (0, at, "a decimal is sent as a string"),
+        ("1e400", "events[1].body.quantity", "is too large"),
+        ("1" * 25, "events[1].body.quantity", "is too large"),
+        ("NaN", "events[1].body.quantity", "finite"),
+    ]
+    for quantity, where, message in cases:
+        as_sent["events"][1]["body"]["quantity"] = quantity
+        response = await client.post(
+            "/api/sync/push", content=encode(as_sent), headers={**dev.auth, "Content-Type": kind}
+        )
+        assert response.status_code == 422, (quantity, response.text)
+        problem = response.json()
+        assert problem["code"] == "validation", problem
+        assert where in problem["detail"] and message in problem["detail"], problem
+    as_sent["events"][1]["body"]["quantity"] = "4.5"
+    as_sent["events"][1]["body"]["raw"] = "]C1\x00"
+    response = await client.post(
+        "/api/sync/push", content=encode(as_sent), headers={**dev.auth, "Content-Type": kind}
+    )
+    assert response.status_code == 422 and "NUL" in response.json()["detail"], response.text
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 0
+    # The same batch with the quantity as a string is stored, exactly.
+    as_sent["events"][1]["body"]["raw"] = ""
+    response = await client.post(
+        "/api/sync/push", content=encode(as_sent), headers={**dev.auth, "Content-Type": kind}
+    )
+    assert response.status_code == 200, response.text
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 2

@@ -4,6 +4,7 @@ SQLite and PostgreSQL: a count's unknown barcodes on its page, and the Counters 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from html import escape as html_escape
 from html import unescape as html_unescape
 from typing import Any
@@ -64,7 +65,7 @@ async def test_the_count_page_lists_unknown_barcodes_a_page_at_a_time_for_superv
     await set_pin(client, hs["super"], "counter", pin="4711", locations=["MAIN"])
     dev = await enroll_device(client, hs["admin"], "hh-1")
     qty: Any = QuantityKeyed(
-        count=number, bin="A-01", bin_seq=1, item="BOLT", quantity=2, counter="counter"
+        count=number, bin="A-01", bin_seq=1, item="BOLT", quantity=Decimal(2), counter="counter"
     )  # type: ignore[call-arg]
     events = [
         ev(1, BinOpened(count=number, bin="A-01", counter="counter")),

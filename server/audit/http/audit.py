@@ -30,7 +30,8 @@ class AuditController(Controller):
         action: FromQuery[str | None] = None,
     ) -> AuditPage:
         """Supervisor and admin acts, oldest first, a page at a time; `count` (a stock
-        count's number), `user` (who acted) and `action` (approve, clear, select, pick,
+        count's number), `user` (who acted: a user's name, or for `stockcount import` its
+        caller, `cli:LOGIN` or `--by NAME`) and `action` (approve, clear, select, pick,
         recount, counted, finalize, cancel, revoke-device, revoke-tokens, import, update)
         narrow it."""
         limit = check_limit(limit)

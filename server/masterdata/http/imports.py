@@ -28,6 +28,7 @@ from server.masterdata.usecases.importer import run_import
 from server.masterdata.usecases.masterdata import list_changes
 from server.masterdata.usecases.sources import Source
 from server.masterdata.usecases.updates import Updating
+from server.ports import Actor
 
 
 class ImportController(Controller):
@@ -67,7 +68,7 @@ class ImportController(Controller):
             suffix = ".csv" if media_type.endswith("csv") else ".json"
             source = Source(source.name + suffix, source.content, source.kind)
         update = Updating(caller.name, now) if mode == "update" else None
-        stored = await run_import(uow, [source], update=update, audit_as=(caller.user_id, now))
+        stored = await run_import(uow, [source], update=update, audit_as=Actor(caller.user_id, now))
         return ImportResult(
             source=source.name,
             rows=stored.rows,

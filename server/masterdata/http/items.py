@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -18,6 +19,7 @@ from schemas.masterdata import (
     OpeningStock,
     Serial,
     SerialPage,
+    SerialRecord,
     StockBalance,
     StockBalancePage,
 )
@@ -58,6 +60,13 @@ class ItemController(Controller):
         return await get_one(uow, "items", (code,), Item)
 
 
+def _in_no_bin_as_null(serial: SerialRecord) -> SerialRecord:
+    """The reads give "" for the location and bin of a serial in no bin; the wire says null."""
+    if serial.location and serial.bin:
+        return serial
+    return msgspec.structs.replace(serial, location=None, bin=None)
+
+
 class SerialController(Controller):
     path = "/api/serials"
     tags = ["master data"]
@@ -77,17 +86,21 @@ class SerialController(Controller):
         limit: FromQuery[int] = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> SerialPage:
-        """Serials, filtered by item code, location code and bin label."""
+        """Serials, filtered by item code, location code and bin label. A serial in no bin
+        (it left the stock) has null `location` and `bin`."""
         filters = {"item": item, "location": location, "bin": bin}
-        items, after = await page_of(uow, "serials", Serial, limit, cursor, filters)
-        return SerialPage(items=items, next_cursor=after)
+        items, after = await page_of(uow, "serials", SerialRecord, limit, cursor, filters)
+        return SerialPage(items=[_in_no_bin_as_null(s) for s in items], next_cursor=after)
 
     @get("/{item:str}/{serial_number:str}", guards=READ)
     async def get_serial(
         self, item: FromPath[str], serial_number: FromPath[str], uow: Uow
-    ) -> Serial:
-        """One serial by its item's code and its serial number."""
-        return await get_one(uow, "serials", (item, serial_number), Serial)
+    ) -> SerialRecord:
+        """One serial by its item's code and its serial number; `location` and `bin` are
+        null when it is in no bin (it left the stock)."""
+        return _in_no_bin_as_null(
+            await get_one(uow, "serials", (item, serial_number), SerialRecord)
+        )
 
 
 class OpeningStockController(Controller):

@@ -31,7 +31,6 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
@@ -74,7 +73,7 @@ from server.masterdata.usecases.sources import (
     rows_of,
 )
 from server.masterdata.usecases.updates import Updater, Updating
-from server.ports import AuditAction, AuditEntry, NewBalance, NewSerial
+from server.ports import Actor, AuditAction, AuditEntry, NewBalance, NewSerial
 
 if TYPE_CHECKING:
     pass
@@ -125,10 +124,10 @@ async def run_import(
     sources: Sequence[SourceLike],
     say: Say | None = None,
     update: Updating | None = None,
-    audit_as: tuple[int | None, datetime] | None = None,
+    audit_as: Actor | None = None,
 ) -> Stored:
     """import_sources, answering what it stored, updated and left unchanged. With
-    `audit_as` (the user's id, now) the import is in the audit trail, in its transaction."""
+    `audit_as` (who, when) the import is in the audit trail, in its transaction."""
     async with uow:
         given = [as_source(s) for s in sources]
         stored = await store(uow, given, say, update=update)
@@ -138,10 +137,11 @@ async def run_import(
             await uow.audit.record(
                 AuditEntry(
                     AuditAction.UPDATE if update is not None else AuditAction.IMPORT,
-                    audit_as[0],
-                    audit_as[1],
+                    audit_as.user_id,
+                    audit_as.at,
                     subject=", ".join(s.name for s in given),
                     detail=", ".join(counts) or "nothing changed",
+                    caller=audit_as.caller,
                 )
             )
         await uow.commit()

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias, TypeVar
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIResponse, Operation, RequestBody
 from litestar.params import FromQuery
@@ -38,6 +39,7 @@ from schemas.sync import (
     RejectedPage,
     event_code_problem,
 )
+from server.api.content import check_body
 from server.api.deps import CurrentCaller, CurrentSettings, Now, Uow
 from server.api.errors import problem_response
 from server.api.paging import DEFAULT_LIMIT, check_limit, decode_cursor
@@ -51,6 +53,7 @@ T = TypeVar("T")
 MSGPACK_TYPES = frozenset({MEDIA_TYPE_MSGPACK, "application/msgpack", "application/vnd.msgpack"})
 GZIP_MIN_BYTES = 256
 PROTOCOL_HEADER = "x-stockcount-protocol"
+TOO_DEEP = "the request body is nested too deeply: nothing was stored"
 
 
 class _Version(msgspec.Struct):
@@ -115,6 +118,8 @@ def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
     except msgspec.DecodeError as exc:
         what = "MessagePack" if msgpack else "JSON"
         raise BadBody(400, f"the request body is not valid {what}: {exc}", "bad-request") from None
+    except RecursionError:
+        raise BadBody(400, TOO_DEEP, "bad-request") from None
     except msgspec.ValidationError as exc:
         raise BadBody(400, f"the request is not valid: {exc}", "bad-request") from None
     if version not in SUPPORTED_PROTOCOL_VERSIONS:
@@ -128,12 +133,25 @@ def decode(request: AnyRequest, body: bytes, kind: type[T]) -> T:
         )
     try:
         if msgpack:
-            return msgspec.msgpack.decode(body, type=kind)
-        return msgspec.json.decode(body, type=kind)
+            data = msgspec.msgpack.decode(body, type=kind)
+        else:
+            data = msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise BadBody(422, f"the request is not valid: {exc}", "validation") from None
     except msgspec.DecodeError as exc:
         raise BadBody(400, f"the request body does not decode: {exc}", "bad-request") from None
+    except RecursionError:
+        raise BadBody(400, TOO_DEEP, "bad-request") from None
+    try:
+        # Quantities are decimal strings in every protocol version: a number is refused, as
+        # are decimals past exact arithmetic and NUL in text (server/api/content.py).
+        check_body(data, body, kind, msgpack=msgpack)
+    except ValidationException as exc:
+        where = exc.extra[0]["key"] if isinstance(exc.extra, list) and exc.extra else "body"
+        raise BadBody(
+            422, f"the request is not valid: {exc.detail} - at `$.{where}`", "validation"
+        ) from None
+    return data
 
 
 def encode(request: AnyRequest, value: Any) -> Response[bytes]:
