@@ -39,7 +39,12 @@ from server.domain.masterdata import Role
 from server.domain.money import ZERO, extend
 from server.settings import Settings
 
-DEMO_USERS = (("admin", Role.ADMIN), ("supervisor", Role.SUPERVISOR), ("counter", Role.COUNTER))
+DEMO_USERS = (
+    ("admin", Role.ADMIN),
+    ("supervisor", Role.SUPERVISOR),
+    ("counter", Role.COUNTER),
+    ("finance", Role.FINANCE),  # reads the documents, the GL and Inventory History
+)
 
 
 @dataclass

@@ -94,6 +94,20 @@ def test_demo_serves_the_sample_warehouse_and_stops_on_sigterm(
 
         _second_count_waits_for_the_supervisor(server, client, auth, database)
 
+        # Finance signs in with its own printed password, reads the documents, changes nothing.
+        finance_password = server.find(r"^\s+finance\s+finance\s+password: (\S+)$").group(1)
+        login = client.post(
+            "/api/auth/token", json={"username": "finance", "password": finance_password}
+        )
+        assert login.status_code == 200, login.text
+        reader = {"Authorization": f"Bearer {login.json()['token']}"}
+        read = client.get(f"/api/counts/{number}/documents", headers=reader)
+        assert read.status_code == 200 and len(read.json()["items"]) == 2, read.text
+        refused = client.post(
+            "/api/counts", json={"location": "MAIN", "scope": "all"}, headers=reader
+        )
+        assert refused.status_code == 403, refused.text
+
         # The printed password is the supervisor's only: it does not open the admin.
         wrong = client.post("/api/auth/token", json={"username": "admin", "password": password})
         assert wrong.status_code == 401
