@@ -5,17 +5,14 @@ scroll inside their own box)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import ServerProcess
-from tests.helpers import PASSWORD
 from tests.web.conftest import signed_in
+from tests.web.test_signin import api
 
 pytestmark = pytest.mark.e2e  # a real server process and a browser
 
@@ -55,18 +52,9 @@ FOCUS_RING = """() => {
 TAB_STOPS = 20  # the navigation, then the first of the page's own links and controls
 
 
-@contextmanager
-def _api(server: ServerProcess, username: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        login = client.post("/api/auth/token", json={"username": username, "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-        yield client
-
-
 def _count_in_progress(server: ServerProcess) -> str:
     """A started count with one bin counted (so the review and the preview have lines)."""
-    with _api(server, "super") as client:
+    with api(server, "super") as client:
         made = client.post(
             "/api/counts", json={"location": "MAIN", "scope": "prefix", "prefix": "A-"}
         )
