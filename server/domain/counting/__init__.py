@@ -38,9 +38,13 @@ from server.domain.counting.documents import (
     stock_transfer_posting,
 )
 from server.domain.counting.finalize import (
+    DraftTotals,
     FinalizedCount,
     FinalizeFacts,
+    LineDrafts,
     draft_documents,
+    draft_lines,
+    draft_totals,
     finalize_count,
     unresolved_conflicts,
 )
@@ -98,6 +102,7 @@ __all__ = [
     "CurrentBinCounts",
     "DiscrepancyLine",
     "DocumentLine",
+    "DraftTotals",
     "EffectiveBinCounts",
     "FinalizeDecision",
     "FinalizeFacts",
@@ -105,6 +110,7 @@ __all__ = [
     "GlSetup",
     "ItemAccounts",
     "LineDecision",
+    "LineDrafts",
     "LineFilter",
     "LineKind",
     "ProfileLine",
@@ -132,6 +138,8 @@ __all__ = [
     "decide_lines",
     "document_number",
     "draft_documents",
+    "draft_lines",
+    "draft_totals",
     "effective_bin_counts",
     "finalize_count",
     "freezes_bins",

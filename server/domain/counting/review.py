@@ -129,15 +129,21 @@ def approve(
 
 
 def lines_to_adjust(
-    recon: Reconciliation, review: Review, rules: ToleranceRules
+    recon: Reconciliation,
+    review: Review,
+    rules: ToleranceRules,
+    need: frozenset[str] | None = None,
 ) -> tuple[DiscrepancyLine, ...]:
     """The lines finalize posts: adjustable, not cleared, and within tolerance or approved.
 
     A selected line above tolerance without a valid approval stops finalize (Conflict
     listing them): silently skipping it would post a count the supervisor never saw whole.
     An approval by someone who counted the bin (a recount may have added them) is void.
+    `need`: `lines_needing_approval(recon, rules)` when the caller keeps it (it depends on
+    the reconciliation and the tolerances only, not on the review).
     """
-    need = lines_needing_approval(recon, rules)
+    if need is None:
+        need = lines_needing_approval(recon, rules)
     chosen: list[DiscrepancyLine] = []
     problems: list[FieldProblem] = []
     for line in recon.lines:
