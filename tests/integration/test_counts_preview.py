@@ -313,8 +313,10 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
         assert seen[len(rest) + 3] == seen[-4] == "approval-required"  # first selected again
         assert len({str(x) for x in seen}) >= 4, seen  # the decisions changed the totals
         last = await _review_totals(runtime.uow, number)
-        done = await count_review.finalize(
+        posted = await count_review.finalize(
             runtime.uow(), await _supervisor(database_url), number, True, datetime.now(UTC)
         )
-    assert last == seen[-1] == [(d.kind, len(d.lines), str(d.total_value)) for d in done.documents]
-    assert all(d.lines for d in done.documents)
+    assert (
+        last == seen[-1] == [(d.kind, len(d.lines), str(d.total_value)) for d in posted.documents]
+    )
+    assert all(d.lines for d in posted.documents)
