@@ -17,7 +17,7 @@ from server.counts.usecases import preview as count_preview
 from server.counts.usecases import review as count_review
 from server.db.engine import make_engine
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountDocument
+from server.domain.counting import CountDocument, profile_lines
 from server.domain.errors import StockcountError
 from server.domain.masterdata import Role
 from server.domain.posting import gl_totals
@@ -274,6 +274,29 @@ async def _set_adjustment_accounts(
     return saved
 
 
+async def _rows_as_made_whole(uow: Any, number: str) -> None:
+    """The review's rows (made again only where a decision changed them) are the profile
+    made whole from the reconciliation and the clearings now, on every filter."""
+    whole = await count_review.reviewed_rows(uow(), number)
+    made = profile_lines(whole.reconciliation.lines, await _cleared(uow, number))
+    assert [r.row for r in whole.rows] == made
+    for kind in ("missing", "serial_transfer_proposal"):
+        some = await count_review.reviewed_rows(uow(), number, kind=kind)
+        assert [r.row for r in some.rows] == [
+            r for r in made if any(x.kind.value == kind for x in _lines_of(whole, r))
+        ]
+
+
+async def _cleared(uow: Any, number: str) -> frozenset[str]:
+    found = await count_review.reviewed_reconciliation(uow(), number)
+    return frozenset(x.line.id for x in found.lines if not x.selected)
+
+
+def _lines_of(profile: Any, row: Any) -> list[Any]:
+    by_id = profile.reconciliation.by_id()
+    return [by_id[i] for i in row.line_ids]
+
+
 async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_posts(
     database_url: str, client: Client
 ) -> None:
@@ -310,6 +333,7 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
             assert done.status_code == 200, (path, done.text)
             status, answer = await _preview(client, sup, number, runtime.uow)
             seen.append(_summary(answer) if status == 200 else answer["code"])
+            await _rows_as_made_whole(runtime.uow, number)
         assert seen[len(rest) + 3] == seen[-4] == "approval-required"  # first selected again
         assert len({str(x) for x in seen}) >= 4, seen  # the decisions changed the totals
         last = await _review_totals(runtime.uow, number)

@@ -85,6 +85,8 @@ from server.domain.counting.review import (
     check_approver,
     lines_needing_approval,
     lines_to_adjust,
+    profile_groups,
+    profile_line,
     profile_lines,
 )
 
@@ -151,6 +153,8 @@ __all__ = [
     "new_reason_code",
     "order_recount",
     "parse_kinds",
+    "profile_groups",
+    "profile_line",
     "profile_lines",
     "quantity_adjustment_posting",
     "reconcile",
