@@ -181,17 +181,15 @@ def draft_totals(
     lines (`lines_to_adjust`'s), in its documents' order and summed in the order its
     `total_value` sums; None when posting refuses a chosen line (draft the documents to
     have the refusal itself)."""
-    lines = dict.fromkeys(DOCUMENT_KINDS, 0)
-    values = dict.fromkeys(DOCUMENT_KINDS, ZERO)
-    for line in chosen:
-        if line.id in drafts.refused:
-            return None
-        found = drafts.placed.get(line.id)
-        if found is not None:
-            kind, value = found
-            lines[kind] += 1
-            values[kind] += value
-    return tuple(DraftTotals(kind, lines[kind], values[kind]) for kind in DOCUMENT_KINDS)
+    ids = [line.id for line in chosen]
+    if drafts.refused and not drafts.refused.isdisjoint(ids):
+        return None
+    found = [x for x in map(drafts.placed.get, ids) if x is not None]
+    totals = []
+    for kind in DOCUMENT_KINDS:
+        values = [value for of, value in found if of == kind]
+        totals.append(DraftTotals(kind, len(values), sum(values, ZERO)))
+    return tuple(totals)
 
 
 def finalize_count(facts: FinalizeFacts) -> FinalizedCount:
