@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from server.counts.ports import CountRecord, FinalizeUnitOfWork
 from server.counts.usecases.counting import load_count, reconciliation_of, under_review
@@ -182,7 +182,7 @@ class _Draft:
 
 
 class _Key(Protocol):
-    def same(self, other: Any) -> bool: ...
+    def same(self, other: Self) -> bool: ...
 
 
 K = TypeVar("K", bound=_Key)
