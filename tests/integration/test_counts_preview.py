@@ -17,7 +17,8 @@ from server.counts.usecases import preview as count_preview
 from server.counts.usecases import review as count_review
 from server.db.engine import make_engine
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountDocument
+from server.domain.counting import CountDocument, profile_lines
+from server.domain.errors import StockcountError
 from server.domain.masterdata import Role
 from server.domain.posting import gl_totals
 from server.web.pages import review as review_pages
@@ -153,9 +154,34 @@ async def test_the_preview_page_pages_each_document_under_its_totals(
     assert bad.status_code == 422 and "cursor" in bad.text
 
 
-async def _preview(client: Client, h: dict[str, str], number: str) -> Any:
+async def _preview(client: Client, h: dict[str, str], number: str, uow: Any = None) -> Any:
+    """The API's preview; with `uow`, the review page's totals are held equal to it (its
+    summary, or the code of its refusal)."""
     answer = await client.get(f"/api/counts/{number}/preview", headers=h)
-    return answer.status_code, answer.json()
+    status, body = answer.status_code, answer.json()
+    if uow is not None:
+        ours = await _review_totals(uow, number)
+        assert ours == (_summary(body) if status == 200 else body["code"]), (ours, body)
+    return status, body
+
+
+async def _review_totals(uow: Any, number: str) -> Any:
+    """The review page's totals as the API's preview summarises its documents, or the
+    code of their refusal, which must be the whole draft's own (message and problems)."""
+    refused: StockcountError | None = None
+    try:
+        totals = await count_preview.preview_totals(uow(), number)
+    except StockcountError as exc:
+        refused = exc
+    if refused is None:
+        return [(x.kind, x.lines, str(x.total_value)) for x in totals]
+    with pytest.raises(StockcountError) as drafted:
+        await count_preview.preview(uow(), number, NOW)
+    theirs = drafted.value
+    assert (refused.code, refused.message, refused.details) == (
+        theirs.code, theirs.message, theirs.details,
+    )  # fmt: skip
+    return refused.code
 
 
 def _summary(body: Any) -> list[Any]:
@@ -167,60 +193,62 @@ async def test_the_drafts_follow_every_fact_they_are_built_from(
 ) -> None:
     """One process, one memo of drafts: each change to what the draft is built from (the
     review, the tolerances, the GL setup, bins frozen by another count, a new bin count)
-    shows at once, and going back shows the first figures again."""
+    shows at once, and going back shows the first figures again; in the API's preview and
+    in the review page's totals, made apart (`_preview`)."""
     await seed(database_url)
     hs = await headers(client)
     sup = hs["super"]
     number = await count_the_scenario(client, sup, hs["counter"])
     await generous_tolerances(client, sup)
-    status, body = await _preview(client, sup, number)
-    assert status == 200, body
-    before = _summary(body)
-    assert before == [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 2, "250.00")]
+    async with open_runtime(database_url) as runtime:
+        status, body = await _preview(client, sup, number, runtime.uow)
+        assert status == 200, body
+        before = _summary(body)
+        assert before == [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 2, "250.00")]
 
-    # the review: clear the proposal of S3 (a transfer of 120.00), then select it again
-    (s3,) = [x["id"] for x in await lines(client, sup, number) if x["serial"] == "S3"]
-    for action, expected in (
-        ("clear", [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 1, "130.00")]),
-        ("select", before),
-    ):
-        done = await client.put(f"/api/counts/{number}/lines/{s3}/{action}", headers=sup)
-        assert done.status_code == 200, done.text
-        assert _summary((await _preview(client, sup, number))[1]) == expected
+        # the review: clear the proposal of S3 (a transfer of 120.00), then select it again
+        (s3,) = [x["id"] for x in await lines(client, sup, number) if x["serial"] == "S3"]
+        for action, expected in (
+            ("clear", [("quantity_adjustment", 5, "13.00"), ("stock_transfer", 1, "130.00")]),
+            ("select", before),
+        ):
+            done = await client.put(f"/api/counts/{number}/lines/{s3}/{action}", headers=sup)
+            assert done.status_code == 200, done.text
+            assert _summary((await _preview(client, sup, number, runtime.uow))[1]) == expected
 
-    # the tolerances: none set, every selected line needs an approval first
-    await client.put("/api/locations/MAIN/tolerances", json={"quantity": "0"}, headers=sup)
-    status, body = await _preview(client, sup, number)
-    assert (status, body.get("code")) == (409, "approval-required"), body
-    await generous_tolerances(client, sup)
-    assert _summary((await _preview(client, sup, number))[1]) == before
+        # the tolerances: none set, every selected line needs an approval first
+        await client.put("/api/locations/MAIN/tolerances", json={"quantity": "0"}, headers=sup)
+        status, body = await _preview(client, sup, number, runtime.uow)
+        assert (status, body.get("code")) == (409, "approval-required"), body
+        await generous_tolerances(client, sup)
+        assert _summary((await _preview(client, sup, number, runtime.uow))[1]) == before
 
-    # the GL setup: the inventory group loses its adjustment account (a one-sided entry)
-    saved = await _set_adjustment_accounts(database_url, None)
-    status, body = await _preview(client, sup, number)
-    assert (status, body.get("code")) == (422, "one-sided-gl"), body
-    await _set_adjustment_accounts(database_url, saved)
-    assert _summary((await _preview(client, sup, number))[1]) == before
+        # the GL setup: the inventory group loses its adjustment account (a one-sided entry)
+        saved = await _set_adjustment_accounts(database_url, None)
+        status, body = await _preview(client, sup, number, runtime.uow)
+        assert (status, body.get("code")) == (422, "one-sided-gl"), body
+        await _set_adjustment_accounts(database_url, saved)
+        assert _summary((await _preview(client, sup, number, runtime.uow))[1]) == before
 
-    # another count starts over B-01, which S5's transfer leaves: the bin is frozen
-    other = await create_count(client, sup, prefix="B-")
-    await start(client, sup, other)
-    status, body = await _preview(client, sup, number)
-    assert (status, body.get("code")) == (409, "bins-frozen"), body
-    cancelled = await client.post(f"/api/counts/{other}/cancel", headers=sup)
-    assert cancelled.status_code == 200, cancelled.text
-    assert _summary((await _preview(client, sup, number))[1]) == before
+        # another count starts over B-01, which S5's transfer leaves: the bin is frozen
+        other = await create_count(client, sup, prefix="B-")
+        await start(client, sup, other)
+        status, body = await _preview(client, sup, number, runtime.uow)
+        assert (status, body.get("code")) == (409, "bins-frozen"), body
+        cancelled = await client.post(f"/api/counts/{other}/cancel", headers=sup)
+        assert cancelled.status_code == 200, cancelled.text
+        assert _summary((await _preview(client, sup, number, runtime.uow))[1]) == before
 
-    # a new bin count of A-01 (the count's next version, nothing else changes): BOLT 9
-    await bin_count(
-        client, hs["counter"], number, "A-01",
-        [("SER", "S1"), ("SER", "S3"), ("SER", "S9"), ("SER", "S4")], [("BOLT", "", "9")],
-        at=30,
-    )  # fmt: skip
-    assert _summary((await _preview(client, sup, number))[1]) == [
-        ("quantity_adjustment", 5, "15.50"),
-        ("stock_transfer", 2, "250.00"),
-    ]
+        # a new bin count of A-01 (the count's next version, nothing else changes): BOLT 9
+        await bin_count(
+            client, hs["counter"], number, "A-01",
+            [("SER", "S1"), ("SER", "S3"), ("SER", "S9"), ("SER", "S4")], [("BOLT", "", "9")],
+            at=30,
+        )  # fmt: skip
+        assert _summary((await _preview(client, sup, number, runtime.uow))[1]) == [
+            ("quantity_adjustment", 5, "15.50"),
+            ("stock_transfer", 2, "250.00"),
+        ]
 
 
 async def _set_adjustment_accounts(
@@ -244,3 +272,75 @@ async def _set_adjustment_accounts(
     finally:
         await engine.dispose()
     return saved
+
+
+async def _rows_as_made_whole(uow: Any, number: str) -> None:
+    """The review's rows (made again only where a decision changed them) are the profile
+    made whole from the reconciliation and the clearings now, on every filter."""
+    whole = await count_review.reviewed_rows(uow(), number)
+    made = profile_lines(whole.reconciliation.lines, await _cleared(uow, number))
+    assert [r.row for r in whole.rows] == made
+    for kind in ("missing", "serial_transfer_proposal"):
+        some = await count_review.reviewed_rows(uow(), number, kind=kind)
+        assert [r.row for r in some.rows] == [
+            r for r in made if any(x.kind.value == kind for x in _lines_of(whole, r))
+        ]
+
+
+async def _cleared(uow: Any, number: str) -> frozenset[str]:
+    found = await count_review.reviewed_reconciliation(uow(), number)
+    return frozenset(x.line.id for x in found.lines if not x.selected)
+
+
+def _lines_of(profile: Any, row: Any) -> list[Any]:
+    by_id = profile.reconciliation.by_id()
+    return [by_id[i] for i in row.line_ids]
+
+
+async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_posts(
+    database_url: str, client: Client
+) -> None:
+    """Clear, approve with a reason, select again, approve, clear: after each decision the
+    review page's totals (or their refusal) are the preview's, and the last are the
+    documents finalize posts."""
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    tight = {"quantity": "1", "value": "20"}
+    assert (await client.put("/api/locations/MAIN/tolerances", json=tight, headers=sup)).is_success
+    found = await lines(client, sup, number)
+    need = [x for x in found if x["needs_approval"]]
+    within = [x for x in found if x["adjustable"] and not x["needs_approval"]]
+    assert len(need) >= 3 and within, found
+    url = f"/api/counts/{number}/lines"
+    approve = {"reason_code": "MISCOUNT"}
+    first, second, *rest = need
+    decisions = [
+        ("put", f"{url}/{first['id']}/clear", None),
+        ("post", f"{url}/{second['id']}/approve", approve),
+        *[("post", f"{url}/{x['id']}/approve", approve) for x in rest],
+        ("put", f"{url}/{first['id']}/select", None),
+        ("post", f"{url}/{first['id']}/approve", approve),
+        ("put", f"{url}/{within[0]['id']}/clear", None),
+        ("put", f"{url}/{second['id']}/clear", None),
+    ]
+    async with open_runtime(database_url) as runtime:
+        seen = [(await _preview(client, sup, number, runtime.uow))[1].get("code")]
+        assert seen == ["approval-required"]
+        for method, path, body in decisions:
+            done = await client.request(method.upper(), path, json=body, headers=sup)
+            assert done.status_code == 200, (path, done.text)
+            status, answer = await _preview(client, sup, number, runtime.uow)
+            seen.append(_summary(answer) if status == 200 else answer["code"])
+            await _rows_as_made_whole(runtime.uow, number)
+        assert seen[len(rest) + 3] == seen[-4] == "approval-required"  # first selected again
+        assert len({str(x) for x in seen}) >= 4, seen  # the decisions changed the totals
+        last = await _review_totals(runtime.uow, number)
+        posted = await count_review.finalize(
+            runtime.uow(), await _supervisor(database_url), number, True, datetime.now(UTC)
+        )
+    assert (
+        last == seen[-1] == [(d.kind, len(d.lines), str(d.total_value)) for d in posted.documents]
+    )
+    assert all(d.lines for d in posted.documents)

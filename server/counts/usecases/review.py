@@ -57,7 +57,8 @@ from server.domain.counting import (
     finalize_count,
     generated_serial_prefix,
     lines_needing_approval,
-    profile_lines,
+    profile_groups,
+    profile_line,
 )
 from server.domain.counting.model import status_label
 from server.domain.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -123,32 +124,63 @@ class FinalizeResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Derived:
+class _Base:
+    """What the review's reads derive from a reconciliation and the tolerances alone: the
+    lines above tolerance, the lines by id, the profile's rows' lines (`profile_groups`)
+    and the row of each line, and the rows each filter keeps (by position: a few filters,
+    the review page's)."""
+
     recon: Reconciliation  # held, so its identity is not reused while the entry lives
-    cleared: frozenset[str]
     rules: ToleranceRules
-    profile: tuple[ProfileLine, ...]
     need: frozenset[str]
     by_id: Mapping[str, DiscrepancyLine]
-    # the profile rows each filter keeps (a few filters: the review page's)
-    matching: dict[LineFilter, tuple[ProfileLine, ...]] = field(default_factory=dict)
+    groups: tuple[tuple[DiscrepancyLine, ...], ...]
+    row_of: Mapping[str, int]
+    matching: dict[LineFilter, tuple[int, ...]] = field(default_factory=dict)
 
-    def rows_matching(self, where: LineFilter) -> tuple[ProfileLine, ...]:
-        """The profile rows with a line that matches `where`: every row for no filter."""
-        if where == LineFilter():
-            return self.profile
+    @classmethod
+    def of(cls, recon: Reconciliation, rules: ToleranceRules) -> _Base:
+        groups = tuple(profile_groups(recon.lines))
+        row_of = {x.id: i for i, group in enumerate(groups) for x in group}
+        return cls(
+            recon, rules, lines_needing_approval(recon, rules), recon.by_id(), groups, row_of
+        )
+
+    def rows_matching(self, where: LineFilter) -> tuple[int, ...]:
         found = self.matching.get(where)
         if found is None:
-            need, by_id = self.need, self.by_id
+            need = self.need
             found = tuple(
-                row
-                for row in self.profile
-                if any(where.matches(by_id[i], i in need) for i in row.line_ids)
+                i
+                for i, group in enumerate(self.groups)
+                if any(where.matches(x, x.id in need) for x in group)
             )
             if len(self.matching) >= 16:
                 self.matching.clear()
             self.matching[where] = found
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    base: _Base
+    cleared: frozenset[str]
+    profile: tuple[ProfileLine, ...]
+
+    @property
+    def need(self) -> frozenset[str]:
+        return self.base.need
+
+    @property
+    def by_id(self) -> Mapping[str, DiscrepancyLine]:
+        return self.base.by_id
+
+    def rows_matching(self, where: LineFilter) -> tuple[ProfileLine, ...]:
+        """The profile rows with a line that matches `where`: every row for no filter."""
+        if where == LineFilter():
+            return self.profile
+        profile = self.profile
+        return tuple(profile[i] for i in self.base.rows_matching(where))
 
 
 class _DerivedMemo:
@@ -157,7 +189,10 @@ class _DerivedMemo:
     Both are pure functions of the reconciliation, the supervisor's clearings and the
     tolerances: a reconciliation is immutable and the process's cache makes a new one for
     each version of the count, so an entry matches only the very object it was computed
-    from, with equal clearings and tolerances. A race at worst computes one twice."""
+    from, with equal clearings and tolerances. A row depends on the clearings of its own
+    lines only (`profile_line`): after a decision only the rows of the lines whose
+    clearing changed are made again, from the last entry of the same reconciliation and
+    tolerances. A race at worst computes one twice."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
@@ -166,17 +201,21 @@ class _DerivedMemo:
     def get(
         self, recon: Reconciliation, cleared: frozenset[str], rules: ToleranceRules
     ) -> _Derived:
-        for entry in self._entries:
-            if entry.recon is recon and entry.cleared == cleared and entry.rules == rules:
+        same_base = [e for e in self._entries if e.base.recon is recon and e.base.rules == rules]
+        for entry in same_base:
+            if entry.cleared == cleared:
                 return entry
-        entry = _Derived(
-            recon,
-            cleared,
-            rules,
-            tuple(profile_lines(recon.lines, cleared)),
-            lines_needing_approval(recon, rules),
-            recon.by_id(),
-        )
+        if same_base:
+            last = same_base[0]
+            base = last.base
+            rows = list(last.profile)
+            for i in {base.row_of[x] for x in cleared ^ last.cleared if x in base.row_of}:
+                rows[i] = profile_line(base.groups[i], cleared)
+            profile = tuple(rows)
+        else:
+            base = _Base.of(recon, rules)
+            profile = tuple(profile_line(group, cleared) for group in base.groups)
+        entry = _Derived(base, cleared, profile)
         self._entries = [entry, *self._entries[: self._size - 1]]
         return entry
 

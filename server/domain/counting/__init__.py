@@ -38,9 +38,13 @@ from server.domain.counting.documents import (
     stock_transfer_posting,
 )
 from server.domain.counting.finalize import (
+    DraftTotals,
     FinalizedCount,
     FinalizeFacts,
+    LineDrafts,
     draft_documents,
+    draft_lines,
+    draft_totals,
     finalize_count,
     unresolved_conflicts,
 )
@@ -81,6 +85,8 @@ from server.domain.counting.review import (
     check_approver,
     lines_needing_approval,
     lines_to_adjust,
+    profile_groups,
+    profile_line,
     profile_lines,
 )
 
@@ -98,6 +104,7 @@ __all__ = [
     "CurrentBinCounts",
     "DiscrepancyLine",
     "DocumentLine",
+    "DraftTotals",
     "EffectiveBinCounts",
     "FinalizeDecision",
     "FinalizeFacts",
@@ -105,6 +112,7 @@ __all__ = [
     "GlSetup",
     "ItemAccounts",
     "LineDecision",
+    "LineDrafts",
     "LineFilter",
     "LineKind",
     "ProfileLine",
@@ -132,6 +140,8 @@ __all__ = [
     "decide_lines",
     "document_number",
     "draft_documents",
+    "draft_lines",
+    "draft_totals",
     "effective_bin_counts",
     "finalize_count",
     "freezes_bins",
@@ -143,6 +153,8 @@ __all__ = [
     "new_reason_code",
     "order_recount",
     "parse_kinds",
+    "profile_groups",
+    "profile_line",
     "profile_lines",
     "quantity_adjustment_posting",
     "reconcile",

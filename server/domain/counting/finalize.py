@@ -5,11 +5,15 @@ the count may be finalized at all is decided before, once, on its status
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from server.domain.counting.documents import (
+    DOCUMENT_KINDS,
+    QUANTITY_ADJUSTMENT,
+    STOCK_TRANSFER,
     CountDocument,
     GlSetup,
     QuantityAdjustment,
@@ -20,9 +24,10 @@ from server.domain.counting.documents import (
     stock_transfer_posting,
 )
 from server.domain.counting.model import SerialKey
-from server.domain.counting.reconciliation import LineKind, Reconciliation
+from server.domain.counting.reconciliation import DiscrepancyLine, LineKind, Reconciliation
 from server.domain.counting.review import Review, ToleranceRules, lines_to_adjust
-from server.domain.errors import Conflict, FieldProblem
+from server.domain.errors import Conflict, FieldProblem, StockcountError
+from server.domain.money import ZERO
 from server.domain.posting import Position, PositionKey, PostingResult, post
 
 
@@ -91,11 +96,20 @@ class FinalizeFacts:
     new_serial: Callable[[str], str] | None = None
 
 
-def draft_documents(facts: FinalizeFacts) -> FinalizedCount:
-    """The documents with their postings, without a status change: the preview."""
+def draft_documents(facts: FinalizeFacts, need: frozenset[str] | None = None) -> FinalizedCount:
+    """The documents with their postings, without a status change: the preview. `need`:
+    as `lines_to_adjust` takes it."""
     adjustment, transfer = build_documents(
-        facts.count, facts.location, lines_to_adjust(facts.recon, facts.review, facts.rules)
+        facts.count,
+        facts.location,
+        lines_to_adjust(facts.recon, facts.review, facts.rules, need),
     )
+    return _posted(facts, adjustment, transfer)
+
+
+def _posted(
+    facts: FinalizeFacts, adjustment: QuantityAdjustment, transfer: StockTransfer
+) -> FinalizedCount:
     new_serial = facts.new_serial or generated_serials(facts.count, facts.taken_serials)
     adjusted = post(
         quantity_adjustment_posting(adjustment, facts.gl),
@@ -109,6 +123,73 @@ def draft_documents(facts: FinalizeFacts) -> FinalizedCount:
         frozen_bins=facts.frozen_bins,
     )
     return FinalizedCount(adjustment, transfer, adjusted, moved)
+
+
+# -- the drafts' totals, per line and folded ----------------------------------------------
+#
+# What `draft_documents` makes of a line does not depend on the other lines posted with it:
+# `build_documents` puts the line in one document (or none) with a value of its own, and
+# `post` refuses a document when it refuses one of its lines for reasons of that line
+# alone (its scale and signs, a frozen bin on either side, a one-sided GL entry); what
+# the lines share (stock positions, the generated serials' sequence, line numbers) never
+# refuses. So the totals of a review's documents are sums over its chosen lines of
+# figures drafted once per reconciliation, GL setup and frozen bins.
+
+
+@dataclass(frozen=True, slots=True)
+class LineDrafts:
+    """The adjustable lines of a reconciliation as `draft_documents` posts them: by line
+    id, the document kind and the value of the line's document line (absent: the line
+    goes into neither document), and the ids of the lines posting refuses."""
+
+    placed: Mapping[str, tuple[str, Decimal]]
+    refused: frozenset[str]
+
+
+def draft_lines(facts: FinalizeFacts) -> LineDrafts:
+    """Every adjustable line of `facts.recon` drafted by `build_documents` and posted by
+    `post` as finalize does (the review and tolerances of `facts` are not read). One pass
+    over all lines; line by line only when that pass is refused, to find which."""
+    adjustable = [x for x in facts.recon.lines if x.adjustable]
+    adjustment, transfer = build_documents(facts.count, facts.location, adjustable)
+    placed = {x.source_line_id: (QUANTITY_ADJUSTMENT, x.value) for x in adjustment.lines}
+    placed.update({x.source_line_id: (STOCK_TRANSFER, x.value) for x in transfer.lines})
+    if not _refused(facts, adjustable):
+        return LineDrafts(placed, frozenset())
+    return LineDrafts(placed, frozenset(x.id for x in adjustable if _refused(facts, [x])))
+
+
+def _refused(facts: FinalizeFacts, lines: Sequence[DiscrepancyLine]) -> bool:
+    try:
+        _posted(facts, *build_documents(facts.count, facts.location, lines))
+    except StockcountError:
+        return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class DraftTotals:
+    kind: str
+    lines: int
+    total_value: Decimal
+
+
+def draft_totals(
+    drafts: LineDrafts, chosen: Iterable[DiscrepancyLine]
+) -> tuple[DraftTotals, ...] | None:
+    """Lines and total value of each document `draft_documents` makes of the `chosen`
+    lines (`lines_to_adjust`'s), in its documents' order and summed in the order its
+    `total_value` sums; None when posting refuses a chosen line (draft the documents to
+    have the refusal itself)."""
+    ids = [line.id for line in chosen]
+    if drafts.refused and not drafts.refused.isdisjoint(ids):
+        return None
+    found = [x for x in map(drafts.placed.get, ids) if x is not None]
+    totals = []
+    for kind in DOCUMENT_KINDS:
+        values = [value for of, value in found if of == kind]
+        totals.append(DraftTotals(kind, len(values), sum(values, ZERO)))
+    return tuple(totals)
 
 
 def finalize_count(facts: FinalizeFacts) -> FinalizedCount:

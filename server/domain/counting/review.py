@@ -7,7 +7,7 @@ posted; exceptions and conflicts are never posted.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -129,15 +129,21 @@ def approve(
 
 
 def lines_to_adjust(
-    recon: Reconciliation, review: Review, rules: ToleranceRules
+    recon: Reconciliation,
+    review: Review,
+    rules: ToleranceRules,
+    need: frozenset[str] | None = None,
 ) -> tuple[DiscrepancyLine, ...]:
     """The lines finalize posts: adjustable, not cleared, and within tolerance or approved.
 
     A selected line above tolerance without a valid approval stops finalize (Conflict
     listing them): silently skipping it would post a count the supervisor never saw whole.
     An approval by someone who counted the bin (a recount may have added them) is void.
+    `need`: `lines_needing_approval(recon, rules)` when the caller keeps it (it depends on
+    the reconciliation and the tolerances only, not on the review).
     """
-    need = lines_needing_approval(recon, rules)
+    if need is None:
+        need = lines_needing_approval(recon, rules)
     chosen: list[DiscrepancyLine] = []
     problems: list[FieldProblem] = []
     for line in recon.lines:
@@ -184,34 +190,42 @@ class ProfileLine:
     line_ids: tuple[str, ...]
 
 
+def profile_groups(lines: Iterable[DiscrepancyLine]) -> list[tuple[DiscrepancyLine, ...]]:
+    """The lines of each row of the profile: by item, bin and lot, in that order."""
+    groups: dict[GroupKey, list[DiscrepancyLine]] = {}
+    for line in lines:
+        groups.setdefault(group_key(line), []).append(line)
+    return [tuple(group) for _, group in sorted(groups.items(), key=lambda x: x[0])]
+
+
+def profile_line(
+    group: Sequence[DiscrepancyLine], cleared: Collection[str] = frozenset()
+) -> ProfileLine:
+    """The row of one item, bin and lot (`group`: its lines, as `profile_groups` gives
+    them) over its lines not `cleared`: it depends on the clearings of its own lines only."""
+    item, label, lot = group_key(group[0])
+    posted = [x for x in group if x.adjustable and x.id not in cleared]
+    weights = [
+        (abs(x.adjustment_quantity) + x.stock_transfer_quantity, x.adjustment_cost) for x in posted
+    ]
+    return ProfileLine(
+        item=item,
+        bin=label,
+        lot=lot,
+        system_quantity=group[0].system_quantity,
+        counted_quantity=group[0].counted_quantity,
+        adjustment_quantity=sum((x.adjustment_quantity for x in posted), ZERO),
+        stock_transfer_quantity=sum((x.stock_transfer_quantity for x in posted), ZERO),
+        adjustment_cost=weighted_average(weights),
+        adjustment_value=sum((x.adjustment_value for x in posted), ZERO),
+        stock_transfer_value=sum((x.stock_transfer_value for x in posted), ZERO),
+        line_ids=tuple(x.id for x in group),
+    )
+
+
 def profile_lines(
     lines: Iterable[DiscrepancyLine], cleared: Collection[str] = frozenset()
 ) -> list[ProfileLine]:
     """One row per item, bin and lot of `lines` (in that order), over the lines not
     `cleared`."""
-    groups: dict[GroupKey, list[DiscrepancyLine]] = {}
-    for line in lines:
-        groups.setdefault(group_key(line), []).append(line)
-    result: list[ProfileLine] = []
-    for (item, label, lot), group in sorted(groups.items()):
-        posted = [x for x in group if x.adjustable and x.id not in cleared]
-        weights = [
-            (abs(x.adjustment_quantity) + x.stock_transfer_quantity, x.adjustment_cost)
-            for x in posted
-        ]
-        result.append(
-            ProfileLine(
-                item=item,
-                bin=label,
-                lot=lot,
-                system_quantity=group[0].system_quantity,
-                counted_quantity=group[0].counted_quantity,
-                adjustment_quantity=sum((x.adjustment_quantity for x in posted), ZERO),
-                stock_transfer_quantity=sum((x.stock_transfer_quantity for x in posted), ZERO),
-                adjustment_cost=weighted_average(weights),
-                adjustment_value=sum((x.adjustment_value for x in posted), ZERO),
-                stock_transfer_value=sum((x.stock_transfer_value for x in posted), ZERO),
-                line_ids=tuple(x.id for x in group),
-            )
-        )
-    return result
+    return [profile_line(group, cleared) for group in profile_groups(lines)]
