@@ -162,7 +162,50 @@ async def _preview(client: Client, h: dict[str, str], number: str, uow: Any = No
     if uow is not None:
         ours = await _review_totals(uow, number)
         assert ours == (_summary(body) if status == 200 else body["code"]), (ours, body)
+        assert await _paged_as_drafted(uow, number) == ours
     return status, body
+
+
+async def _paged_as_drafted(uow: Any, number: str) -> Any:
+    """The preview page (made from the lines' drafts) read page by page, 2 lines at a
+    time, is the whole draft: every line as numbered, the GL lines of each, the lines,
+    value and GL per account and entity of each document; or the whole draft's refusal
+    (code, message and problems). Answers the documents' summary, or the code."""
+    refused: StockcountError | None = None
+    try:
+        drafted = await count_preview.preview(uow(), number, NOW)
+    except StockcountError as exc:
+        refused = exc
+    if refused is not None:
+        with pytest.raises(StockcountError) as paged:
+            await count_preview.preview_page(uow(), number, NOW, {}, 2)
+        ours = paged.value
+        assert (ours.code, ours.message, ours.details) == (
+            refused.code, refused.message, refused.details,
+        )  # fmt: skip
+        return refused.code
+    for whole in drafted.documents:
+        shown: list[Any] = []
+        gl: list[Any] = []
+        offset = 0
+        while True:
+            page = await count_preview.preview_page(uow(), number, NOW, {whole.kind: offset}, 2)
+            (this,) = [d for d in page.documents if d.document.kind == whole.kind]
+            assert (this.line_count, this.document.total_value) == (
+                len(whole.lines), whole.total_value,
+            )  # fmt: skip
+            assert (this.document.number, this.document.count) == (whole.number, whole.count)
+            assert {(g.account, g.entity): g.amount for g in this.gl_totals} == {
+                k: v for k, v in gl_totals(whole.gl_lines).items() if v
+            }
+            shown.extend(_lines(replace_lines(this.document, this.lines)))
+            gl.extend(this.gl_lines)
+            offset += 2
+            if offset >= this.line_count:
+                break
+        assert shown == _lines(whole)
+        assert gl == list(whole.gl_lines)
+    return [(d.kind, len(d.lines), str(d.total_value)) for d in drafted.documents]
 
 
 async def _review_totals(uow: Any, number: str) -> Any:
