@@ -166,25 +166,42 @@ async def _preview(client: Client, h: dict[str, str], number: str, uow: Any = No
     return status, body
 
 
+async def _whole_draft(uow: Any, number: str) -> Any:
+    """The documents drafted whole (`draft_documents`) from the facts now, or their
+    refusal: what the lines' drafts are held equal to."""
+    _, _, drafted = await count_preview._drafted(uow(), number)
+    drafted.raise_refusal()
+    return drafted.documents
+
+
 async def _paged_as_drafted(uow: Any, number: str) -> Any:
     """The preview page (made from the lines' drafts) read page by page, 2 lines at a
-    time, is the whole draft: every line as numbered, the GL lines of each, the lines,
-    value and GL per account and entity of each document; or the whole draft's refusal
-    (code, message and problems). Answers the documents' summary, or the code."""
+    time, and the API's preview (made from them too) are the whole draft: every line as
+    numbered, the GL lines of each, the lines, value and GL per account and entity of
+    each document; or the whole draft's refusal (code, message and problems). Answers
+    the documents' summary, or the code."""
     refused: StockcountError | None = None
     try:
-        drafted = await count_preview.preview(uow(), number, NOW)
+        documents = await _whole_draft(uow, number)
     except StockcountError as exc:
         refused = exc
     if refused is not None:
-        with pytest.raises(StockcountError) as paged:
-            await count_preview.preview_page(uow(), number, NOW, {}, 2)
-        ours = paged.value
-        assert (ours.code, ours.message, ours.details) == (
-            refused.code, refused.message, refused.details,
-        )  # fmt: skip
+        for made in (
+            count_preview.preview_page(uow(), number, NOW, {}, 2),
+            count_preview.preview(uow(), number, NOW),
+        ):
+            with pytest.raises(StockcountError) as paged:
+                await made
+            ours = paged.value
+            assert (ours.code, ours.message, ours.details) == (
+                refused.code, refused.message, refused.details,
+            )  # fmt: skip
         return refused.code
-    for whole in drafted.documents:
+    answered = (await count_preview.preview(uow(), number, NOW)).documents
+    assert [(d.kind, d.number, d.total_value, _lines(d), d.gl_lines) for d in answered] == [
+        (d.kind, d.number, d.total_value, _lines(d), d.gl_lines) for d in documents
+    ]
+    for whole in documents:
         shown: list[Any] = []
         gl: list[Any] = []
         offset = 0
@@ -205,7 +222,7 @@ async def _paged_as_drafted(uow: Any, number: str) -> Any:
                 break
         assert shown == _lines(whole)
         assert gl == list(whole.gl_lines)
-    return [(d.kind, len(d.lines), str(d.total_value)) for d in drafted.documents]
+    return [(d.kind, len(d.lines), str(d.total_value)) for d in documents]
 
 
 async def _review_totals(uow: Any, number: str) -> Any:
@@ -219,7 +236,7 @@ async def _review_totals(uow: Any, number: str) -> Any:
     if refused is None:
         return [(x.kind, x.lines, str(x.total_value)) for x in totals]
     with pytest.raises(StockcountError) as drafted:
-        await count_preview.preview(uow(), number, NOW)
+        await _whole_draft(uow, number)
     theirs = drafted.value
     assert (refused.code, refused.message, refused.details) == (
         theirs.code, theirs.message, theirs.details,

@@ -31,7 +31,7 @@ The preview page after a decision is made the same way: the lines' drafts keep e
 line's document line and GL lines, and `draft_chosen` lays the chosen lines out in
 finalize's order, numbered as finalize numbers them, with each document's value and GL
 per account and entity summed over them; the page numbers only its own lines. The API's
-preview still drafts the documents whole (it answers every line).
+preview is made the same way, every chosen line numbered.
 """
 
 from __future__ import annotations
@@ -360,6 +360,8 @@ class _ChosenMemo(Generic[V]):
 
 TOTALS: _ChosenMemo[tuple[DraftTotals, ...]] = _ChosenMemo()
 CHOSEN: _ChosenMemo[tuple[ChosenLines, ...]] = _ChosenMemo()
+_Documents = tuple[CountDocument, ...]
+WHOLE: _ChosenMemo[_Documents] = _ChosenMemo(size=2)  # the API's: every line
 
 
 async def _key(uow: FinalizeUnitOfWork, number: str) -> tuple[CountRecord, _DraftKey]:
@@ -398,12 +400,33 @@ def _stamped(documents: Sequence[CountDocument], now: datetime) -> list[CountDoc
 
 async def preview(uow: FinalizeUnitOfWork, number: str, now: datetime) -> FinalizeResult:
     """The draft documents whole, with their lines, values and GL lines; nothing is
-    written. Raises what finalize would raise on the same facts (a line above tolerance
-    neither approved nor cleared, a frozen bin, ...)."""
-    count, recon, drafted = await _drafted(uow, number)
-    drafted.raise_refusal()
+    written. From the lines' drafts (`draft_chosen`, every chosen line numbered), the
+    whole draft only when posting refuses a chosen line. Raises what finalize would raise
+    on the same facts (a line above tolerance neither approved nor cleared, a frozen bin,
+    ...)."""
+    count, key = await _key(uow, number)
+
+    def whole(drafts: LineDrafts, chosen: Sequence[DiscrepancyLine]) -> _Documents | None:
+        made = draft_chosen(drafts, chosen)
+        return None if made is None else tuple(_document(key, x) for x in made)
+
+    found = await _chosen(key, WHOLE, whole)
+    if found.refused is not None:
+        raise found.refused.with_traceback(None)
+    if found.made is None:  # posting refuses a chosen line: the draft says how
+        drafted = await DRAFTS.get(key)
+        drafted.raise_refusal()
+        raise AssertionError("the lines' drafts refuse a line the whole draft posts")
     warning = decide_finalize(count.status, confirmed=True).warning
-    return FinalizeResult(count, warning, _stamped(drafted.documents, now), recon.not_counted_bins)
+    return FinalizeResult(count, warning, _stamped(found.made, now), key.recon.not_counted_bins)
+
+
+def _document(key: _DraftKey, chosen: ChosenLines) -> CountDocument:
+    lines, gl = chosen.page(0, len(chosen.lines))
+    return CountDocument(
+        chosen.kind, document_number(chosen.kind, key.count), key.count, key.location, "",
+        _DRAFTED_AT, chosen.total_value, tuple(lines), tuple(gl),
+    )  # fmt: skip
 
 
 async def preview_page(
