@@ -3,6 +3,7 @@ never show a figure finalize would not post now. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -244,6 +245,19 @@ async def _review_totals(uow: Any, number: str) -> Any:
     return refused.code
 
 
+async def _preview_page_shows(client: Client, number: str, status: int, body: Any) -> None:
+    """The Preview page (served by the app's process) answers as the API's preview does:
+    each document's line count and value, or the refusal's status and message."""
+    page = await client.get(f"/counts/{number}/preview")
+    assert page.status_code == status, page.text[:500]
+    if status != 200:
+        assert html.escape(body["detail"]) in page.text, (body, page.text[:2000])
+        return
+    for kind, count, value in _summary(body):
+        shown = f"of {count}." if count else "Lines 0-0 of 0."
+        assert shown in page.text and value in page.text, (kind, count, value)
+
+
 def _summary(body: Any) -> list[Any]:
     return [(d["kind"], len(d["lines"]), d["total_value"]) for d in body["documents"]]
 
@@ -385,6 +399,7 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
         ("put", f"{url}/{within[0]['id']}/clear", None),
         ("put", f"{url}/{second['id']}/clear", None),
     ]
+    await _signed_in(client)  # the Preview page too (the API: Bearer, no CSRF)
     async with open_runtime(database_url) as runtime:
         seen = [(await _preview(client, sup, number, runtime.uow))[1].get("code")]
         assert seen == ["approval-required"]
@@ -394,6 +409,7 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
             status, answer = await _preview(client, sup, number, runtime.uow)
             seen.append(_summary(answer) if status == 200 else answer["code"])
             await _rows_as_made_whole(runtime.uow, number)
+            await _preview_page_shows(client, number, status, answer)
         assert seen[len(rest) + 3] == seen[-4] == "approval-required"  # first selected again
         assert len({str(x) for x in seen}) >= 4, seen  # the decisions changed the totals
         last = await _review_totals(runtime.uow, number)
