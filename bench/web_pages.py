@@ -243,30 +243,37 @@ def decisions(number: str, lines: list[str]) -> list[tuple[str, str]]:
 
 def after_decisions(
     pages: httpx.Client, api: httpx.Client, number: str, repeat: int
-) -> tuple[list[float], list[float]]:
-    """The review page (and the API's preview) right after a review decision, made
-    through the API before each timed load: select and clear alternate (`decisions`);
-    every line is selected again at the end."""
-    found = api.get(f"/api/counts/{number}/review?kind=serial_transfer_proposal&limit={2 * repeat}")
+) -> tuple[list[float], list[float], list[float]]:
+    """The review page, the preview page and the API's preview, each right after a review
+    decision made through the API before each timed load: select and clear alternate
+    (`decisions`), on lines of its own for each; every line is selected again after each.
+    Milliseconds of the review page, the preview page and the API's preview."""
+    found = api.get(f"/api/counts/{number}/review?kind=serial_transfer_proposal&limit={3 * repeat}")
     found.raise_for_status()
     lines = [row["lines"][0]["id"] for row in found.json()["rows"]]
-    page_ms: list[float] = []
+    share = repeat // 2 + 1
+    review_ms: list[float] = []
+    preview_ms: list[float] = []
     api_ms: list[float] = []
-    for out, client, path, chosen in (
-        (page_ms, pages, f"/counts/{number}/review", lines[: repeat // 2 + 1]),
-        (api_ms, api, f"/api/counts/{number}/preview", lines[repeat // 2 + 1 : repeat + 2]),
+    for i, (out, client, path, shown) in enumerate(
+        (
+            (review_ms, pages, f"/counts/{number}/review", "totals-table"),
+            (preview_ms, pages, f"/counts/{number}/preview", "gl-totals"),
+            (api_ms, api, f"/api/counts/{number}/preview", ""),
+        )
     ):
-        made = decisions(number, chosen)[:repeat]
+        made = decisions(number, lines[i * share : (i + 1) * share])[:repeat]
+        assert len(made) == repeat, "too few misplaced serials for the decisions"
         for decision, _ in made:
             assert api.put(decision).status_code == 200, decision
             started = time.perf_counter()
             answer = client.get(path)
             out.append((time.perf_counter() - started) * 1000)
             assert answer.status_code == 200, f"GET {path}: {answer.status_code}"
-            assert out is api_ms or "totals-table" in answer.text, "the totals were refused"
+            assert shown in answer.text, f"GET {path}: the documents were refused"
         for _, line in made:
             assert api.put(f"/api/counts/{number}/lines/{quote(line, safe='')}/select").is_success
-    return page_ms, api_ms
+    return review_ms, preview_ms, api_ms
 
 
 def p95(values: list[float]) -> float:
@@ -312,9 +319,10 @@ def measure(base: str, data: Built, shape: Shape, repeat: int) -> Table:
     for name, page_path, api_path in rows:
         say(f"  {name}: {page_path}")
         measured.append((name, times(pages, page_path, repeat), times(api, api_path, repeat)))
-    say("  Review after a decision: each load follows a select or a clear of a line")
-    cold = after_decisions(pages, api, b, repeat)
-    measured.append(("Review after a decision (API: its preview)", *cold))
+    say("  Review and Preview after a decision: each load follows a select or a clear")
+    review_ms, preview_ms, api_ms = after_decisions(pages, api, b, repeat)
+    measured.append(("Review after a decision (API: its preview)", review_ms, api_ms))
+    measured.append(("Preview after a decision (API: its preview)", preview_ms, api_ms))
     for name, page_ms, api_ms in measured:
         page95, api95 = p95(page_ms), p95(api_ms)
         table.add_row(

@@ -3,6 +3,7 @@ never show a figure finalize would not post now. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -162,7 +163,67 @@ async def _preview(client: Client, h: dict[str, str], number: str, uow: Any = No
     if uow is not None:
         ours = await _review_totals(uow, number)
         assert ours == (_summary(body) if status == 200 else body["code"]), (ours, body)
+        assert await _paged_as_drafted(uow, number) == ours
     return status, body
+
+
+async def _whole_draft(uow: Any, number: str) -> Any:
+    """The documents drafted whole (`draft_documents`) from the facts now, or their
+    refusal: what the lines' drafts are held equal to."""
+    _, _, drafted = await count_preview._drafted(uow(), number)
+    drafted.raise_refusal()
+    return drafted.documents
+
+
+async def _paged_as_drafted(uow: Any, number: str) -> Any:
+    """The preview page (made from the lines' drafts) read page by page, 2 lines at a
+    time, and the API's preview (made from them too) are the whole draft: every line as
+    numbered, the GL lines of each, the lines, value and GL per account and entity of
+    each document; or the whole draft's refusal (code, message and problems). Answers
+    the documents' summary, or the code."""
+    refused: StockcountError | None = None
+    try:
+        documents = await _whole_draft(uow, number)
+    except StockcountError as exc:
+        refused = exc
+    if refused is not None:
+        for made in (
+            count_preview.preview_page(uow(), number, NOW, {}, 2),
+            count_preview.preview(uow(), number, NOW),
+        ):
+            with pytest.raises(StockcountError) as paged:
+                await made
+            ours = paged.value
+            assert (ours.code, ours.message, ours.details) == (
+                refused.code, refused.message, refused.details,
+            )  # fmt: skip
+        return refused.code
+    answered = (await count_preview.preview(uow(), number, NOW)).documents
+    assert [(d.kind, d.number, d.total_value, _lines(d), d.gl_lines) for d in answered] == [
+        (d.kind, d.number, d.total_value, _lines(d), d.gl_lines) for d in documents
+    ]
+    for whole in documents:
+        shown: list[Any] = []
+        gl: list[Any] = []
+        offset = 0
+        while True:
+            page = await count_preview.preview_page(uow(), number, NOW, {whole.kind: offset}, 2)
+            (this,) = [d for d in page.documents if d.document.kind == whole.kind]
+            assert (this.line_count, this.document.total_value) == (
+                len(whole.lines), whole.total_value,
+            )  # fmt: skip
+            assert (this.document.number, this.document.count) == (whole.number, whole.count)
+            assert {(g.account, g.entity): g.amount for g in this.gl_totals} == {
+                k: v for k, v in gl_totals(whole.gl_lines).items() if v
+            }
+            shown.extend(_lines(replace_lines(this.document, this.lines)))
+            gl.extend(this.gl_lines)
+            offset += 2
+            if offset >= this.line_count:
+                break
+        assert shown == _lines(whole)
+        assert gl == list(whole.gl_lines)
+    return [(d.kind, len(d.lines), str(d.total_value)) for d in documents]
 
 
 async def _review_totals(uow: Any, number: str) -> Any:
@@ -176,12 +237,25 @@ async def _review_totals(uow: Any, number: str) -> Any:
     if refused is None:
         return [(x.kind, x.lines, str(x.total_value)) for x in totals]
     with pytest.raises(StockcountError) as drafted:
-        await count_preview.preview(uow(), number, NOW)
+        await _whole_draft(uow, number)
     theirs = drafted.value
     assert (refused.code, refused.message, refused.details) == (
         theirs.code, theirs.message, theirs.details,
     )  # fmt: skip
     return refused.code
+
+
+async def _preview_page_shows(client: Client, number: str, status: int, body: Any) -> None:
+    """The Preview page (served by the app's process) answers as the API's preview does:
+    each document's line count and value, or the refusal's status and message."""
+    page = await client.get(f"/counts/{number}/preview")
+    assert page.status_code == status, page.text[:500]
+    if status != 200:
+        assert html.escape(body["detail"]) in page.text, (body, page.text[:2000])
+        return
+    for kind, count, value in _summary(body):
+        shown = f"of {count}." if count else "Lines 0-0 of 0."
+        assert shown in page.text and value in page.text, (kind, count, value)
 
 
 def _summary(body: Any) -> list[Any]:
@@ -325,6 +399,7 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
         ("put", f"{url}/{within[0]['id']}/clear", None),
         ("put", f"{url}/{second['id']}/clear", None),
     ]
+    await _signed_in(client)  # the Preview page too (the API: Bearer, no CSRF)
     async with open_runtime(database_url) as runtime:
         seen = [(await _preview(client, sup, number, runtime.uow))[1].get("code")]
         assert seen == ["approval-required"]
@@ -334,6 +409,7 @@ async def test_the_review_totals_after_a_string_of_decisions_are_what_finalize_p
             status, answer = await _preview(client, sup, number, runtime.uow)
             seen.append(_summary(answer) if status == 200 else answer["code"])
             await _rows_as_made_whole(runtime.uow, number)
+            await _preview_page_shows(client, number, status, answer)
         assert seen[len(rest) + 3] == seen[-4] == "approval-required"  # first selected again
         assert len({str(x) for x in seen}) >= 4, seen  # the decisions changed the totals
         last = await _review_totals(runtime.uow, number)

@@ -26,6 +26,12 @@ adjustable line once per reconciliation, GL setup and frozen bins (`draft_lines`
 same `build_documents` and `post`), and a review's totals are sums over the lines
 `lines_to_adjust` chooses (`draft_totals`), a few tens of milliseconds at 22,500 lines.
 When posting refuses a chosen line the whole draft is made, for its refusal exactly.
+
+The preview page after a decision is made the same way: the lines' drafts keep each
+line's document line and GL lines, and `draft_chosen` lays the chosen lines out in
+finalize's order, numbered as finalize numbers them, with each document's value and GL
+per account and entity summed over them; the page numbers only its own lines. The API's
+preview is made the same way, every chosen line numbered.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from server.counts.ports import CountRecord, FinalizeUnitOfWork
 from server.counts.usecases.counting import load_count, reconciliation_of, under_review
 from server.counts.usecases.review import FinalizeResult
 from server.domain.counting import (
+    ChosenLines,
     CountDocument,
     DraftTotals,
     FinalizeFacts,
@@ -50,13 +57,15 @@ from server.domain.counting import (
     Review,
     ToleranceRules,
     decide_finalize,
+    draft_chosen,
     draft_documents,
     draft_lines,
     draft_totals,
     lines_needing_approval,
     lines_to_adjust,
 )
-from server.domain.counting.documents import DocumentLine
+from server.domain.counting.documents import DocumentLine, document_number
+from server.domain.counting.reconciliation import DiscrepancyLine
 from server.domain.errors import StockcountError
 from server.domain.money import ZERO
 from server.domain.posting import GlLine, gl_totals
@@ -76,15 +85,12 @@ class DraftPage:
     """One draft document: its header and totals over all its lines, one page of lines
     with their GL lines, and the GL netted per account and entity over the whole draft."""
 
-    document: CountDocument  # whole (its `lines` and `gl_lines` are not shown whole)
+    document: CountDocument  # its header and total value (`lines`: not all of them)
     offset: int
     lines: Sequence[DocumentLine]
     gl_lines: Sequence[GlLine]  # of the lines on this page
     gl_totals: Sequence[GlLine]  # line_no 0: per account and entity, whole document
-
-    @property
-    def line_count(self) -> int:
-        return len(self.document.lines)
+    line_count: int  # of the whole document
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,17 +271,20 @@ def _draft(key: _DraftKey, need: frozenset[str] | None = None) -> _Draft:
         documents = draft_documents(key.facts(), need).documents("", _DRAFTED_AT)
     except StockcountError as exc:
         return _Draft(key, refused=exc)
-    totals = tuple(
-        tuple(
-            GlLine(0, account, entity, amount)
-            for (account, entity), amount in sorted(
-                gl_totals(d.gl_lines).items(), key=lambda x: (x[0][0], x[0][1] or "")
-            )
-            if amount != ZERO
-        )
-        for d in documents
-    )
+    totals = tuple(_netted(gl_totals(d.gl_lines)) for d in documents)
     return _Draft(key, documents, totals)
+
+
+def _netted(totals: Mapping[tuple[str, str | None], Decimal]) -> tuple[GlLine, ...]:
+    """GL per account and entity as the preview shows it: by account and entity, none
+    that nets to zero."""
+    return tuple(
+        GlLine(0, account, entity, amount)
+        for (account, entity), amount in sorted(
+            totals.items(), key=lambda x: (x[0][0], x[0][1] or "")
+        )
+        if amount != ZERO
+    )
 
 
 DRAFTS: _Memo[_DraftKey, _Draft] = _Memo(_draft)
@@ -299,43 +308,48 @@ LINE_DRAFTS: _Memo[_LinesKey, LineDrafts] = _Memo(_line_drafts)
 
 
 @dataclass(frozen=True, slots=True)
-class _Totals:
-    """The totals of a review's documents; None when the documents must be drafted to
-    have them or their refusal (a chosen line that posting refuses)."""
+class _Chosen(Generic[V]):
+    """What a review's chosen lines make of the lines' drafts (their totals, or their
+    documents); `made` None when the documents must be drafted to have them or their
+    refusal (a chosen line that posting refuses)."""
 
-    totals: tuple[DraftTotals, ...] | None = None
+    made: V | None = None
     refused: StockcountError | None = None  # lines_to_adjust's own refusal
 
 
-async def _totals(key: _DraftKey) -> _Totals:
-    """The review's totals as sums over its chosen lines (`draft_totals`): the lines'
-    drafts are made once per version of the count, GL setup and frozen bins, and the lines
-    needing approval once per version and tolerances; a decision only chooses lines."""
+async def _chosen(
+    key: _DraftKey,
+    memo: _ChosenMemo[V],
+    fold: Callable[[LineDrafts, Sequence[DiscrepancyLine]], V | None],
+) -> _Chosen[V]:
+    """`fold` of the review's chosen lines and the lines' drafts: the drafts are made
+    once per version of the count, GL setup and frozen bins, and the lines needing
+    approval once per version and tolerances; a decision only chooses lines."""
     drafts = await LINE_DRAFTS.get(_LinesKey.of(key))
     need = await NEEDS.get(_NeedKey(key.recon, key.rules))
 
-    def fold() -> _Totals:
+    def made() -> _Chosen[V]:
         try:
             chosen = lines_to_adjust(key.recon, key.review, key.rules, need)
         except StockcountError as exc:
-            return _Totals(refused=exc)
-        return _Totals(draft_totals(drafts, chosen))
+            return _Chosen(refused=exc)
+        return _Chosen(fold(drafts, chosen))
 
-    return await TOTALS.get(key, fold)
+    return await memo.get(key, made)
 
 
-class _TotalsMemo:
-    """The last review totals of the process (a warm review page re-reads them)."""
+class _ChosenMemo(Generic[V]):
+    """The last few folds of reviews in the process (a warm page re-reads them)."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._entries: list[tuple[_DraftKey, _Totals]] = []
+        self._entries: list[tuple[_DraftKey, _Chosen[V]]] = []
 
-    async def get(self, key: _DraftKey, fold: Callable[[], _Totals]) -> _Totals:
+    async def get(self, key: _DraftKey, make: Callable[[], _Chosen[V]]) -> _Chosen[V]:
         for known, value in self._entries:
             if known.same(key):
                 return value
-        value = await asyncio.to_thread(fold)  # 22,500 lines: tens of ms, off the loop
+        value = await asyncio.to_thread(make)  # 22,500 lines: tens of ms, off the loop
         kept = [e for e in self._entries if not e[0].same(key)]
         self._entries = [(key, value), *kept[: self._size - 1]]
         return value
@@ -344,7 +358,10 @@ class _TotalsMemo:
         self._entries = []
 
 
-TOTALS = _TotalsMemo()
+TOTALS: _ChosenMemo[tuple[DraftTotals, ...]] = _ChosenMemo()
+CHOSEN: _ChosenMemo[tuple[ChosenLines, ...]] = _ChosenMemo()
+_Documents = tuple[CountDocument, ...]
+WHOLE: _ChosenMemo[_Documents] = _ChosenMemo(size=2)  # the API's: every line
 
 
 async def _key(uow: FinalizeUnitOfWork, number: str) -> tuple[CountRecord, _DraftKey]:
@@ -383,12 +400,33 @@ def _stamped(documents: Sequence[CountDocument], now: datetime) -> list[CountDoc
 
 async def preview(uow: FinalizeUnitOfWork, number: str, now: datetime) -> FinalizeResult:
     """The draft documents whole, with their lines, values and GL lines; nothing is
-    written. Raises what finalize would raise on the same facts (a line above tolerance
-    neither approved nor cleared, a frozen bin, ...)."""
-    count, recon, drafted = await _drafted(uow, number)
-    drafted.raise_refusal()
+    written. From the lines' drafts (`draft_chosen`, every chosen line numbered), the
+    whole draft only when posting refuses a chosen line. Raises what finalize would raise
+    on the same facts (a line above tolerance neither approved nor cleared, a frozen bin,
+    ...)."""
+    count, key = await _key(uow, number)
+
+    def whole(drafts: LineDrafts, chosen: Sequence[DiscrepancyLine]) -> _Documents | None:
+        made = draft_chosen(drafts, chosen)
+        return None if made is None else tuple(_document(key, x) for x in made)
+
+    found = await _chosen(key, WHOLE, whole)
+    if found.refused is not None:
+        raise found.refused.with_traceback(None)
+    if found.made is None:  # posting refuses a chosen line: the draft says how
+        drafted = await DRAFTS.get(key)
+        drafted.raise_refusal()
+        raise AssertionError("the lines' drafts refuse a line the whole draft posts")
     warning = decide_finalize(count.status, confirmed=True).warning
-    return FinalizeResult(count, warning, _stamped(drafted.documents, now), recon.not_counted_bins)
+    return FinalizeResult(count, warning, _stamped(found.made, now), key.recon.not_counted_bins)
+
+
+def _document(key: _DraftKey, chosen: ChosenLines) -> CountDocument:
+    lines, gl = chosen.page(0, len(chosen.lines))
+    return CountDocument(
+        chosen.kind, document_number(chosen.kind, key.count), key.count, key.location, "",
+        _DRAFTED_AT, chosen.total_value, tuple(lines), tuple(gl),
+    )  # fmt: skip
 
 
 async def preview_page(
@@ -400,37 +438,42 @@ async def preview_page(
 ) -> PreviewPage:
     """The draft documents, each with a page of `limit` lines from its offset (`offsets`
     by document kind, 0 when absent), the GL lines of those lines, and the totals of the
-    whole document (lines, value, GL per account and entity)."""
-    count, recon, drafted = await _drafted(uow, number)
-    drafted.raise_refusal()
+    whole document (lines, value, GL per account and entity): from the lines' drafts
+    (`draft_chosen`, see `_chosen`), the whole draft only when posting refuses a chosen
+    line; raises what the preview raises."""
+    count, key = await _key(uow, number)
+    found = await _chosen(key, CHOSEN, draft_chosen)
+    if found.refused is not None:
+        raise found.refused.with_traceback(None)
     warning = decide_finalize(count.status, confirmed=True).warning
+    if found.made is None:  # posting refuses a chosen line: the draft says how
+        drafted = await DRAFTS.get(key)
+        drafted.raise_refusal()
+        raise AssertionError("the lines' drafts refuse a line the whole draft posts")
     pages = []
-    for document, totals in zip(_stamped(drafted.documents, now), drafted.gl_totals, strict=True):
-        start = max(0, offsets.get(document.kind, 0))
-        shown = document.lines[start : start + limit]
-        numbers = {x.line_no for x in shown}
+    for chosen in found.made:
+        start = max(0, offsets.get(chosen.kind, 0))
+        shown, gl = chosen.page(start, limit)
+        header = CountDocument(
+            chosen.kind, document_number(chosen.kind, count.number), count.number,
+            count.location, "", now, chosen.total_value, (), (),
+        )  # fmt: skip
         pages.append(
-            DraftPage(
-                document,
-                start,
-                shown,
-                [g for g in document.gl_lines if g.line_no in numbers],
-                totals,
-            )
+            DraftPage(header, start, shown, gl, _netted(chosen.gl_totals), len(chosen.lines))
         )
-    return PreviewPage(count, warning, pages, recon.not_counted_bins)
+    return PreviewPage(count, warning, pages, key.recon.not_counted_bins)
 
 
 async def preview_totals(uow: FinalizeUnitOfWork, number: str) -> Sequence[DocumentTotals]:
     """Lines and value of each document finalize would post now (the review page's
     totals), without drafting the documents: sums over the chosen lines of the lines'
-    own drafts (see `_totals`); raises what the preview raises."""
+    own drafts (see `_chosen`); raises what the preview raises."""
     _, key = await _key(uow, number)
-    found = await _totals(key)
+    found = await _chosen(key, TOTALS, draft_totals)
     if found.refused is not None:
         raise found.refused.with_traceback(None)
-    if found.totals is None:  # posting refuses a chosen line: the draft says how
+    if found.made is None:  # posting refuses a chosen line: the draft says how
         drafted = await DRAFTS.get(key)
         drafted.raise_refusal()
         return [DocumentTotals(d.kind, len(d.lines), d.total_value) for d in drafted.documents]
-    return [DocumentTotals(x.kind, x.lines, x.total_value) for x in found.totals]
+    return [DocumentTotals(x.kind, x.lines, x.total_value) for x in found.made]

@@ -6,8 +6,8 @@ the count may be finalized at all is decided before, once, on its status
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from server.domain.counting.documents import (
@@ -15,6 +15,7 @@ from server.domain.counting.documents import (
     QUANTITY_ADJUSTMENT,
     STOCK_TRANSFER,
     CountDocument,
+    DocumentLine,
     GlSetup,
     QuantityAdjustment,
     StockTransfer,
@@ -28,7 +29,7 @@ from server.domain.counting.reconciliation import DiscrepancyLine, LineKind, Rec
 from server.domain.counting.review import Review, ToleranceRules, lines_to_adjust
 from server.domain.errors import Conflict, FieldProblem, StockcountError
 from server.domain.money import ZERO
-from server.domain.posting import Position, PositionKey, PostingResult, post
+from server.domain.posting import GlLine, Position, PositionKey, PostingResult, gl_totals, post
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,34 +138,62 @@ def _posted(
 
 
 @dataclass(frozen=True, slots=True)
+class LineDraft:
+    """One adjustable line as posting drafts it: its document line (numbered as in the
+    draft of every line: `ChosenLines` numbers it again) and its GL lines."""
+
+    kind: str
+    line: DocumentLine
+    gl_lines: tuple[GlLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LineDrafts:
     """The adjustable lines of a reconciliation as `draft_documents` posts them: by line
     id, the document kind and the value of the line's document line (absent: the line
-    goes into neither document), and the ids of the lines posting refuses."""
+    goes into neither document), the ids of the lines posting refuses, and by line id
+    the drafts of the lines it does not refuse (`drafted`)."""
 
     placed: Mapping[str, tuple[str, Decimal]]
     refused: frozenset[str]
+    drafted: Mapping[str, LineDraft] = field(default_factory=dict)
 
 
 def draft_lines(facts: FinalizeFacts) -> LineDrafts:
     """Every adjustable line of `facts.recon` drafted by `build_documents` and posted by
     `post` as finalize does (the review and tolerances of `facts` are not read). One pass
-    over all lines; line by line only when that pass is refused, to find which."""
+    over all lines; line by line only when that pass is refused, to find which, and then
+    one pass over the others."""
     adjustable = [x for x in facts.recon.lines if x.adjustable]
     adjustment, transfer = build_documents(facts.count, facts.location, adjustable)
     placed = {x.source_line_id: (QUANTITY_ADJUSTMENT, x.value) for x in adjustment.lines}
     placed.update({x.source_line_id: (STOCK_TRANSFER, x.value) for x in transfer.lines})
-    if not _refused(facts, adjustable):
-        return LineDrafts(placed, frozenset())
-    return LineDrafts(placed, frozenset(x.id for x in adjustable if _refused(facts, [x])))
+    posted = _posting(facts, adjustable)
+    if posted is not None:
+        return LineDrafts(placed, frozenset(), _by_line(posted))
+    refused = frozenset(x.id for x in adjustable if _posting(facts, [x]) is None)
+    rest = _posting(facts, [x for x in adjustable if x.id not in refused])
+    if rest is None:  # not expected (see above); every choice then drafts the documents
+        return LineDrafts(placed, frozenset(x.id for x in adjustable))
+    return LineDrafts(placed, refused, _by_line(rest))
 
 
-def _refused(facts: FinalizeFacts, lines: Sequence[DiscrepancyLine]) -> bool:
+def _posting(facts: FinalizeFacts, lines: Sequence[DiscrepancyLine]) -> FinalizedCount | None:
     try:
-        _posted(facts, *build_documents(facts.count, facts.location, lines))
+        return _posted(facts, *build_documents(facts.count, facts.location, lines))
     except StockcountError:
-        return True
-    return False
+        return None
+
+
+def _by_line(posted: FinalizedCount) -> dict[str, LineDraft]:
+    drafted: dict[str, LineDraft] = {}
+    for document in posted.documents("", datetime.min.replace(tzinfo=UTC)):
+        gl: dict[int, list[GlLine]] = {}
+        for g in document.gl_lines:
+            gl.setdefault(g.line_no, []).append(g)
+        for x in document.lines:
+            drafted[x.source_line_id] = LineDraft(document.kind, x, tuple(gl.get(x.line_no, ())))
+    return drafted
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +219,51 @@ def draft_totals(
         values = [value for of, value in found if of == kind]
         totals.append(DraftTotals(kind, len(values), sum(values, ZERO)))
     return tuple(totals)
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenLines:
+    """One document `draft_documents` makes of the chosen lines, from the lines' drafts:
+    its lines in finalize's order (the n-th is line n), its total value summed as
+    `total_value` sums, and its GL netted per account and entity (as `gl_totals` nets)."""
+
+    kind: str
+    lines: tuple[LineDraft, ...]
+    total_value: Decimal
+    gl_totals: Mapping[tuple[str, str | None], Decimal]
+
+    def page(self, offset: int, limit: int) -> tuple[list[DocumentLine], list[GlLine]]:
+        """Lines offset+1 .. offset+limit, numbered as finalize numbers them, and their
+        GL lines."""
+        shown: list[DocumentLine] = []
+        gl: list[GlLine] = []
+        for n, x in enumerate(self.lines[offset : offset + limit], start=offset + 1):
+            shown.append(replace(x.line, line_no=n))
+            gl.extend(replace(g, line_no=n) for g in x.gl_lines)
+        return shown, gl
+
+
+def draft_chosen(
+    drafts: LineDrafts, chosen: Iterable[DiscrepancyLine]
+) -> tuple[ChosenLines, ...] | None:
+    """Both documents `draft_documents` makes of the `chosen` lines (`lines_to_adjust`'s),
+    built from the lines' drafts; None when posting refuses a chosen line (draft the
+    documents to have the refusal itself), as `draft_totals`."""
+    ids = [line.id for line in chosen]
+    if drafts.refused and not drafts.refused.isdisjoint(ids):
+        return None
+    found = [x for x in map(drafts.drafted.get, ids) if x is not None]
+    documents = []
+    for kind in DOCUMENT_KINDS:
+        lines = tuple(x for x in found if x.kind == kind)
+        value = sum(
+            (x.line.adjustment_value if kind == QUANTITY_ADJUSTMENT else x.line.stock_transfer_value
+             for x in lines),
+            ZERO,
+        )  # fmt: skip
+        netted = gl_totals([g for x in lines for g in x.gl_lines])
+        documents.append(ChosenLines(kind, lines, value, netted))
+    return tuple(documents)
 
 
 def finalize_count(facts: FinalizeFacts) -> FinalizedCount:
