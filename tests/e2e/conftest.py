@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -92,6 +93,25 @@ class ServerProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         return self.process.returncode
+
+
+@contextmanager
+def serving(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`stockcount serve` on `database_url` at a free port, healthy, stopped at the end."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "STOCKCOUNT_DATABASE_URL": database_url,
+        "STOCKCOUNT_PORT": str(port),
+        "STOCKCOUNT_LOG_LEVEL": "WARNING",
+    }
+    server = ServerProcess([str(BIN / "stockcount"), "serve"], port, tmp_path, env)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
 
 
 StartServer = Callable[..., ServerProcess]

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.e2e.conftest import serving
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
 
@@ -45,20 +45,8 @@ CHECKS = [
 
 def test_no_operation_answers_5xx_or_breaks_its_schema(database_url: str, tmp_path: Path) -> None:
     asyncio.run(seed(database_url))
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "STOCKCOUNT_DATABASE_URL": database_url,
-        "STOCKCOUNT_PORT": str(port),
-        "STOCKCOUNT_LOG_LEVEL": "WARNING",
-    }
-    server = ServerProcess([str(BIN / "stockcount"), "serve"], port, tmp_path, env)
-    try:
-        server.wait_healthy()
+    with serving(database_url, tmp_path) as server:
         _fuzz(server.url)
-    finally:
-        server.stop()
 
 
 def _fuzz(url: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from sqlalchemy import func, select
 from schemas import PROTOCOL_VERSION
 from server.db.engine import make_engine
 from server.db.tables import Base
-from tests.e2e.conftest import BIN, ServerProcess, free_port
+from tests.e2e.conftest import serving
 from tests.helpers import PASSWORD
 from tests.integration.counts_setup import seed
 
@@ -244,20 +243,8 @@ def _probes(spec: dict[str, Any], number: str, device_id: int) -> list[Probe]:
 
 def test_the_issue_probes_answer_4xx_and_change_nothing(database_url: str, tmp_path: Path) -> None:
     asyncio.run(seed(database_url))
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "STOCKCOUNT_DATABASE_URL": database_url,
-        "STOCKCOUNT_PORT": str(port),
-        "STOCKCOUNT_LOG_LEVEL": "WARNING",
-    }
-    server = ServerProcess([str(BIN / "stockcount"), "serve"], port, tmp_path, env)
-    try:
-        server.wait_healthy()
+    with serving(database_url, tmp_path) as server:
         _probe(server.url, database_url)
-    finally:
-        server.stop()
 
 
 def _probe(url: str, database_url: str) -> None:

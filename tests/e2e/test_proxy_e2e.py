@@ -27,13 +27,11 @@ import httpx
 import msgspec
 import pytest
 
-from handheld_sync.counting import CountingSession
-from handheld_sync.scan.text import parse_scanner_text
 from handheld_sync.store import Store
 from handheld_sync.sync import SyncEngine, auth_headers, enroll
 from tests.conftest import fresh_database
 from tests.e2e.proxy import Proxy, make_certificates, nginx_binary
-from tests.e2e.test_sync_e2e import BIN_PATTERN, Database, Server
+from tests.e2e.test_sync_e2e import Database, Server, count_bin
 from tests.helpers import PASSWORD, scalar
 from tests.integration.counts_setup import seed
 
@@ -146,14 +144,7 @@ def test_three_devices_sync_through_the_proxy_to_both_processes_and_one_finalize
         with Store.open(stores[i]) as store, site.client(headers=auth_headers(store)) as c:
             reports[i].append(SyncEngine(store, c, sleep=lambda _: None).sync())
             label, serials, quantities = plans[i]
-            session = CountingSession(store, bin_pattern=BIN_PATTERN)
-            session.open(number)
-            assert session.scan(parse_scanner_text(label)).recorded
-            for serial in serials:
-                assert session.scan(parse_scanner_text(serial)).recorded
-            for q in quantities:
-                session.key_quantity(q[0], q[1], lot=q[2] if len(q) > 2 else "")
-            session.close_bin(empty=not serials and not quantities)
+            count_bin(store, number, label, serials, quantities)
             reports[i].append(SyncEngine(store, c, sleep=lambda _: None, max_events=1).sync())
             assert store.outbox_summary()["pending"] == 0
 
