@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -18,7 +19,7 @@ import schemas
 from server.api.content import read_request
 from server.api.deps import DEPENDENCIES
 from server.api.errors import EXCEPTION_HANDLERS
-from server.api.forwarded import ForwardedHeaders, TrustedProxies
+from server.api.forwarded import proxy_options
 from server.api.health import HealthController
 from server.api.openapi import SCHEMA_PATH, assets_router, render_plugins
 from server.api.problems import ProblemController
@@ -128,8 +129,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         state=State(),
         request_max_body_size=settings.max_body_bytes,
         middleware=[
-            # first: the client and scheme behind a trusted proxy, for all that follows
-            DefineMiddleware(ForwardedHeaders, trusted=TrustedProxies(settings.trusted_proxies)),
             DefineMiddleware(RequestLog),
             DefineMiddleware(
                 BearerAuthentication,
@@ -196,26 +195,30 @@ def tune_for_serving() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The keywords `serve` gives uvicorn (Any: uvicorn's own mixed types)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        # one line per request is the app's own (server.api.request_log), with its id
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": 10,
+        # The C event loop and HTTP parser (dependencies of the server): the event loop's
+        # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
+        # install fails at start instead of serving slower. uvloop has no Windows build.
+        "loop": "asyncio" if sys.platform == "win32" else "uvloop",
+        "http": "httptools",
+        # X-Forwarded-For/-Proto from STOCKCOUNT_TRUSTED_PROXIES only, by uvicorn's
+        # middleware around the whole app (server.api.forwarded)
+        **proxy_options(settings.trusted_proxies),
+    }
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
     app = create_app(settings)
     tune_for_serving()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # one line per request is the app's own (server.api.request_log), with its id
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-        # The C event loop and HTTP parser (dependencies of the server): the event loop's
-        # thread is what limits sync ingest on SQLite. Named, not "auto", so that a broken
-        # install fails at start instead of serving slower. uvloop has no Windows build.
-        loop="asyncio" if sys.platform == "win32" else "uvloop",
-        http="httptools",
-        # X-Forwarded-* are the app's (server.api.forwarded, STOCKCOUNT_TRUSTED_PROXIES):
-        # uvicorn's own would trust them from any local process (127.0.0.1 by default).
-        proxy_headers=False,
-    )
+    uvicorn.run(app, **uvicorn_options(settings))

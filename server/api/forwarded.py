@@ -1,97 +1,45 @@
-"""Who the client is behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto are
-honoured only when the peer (the TCP connection's far end) is one of the trusted proxies
-(STOCKCOUNT_TRUSTED_PROXIES, addresses or CIDR networks; none by default; parsed by
-`server.settings.parse_trusted_proxies`).
+"""Who the client is behind a reverse proxy: uvicorn's ProxyHeadersMiddleware, which
+`stockcount serve` puts around the whole app (`server.app.uvicorn_options`) with the
+trusted proxies of STOCKCOUNT_TRUSTED_PROXIES (addresses or CIDR networks; none by default;
+checked and normalized by `server.settings.parse_trusted_proxies`, so a name or a typo is an
+error at start instead of a proxy silently not trusted).
 
-From a trusted peer, the client is the rightmost address of X-Forwarded-For that is not
-itself a trusted proxy: each proxy appends the address it saw, so the addresses left of
-it were written by whoever sent the request and prove nothing. The scheme is the one the
-nearest proxy saw (the last value of X-Forwarded-Proto, `http` or `https`). From any
-other peer both headers are ignored: a client cannot forge its address or its scheme.
+Only when the peer (the TCP connection's far end) is one of the trusted proxies are
+X-Forwarded-For and X-Forwarded-Proto honoured. The client is then the rightmost address of
+X-Forwarded-For that is not itself a trusted proxy: each proxy appends the address it saw,
+so the addresses left of it were written by whoever sent the request and prove nothing
+(all of them proxies of ours: the leftmost). The scheme is X-Forwarded-Proto's when it is
+exactly `http`, `https`, `ws` or `wss`. From any other peer both headers are ignored: a
+client cannot forge its address or its scheme. With no trusted proxy uvicorn's handling is
+off (`proxy_headers=False`): its default would trust 127.0.0.1, any local process.
 
-The middleware rewrites the ASGI scope's `client` and `scheme`, so that everything after
-it (the throttle of failed sign-ins, the request log, the session cookie's Secure flag)
-sees the client and the scheme, not the proxy."""
+The middleware wraps the app, so the rewritten scope's `client` and `scheme` are what
+everything sees: the throttle of failed sign-ins, the request log (for unknown routes too,
+which Litestar answers without its middleware) and the session cookie's Secure flag.
+
+Where uvicorn 0.54 differs from the code this replaced (each case tested in
+tests/unit/test_forwarded.py): a peer written as an IPv4-mapped IPv6 address
+(`::ffff:127.0.0.2`) is not the trusted `127.0.0.2` (safe side; and `serve` never sees one:
+its IPv6 socket is IPv6-only); X-Forwarded-Proto is taken as it is, so `HTTPS` or a list
+(`https, http`) leaves the connection's own scheme; a forwarded `host:port` keeps its port.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable
-
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-FORWARDED_FOR = b"x-forwarded-for"
-FORWARDED_PROTO = b"x-forwarded-proto"
-_LONGEST_ADDRESS = 64  # what a header may put in the log and the throttle's key
+from typing import TypedDict
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+class ProxyOptions(TypedDict):
+    """uvicorn's keywords for the proxy headers (`uvicorn.run`, `uvicorn.Config`)."""
+
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
 
 
-class TrustedProxies:
-    def __init__(self, networks: Iterable[str]) -> None:
-        self.networks: tuple[Network, ...] = tuple(
-            ipaddress.ip_network(n, strict=False) for n in networks
-        )
-
-    def trusts(self, host: str) -> bool:
-        address = _address(host)
-        return address is not None and any(address in n for n in self.networks)
-
-    def client(self, peer: str, forwarded_for: str) -> str:
-        """The client's address: the rightmost untrusted hop of peer + X-Forwarded-For."""
-        if not self.trusts(peer):
-            return peer
-        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
-        for hop in reversed(hops):
-            if not self.trusts(hop):
-                address = _address(hop)
-                return str(address) if address is not None else hop[:_LONGEST_ADDRESS]
-        # every hop is a proxy of ours: the leftmost is as near the client as we know
-        return str(_address(hops[0])) if hops else peer
-
-    def scheme(self, peer: str, forwarded_proto: str, default: str) -> str:
-        if not self.trusts(peer):
-            return default
-        values = [v.strip().lower() for v in forwarded_proto.split(",") if v.strip()]
-        if values and values[-1] in ("http", "https"):
-            return values[-1]
-        return default
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name]
-    return ", ".join(values)
-
-
-class ForwardedHeaders:
-    """ASGI middleware: the scope's client and scheme as the trusted proxies saw them."""
-
-    def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
-        self.app = app
-        self.trusted = trusted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.trusted.networks and scope["type"] in (ScopeType.HTTP, ScopeType.WEBSOCKET):
-            client = scope.get("client")
-            peer = client[0] if client else ""
-            if self.trusted.trusts(peer):
-                forwarded_for = _header(scope, FORWARDED_FOR)
-                if forwarded_for:
-                    scope["client"] = (self.trusted.client(peer, forwarded_for), 0)
-                proto = self.trusted.scheme(peer, _header(scope, FORWARDED_PROTO), "")
-                if proto:
-                    websocket = scope["type"] == ScopeType.WEBSOCKET
-                    https = proto == "https"
-                    scope["scheme"] = ("wss" if https else "ws") if websocket else proto
-        await self.app(scope, receive, send)
+def proxy_options(trusted_proxies: tuple[str, ...]) -> ProxyOptions:
+    """Proxy headers honoured from these networks only; off when there is none. The list is
+    always given, so uvicorn never falls back to its environment (FORWARDED_ALLOW_IPS)."""
+    return {
+        "proxy_headers": bool(trusted_proxies),
+        "forwarded_allow_ips": list(trusted_proxies),
+    }

@@ -26,6 +26,7 @@ REQUEST_ID_HEADER = "x-request-id"
 # An id a proxy in front gave the request is kept, if it looks like one (no log injection).
 _GOOD_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_LONGEST_CLIENT = 64  # an IPv6 address with its zone fits
 
 
 def log_formatter(fmt: str) -> logging.Formatter:
@@ -112,9 +113,10 @@ async def log_response(message: Message, scope: Scope) -> None:
         else round((time.perf_counter() - started) * 1000, 1),
         "caller_kind": caller.kind.value if isinstance(caller, Caller) else None,
         "caller": caller.name if isinstance(caller, Caller) else None,
-        # the client's address: behind a trusted proxy, the one it forwarded
-        # (server.api.forwarded), else the peer's
-        "client": client[0] if (client := scope.get("client")) else None,
+        # the client's address: behind a trusted proxy, the one it forwarded (uvicorn's
+        # middleware around the app, server.api.forwarded), else the peer's; cut short, as
+        # a forwarded one is whatever the proxies' header held
+        "client": client[0][:_LONGEST_CLIENT] if (client := scope.get("client")) else None,
     }
     log.info(
         "%s %s %s %sms %s %s %s",

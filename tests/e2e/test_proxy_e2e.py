@@ -299,6 +299,8 @@ def test_the_proxy_passes_what_the_server_needs_and_the_servers_trust_only_it(
             codes.append(fail(a, **{"X-Forwarded-For": CLIENT_B}))  # forged: ignored
         assert codes[-1] == 429 and codes.count(401) >= 20, codes
         assert fail(b) == 401  # B is not held up by A's failures
+        # an unknown route (answered without the app's middleware) is B's too in the log
+        assert b.get("/api/no-such-route").status_code == 404
     # Past the proxy, a forged X-Forwarded-For names nobody: the peer is who counts.
     with site.direct(1, source=CLIENT_C) as c:
         assert fail(c, **{"X-Forwarded-For": "198.51.100.7"}) == 401
@@ -307,5 +309,6 @@ def test_the_proxy_passes_what_the_server_needs_and_the_servers_trust_only_it(
     assert addresses == {CLIENT_A, CLIENT_B, CLIENT_C}, keys
     # and the request log names the client, not the proxy
     logs = "\n".join(s.process.output for s in site.servers if s.process is not None)
-    assert re.search(rf"POST /api/auth/token 401 \S+ - {re.escape(CLIENT_B)} ", logs), logs[-2000:]
+    for line in ("POST /api/auth/token 401", "GET /api/no-such-route 404"):
+        assert re.search(rf"{line} \S+ - {re.escape(CLIENT_B)} ", logs), logs[-2000:]
     assert f" {PROXY_ADDRESS} " not in logs
