@@ -251,11 +251,40 @@ async def _preview_page_shows(client: Client, number: str, status: int, body: An
     page = await client.get(f"/counts/{number}/preview")
     assert page.status_code == status, page.text[:500]
     if status != 200:
-        assert html.escape(body["detail"]) in page.text, (body, page.text[:2000])
+        # the refusal's message and its first problem, as the API gave them
+        said, problems = body["detail"], body["errors"]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            said += f": {problems[0]['location']}: {problems[0]['message']}{more}"
+        alert = f'<p class="error" role="alert">{html.escape(said)}</p>'
+        assert alert in page.text and not _documents_shown(page.text), (body, page.text[:2000])
         return
-    for kind, count, value in _summary(body):
-        shown = f"of {count}." if count else "Lines 0-0 of 0."
-        assert shown in page.text and value in page.text, (kind, count, value)
+    expected = [
+        (f"{TITLES[d['kind']]} {d['number']}", str(count), d["total_value"],
+         f"Lines {min(count, 1)}-{min(count, review_pages.DRAFT_LINES)} of {count}.")
+        for d in body["documents"]
+        for count in [len(d["lines"])]
+    ]  # fmt: skip
+    assert _documents_shown(page.text) == expected, page.text[:3000]
+
+
+TITLES = {"quantity_adjustment": "Quantity Adjustment", "stock_transfer": "Stock Transfer"}
+
+
+def _documents_shown(page: str) -> list[tuple[str, str, str, str]]:
+    """Each document of a Preview page: its title, the Lines and Total value of its facts,
+    and its pager's text (its first page of lines)."""
+    shown = []
+    sections = re.findall(
+        r'<section class="document" aria-label="([^"]+)">(.*?)</section>', page, re.S
+    )
+    for title, section in sections:
+        lines = re.search(r"<dt>Lines</dt><dd>([^<]*)</dd>", section)
+        value = re.search(r"<dt>Total value</dt><dd>([^<]*)</dd>", section)
+        pager = re.search(r'<nav class="pager"[^>]*>\s*<span class="muted">([^<]*)</span>', section)
+        assert lines and value and pager, section
+        shown.append((title, lines.group(1), value.group(1), pager.group(1)))
+    return shown
 
 
 def _summary(body: Any) -> list[Any]:
