@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting.model import (
@@ -18,9 +19,8 @@ from server.domain.counting.model import (
     CountStatus,
     ItemCode,
     LotKey,
-    Snapshot,
 )
-from server.domain.counting.reconciliation import reconcile
+from server.domain.counting.reconciliation import CONTENTS_REFUSED, content_problems
 from server.domain.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking
 from server.domain.money import ZERO, check_quantity
@@ -94,24 +94,29 @@ def check_contents(
 def check_contents_of_many(
     bin_counts: Sequence[BinCount], location: str, facts: Mapping[ItemCode, CountItemFacts]
 ) -> None:
-    """`check_contents` of many bin counts of different bins at once: one reconciliation
-    of them all against an empty snapshot (the checks are per bin, so each bin count
-    meets the same checks as alone; the refusal names the problems of every bin count
-    that has one). Bin counts of one bin are checked one by one."""
+    """`check_contents` of many bin counts of different bins at once: the problems one
+    reconciliation of them all against an empty snapshot raises (`content_problems`,
+    without its lines; the checks are per bin, so each bin count meets the same checks as
+    alone; the refusal names the problems of every bin count that has one). Bin counts of
+    one bin are checked one by one."""
     labels = [bc.bin for bc in bin_counts]
     if len(set(labels)) != len(labels):
         for bc in bin_counts:
             check_contents_of_many([bc], location, facts)
         return
     serialized = {code for code, f in facts.items() if f.tracking is Tracking.SERIAL}
+    first = itemgetter(0)
 
     def suspect(bc: BinCount) -> frozenset[tuple[ItemCode, str]]:
         # Items first: a bin of a hundred serials holds a few items.
-        if {item for item, _ in bc.serials} <= serialized:
+        if serialized.issuperset(map(first, bc.serials)):
             return frozenset()
         return frozenset(k for k in bc.serials if k[0] not in serialized)
 
-    reconcile(
-        Snapshot(location, frozenset(labels), {}, facts),
+    problems = content_problems(
+        frozenset(labels),
         {bc.bin: replace(bc, serials=suspect(bc)) for bc in bin_counts},
+        facts,
     )
+    if problems:
+        raise ValidationFailed(CONTENTS_REFUSED, problems)
