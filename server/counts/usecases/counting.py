@@ -623,12 +623,13 @@ async def _record_bin_counts(
     if count.status is not CountStatus.COUNTING:
         return [await record_bin_count(uow, caller, number, s, now) for s in submitted]
     scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s in submitted})}
-    codes = {i for _, q in checked for i, _ in q}
-    for s, _ in checked:
-        codes.update(map(_first, s.serials))
+    serial_items = [set(map(_first, s.serials)) for s, _ in checked]  # a few items a bin
+    codes = {i for _, q in checked for i, _ in q}.union(*serial_items)
     facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
     done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
-    check_contents_of_many([new.bin_count for _, new, _ in done], count.location, facts)
+    check_contents_of_many(
+        [new.bin_count for _, new, _ in done], count.location, facts, serial_items
+    )
     # Where the count's status can change: at the first bin count that leaves no bin
     # awaiting a count (`add_bin_count`'s rule, bin by bin).
     awaiting = await uow.bin_counts.awaiting(count.id)
@@ -646,7 +647,13 @@ async def _record_bin_counts(
     ids = await uow.bin_counts.add_bin_counts(
         [_by_id(new, item_ids) for _, new, _ in done[:last]], now
     )
-    headers = [replace(h, id=i) for (_, _, h), i in zip(done[:last], ids, strict=True)]
+    headers = [
+        BinCountHeader(
+            i, h.bin, h.counter, h.device_id, h.started_at, h.finished_at, h.counter_name,
+            h.device_name,
+        )
+        for (_, _, h), i in zip(done[:last], ids, strict=True)
+    ]  # fmt: skip
     if last < len(done) or not awaiting:
         await _after_bin_count(uow, count, done[last - 1][0].label, False, now)
         headers += [await record_bin_count(uow, caller, number, s, now) for s in submitted[last:]]

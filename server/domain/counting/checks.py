@@ -7,7 +7,7 @@ the count, the bin and the items' facts, and writes the bin count once these pas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -92,30 +92,39 @@ def check_contents(
 
 
 def check_contents_of_many(
-    bin_counts: Sequence[BinCount], location: str, facts: Mapping[ItemCode, CountItemFacts]
+    bin_counts: Sequence[BinCount],
+    location: str,
+    facts: Mapping[ItemCode, CountItemFacts],
+    serial_items: Sequence[AbstractSet[ItemCode]] | None = None,
 ) -> None:
     """`check_contents` of many bin counts of different bins at once: the problems one
     reconciliation of them all against an empty snapshot raises (`content_problems`,
     without its lines; the checks are per bin, so each bin count meets the same checks as
     alone; the refusal names the problems of every bin count that has one). Bin counts of
-    one bin are checked one by one."""
+    one bin are checked one by one. `serial_items`: the items of each bin count's serials,
+    when the caller has them."""
     labels = [bc.bin for bc in bin_counts]
     if len(set(labels)) != len(labels):
         for bc in bin_counts:
             check_contents_of_many([bc], location, facts)
         return
     serialized = {code for code, f in facts.items() if f.tracking is Tracking.SERIAL}
-    first = itemgetter(0)
+    if serial_items is None:
+        serial_items = [set(map(itemgetter(0), bc.serials)) for bc in bin_counts]
+    nothing: frozenset[tuple[ItemCode, str]] = frozenset()
 
-    def suspect(bc: BinCount) -> frozenset[tuple[ItemCode, str]]:
+    def suspect(bc: BinCount, items: AbstractSet[ItemCode]) -> frozenset[tuple[ItemCode, str]]:
         # Items first: a bin of a hundred serials holds a few items.
-        if serialized.issuperset(map(first, bc.serials)):
-            return frozenset()
+        if items <= serialized:
+            return nothing
         return frozenset(k for k in bc.serials if k[0] not in serialized)
 
     problems = content_problems(
         frozenset(labels),
-        {bc.bin: replace(bc, serials=suspect(bc)) for bc in bin_counts},
+        {
+            bc.bin: (suspect(bc, items), bc.quantities)
+            for bc, items in zip(bin_counts, serial_items, strict=True)
+        },
         facts,
     )
     if problems:

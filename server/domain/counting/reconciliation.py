@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +30,7 @@ from server.domain.counting.model import (
     BinLabel,
     CountItemFacts,
     ItemCode,
+    LotKey,
     SerialKey,
     Snapshot,
     SnapshotBalance,
@@ -78,6 +80,8 @@ ADJUSTABLE_KINDS = frozenset(
 
 
 def _part(text: str) -> str:
+    if "%" not in text and "|" not in text:
+        return text
     return text.replace("%", "%25").replace("|", "%7C")
 
 
@@ -196,13 +200,18 @@ class _Builder(_Problems):
         # quantities of the bin without another pass over every serial.
         self.displaced: dict[tuple[ItemCode, BinLabel], int] = {}
         self.found_in: dict[tuple[ItemCode, BinLabel], int] = {}
+        # The users of each combination of bins (the lines of a bin share them).
+        self._who: dict[tuple[BinLabel | None, ...], frozenset[str]] = {}
 
     def who(self, *bins: BinLabel | None) -> frozenset[str]:
-        users: set[str] = set()
-        for label in bins:
-            if label is not None:
-                users |= self.counters.get(label, frozenset())
-        return frozenset(users)
+        found = self._who.get(bins)
+        if found is None:
+            users: set[str] = set()
+            for label in bins:
+                if label is not None:
+                    users |= self.counters.get(label, frozenset())
+            found = self._who[bins] = frozenset(users)
+        return found
 
     def kind_of(self, serial: SnapshotSerial) -> BinKind:
         return self.snapshot.bin_kinds.get(serial.bin, serial.bin_kind)
@@ -320,30 +329,31 @@ def reconcile(
 
 def content_problems(
     scope: frozenset[BinLabel],
-    effective: Mapping[BinLabel, BinCount],
+    contents: Mapping[BinLabel, tuple[AbstractSet[SerialKey], Mapping[LotKey, Decimal]]],
     items: Mapping[ItemCode, CountItemFacts],
 ) -> list[FieldProblem]:
-    """The problems `reconcile` raises for these bin counts against an empty snapshot
-    of `scope` and `items` (no serials, balances or serials known elsewhere), in the same
-    order and as many, without building the lines it would throw away: a bin outside the
-    scope, a serial of an unknown or untracked item scanned in one bin only (in two it is
-    a conflict line), a keyed quantity that does not fit its item."""
+    """The problems `reconcile` raises for bin counts with these contents (serials,
+    quantities) against an empty snapshot of `scope` and `items` (no serials, balances or
+    serials known elsewhere), in the same order and as many, without building the lines it
+    would throw away: a bin outside the scope, a serial of an unknown or untracked item
+    scanned in one bin only (in two it is a conflict line), a keyed quantity that does not
+    fit its item."""
     b = _Problems()
-    for label in effective:
+    for label in contents:
         if label not in scope:
             b.problem(f"bins/{label}", "bin is not in the count's scope")
     empty: frozenset[SerialKey] = frozenset()
     elsewhere: dict[SerialKey, list[BinLabel]] = {}
-    for label, count in effective.items():
-        for key in count.serials - empty:  # `_compare_bins`' order, nothing expected
+    for label, (serials, _) in contents.items():
+        for key in serials - empty:  # `_compare_bins`' order, nothing expected
             elsewhere.setdefault(key, []).append(label)
     for (item, serial), bins in elsewhere.items():
         if len(bins) == 1:
             why = _not_a_serial(items.get(item), item)
             if why is not None:
                 b.problem(f"bins/{bins[0]}/serials/{serial}", why)
-    for label, count in effective.items():
-        for (item, lot), quantity in count.quantities.items():
+    for label, (_, quantities) in contents.items():
+        for (item, lot), quantity in quantities.items():
             _valid_quantity(b, items.get(item), item, lot, quantity, f"bins/{label}/items/{item}")
     return b.problems
 
