@@ -69,7 +69,8 @@ class SqlBinCounts:
         )
         if bin_ids is not None:
             query = query.where(BinCountTable.bin_id.in_(list(bin_ids)))
-        rows = await self.session.execute(query)
+        # Core: no ORM per-row result handling (a count may have tens of thousands).
+        rows = await (await self.session.connection()).execute(query)
         return [BinCountHeader(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def bin_count_lines(

@@ -196,7 +196,8 @@ class SqlCounts:
             query = query.where(Bin.label.in_(list(labels)))
         if offset or limit is not None:
             query = query.offset(offset).limit(limit)
-        rows = await self.session.execute(query)
+        # Core: no ORM per-row result handling (a count may have tens of thousands of bins).
+        rows = await (await self.session.connection()).execute(query)
         return [CountBinRecord(int(b), str(lbl), d, u, p, r) for b, lbl, d, u, p, r in rows]
 
     async def claim(

@@ -469,8 +469,9 @@ class SqlSnapshots:
         only, and summing the serials of its items costs a scan of their serials)."""
         found: dict[str, CountItemFacts] = {}
         serialized: dict[int, tuple[str, Decimal]] = {}
+        conn = await self.session.connection()  # Core: no ORM per-row result handling
         for batch in chunks(codes, LOOKUP_CHUNK):
-            rows = await self.session.execute(
+            rows = await conn.execute(
                 select(Item.id, Item.code, Item.tracking, Item.auto_serialized,
                        ItemLocationCost.average_cost, Item.last_cost)
                 .outerjoin(

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from server.counts.ports import (
     BinCountHeader,
@@ -43,6 +44,7 @@ from server.counts.ports import (
     RecordBinCountUnitOfWork,
     SerialDifference,
 )
+from server.counts.usecases.bulk import collector_paused
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting import (
     BinCount,
@@ -87,6 +89,8 @@ MAX_BINS_LISTED = 10_000
 
 
 # -- inputs and views ------------------------------------------------------------------
+
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,7 +565,8 @@ async def record_bin_count(
     facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
     place, new, header = _checked(caller, count, scope, facts, submitted, quantities, counted_by)
     items = await uow.masterdata.items_by_code(codes)
-    header_id, awaiting = await uow.bin_counts.add_bin_count(_by_id(new, items), now)
+    ids = {code: found[0] for code, found in items.items()}
+    header_id, awaiting = await uow.bin_counts.add_bin_count(_by_id(new, ids), now)
     await _after_bin_count(uow, count, place.label, awaiting, now)
     return replace(header, id=header_id)
 
@@ -597,6 +602,17 @@ async def record_bin_counts(
     recorded one by one (they meet a count that may have become Counted). A refused bin
     count refuses the lot (raised before anything is written for the checks on the bin
     counts themselves)."""
+    with collector_paused():
+        return await _record_bin_counts(uow, caller, number, submitted, now)
+
+
+async def _record_bin_counts(
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    number: str,
+    submitted: Sequence[SubmittedBinCount],
+    now: datetime,
+) -> list[BinCountHeader]:
     if not submitted:
         return []
     checked = [
@@ -607,10 +623,13 @@ async def record_bin_counts(
     if count.status is not CountStatus.COUNTING:
         return [await record_bin_count(uow, caller, number, s, now) for s in submitted]
     scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s in submitted})}
-    codes = {i for s, q in checked for i, _ in s.serials} | {i for _, q in checked for i, _ in q}
+    serial_items = [set(map(_first, s.serials)) for s, _ in checked]  # a few items a bin
+    codes = {i for _, q in checked for i, _ in q}.union(*serial_items)
     facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
     done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
-    check_contents_of_many([new.bin_count for _, new, _ in done], count.location, facts)
+    check_contents_of_many(
+        [new.bin_count for _, new, _ in done], count.location, facts, serial_items
+    )
     # Where the count's status can change: at the first bin count that leaves no bin
     # awaiting a count (`add_bin_count`'s rule, bin by bin).
     awaiting = await uow.bin_counts.awaiting(count.id)
@@ -624,10 +643,17 @@ async def record_bin_counts(
             last = n + 1
             break
     items = await uow.masterdata.items_by_code(codes)
+    item_ids = {code: found[0] for code, found in items.items()}
     ids = await uow.bin_counts.add_bin_counts(
-        [_by_id(new, items) for _, new, _ in done[:last]], now
+        [_by_id(new, item_ids) for _, new, _ in done[:last]], now
     )
-    headers = [replace(h, id=i) for (_, _, h), i in zip(done[:last], ids, strict=True)]
+    headers = [
+        BinCountHeader(
+            i, h.bin, h.counter, h.device_id, h.started_at, h.finished_at, h.counter_name,
+            h.device_name,
+        )
+        for (_, _, h), i in zip(done[:last], ids, strict=True)
+    ]  # fmt: skip
     if last < len(done) or not awaiting:
         await _after_bin_count(uow, count, done[last - 1][0].label, False, now)
         headers += [await record_bin_count(uow, caller, number, s, now) for s in submitted[last:]]
@@ -708,8 +734,8 @@ class _Checked:
         return self.bin_count.started_at
 
 
-def _by_id(new: _Checked, items: Mapping[str, tuple[int, Tracking]]) -> NewBinCount:
-    """The checked bin count as it is stored: its lines by item id."""
+def _by_id(new: _Checked, ids: Mapping[str, int]) -> NewBinCount:
+    """The checked bin count as it is stored: its lines by item id (`ids`: by code)."""
     bc = new.bin_count
     return NewBinCount(
         count_id=new.count_id,
@@ -719,8 +745,8 @@ def _by_id(new: _Checked, items: Mapping[str, tuple[int, Tracking]]) -> NewBinCo
         counter=bc.counter,
         started_at=bc.started_at,
         finished_at=bc.finished_at,
-        serials=[(items[i][0], s) for i, s in bc.serials],
-        quantities={(items[i][0], lot): q for (i, lot), q in bc.quantities.items()},
+        serials=[(ids[i], s) for i, s in bc.serials],
+        quantities={(ids[i], lot): q for (i, lot), q in bc.quantities.items()},
     )
 
 
@@ -802,6 +828,15 @@ async def reconciliation_and_bin_counts(
         and entry.version == count.version
     ):
         return entry.reconciliation, entry.standing
+    with collector_paused():
+        recon, standing = await _reconciled(uow, count, entry.snapshot)
+    entry.version, entry.reconciliation, entry.standing = count.version, recon, standing
+    return recon, standing
+
+
+async def _reconciled(
+    uow: ReconcilingUnitOfWork, count: CountRecord, base: Snapshot
+) -> tuple[Reconciliation, StandingBinCounts]:
     standing = await standing_bin_counts(uow, count)
     effective, whole = standing.resolved, standing.contents
     chosen = [int(bc.id) for bc in effective.effective.values()]
@@ -811,9 +846,7 @@ async def reconciliation_and_bin_counts(
     keyed.update(whole)
     differences = await uow.snapshots.serial_differences(count, chosen)
     keyed_items = {item for i in chosen for item, _lot in keyed[i][1]}
-    snapshot, counted = await _differences_only(
-        uow, count, entry.snapshot, differences, keyed_items
-    )
+    snapshot, counted = await _differences_only(uow, count, base, differences, keyed_items)
     settled = await _settled(uow, count, snapshot, effective.effective, keyed, differences)
     recon = reconcile(
         snapshot,
@@ -827,7 +860,6 @@ async def reconciliation_and_bin_counts(
         counters=counters_by_bin(standing.every),
         settled=settled,
     )
-    entry.version, entry.reconciliation, entry.standing = count.version, recon, standing
     return recon, standing
 
 

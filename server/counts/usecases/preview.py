@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Generic, Protocol, Self, TypeVar
 
 from server.counts.ports import CountRecord, FinalizeUnitOfWork
@@ -199,17 +200,17 @@ class _Memo(Generic[K, V]):
     """The last few values of a pure function of K in this process, most recent first.
     A value is made in a worker thread (a second of pure Python would otherwise hold
     every other request of the process), once: requests of the same event loop asking a
-    key being made wait for it (another loop, as in tests, makes its own). `make` never
-    raises what a request should see (it keeps refusals in its value); if it raises
-    anyway, nothing is kept."""
+    key being made wait for it (another loop, as in tests, makes its own). `make` (the
+    value of the key asked, made only when no value of a key the same is kept or being
+    made) never raises what a request should see (it keeps refusals in its value); if it
+    raises anyway, nothing is kept."""
 
-    def __init__(self, make: Callable[[K], V], size: int = 2) -> None:
-        self._make = make
+    def __init__(self, size: int = 2) -> None:
         self._size = size
         self._entries: list[tuple[K, V]] = []
         self._making: list[tuple[K, asyncio.AbstractEventLoop, asyncio.Future[V]]] = []
 
-    async def get(self, key: K) -> V:
+    async def get(self, key: K, make: Callable[[], V]) -> V:
         for known, value in self._entries:
             if known.same(key):
                 return value
@@ -217,7 +218,7 @@ class _Memo(Generic[K, V]):
         for known, its_loop, made in self._making:
             if its_loop is loop and known.same(key):
                 return await asyncio.shield(made)
-        making = loop.create_task(asyncio.to_thread(self._make, key))
+        making = loop.create_task(asyncio.to_thread(make))
         entry = (key, loop, making)
         self._making.append(entry)
         making.add_done_callback(lambda done: self._made(entry, done))
@@ -263,7 +264,7 @@ def _need(key: _NeedKey) -> frozenset[str]:
     return lines_needing_approval(key.recon, key.rules)
 
 
-NEEDS: _Memo[_NeedKey, frozenset[str]] = _Memo(_need)
+NEEDS: _Memo[_NeedKey, frozenset[str]] = _Memo()
 
 
 def _draft(key: _DraftKey, need: frozenset[str] | None = None) -> _Draft:
@@ -287,7 +288,7 @@ def _netted(totals: Mapping[tuple[str, str | None], Decimal]) -> tuple[GlLine, .
     )
 
 
-DRAFTS: _Memo[_DraftKey, _Draft] = _Memo(_draft)
+DRAFTS: _Memo[_DraftKey, _Draft] = _Memo()
 
 
 def _line_drafts(key: _LinesKey) -> LineDrafts:
@@ -304,7 +305,7 @@ def _line_drafts(key: _LinesKey) -> LineDrafts:
     return draft_lines(facts)
 
 
-LINE_DRAFTS: _Memo[_LinesKey, LineDrafts] = _Memo(_line_drafts)
+LINE_DRAFTS: _Memo[_LinesKey, LineDrafts] = _Memo()
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,14 +320,16 @@ class _Chosen(Generic[V]):
 
 async def _chosen(
     key: _DraftKey,
-    memo: _ChosenMemo[V],
+    memo: _Memo[_DraftKey, _Chosen[V]],
     fold: Callable[[LineDrafts, Sequence[DiscrepancyLine]], V | None],
 ) -> _Chosen[V]:
     """`fold` of the review's chosen lines and the lines' drafts: the drafts are made
     once per version of the count, GL setup and frozen bins, and the lines needing
     approval once per version and tolerances; a decision only chooses lines."""
-    drafts = await LINE_DRAFTS.get(_LinesKey.of(key))
-    need = await NEEDS.get(_NeedKey(key.recon, key.rules))
+    lines = _LinesKey.of(key)
+    drafts = await LINE_DRAFTS.get(lines, partial(_line_drafts, lines))
+    needed = _NeedKey(key.recon, key.rules)
+    need = await NEEDS.get(needed, partial(_need, needed))
 
     def made() -> _Chosen[V]:
         try:
@@ -335,33 +338,14 @@ async def _chosen(
             return _Chosen(refused=exc)
         return _Chosen(fold(drafts, chosen))
 
-    return await memo.get(key, made)
+    return await memo.get(key, made)  # 22,500 lines: tens of ms, off the loop
 
 
-class _ChosenMemo(Generic[V]):
-    """The last few folds of reviews in the process (a warm page re-reads them)."""
-
-    def __init__(self, size: int = 4) -> None:
-        self._size = size
-        self._entries: list[tuple[_DraftKey, _Chosen[V]]] = []
-
-    async def get(self, key: _DraftKey, make: Callable[[], _Chosen[V]]) -> _Chosen[V]:
-        for known, value in self._entries:
-            if known.same(key):
-                return value
-        value = await asyncio.to_thread(make)  # 22,500 lines: tens of ms, off the loop
-        kept = [e for e in self._entries if not e[0].same(key)]
-        self._entries = [(key, value), *kept[: self._size - 1]]
-        return value
-
-    def clear(self) -> None:
-        self._entries = []
-
-
-TOTALS: _ChosenMemo[tuple[DraftTotals, ...]] = _ChosenMemo()
-CHOSEN: _ChosenMemo[tuple[ChosenLines, ...]] = _ChosenMemo()
+# The last few folds of reviews in the process (a warm page re-reads them).
+TOTALS: _Memo[_DraftKey, _Chosen[tuple[DraftTotals, ...]]] = _Memo(size=4)
+CHOSEN: _Memo[_DraftKey, _Chosen[tuple[ChosenLines, ...]]] = _Memo(size=4)
 _Documents = tuple[CountDocument, ...]
-WHOLE: _ChosenMemo[_Documents] = _ChosenMemo(size=2)  # the API's: every line
+WHOLE: _Memo[_DraftKey, _Chosen[_Documents]] = _Memo()  # the API's: every line
 
 
 async def _key(uow: FinalizeUnitOfWork, number: str) -> tuple[CountRecord, _DraftKey]:
@@ -391,7 +375,7 @@ async def _drafted(
 ) -> tuple[CountRecord, Reconciliation, _Draft]:
     """The count, its reconciliation and its draft now."""
     count, key = await _key(uow, number)
-    return count, key.recon, await DRAFTS.get(key)
+    return count, key.recon, await DRAFTS.get(key, partial(_draft, key))
 
 
 def _stamped(documents: Sequence[CountDocument], now: datetime) -> list[CountDocument]:
@@ -414,7 +398,7 @@ async def preview(uow: FinalizeUnitOfWork, number: str, now: datetime) -> Finali
     if found.refused is not None:
         raise found.refused.with_traceback(None)
     if found.made is None:  # posting refuses a chosen line: the draft says how
-        drafted = await DRAFTS.get(key)
+        drafted = await DRAFTS.get(key, partial(_draft, key))
         drafted.raise_refusal()
         raise AssertionError("the lines' drafts refuse a line the whole draft posts")
     warning = decide_finalize(count.status, confirmed=True).warning
@@ -447,7 +431,7 @@ async def preview_page(
         raise found.refused.with_traceback(None)
     warning = decide_finalize(count.status, confirmed=True).warning
     if found.made is None:  # posting refuses a chosen line: the draft says how
-        drafted = await DRAFTS.get(key)
+        drafted = await DRAFTS.get(key, partial(_draft, key))
         drafted.raise_refusal()
         raise AssertionError("the lines' drafts refuse a line the whole draft posts")
     pages = []
@@ -473,7 +457,7 @@ async def preview_totals(uow: FinalizeUnitOfWork, number: str) -> Sequence[Docum
     if found.refused is not None:
         raise found.refused.with_traceback(None)
     if found.made is None:  # posting refuses a chosen line: the draft says how
-        drafted = await DRAFTS.get(key)
+        drafted = await DRAFTS.get(key, partial(_draft, key))
         drafted.raise_refusal()
         return [DocumentTotals(d.kind, len(d.lines), d.total_value) for d in drafted.documents]
     return [DocumentTotals(x.kind, x.lines, x.total_value) for x in found.made]

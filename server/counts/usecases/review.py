@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from server.counts.ports import (
     CountRecord,
@@ -28,6 +29,7 @@ from server.counts.ports import (
     ReviewUnitOfWork,
     TolerancesUnitOfWork,
 )
+from server.counts.usecases.bulk import collector_paused
 from server.counts.usecases.counting import (
     StandingBinCounts,
     claim,
@@ -123,28 +125,30 @@ class FinalizeResult:
 # -- reconciliation with review --------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class _Base:
     """What the review's reads derive from a reconciliation and the tolerances alone: the
-    lines above tolerance, the lines by id, the profile's rows' lines (`profile_groups`)
-    and the row of each line, and the rows each filter keeps (by position: a few filters,
-    the review page's)."""
+    lines above tolerance, and when first asked (a read of the reconciliation needs the
+    first only) the lines by id, the profile's rows' lines (`profile_groups`) and the row
+    of each line, and the rows each filter keeps (by position: a few filters, the review
+    page's)."""
 
-    recon: Reconciliation  # held, so its identity is not reused while the entry lives
-    rules: ToleranceRules
-    need: frozenset[str]
-    by_id: Mapping[str, DiscrepancyLine]
-    groups: tuple[tuple[DiscrepancyLine, ...], ...]
-    row_of: Mapping[str, int]
-    matching: dict[LineFilter, tuple[int, ...]] = field(default_factory=dict)
+    def __init__(self, recon: Reconciliation, rules: ToleranceRules) -> None:
+        self.recon = recon  # held, so its identity is not reused while the entry lives
+        self.rules = rules
+        self.need = lines_needing_approval(recon, rules)
+        self.matching: dict[LineFilter, tuple[int, ...]] = {}
 
-    @classmethod
-    def of(cls, recon: Reconciliation, rules: ToleranceRules) -> _Base:
-        groups = tuple(profile_groups(recon.lines))
-        row_of = {x.id: i for i, group in enumerate(groups) for x in group}
-        return cls(
-            recon, rules, lines_needing_approval(recon, rules), recon.by_id(), groups, row_of
-        )
+    @cached_property
+    def by_id(self) -> Mapping[str, DiscrepancyLine]:
+        return self.recon.by_id()
+
+    @cached_property
+    def groups(self) -> tuple[tuple[DiscrepancyLine, ...], ...]:
+        return tuple(profile_groups(self.recon.lines))
+
+    @cached_property
+    def row_of(self) -> Mapping[str, int]:
+        return {x.id: i for i, group in enumerate(self.groups) for x in group}
 
     def rows_matching(self, where: LineFilter) -> tuple[int, ...]:
         found = self.matching.get(where)
@@ -161,11 +165,20 @@ class _Base:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class _Derived:
-    base: _Base
-    cleared: frozenset[str]
-    profile: tuple[ProfileLine, ...]
+    """The profile of one reconciliation, tolerances and clearings, made when first asked
+    (from the rows of `previous`, the same reconciliation's entry with other clearings,
+    when that one has made its rows: a row depends on the clearings of its own lines)."""
+
+    def __init__(self, base: _Base, cleared: frozenset[str], previous: _Derived | None) -> None:
+        self.base = base
+        self.cleared = cleared
+        self._previous = previous if previous is not None and previous.made else None
+        self._profile: tuple[ProfileLine, ...] | None = None
+
+    @property
+    def made(self) -> bool:
+        return self._profile is not None
 
     @property
     def need(self) -> frozenset[str]:
@@ -174,6 +187,21 @@ class _Derived:
     @property
     def by_id(self) -> Mapping[str, DiscrepancyLine]:
         return self.base.by_id
+
+    @property
+    def profile(self) -> tuple[ProfileLine, ...]:
+        if self._profile is None:
+            base, last = self.base, self._previous
+            if last is not None and last._profile is not None:
+                rows = list(last._profile)
+                changed = self.cleared ^ last.cleared
+                for i in {base.row_of[x] for x in changed if x in base.row_of}:
+                    rows[i] = profile_line(base.groups[i], self.cleared)
+                self._profile = tuple(rows)
+            else:
+                self._profile = tuple(profile_line(group, self.cleared) for group in base.groups)
+            self._previous = None
+        return self._profile
 
     def rows_matching(self, where: LineFilter) -> tuple[ProfileLine, ...]:
         """The profile rows with a line that matches `where`: every row for no filter."""
@@ -189,10 +217,11 @@ class _DerivedMemo:
     Both are pure functions of the reconciliation, the supervisor's clearings and the
     tolerances: a reconciliation is immutable and the process's cache makes a new one for
     each version of the count, so an entry matches only the very object it was computed
-    from, with equal clearings and tolerances. A row depends on the clearings of its own
-    lines only (`profile_line`): after a decision only the rows of the lines whose
-    clearing changed are made again, from the last entry of the same reconciliation and
-    tolerances. A race at worst computes one twice."""
+    from, with equal clearings and tolerances. Each part is made when a read first needs
+    it (the lines above tolerance at once; the rows once, for the rows' reads). A row
+    depends on the clearings of its own lines only (`profile_line`): after a decision only
+    the rows of the lines whose clearing changed are made again, from the last entry of
+    the same reconciliation and tolerances. A race at worst computes one twice."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
@@ -206,16 +235,9 @@ class _DerivedMemo:
             if entry.cleared == cleared:
                 return entry
         if same_base:
-            last = same_base[0]
-            base = last.base
-            rows = list(last.profile)
-            for i in {base.row_of[x] for x in cleared ^ last.cleared if x in base.row_of}:
-                rows[i] = profile_line(base.groups[i], cleared)
-            profile = tuple(rows)
+            entry = _Derived(same_base[0].base, cleared, same_base[0])
         else:
-            base = _Base.of(recon, rules)
-            profile = tuple(profile_line(group, cleared) for group in base.groups)
-        entry = _Derived(base, cleared, profile)
+            entry = _Derived(_Base(recon, rules), cleared, None)
         self._entries = [entry, *self._entries[: self._size - 1]]
         return entry
 
@@ -526,6 +548,14 @@ async def _facts(uow: FinalizeUnitOfWork, count: CountRecord) -> FinalizeFacts:
 
 
 async def finalize(
+    uow: FinalizeUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
+) -> FinalizeResult:
+    """`_finalize` with the cycle collector paused (server.counts.usecases.bulk)."""
+    with collector_paused():
+        return await _finalize(uow, caller, number, confirm, now)
+
+
+async def _finalize(
     uow: FinalizeUnitOfWork, caller: Caller, number: str, confirm: bool, now: datetime
 ) -> FinalizeResult:
     """Finalize and Adjust Inventory. In Counting in Process without `confirm` raises a

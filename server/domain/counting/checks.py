@@ -7,9 +7,10 @@ the count, the bin and the items' facts, and writes the bin count once these pas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from server.domain.auth import Caller, CallerKind
 from server.domain.counting.model import (
@@ -18,9 +19,8 @@ from server.domain.counting.model import (
     CountStatus,
     ItemCode,
     LotKey,
-    Snapshot,
 )
-from server.domain.counting.reconciliation import reconcile
+from server.domain.counting.reconciliation import CONTENTS_REFUSED, content_problems
 from server.domain.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role, Tracking
 from server.domain.money import ZERO, check_quantity
@@ -92,26 +92,40 @@ def check_contents(
 
 
 def check_contents_of_many(
-    bin_counts: Sequence[BinCount], location: str, facts: Mapping[ItemCode, CountItemFacts]
+    bin_counts: Sequence[BinCount],
+    location: str,
+    facts: Mapping[ItemCode, CountItemFacts],
+    serial_items: Sequence[AbstractSet[ItemCode]] | None = None,
 ) -> None:
-    """`check_contents` of many bin counts of different bins at once: one reconciliation
-    of them all against an empty snapshot (the checks are per bin, so each bin count
-    meets the same checks as alone; the refusal names the problems of every bin count
-    that has one). Bin counts of one bin are checked one by one."""
+    """`check_contents` of many bin counts of different bins at once: the problems one
+    reconciliation of them all against an empty snapshot raises (`content_problems`,
+    without its lines; the checks are per bin, so each bin count meets the same checks as
+    alone; the refusal names the problems of every bin count that has one). Bin counts of
+    one bin are checked one by one. `serial_items`: the items of each bin count's serials,
+    when the caller has them."""
     labels = [bc.bin for bc in bin_counts]
     if len(set(labels)) != len(labels):
         for bc in bin_counts:
             check_contents_of_many([bc], location, facts)
         return
     serialized = {code for code, f in facts.items() if f.tracking is Tracking.SERIAL}
+    if serial_items is None:
+        serial_items = [set(map(itemgetter(0), bc.serials)) for bc in bin_counts]
+    nothing: frozenset[tuple[ItemCode, str]] = frozenset()
 
-    def suspect(bc: BinCount) -> frozenset[tuple[ItemCode, str]]:
+    def suspect(bc: BinCount, items: AbstractSet[ItemCode]) -> frozenset[tuple[ItemCode, str]]:
         # Items first: a bin of a hundred serials holds a few items.
-        if {item for item, _ in bc.serials} <= serialized:
-            return frozenset()
+        if items <= serialized:
+            return nothing
         return frozenset(k for k in bc.serials if k[0] not in serialized)
 
-    reconcile(
-        Snapshot(location, frozenset(labels), {}, facts),
-        {bc.bin: replace(bc, serials=suspect(bc)) for bc in bin_counts},
+    problems = content_problems(
+        frozenset(labels),
+        {
+            bc.bin: (suspect(bc, items), bc.quantities)
+            for bc, items in zip(bin_counts, serial_items, strict=True)
+        },
+        facts,
     )
+    if problems:
+        raise ValidationFailed(CONTENTS_REFUSED, problems)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +30,7 @@ from server.domain.counting.model import (
     BinLabel,
     CountItemFacts,
     ItemCode,
+    LotKey,
     SerialKey,
     Snapshot,
     SnapshotBalance,
@@ -50,6 +52,7 @@ FOREIGN_NOTE = (
 SERIAL_CONFLICT_NOTE = "Scanned in more than one bin of this count: recount the bins."
 BIN_CONFLICT_NOTE = "Concurrent bin counts disagree: pick one or order a recount."
 _MAX_PROBLEMS = 100
+CONTENTS_REFUSED = "the bin counts do not fit the count's master data"
 ONE = Decimal(1)
 
 
@@ -77,6 +80,8 @@ ADJUSTABLE_KINDS = frozenset(
 
 
 def _part(text: str) -> str:
+    if "%" not in text and "|" not in text:
+        return text
     return text.replace("%", "%25").replace("|", "%7C")
 
 
@@ -162,7 +167,18 @@ class _Pending(NamedTuple):
     bins: tuple[BinLabel, ...]
 
 
-class _Builder:
+class _Problems:
+    """The input problems of one reconcile call, the first `_MAX_PROBLEMS` of them."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def problem(self, where: str, message: str) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(FieldProblem(where, message))
+
+
+class _Builder(_Problems):
     """Accumulates lines, integer counts and input problems during one reconcile call."""
 
     def __init__(
@@ -171,11 +187,11 @@ class _Builder:
         counters: Mapping[BinLabel, frozenset[str]],
         settled: Mapping[tuple[ItemCode, BinLabel], int],
     ) -> None:
+        super().__init__()
         self.snapshot = snapshot
         self.counters = counters
         self.lines: list[DiscrepancyLine] = []
         self.pending: list[_Pending] = []
-        self.problems: list[FieldProblem] = []
         self.matched: dict[BinLabel, Counter[ItemCode]] = {}
         for (item, label), n in settled.items():
             self.matched.setdefault(label, Counter())[item] += n
@@ -184,17 +200,18 @@ class _Builder:
         # quantities of the bin without another pass over every serial.
         self.displaced: dict[tuple[ItemCode, BinLabel], int] = {}
         self.found_in: dict[tuple[ItemCode, BinLabel], int] = {}
-
-    def problem(self, where: str, message: str) -> None:
-        if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(FieldProblem(where, message))
+        # The users of each combination of bins (the lines of a bin share them).
+        self._who: dict[tuple[BinLabel | None, ...], frozenset[str]] = {}
 
     def who(self, *bins: BinLabel | None) -> frozenset[str]:
-        users: set[str] = set()
-        for label in bins:
-            if label is not None:
-                users |= self.counters.get(label, frozenset())
-        return frozenset(users)
+        found = self._who.get(bins)
+        if found is None:
+            users: set[str] = set()
+            for label in bins:
+                if label is not None:
+                    users |= self.counters.get(label, frozenset())
+            found = self._who[bins] = frozenset(users)
+        return found
 
     def kind_of(self, serial: SnapshotSerial) -> BinKind:
         return self.snapshot.bin_kinds.get(serial.bin, serial.bin_kind)
@@ -297,7 +314,7 @@ def reconcile(
             )
         )
     if b.problems:
-        raise ValidationFailed("the bin counts do not fit the count's master data", b.problems)
+        raise ValidationFailed(CONTENTS_REFUSED, b.problems)
 
     b.lines.sort(key=lambda x: (x.item, x.bin, x.kind.value, x.serial, x.lot))
     conflicted = {c.bin for c in conflicts}
@@ -308,6 +325,37 @@ def reconcile(
         not_counted_bins=tuple(sorted(snapshot.scope - effective.keys() - conflicted)),
         bin_count_conflicts=tuple(conflicts),
     )
+
+
+def content_problems(
+    scope: frozenset[BinLabel],
+    contents: Mapping[BinLabel, tuple[AbstractSet[SerialKey], Mapping[LotKey, Decimal]]],
+    items: Mapping[ItemCode, CountItemFacts],
+) -> list[FieldProblem]:
+    """The problems `reconcile` raises for bin counts with these contents (serials,
+    quantities) against an empty snapshot of `scope` and `items` (no serials, balances or
+    serials known elsewhere), in the same order and as many, without building the lines it
+    would throw away: a bin outside the scope, a serial of an unknown or untracked item
+    scanned in one bin only (in two it is a conflict line), a keyed quantity that does not
+    fit its item."""
+    b = _Problems()
+    for label in contents:
+        if label not in scope:
+            b.problem(f"bins/{label}", "bin is not in the count's scope")
+    empty: frozenset[SerialKey] = frozenset()
+    elsewhere: dict[SerialKey, list[BinLabel]] = {}
+    for label, (serials, _) in contents.items():
+        for key in serials - empty:  # `_compare_bins`' order, nothing expected
+            elsewhere.setdefault(key, []).append(label)
+    for (item, serial), bins in elsewhere.items():
+        if len(bins) == 1:
+            why = _not_a_serial(items.get(item), item)
+            if why is not None:
+                b.problem(f"bins/{bins[0]}/serials/{serial}", why)
+    for label, (_, quantities) in contents.items():
+        for (item, lot), quantity in quantities.items():
+            _valid_quantity(b, items.get(item), item, lot, quantity, f"bins/{label}/items/{item}")
+    return b.problems
 
 
 def _compare_bins(
@@ -390,14 +438,22 @@ def _classify_elsewhere(
             )
 
 
+def _not_a_serial(facts: CountItemFacts | None, item: ItemCode) -> str | None:
+    """Why a serial of `item` cannot be scanned, if it cannot."""
+    if facts is None:
+        return f"unknown item {item!r}"
+    if facts.tracking is not Tracking.SERIAL:
+        return f"item {item!r} is not serial-tracked"
+    return None
+
+
 def _unknown(b: _Builder, item: ItemCode, serial: str, label: BinLabel) -> None:
     facts = b.snapshot.items.get(item)
-    if facts is None:
-        b.problem(f"bins/{label}/serials/{serial}", f"unknown item {item!r}")
+    why = _not_a_serial(facts, item)
+    if why is not None:
+        b.problem(f"bins/{label}/serials/{serial}", why)
         return
-    if facts.tracking is not Tracking.SERIAL:
-        b.problem(f"bins/{label}/serials/{serial}", f"item {item!r} is not serial-tracked")
-        return
+    assert facts is not None
     if (item, serial) in b.snapshot.known_elsewhere:
         b.serial_line(LineKind.FOREIGN, item, serial, label, note=FOREIGN_NOTE)
         return
@@ -480,7 +536,7 @@ def _quantities(b: _Builder, effective: Mapping[BinLabel, BinCount]) -> None:
 
 
 def _valid_quantity(
-    b: _Builder, facts: CountItemFacts | None, item: str, lot: str, quantity: Decimal, where: str
+    b: _Problems, facts: CountItemFacts | None, item: str, lot: str, quantity: Decimal, where: str
 ) -> bool:
     if facts is None:
         b.problem(where, f"unknown item {item!r}")

@@ -3,12 +3,14 @@ who may count the bin, times and quantities, contents against the master data.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from server.domain.auth import Caller, CallerKind
-from server.domain.counting import CountStatus
+from server.domain.counting import BinCount, CountStatus, Snapshot, reconcile
 from server.domain.counting.checks import (
     check_contents,
     check_contents_of_many,
@@ -16,9 +18,10 @@ from server.domain.counting.checks import (
     checked_quantities,
     takes_bin_counts,
 )
-from server.domain.errors import Conflict, PermissionDenied, ValidationFailed
+from server.domain.counting.reconciliation import content_problems
+from server.domain.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from server.domain.masterdata import Role
-from tests.unit.counting.factory import ITEMS, T0, D, bin_count
+from tests.unit.counting.factory import ITEMS, SCOPE, T0, D, bin_count, counts
 
 CARL = Caller(CallerKind.USER, "carl", user_id=3, role=Role.COUNTER)
 SUPER = Caller(CallerKind.USER, "sue", user_id=2, role=Role.SUPERVISOR)
@@ -118,3 +121,43 @@ def test_a_lot_of_good_bin_counts_passes() -> None:
     check_contents_of_many(
         [bin_count(f"B{n}", ["S1", "S77"], {("AUTO", ""): "3"}) for n in range(50)], "MAIN", ITEMS
     )
+
+
+def _reconcile_problems(
+    scope: frozenset[str], effective: dict[str, BinCount]
+) -> list[FieldProblem]:
+    try:
+        reconcile(Snapshot("MAIN", scope, {}, ITEMS), effective)
+    except ValidationFailed as exc:
+        return list(exc.details)
+    return []
+
+
+def _contents(
+    effective: dict[str, BinCount],
+) -> dict[str, tuple[frozenset[tuple[str, str]], Mapping[tuple[str, str], Decimal]]]:
+    return {label: (bc.serials, bc.quantities) for label, bc in effective.items()}
+
+
+def test_content_problems_are_those_of_a_reconciliation_against_an_empty_snapshot() -> None:
+    """The lot's check finds exactly the problems (same messages, same order, the same
+    first 100) that a reconciliation against an empty snapshot raises, without its lines:
+    bins outside the scope, serials of unknown or untracked items (not when scanned in
+    two bins: a conflict), every way a keyed quantity does not fit."""
+    many = [("NOPE", f"N{n}") for n in range(60)] + [("BULK", f"K{n}") for n in range(60)]
+    effective = counts(
+        bin_count("B1", ["S1", ("NOPE", "S1"), ("BULK", "S2"), ("BULK", "TWICE")]),
+        bin_count("B2", [("BULK", "TWICE"), "S7"], {("SER", ""): "1", ("LOT", ""): "1"}),
+        bin_count("B3", [], {("BULK", ""): "-1", ("BULK", "L"): "1", ("NOPE", ""): "2"}),
+        bin_count("X1", [("NEW", "S1")], {("AUTO", ""): "1.5", ("AUTO", "L"): "1"}),
+        bin_count("B4", [], {("LOT", "L1"): "2", ("AUTO", ""): "3", ("BULK", ""): "0.5"}),
+    )
+    expected = _reconcile_problems(SCOPE, effective)
+    assert len(expected) == 10
+    assert content_problems(SCOPE, _contents(effective), ITEMS) == expected
+    capped = counts(bin_count("B1", many), bin_count("B2", [], {("LOT", ""): "1"}))
+    expected = _reconcile_problems(SCOPE, capped)
+    assert len(expected) == 100
+    assert content_problems(SCOPE, _contents(capped), ITEMS) == expected
+    good = counts(bin_count("B4", ["S1", ("BULK", "TWICE")]), bin_count("B1", [("BULK", "TWICE")]))
+    assert _reconcile_problems(SCOPE, good) == [] == content_problems(SCOPE, _contents(good), ITEMS)

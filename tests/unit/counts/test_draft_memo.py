@@ -29,14 +29,15 @@ async def test_requests_asking_a_value_being_made_wait_for_it() -> None:
         made.append(key.name)
         return key.name.upper()
 
-    memo: _Memo[Key, str] = _Memo(make)
-    asking = [asyncio.create_task(memo.get(Key("a"))) for _ in range(3)]
+    memo: _Memo[Key, str] = _Memo()
+    asking = [asyncio.create_task(memo.get(Key("a"), lambda: make(Key("a")))) for _ in range(3)]
     await asyncio.sleep(0.05)  # all three are waiting
     release.set()
     assert await asyncio.gather(*asking) == ["A", "A", "A"]
     assert made == ["a"]  # made once
-    assert await memo.get(Key("a")) == "A" and made == ["a"]  # kept
-    assert await memo.get(Key("b")) == "B" and made == ["a", "b"]  # another key: made
+    assert await memo.get(Key("a"), lambda: make(Key("a"))) == "A" and made == ["a"]  # kept
+    assert await memo.get(Key("b"), lambda: make(Key("b"))) == "B"  # another key: made
+    assert made == ["a", "b"]
 
 
 async def test_a_value_whose_making_failed_is_not_kept() -> None:
@@ -48,7 +49,7 @@ async def test_a_value_whose_making_failed_is_not_kept() -> None:
             raise RuntimeError("broken")
         return key.name
 
-    memo: _Memo[Key, str] = _Memo(make)
+    memo: _Memo[Key, str] = _Memo()
     with pytest.raises(RuntimeError):
-        await memo.get(Key("a"))
-    assert await memo.get(Key("a")) == "a" and calls == ["a", "a"]
+        await memo.get(Key("a"), lambda: make(Key("a")))
+    assert await memo.get(Key("a"), lambda: make(Key("a"))) == "a" and calls == ["a", "a"]
