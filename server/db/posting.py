@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.db.direct import executemany
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -195,7 +196,7 @@ class SqlPostings:
         conn = await self.session.connection()
         stmt = _writes(conn.dialect.name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(stmt, batch)
+            await executemany(conn, stmt, batch)
 
     async def _write_serials(
         self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
@@ -235,7 +236,7 @@ class SqlPostings:
         if inserts:
             conn = await self.session.connection()
             for batch in chunks(inserts, WRITE_CHUNK):
-                await conn.execute(_writes(conn.dialect.name)["serials"], batch)
+                await executemany(conn, _writes(conn.dialect.name)["serials"], batch)
 
     async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
         rows = [
@@ -248,7 +249,7 @@ class SqlPostings:
         conn = await self.session.connection()
         stmt = _writes(conn.dialect.name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(stmt, batch)
+            await executemany(conn, stmt, batch)
 
     async def _write_movements(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -288,7 +289,7 @@ class SqlPostings:
             return
         conn = await self.session.connection()
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(_writes(conn.dialect.name)["movements"], batch)
+            await executemany(conn, _writes(conn.dialect.name)["movements"], batch)
 
     async def _write_gl(
         self, ids: PostingIds, result: PostingResult, context: PostingContext
@@ -329,7 +330,7 @@ class SqlPostings:
         ]
         conn = await self.session.connection()
         for batch in chunks(values, WRITE_CHUNK):
-            await conn.execute(_writes(conn.dialect.name)["gl"], batch)
+            await executemany(conn, _writes(conn.dialect.name)["gl"], batch)
 
 
 async def _resolve(

@@ -1,0 +1,138 @@
+"""Fixed Core statements executed on SQLite's driver connection, in one hand-over each.
+
+Through SQLAlchemy's aiosqlite adapter an executemany is three or four hand-overs to the
+connection's thread (a cursor, the statement, closing the cursor), each a wake-up of the
+event loop, and SQLAlchemy builds an execution context and runs the bind processors of
+every value on the way. A journal save writes seven such statements and a count's
+finalize a few dozen chunks. `executemany` sends a module-level statement to the driver
+itself: compiled once per dialect and set of keys (the SQL string and the order of its
+parameters), the values processed by the same bind processors SQLAlchemy would run (so
+the stored values are identical: scaled integers, ISO dates and timestamps), then one
+`executemany` on the aiosqlite connection, one hand-over.
+
+It runs inside the session's open transaction (the statement goes to the connection the
+transaction holds; SQLite's implicit BEGIN has been sent by an earlier statement, and
+without one SQLAlchemy's own path is taken). The engine's before/after_cursor_execute
+events see the statement as they would through SQLAlchemy, and a driver error is raised
+as SQLAlchemy would raise it (`sqlalchemy.exc.IntegrityError` ... with the sqlite3 error
+as its cause). Anything else (PostgreSQL, the blocking writer's connection, a statement
+whose parameters are not all in the rows) goes through SQLAlchemy as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Dialect, exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.session import Connection
+
+_Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+# (id of the statement, dialect, keys) -> (the statement, kept alive so its id stays its
+# own; its plan, or None when its parameters are not all in the rows)
+_PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, _Plan | None]] = {}
+
+
+def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The SQL, parameter names in order and their bind processors, compiled once."""
+    key = (id(statement), dialect.name, keys)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    made: _Plan | None = None
+    if set(names) <= set(keys) and not compiled.literal_execute_params:
+        processors = compiled._bind_processors
+        made = (compiled.string, names, tuple(processors.get(n) for n in names))
+    _PLANS[key] = (statement, made)
+    return made
+
+
+async def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Execute `statement` (a module-level INSERT or DML without RESULT rows) once per row,
+    in the transaction `conn` is in."""
+    if not rows:
+        return
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    found = None
+    if conn.dialect.name == "sqlite" and sync is not None and sync.in_transaction():
+        found = plan(statement, conn.dialect, tuple(rows[0]))
+    if found is None or sync is None:
+        await conn.execute(statement, list(rows))
+        return
+    sql, names, processors = found
+    params = [
+        tuple(
+            v if p is None else p(v)
+            for v, p in zip([row[n] for n in names], processors, strict=True)
+        )
+        for row in rows
+    ]
+    events = sync._has_events or sync.engine._has_events
+    if events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, True)
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        await driver.executemany(sql, params)
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+    if events:
+        sync.dispatch.after_cursor_execute(sync, None, sql, params, None, True)
+
+
+# (id of the statement, dialect) -> (the statement, its compiled form, the result
+# processors of its columns)
+_READS: dict[tuple[int, str], tuple[Any, Any, tuple[Callable[[Any], Any] | None, ...]]] = {}
+
+
+def _compiled_read(statement: Any, dialect: Dialect) -> tuple[Any, Any, tuple[Any, ...]]:
+    key = (id(statement), dialect.name)
+    found = _READS.get(key)
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=dialect)
+        results = tuple(
+            c.type._cached_result_processor(dialect, None) for c in compiled._result_columns
+        )
+        found = _READS[key] = (statement, compiled, results)
+    return found
+
+
+async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """The rows of `statement` (a module-level SELECT, or a write with RETURNING, whose
+    expanding IN parameters are expanded here as SQLAlchemy expands them), as tuples of
+    the values SQLAlchemy would give: one hand-over on SQLite's aiosqlite connection."""
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
+        return list(await conn.execute(statement, dict(params)))
+    _, compiled, results = _compiled_read(statement, conn.dialect)
+    expanded = compiled.construct_expanded_state(dict(params))
+    # The compiled form's bind processors (the expanded state's own mapping leaves them
+    # out), an expanded IN list's values taking their parameter's.
+    processors = dict(compiled._bind_processors)
+    for name, names in expanded.parameter_expansion.items():
+        if name in processors:
+            processors.update(dict.fromkeys(names, processors[name]))
+    sql = expanded.statement
+    values = tuple(
+        processors[k](v) if k in processors else v
+        for k, v in zip(expanded.positiontup or (), expanded.positional_parameters, strict=True)
+    )
+    events = sync._has_events or sync.engine._has_events
+    if events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        rows = await driver.execute_fetchall(sql, values)
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+    if events:
+        sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
+    if not any(results):
+        return list(rows)
+    return [
+        tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True)) for row in rows
+    ]
