@@ -36,6 +36,22 @@ _Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 _PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, _Plan | None]] = {}
 
 
+def _params(
+    names: tuple[str, ...],
+    processors: tuple[Callable[[Any], Any] | None, ...],
+    rows: Sequence[Mapping[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """The rows' values in the statement's order, through the bind processors."""
+    processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+    out = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, p in processed:
+            values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
+
+
 def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
     """The SQL, parameter names in order and their bind processors, compiled once."""
     key = (id(statement), dialect.name, keys)
@@ -55,33 +71,84 @@ def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | Non
 async def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Execute `statement` (a module-level INSERT or DML without RESULT rows) once per row,
     in the transaction `conn` is in."""
-    if not rows:
-        return
-    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-    found = None
-    if conn.dialect.name == "sqlite" and sync is not None and sync.in_transaction():
-        found = plan(statement, conn.dialect, tuple(rows[0]))
-    if found is None or sync is None:
-        await conn.execute(statement, list(rows))
-        return
-    sql, names, processors = found
-    params = [
-        tuple(
-            v if p is None else p(v)
-            for v, p in zip([row[n] for n in names], processors, strict=True)
-        )
-        for row in rows
-    ]
-    events = sync._has_events or sync.engine._has_events
-    if events:
-        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, True)
+    writes = Writes(conn)
+    await writes.add(statement, rows)
+    await writes.flush()
+
+
+# Rows held before a flush: a count's finalize writes hundreds of thousands.
+_MOST_PENDING = 20_000
+
+
+class Writes:
+    """Writes sent together: on SQLite's aiosqlite connection, the statements added run
+    in the order added, in one hand-over at `flush` (a statement `plan` refuses flushes
+    those before it and goes through SQLAlchemy). Elsewhere each runs when added.
+    Nothing added is sent until `flush`: the caller flushes before it reads or returns."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+        self._sync = sync if conn.dialect.name == "sqlite" else None
+        self._pending: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._rows = 0
+
+    async def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        sync = self._sync
+        found = None
+        if sync is not None and sync.in_transaction():
+            found = plan(statement, self._conn.dialect, tuple(rows[0]))
+        if found is None:
+            await self.flush()
+            await self._conn.execute(statement, list(rows))
+            return
+        sql, names, processors = found
+        self._pending.append((sql, _params(names, processors, rows)))
+        self._rows += len(rows)
+        if self._rows >= _MOST_PENDING:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        work, self._pending, self._rows = self._pending, [], 0
+        sync = self._sync
+        assert sync is not None and isinstance(self._conn, AsyncConnection)
+        events = sync._has_events or sync.engine._has_events
+        if events:
+            for sql, params in work:
+                sync.dispatch.before_cursor_execute(sync, None, sql, params, None, True)
+        driver = await _driver(self._conn)
+        # aiosqlite's own queue to its thread (what its executemany uses), with every
+        # statement in one call: one hand-over for all.
+        failed = await driver._execute(_run_all, driver._conn, work)
+        if failed is not None:
+            sql, params, error = failed
+            raise exc.DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+        if events:
+            for sql, params in work:
+                sync.dispatch.after_cursor_execute(sync, None, sql, params, None, True)
+
+
+async def _driver(conn: Connection) -> Any:
+    """The aiosqlite connection under `conn`."""
     driver = (await conn.get_raw_connection()).driver_connection
-    try:
-        await driver.executemany(sql, params)
-    except sqlite3.Error as error:
-        raise exc.DBAPIError.instance(sql, params, error, sqlite3.Error) from error
-    if events:
-        sync.dispatch.after_cursor_execute(sync, None, sql, params, None, True)
+    assert driver is not None
+    return driver
+
+
+def _run_all(
+    raw: sqlite3.Connection, work: list[tuple[str, list[tuple[Any, ...]]]]
+) -> tuple[str, list[tuple[Any, ...]], sqlite3.Error] | None:
+    """On the connection's thread: each statement in turn, stopping at the first error."""
+    for sql, params in work:
+        try:
+            raw.executemany(sql, params)
+        except sqlite3.Error as error:
+            return sql, params, error
+    return None
 
 
 # (id of the statement, dialect) -> (the statement, its compiled form, the result
@@ -124,15 +191,69 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     events = sync._has_events or sync.engine._has_events
     if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
-    driver = (await conn.get_raw_connection()).driver_connection
+    driver = await _driver(conn)
     try:
         rows = await driver.execute_fetchall(sql, values)
     except sqlite3.Error as error:
         raise exc.DBAPIError.instance(sql, values, error, sqlite3.Error) from error
     if events:
         sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
-    if not any(results):
-        return list(rows)
-    return [
-        tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True)) for row in rows
-    ]
+    return _processed(rows, results)
+
+
+def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:
+    """The driver's rows through the columns' result processors, as tuples."""
+    processed = [(i, p) for i, p in enumerate(results) if p is not None]
+    if not processed:
+        return [tuple(r) for r in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, p in processed:
+            values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
+
+
+# Rows per multi-row INSERT: as SQLAlchemy's insertmanyvalues batches them, and within
+# SQLite's limit of 32,766 parameters a statement.
+_PAGE = 1000
+_SQLITE_PARAMETERS = 32_766
+
+
+async def insert_returning(
+    conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The RETURNING rows of `statement` (a module-level INSERT ... RETURNING) for `rows`:
+    one multi-row INSERT per page, as SQLAlchemy's insertmanyvalues sends it, one
+    hand-over each on SQLite's aiosqlite connection; the rows in no particular order."""
+    if not rows:
+        return []
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    found = None
+    if conn.dialect.name == "sqlite" and sync is not None and sync.in_transaction():
+        found = plan(statement, conn.dialect, tuple(rows[0]))
+    if found is None or sync is None:
+        return list(await conn.execute(statement, list(rows)))
+    sql, names, processors = found
+    single = "(" + ", ".join("?" * len(names)) + ")"
+    assert sql.count(f"VALUES {single}") == 1, sql
+    _, _, results = _compiled_read(statement, conn.dialect)
+    page = max(1, min(_PAGE, _SQLITE_PARAMETERS // max(1, len(names))))
+    driver = await _driver(conn)
+    events = sync._has_events or sync.engine._has_events
+    out: list[Any] = []
+    for start in range(0, len(rows), page):
+        part = rows[start : start + page]
+        many = sql.replace(f"VALUES {single}", "VALUES " + ", ".join([single] * len(part)))
+        values = tuple(v for row in _params(names, processors, part) for v in row)
+        if events:
+            sync.dispatch.before_cursor_execute(sync, None, many, values, None, False)
+        try:
+            found_rows = await driver.execute_fetchall(many, values)
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(many, values, error, sqlite3.Error) from error
+        if events:
+            sync.dispatch.after_cursor_execute(sync, None, many, values, None, False)
+        out += _processed(found_rows, results)
+    return out

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.db.direct import executemany
+from server.db.direct import Writes
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -143,11 +143,14 @@ class SqlPostings:
         if context.frozen_bins_judged is None:
             await self._refuse_frozen(ids, result)
         serials = await self._check_serials(ids, result)
-        await self._write_balances(ids, result)
-        await self._write_serials(ids, result, serials)
-        await self._write_costs(ids, result)
-        await self._write_movements(ids, result, context)
-        await self._write_gl(ids, result, context)
+        # On SQLite the writes below go to the driver together (server.db.direct).
+        writes = Writes(await self.session.connection())
+        await self._write_balances(ids, result, writes)
+        await self._write_serials(ids, result, serials, writes)
+        await self._write_costs(ids, result, writes)
+        await self._write_movements(ids, result, context, writes)
+        await self._write_gl(ids, result, context, writes)
+        await writes.flush()
 
     async def _refuse_frozen(self, ids: PostingIds, result: PostingResult) -> None:
         sides = [m.place for m in result.movements if isinstance(m.place, LocationSide)]
@@ -179,7 +182,7 @@ class SqlPostings:
         )
         return current
 
-    async def _write_balances(self, ids: PostingIds, result: PostingResult) -> None:
+    async def _write_balances(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
         deltas: dict[tuple[int, int, str], Decimal] = {}
         for m in result.movements:
             if not isinstance(m.place, LocationSide) or ids.tracking[m.item] is Tracking.SERIAL:
@@ -193,13 +196,16 @@ class SqlPostings:
         ]
         if not rows:
             return
-        conn = await self.session.connection()
-        stmt = _writes(conn.dialect.name)["balances"]
+        stmt = _writes(self.session.get_bind().dialect.name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await executemany(conn, stmt, batch)
+            await writes.add(stmt, batch)
 
     async def _write_serials(
-        self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
+        self,
+        ids: PostingIds,
+        result: PostingResult,
+        current: Mapping[tuple[int, str], int | None],
+        writes: Writes,
     ) -> None:
         # Keyed by serial: should a result move one serial twice, the last effect wins, as
         # it did when the updates ran one by one.
@@ -216,6 +222,7 @@ class SqlPostings:
             else:
                 moves[key] = (key[0], e.serial, target, scaled(e.actual_cost, COST_PLACES))
         if moves:
+            await writes.flush()  # in order: the balances before the serials
             # A serial back into stock takes the effect's cost; a move keeps its own cost
             # (the effect carries the serial's actual cost, so the value is the same).
             # One UPDATE ... FROM (VALUES ...) per chunk: each key one probe of the unique
@@ -234,11 +241,11 @@ class SqlPostings:
                     )
                 )
         if inserts:
-            conn = await self.session.connection()
+            stmt = _writes(self.session.get_bind().dialect.name)["serials"]
             for batch in chunks(inserts, WRITE_CHUNK):
-                await executemany(conn, _writes(conn.dialect.name)["serials"], batch)
+                await writes.add(stmt, batch)
 
-    async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
+    async def _write_costs(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
         rows = [
             {"item_id": ids.items[item], "location_id": ids.locations[loc],
              "average_cost": p.average_cost}
@@ -246,13 +253,12 @@ class SqlPostings:
         ]  # fmt: skip
         if not rows:
             return
-        conn = await self.session.connection()
-        stmt = _writes(conn.dialect.name)["costs"]
+        stmt = _writes(self.session.get_bind().dialect.name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await executemany(conn, stmt, batch)
+            await writes.add(stmt, batch)
 
     async def _write_movements(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext
+        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
     ) -> None:
         rows: list[dict[str, Any]] = []
         for m in result.movements:
@@ -287,12 +293,12 @@ class SqlPostings:
             rows.append(row)
         if not rows:
             return
-        conn = await self.session.connection()
+        stmt = _writes(self.session.get_bind().dialect.name)["movements"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await executemany(conn, _writes(conn.dialect.name)["movements"], batch)
+            await writes.add(stmt, batch)
 
     async def _write_gl(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext
+        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
     ) -> None:
         if not result.gl_lines:
             return
@@ -328,9 +334,9 @@ class SqlPostings:
             }
             for g in result.gl_lines
         ]
-        conn = await self.session.connection()
+        stmt = _writes(self.session.get_bind().dialect.name)["gl"]
         for batch in chunks(values, WRITE_CHUNK):
-            await executemany(conn, _writes(conn.dialect.name)["gl"], batch)
+            await writes.add(stmt, batch)
 
 
 async def _resolve(

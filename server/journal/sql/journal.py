@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.db.direct import executemany, fetchall
+from server.db.direct import executemany, fetchall, insert_returning
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -310,7 +310,7 @@ class SqlJournal:
         conn = await self.session.connection()
         line_ids: dict[int, int] = {}
         for batch in chunks(lines, WRITE_CHUNK):
-            rows = await conn.execute(_ADD_LINES, batch)
+            rows = await insert_returning(conn, _ADD_LINES, batch)
             line_ids.update((int(no), int(i)) for no, i in rows)
         sides = [
             _side_row(line_ids[x.line_no], name, side, ids)
