@@ -8,7 +8,11 @@ finalize a few dozen chunks. `executemany` sends a module-level statement to the
 itself: compiled once per dialect and set of keys (the SQL string and the order of its
 parameters), the values processed by the same bind processors SQLAlchemy would run (so
 the stored values are identical: scaled integers, ISO dates and timestamps), then one
-`executemany` on the aiosqlite connection, one hand-over.
+`executemany` on the aiosqlite connection, one hand-over. `Writes` sends several such
+statements in one hand-over (the posting writer's writes of a result), `fetchall` reads
+a SELECT (or a write's RETURNING rows) with its IN lists expanded as SQLAlchemy expands
+them, and `insert_returning` sends an INSERT ... RETURNING for many rows as one
+multi-row statement per page, as SQLAlchemy's insertmanyvalues does.
 
 It runs inside the session's open transaction (the statement goes to the connection the
 transaction holds; SQLite's implicit BEGIN has been sent by an earlier statement, and

@@ -22,7 +22,8 @@ keys against the unique index: one probe per key on both databases.
 
 Codes are resolved to ids once per kind for the whole result (`resolve`: a caller that
 writes more than one result, or rows of its own beside them, resolves once and passes the
-`PostingIds` on); writes are executemany per chunk. A location side without a bin cannot
+`PostingIds` on); writes are executemany per chunk (on SQLite all of a result's writes go
+to the driver in one hand-over, server.db.direct.Writes). A location side without a bin cannot
 hold stock here (stock_balance is per bin): such a movement is refused (code "bin-required").
 
 The rules are the domain's (server.domain.posting: `require_bins`, `refuse_frozen_bins`,

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.db.direct import executemany, fetchall
+from server.db.direct import executemany, fetchall, insert_returning
 from server.db.engine import make_engine
 from server.db.writes import table
 
@@ -23,10 +23,16 @@ _INSERT = insert(GL)
 _READ = (
     select(GL.c.id, GL.c.amount, GL.c.posting_date, GL.c.posted_at, GL.c.intercompany)
     .where(GL.c.document_number.in_(bindparam("numbers", expanding=True)))
-    .where(GL.c.posted_at >= bindparam("since", type_=GL.c.posted_at.type))
+    .where(GL.c.posted_at == bindparam("at", type_=GL.c.posted_at.type))
     .order_by(GL.c.id)
 )
-_RAW = "SELECT * FROM gl_posting ORDER BY id"
+_INSERT_RETURNING = insert(GL).returning(GL.c.id, GL.c.document_number, GL.c.amount)
+# As stored, every column as text (no driver or SQLAlchemy conversion on the way back).
+_RAW = (
+    "SELECT id, account_code, company_code, period, document_number, CAST(amount AS TEXT), "
+    "CAST(intercompany AS TEXT), CAST(posting_date AS TEXT), CAST(posted_at AS TEXT) "
+    "FROM gl_posting ORDER BY id"
+)
 
 
 def row(number: str, amount: str) -> dict[str, Any]:
@@ -62,7 +68,7 @@ async def stored(conn: AsyncConnection) -> list[tuple[Any, ...]]:
 
 
 async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> None:
-    rows = [row("IA-1", "-12.34"), row("IA-2", "0.01")]
+    rows = [row("IA-1", "-12.34"), row("IA-2", "0.01"), row("IA-3", "1.5"), row("IA-4", "-0.25")]
     sent: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
     async with engine.connect() as conn:
@@ -71,10 +77,10 @@ async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> N
         await conn.rollback()
         await conn.execute(select(1))  # in a transaction, as a save is
         sent.clear()
-        await executemany(conn, _INSERT, rows)
+        await executemany(conn, _INSERT, rows[:2])
         assert [s for s in sent if "INSERT INTO gl_posting" in s], "the engine's events see it"
-        assert await stored(conn) == by_sqlalchemy  # the same stored values, byte for byte
-        since = {"numbers": ["IA-2", "IA-1", "IA-9"], "since": rows[0]["posted_at"]}
+        assert await stored(conn) == by_sqlalchemy[:2]  # the same stored values, byte for byte
+        since = {"numbers": ["IA-2", "IA-1", "IA-9"], "at": rows[0]["posted_at"]}
         read = await fetchall(conn, _READ, since)
         expected = list(await conn.execute(_READ, since))
         assert [tuple(r) for r in read] == [tuple(r) for r in expected]
@@ -83,5 +89,11 @@ async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> N
             (Decimal("0.01"), date(2026, 11, 23), rows[0]["posted_at"], True),
         ]
         ids = [r[0] for r in read]
+        returned = await insert_returning(conn, _INSERT_RETURNING, rows[2:])
+        assert sorted(tuple(r) for r in returned) == [
+            (ids[1] + 1, "IA-3", Decimal("1.5")),
+            (ids[1] + 2, "IA-4", Decimal("-0.25")),
+        ]
+        assert await stored(conn) == by_sqlalchemy  # stored as SQLAlchemy stores them
         with pytest.raises(IntegrityError):  # as SQLAlchemy raises it
             await executemany(conn, _INSERT, [{**rows[0], "id": ids[0]}])

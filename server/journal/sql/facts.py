@@ -167,7 +167,8 @@ class SqlJournalFacts:
 
     async def _rows(self, statement: Any, **params: Any) -> list[Any]:
         """A module-level statement (compiled once per engine, then reused) on the
-        session's connection: no ORM step between the statement and its rows."""
+        session's connection: no ORM step between the statement and its rows (on SQLite
+        sent to the driver itself, server.db.direct)."""
         return await fetchall(await self.session.connection(), statement, params)
 
     async def _existing(

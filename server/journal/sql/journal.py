@@ -3,7 +3,8 @@ the GL history listing per transaction (the seed's GLH tab).
 
 A transaction's number (its Transaction Id) is made from its row id on save, so numbers
 are unique across server processes without a counter row. Lines, sides and job history
-are written with one executemany each; codes are resolved to ids once per kind. Sides
+are written with one executemany each (on SQLite through the driver itself,
+server.db.direct); codes are resolved to ids once per kind. Sides
 and job history are read back with explicit joins (no lazy loads).
 """
 
