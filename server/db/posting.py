@@ -22,7 +22,8 @@ keys against the unique index: one probe per key on both databases.
 
 Codes are resolved to ids once per kind for the whole result (`resolve`: a caller that
 writes more than one result, or rows of its own beside them, resolves once and passes the
-`PostingIds` on); writes are executemany per chunk. A location side without a bin cannot
+`PostingIds` on); writes are executemany per chunk (on SQLite all of a result's writes go
+to the driver in one hand-over, server.db.direct.Writes). A location side without a bin cannot
 hold stock here (stock_balance is per bin): such a movement is refused (code "bin-required").
 
 The rules are the domain's (server.domain.posting: `require_bins`, `refuse_frozen_bins`,
@@ -40,6 +41,7 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.db.direct import Writes
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -142,11 +144,14 @@ class SqlPostings:
         if context.frozen_bins_judged is None:
             await self._refuse_frozen(ids, result)
         serials = await self._check_serials(ids, result)
-        await self._write_balances(ids, result)
-        await self._write_serials(ids, result, serials)
-        await self._write_costs(ids, result)
-        await self._write_movements(ids, result, context)
-        await self._write_gl(ids, result, context)
+        # On SQLite the writes below go to the driver together (server.db.direct).
+        writes = Writes(await self.session.connection())
+        await self._write_balances(ids, result, writes)
+        await self._write_serials(ids, result, serials, writes)
+        await self._write_costs(ids, result, writes)
+        await self._write_movements(ids, result, context, writes)
+        await self._write_gl(ids, result, context, writes)
+        await writes.flush()
 
     async def _refuse_frozen(self, ids: PostingIds, result: PostingResult) -> None:
         sides = [m.place for m in result.movements if isinstance(m.place, LocationSide)]
@@ -178,7 +183,7 @@ class SqlPostings:
         )
         return current
 
-    async def _write_balances(self, ids: PostingIds, result: PostingResult) -> None:
+    async def _write_balances(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
         deltas: dict[tuple[int, int, str], Decimal] = {}
         for m in result.movements:
             if not isinstance(m.place, LocationSide) or ids.tracking[m.item] is Tracking.SERIAL:
@@ -192,13 +197,16 @@ class SqlPostings:
         ]
         if not rows:
             return
-        conn = await self.session.connection()
-        stmt = _writes(conn.dialect.name)["balances"]
+        stmt = _writes(self.session.get_bind().dialect.name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(stmt, batch)
+            await writes.add(stmt, batch)
 
     async def _write_serials(
-        self, ids: PostingIds, result: PostingResult, current: Mapping[tuple[int, str], int | None]
+        self,
+        ids: PostingIds,
+        result: PostingResult,
+        current: Mapping[tuple[int, str], int | None],
+        writes: Writes,
     ) -> None:
         # Keyed by serial: should a result move one serial twice, the last effect wins, as
         # it did when the updates ran one by one.
@@ -215,6 +223,7 @@ class SqlPostings:
             else:
                 moves[key] = (key[0], e.serial, target, scaled(e.actual_cost, COST_PLACES))
         if moves:
+            await writes.flush()  # in order: the balances before the serials
             # A serial back into stock takes the effect's cost; a move keeps its own cost
             # (the effect carries the serial's actual cost, so the value is the same).
             # One UPDATE ... FROM (VALUES ...) per chunk: each key one probe of the unique
@@ -233,11 +242,11 @@ class SqlPostings:
                     )
                 )
         if inserts:
-            conn = await self.session.connection()
+            stmt = _writes(self.session.get_bind().dialect.name)["serials"]
             for batch in chunks(inserts, WRITE_CHUNK):
-                await conn.execute(_writes(conn.dialect.name)["serials"], batch)
+                await writes.add(stmt, batch)
 
-    async def _write_costs(self, ids: PostingIds, result: PostingResult) -> None:
+    async def _write_costs(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
         rows = [
             {"item_id": ids.items[item], "location_id": ids.locations[loc],
              "average_cost": p.average_cost}
@@ -245,13 +254,12 @@ class SqlPostings:
         ]  # fmt: skip
         if not rows:
             return
-        conn = await self.session.connection()
-        stmt = _writes(conn.dialect.name)["costs"]
+        stmt = _writes(self.session.get_bind().dialect.name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(stmt, batch)
+            await writes.add(stmt, batch)
 
     async def _write_movements(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext
+        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
     ) -> None:
         rows: list[dict[str, Any]] = []
         for m in result.movements:
@@ -286,12 +294,12 @@ class SqlPostings:
             rows.append(row)
         if not rows:
             return
-        conn = await self.session.connection()
+        stmt = _writes(self.session.get_bind().dialect.name)["movements"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await conn.execute(_writes(conn.dialect.name)["movements"], batch)
+            await writes.add(stmt, batch)
 
     async def _write_gl(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext
+        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
     ) -> None:
         if not result.gl_lines:
             return
@@ -327,9 +335,9 @@ class SqlPostings:
             }
             for g in result.gl_lines
         ]
-        conn = await self.session.connection()
+        stmt = _writes(self.session.get_bind().dialect.name)["gl"]
         for batch in chunks(values, WRITE_CHUNK):
-            await conn.execute(_writes(conn.dialect.name)["gl"], batch)
+            await writes.add(stmt, batch)
 
 
 async def _resolve(

@@ -6,14 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.counts.tables import CountBin, StockCount
+from server.db.direct import fetchall
 from server.db.session import Session
 from server.db.tables import Bin, Location
 from server.db.writes import LOOKUP_CHUNK, chunks
 
 FREEZING_STATUSES = ("counting_in_process", "counted")
+
+# Built once (the locations an expanding parameter): each read reuses the compiled form.
+_FROZEN_BINS = (
+    select(Location.code, Bin.label, StockCount.number)
+    .select_from(CountBin)
+    .join(StockCount, StockCount.id == CountBin.count_id)
+    .join(Bin, Bin.id == CountBin.bin_id)
+    .join(Location, Location.id == Bin.location_id)
+    .where(
+        StockCount.status.in_(FREEZING_STATUSES),
+        Location.code.in_(bindparam("locations", expanding=True)),
+    )
+)
+_FROZEN_BINS_EXEMPT = _FROZEN_BINS.where(StockCount.id != bindparam("exempt"))
 
 
 class SqlFrozenBins:
@@ -24,17 +39,15 @@ class SqlFrozenBins:
         self, location_codes: Collection[str], exempt_count: int | None = None
     ) -> dict[tuple[str, str], str]:
         """(location code, bin label) -> number of the count freezing it, in these locations."""
-        query = (
-            select(Location.code, Bin.label, StockCount.number)
-            .select_from(CountBin)
-            .join(StockCount, StockCount.id == CountBin.count_id)
-            .join(Bin, Bin.id == CountBin.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(StockCount.status.in_(FREEZING_STATUSES), Location.code.in_(location_codes))
-        )
-        if exempt_count is not None:
-            query = query.where(StockCount.id != exempt_count)
-        rows = await self.session.execute(query)
+        conn = await self.session.connection()
+        if exempt_count is None:
+            rows = await fetchall(conn, _FROZEN_BINS, {"locations": list(location_codes)})
+        else:
+            rows = await fetchall(
+                conn,
+                _FROZEN_BINS_EXEMPT,
+                {"locations": list(location_codes), "exempt": exempt_count},
+            )
         return {(str(loc), str(label)): str(number) for loc, label, number in rows}
 
     async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:

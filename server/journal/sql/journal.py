@@ -3,7 +3,8 @@ the GL history listing per transaction (the seed's GLH tab).
 
 A transaction's number (its Transaction Id) is made from its row id on save, so numbers
 are unique across server processes without a counter row. Lines, sides and job history
-are written with one executemany each; codes are resolved to ids once per kind. Sides
+are written with one executemany each (on SQLite through the driver itself,
+server.db.direct); codes are resolved to ids once per kind. Sides
 and job history are read back with explicit joins (no lazy loads).
 """
 
@@ -33,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from server.db.direct import executemany, fetchall, insert_returning
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -264,20 +266,19 @@ class SqlJournal:
         )
         conn = await self.session.connection()
         try:
-            tx_id, number = (
-                await conn.execute(
-                    _ADD_HEADER_PG if conn.dialect.name == "postgresql" else _ADD_HEADER_SQLITE,
-                    {
-                        "h_period_id": ids.get(transaction.period or ""),
-                        "h_effective_date": transaction.effective_date,
-                        "h_description": transaction.description,
-                        "h_transaction_type": transaction.transaction_type.value,
-                        "h_user_id": user_id,
-                        "h_posted_at": now,
-                        "h_reverses_id": reverses_id,
-                    },
-                )
-            ).one()
+            [(tx_id, number)] = await fetchall(
+                conn,
+                _ADD_HEADER_PG if conn.dialect.name == "postgresql" else _ADD_HEADER_SQLITE,
+                {
+                    "h_period_id": ids.get(transaction.period or ""),
+                    "h_effective_date": transaction.effective_date,
+                    "h_description": transaction.description,
+                    "h_transaction_type": transaction.transaction_type.value,
+                    "h_user_id": user_id,
+                    "h_posted_at": now,
+                    "h_reverses_id": reverses_id,
+                },
+            )
         except IntegrityError:
             # reverses_id is unique: a concurrent reversal of the same transaction won.
             raise Conflict("the transaction is already reversed", code="already-reversed") from None
@@ -310,7 +311,7 @@ class SqlJournal:
         conn = await self.session.connection()
         line_ids: dict[int, int] = {}
         for batch in chunks(lines, WRITE_CHUNK):
-            rows = await conn.execute(_ADD_LINES, batch)
+            rows = await insert_returning(conn, _ADD_LINES, batch)
             line_ids.update((int(no), int(i)) for no, i in rows)
         sides = [
             _side_row(line_ids[x.line_no], name, side, ids)
@@ -318,7 +319,7 @@ class SqlJournal:
             for name, side in x.sides()
         ]
         for batch in chunks(sides, WRITE_CHUNK):
-            await conn.execute(_ADD_SIDES, batch)
+            await executemany(conn, _ADD_SIDES, batch)
 
     async def add_job_history(
         self,
@@ -738,7 +739,7 @@ class SqlJournalHistory:
             }
             await conn.execute(_LOCK_COSTS_PG, params)
         else:
-            await conn.execute(_LOCK_COSTS_SQLITE, {"pairs": json.dumps(pairs)})
+            await executemany(conn, _LOCK_COSTS_SQLITE, [{"pairs": json.dumps(pairs)}])
         locked.update(pairs)
 
     async def inventory_history(

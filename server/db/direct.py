@@ -1,0 +1,263 @@
+"""Fixed Core statements executed on SQLite's driver connection, in one hand-over each.
+
+Through SQLAlchemy's aiosqlite adapter an executemany is three or four hand-overs to the
+connection's thread (a cursor, the statement, closing the cursor), each a wake-up of the
+event loop, and SQLAlchemy builds an execution context and runs the bind processors of
+every value on the way. A journal save writes seven such statements and a count's
+finalize a few dozen chunks. `executemany` sends a module-level statement to the driver
+itself: compiled once per dialect and set of keys (the SQL string and the order of its
+parameters), the values processed by the same bind processors SQLAlchemy would run (so
+the stored values are identical: scaled integers, ISO dates and timestamps), then one
+`executemany` on the aiosqlite connection, one hand-over. `Writes` sends several such
+statements in one hand-over (the posting writer's writes of a result), `fetchall` reads
+a SELECT (or a write's RETURNING rows) with its IN lists expanded as SQLAlchemy expands
+them, and `insert_returning` sends an INSERT ... RETURNING for many rows as one
+multi-row statement per page, as SQLAlchemy's insertmanyvalues does.
+
+It runs inside the session's open transaction (the statement goes to the connection the
+transaction holds; SQLite's implicit BEGIN has been sent by an earlier statement, and
+without one SQLAlchemy's own path is taken). The engine's before/after_cursor_execute
+events see the statement as they would through SQLAlchemy, and a driver error is raised
+as SQLAlchemy would raise it (`sqlalchemy.exc.IntegrityError` ... with the sqlite3 error
+as its cause). Anything else (PostgreSQL, the blocking writer's connection, a statement
+whose parameters are not all in the rows) goes through SQLAlchemy as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Dialect, exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.db.session import Connection
+
+_Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+# (id of the statement, dialect, keys) -> (the statement, kept alive so its id stays its
+# own; its plan, or None when its parameters are not all in the rows)
+_PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, _Plan | None]] = {}
+
+
+def _params(
+    names: tuple[str, ...],
+    processors: tuple[Callable[[Any], Any] | None, ...],
+    rows: Sequence[Mapping[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """The rows' values in the statement's order, through the bind processors."""
+    processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+    out = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, p in processed:
+            values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The SQL, parameter names in order and their bind processors, compiled once."""
+    key = (id(statement), dialect.name, keys)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    made: _Plan | None = None
+    if set(names) <= set(keys) and not compiled.literal_execute_params:
+        processors = compiled._bind_processors
+        made = (compiled.string, names, tuple(processors.get(n) for n in names))
+    _PLANS[key] = (statement, made)
+    return made
+
+
+async def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Execute `statement` (a module-level INSERT or DML without RESULT rows) once per row,
+    in the transaction `conn` is in."""
+    writes = Writes(conn)
+    await writes.add(statement, rows)
+    await writes.flush()
+
+
+# Rows held before a flush: a count's finalize writes hundreds of thousands.
+_MOST_PENDING = 20_000
+
+
+class Writes:
+    """Writes sent together: on SQLite's aiosqlite connection, the statements added run
+    in the order added, in one hand-over at `flush` (a statement `plan` refuses flushes
+    those before it and goes through SQLAlchemy). Elsewhere each runs when added.
+    Nothing added is sent until `flush`: the caller flushes before it reads or returns."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+        self._sync = sync if conn.dialect.name == "sqlite" else None
+        self._pending: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._rows = 0
+
+    async def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        sync = self._sync
+        found = None
+        if sync is not None and sync.in_transaction():
+            found = plan(statement, self._conn.dialect, tuple(rows[0]))
+        if found is None:
+            await self.flush()
+            await self._conn.execute(statement, list(rows))
+            return
+        sql, names, processors = found
+        self._pending.append((sql, _params(names, processors, rows)))
+        self._rows += len(rows)
+        if self._rows >= _MOST_PENDING:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        work, self._pending, self._rows = self._pending, [], 0
+        sync = self._sync
+        assert sync is not None and isinstance(self._conn, AsyncConnection)
+        events = sync._has_events or sync.engine._has_events
+        if events:
+            for sql, params in work:
+                sync.dispatch.before_cursor_execute(sync, None, sql, params, None, True)
+        driver = await _driver(self._conn)
+        # aiosqlite's own queue to its thread (what its executemany uses), with every
+        # statement in one call: one hand-over for all.
+        failed = await driver._execute(_run_all, driver._conn, work)
+        if failed is not None:
+            sql, params, error = failed
+            raise exc.DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+        if events:
+            for sql, params in work:
+                sync.dispatch.after_cursor_execute(sync, None, sql, params, None, True)
+
+
+async def _driver(conn: Connection) -> Any:
+    """The aiosqlite connection under `conn`."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    return driver
+
+
+def _run_all(
+    raw: sqlite3.Connection, work: list[tuple[str, list[tuple[Any, ...]]]]
+) -> tuple[str, list[tuple[Any, ...]], sqlite3.Error] | None:
+    """On the connection's thread: each statement in turn, stopping at the first error."""
+    for sql, params in work:
+        try:
+            raw.executemany(sql, params)
+        except sqlite3.Error as error:
+            return sql, params, error
+    return None
+
+
+# (id of the statement, dialect) -> (the statement, its compiled form, the result
+# processors of its columns)
+_READS: dict[tuple[int, str], tuple[Any, Any, tuple[Callable[[Any], Any] | None, ...]]] = {}
+
+
+def _compiled_read(statement: Any, dialect: Dialect) -> tuple[Any, Any, tuple[Any, ...]]:
+    key = (id(statement), dialect.name)
+    found = _READS.get(key)
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=dialect)
+        results = tuple(
+            c.type._cached_result_processor(dialect, None) for c in compiled._result_columns
+        )
+        found = _READS[key] = (statement, compiled, results)
+    return found
+
+
+async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """The rows of `statement` (a module-level SELECT, or a write with RETURNING, whose
+    expanding IN parameters are expanded here as SQLAlchemy expands them), as tuples of
+    the values SQLAlchemy would give: one hand-over on SQLite's aiosqlite connection."""
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
+        return list(await conn.execute(statement, dict(params)))
+    _, compiled, results = _compiled_read(statement, conn.dialect)
+    expanded = compiled.construct_expanded_state(dict(params))
+    # The compiled form's bind processors (the expanded state's own mapping leaves them
+    # out), an expanded IN list's values taking their parameter's.
+    processors = dict(compiled._bind_processors)
+    for name, names in expanded.parameter_expansion.items():
+        if name in processors:
+            processors.update(dict.fromkeys(names, processors[name]))
+    sql = expanded.statement
+    values = tuple(
+        processors[k](v) if k in processors else v
+        for k, v in zip(expanded.positiontup or (), expanded.positional_parameters, strict=True)
+    )
+    events = sync._has_events or sync.engine._has_events
+    if events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
+    driver = await _driver(conn)
+    try:
+        rows = await driver.execute_fetchall(sql, values)
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+    if events:
+        sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
+    return _processed(rows, results)
+
+
+def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:
+    """The driver's rows through the columns' result processors, as tuples."""
+    processed = [(i, p) for i, p in enumerate(results) if p is not None]
+    if not processed:
+        return [tuple(r) for r in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, p in processed:
+            values[i] = p(values[i])
+        out.append(tuple(values))
+    return out
+
+
+# Rows per multi-row INSERT: as SQLAlchemy's insertmanyvalues batches them, and within
+# SQLite's limit of 32,766 parameters a statement.
+_PAGE = 1000
+_SQLITE_PARAMETERS = 32_766
+
+
+async def insert_returning(
+    conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The RETURNING rows of `statement` (a module-level INSERT ... RETURNING) for `rows`:
+    one multi-row INSERT per page, as SQLAlchemy's insertmanyvalues sends it, one
+    hand-over each on SQLite's aiosqlite connection; the rows in no particular order."""
+    if not rows:
+        return []
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    found = None
+    if conn.dialect.name == "sqlite" and sync is not None and sync.in_transaction():
+        found = plan(statement, conn.dialect, tuple(rows[0]))
+    if found is None or sync is None:
+        return list(await conn.execute(statement, list(rows)))
+    sql, names, processors = found
+    single = "(" + ", ".join("?" * len(names)) + ")"
+    assert sql.count(f"VALUES {single}") == 1, sql
+    _, _, results = _compiled_read(statement, conn.dialect)
+    page = max(1, min(_PAGE, _SQLITE_PARAMETERS // max(1, len(names))))
+    driver = await _driver(conn)
+    events = sync._has_events or sync.engine._has_events
+    out: list[Any] = []
+    for start in range(0, len(rows), page):
+        part = rows[start : start + page]
+        many = sql.replace(f"VALUES {single}", "VALUES " + ", ".join([single] * len(part)))
+        values = tuple(v for row in _params(names, processors, part) for v in row)
+        if events:
+            sync.dispatch.before_cursor_execute(sync, None, many, values, None, False)
+        try:
+            found_rows = await driver.execute_fetchall(many, values)
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(many, values, error, sqlite3.Error) from error
+        if events:
+            sync.dispatch.after_cursor_execute(sync, None, many, values, None, False)
+        out += _processed(found_rows, results)
+    return out

@@ -1,0 +1,99 @@
+"""server.db.direct: the journal save's and the posting writer's statements sent to the
+SQLite driver directly store and read exactly what SQLAlchemy stores and reads, on both
+databases (PostgreSQL takes SQLAlchemy's path), and fail as SQLAlchemy fails."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from server.db.direct import executemany, fetchall, insert_returning
+from server.db.engine import make_engine
+from server.db.writes import table
+
+GL = table("gl_posting")
+_INSERT = insert(GL)
+_READ = (
+    select(GL.c.id, GL.c.amount, GL.c.posting_date, GL.c.posted_at, GL.c.intercompany)
+    .where(GL.c.document_number.in_(bindparam("numbers", expanding=True)))
+    .where(GL.c.posted_at == bindparam("at", type_=GL.c.posted_at.type))
+    .order_by(GL.c.id)
+)
+_INSERT_RETURNING = insert(GL).returning(GL.c.id, GL.c.document_number, GL.c.amount)
+# As stored, every column as text (no driver or SQLAlchemy conversion on the way back).
+_RAW = (
+    "SELECT id, account_code, company_code, period, document_number, CAST(amount AS TEXT), "
+    "CAST(intercompany AS TEXT), CAST(posting_date AS TEXT), CAST(posted_at AS TEXT) "
+    "FROM gl_posting ORDER BY id"
+)
+
+
+def row(number: str, amount: str) -> dict[str, Any]:
+    return {
+        "account_code": "1200",
+        "entity_code": None,
+        "company_code": "C1",
+        "period": "2026-11",
+        "intercompany": True,
+        "journal_name": "IA",
+        "document_kind": "journal_transaction",
+        "document_id": 1,
+        "document_number": number,
+        "line_no": 1,
+        "amount": Decimal(amount),
+        "posting_date": date(2026, 11, 23),
+        "posted_at": datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC),
+    }
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def stored(conn: AsyncConnection) -> list[tuple[Any, ...]]:
+    """The rows as the driver returns them (no SQLAlchemy types), ids left out."""
+    return [tuple(r)[1:] for r in await conn.exec_driver_sql(_RAW)]
+
+
+async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> None:
+    rows = [row("IA-1", "-12.34"), row("IA-2", "0.01"), row("IA-3", "1.5"), row("IA-4", "-0.25")]
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, rows)  # SQLAlchemy's path
+        by_sqlalchemy = await stored(conn)
+        await conn.rollback()
+        await conn.execute(select(1))  # in a transaction, as a save is
+        sent.clear()
+        await executemany(conn, _INSERT, rows[:2])
+        assert [s for s in sent if "INSERT INTO gl_posting" in s], "the engine's events see it"
+        assert await stored(conn) == by_sqlalchemy[:2]  # the same stored values, byte for byte
+        since = {"numbers": ["IA-2", "IA-1", "IA-9"], "at": rows[0]["posted_at"]}
+        read = await fetchall(conn, _READ, since)
+        expected = list(await conn.execute(_READ, since))
+        assert [tuple(r) for r in read] == [tuple(r) for r in expected]
+        assert [r[1:] for r in read] == [
+            (Decimal("-12.34"), date(2026, 11, 23), rows[0]["posted_at"], True),
+            (Decimal("0.01"), date(2026, 11, 23), rows[0]["posted_at"], True),
+        ]
+        ids = [r[0] for r in read]
+        returned = await insert_returning(conn, _INSERT_RETURNING, rows[2:])
+        assert sorted(tuple(r) for r in returned) == [
+            (ids[1] + 1, "IA-3", Decimal("1.5")),
+            (ids[1] + 2, "IA-4", Decimal("-0.25")),
+        ]
+        assert await stored(conn) == by_sqlalchemy  # stored as SQLAlchemy stores them
+        with pytest.raises(IntegrityError):  # as SQLAlchemy raises it
+            await executemany(conn, _INSERT, [{**rows[0], "id": ids[0]}])
