@@ -105,7 +105,10 @@ class JobBilling:
 
     @property
     def is_blank(self) -> bool:
-        return self == JobBilling()
+        return self == _BLANK_BILLING
+
+
+_BLANK_BILLING = JobBilling()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +149,10 @@ class JournalSide:
 
     @property
     def kind(self) -> SideKind | None:
-        if self.has_job_fields and not self.has_location_fields:
+        job, location = self.has_job_fields, self.has_location_fields
+        if job and not location:
             return SideKind.JOB
-        if self.has_location_fields and not self.has_job_fields:
+        if location and not job:
             return SideKind.LOCATION
         return None
 
