@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.domain.auth import Caller, CallerKind
 from server.domain.sync import PushResult
 from server.sync import usecases as sync
-from server.sync.group import PushGroups
+from server.sync.group import PushGroups, PushOneByOne
 from server.sync.http import wire
 from server.sync.ports import SyncUnitOfWork
 from server.uow import SqlUnitOfWork
@@ -278,3 +279,87 @@ async def test_a_group_is_bounded_by_its_events_and_none_overtakes(
     assert recorded.devices == [ids[:2], ids[2:4], ids[4:]]
     assert [a.high_water for a in answers] == sizes
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == sum(sizes)
+
+
+async def test_the_next_group_starts_after_the_commit_not_when_the_loop_is_free(
+    database_url: str,
+    client: Client,
+    groups: PushGroups,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """On the writer thread the writer takes group after group itself: while the server's
+    loop is held (decoding other pushes), the next group is written all the same, and its
+    answer is waiting when the loop is free again. On the loop, it waits for the loop."""
+    number, devs, location = await devices(client, database_url, 1)
+    (d0,) = devs
+    started: list[float] = []
+    writing = threading.Event()
+    real = sync.push_together
+
+    async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
+        started.append(time.monotonic())
+        writing.set()
+        return await real(uow, pushes)
+
+    monkeypatch.setattr(sync, "push_together", recorded)
+    # Two pushes of one device: two groups, one after the other.
+    first = asyncio.ensure_future(
+        push(groups, caller(d0, location), request(d0, scans(number, d0, 1, 20)))
+    )
+    second = asyncio.ensure_future(
+        push(groups, caller(d0, location), request(d0, scans(number, d0, 21, 20)))
+    )
+    await asyncio.wait_for(asyncio.to_thread(writing.wait), 30)  # the first group is written
+    time.sleep(1.0)  # noqa: ASYNC251 - the loop held (as by CPU work): no callback runs
+    held_until = time.monotonic()
+    answers = await asyncio.gather(first, second)
+    assert [a.high_water for a in answers] == [20, 40]
+    assert len(started) == 2
+    if where == "writer thread":
+        assert started[1] < held_until, started[1] - held_until
+    else:
+        assert started[1] >= held_until
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 40
+
+
+async def test_one_by_one_lets_at_most_its_writers_in_first_in_first_out(
+    database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """PostgreSQL's ingest: each push its own transaction, at most `writers` at once, the
+    others let in in the order they came; every event stored once."""
+    if where != "loop":
+        pytest.skip("one by one runs on the caller's loop")
+    engine = make_engine(database_url)
+    try:
+        one_by_one = PushOneByOne(lambda: SqlUnitOfWork(make_sessionmaker(engine)), writers=2)
+        number, devs, location = await devices(client, database_url, 6)
+        inside: list[int] = []
+        most = 0
+        entered: list[int] = []
+        real = sync.push_together
+
+        async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
+            nonlocal most
+            inside.append(1)
+            most = max(most, len(inside))
+            entered.append(pushes[0].batch.device_id)
+            try:
+                await asyncio.sleep(0.05)  # long enough for every other push to be waiting
+                return await real(uow, pushes)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(sync, "push_together", recorded)
+
+        async def one(d: Device) -> PushResponse:
+            batch = wire.push_batch(request(d, scans(number, d, 1, 20)))
+            return wire.push_response(await one_by_one.push(caller(d, location), batch, T0))
+
+        answers = await asyncio.gather(*(one(d) for d in devs))
+        assert most == 2
+        assert entered == [d.id for d in devs]
+        assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
+        assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 6 * 20
+    finally:
+        await engine.dispose()
