@@ -35,18 +35,12 @@ twice for it, and one device's pushes are stored in the order they came), and at
 after it). A push left out stays at the head of the queue for the next group. With a
 runner, the writer takes group after group on the runner's thread, so that a busy event
 loop does not hold up the next group (it only answers).
-
-PostgreSQL (`PushOneByOne`) takes each push in its own transaction, many at once, but
-at most `MAX_WRITERS` (`Admission`, first in, first out): beyond a few, pushes only
-contend (for the pool's connections, which every request's authentication needs too, and
-for the server's two cores), and a late push would wait behind all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,8 +55,6 @@ from server.sync.ports import EventBinder, SyncUnitOfWork, TransactionRunner
 # behind it.
 MAX_GROUP = 32
 MAX_GROUP_EVENTS = 10_000
-# PostgreSQL: at most this many pushes write at once, the others wait their turn in order.
-MAX_WRITERS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,60 +194,14 @@ class PushGroups:
 
 
 class PushOneByOne:
-    """Each push in its own transaction (PostgreSQL: many writers), at most `writers` at
-    once, admitted first in, first out (see `Admission`)."""
+    """Each push in its own transaction, side by side (PostgreSQL: many writers)."""
 
-    def __init__(
-        self,
-        uow: Callable[[], SyncUnitOfWork],
-        bind: EventBinder | None = None,
-        writers: int = MAX_WRITERS,
-    ) -> None:
+    def __init__(self, uow: Callable[[], SyncUnitOfWork], bind: EventBinder | None = None) -> None:
         self._uow = uow
         self._bind = bind
-        self._admission = Admission(writers)
 
     async def push(self, caller: Caller, batch: PushBatch, now: datetime) -> PushResult:
-        async with self._admission:
-            return await sync.push(self._uow(), caller, batch, now, self._bind)
-
-
-class Admission:
-    """At most `limit` holders at once; the others wait in the order they came (FIFO), each
-    let in as soon as a holder leaves. A waiter that goes away (cancelled) gives its turn
-    to the next."""
-
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("at least one holder")
-        self._free = limit
-        self._waiting: deque[asyncio.Future[None]] = deque()
-
-    async def __aenter__(self) -> None:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-            return
-        turn = asyncio.get_running_loop().create_future()
-        self._waiting.append(turn)
-        try:
-            await turn
-        except BaseException:
-            if turn.done() and not turn.cancelled():  # let in, but gone: pass it on
-                self._leave()
-            elif turn in self._waiting:
-                self._waiting.remove(turn)
-            raise
-
-    async def __aexit__(self, *_: object) -> None:
-        self._leave()
-
-    def _leave(self) -> None:
-        while self._waiting:
-            turn = self._waiting.popleft()
-            if not turn.done():
-                turn.set_result(None)  # the place passes to it directly
-                return
-        self._free += 1
+        return await sync.push(self._uow(), caller, batch, now, self._bind)
 
 
 def _answer(

@@ -21,7 +21,7 @@ from server.db.engine import make_engine, make_sessionmaker
 from server.domain.auth import Caller, CallerKind
 from server.domain.sync import PushResult
 from server.sync import usecases as sync
-from server.sync.group import PushGroups, PushOneByOne
+from server.sync.group import PushGroups
 from server.sync.http import wire
 from server.sync.ports import SyncUnitOfWork
 from server.uow import SqlUnitOfWork
@@ -321,45 +321,3 @@ async def test_the_next_group_starts_after_the_commit_not_when_the_loop_is_free(
     else:
         assert started[1] >= held_until
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 40
-
-
-async def test_one_by_one_lets_at_most_its_writers_in_first_in_first_out(
-    database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch, where: str
-) -> None:
-    """PostgreSQL's ingest: each push its own transaction, at most `writers` at once, the
-    others let in in the order they came; every event stored once."""
-    if where != "loop":
-        pytest.skip("one by one runs on the caller's loop")
-    engine = make_engine(database_url)
-    try:
-        one_by_one = PushOneByOne(lambda: SqlUnitOfWork(make_sessionmaker(engine)), writers=2)
-        number, devs, location = await devices(client, database_url, 6)
-        inside: list[int] = []
-        most = 0
-        entered: list[int] = []
-        real = sync.push_together
-
-        async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
-            nonlocal most
-            inside.append(1)
-            most = max(most, len(inside))
-            entered.append(pushes[0].batch.device_id)
-            try:
-                await asyncio.sleep(0.05)  # long enough for every other push to be waiting
-                return await real(uow, pushes)
-            finally:
-                inside.pop()
-
-        monkeypatch.setattr(sync, "push_together", recorded)
-
-        async def one(d: Device) -> PushResponse:
-            batch = wire.push_batch(request(d, scans(number, d, 1, 20)))
-            return wire.push_response(await one_by_one.push(caller(d, location), batch, T0))
-
-        answers = await asyncio.gather(*(one(d) for d in devs))
-        assert most == 2
-        assert entered == [d.id for d in devs]
-        assert all(set(outcomes(a).values()) == {"applied"} for a in answers)
-        assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 6 * 20
-    finally:
-        await engine.dispose()
