@@ -32,16 +32,18 @@ most ONE push of each device (a device's second push, such as a retry sent while
 first still waits, waits for the next group, in its order: it cannot make the others wait
 twice for it, and one device's pushes are stored in the order they came), and at most
 `max_group` pushes and `max_events` events (a bounded wait for the pushes that come
-after it). A push left out stays at the head of the queue for the next group.
+after it). A push left out stays at the head of the queue for the next group. With a
+runner, the writer takes group after group on the runner's thread, so that a busy event
+loop does not hold up the next group (it only answers).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from server.domain.auth import Caller
 from server.domain.sync import PushBatch, PushResult
@@ -59,10 +61,17 @@ MAX_GROUP_EVENTS = 10_000
 class _Queued:
     push: sync.Push
     answer: asyncio.Future[PushResult]
+    loop: asyncio.AbstractEventLoop  # the answer's: answered there, whichever thread writes
 
 
 class PushGroups:
-    """Pushes of one process, written in groups (see the module docstring)."""
+    """Pushes of one process, written in groups (see the module docstring).
+
+    The writer takes group after group until the queue is empty. With a runner, that loop
+    runs on the runner's thread: the next group starts right after the last COMMIT, not
+    once the server's event loop (busy decoding the next pushes) gets round to it, and
+    each answer is handed to its request's loop. The queue is shared with that thread,
+    under a lock."""
 
     def __init__(
         self,
@@ -77,34 +86,65 @@ class PushGroups:
         self._runner = runner
         self._max_group = max_group
         self._max_events = max_events
-        self._queue: list[_Queued] = []
+        self._lock = threading.Lock()
+        self._queue: list[_Queued] = []  # under the lock
+        self._writing = False  # a writer takes from the queue (under the lock)
         self._writer: asyncio.Task[None] | None = None
 
     async def push(self, caller: Caller, batch: PushBatch, now: datetime) -> PushResult:
         """The push made ready (`sync.prepare_push`, which raises the refusals that need no
         database), queued for the next group."""
         push = sync.prepare_push(caller, batch, now, self._bind)
-        queued = _Queued(push, asyncio.get_running_loop().create_future())
-        self._queue.append(queued)
-        writer = self._writer
-        if writer is None or writer.done() or writer.get_loop() is not asyncio.get_running_loop():
+        loop = asyncio.get_running_loop()
+        queued = _Queued(push, loop.create_future(), loop)
+        with self._lock:
+            self._queue.append(queued)
+            writer = self._writer
+            # On the caller's loop, a writer left on a loop that is gone writes no more.
+            stale = self._runner is None and (
+                writer is None or writer.done() or writer.get_loop() is not loop
+            )
+            start, self._writing = not self._writing or stale, True
+        if start:
             self._writer = asyncio.create_task(self._write_queue(), name="sync push writer")
         return await queued.answer
 
     async def _write_queue(self) -> None:
+        try:
+            if self._runner is None:
+                await self._drain()
+            else:
+                await self._runner.run(self._drain)
+        except BaseException:
+            # The writer was stopped (the server shutting down): no queued push is left
+            # waiting for an answer, and none is written after this (a group already
+            # being written on the runner's thread runs to its end, answered if it can).
+            with self._lock:
+                left, self._queue[:] = list(self._queue), []
+                self._writing = False
+            for queued in left:
+                _answer(queued, error=None)
+            raise
+
+    async def _drain(self) -> None:
+        """Group after group until the queue is empty (see Fairness)."""
         group: list[_Queued] = []
         try:
-            while self._queue:
-                group = self._next_group()
+            while True:
+                with self._lock:
+                    group = self._next_group()
+                    if not group and not self._queue:
+                        self._writing = False
+                        return
                 if group:
                     await self._write(group)
+                group = []
         except BaseException:
-            # The writer itself was stopped (the server shutting down): nothing of this
-            # group committed, and no queued push is left waiting for an answer.
-            for queued in [*group, *self._queue]:
-                if not queued.answer.done():
-                    queued.answer.cancel()
-            self._queue.clear()
+            with self._lock:
+                left, self._queue[:] = [*group, *self._queue], []
+                self._writing = False
+            for queued in left:
+                _answer(queued, error=None)
             raise
 
     def _next_group(self) -> list[_Queued]:
@@ -131,17 +171,9 @@ class PushGroups:
         self._queue[:] = left
         return group
 
-    async def _together(self, pushes: Sequence[sync.Push]) -> list[PushResult]:
-        def work() -> Coroutine[Any, Any, list[PushResult]]:
-            return sync.push_together(self._uow(), pushes)
-
-        if self._runner is None:
-            return await work()
-        return await self._runner.run(work)
-
     async def _write(self, group: list[_Queued]) -> None:
         try:
-            responses = await self._together([q.push for q in group])
+            responses = await sync.push_together(self._uow(), [q.push for q in group])
         except Exception as exc:
             if len(group) == 1:
                 _answer(group[0], error=exc)
@@ -151,7 +183,7 @@ class PushGroups:
                 if queued.answer.done():
                     continue
                 try:
-                    (alone,) = await self._together([queued.push])
+                    (alone,) = await sync.push_together(self._uow(), [queued.push])
                 except Exception as failed:
                     _answer(queued, error=failed)
                 else:
@@ -175,10 +207,30 @@ class PushOneByOne:
 def _answer(
     queued: _Queued, *, response: PushResult | None = None, error: Exception | None = None
 ) -> None:
+    """Answer on the push's own loop (from the runner's thread too); no response and no
+    error: cancelled. A loop that is gone (its server stopped) has no one to answer."""
+    try:
+        if queued.loop is _running_loop():
+            _set(queued, response, error)
+        else:
+            queued.loop.call_soon_threadsafe(_set, queued, response, error)
+    except RuntimeError:  # the loop is closed
+        pass
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _set(queued: _Queued, response: PushResult | None, error: Exception | None) -> None:
     if queued.answer.done():  # its request went away; what committed stays committed
         return
     if error is not None:
         queued.answer.set_exception(error)
-    else:
-        assert response is not None
+    elif response is not None:
         queued.answer.set_result(response)
+    else:
+        queued.answer.cancel()

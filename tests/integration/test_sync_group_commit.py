@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,3 +279,45 @@ async def test_a_group_is_bounded_by_its_events_and_none_overtakes(
     assert recorded.devices == [ids[:2], ids[2:4], ids[4:]]
     assert [a.high_water for a in answers] == sizes
     assert await scalar(database_url, "SELECT count(*) FROM sync_event") == sum(sizes)
+
+
+async def test_the_next_group_starts_after_the_commit_not_when_the_loop_is_free(
+    database_url: str,
+    client: Client,
+    groups: PushGroups,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """On the writer thread the writer takes group after group itself: while the server's
+    loop is held (decoding other pushes), the next group is written all the same, and its
+    answer is waiting when the loop is free again. On the loop, it waits for the loop."""
+    number, devs, location = await devices(client, database_url, 1)
+    (d0,) = devs
+    started: list[float] = []
+    writing = threading.Event()
+    real = sync.push_together
+
+    async def recorded(uow: SyncUnitOfWork, pushes: Sequence[sync.Push]) -> list[PushResult]:
+        started.append(time.monotonic())
+        writing.set()
+        return await real(uow, pushes)
+
+    monkeypatch.setattr(sync, "push_together", recorded)
+    # Two pushes of one device: two groups, one after the other.
+    first = asyncio.ensure_future(
+        push(groups, caller(d0, location), request(d0, scans(number, d0, 1, 20)))
+    )
+    second = asyncio.ensure_future(
+        push(groups, caller(d0, location), request(d0, scans(number, d0, 21, 20)))
+    )
+    await asyncio.wait_for(asyncio.to_thread(writing.wait), 30)  # the first group is written
+    time.sleep(1.0)  # noqa: ASYNC251 - the loop held (as by CPU work): no callback runs
+    held_until = time.monotonic()
+    answers = await asyncio.gather(first, second)
+    assert [a.high_water for a in answers] == [20, 40]
+    assert len(started) == 2
+    if where == "writer thread":
+        assert started[1] < held_until, started[1] - held_until
+    else:
+        assert started[1] >= held_until
+    assert await scalar(database_url, "SELECT count(*) FROM sync_event") == 40
