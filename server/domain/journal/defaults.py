@@ -87,27 +87,44 @@ def job_sides(transaction_type: TransactionType, line: JournalLine) -> tuple[str
 
 
 def _line(transaction: JournalTransaction, line: JournalLine, facts: JournalFacts) -> JournalLine:
+    """The line with its defaults, each side and the line built once (the defaults read
+    the line as defaulted so far: unit cost, then burden, then GL and billing)."""
     item = facts.items.get(line.item)
     tx_type = transaction.transaction_type
     from_side = _work_order_defaults(line.from_side, facts)
     to_side = _work_order_defaults(line.to_side, facts) if line.to_side else None
     from_side = _serial_bin(line, from_side, facts)
-    line = replace(line, from_side=from_side, to_side=to_side)
-    if line.uom is None and item is not None:
-        line = replace(line, uom=item.uom)
-    if line.unit_cost is None:
-        line = replace(line, unit_cost=_unit_cost(line, facts))
-    if line.burden_unit_cost is None:
-        line = replace(line, burden_unit_cost=burden_unit_cost(tx_type, line, facts))
-    from_side = _gl_defaults(tx_type, line, line.from_side, False, facts)
-    to_side = _gl_defaults(tx_type, line, line.to_side, True, facts) if line.to_side else None
-    line = replace(line, from_side=from_side, to_side=to_side)
-    for name in job_sides(tx_type, line):
-        if name == "from_side":
-            line = replace(line, from_side=_billing_defaults(line, line.from_side, facts))
-        elif line.to_side is not None:
-            line = replace(line, to_side=_billing_defaults(line, line.to_side, facts))
-    return line
+    if from_side is not line.from_side or to_side is not line.to_side:
+        line = replace(line, from_side=from_side, to_side=to_side)
+    uom = item.uom if line.uom is None and item is not None else line.uom
+    unit_cost = line.unit_cost if line.unit_cost is not None else _unit_cost(line, facts)
+    burden = line.burden_unit_cost
+    if burden is None:
+        burden = _burden(tx_type, line, unit_cost, facts)
+    if (uom, unit_cost, burden) != (line.uom, line.unit_cost, line.burden_unit_cost):
+        line = replace(line, uom=uom, unit_cost=unit_cost, burden_unit_cost=burden)
+    billed = job_sides(tx_type, line)
+    from_side = _side_defaults(tx_type, line, line.from_side, False, "from_side" in billed, facts)
+    to_side = line.to_side
+    if to_side is not None:
+        to_side = _side_defaults(tx_type, line, to_side, True, "to_side" in billed, facts)
+    return replace(line, from_side=from_side, to_side=to_side)
+
+
+def _side_defaults(
+    transaction_type: TransactionType,
+    line: JournalLine,
+    side: JournalSide,
+    to: bool,
+    billed: bool,
+    facts: JournalFacts,
+) -> JournalSide:
+    """A side with its GL defaults and, on a side that writes job history, its billing."""
+    account, entity = _gl_defaults(transaction_type, line, side, to, facts)
+    billing = _billing_defaults(line, side, facts) if billed else None
+    if billing is None:
+        return replace(side, gl_account=account, gl_entity=entity)
+    return replace(side, gl_account=account, gl_entity=entity, billing=billing)
 
 
 def _work_order_defaults(side: JournalSide, facts: JournalFacts) -> JournalSide:
@@ -158,7 +175,17 @@ def burden_unit_cost(
 ) -> Decimal:
     """Burden per unit on a job transfer: the item's burden rate, plus the location's when
     the item's inventory group applies location burden; a percent of the unit cost."""
-    if transaction_type not in JOB_TRANSFERS or line.unit_cost is None:
+    return _burden(transaction_type, line, line.unit_cost, facts)
+
+
+def _burden(
+    transaction_type: TransactionType,
+    line: JournalLine,
+    unit_cost: Decimal | None,
+    facts: JournalFacts,
+) -> Decimal:
+    """`burden_unit_cost` of the line at `unit_cost` (the line's, or its default)."""
+    if transaction_type not in JOB_TRANSFERS or unit_cost is None:
         return ZERO
     item = facts.items.get(line.item)
     if item is None:
@@ -169,7 +196,7 @@ def burden_unit_cost(
         for side in (line.from_side, line.to_side):
             if side is not None and side.location in facts.locations:
                 rate += facts.locations[side.location].burden_rate
-    return round_cost(line.unit_cost * rate / HUNDRED)
+    return round_cost(unit_cost * rate / HUNDRED)
 
 
 def _gl_defaults(
@@ -178,7 +205,8 @@ def _gl_defaults(
     side: JournalSide,
     to: bool,
     facts: JournalFacts,
-) -> JournalSide:
+) -> tuple[str | None, str | None]:
+    """A side's GL account and entity: as entered, else the default."""
     kind = side_kind(transaction_type, side, to)
     place = side
     if not to and line.to_side is not None and adds_on_to_line(transaction_type, line):
@@ -191,7 +219,7 @@ def _gl_defaults(
     entity = side.gl_entity
     if entity is None:
         entity = _default_entity(line, place, kind, facts)
-    return replace(side, gl_account=account, gl_entity=entity)
+    return account, entity
 
 
 def _default_account(
@@ -233,12 +261,15 @@ def _default_entity(
     return None
 
 
-def _billing_defaults(line: JournalLine, side: JournalSide, facts: JournalFacts) -> JournalSide:
+def _billing_defaults(
+    line: JournalLine, side: JournalSide, facts: JournalFacts
+) -> JobBilling | None:
+    """A job side's billing with its defaults; None: left as it is (unknown item or job)."""
     item = facts.items.get(line.item)
     job = facts.jobs.get(side.job)
     billing = side.billing
     if item is None or job is None:
-        return side
+        return None
     rate = billing.billing_rate
     if rate is None:
         rate = BillingRate.UNIT_PRICE if item.use_unit_prices else BillingRate.MARKUP
@@ -270,15 +301,12 @@ def _billing_defaults(line: JournalLine, side: JournalSide, facts: JournalFacts)
     use_tax_rate = billing.use_tax_rate
     if use_tax_rate is None:
         use_tax_rate = job.use_tax_rate
-    return replace(
-        side,
-        billing=JobBilling(
-            quantity_billable=quantity_billable,
-            extra=billing.extra,
-            billing_rate=rate,
-            revenue_rate=revenue_rate,
-            unit_price=unit_price,
-            amount_revenue=amount_revenue,
-            use_tax_rate=use_tax_rate,
-        ),
+    return JobBilling(
+        quantity_billable=quantity_billable,
+        extra=billing.extra,
+        billing_rate=rate,
+        revenue_rate=revenue_rate,
+        unit_price=unit_price,
+        amount_revenue=amount_revenue,
+        use_tax_rate=use_tax_rate,
     )

@@ -15,7 +15,7 @@ is a new transaction (see reverse.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -105,7 +105,7 @@ class JobBilling:
 
     @property
     def is_blank(self) -> bool:
-        return self == _BLANK_BILLING
+        return self is _BLANK_BILLING or self == _BLANK_BILLING
 
 
 _BLANK_BILLING = JobBilling()
@@ -125,7 +125,8 @@ class JournalSide:
     equipment: str = ""
     gl_account: str | None = None  # None: default it; "": blanked, no GL on this side
     gl_entity: str | None = None
-    billing: JobBilling = field(default_factory=JobBilling)
+    # Frozen, so one blank billing is shared by the sides that give none.
+    billing: JobBilling = _BLANK_BILLING
 
     @property
     def has_location_fields(self) -> bool:
@@ -134,15 +135,13 @@ class JournalSide:
     @property
     def has_job_fields(self) -> bool:
         return (
-            any(
-                (
-                    self.job,
-                    self.cost_code,
-                    self.bill_item,
-                    self.cost_category,
-                    self.work_order,
-                    self.equipment,
-                )
+            bool(
+                self.job
+                or self.cost_code
+                or self.bill_item
+                or self.cost_category
+                or self.work_order
+                or self.equipment
             )
             or not self.billing.is_blank
         )
