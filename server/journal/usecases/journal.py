@@ -94,7 +94,7 @@ async def _save(
     now: datetime,
     reverses_id: int | None,
 ) -> SavedTransaction:
-    await _lock(uow, draft)
+    """Save `draft`, its costs locked by the caller (`_lock`) before anything was read."""
     facts = await uow.journal.facts(draft)
     prepared = prepare(draft, facts)
     transaction = prepared.transaction
@@ -124,7 +124,8 @@ async def _save(
 async def _lock(uow: JournalUnitOfWork, draft: JournalTransaction) -> None:
     """Average costs are computed from the figures read next: lock them first, so two
     saves of the same item and location never both compute from the same stale figures.
-    Locking twice in one transaction is harmless."""
+    Each save locks once, before its first read (locking twice in one transaction sends
+    nothing, but costs the keys again)."""
     keys = {
         (line.item, side.location)
         for line in draft.lines
@@ -272,6 +273,7 @@ async def reverse_transaction(
                 code="already-reversed",
             )
         draft = reverse(stored.transaction, effective_date, period, description)
+        await _lock(uow, draft)
         saved = await _save(uow, draft, user_id, username, now, stored.id)
         await uow.commit()
     return saved
