@@ -30,14 +30,43 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Dialect, exc
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from server.db.session import Connection
+from server.db.session import Connection, Session
 
 _Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 # (id of the statement, dialect, keys) -> (the statement, kept alive so its id stays its
 # own; its plan, or None when its parameters are not all in the rows)
 _PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, _Plan | None]] = {}
+
+
+_CONNECTION = "direct_connection"
+
+
+async def connection(session: Session) -> Connection:
+    """`session.connection()`, without its hand-over to a greenlet when the session's
+    transaction already holds the connection: a save asks for it seven times.
+
+    The connection is kept in `session.info` beside the session's transaction (public
+    `get_transaction`): a transaction holds its connection until it ends, and a new
+    transaction (after a commit or a rollback) is a new object, so the kept connection
+    is only ever given back inside the transaction that checked it out."""
+    if not isinstance(session, AsyncSession):
+        return await session.connection()
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if (
+        transaction is not None
+        and kept is not None
+        and kept[0] is transaction
+        and transaction.is_active
+        and kept[1].sync_connection.in_transaction()
+    ):
+        conn: Connection = kept[1]
+        return conn
+    found = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), found)
+    return found
 
 
 def _params(
@@ -137,7 +166,13 @@ class Writes:
 
 
 async def _driver(conn: Connection) -> Any:
-    """The aiosqlite connection under `conn`."""
+    """The aiosqlite connection under `conn`: the one its open transaction holds, else
+    through SQLAlchemy (a hand-over to a greenlet, which may revalidate the connection)."""
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if sync is not None and sync._dbapi_connection is not None and sync.in_transaction():
+        driver = sync._dbapi_connection.driver_connection
+        assert driver is not None
+        return driver
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None
     return driver

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, cast, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.db.direct import Writes
+from server.db.direct import Writes, connection
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -145,7 +145,7 @@ class SqlPostings:
             await self._refuse_frozen(ids, result)
         serials = await self._check_serials(ids, result)
         # On SQLite the writes below go to the driver together (server.db.direct).
-        writes = Writes(await self.session.connection())
+        writes = Writes(await connection(self.session))
         await self._write_balances(ids, result, writes)
         await self._write_serials(ids, result, serials, writes)
         await self._write_costs(ids, result, writes)
@@ -167,7 +167,7 @@ class SqlPostings:
         """Current bin of every serial the result touches; refuses effects that do not fit."""
         keys = {(ids.items[e.item], e.serial) for e in result.serial_effects}
         current: dict[tuple[int, str], int | None] = {}
-        conn = await self.session.connection()
+        conn = await connection(self.session)
         for batch in chunks(keys, SERIAL_CHUNK):
             k = keys_table(self.session.get_bind().dialect.name, "k", _SERIAL_KEY, batch)
             rows = await conn.execute(

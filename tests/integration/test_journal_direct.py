@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.db.direct import executemany, fetchall, insert_returning
-from server.db.engine import make_engine
+from server.db.direct import connection, executemany, fetchall, insert_returning
+from server.db.engine import make_engine, make_sessionmaker
 from server.db.writes import table
 
 GL = table("gl_posting")
@@ -97,3 +97,26 @@ async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> N
         assert await stored(conn) == by_sqlalchemy  # stored as SQLAlchemy stores them
         with pytest.raises(IntegrityError):  # as SQLAlchemy raises it
             await executemany(conn, _INSERT, [{**rows[0], "id": ids[0]}])
+
+
+async def test_connection_is_the_session_transactions_own(engine: AsyncEngine) -> None:
+    """`connection` gives the connection of the session's current transaction: the same
+    one within it, and after a commit or a rollback the next transaction's, never the
+    one kept from the transaction that ended (closed, or outside the transaction)."""
+    async with make_sessionmaker(engine)() as session:
+        first = await connection(session)
+        assert await connection(session) is first
+        await first.execute(_INSERT, [row("IA-1", "1")])
+        await session.commit()
+        await session.execute(select(1))  # the next transaction begins
+        second = await connection(session)
+        assert isinstance(second, AsyncConnection) and second.sync_connection.in_transaction()
+        await second.execute(_INSERT, [row("IA-2", "2")])
+        await session.rollback()
+        await session.execute(select(1))
+        third = await connection(session)
+        await third.execute(_INSERT, [row("IA-3", "3")])
+        await session.commit()
+    async with engine.connect() as conn:
+        numbers = [r[4] for r in await conn.exec_driver_sql(_RAW)]
+    assert numbers == ["IA-1", "IA-3"]

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from server.db.costing import serialized_average_costs
-from server.db.direct import fetchall
+from server.db.direct import connection, fetchall
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -169,7 +169,7 @@ class SqlJournalFacts:
         """A module-level statement (compiled once per engine, then reused) on the
         session's connection: no ORM step between the statement and its rows (on SQLite
         sent to the driver itself, server.db.direct)."""
-        return await fetchall(await self.session.connection(), statement, params)
+        return await fetchall(await connection(self.session), statement, params)
 
     async def _existing(
         self, column: InstrumentedAttribute[str], id_: InstrumentedAttribute[int], codes: set[str]

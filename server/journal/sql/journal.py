@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.db.direct import executemany, fetchall, insert_returning
+from server.db.direct import connection, executemany, fetchall, insert_returning
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -264,7 +264,7 @@ class SqlJournal:
         ids = await _id_map(
             self.session, AccountingPeriod.code, AccountingPeriod.id, codes_of([transaction.period])
         )
-        conn = await self.session.connection()
+        conn = await connection(self.session)
         try:
             [(tx_id, number)] = await fetchall(
                 conn,
@@ -308,7 +308,7 @@ class SqlJournal:
             for x in transaction.lines
         ]
         # The new lines' ids come back with the INSERT (one multi-row statement per chunk).
-        conn = await self.session.connection()
+        conn = await connection(self.session)
         line_ids: dict[int, int] = {}
         for batch in chunks(lines, WRITE_CHUNK):
             rows = await insert_returning(conn, _ADD_LINES, batch)
@@ -730,7 +730,7 @@ class SqlJournalHistory:
         pairs = sorted(set(keys) - locked)
         if not pairs:
             return  # locked already in this transaction
-        conn = await self.session.connection()
+        conn = await connection(self.session)
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             params: dict[str, Any] = {
