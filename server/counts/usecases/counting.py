@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -133,6 +133,9 @@ class _Cached:
     version: int = -1
     reconciliation: Reconciliation | None = None
     standing: StandingBinCounts | None = None
+    # The snapshot's serials per (item, bin) asked for so far (0 where it has none): the
+    # snapshot never changes, so a recomputation asks the database only for new pairs.
+    held: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _entry(uow: ReconcilingUnitOfWork, token: str) -> _Cached | None:
@@ -829,13 +832,16 @@ async def reconciliation_and_bin_counts(
     ):
         return entry.reconciliation, entry.standing
     with collector_paused():
-        recon, standing = await _reconciled(uow, count, entry.snapshot)
+        recon, standing = await _reconciled(uow, count, entry.snapshot, entry.held)
     entry.version, entry.reconciliation, entry.standing = count.version, recon, standing
     return recon, standing
 
 
 async def _reconciled(
-    uow: ReconcilingUnitOfWork, count: CountRecord, base: Snapshot
+    uow: ReconcilingUnitOfWork,
+    count: CountRecord,
+    base: Snapshot,
+    held: dict[tuple[str, str], int],
 ) -> tuple[Reconciliation, StandingBinCounts]:
     standing = await standing_bin_counts(uow, count)
     effective, whole = standing.resolved, standing.contents
@@ -847,7 +853,7 @@ async def _reconciled(
     differences = await uow.snapshots.serial_differences(count, chosen)
     keyed_items = {item for i in chosen for item, _lot in keyed[i][1]}
     snapshot, counted = await _differences_only(uow, count, base, differences, keyed_items)
-    settled = await _settled(uow, count, snapshot, effective.effective, keyed, differences)
+    settled = await _settled(uow, count, snapshot, effective.effective, keyed, differences, held)
     recon = reconcile(
         snapshot,
         {
@@ -969,10 +975,12 @@ async def _settled(
     effective: Mapping[str, BinCount],
     keyed: Mapping[int, tuple[frozenset[tuple[str, str]], dict[tuple[str, str], Decimal]]],
     differences: Sequence[SerialDifference],
+    held: dict[tuple[str, str], int],
 ) -> dict[tuple[str, str], int]:
     """Serials matched by the database, per (item, counted bin), for the pairs the lines
     report: those of the discrepancies' serials and of units counted without serial. The
-    snapshot's serials of the pair less those among the discrepancies."""
+    snapshot's serials of the pair less those among the discrepancies. `held`: the
+    snapshot's serials per pair known already (the cache entry's), completed here."""
     pairs: set[tuple[str, str]] = set()
     among: Counter[tuple[str, str]] = Counter()
     for d in differences:
@@ -985,5 +993,8 @@ async def _settled(
             facts = snapshot.items.get(item)
             if facts is not None and facts.tracking is Tracking.SERIAL:
                 pairs.add((item, label))
-    held = await uow.snapshots.snapshot_quantities(count, pairs)
-    return {pair: held.get(pair, 0) - among[pair] for pair in pairs if held.get(pair, 0)}
+    new = pairs.difference(held)
+    if new:
+        found = await uow.snapshots.snapshot_quantities(count, new)
+        held.update((pair, found.get(pair, 0)) for pair in new)
+    return {pair: held[pair] - among[pair] for pair in pairs if held[pair]}
