@@ -310,6 +310,7 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
         for d in devices
     }
     latencies: list[float] = []
+    firsts: list[bool] = []  # beside each latency: the device's first push (all at once)
     # Each device's whole sync: from the common start to its last push's answer.
     synced: dict[int, float] = {}
     lock = threading.Lock()
@@ -355,7 +356,7 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
             if warm.status_code != 200:
                 failures.append(warm.text[:200])
             start.wait()
-            for payload in payloads[int(str(device["device_id"]))]:
+            for index, payload in enumerate(payloads[int(str(device["device_id"]))]):
                 started = time.perf_counter()
                 response = client.post("/api/sync/push", content=payload, headers=headers)
                 elapsed = time.perf_counter() - started
@@ -364,6 +365,7 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
                     return
                 with lock:
                     latencies.append(elapsed)
+                    firsts.append(index == 0)
             with lock:
                 synced[int(str(device["device_id"]))] = time.perf_counter() - begun
         finally:
@@ -394,6 +396,12 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
     rate = total / wall
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
     median = statistics.median(latencies)
+    # Where the tail is: the slowest 1% of the pushes, how many are the first round (every
+    # device's first push, all sent at the same instant) and how many come later.
+    tail = sorted(range(len(latencies)), key=latencies.__getitem__)[
+        -max(len(latencies) // 100, 1) :
+    ]
+    tail_firsts = sum(firsts[i] for i in tail)
     slowest, fastest = max(synced.values()), min(synced.values())
     now = datetime.now(UTC)
     installs = {int(str(d["device_id"])): uuid.uuid4().hex for d in devices}
@@ -433,6 +441,10 @@ def run(base: str, url: str, args: argparse.Namespace) -> int:
     print(
         f"  push latency     median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
         f"max {max(latencies) * 1000:.0f} ms: p99 / median {p99 / median:.2f} (target <= 2.00)"
+    )
+    print(
+        f"  slowest 1%       {len(tail)} pushes: {tail_firsts} of the first round "
+        f"(every device's first push at once), {len(tail) - tail_firsts} later"
     )
     print(
         f"  device sync      fastest {fastest:.2f} s, slowest {slowest:.2f} s: "
