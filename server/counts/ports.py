@@ -190,7 +190,10 @@ class Snapshots(Protocol):
 
     async def load_snapshot(self, count: CountRecord) -> Snapshot: ...
     async def serial_differences(
-        self, count: CountRecord, bin_count_ids: Collection[int]
+        self,
+        count: CountRecord,
+        bin_count_ids: Collection[int],
+        held: dict[tuple[str, str], int] | None = None,
     ) -> list[SerialDifference]: ...
     async def snapshot_quantities(
         self, count: CountRecord, pairs: Collection[tuple[str, str]]

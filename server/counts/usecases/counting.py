@@ -91,6 +91,7 @@ MAX_BINS_LISTED = 10_000
 # -- inputs and views ------------------------------------------------------------------
 
 _first = itemgetter(0)
+_NONE: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -850,16 +851,17 @@ async def _reconciled(
         [i for i in chosen if i not in whole], serials=False
     )
     keyed.update(whole)
-    differences = await uow.snapshots.serial_differences(count, chosen)
+    # The first reconciliation of the snapshot in this process has the matching statement
+    # count the snapshot's serials of the pairs its rows name; later ones ask only for
+    # pairs not seen (`_settled`).
+    differences = await uow.snapshots.serial_differences(count, chosen, None if held else held)
     keyed_items = {item for i in chosen for item, _lot in keyed[i][1]}
     snapshot, counted = await _differences_only(uow, count, base, differences, keyed_items)
     settled = await _settled(uow, count, snapshot, effective.effective, keyed, differences, held)
     recon = reconcile(
         snapshot,
         {
-            label: replace(
-                bc, serials=counted.get(label, frozenset()), quantities=keyed[int(bc.id)][1]
-            )
+            label: bc.with_contents(counted.get(label, _NONE), keyed[int(bc.id)][1])
             for label, bc in effective.effective.items()
         },
         conflicts=effective.conflicts,

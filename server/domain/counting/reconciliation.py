@@ -234,29 +234,36 @@ class _Builder(_Problems):
         )
 
     def finish_serial_lines(self) -> None:
-        for p in self.pending:
-            pair = (p.item, p.bin)
-            found = self.matched.get(p.bin)
-            same = found[p.item] if found is not None else 0
-            transfer = 1 if p.kind is LineKind.SERIAL_TRANSFER else 0
-            self.lines.append(
+        # Tens of thousands of lines at a million serials: the look-ups are hoisted.
+        matched, displaced, found_in = self.matched, self.displaced, self.found_in
+        known, who, append = self._who, self.who, self.lines.append
+        transfer_kind = LineKind.SERIAL_TRANSFER
+        for kind, item, serial, label, adjustment, cost, from_bin, note, bins in self.pending:
+            pair = (item, label)
+            found = matched.get(label)
+            same = found[item] if found is not None else 0
+            transfer = kind is transfer_kind
+            users = known.get((label, from_bin, *bins))
+            if users is None:
+                users = who(label, from_bin, *bins)
+            append(
                 DiscrepancyLine(
-                    id=line_id(p.kind, p.item, p.serial, p.bin),
-                    kind=p.kind,
-                    item=p.item,
-                    bin=p.bin,
-                    serial=p.serial,
-                    from_bin=p.from_bin,
-                    bins=p.bins,
-                    system_quantity=Decimal(same + self.displaced.get(pair, 0)),
-                    counted_quantity=Decimal(same + self.found_in.get(pair, 0)),
-                    adjustment_quantity=p.adjustment,
-                    stock_transfer_quantity=Decimal(transfer),
-                    adjustment_cost=p.cost,
-                    adjustment_value=extend(p.adjustment, p.cost),
-                    stock_transfer_value=round_value(p.cost) if transfer else ZERO,
-                    counters=self.who(p.bin, p.from_bin, *p.bins),
-                    note=p.note,
+                    id=line_id(kind, item, serial, label),
+                    kind=kind,
+                    item=item,
+                    bin=label,
+                    serial=serial,
+                    from_bin=from_bin,
+                    bins=bins,
+                    system_quantity=Decimal(same + displaced.get(pair, 0)),
+                    counted_quantity=Decimal(same + found_in.get(pair, 0)),
+                    adjustment_quantity=adjustment,
+                    stock_transfer_quantity=ONE if transfer else ZERO,
+                    adjustment_cost=cost,
+                    adjustment_value=extend(adjustment, cost),
+                    stock_transfer_value=round_value(cost) if transfer else ZERO,
+                    counters=users,
+                    note=note,
                 )
             )
 

@@ -239,9 +239,14 @@ class FakeSnapshots(_OverState):
         )
 
     async def serial_differences(
-        self, count: CountRecord, bin_count_ids: Collection[int]
+        self,
+        count: CountRecord,
+        bin_count_ids: Collection[int],
+        held: dict[tuple[str, str], int] | None = None,
     ) -> list[SerialDifference]:
-        """Serials the chosen bin counts do not hold exactly once, in their system bin."""
+        """Serials the chosen bin counts do not hold exactly once, in their system bin;
+        into `held` the snapshot's serials of the pairs the SQL one counts (the missing
+        serial's snapshot bin, the bins it was scanned in away from it)."""
         system = {(s.item, s.serial): s for s in self.state.snapshots[count.id][0]}
         scanned: dict[tuple[str, str], list[str]] = {}
         counted: set[str] = set()
@@ -256,6 +261,12 @@ class FakeSnapshots(_OverState):
             row, where = system.get(key), tuple(scanned.get(key, ()))
             if row is None or where != (row.bin,):
                 found.append(SerialDifference(key[0], key[1], row, where))
+                if held is not None:
+                    of_pair = Counter((s.item, s.bin) for s in system.values())
+                    bins = [b for b in where if row is None or b != row.bin]
+                    if row is not None and row.bin in counted and row.bin not in where:
+                        bins.append(row.bin)
+                    held.update(((key[0], b), of_pair[(key[0], b)]) for b in bins)
         return found
 
     async def snapshot_quantities(
