@@ -154,9 +154,11 @@ class CountRows(Protocol):
         *,
         offset: int = 0,
         limit: int | None = None,
+        decided: bool = False,
     ) -> Sequence[CountBinRecord]:
         """The count's bins by label; only those of `labels` when given; `limit` of them
-        from `offset` when given."""
+        from `offset` when given; with `decided`, only those with a picked bin count or a
+        recount order (what decides which bin count stands)."""
         ...
 
     async def claim(

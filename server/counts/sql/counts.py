@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -175,9 +176,11 @@ class SqlCounts:
         *,
         offset: int = 0,
         limit: int | None = None,
+        decided: bool = False,
     ) -> Sequence[CountBinRecord]:
         """The count's bins in scope by label; only those of `labels` when given; a page
-        of `limit` from `offset` when given."""
+        of `limit` from `offset` when given; with `decided`, only those with a picked bin
+        count or a recount order (a few of 10,000, for which bin count stands)."""
         query = (
             select(
                 CountBin.bin_id,
@@ -194,6 +197,13 @@ class SqlCounts:
         )
         if labels is not None:
             query = query.where(Bin.label.in_(list(labels)))
+        if decided:
+            query = query.where(
+                or_(
+                    CountBin.picked_bin_count_id.is_not(None),
+                    CountBin.recount_ordered_at.is_not(None),
+                )
+            )
         if offset or limit is not None:
             query = query.offset(offset).limit(limit)
         # Core: no ORM per-row result handling (a count may have tens of thousands of bins).

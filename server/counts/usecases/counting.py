@@ -892,16 +892,18 @@ async def standing_bin_counts(uow: CountingUnitOfWork, count: CountRecord) -> St
     """Which bin count of each bin stands, from the headers (the domain decides); the
     contents are read only where two counts of one bin compete."""
     headers = await uow.bin_counts.bin_count_headers(count.id)
-    bins = await uow.counts.bins(count.id)
+    bins = await uow.counts.bins(count.id, decided=True)
     every = [_bin_count(h) for h in headers]
     current = current_bin_counts(every, recount_orders(bins))
     rivals = [int(c.id) for found in current.current.values() if len(found) > 1 for c in found]
     whole = await uow.bin_counts.bin_count_lines(rivals) if rivals else {}
-    compared = {
-        label: [replace(c, serials=whole[int(c.id)][0], quantities=whole[int(c.id)][1])
-                if int(c.id) in whole else c for c in found]
-        for label, found in current.current.items()
-    }  # fmt: skip
+    compared = current.current
+    if whole:  # only the bins with rival counts get their contents
+        compared = {**compared, **{
+            label: [c.with_contents(*whole[int(c.id)]) if int(c.id) in whole else c
+                    for c in found]
+            for label, found in compared.items() if len(found) > 1
+        }}  # fmt: skip
     picked = {
         b.label: str(b.picked_bin_count_id) for b in bins if b.picked_bin_count_id is not None
     }

@@ -183,9 +183,19 @@ class FakeCounts(_OverState):
         *,
         offset: int = 0,
         limit: int | None = None,
+        decided: bool = False,
     ) -> Sequence[CountBinRecord]:
         found = sorted(
-            (b for b in self.state.count_bins[count_id] if labels is None or b.label in labels),
+            (
+                b
+                for b in self.state.count_bins[count_id]
+                if (labels is None or b.label in labels)
+                and (
+                    not decided
+                    or b.picked_bin_count_id is not None
+                    or b.recount_ordered_at is not None
+                )
+            ),
             key=lambda b: b.label,
         )
         return found[offset : None if limit is None else offset + limit]
