@@ -72,6 +72,14 @@ from server.domain.money import COST_PLACES, QUANTITY_PLACES
 _SERIAL_KEY = (("item_id", "BIGINT"), ("number", "TEXT"))
 
 
+_BIN_KINDS = {kind.value: kind for kind in BinKind}
+
+
+def _bin_kind(value: str) -> BinKind:
+    """BinKind(value) by a look-up (10,000 bins and their serials, a few kinds)."""
+    return _BIN_KINDS.get(value) or BinKind(value)
+
+
 class Scaled:
     """Scaled integers to Decimals, memoized: a million costs hold few distinct values."""
 
@@ -220,8 +228,8 @@ class SqlSnapshots:
         labels: dict[int, str] = {}
         kinds: dict[str, BinKind] = {}
         for id_, label, kind in rows:
-            labels[int(id_)] = str(label)
-            kinds[str(label)] = BinKind(kind)
+            labels[int(id_)] = text = str(label)
+            kinds[text] = _bin_kind(kind)
         return labels, kinds
 
     async def load_snapshot(self, count: CountRecord) -> Snapshot:
@@ -310,7 +318,7 @@ class SqlSnapshots:
             .where(head.id.in_(select(chosen.c.id)))
             .cte("counted")
         )
-        held_rows = aliased(CountSnapshotSerial, name="held")
+        home = aliased(CountSnapshotSerial, name="held")
         peer = aliased(CountSnapshotSerial, name="peer")
 
         def serials_of(bin_id: Any, item_id: Any) -> Any:
@@ -340,13 +348,11 @@ class SqlSnapshots:
         # SQLite would probe the primary key (count, item, serial number): anywhere in the
         # million rows. With the serial number an expression on its side, the (count, bin,
         # item) index is the longer match: a probe within the bin's rows.
-        held_serial = (
-            held_rows.serial_number + "" if dialect == "sqlite" else held_rows.serial_number
-        )
+        held_serial = home.serial_number + "" if dialect == "sqlite" else home.serial_number
         in_bin = select(literal(1)).where(
-            held_rows.count_id == count.id,
-            held_rows.bin_id == counted.c.bin_id,
-            held_rows.item_id == scan.item_id,
+            home.count_id == count.id,
+            home.bin_id == counted.c.bin_id,
+            home.item_id == scan.item_id,
             held_serial == scan.serial_number,
         )
         stray = (
@@ -384,7 +390,7 @@ class SqlSnapshots:
         differences: dict[tuple[int, str], SerialDifference] = {}
         for key, (bin_id, raw_cost, kind) in absent.items():
             code = codes[key[0]]
-            system = SnapshotSerial(code, key[1], labels[bin_id], cost(raw_cost), BinKind(kind))
+            system = SnapshotSerial(code, key[1], labels[bin_id], cost(raw_cost), _bin_kind(kind))
             where = tuple(labels[b] for b in scanned.get(key, ()))
             differences[key] = SerialDifference(code, key[1], system, where)
         strangers = [key for key in scanned if key not in absent]
@@ -409,7 +415,7 @@ class SqlSnapshots:
                 key = (int(item_id), str(serial))
                 d = differences[key]
                 system = SnapshotSerial(
-                    d.item, d.serial, labels[int(bin_id)], cost(int(raw_cost)), BinKind(kind)
+                    d.item, d.serial, labels[int(bin_id)], cost(int(raw_cost)), _bin_kind(kind)
                 )
                 # Not among the absent: scanned in its snapshot bin too, if that is counted.
                 also = (system.bin,) if int(bin_id) in counted_bins else ()

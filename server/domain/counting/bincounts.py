@@ -130,4 +130,9 @@ def counters_by_bin(bin_counts: Iterable[BinCount]) -> dict[BinLabel, frozenset[
     result: dict[BinLabel, set[str]] = {}
     for count in bin_counts:
         result.setdefault(count.bin, set()).add(count.counter)
-    return {label: frozenset(users) for label, users in result.items()}
+    # Bins counted by the same people share one set (10,000 bins, a few counters).
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    return {
+        label: shared.setdefault(users := frozenset(found), users)
+        for label, found in result.items()
+    }

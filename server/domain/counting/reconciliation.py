@@ -54,6 +54,7 @@ BIN_CONFLICT_NOTE = "Concurrent bin counts disagree: pick one or order a recount
 _MAX_PROBLEMS = 100
 CONTENTS_REFUSED = "the bin counts do not fit the count's master data"
 ONE = Decimal(1)
+_NOBODY: frozenset[str] = frozenset()
 
 
 class LineKind(StrEnum):
@@ -193,8 +194,12 @@ class _Builder(_Problems):
         self.lines: list[DiscrepancyLine] = []
         self.pending: list[_Pending] = []
         self.matched: dict[BinLabel, Counter[ItemCode]] = {}
-        for (item, label), n in settled.items():
-            self.matched.setdefault(label, Counter())[item] += n
+        matched = self.matched
+        for (item, label), n in settled.items():  # a Counter made only for a new bin
+            found = matched.get(label)
+            if found is None:
+                found = matched[label] = Counter()
+            found[item] = found.get(item, 0) + n
         # Serials of an (item, bin) expected there but not found there, and found there but
         # not expected there: with the matched count they give the system and counted
         # quantities of the bin without another pass over every serial.
@@ -206,11 +211,15 @@ class _Builder(_Problems):
     def who(self, *bins: BinLabel | None) -> frozenset[str]:
         found = self._who.get(bins)
         if found is None:
-            users: set[str] = set()
-            for label in bins:
-                if label is not None:
-                    users |= self.counters.get(label, frozenset())
-            found = self._who[bins] = frozenset(users)
+            labels = [label for label in bins if label is not None]
+            if len(labels) == 1:  # most lines: the bin's own set, not a copy a bin
+                found = self.counters.get(labels[0], _NOBODY)
+            else:
+                users: set[str] = set()
+                for label in labels:
+                    users |= self.counters.get(label, _NOBODY)
+                found = frozenset(users)
+            self._who[bins] = found
         return found
 
     def kind_of(self, serial: SnapshotSerial) -> BinKind:
@@ -323,7 +332,7 @@ def reconcile(
     if b.problems:
         raise ValidationFailed(CONTENTS_REFUSED, b.problems)
 
-    b.lines.sort(key=lambda x: (x.item, x.bin, x.kind.value, x.serial, x.lot))
+    b.lines.sort(key=lambda x: (x.item, x.bin, x.kind, x.serial, x.lot))  # a StrEnum: its value
     conflicted = {c.bin for c in conflicts}
     return Reconciliation(
         lines=tuple(b.lines),
@@ -501,12 +510,21 @@ def _quantities(b: _Builder, effective: Mapping[BinLabel, BinCount]) -> None:
                 b.problem(f"snapshot/{balance.item}/{balance.bin}", "duplicate balance")
             system[key] = balance
     counted: dict[tuple[ItemCode, BinLabel, str], Decimal] = {}
+    # A quantity's validity depends on its item's tracking, whether it has a lot and its
+    # value only: tens of thousands of counted quantities hold few distinct ones.
+    valid: set[tuple[Tracking, bool, bool, Decimal]] = set()
     for label, count in effective.items():
         for (item, lot), quantity in count.quantities.items():
-            where = f"bins/{label}/items/{item}"
             facts = items.get(item)
-            if not _valid_quantity(b, facts, item, lot, quantity, where):
-                continue
+            seen = None
+            if facts is not None and quantity.is_finite():
+                seen = (facts.tracking, facts.auto_serialized, not lot, quantity)
+            if seen is None or seen not in valid:
+                where = f"bins/{label}/items/{item}"
+                if not _valid_quantity(b, facts, item, lot, quantity, where):
+                    continue
+                if seen is not None:
+                    valid.add(seen)
             assert facts is not None
             if facts.tracking is Tracking.SERIAL:
                 if quantity > ZERO:
@@ -514,32 +532,42 @@ def _quantities(b: _Builder, effective: Mapping[BinLabel, BinCount]) -> None:
                 continue
             key = (item, label, lot)
             counted[key] = counted.get(key, ZERO) + quantity
-    for key in system.keys() | counted.keys():
-        item, label, lot = key
-        held = system.get(key)
-        on_hand = held.quantity if held is not None else ZERO
-        quantity = counted.get(key, ZERO)
-        if quantity == on_hand:
-            continue
-        cost = held.average_cost if held is not None else ZERO
-        if cost == ZERO and item in items:
-            cost = items[item].default_unit_cost
-        variance = quantity - on_hand
-        b.lines.append(
-            DiscrepancyLine(
-                id=line_id(LineKind.QUANTITY_VARIANCE, item, lot, label),
-                kind=LineKind.QUANTITY_VARIANCE,
-                item=item,
-                bin=label,
-                lot=lot,
-                system_quantity=on_hand,
-                counted_quantity=quantity,
-                adjustment_quantity=variance,
-                adjustment_cost=cost,
-                adjustment_value=extend(variance, cost),
-                counters=b.who(label),
-            )
+    for key, held in system.items():
+        quantity = counted.pop(key, ZERO)
+        if quantity != held.quantity:
+            _variance(b, key, held.quantity, quantity, held.average_cost)
+    for key, quantity in counted.items():  # counted where the system has no balance
+        if quantity != ZERO:
+            _variance(b, key, ZERO, quantity, ZERO)
+
+
+def _variance(
+    b: _Builder,
+    key: tuple[ItemCode, BinLabel, str],
+    on_hand: Decimal,
+    quantity: Decimal,
+    cost: Decimal,
+) -> None:
+    item, label, lot = key
+    items = b.snapshot.items
+    if cost == ZERO and item in items:
+        cost = items[item].default_unit_cost
+    variance = quantity - on_hand
+    b.lines.append(
+        DiscrepancyLine(
+            id=line_id(LineKind.QUANTITY_VARIANCE, item, lot, label),
+            kind=LineKind.QUANTITY_VARIANCE,
+            item=item,
+            bin=label,
+            lot=lot,
+            system_quantity=on_hand,
+            counted_quantity=quantity,
+            adjustment_quantity=variance,
+            adjustment_cost=cost,
+            adjustment_value=extend(variance, cost),
+            counters=b.who(label),
         )
+    )
 
 
 def _valid_quantity(
