@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
+from types import MappingProxyType
 
 from server.counts.ports import (
     BinCountHeader,
@@ -92,6 +93,8 @@ MAX_BINS_LISTED = 10_000
 
 _first = itemgetter(0)
 _NONE: frozenset[tuple[str, str]] = frozenset()
+# One read-only empty mapping for the headers' bin counts (10,000 of them), not a dict each.
+_NO_QUANTITIES: Mapping[tuple[str, str], Decimal] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -925,7 +928,7 @@ def _bin_count(
         started_at=h.started_at,
         finished_at=h.finished_at,
         serials=serials,
-        quantities=quantities or {},
+        quantities=quantities or _NO_QUANTITIES,
     )
 
 

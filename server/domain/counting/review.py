@@ -88,6 +88,8 @@ def within_tolerance(lines: list[DiscrepancyLine], rules: ToleranceRules) -> boo
 
 def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> frozenset[str]:
     """Ids of adjustable lines above tolerance: they need a supervisor's reasoned approval."""
+    if not rules.configured:  # nothing is within tolerance
+        return frozenset(x.id for x in recon.lines if x.adjustable)
     need: set[str] = set()
     for lines in _groups(recon.lines).values():
         if not within_tolerance(lines, rules):
