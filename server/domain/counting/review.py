@@ -60,15 +60,7 @@ def group_key(line: DiscrepancyLine) -> GroupKey:
     return (line.item, line.bin, line.lot)
 
 
-def _groups(lines: Iterable[DiscrepancyLine]) -> dict[GroupKey, list[DiscrepancyLine]]:
-    groups: dict[GroupKey, list[DiscrepancyLine]] = {}
-    for line in lines:
-        if line.adjustable:
-            groups.setdefault(group_key(line), []).append(line)
-    return groups
-
-
-def within_tolerance(lines: list[DiscrepancyLine], rules: ToleranceRules) -> bool:
+def within_tolerance(lines: Sequence[DiscrepancyLine], rules: ToleranceRules) -> bool:
     """Whether one profile line's discrepancies are inside every configured limit."""
     if not rules.configured:
         return False
@@ -90,9 +82,27 @@ def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> froz
     """Ids of adjustable lines above tolerance: they need a supervisor's reasoned approval."""
     if not rules.configured:  # nothing is within tolerance
         return frozenset(x.id for x in recon.lines if x.adjustable)
+    # Most profile rows have one line: a list is made only for a row with more (25,000
+    # lines at a million serials, not 25,000 lists kept until the end).
+    first: dict[GroupKey, DiscrepancyLine] = {}
+    more: dict[GroupKey, list[DiscrepancyLine]] = {}
+    for line in recon.lines:
+        if line.adjustable:
+            key = group_key(line)
+            found = first.get(key)
+            if found is None:
+                first[key] = line
+            elif key in more:
+                more[key].append(line)
+            else:
+                more[key] = [found, line]
     need: set[str] = set()
-    for lines in _groups(recon.lines).values():
-        if not within_tolerance(lines, rules):
+    for key, line in first.items():
+        lines = more.get(key)
+        if lines is None:
+            if not within_tolerance((line,), rules):
+                need.add(line.id)
+        elif not within_tolerance(lines, rules):
             need.update(x.id for x in lines)
     return frozenset(need)
 
