@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import BinCountHeader, NewBinCount
+from server.counts.sql.direct_bincounts import write_bin_counts
 from server.counts.sql.snapshot import Scaled, raw
 from server.counts.tables import (
     BinCountQuantity,
@@ -28,6 +29,7 @@ from server.counts.tables import (
     CountBin,
     RecountOrder,
 )
+from server.db import direct
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -205,6 +207,9 @@ class SqlBinCounts:
         executemany UPDATE (the latest start of the bin's counts in the lot decides)."""
         if not new:
             return []
+        found = await write_bin_counts(await direct.connection(self.session), new, now)
+        if found is not None:  # SQLite: the same statements in one hand-over
+            return found
         # A plain executemany, then the new ids in one select: INSERT .. RETURNING that
         # keeps the order runs one statement per row on SQLite. The count's row is claimed
         # by the caller (its bin counts are written one transaction at a time) and an
