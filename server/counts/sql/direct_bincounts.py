@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exc, insert, or_, update
+from sqlalchemy import bindparam, case, exc, false, insert, null, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.counts import tables as _tables  # noqa: F401  (defines the tables named below)
@@ -57,9 +57,9 @@ _BINS = (
     update(_count_bin)
     .where(_count_bin.c.count_id == bindparam("b_count"), _count_bin.c.bin_id == bindparam("b_bin"))
     .values(
-        picked_bin_count_id=None,
+        picked_bin_count_id=null(),  # constants in the SQL: the rows hold only the keys
         awaiting_count=case(
-            (or_(_ordered.is_(None), _ordered <= bindparam("b_started")), False),
+            (or_(_ordered.is_(None), _ordered <= bindparam("b_started")), false()),
             else_=_count_bin.c.awaiting_count,
         ),
     )
