@@ -21,15 +21,16 @@ caller then writes through SQLAlchemy as before.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import bindparam, case, exc, false, insert, null, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.counts import tables as _tables  # noqa: F401  (defines the tables named below)
-from server.counts.ports import NewBinCount
+from server.counts.ports import NewBinCount, SerialsById
 from server.db import direct
 from server.db.session import Connection
 from server.db.writes import table
@@ -72,17 +73,20 @@ _Processors = tuple[Callable[[Any], Any] | None, ...]
 
 
 def _processed(
-    names: tuple[str, ...], processors: _Processors, rows: Sequence[dict[str, Any]]
+    names: tuple[str, ...],
+    processors: _Processors,
+    rows: Sequence[dict[str, Any]],
+    ready: Collection[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """The rows' values in the statement's order, through the bind processors."""
-    out = []
-    for row in rows:
-        out.append(
-            tuple(
-                row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)
-            )
-        )
-    return out
+    """The rows' values in the statement's order, through the bind processors; `ready`:
+    keys whose values are processed already."""
+    steps = [(n, None if n in ready else p) for n, p in zip(names, processors, strict=True)]
+    return [tuple(row[n] if p is None else p(row[n]) for n, p in steps) for row in rows]
+
+
+def _processed_value(names: tuple[str, ...], processors: _Processors, name: str, value: Any) -> Any:
+    p = processors[names.index(name)]
+    return value if p is None else p(value)
 
 
 async def write_bin_counts(
@@ -108,6 +112,7 @@ async def write_bin_counts(
         return None  # the quantities' rows are made on the thread, ids first, as plain values
     to_quantity = q_processors[3] or (lambda q: q)
     count_id = new[0].count_id
+    submitted_at = _processed_value(headers[1], headers[2], "submitted_at", now)  # once
     header_rows = _processed(
         headers[1],
         headers[2],
@@ -120,10 +125,11 @@ async def write_bin_counts(
                 "counter": n.counter,
                 "started_at": n.started_at,
                 "finished_at": n.finished_at,
-                "submitted_at": now,
+                "submitted_at": submitted_at,
             }
             for n in new
         ],
+        ready=("submitted_at",),
     )
     latest: dict[int, datetime] = {}
     for n in new:
@@ -190,13 +196,15 @@ class _Lot:
             ids = [int(i) for (i,) in self._one(raw, *statement, many=False)]
             if len(ids) != len(self.header_rows):
                 raise RuntimeError(f"wrote {len(self.header_rows)} bin counts, found {len(ids)}")
-            serials = [
-                (i, item, s)
+            serials = chain.from_iterable(
+                lines.rows(i)
+                if isinstance(lines, SerialsById)
+                else ((i, item, s) for item, s in lines)
                 for i, (lines, _) in zip(ids, self.lines, strict=True)
-                for item, s in lines
-            ]
-            if serials:
-                statement = (_SERIALS, serials)
+            )
+            rows = list(serials)
+            if rows:
+                statement = (_SERIALS, rows)
                 self._one(raw, *statement, many=True)
             quantities = [
                 (i, item, lot, q)

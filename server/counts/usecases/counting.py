@@ -43,6 +43,7 @@ from server.counts.ports import (
     ReconcilingUnitOfWork,
     RecordBinCountUnitOfWork,
     SerialDifference,
+    SerialsById,
 )
 from server.counts.usecases.bulk import collector_paused
 from server.domain.auth import Caller, CallerKind
@@ -748,7 +749,7 @@ def _by_id(new: _Checked, ids: Mapping[str, int]) -> NewBinCount:
         counter=bc.counter,
         started_at=bc.started_at,
         finished_at=bc.finished_at,
-        serials=[(ids[i], s) for i, s in bc.serials],
+        serials=SerialsById(bc.serials, ids),
         quantities={(ids[i], lot): q for (i, lot), q in bc.quantities.items()},
     )
 
