@@ -161,6 +161,19 @@ async def write_bin_counts(
     return ids
 
 
+def serial_rows(
+    ids: Sequence[int], serials: Sequence[Collection[tuple[int, str]]]
+) -> list[tuple[int, int, str]]:
+    """(bin count id, item id, serial number) of each bin count's serials (each row made
+    once, in C, from a `SerialsById`)."""
+    return list(
+        chain.from_iterable(
+            lines.rows(i) if isinstance(lines, SerialsById) else ((i, item, s) for item, s in lines)
+            for i, lines in zip(ids, serials, strict=True)
+        )
+    )
+
+
 class _Lot:
     """The lot's statements, run on the connection's thread by `run`."""
 
@@ -196,13 +209,7 @@ class _Lot:
             ids = [int(i) for (i,) in self._one(raw, *statement, many=False)]
             if len(ids) != len(self.header_rows):
                 raise RuntimeError(f"wrote {len(self.header_rows)} bin counts, found {len(ids)}")
-            serials = chain.from_iterable(
-                lines.rows(i)
-                if isinstance(lines, SerialsById)
-                else ((i, item, s) for item, s in lines)
-                for i, (lines, _) in zip(ids, self.lines, strict=True)
-            )
-            rows = list(serials)
+            rows = serial_rows(ids, [lines for lines, _ in self.lines])
             if rows:
                 statement = (_SERIALS, rows)
                 self._one(raw, *statement, many=True)

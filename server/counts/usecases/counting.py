@@ -741,7 +741,7 @@ class _Checked:
     bin_count: BinCount
     # The bin count's serials in the order submitted, once each: its rows are written in
     # that order (the order a device scanned them, cheaper to index than a set's).
-    serials: Collection[tuple[str, str]] = ()
+    serials: Collection[tuple[str, str]]
 
     @property
     def started_at(self) -> datetime:
@@ -759,7 +759,7 @@ def _by_id(new: _Checked, ids: Mapping[str, int]) -> NewBinCount:
         counter=bc.counter,
         started_at=bc.started_at,
         finished_at=bc.finished_at,
-        serials=SerialsById(new.serials or bc.serials, ids),
+        serials=SerialsById(new.serials, ids),
         quantities={(ids[i], lot): q for (i, lot), q in bc.quantities.items()},
     )
 
