@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, exc, func, select, text
 
 from server.auth import usecases as auth
-from server.counts.ports import BinCountHeader
+from server.counts.ports import BinCountHeader, NewBinCount
 from server.counts.tables import BinCountTable, CountBin
 from server.counts.usecases import counting as counts
 from server.db.engine import make_engine, make_sessionmaker
@@ -243,5 +243,31 @@ async def test_a_lot_with_a_refused_bin_count_writes_nothing(database_url: str) 
         assert written == 0
         headers = await counts.submit_bin_counts(uow, ann, number, [good], T0)
         assert [h.bin for h in headers] == [IN_SCOPE[0]]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lot_the_database_refuses_raises_its_integrity_error(database_url: str) -> None:
+    """A driver error in a lot's writes (here a bin that does not exist, refused by its
+    foreign key) is raised as SQLAlchemy raises it on every path, the driver's error its
+    cause; the unit of work rolls back."""
+    rng = random.Random(3)
+    data, _ = warehouse(rng)
+    engine = make_engine(database_url)
+    try:
+        uow = SqlUnitOfWork(make_sessionmaker(engine))
+        await import_sources(uow, [Source("warehouse", data)])
+        ann, _ = await callers(uow, engine)
+        view = await counts.create_count(
+            uow, ann, counts.NewCount("MAIN", "prefix", prefix="A-"), T0
+        )
+        bad = NewBinCount(view.count.id, 10**6, ann.user_id, None, "ann", T0, T0, [], {})
+        with pytest.raises(exc.IntegrityError) as refused:
+            async with uow:
+                await uow.bin_counts.add_bin_counts([bad], T0)
+        assert refused.value.__cause__ is not None
+        assert "bin_count" in str(refused.value.statement)
+        async with engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(BinCountTable)) == 0
     finally:
         await engine.dispose()
