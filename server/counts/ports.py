@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Protocol
 
 from server.auth.ports import DeviceRepository, UserRepository
@@ -80,6 +82,43 @@ class BinCountHeader:
     finished_at: datetime
     counter_name: str | None = None
     device_name: str | None = None
+
+
+class SerialsById(Collection[tuple[int, str]]):
+    """A bin count's (item code, serial number) pairs seen as (item id, serial number)
+    through `ids` (code -> id), made when iterated: a lot of bin counts holds tens of
+    thousands, and an adapter that writes them as rows of its own (`rows`) makes each row
+    once, in C, instead of a pair and then a row."""
+
+    __slots__ = ("by_code", "ids")
+
+    def __init__(self, by_code: Collection[tuple[str, str]], ids: Mapping[str, int]) -> None:
+        self.by_code = by_code
+        self.ids = ids
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        by_code = self.by_code
+        return zip(
+            map(self.ids.__getitem__, map(_first, by_code)), map(_second, by_code), strict=True
+        )
+
+    def __len__(self) -> int:
+        return len(self.by_code)
+
+    def __contains__(self, pair: object) -> bool:
+        return any(pair == p for p in self)
+
+    def rows(self, bin_count_id: int) -> Iterator[tuple[int, int, str]]:
+        """(bin count id, item id, serial number) of each serial."""
+        by_code = self.by_code
+        return zip(
+            repeat(bin_count_id),
+            map(self.ids.__getitem__, map(_first, by_code)),
+            map(_second, by_code),
+        )
+
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)

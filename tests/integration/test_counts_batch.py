@@ -4,8 +4,10 @@ counts (who, when, what), the same count statuses and events after each lot, and
 reconciliation, whether the lot leaves bins awaiting a count, counts the last bin of the
 scope (the count becomes Counted by itself, and bin counts after it in the lot meet a
 Counted count), brings a conflict into a Counted count (back to Counting in Process) or
-recounts bins with and without a recount order since. A lot with a refused bin count
-writes nothing.
+recounts bins with and without a recount order since; and the same rows as stored (the
+driver's values: times as text and quantities as scaled integers on SQLite), whichever
+way a lot is written (on SQLite, on the driver's connection in one hand-over:
+server.counts.sql.direct_bincounts). A lot with a refused bin count writes nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, exc, func, select, text
 
 from server.auth import usecases as auth
-from server.counts.ports import BinCountHeader
+from server.counts.ports import BinCountHeader, NewBinCount
 from server.counts.tables import BinCountTable, CountBin
 from server.counts.usecases import counting as counts
 from server.db.engine import make_engine, make_sessionmaker
@@ -90,6 +92,7 @@ async def run(
         stored = await uow.bin_counts.bin_count_headers(count.id)
         lines = await uow.bin_counts.bin_count_lines([h.id for h in stored])
         scope = await uow.counts.bins(count.id)
+        stored_rows = await raw_rows(uow, count.id)
         awaiting = list(
             (
                 await uow.session.execute(
@@ -119,6 +122,50 @@ async def run(
         "counted": recon.counted_bins,
         "not counted": recon.not_counted_bins,
         "conflicts": [(c.bin, len(c.bin_count_ids)) for c in recon.bin_count_conflicts],
+        "stored rows": stored_rows,
+    }
+
+
+async def raw_rows(uow: SqlUnitOfWork, count_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """The count's bin count rows and bins' rows as the driver reads them back, a bin
+    count named by its place among the count's (ids differ from count to count)."""
+    conn = await uow.session.connection()
+    of_count = {"c": count_id}
+    headers = (
+        await conn.execute(
+            text(
+                "SELECT id, bin_id, counter_id, device_id, counter, started_at, finished_at, "
+                "submitted_at FROM bin_count WHERE count_id = :c ORDER BY id"
+            ),
+            of_count,
+        )
+    ).all()
+    place = {h[0]: n for n, h in enumerate(headers)}
+    place[None] = None
+    lines = {}
+    for name, columns in (
+        ("bin_count_serial", "item_id, serial_number"),
+        ("bin_count_quantity", "item_id, lot, quantity"),
+    ):
+        found = await conn.execute(
+            text(
+                f"SELECT l.bin_count_id, {columns} FROM {name} l "
+                "JOIN bin_count h ON h.id = l.bin_count_id WHERE h.count_id = :c"
+            ),
+            of_count,
+        )
+        lines[name] = sorted((place[r[0]], *r[1:]) for r in found)
+    bins = await conn.execute(
+        text(
+            "SELECT bin_id, picked_bin_count_id, awaiting_count, recount_ordered_at "
+            "FROM count_bin WHERE count_id = :c ORDER BY bin_id"
+        ),
+        of_count,
+    )
+    return {
+        "bin_count": [(place[h[0]], *h[1:]) for h in headers],
+        **lines,
+        "count_bin": [(b, place[picked], *rest) for b, picked, *rest in bins],
     }
 
 
@@ -145,8 +192,15 @@ async def test_lots_record_what_one_by_one_records(database_url: str, seed: int)
         ann, bob = await callers(uow, engine)
         submitted = lots(rng, held, ann, bob)
         one_by_one = await run(uow, ann, submitted, batched=False)
+        sent: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
         in_lots = await run(uow, ann, submitted, batched=True)
         assert in_lots == one_by_one
+        assert one_by_one["stored rows"]["bin_count_serial"]
+        # On SQLite a lot's writes go to the driver in one hand-over (direct_bincounts,
+        # whose UPDATE of the bins names NULL in its SQL); elsewhere through SQLAlchemy.
+        direct = any(s.startswith("UPDATE count_bin SET picked_bin_count_id=NULL") for s in sent)
+        assert direct == database_url.startswith("sqlite")
         statuses = [status for status, _ in one_by_one["after each lot"]]
         # The lots meet every path: a bin still awaits, the last bin counted (Counted by
         # itself), a conflict brought into a Counted count, a recount order.
@@ -189,5 +243,31 @@ async def test_a_lot_with_a_refused_bin_count_writes_nothing(database_url: str) 
         assert written == 0
         headers = await counts.submit_bin_counts(uow, ann, number, [good], T0)
         assert [h.bin for h in headers] == [IN_SCOPE[0]]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lot_the_database_refuses_raises_its_integrity_error(database_url: str) -> None:
+    """A driver error in a lot's writes (here a bin that does not exist, refused by its
+    foreign key) is raised as SQLAlchemy raises it on every path, the driver's error its
+    cause; the unit of work rolls back."""
+    rng = random.Random(3)
+    data, _ = warehouse(rng)
+    engine = make_engine(database_url)
+    try:
+        uow = SqlUnitOfWork(make_sessionmaker(engine))
+        await import_sources(uow, [Source("warehouse", data)])
+        ann, _ = await callers(uow, engine)
+        view = await counts.create_count(
+            uow, ann, counts.NewCount("MAIN", "prefix", prefix="A-"), T0
+        )
+        bad = NewBinCount(view.count.id, 10**6, ann.user_id, None, "ann", T0, T0, [], {})
+        with pytest.raises(exc.IntegrityError) as refused:
+            async with uow:
+                await uow.bin_counts.add_bin_counts([bad], T0)
+        assert refused.value.__cause__ is not None
+        assert "bin_count" in str(refused.value.statement)
+        async with engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(BinCountTable)) == 0
     finally:
         await engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import BinCountHeader, NewBinCount
+from server.counts.sql.direct_bincounts import serial_rows, write_bin_counts
 from server.counts.sql.snapshot import Scaled, raw
 from server.counts.tables import (
     BinCountQuantity,
@@ -28,6 +29,7 @@ from server.counts.tables import (
     CountBin,
     RecountOrder,
 )
+from server.db import direct
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -202,9 +204,15 @@ class SqlBinCounts:
         RETURNING (ids in the order given), their serials as plain tuples to the driver
         (executemany on SQLite, COPY on PostgreSQL: a lot of bin counts holds tens of
         thousands), their quantities in one executemany, and their bins' rows in one
-        executemany UPDATE (the latest start of the bin's counts in the lot decides)."""
+        executemany UPDATE (the latest start of the bin's counts in the lot decides).
+        On SQLite's aiosqlite connection the same statements go to the driver in one
+        hand-over (server.counts.sql.direct_bincounts: the same rows, without
+        SQLAlchemy's work per parameter set)."""
         if not new:
             return []
+        found = await write_bin_counts(await direct.connection(self.session), new, now)
+        if found is not None:
+            return found
         # A plain executemany, then the new ids in one select: INSERT .. RETURNING that
         # keeps the order runs one statement per row on SQLite. The count's row is claimed
         # by the caller (its bin counts are written one transaction at a time) and an
@@ -239,8 +247,7 @@ class SqlBinCounts:
         ]
         if len(ids) != len(new):
             raise RuntimeError(f"wrote {len(new)} bin counts, found {len(ids)}")
-        serials = [(i, item, s) for i, n in zip(ids, new, strict=True) for item, s in n.serials]
-        await add_bin_count_serials(self.session, serials)
+        await add_bin_count_serials(self.session, serial_rows(ids, [n.serials for n in new]))
         qrows = [
             {"bin_count_id": i, "item_id": item, "lot": lot, "quantity": q}
             for i, n in zip(ids, new, strict=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +44,7 @@ from server.counts.ports import (
     ReconcilingUnitOfWork,
     RecordBinCountUnitOfWork,
     SerialDifference,
+    SerialsById,
 )
 from server.counts.usecases.bulk import collector_paused
 from server.domain.auth import Caller, CallerKind
@@ -690,6 +691,12 @@ def _checked(
     if counted_by is None or place.counter != counted_by[1]:  # a bin assigned to them
         check_counter(caller, place.label, place.device_id, place.counter)
     counter = counted_by[1] if counted_by is not None else counter_name(caller)
+    serials = frozenset(submitted.serials)
+    in_order = (
+        submitted.serials
+        if len(serials) == len(submitted.serials)
+        else list(dict.fromkeys(submitted.serials))
+    )
     bin_count = BinCount(
         id="new",
         bin=place.label,
@@ -697,7 +704,7 @@ def _checked(
         device=counting_source(caller.device_id, counter),
         started_at=submitted.started_at,
         finished_at=submitted.finished_at,
-        serials=frozenset(submitted.serials),
+        serials=serials,
         quantities=quantities,
     )
     if alone:
@@ -708,6 +715,7 @@ def _checked(
         counted_by[0] if counted_by is not None else caller.user_id,
         caller.device_id,
         bin_count,
+        in_order,
     )
     header = BinCountHeader(
         0,
@@ -735,6 +743,9 @@ class _Checked:
     counter_id: int | None
     device_id: int | None
     bin_count: BinCount
+    # The bin count's serials in the order submitted, once each: its rows are written in
+    # that order (the order a device scanned them, cheaper to index than a set's).
+    serials: Collection[tuple[str, str]]
 
     @property
     def started_at(self) -> datetime:
@@ -752,7 +763,7 @@ def _by_id(new: _Checked, ids: Mapping[str, int]) -> NewBinCount:
         counter=bc.counter,
         started_at=bc.started_at,
         finished_at=bc.finished_at,
-        serials=[(ids[i], s) for i, s in bc.serials],
+        serials=SerialsById(new.serials, ids),
         quantities={(ids[i], lot): q for (i, lot), q in bc.quantities.items()},
     )
 
