@@ -26,13 +26,15 @@ whose parameters are not all in the rows) goes through SQLAlchemy as before.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db.session import Connection, Session
+
+T = TypeVar("T")
 
 _Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 # (id of the statement, dialect, keys) -> (the statement, kept alive so its id stays its
@@ -296,3 +298,65 @@ async def insert_returning(
             sync.dispatch.after_cursor_execute(sync, None, many, values, None, False)
         out += _processed(found_rows, results)
     return out
+
+
+async def together(session: Session, work: Callable[[], Awaitable[T]]) -> T:
+    """`await work()`, on SQLite's aiosqlite connection as ONE hand-over to its thread.
+
+    Each statement through aiosqlite is a hand-over to the connection's thread and back,
+    a wake-up of the event loop each (a journal save sent seven, and as many waits for
+    the GIL under load). Here the session's connection is checked out and its transaction
+    begun on the event loop, then `work` runs on the connection's thread from start to
+    end: every statement it awaits, whether sent here (`fetchall`, `Writes`) or through
+    SQLAlchemy's session, runs there at once (the connection's `_execute`, aiosqlite's
+    hand-over, runs its function in place while `work` runs), so the coroutine never
+    suspends and the event loop waits once. The event loop goes on with other requests
+    meanwhile (this connection is this session's alone until it is given back).
+
+    `work` must await nothing but this session's statements (no sleeps, locks, other
+    connections, nor the session's commit: giving the connection back to the pool
+    belongs on the event loop): a suspension is a RuntimeError, and the transaction is
+    rolled back by its owner as for any error. Errors raised by `work` are raised here
+    as they were. Elsewhere (PostgreSQL, the blocking writer's session, no transaction
+    yet on SQLite's side) `work` is simply awaited."""
+    if not isinstance(session, AsyncSession):
+        return await work()
+    conn = await connection(session)
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if (
+        conn.dialect.name != "sqlite"
+        or sync is None
+        or sync._dbapi_connection is None
+        or not sync.in_transaction()
+    ):
+        return await work()
+    driver = sync._dbapi_connection.driver_connection
+    assert driver is not None
+    result: T = await driver._execute(_drive, driver, work)
+    return result
+
+
+async def _in_place(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """aiosqlite's `_execute` while `work` runs on the connection's own thread."""
+    return fn(*args, **kwargs)
+
+
+def _drive(driver: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """On the connection's thread: run `work` to its end without an event loop."""
+    # An attribute of this connection object only, removed before the thread's next
+    # job: the event loop does not use this connection meanwhile (it awaits this job).
+    driver._execute = _in_place
+    try:
+        coroutine = work().__await__()
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+        coroutine.close()
+        raise RuntimeError(
+            "work run on the SQLite connection's thread awaited something else than "
+            "the connection's statements"
+        )
+    finally:
+        del driver._execute
