@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, exc
+from sqlalchemy import Date, DateTime, Dialect, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db.session import Connection, Session
@@ -76,15 +78,36 @@ def _params(
     processors: tuple[Callable[[Any], Any] | None, ...],
     rows: Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:
-    """The rows' values in the statement's order, through the bind processors."""
+    """The rows' values in the statement's order, through the bind processors (column
+    by column: a processor is looked up once per column, not once per value)."""
+    if len(names) == 1:
+        only = names[0]
+        values = [(row[only],) for row in rows]
+    else:
+        get = itemgetter(*names)
+        values = [get(row) for row in rows]
     processed = [(i, p) for i, p in enumerate(processors) if p is not None]
-    out = []
-    for row in rows:
-        values = [row[n] for n in names]
-        for i, p in processed:
-            values[i] = p(values[i])
-        out.append(tuple(values))
-    return out
+    if not processed or not values:
+        return values
+    columns: list[Any] = list(zip(*values, strict=True))
+    for i, p in processed:
+        columns[i] = [p(v) for v in columns[i]]
+    return list(zip(*columns, strict=True))
+
+
+def _bind_processor(processor: Callable[[Any], Any] | None, type_: Any) -> Any:
+    """A date or time column's processor remembers its last values: the rows of one
+    document carry the same dates and timestamps, each formatted by SQLAlchemy in a few
+    microseconds. Keyed by the value and its tzinfo (equal aware values in one zone
+    format alike); other types' processors as they are."""
+    if processor is None or type_._type_affinity not in (Date, DateTime):
+        return processor
+    format_once = lru_cache(maxsize=64)(lambda key: processor(key[0]))
+
+    def process(value: Any) -> Any:
+        return format_once((value, getattr(value, "tzinfo", None)))
+
+    return process
 
 
 def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
@@ -98,7 +121,11 @@ def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | Non
     made: _Plan | None = None
     if set(names) <= set(keys) and not compiled.literal_execute_params:
         processors = compiled._bind_processors
-        made = (compiled.string, names, tuple(processors.get(n) for n in names))
+        made = (
+            compiled.string,
+            names,
+            tuple(_bind_processor(processors.get(n), compiled.binds[n].type) for n in names),
+        )
     _PLANS[key] = (statement, made)
     return made
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.db.direct import connection, executemany, fetchall, insert_returning, together
@@ -205,3 +205,31 @@ async def test_together_fails_as_the_work_fails(engine: AsyncEngine) -> None:
         await session.execute(insert(GL), [row("IA-3", "3")])
         await session.commit()
     assert await numbers(engine) == ["IA-1", "IA-3"]
+
+
+async def test_direct_dates_and_times_store_as_sqlalchemys(engine: AsyncEngine) -> None:
+    """Dates and timestamps repeat within a document, and direct formats each distinct
+    one once: the same instant in two time zones, distinct instants and dates, one after
+    another and again, are stored as SQLAlchemy stores them; a naive timestamp is refused
+    each time, as SQLAlchemy refuses it."""
+    at = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+    east = at.astimezone(timezone(timedelta(hours=2)))
+    days = (date(2026, 11, 23), date(2026, 11, 24))
+    rows = [
+        {**row(f"IA-{n}", "1"), "posted_at": when, "posting_date": day}
+        for n, (when, day) in enumerate(
+            [(at, days[0]), (east, days[0]), (at + timedelta(microseconds=1), days[1])] * 2
+        )
+    ]
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, rows)
+        by_sqlalchemy = await stored(conn)
+        await conn.rollback()
+        await conn.execute(select(1))
+        await executemany(conn, _INSERT, rows[:3])
+        await executemany(conn, _INSERT, rows[3:])
+        assert await stored(conn) == by_sqlalchemy
+        naive = {**rows[0], "posted_at": at.replace(tzinfo=None)}
+        for _ in range(2):
+            with pytest.raises((ValueError, StatementError)):
+                await executemany(conn, _INSERT, [naive])
