@@ -244,18 +244,7 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
         return list(await conn.execute(statement, dict(params)))
     _, compiled, results = _compiled_read(statement, conn.dialect)
-    expanded = compiled.construct_expanded_state(dict(params))
-    # The compiled form's bind processors (the expanded state's own mapping leaves them
-    # out), an expanded IN list's values taking their parameter's.
-    processors = dict(compiled._bind_processors)
-    for name, names in expanded.parameter_expansion.items():
-        if name in processors:
-            processors.update(dict.fromkeys(names, processors[name]))
-    sql = expanded.statement
-    values = tuple(
-        processors[k](v) if k in processors else v
-        for k, v in zip(expanded.positiontup or (), expanded.positional_parameters, strict=True)
-    )
+    sql, values = _expanded(statement, compiled, conn.dialect.name, params)
     events = sync._has_events or sync.engine._has_events
     if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
@@ -267,6 +256,76 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     if events:
         sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
     return _processed(rows, results)
+
+
+# (id of the statement, dialect, lengths of its IN lists) -> (the statement, the expanded
+# SQL, and per positional parameter: its parameter's name (None for a value of the
+# statement's own), its index in an IN list (or None), its bind processor, the statement's
+# own value already processed); None when the values do not follow from the lengths alone.
+_Step = tuple[str | None, int | None, Callable[[Any], Any] | None, Any]
+_Recipe = tuple[str, tuple[_Step, ...]]
+_EXPANSIONS: dict[tuple[Any, ...], tuple[Any, _Recipe | None]] = {}
+_MOST_EXPANSIONS = 2_000
+
+
+def _value(params: Mapping[str, Any], step: _Step) -> Any:
+    name, index, processor, own = step
+    if name is None:
+        return own
+    value = params[name] if index is None else params[name][index]
+    return value if processor is None else processor(value)
+
+
+def _expanded(
+    statement: Any, compiled: Any, dialect: str, params: Mapping[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL with its IN lists expanded, and its positional values through the bind
+    processors, as SQLAlchemy's `construct_expanded_state` makes them: made once per
+    statement and lengths of its lists (a save's facts have the same shapes again and
+    again), checked against SQLAlchemy's own on that first time."""
+    lengths = tuple((k, len(v)) for k, v in params.items() if isinstance(v, (list, tuple)))
+    key = (id(statement), dialect, tuple(params), lengths)
+    # A set's order is its own: looked up by index it could differ from SQLAlchemy's.
+    ordered = not any(isinstance(v, (set, frozenset)) for v in params.values())
+    found = _EXPANSIONS.get(key) if ordered else None
+    if found is not None and found[0] is statement and found[1] is not None:
+        sql, steps = found[1]
+        return sql, tuple(_value(params, step) for step in steps)
+    expanded = compiled.construct_expanded_state(dict(params))
+    # The compiled form's bind processors (the expanded state's own mapping leaves them
+    # out), an expanded IN list's values taking their parameter's.
+    processors = dict(compiled._bind_processors)
+    source: dict[str, tuple[str, int | None]] = {}
+    for name, names in expanded.parameter_expansion.items():
+        if name in processors:
+            processors.update(dict.fromkeys(names, processors[name]))
+        source.update((n, (name, i)) for i, n in enumerate(names))
+    sql = expanded.statement
+    positions = expanded.positiontup or ()
+    values = tuple(
+        processors[k](v) if k in processors else v
+        for k, v in zip(positions, expanded.positional_parameters, strict=True)
+    )
+    if compiled.literal_execute_params or found is not None or not ordered:
+        return sql, values
+    made: list[_Step] = []
+    for k, value in zip(positions, values, strict=True):
+        if k in source and source[k][0] in params:
+            made.append((*source[k], processors.get(k), None))
+        elif k in params:
+            made.append((k, None, processors.get(k), None))
+        else:
+            made.append((None, None, None, value))
+    if len(_EXPANSIONS) >= _MOST_EXPANSIONS:
+        _EXPANSIONS.clear()  # shapes are few in practice; never an unbounded memo
+    _EXPANSIONS[key] = (statement, (sql, tuple(made)))
+    try:
+        same = _expanded(statement, compiled, dialect, params) == (sql, values)
+    except (LookupError, TypeError):
+        same = False
+    if not same:
+        _EXPANSIONS[key] = (statement, None)  # not from the lengths alone: as here
+    return sql, values
 
 
 def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:

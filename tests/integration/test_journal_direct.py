@@ -233,3 +233,28 @@ async def test_direct_dates_and_times_store_as_sqlalchemys(engine: AsyncEngine) 
         for _ in range(2):
             with pytest.raises((ValueError, StatementError)):
                 await executemany(conn, _INSERT, [naive])
+
+
+_READ_OWN = (
+    select(GL.c.document_number, GL.c.amount)
+    .where(GL.c.document_number.in_(bindparam("numbers", expanding=True)))
+    .where(GL.c.company_code.in_(["C1", "C2"]), GL.c.line_no == 1)
+    .where(GL.c.amount > bindparam("least", type_=GL.c.amount.type))
+    .order_by(GL.c.id)
+)
+
+
+async def test_direct_reads_of_each_shape_are_sqlalchemys(engine: AsyncEngine) -> None:
+    """A read's IN lists are expanded once per length: lists of other values and of other
+    lengths (empty too), sets, and the statement's own constants and lists read what
+    SQLAlchemy reads, whatever came before."""
+    rows = [row(f"IA-{n}", f"{n}.5") for n in range(5)]
+    async with engine.connect() as conn:
+        await conn.execute(select(1))
+        await executemany(conn, _INSERT, rows)
+        for numbers in (["IA-1"], ["IA-0", "IA-2", "IA-4"], ["IA-3", "IA-1", "IA-9"], [],
+                        ["IA-4"], {"IA-2", "IA-3"}, ("IA-0", "IA-1", "IA-3")):  # fmt: skip
+            for least in (Decimal(0), Decimal("1.5")):
+                params = {"numbers": numbers, "least": least}
+                expected = [tuple(r) for r in await conn.execute(_READ_OWN, dict(params))]
+                assert [tuple(r) for r in await fetchall(conn, _READ_OWN, params)] == expected
