@@ -12,7 +12,9 @@ the stored values are identical: scaled integers, ISO dates and timestamps), the
 statements in one hand-over (the posting writer's writes of a result), `fetchall` reads
 a SELECT (or a write's RETURNING rows) with its IN lists expanded as SQLAlchemy expands
 them, and `insert_returning` sends an INSERT ... RETURNING for many rows as one
-multi-row statement per page, as SQLAlchemy's insertmanyvalues does.
+multi-row statement per page, as SQLAlchemy's insertmanyvalues does. `together` runs a
+whole piece of work (a journal save before its commit) on the connection's thread, so
+that all its statements, these and SQLAlchemy's own, make one hand-over between them.
 
 It runs inside the session's open transaction (the statement goes to the connection the
 transaction holds; SQLite's implicit BEGIN has been sent by an earlier statement, and
