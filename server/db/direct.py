@@ -12,7 +12,9 @@ the stored values are identical: scaled integers, ISO dates and timestamps), the
 statements in one hand-over (the posting writer's writes of a result), `fetchall` reads
 a SELECT (or a write's RETURNING rows) with its IN lists expanded as SQLAlchemy expands
 them, and `insert_returning` sends an INSERT ... RETURNING for many rows as one
-multi-row statement per page, as SQLAlchemy's insertmanyvalues does.
+multi-row statement per page, as SQLAlchemy's insertmanyvalues does. `together` runs a
+whole piece of work (a journal save before its commit) on the connection's thread, so
+that all its statements, these and SQLAlchemy's own, make one hand-over between them.
 
 It runs inside the session's open transaction (the statement goes to the connection the
 transaction holds; SQLite's implicit BEGIN has been sent by an earlier statement, and
@@ -26,13 +28,17 @@ whose parameters are not all in the rows) goes through SQLAlchemy as before.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, exc
+from sqlalchemy import Date, DateTime, Dialect, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db.session import Connection, Session
+
+T = TypeVar("T")
 
 _Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 # (id of the statement, dialect, keys) -> (the statement, kept alive so its id stays its
@@ -74,15 +80,36 @@ def _params(
     processors: tuple[Callable[[Any], Any] | None, ...],
     rows: Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:
-    """The rows' values in the statement's order, through the bind processors."""
+    """The rows' values in the statement's order, through the bind processors (column
+    by column: a processor is looked up once per column, not once per value)."""
+    if len(names) == 1:
+        only = names[0]
+        values = [(row[only],) for row in rows]
+    else:
+        get = itemgetter(*names)
+        values = [get(row) for row in rows]
     processed = [(i, p) for i, p in enumerate(processors) if p is not None]
-    out = []
-    for row in rows:
-        values = [row[n] for n in names]
-        for i, p in processed:
-            values[i] = p(values[i])
-        out.append(tuple(values))
-    return out
+    if not processed or not values:
+        return values
+    columns: list[Any] = list(zip(*values, strict=True))
+    for i, p in processed:
+        columns[i] = [p(v) for v in columns[i]]
+    return list(zip(*columns, strict=True))
+
+
+def _bind_processor(processor: Callable[[Any], Any] | None, type_: Any) -> Any:
+    """A date or time column's processor remembers its last values: the rows of one
+    document carry the same dates and timestamps, each formatted by SQLAlchemy in a few
+    microseconds. Keyed by the value and its tzinfo (equal aware values in one zone
+    format alike); other types' processors as they are."""
+    if processor is None or type_._type_affinity not in (Date, DateTime):
+        return processor
+    format_once = lru_cache(maxsize=64)(lambda key: processor(key[0]))
+
+    def process(value: Any) -> Any:
+        return format_once((value, getattr(value, "tzinfo", None)))
+
+    return process
 
 
 def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
@@ -96,7 +123,11 @@ def plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | Non
     made: _Plan | None = None
     if set(names) <= set(keys) and not compiled.literal_execute_params:
         processors = compiled._bind_processors
-        made = (compiled.string, names, tuple(processors.get(n) for n in names))
+        made = (
+            compiled.string,
+            names,
+            tuple(_bind_processor(processors.get(n), compiled.binds[n].type) for n in names),
+        )
     _PLANS[key] = (statement, made)
     return made
 
@@ -215,18 +246,7 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
         return list(await conn.execute(statement, dict(params)))
     _, compiled, results = _compiled_read(statement, conn.dialect)
-    expanded = compiled.construct_expanded_state(dict(params))
-    # The compiled form's bind processors (the expanded state's own mapping leaves them
-    # out), an expanded IN list's values taking their parameter's.
-    processors = dict(compiled._bind_processors)
-    for name, names in expanded.parameter_expansion.items():
-        if name in processors:
-            processors.update(dict.fromkeys(names, processors[name]))
-    sql = expanded.statement
-    values = tuple(
-        processors[k](v) if k in processors else v
-        for k, v in zip(expanded.positiontup or (), expanded.positional_parameters, strict=True)
-    )
+    sql, values = _expanded(statement, compiled, conn.dialect.name, params)
     events = sync._has_events or sync.engine._has_events
     if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
@@ -238,6 +258,76 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     if events:
         sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
     return _processed(rows, results)
+
+
+# (id of the statement, dialect, lengths of its IN lists) -> (the statement, the expanded
+# SQL, and per positional parameter: its parameter's name (None for a value of the
+# statement's own), its index in an IN list (or None), its bind processor, the statement's
+# own value already processed); None when the values do not follow from the lengths alone.
+_Step = tuple[str | None, int | None, Callable[[Any], Any] | None, Any]
+_Recipe = tuple[str, tuple[_Step, ...]]
+_EXPANSIONS: dict[tuple[Any, ...], tuple[Any, _Recipe | None]] = {}
+_MOST_EXPANSIONS = 2_000
+
+
+def _value(params: Mapping[str, Any], step: _Step) -> Any:
+    name, index, processor, own = step
+    if name is None:
+        return own
+    value = params[name] if index is None else params[name][index]
+    return value if processor is None else processor(value)
+
+
+def _expanded(
+    statement: Any, compiled: Any, dialect: str, params: Mapping[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL with its IN lists expanded, and its positional values through the bind
+    processors, as SQLAlchemy's `construct_expanded_state` makes them: made once per
+    statement and lengths of its lists (a save's facts have the same shapes again and
+    again), checked against SQLAlchemy's own on that first time."""
+    lengths = tuple((k, len(v)) for k, v in params.items() if isinstance(v, (list, tuple)))
+    key = (id(statement), dialect, tuple(params), lengths)
+    # A set's order is its own: looked up by index it could differ from SQLAlchemy's.
+    ordered = not any(isinstance(v, (set, frozenset)) for v in params.values())
+    found = _EXPANSIONS.get(key) if ordered else None
+    if found is not None and found[0] is statement and found[1] is not None:
+        sql, steps = found[1]
+        return sql, tuple(_value(params, step) for step in steps)
+    expanded = compiled.construct_expanded_state(dict(params))
+    # The compiled form's bind processors (the expanded state's own mapping leaves them
+    # out), an expanded IN list's values taking their parameter's.
+    processors = dict(compiled._bind_processors)
+    source: dict[str, tuple[str, int | None]] = {}
+    for name, names in expanded.parameter_expansion.items():
+        if name in processors:
+            processors.update(dict.fromkeys(names, processors[name]))
+        source.update((n, (name, i)) for i, n in enumerate(names))
+    sql = expanded.statement
+    positions = expanded.positiontup or ()
+    values = tuple(
+        processors[k](v) if k in processors else v
+        for k, v in zip(positions, expanded.positional_parameters, strict=True)
+    )
+    if compiled.literal_execute_params or found is not None or not ordered:
+        return sql, values
+    made: list[_Step] = []
+    for k, value in zip(positions, values, strict=True):
+        if k in source and source[k][0] in params:
+            made.append((*source[k], processors.get(k), None))
+        elif k in params:
+            made.append((k, None, processors.get(k), None))
+        else:
+            made.append((None, None, None, value))
+    if len(_EXPANSIONS) >= _MOST_EXPANSIONS:
+        _EXPANSIONS.clear()  # shapes are few in practice; never an unbounded memo
+    _EXPANSIONS[key] = (statement, (sql, tuple(made)))
+    try:
+        same = _expanded(statement, compiled, dialect, params) == (sql, values)
+    except (LookupError, TypeError):
+        same = False
+    if not same:
+        _EXPANSIONS[key] = (statement, None)  # not from the lengths alone: as here
+    return sql, values
 
 
 def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:
@@ -296,3 +386,65 @@ async def insert_returning(
             sync.dispatch.after_cursor_execute(sync, None, many, values, None, False)
         out += _processed(found_rows, results)
     return out
+
+
+async def together(session: Session, work: Callable[[], Awaitable[T]]) -> T:
+    """`await work()`, on SQLite's aiosqlite connection as ONE hand-over to its thread.
+
+    Each statement through aiosqlite is a hand-over to the connection's thread and back,
+    a wake-up of the event loop each (a journal save sent seven, and as many waits for
+    the GIL under load). Here the session's connection is checked out and its transaction
+    begun on the event loop, then `work` runs on the connection's thread from start to
+    end: every statement it awaits, whether sent here (`fetchall`, `Writes`) or through
+    SQLAlchemy's session, runs there at once (the connection's `_execute`, aiosqlite's
+    hand-over, runs its function in place while `work` runs), so the coroutine never
+    suspends and the event loop waits once. The event loop goes on with other requests
+    meanwhile (this connection is this session's alone until it is given back).
+
+    `work` must await nothing but this session's statements (no sleeps, locks, other
+    connections, nor the session's commit: giving the connection back to the pool
+    belongs on the event loop): a suspension is a RuntimeError, and the transaction is
+    rolled back by its owner as for any error. Errors raised by `work` are raised here
+    as they were. Elsewhere (PostgreSQL, the blocking writer's session, no transaction
+    yet on SQLite's side) `work` is simply awaited."""
+    if not isinstance(session, AsyncSession):
+        return await work()
+    conn = await connection(session)
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if (
+        conn.dialect.name != "sqlite"
+        or sync is None
+        or sync._dbapi_connection is None
+        or not sync.in_transaction()
+    ):
+        return await work()
+    driver = sync._dbapi_connection.driver_connection
+    assert driver is not None
+    result: T = await driver._execute(_drive, driver, work)
+    return result
+
+
+async def _in_place(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """aiosqlite's `_execute` while `work` runs on the connection's own thread."""
+    return fn(*args, **kwargs)
+
+
+def _drive(driver: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """On the connection's thread: run `work` to its end without an event loop."""
+    # An attribute of this connection object only, removed before the thread's next
+    # job: the event loop does not use this connection meanwhile (it awaits this job).
+    driver._execute = _in_place
+    try:
+        coroutine = work().__await__()
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+        coroutine.close()
+        raise RuntimeError(
+            "work run on the SQLite connection's thread awaited something else than "
+            "the connection's statements"
+        )
+    finally:
+        del driver._execute

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from server.domain.journal import (
     JobCostRecord,
@@ -19,6 +19,8 @@ from server.domain.journal import (
 )
 from server.masterdata.ports import MasterDataUnitOfWork
 from server.ports import PostingPort, Transaction
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,12 @@ MasterRecord = dict[str, object]
 class JournalRepository(Protocol):
     @property
     def history(self) -> JournalHistory: ...
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`await work()`: calls of this unit of work's repositories, and nothing else
+        that waits (not its commit). An adapter may send them to the database together
+        (SQLite: one hand-over to the connection's thread for all)."""
+        ...
+
     async def master_get(self, kind: str, key: tuple[str, ...]) -> MasterRecord | None: ...
     async def master_page(
         self, kind: str, after: int, limit: int, job: str | None

@@ -4,17 +4,19 @@ databases (PostgreSQL takes SQLAlchemy's path), and fail as SQLAlchemy fails."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.db.direct import connection, executemany, fetchall, insert_returning
+from server.db.direct import connection, executemany, fetchall, insert_returning, together
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.writes import table
 
@@ -120,3 +122,139 @@ async def test_connection_is_the_session_transactions_own(engine: AsyncEngine) -
     async with engine.connect() as conn:
         numbers = [r[4] for r in await conn.exec_driver_sql(_RAW)]
     assert numbers == ["IA-1", "IA-3"]
+
+
+async def numbers(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return [r[4] for r in await conn.exec_driver_sql(_RAW)]
+
+
+async def test_together_runs_the_work_on_the_connections_thread(engine: AsyncEngine) -> None:
+    """On SQLite the work's statements, sent directly or through the session's own
+    (ORM) path, run on the connection's thread in place: one hand-over for them all, the
+    event loop's thread sending none. On PostgreSQL the work is awaited on the loop.
+    Either way they are the session's transaction: committed with it."""
+    threads: list[int] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda *a: threads.append(threading.get_ident()),
+    )
+    at = row("IA-1", "1")["posted_at"]
+    async with make_sessionmaker(engine)() as session:
+
+        async def work() -> tuple[list[Any], list[str]]:
+            conn = await connection(session)
+            await executemany(conn, _INSERT, [row("IA-1", "1.5")])
+            await session.execute(insert(GL), [row("IA-2", "2")])  # SQLAlchemy's path
+            read = await fetchall(conn, _READ, {"numbers": ["IA-1", "IA-2"], "at": at})
+            found = await session.scalars(select(GL.c.document_number).order_by(GL.c.id))
+            return read, list(found)
+
+        read, found = await together(session, work)
+        during = list(threads)
+        await session.commit()
+    assert [r[1] for r in read] == [Decimal("1.5"), Decimal(2)]
+    assert found == ["IA-1", "IA-2"]
+    assert await numbers(engine) == ["IA-1", "IA-2"]
+    loop = threading.get_ident()
+    assert len(during) == 4
+    if engine.dialect.name == "sqlite":
+        assert len(set(during)) == 1 and during[0] != loop, "one thread, not the loop's"
+    else:
+        assert set(during) == {loop}
+
+
+async def test_together_fails_as_the_work_fails(engine: AsyncEngine) -> None:
+    """An error of the work is raised by `together` as it was raised (a driver's error as
+    SQLAlchemy's IntegrityError, on either path); work that waits on anything but its
+    statements is refused on SQLite (RuntimeError). The transaction then rolls back, and
+    the session's connection works as before."""
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        await session.execute(insert(GL), [row("IA-1", "1")])
+        (first,) = await session.scalars(select(GL.c.id))
+        await session.commit()
+    twice = {**row("X", "1"), "id": first}
+    async with maker() as session:
+
+        async def duplicate_direct() -> None:
+            await executemany(await connection(session), _INSERT, [twice])
+
+        async def duplicate_orm() -> None:
+            await session.execute(insert(GL), [twice])
+
+        async def sleeps() -> None:
+            await executemany(await connection(session), _INSERT, [row("IA-2", "2")])
+            await asyncio.sleep(0)
+
+        for work in (duplicate_direct, duplicate_orm):
+            with pytest.raises(IntegrityError):
+                await together(session, work)
+            await session.rollback()
+        if engine.dialect.name == "sqlite":
+            with pytest.raises(RuntimeError, match="awaited something else"):
+                await together(session, sleeps)
+            # aiosqlite's own hand-over is the connection's again: statements sent from
+            # the event loop go to its thread, none runs in place on the loop.
+            raw = (await (await connection(session)).get_raw_connection()).driver_connection
+            assert "_execute" not in vars(raw)
+        else:
+            await together(session, sleeps)
+        await session.rollback()
+        await session.execute(insert(GL), [row("IA-3", "3")])
+        await session.commit()
+    assert await numbers(engine) == ["IA-1", "IA-3"]
+
+
+async def test_direct_dates_and_times_store_as_sqlalchemys(engine: AsyncEngine) -> None:
+    """Dates and timestamps repeat within a document, and direct formats each distinct
+    one once: the same instant in two time zones, distinct instants and dates, one after
+    another and again, are stored as SQLAlchemy stores them; a naive timestamp is refused
+    each time, as SQLAlchemy refuses it."""
+    at = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+    east = at.astimezone(timezone(timedelta(hours=2)))
+    days = (date(2026, 11, 23), date(2026, 11, 24))
+    rows = [
+        {**row(f"IA-{n}", "1"), "posted_at": when, "posting_date": day}
+        for n, (when, day) in enumerate(
+            [(at, days[0]), (east, days[0]), (at + timedelta(microseconds=1), days[1])] * 2
+        )
+    ]
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, rows)
+        by_sqlalchemy = await stored(conn)
+        await conn.rollback()
+        await conn.execute(select(1))
+        await executemany(conn, _INSERT, rows[:3])
+        await executemany(conn, _INSERT, rows[3:])
+        assert await stored(conn) == by_sqlalchemy
+        naive = {**rows[0], "posted_at": at.replace(tzinfo=None)}
+        for _ in range(2):
+            with pytest.raises((ValueError, StatementError)):
+                await executemany(conn, _INSERT, [naive])
+
+
+_READ_OWN = (
+    select(GL.c.document_number, GL.c.amount)
+    .where(GL.c.document_number.in_(bindparam("numbers", expanding=True)))
+    .where(GL.c.company_code.in_(["C1", "C2"]), GL.c.line_no == 1)
+    .where(GL.c.amount > bindparam("least", type_=GL.c.amount.type))
+    .order_by(GL.c.id)
+)
+
+
+async def test_direct_reads_of_each_shape_are_sqlalchemys(engine: AsyncEngine) -> None:
+    """A read's IN lists are expanded once per length: lists of other values and of other
+    lengths (empty too), sets, and the statement's own constants and lists read what
+    SQLAlchemy reads, whatever came before."""
+    rows = [row(f"IA-{n}", f"{n}.5") for n in range(5)]
+    async with engine.connect() as conn:
+        await conn.execute(select(1))
+        await executemany(conn, _INSERT, rows)
+        for numbers in (["IA-1"], ["IA-0", "IA-2", "IA-4"], ["IA-3", "IA-1", "IA-9"], [],
+                        ["IA-4"], {"IA-2", "IA-3"}, ("IA-0", "IA-1", "IA-3")):  # fmt: skip
+            for least in (Decimal(0), Decimal("1.5")):
+                params = {"numbers": numbers, "least": least}
+                expected = [tuple(r) for r in await conn.execute(_READ_OWN, dict(params))]
+                assert [tuple(r) for r in await fetchall(conn, _READ_OWN, params)] == expected

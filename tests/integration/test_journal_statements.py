@@ -8,6 +8,7 @@ shapes bench/journal_post.py times), and what they wrote is checked beside the c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -180,3 +181,28 @@ async def test_a_save_sends_a_handful_of_statements(engine: AsyncEngine) -> None
         # The frozen bins read once; the cost rows locked once, and written.
         assert len([s for s in sent if "FROM count_bin" in s]) == 1, sent
         assert len([s for s in sent if "INTO item_location_cost" in s]) == 2, sent
+
+
+async def test_a_save_waits_for_its_statements_once_on_sqlite(engine: AsyncEngine) -> None:
+    """On SQLite every statement of a save (lock, facts, frozen bins, header, posting
+    writes, lines) runs on the connection's own thread in one hand-over
+    (server.db.direct.together): none is sent from the event loop's thread. On
+    PostgreSQL they are sent from the loop, each a round trip."""
+    threads: list[int] = []
+
+    def record(*args: Any) -> None:
+        threads.append(threading.get_ident())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await journal.save_transaction(
+            SqlUnitOfWork(make_sessionmaker(engine)), transfer(), 1, "clerk", NOW
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    loop = threading.get_ident()
+    assert len(threads) >= 8
+    if engine.dialect.name == "sqlite":
+        assert len(set(threads)) == 1 and threads[0] != loop
+    else:
+        assert set(threads) == {loop}

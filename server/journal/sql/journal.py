@@ -11,11 +11,11 @@ and job history are read back with explicit joins (no lazy loads).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     String,
@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.db.direct import connection, executemany, fetchall, insert_returning
+from server.db.direct import connection, executemany, fetchall, insert_returning, together
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -107,6 +107,8 @@ _JOB_AMOUNTS = (
     JobHistory.amount_revenue,
     JobHistory.extra,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,11 @@ class SqlJournal:
         self.session = session
         self.history = SqlJournalHistory(session)
         self._last_ids: tuple[JournalTransaction, _Ids] | None = None
+
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`await work()`; on SQLite, as one hand-over to the connection's thread
+        (server.db.direct.together)."""
+        return await together(self.session, work)
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> dict[str, object] | None:
         return await SqlJournalMasterData(self.session).get(kind, key)

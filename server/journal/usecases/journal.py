@@ -73,7 +73,8 @@ async def save_transaction(
 ) -> SavedTransaction:
     """Save a client's transaction: manual lines, or the lines of a Fill Lines draft,
     whose job values must be those of the job history (see `check_origins`)."""
-    async with uow:
+
+    async def lock_check_and_save() -> SavedTransaction:
         await _lock(uow, draft)
         wizard_jobs = {
             x.from_side.job
@@ -81,7 +82,12 @@ async def save_transaction(
             if x.origin is LineOrigin.WIZARD and x.from_side.job
         }
         check_origins(draft, await uow.journal.history.job_cost_rows(wizard_jobs))
-        saved = await _save(uow, draft, user_id, username, now, None)
+        return await _save(uow, draft, user_id, username, now, None)
+
+    async with uow:
+        # Every read and write of the save sent together (SQLite: one hand-over to the
+        # connection's thread); the commit after, by the unit of work.
+        saved = await uow.journal.together(lock_check_and_save)
         await uow.commit()
     return saved
 
@@ -273,7 +279,11 @@ async def reverse_transaction(
                 code="already-reversed",
             )
         draft = reverse(stored.transaction, effective_date, period, description)
-        await _lock(uow, draft)
-        saved = await _save(uow, draft, user_id, username, now, stored.id)
+
+        async def lock_and_save() -> SavedTransaction:
+            await _lock(uow, draft)
+            return await _save(uow, draft, user_id, username, now, stored.id)
+
+        saved = await uow.journal.together(lock_and_save)
         await uow.commit()
     return saved

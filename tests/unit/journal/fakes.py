@@ -6,9 +6,10 @@ what a save writes is kept in lists, so a test sees what was posted and committe
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from server.domain.journal import (
     JobCostRecord,
@@ -30,6 +31,8 @@ from server.journal.ports import (
     WorkOrderCostRecord,
 )
 from tests.unit.fakes import FakePostings, FakeTransaction
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,6 +76,9 @@ class FakeJournal:
     job_entries: dict[int, list[JobHistoryEntry]] = field(default_factory=dict)
     masters: dict[tuple[str, tuple[str, ...]], MasterRecord] = field(default_factory=dict)
     accounts: set[str] = field(default_factory=set)
+
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        return await work()
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> MasterRecord | None:
         return self.masters.get((kind, key))
