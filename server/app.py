@@ -109,13 +109,17 @@ async def _provide_ingest(request: AnyRequest) -> PushIngest:
     return runtime.ingest
 
 
-def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, check_migrations: bool = True, warm: bool = False
+) -> Litestar:
+    """The app; `warm` (`stockcount serve`): its start-up opens the database pool and
+    prepares the push's statements before the server answers (server.bootstrap)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_runtime(settings, check_migrations=check_migrations) as runtime:
+        async with open_runtime(settings, check_migrations=check_migrations, warm=warm) as runtime:
             app.state[STATE_KEY] = runtime
             yield
 
@@ -219,6 +223,6 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    app = create_app(settings)
+    app = create_app(settings, warm=True)
     tune_for_serving()
     uvicorn.run(app, **uvicorn_options(settings))

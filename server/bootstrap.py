@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.counts.usecases.cache import ReconciliationCache
 from server.db.blocking import BlockingWriter, can_block
-from server.db.engine import make_engine, make_sessionmaker
+from server.db.engine import make_engine, make_sessionmaker, open_pool
 from server.db.migrate import check_at_head
 from server.masterdata.usecases.importer import ImportSummary, Updating, run_import
 from server.masterdata.usecases.sources import Say, SourceLike
@@ -52,10 +52,13 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings | str, *, check_migrations: bool = False
+    settings: Settings | str, *, check_migrations: bool = False, warm: bool = False
 ) -> AsyncIterator[Runtime]:
     """Open everything for `settings` (or a database URL with default settings); close it
-    all on leaving. `check_migrations`: refuse a database that is not at the head."""
+    all on leaving. `check_migrations`: refuse a database that is not at the head.
+    `warm` (a server, before it reports ready): open the pool's connections and prepare
+    the push's event INSERT on each, so that the first burst of pushes after start-up
+    costs what a later one costs."""
     if isinstance(settings, str):
         settings = Settings(database_url=settings)
     engine = make_engine(settings.database_url)
@@ -65,6 +68,8 @@ async def open_runtime(
             writer = BlockingWriter(settings.database_url)
         if check_migrations:
             await check_at_head(engine)
+        if warm:
+            await open_pool(engine, SqlSync.prime)
         sessionmaker = make_sessionmaker(engine)
         reconciliations: ReconciliationCache[Any] = ReconciliationCache()
 
