@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -16,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+log = logging.getLogger("stockcount.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL_SIZE = 20
@@ -80,15 +84,31 @@ async def open_pool(
 ) -> int:
     """Open the pool's connections (as many as it keeps) before the server reports ready,
     `prime` run on each (statements prepared), and leave them in the pool; returns how
-    many. Otherwise the first burst of requests after start-up opens them, all in the
+    many were opened. Otherwise the first burst of requests after start-up opens them, all in the
     same instant, and pays for them in its answers. A pool that keeps none (NullPool,
     StaticPool) is left as it is."""
     size = getattr(engine.pool, "size", None)
     count = size() if callable(size) else 0
+    opened = 0
     async with AsyncExitStack() as held:  # all held at once: each one a new connection
         for _ in range(count):
-            conn = await held.enter_async_context(engine.connect())
-            if prime is not None:
-                await prime(conn)
-            await conn.rollback()  # nothing is written: back to the pool idle
-    return count
+            try:
+                conn = await held.enter_async_context(engine.connect())
+                if prime is not None:
+                    await prime(conn)
+                await conn.rollback()  # nothing is written: back to the pool idle
+            except (DBAPIError, OSError) as error:
+                if opened == 0:
+                    raise  # the database cannot be reached at all: say so at start-up
+                # Fewer connections than the pool keeps (the server's connection limit,
+                # say): serve with what is open rather than refuse to start.
+                log.warning(
+                    "opened %d of the pool's %d connections before start-up (%s); "
+                    "the rest open when requests need them",
+                    opened,
+                    count,
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                )
+                break
+            opened += 1
+    return opened

@@ -6,13 +6,17 @@ parameter INSERT twenty times, and were the slowest pushes of the benchmark."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 from unittest.mock import ANY
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.api.state import STATE_KEY
@@ -23,6 +27,7 @@ from server.domain.sync import MAX_PUSH_EVENTS
 from server.settings import Settings
 from server.sync.http import wire
 from server.sync.sql import SqlSync
+from tests.conftest import _pg_admin
 from tests.helpers import scalar
 from tests.integration.counts_setup import Client
 from tests.integration.test_sync_api import enroll_device, outcomes, setup
@@ -112,5 +117,61 @@ async def test_opening_the_pool_writes_nothing(database_url: str) -> None:
             async with engine.connect() as conn:
                 drawn = await conn.exec_driver_sql("SELECT is_called FROM sync_event_id_seq")
                 assert drawn.scalar() is False
+    finally:
+        await engine.dispose()
+
+
+async def in_database(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(url.replace("+asyncpg", "", 1), timeout=5)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def test_a_server_short_of_connections_starts_with_what_it_opened(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database gives fewer connections than the pool keeps (its role's limit here, as
+    a server's max_connections would): start-up opens those, says so in one line, and the
+    server serves; it does not refuse to start for a warm-up."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a connection limit is PostgreSQL's")
+    role = f"warm_{uuid.uuid4().hex[:12]}"
+    database = database_url.rsplit("/", 1)[1]
+    await _pg_admin(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 3")
+    await in_database(
+        database_url,
+        f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    )
+    limited = database_url.replace("://postgres@", f"://{role}@", 1)
+    assert limited != database_url and database
+    engine = make_engine(limited)
+    try:
+        with caplog.at_level(logging.WARNING, logger="stockcount.db"):
+            assert await open_pool(engine, SqlSync.prime) == 3
+        (line,) = [r.getMessage() for r in caplog.records if r.name == "stockcount.db"]
+        assert line.startswith("opened 3 of the pool's 20 connections before start-up (")
+        async with engine.connect() as conn:  # the three opened are there to serve
+            assert (await conn.exec_driver_sql("SELECT count(*) FROM sync_event")).scalar() == 0
+    finally:
+        await engine.dispose()
+        await in_database(
+            database_url,
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}",
+            f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}",
+        )
+        await _pg_admin(f"DROP ROLE {role}")
+
+
+async def test_a_database_out_of_reach_still_fails_start_up() -> None:
+    """Warm-up hides nothing: with no database to reach at all, the first connection's
+    error is raised as before."""
+    engine = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    try:
+        with pytest.raises((OSError, DBAPIError)):
+            await open_pool(engine, SqlSync.prime)
     finally:
         await engine.dispose()
