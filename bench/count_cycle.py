@@ -601,6 +601,10 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
             )
             figures.add("mark counted", seconds)
         (serials_before,) = (await raw.fetch("SELECT coalesce(max(id), 0) FROM serial"))[0]
+        # Finalize and its write floor each start from an empty WAL, as the bin counts do:
+        # otherwise finalize's commit pays the checkpoint of the reconciliations' and the
+        # review's pages besides its own.
+        await raw.checkpoint()
         seconds, result = await timed(
             lambda: count_review.finalize(uow, me, number, False, datetime.now(UTC))
         )
@@ -611,6 +615,7 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
                 "WHERE l.code = 'MAIN'"
             )
         )
+        await raw.checkpoint()
         writes, rewritten = await raw.finalize_write_floor(count_id, int(serials_before))
         figures.add(
             "finalize: documents, postings, GL",
