@@ -6,14 +6,17 @@ fast). With CI=true an unreachable PostgreSQL fails the run instead of skipping.
 
 Argon2 is the slowest thing most tests do (each hash or verification of a password costs
 0.1 to 1 s here, by design): `_remembered_argon2` makes each distinct one cost it once per
-session, with the server's own parameters.
+session, with the server's own parameters. A test's PostgreSQL database is dropped by a
+background thread while the next tests run (`_drops`), and the session waits for every drop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -52,6 +55,51 @@ async def _pg_admin(*statements: str) -> None:
 
 def pg_admin(*statements: str) -> None:
     asyncio.run(_pg_admin(*statements))
+
+
+class _Dropper:
+    """Drops the tests' PostgreSQL databases on a thread of its own, in order; `finish`
+    waits for all of them and lists the drops that failed."""
+
+    def __init__(self) -> None:
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._failures: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="drop-test-dbs", daemon=True)
+                self._thread.start()
+        self._names.put(name)
+
+    def _run(self) -> None:
+        while (name := self._names.get()) is not None:
+            try:
+                pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as exc:  # reported by finish(), at the end of the session
+                self._failures.append(f"{name}: {type(exc).__name__}: {exc}")
+
+    def finish(self) -> list[str]:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._names.put(None)
+            thread.join()
+        return self._failures
+
+
+_drops = _Dropper()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dropped_at_the_end() -> Iterator[None]:
+    """Every test database is gone when the session ends; a drop that failed fails it."""
+    yield
+    failures = _drops.finish()
+    if failures:
+        pytest.fail("test databases not dropped:\n" + "\n".join(failures), pytrace=False)
 
 
 def _pg_reachable() -> str | None:
@@ -160,7 +208,7 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, tmp_path: Path)
     try:
         yield pg_url(name)
     finally:
-        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drops.drop(name)
 
 
 @pytest.fixture(params=BACKENDS)
