@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolResetState
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -44,6 +45,25 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's rollback on return (its `reset_on_return="rollback"`), for aiosqlite.
+
+    As the pool does: nothing when the transaction was already reset or the event loop
+    cannot be used (a connection collected by the garbage collector), else a rollback.
+    The rollback is skipped when SQLite has no transaction open (`in_transaction`, which is
+    `sqlite3_get_autocommit`, read while the connection's thread is idle): sqlite3's
+    `rollback()` sends nothing then either, so only the hand-over to aiosqlite's thread
+    and back (one per unit of work after its COMMIT) is saved. A connection returned
+    after an error, or with a transaction left open, is still rolled back."""
+    if state.transaction_was_reset or not state.asyncio_safe:
+        return
+    aiosqlite = getattr(dbapi_connection, "_connection", None)  # SQLAlchemy's adapter's
+    sqlite = getattr(aiosqlite, "_connection", None)  # aiosqlite's; None once closed
+    if sqlite is not None and not sqlite.in_transaction:
+        return
+    dbapi_connection.rollback()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -57,8 +77,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # writer; the extra connections are for reads (WAL readers do not block).
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
+        # The pool's rollback on return is done by `sqlite_reset` below, which skips it
+        # when SQLite has no transaction open (after a COMMIT): the same as sqlite3's own
+        # rollback, which sends nothing then, less the hand-over to aiosqlite's thread.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine.pool, "reset", sqlite_reset)
         return engine
     kwargs.setdefault("pool_size", PG_POOL_SIZE)
     kwargs.setdefault("max_overflow", PG_POOL_OVERFLOW)
