@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import PoolResetState
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import PoolResetState
 
 log = logging.getLogger("stockcount.db")
 
@@ -64,6 +65,19 @@ def sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> 
     dbapi_connection.rollback()
 
 
+def sqlite_commit(do_commit: Callable[[Any], None], dbapi_connection: Any) -> None:
+    """The dialect's COMMIT, skipped when SQLite has no transaction open: sqlite3's
+    `commit()` sends nothing then either (it reads the same `sqlite3_get_autocommit`), so
+    only the hand-over to aiosqlite's thread is saved. That is the case of a unit of work
+    that read only, and of one whose COMMIT was already sent on the connection's thread
+    (server.db.direct.together(commit=True)); any other commit is sent as before."""
+    aiosqlite = getattr(dbapi_connection, "_connection", None)  # SQLAlchemy's adapter's
+    sqlite = getattr(aiosqlite, "_connection", None)  # aiosqlite's; None once closed
+    if sqlite is not None and not sqlite.in_transaction:
+        return
+    do_commit(dbapi_connection)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -85,6 +99,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         if kwargs["pool_reset_on_return"] is None:
             event.listen(engine.sync_engine.pool, "reset", sqlite_reset)
+        dialect = engine.sync_engine.dialect
+        # This engine's dialect object only (each engine has its own).
+        dialect.do_commit = partial(sqlite_commit, dialect.do_commit)  # type: ignore[method-assign]
         return engine
     kwargs.setdefault("pool_size", PG_POOL_SIZE)
     kwargs.setdefault("max_overflow", PG_POOL_OVERFLOW)
