@@ -388,7 +388,9 @@ async def insert_returning(
     return out
 
 
-async def together(session: Session, work: Callable[[], Awaitable[T]]) -> T:
+async def together(
+    session: Session, work: Callable[[], Awaitable[T]], *, commit: bool = False
+) -> T:
     """`await work()`, on SQLite's aiosqlite connection as ONE hand-over to its thread.
 
     Each statement through aiosqlite is a hand-over to the connection's thread and back,
@@ -406,7 +408,16 @@ async def together(session: Session, work: Callable[[], Awaitable[T]]) -> T:
     belongs on the event loop): a suspension is a RuntimeError, and the transaction is
     rolled back by its owner as for any error. Errors raised by `work` are raised here
     as they were. Elsewhere (PostgreSQL, the blocking writer's session, no transaction
-    yet on SQLite's side) `work` is simply awaited."""
+    yet on SQLite's side) `work` is simply awaited.
+
+    `commit=True`: on SQLite's thread, once `work` has returned, the COMMIT is sent there
+    too (unless the session holds ORM changes not yet flushed: then it is left to the
+    session's commit). The caller must still commit the session at once, which ends its
+    transaction and gives the connection back on the event loop: that commit then finds
+    no SQLite transaction open and sends nothing (server.db.engine's `sqlite_commit`).
+    A failed COMMIT is raised here as SQLAlchemy raises it (`OperationalError` ... with
+    the sqlite3 error as its cause) and the transaction is rolled back by its owner.
+    Elsewhere the flag does nothing: the session's commit commits."""
     if not isinstance(session, AsyncSession):
         return await work()
     conn = await connection(session)
@@ -420,7 +431,16 @@ async def together(session: Session, work: Callable[[], Awaitable[T]]) -> T:
         return await work()
     driver = sync._dbapi_connection.driver_connection
     assert driver is not None
-    result: T = await driver._execute(_drive, driver, work)
+    orm = session.sync_session
+
+    def then() -> None:
+        if commit and not (orm.new or orm.dirty or orm.deleted):
+            try:
+                driver._conn.commit()
+            except sqlite3.Error as error:
+                raise exc.DBAPIError.instance(None, None, error, sqlite3.Error) from error
+
+    result: T = await driver._execute(_drive, driver, work, then)
     return result
 
 
@@ -429,8 +449,9 @@ async def _in_place(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any
     return fn(*args, **kwargs)
 
 
-def _drive(driver: Any, work: Callable[[], Awaitable[T]]) -> T:
-    """On the connection's thread: run `work` to its end without an event loop."""
+def _drive(driver: Any, work: Callable[[], Awaitable[T]], then: Callable[[], None]) -> T:
+    """On the connection's thread: run `work` to its end without an event loop, then
+    `then` (the COMMIT, when asked for)."""
     # An attribute of this connection object only, removed before the thread's next
     # job: the event loop does not use this connection meanwhile (it awaits this job).
     driver._execute = _in_place
@@ -440,11 +461,13 @@ def _drive(driver: Any, work: Callable[[], Awaitable[T]]) -> T:
             coroutine.send(None)
         except StopIteration as done:
             value: T = done.value
-            return value
-        coroutine.close()
-        raise RuntimeError(
-            "work run on the SQLite connection's thread awaited something else than "
-            "the connection's statements"
-        )
+        else:
+            coroutine.close()
+            raise RuntimeError(
+                "work run on the SQLite connection's thread awaited something else than "
+                "the connection's statements"
+            )
+        then()
+        return value
     finally:
         del driver._execute

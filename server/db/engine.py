@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import PoolResetState
 
 log = logging.getLogger("stockcount.db")
 
@@ -44,6 +46,38 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's rollback on return (its `reset_on_return="rollback"`), for aiosqlite.
+
+    As the pool does: nothing when the transaction was already reset or the event loop
+    cannot be used (a connection collected by the garbage collector), else a rollback.
+    The rollback is skipped when SQLite has no transaction open (`in_transaction`, which is
+    `sqlite3_get_autocommit`, read while the connection's thread is idle): sqlite3's
+    `rollback()` sends nothing then either, so only the hand-over to aiosqlite's thread
+    and back (one per unit of work after its COMMIT) is saved. A connection returned
+    after an error, or with a transaction left open, is still rolled back."""
+    if state.transaction_was_reset or not state.asyncio_safe:
+        return
+    aiosqlite = getattr(dbapi_connection, "_connection", None)  # SQLAlchemy's adapter's
+    sqlite = getattr(aiosqlite, "_connection", None)  # aiosqlite's; None once closed
+    if sqlite is not None and not sqlite.in_transaction:
+        return
+    dbapi_connection.rollback()
+
+
+def sqlite_commit(do_commit: Callable[[Any], None], dbapi_connection: Any) -> None:
+    """The dialect's COMMIT, skipped when SQLite has no transaction open: sqlite3's
+    `commit()` sends nothing then either (it reads the same `sqlite3_get_autocommit`), so
+    only the hand-over to aiosqlite's thread is saved. That is the case of a unit of work
+    that read only, and of one whose COMMIT was already sent on the connection's thread
+    (server.db.direct.together(commit=True)); any other commit is sent as before."""
+    aiosqlite = getattr(dbapi_connection, "_connection", None)  # SQLAlchemy's adapter's
+    sqlite = getattr(aiosqlite, "_connection", None)  # aiosqlite's; None once closed
+    if sqlite is not None and not sqlite.in_transaction:
+        return
+    do_commit(dbapi_connection)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -57,8 +91,17 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # writer; the extra connections are for reads (WAL readers do not block).
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
+        # The pool's rollback on return is done by `sqlite_reset` below, which skips it
+        # when SQLite has no transaction open (after a COMMIT): the same as sqlite3's own
+        # rollback, which sends nothing then, less the hand-over to aiosqlite's thread.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine.pool, "reset", sqlite_reset)
+        dialect = engine.sync_engine.dialect
+        # This engine's dialect object only (each engine has its own).
+        dialect.do_commit = partial(sqlite_commit, dialect.do_commit)  # type: ignore[method-assign]
         return engine
     kwargs.setdefault("pool_size", PG_POOL_SIZE)
     kwargs.setdefault("max_overflow", PG_POOL_OVERFLOW)

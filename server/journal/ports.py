@@ -185,10 +185,12 @@ MasterRecord = dict[str, object]
 class JournalRepository(Protocol):
     @property
     def history(self) -> JournalHistory: ...
-    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+    async def together(self, work: Callable[[], Awaitable[T]], *, commit: bool = False) -> T:
         """`await work()`: calls of this unit of work's repositories, and nothing else
         that waits (not its commit). An adapter may send them to the database together
-        (SQLite: one hand-over to the connection's thread for all)."""
+        (SQLite: one hand-over to the connection's thread for all). `commit=True`: the
+        caller commits the unit of work right after, and the adapter may send the
+        COMMIT with the work (SQLite); the unit of work's commit is still required."""
         ...
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> MasterRecord | None: ...

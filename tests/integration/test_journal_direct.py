@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -205,6 +205,66 @@ async def test_together_fails_as_the_work_fails(engine: AsyncEngine) -> None:
         await session.execute(insert(GL), [row("IA-3", "3")])
         await session.commit()
     assert await numbers(engine) == ["IA-1", "IA-3"]
+
+
+async def test_together_commits_with_the_work_when_asked(engine: AsyncEngine) -> None:
+    """`commit=True`: on SQLite the COMMIT is sent on the connection's thread right after
+    the work (another connection sees the rows before the session's commit, which then
+    sends no second COMMIT); on PostgreSQL the session's commit commits. A COMMIT that
+    fails (a deferred foreign key) is raised as SQLAlchemy's IntegrityError, on SQLite by
+    `together`, on PostgreSQL by the session's commit, and nothing is stored."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+        await conn.exec_driver_sql(
+            "CREATE TABLE c (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    maker = make_sessionmaker(engine)
+    sent: list[str] = []
+    async with maker() as session:
+
+        async def work() -> None:
+            await executemany(await connection(session), _INSERT, [row("IA-1", "1")])
+
+        await together(session, work, commit=True)
+        assert await numbers(engine) == (["IA-1"] if sqlite else [])
+        if sqlite:
+            raw = (await (await connection(session)).get_raw_connection()).driver_connection
+            assert raw is not None and not raw.in_transaction
+            commit = type(raw).commit
+
+            async def counted(self: Any) -> None:
+                sent.append("commit")
+                await commit(self)
+
+            type(raw).commit = counted  # type: ignore[method-assign]
+            try:
+                await session.commit()
+            finally:
+                type(raw).commit = commit  # type: ignore[method-assign]
+        else:
+            await session.commit()
+    assert sent == []
+    assert await numbers(engine) == ["IA-1"]
+
+    async with maker() as session:
+
+        async def orphan() -> None:
+            await executemany(await connection(session), _INSERT, [row("IA-2", "2")])
+            await session.execute(text("INSERT INTO c (p) VALUES (99)"))
+
+        if sqlite:
+            with pytest.raises(IntegrityError) as raised:
+                await together(session, orphan, commit=True)
+        else:
+            await together(session, orphan, commit=True)
+            with pytest.raises(IntegrityError) as raised:
+                await session.commit()
+        assert raised.value.orig is not None
+        await session.rollback()
+    assert await numbers(engine) == ["IA-1"]
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM c")) == 0
 
 
 async def test_direct_dates_and_times_store_as_sqlalchemys(engine: AsyncEngine) -> None:

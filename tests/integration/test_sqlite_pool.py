@@ -45,3 +45,49 @@ async def _pragmas(conn: AsyncConnection) -> tuple[int, int]:
     synchronous = await conn.scalar(text("PRAGMA synchronous"))
     foreign_keys = await conn.scalar(text("PRAGMA foreign_keys"))
     return int(synchronous or 0), int(foreign_keys or 0)
+
+
+async def test_a_connection_returned_with_a_transaction_open_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """The pool's reset (server.db.engine.sqlite_reset): a write the SQLAlchemy connection
+    did not know of (sent on the driver, as server.db.direct does) is rolled back when the
+    connection goes back to the pool, and the next checkout of the same connection sees
+    no transaction and no row; after a COMMIT, no rollback is sent."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}", pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.execute("INSERT INTO t VALUES (1)")  # opens sqlite3's transaction
+            assert driver.in_transaction
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection is driver  # the same pooled connection
+            assert not driver.in_transaction
+            assert await conn.scalar(text("SELECT count(*) FROM t")) == 0
+
+        sent: list[str] = []
+        rollback = type(driver).rollback
+
+        async def counted(self: object) -> None:
+            sent.append("rollback")
+            await rollback(self)  # type: ignore[arg-type]
+
+        type(driver).rollback = counted  # type: ignore[method-assign]
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (2)"))
+            assert sent == []  # committed: nothing to roll back, no hand-over for it
+            async with engine.connect() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (3)"))
+            assert sent == ["rollback"]  # left without commit: rolled back (by the connection)
+        finally:
+            type(driver).rollback = rollback  # type: ignore[method-assign]
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT x FROM t")) == 2
+    finally:
+        await engine.dispose()

@@ -215,10 +215,10 @@ class SqlJournal:
         self.history = SqlJournalHistory(session)
         self._last_ids: tuple[JournalTransaction, _Ids] | None = None
 
-    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
-        """`await work()`; on SQLite, as one hand-over to the connection's thread
-        (server.db.direct.together)."""
-        return await together(self.session, work)
+    async def together(self, work: Callable[[], Awaitable[T]], *, commit: bool = False) -> T:
+        """`await work()`; on SQLite, as one hand-over to the connection's thread, the
+        COMMIT in it when asked for (server.db.direct.together)."""
+        return await together(self.session, work, commit=commit)
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> dict[str, object] | None:
         return await SqlJournalMasterData(self.session).get(kind, key)

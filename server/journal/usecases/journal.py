@@ -85,9 +85,9 @@ async def save_transaction(
         return await _save(uow, draft, user_id, username, now, None)
 
     async with uow:
-        # Every read and write of the save sent together (SQLite: one hand-over to the
-        # connection's thread); the commit after, by the unit of work.
-        saved = await uow.journal.together(lock_check_and_save)
+        # Every read and write of the save sent together, and the COMMIT (SQLite: one
+        # hand-over to the connection's thread); the unit of work's commit ends it.
+        saved = await uow.journal.together(lock_check_and_save, commit=True)
         await uow.commit()
     return saved
 
@@ -284,6 +284,6 @@ async def reverse_transaction(
             await _lock(uow, draft)
             return await _save(uow, draft, user_id, username, now, stored.id)
 
-        saved = await uow.journal.together(lock_and_save)
+        saved = await uow.journal.together(lock_and_save, commit=True)
         await uow.commit()
     return saved

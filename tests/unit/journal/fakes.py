@@ -77,7 +77,7 @@ class FakeJournal:
     masters: dict[tuple[str, tuple[str, ...]], MasterRecord] = field(default_factory=dict)
     accounts: set[str] = field(default_factory=set)
 
-    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+    async def together(self, work: Callable[[], Awaitable[T]], *, commit: bool = False) -> T:
         return await work()
 
     async def master_get(self, kind: str, key: tuple[str, ...]) -> MasterRecord | None:
