@@ -38,7 +38,7 @@ from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, insert, select, update
+from sqlalchemy import BigInteger, and_, cast, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db.direct import Writes, connection
@@ -144,8 +144,12 @@ class SqlPostings:
         if context.frozen_bins_judged is None:
             await self._refuse_frozen(ids, result)
         serials = await self._check_serials(ids, result)
-        # On SQLite the writes below go to the driver together (server.db.direct).
-        writes = Writes(await connection(self.session))
+        # On SQLite the writes below go to the driver together (server.db.direct); on
+        # PostgreSQL a small result's writes are one statement (_CombinedWrites).
+        conn = await connection(self.session)
+        writes: Writes | _CombinedWrites = (
+            _CombinedWrites(conn) if conn.dialect.name == "postgresql" else Writes(conn)
+        )
         await self._write_balances(ids, result, writes)
         await self._write_serials(ids, result, serials, writes)
         await self._write_costs(ids, result, writes)
@@ -183,7 +187,9 @@ class SqlPostings:
         )
         return current
 
-    async def _write_balances(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
+    async def _write_balances(
+        self, ids: PostingIds, result: PostingResult, writes: Writes | _CombinedWrites
+    ) -> None:
         deltas: dict[tuple[int, int, str], Decimal] = {}
         for m in result.movements:
             if not isinstance(m.place, LocationSide) or ids.tracking[m.item] is Tracking.SERIAL:
@@ -206,7 +212,7 @@ class SqlPostings:
         ids: PostingIds,
         result: PostingResult,
         current: Mapping[tuple[int, str], int | None],
-        writes: Writes,
+        writes: Writes | _CombinedWrites,
     ) -> None:
         # Keyed by serial: should a result move one serial twice, the last effect wins, as
         # it did when the updates ran one by one.
@@ -246,7 +252,9 @@ class SqlPostings:
             for batch in chunks(inserts, WRITE_CHUNK):
                 await writes.add(stmt, batch)
 
-    async def _write_costs(self, ids: PostingIds, result: PostingResult, writes: Writes) -> None:
+    async def _write_costs(
+        self, ids: PostingIds, result: PostingResult, writes: Writes | _CombinedWrites
+    ) -> None:
         rows = [
             {"item_id": ids.items[item], "location_id": ids.locations[loc],
              "average_cost": p.average_cost}
@@ -259,7 +267,11 @@ class SqlPostings:
             await writes.add(stmt, batch)
 
     async def _write_movements(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
+        self,
+        ids: PostingIds,
+        result: PostingResult,
+        context: PostingContext,
+        writes: Writes | _CombinedWrites,
     ) -> None:
         rows: list[dict[str, Any]] = []
         for m in result.movements:
@@ -299,7 +311,11 @@ class SqlPostings:
             await writes.add(stmt, batch)
 
     async def _write_gl(
-        self, ids: PostingIds, result: PostingResult, context: PostingContext, writes: Writes
+        self,
+        ids: PostingIds,
+        result: PostingResult,
+        context: PostingContext,
+        writes: Writes | _CombinedWrites,
     ) -> None:
         if not result.gl_lines:
             return
@@ -338,6 +354,97 @@ class SqlPostings:
         stmt = _writes(self.session.get_bind().dialect.name)["gl"]
         for batch in chunks(values, WRITE_CHUNK):
             await writes.add(stmt, batch)
+
+
+# Rows a PostgreSQL result writes in one statement at most (a journal save writes a few
+# dozen); a count's finalize, with thousands, keeps its executemany per table.
+_COMBINED_ROWS = 2_000
+
+
+class _CombinedWrites:
+    """The posting writer's INSERTs on PostgreSQL, sent together at `flush` as one
+    statement of data-modifying CTEs (`WITH w0 AS (INSERT ... SELECT FROM unnest(...)),
+    ... INSERT ...`): one round trip for balances, costs, movements and GL instead of one
+    each. Each INSERT keeps its own row order (the unnest's), so the rows and their ids
+    are those the separate executemany wrote; the tables differ and none reads another,
+    so the sub-statements' order does not matter. More rows than `_COMBINED_ROWS`, or a
+    statement not the writer's own, go as before (executemany, one per statement)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._pending: list[tuple[Any, list[Mapping[str, Any]]]] = []
+        self._rows = 0
+
+    async def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._pending.append((statement, list(rows)))
+            self._rows += len(rows)
+
+    async def flush(self) -> None:
+        work, self._pending, rows, self._rows = self._pending, [], self._rows, 0
+        if not work:
+            return
+        parts = [_COMBINED.get(id(statement)) for statement, _ in work]
+        if len(work) == 1 or rows > _COMBINED_ROWS or None in parts:
+            for statement, batch in work:
+                await self._conn.execute(statement, batch)
+            return
+        dialect = self._conn.dialect
+        shape = tuple((id(statement), tuple(batch[0])) for statement, batch in work)
+        built = _COMBINED_SQL.get(shape)
+        if built is None:
+            built = _COMBINED_SQL[shape] = _combined(dialect, work)
+        sql, processors = built
+        params: dict[str, Any] = {}
+        for n, ((_, batch), columns) in enumerate(zip(work, processors, strict=True)):
+            for k, (name, process) in enumerate(columns):
+                values = [row[name] for row in batch]
+                params[f"p{n}_{k}"] = values if process is None else [process(v) for v in values]
+        await self._conn.execute(sql, params)
+
+
+def _combined(dialect: Any, work: Sequence[tuple[Any, Sequence[Mapping[str, Any]]]]) -> Any:
+    """The one statement for `work`'s statements and columns, and each column's bind
+    processor (the scaled decimals' integers, UTC timestamps)."""
+    ctes: list[str] = []
+    processors: list[list[tuple[str, Any]]] = []
+    for n, (statement, batch) in enumerate(work):
+        name, conflict = _COMBINED[id(statement)]
+        columns = table(name).c
+        names = list(batch[0])
+        arrays = ", ".join(
+            f"CAST(:p{n}_{k} AS {columns[c].type.compile(dialect=dialect)}[])"
+            for k, c in enumerate(names)
+        )
+        ctes.append(
+            f"INSERT INTO {name} ({', '.join(names)}) SELECT * FROM unnest({arrays}){conflict}"  # noqa: S608
+        )
+        processors.append([(c, columns[c].type._cached_bind_processor(dialect)) for c in names])
+    head = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(ctes[:-1]))
+    return text(f"WITH {head} {ctes[-1]}"), processors
+
+
+def _combined_parts() -> dict[int, tuple[str, str]]:
+    pg = _writes("postgresql")
+    return {
+        id(pg["balances"]): (
+            "stock_balance",
+            " ON CONFLICT (item_id, bin_id, lot) "
+            "DO UPDATE SET quantity = stock_balance.quantity + excluded.quantity",
+        ),
+        id(pg["costs"]): (
+            "item_location_cost",
+            " ON CONFLICT (item_id, location_id) "
+            "DO UPDATE SET average_cost = excluded.average_cost",
+        ),
+        id(pg["serials"]): ("serial", ""),
+        id(pg["movements"]): ("stock_movement", ""),
+        id(pg["gl"]): ("gl_posting", ""),
+    }
+
+
+_COMBINED = _combined_parts()
+_COMBINED_SQL: dict[tuple[Any, ...], Any] = {}
 
 
 async def _resolve(
