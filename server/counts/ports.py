@@ -268,8 +268,11 @@ class BinCounts(Protocol):
         (none yet, or none since its recount order)."""
         ...
 
-    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
-        """The bins (by id) that await a count, with the time of their recount order."""
+    async def awaiting(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[int, datetime | None]:
+        """The bins (by id) that await a count, with the time of their recount order;
+        `bin_ids` given: those of them that await, and one other that awaits when any does."""
         ...
 
     async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:

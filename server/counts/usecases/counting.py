@@ -640,7 +640,8 @@ async def _record_bin_counts(
     )
     # Where the count's status can change: at the first bin count that leaves no bin
     # awaiting a count (`add_bin_count`'s rule, bin by bin).
-    awaiting = await uow.bin_counts.awaiting(count.id)
+    # (The lot's bins that await, and one other when any does: then none can be the last.)
+    awaiting = await uow.bin_counts.awaiting(count.id, {place.bin_id for place, _, _ in done})
     last = len(done)
     for n, (place, new, _) in enumerate(done):
         if place.bin_id in awaiting:

@@ -350,13 +350,19 @@ class FakeBinCounts(_OverState):
         waiting = any(w for (c, _), w in self.state.awaiting.items() if c == new.count_id)
         return bin_count_id, waiting
 
-    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
+    async def awaiting(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[int, datetime | None]:
         ordered = {b.bin_id: b.recount_ordered_at for b in self.state.count_bins[count_id]}
-        return {
+        found = {
             b: ordered.get(b)
             for (c, b), waits in self.state.awaiting.items()
             if c == count_id and waits
         }
+        if bin_ids is None:
+            return found
+        others = [b for b in found if b not in bin_ids][:1]
+        return {b: at for b, at in found.items() if b in bin_ids or b in others}
 
     async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
         return [(await self.add_bin_count(n, now))[0] for n in new]
