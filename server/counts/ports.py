@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from server.auth.ports import DeviceRepository, UserRepository
 from server.domain.counting import (
@@ -26,6 +26,8 @@ from server.domain.counting import (
 from server.domain.posting import Position, PositionKey
 from server.masterdata.ports import MasterDataRepository
 from server.ports import AuditTrail, CodeLookup, PostingIds, PostingPort, Transaction
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +251,12 @@ class Snapshots(Protocol):
         needs no cost, and a serialized item's average sums its serials)."""
         ...
 
+    async def item_facts_and_ids(
+        self, location_id: int, codes: Collection[str]
+    ) -> tuple[dict[str, CountItemFacts], dict[str, int]]:
+        """`item_facts(..., costs=False)` and the items' ids by code, in one read."""
+        ...
+
 
 class BinCounts(Protocol):
     """Bin counts and their lines, recount orders, conflict picks
@@ -268,12 +276,20 @@ class BinCounts(Protocol):
         (none yet, or none since its recount order)."""
         ...
 
-    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
-        """The bins (by id) that await a count, with the time of their recount order."""
+    async def awaiting(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[int, datetime | None]:
+        """The bins (by id) that await a count, with the time of their recount order;
+        `bin_ids` given: those of them that await, and one other that awaits when any does."""
         ...
 
     async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
         """`add_bin_count` of each in order, set-based: their ids, in that order."""
+        ...
+
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`await work()`, whose awaits are this transaction's statements only: an adapter
+        may send them to the database together (SQLite: one hand-over to its thread)."""
         ...
 
     async def add_recounts(

@@ -4,9 +4,10 @@ read with one query per chunk of ids."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     bindparam,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -39,6 +41,8 @@ from server.db.tables import (
 )
 from server.db.writes import LOOKUP_CHUNK, SERIAL_CHUNK, WRITE_CHUNK, chunks, table
 from server.domain.money import QUANTITY_PLACES
+
+T = TypeVar("T")
 
 
 class SqlBinCounts:
@@ -189,14 +193,22 @@ class SqlBinCounts:
         ).scalar_one()
         return bc_id, bool(awaiting)
 
-    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
-        """The bins of the count that await a count, with their recount order's time."""
+    async def awaiting(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[int, datetime | None]:
+        """The bins of the count that await a count, with their recount order's time;
+        `bin_ids` given: those of them that await, and one other that awaits when any
+        does (a lot of bin counts asks whether its bins leave none awaiting, not for the
+        10,000 bins of a count that has just started)."""
         count_bin = table("count_bin")
-        rows = await self.session.execute(
-            select(count_bin.c.bin_id, count_bin.c.recount_ordered_at).where(
-                count_bin.c.count_id == count_id, count_bin.c.awaiting_count.is_(True)
-            )
-        )
+        waits = (count_bin.c.count_id == count_id, count_bin.c.awaiting_count.is_(True))
+        columns = (count_bin.c.bin_id, count_bin.c.recount_ordered_at)
+        query: Any = select(*columns).where(*waits)
+        if bin_ids is not None:
+            lot = list(bin_ids)
+            other = select(*columns).where(*waits, count_bin.c.bin_id.not_in(lot)).limit(1)
+            query = union_all(query.where(count_bin.c.bin_id.in_(lot)), select(other.subquery()))
+        rows = await (await self.session.connection()).execute(query)
         return {int(b): at for b, at in rows}
 
     async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
@@ -276,6 +288,10 @@ class SqlBinCounts:
             [{"b_bin": b, "b_started": at} for b, at in latest.items()],
         )
         return ids
+
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work`'s statements in one hand-over on SQLite (server.db.direct.together)."""
+        return await direct.together(self.session, work)
 
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime

@@ -500,7 +500,20 @@ class SqlSnapshots:
         cost is that of its serials on hand (server.domain.costing), as in the snapshot.
         `costs` False: no average is computed (a bin count's check needs the tracking
         only, and summing the serials of its items costs a scan of their serials)."""
+        found, _ = await self._item_facts(location_id, codes, costs)
+        return found
+
+    async def item_facts_and_ids(
+        self, location_id: int, codes: Collection[str]
+    ) -> tuple[dict[str, CountItemFacts], dict[str, int]]:
+        """`item_facts(..., costs=False)` and the items' ids by code, from the same rows."""
+        return await self._item_facts(location_id, codes, False)
+
+    async def _item_facts(
+        self, location_id: int, codes: Collection[str], costs: bool
+    ) -> tuple[dict[str, CountItemFacts], dict[str, int]]:
         found: dict[str, CountItemFacts] = {}
+        ids: dict[str, int] = {}
         serialized: dict[int, tuple[str, Decimal]] = {}
         conn = await self.session.connection()  # Core: no ORM per-row result handling
         for batch in chunks(codes, LOOKUP_CHUNK):
@@ -518,6 +531,7 @@ class SqlSnapshots:
                 found[str(code)] = CountItemFacts(
                     str(code), Tracking(tracking), bool(auto), average or Decimal(0), last
                 )
+                ids[str(code)] = int(id_)
                 if tracking == Tracking.SERIAL.value:
                     serialized[int(id_)] = (str(code), last)
         if serialized and costs:
@@ -526,4 +540,4 @@ class SqlSnapshots:
             )
             for id_, (code, _) in serialized.items():
                 found[code] = replace(found[code], average_cost=averages[id_])
-        return found
+        return found, ids

@@ -630,30 +630,9 @@ async def _record_bin_counts(
     check_site(caller, count)
     if count.status is not CountStatus.COUNTING:
         return [await record_bin_count(uow, caller, number, s, now) for s in submitted]
-    scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s in submitted})}
-    serial_items = [set(map(_first, s.serials)) for s, _ in checked]  # a few items a bin
-    codes = {i for _, q in checked for i, _ in q}.union(*serial_items)
-    facts = await uow.snapshots.item_facts(count.location_id, codes, costs=False)
-    done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
-    check_contents_of_many(
-        [new.bin_count for _, new, _ in done], count.location, facts, serial_items
-    )
-    # Where the count's status can change: at the first bin count that leaves no bin
-    # awaiting a count (`add_bin_count`'s rule, bin by bin).
-    awaiting = await uow.bin_counts.awaiting(count.id)
-    last = len(done)
-    for n, (place, new, _) in enumerate(done):
-        if place.bin_id in awaiting:
-            ordered = awaiting[place.bin_id]
-            if ordered is None or ordered <= new.started_at:
-                del awaiting[place.bin_id]
-        if not awaiting:
-            last = n + 1
-            break
-    items = await uow.masterdata.items_by_code(codes)
-    item_ids = {code: found[0] for code, found in items.items()}
-    ids = await uow.bin_counts.add_bin_counts(
-        [_by_id(new, item_ids) for _, new, _ in done[:last]], now
+    # The lot's reads, checks and writes in one hand-over to the database (SQLite).
+    done, awaiting, last, ids = await uow.bin_counts.together(
+        lambda: _checked_and_written(uow, caller, count, checked, now)
     )
     headers = [
         BinCountHeader(
@@ -666,6 +645,48 @@ async def _record_bin_counts(
         await _after_bin_count(uow, count, done[last - 1][0].label, False, now)
         headers += [await record_bin_count(uow, caller, number, s, now) for s in submitted[last:]]
     return headers
+
+
+async def _checked_and_written(
+    uow: RecordBinCountUnitOfWork,
+    caller: Caller,
+    count: CountRecord,
+    checked: Sequence[tuple[SubmittedBinCount, Mapping[tuple[str, str], Decimal]]],
+    now: datetime,
+) -> tuple[
+    list[tuple[CountBinRecord, _Checked, BinCountHeader]],
+    dict[int, datetime | None],
+    int,
+    list[int],
+]:
+    """A lot's bin counts checked, and those up to the one that can change the count's
+    status written: the checked bin counts, the awaited bins left, how many were written
+    and their ids."""
+    scope = {b.label: b for b in await uow.counts.bins(count.id, {s.bin for s, _ in checked})}
+    serial_items = [set(map(_first, s.serials)) for s, _ in checked]  # a few items a bin
+    codes = {i for _, q in checked for i, _ in q}.union(*serial_items)
+    facts, item_ids = await uow.snapshots.item_facts_and_ids(count.location_id, codes)
+    done = [_checked(caller, count, scope, facts, s, q, None, alone=False) for s, q in checked]
+    check_contents_of_many(
+        [new.bin_count for _, new, _ in done], count.location, facts, serial_items
+    )
+    # Where the count's status can change: at the first bin count that leaves no bin
+    # awaiting a count (`add_bin_count`'s rule, bin by bin).
+    # (The lot's bins that await, and one other when any does: then none can be the last.)
+    awaiting = await uow.bin_counts.awaiting(count.id, {place.bin_id for place, _, _ in done})
+    last = len(done)
+    for n, (place, new, _) in enumerate(done):
+        if place.bin_id in awaiting:
+            ordered = awaiting[place.bin_id]
+            if ordered is None or ordered <= new.started_at:
+                del awaiting[place.bin_id]
+        if not awaiting:
+            last = n + 1
+            break
+    ids = await uow.bin_counts.add_bin_counts(
+        [_by_id(new, item_ids) for _, new, _ in done[:last]], now
+    )
+    return done, awaiting, last, ids
 
 
 def _checked(

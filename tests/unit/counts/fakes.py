@@ -12,11 +12,11 @@ protocol's own signatures, and answers any other with `_unfaked`'s AttributeErro
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from server.auth.ports import DeviceRecord, UserRecord
 from server.counts.ports import (
@@ -43,6 +43,8 @@ from server.domain.masterdata import BinKind, Tracking
 from server.domain.posting import Position, PositionKey, PostingResult
 from server.ports import AuditEntry, PostingContext, PostingIds
 from tests.unit.fakes import FakePostings, FakeTransaction
+
+T = TypeVar("T")
 
 # The time a claim stamps on the count when it enters a status (as the SQL's _STAMP).
 _STAMPED: dict[CountStatus, Callable[[CountRecord, datetime], CountRecord]] = {
@@ -296,6 +298,12 @@ class FakeSnapshots(_OverState):
     ) -> dict[str, CountItemFacts]:
         return {c: self.state.items[c] for c in codes if c in self.state.items}
 
+    async def item_facts_and_ids(
+        self, location_id: int, codes: Collection[str]
+    ) -> tuple[dict[str, CountItemFacts], dict[str, int]]:
+        facts = await self.item_facts(location_id, codes, costs=False)
+        return facts, {c: self.state.item_ids[c] for c in codes if c in self.state.item_ids}
+
 
 class FakeBinCounts(_OverState):
     """The BinCounts port over a CountsState."""
@@ -350,16 +358,25 @@ class FakeBinCounts(_OverState):
         waiting = any(w for (c, _), w in self.state.awaiting.items() if c == new.count_id)
         return bin_count_id, waiting
 
-    async def awaiting(self, count_id: int) -> dict[int, datetime | None]:
+    async def awaiting(
+        self, count_id: int, bin_ids: Collection[int] | None = None
+    ) -> dict[int, datetime | None]:
         ordered = {b.bin_id: b.recount_ordered_at for b in self.state.count_bins[count_id]}
-        return {
+        found = {
             b: ordered.get(b)
             for (c, b), waits in self.state.awaiting.items()
             if c == count_id and waits
         }
+        if bin_ids is None:
+            return found
+        others = [b for b in found if b not in bin_ids][:1]
+        return {b: at for b, at in found.items() if b in bin_ids or b in others}
 
     async def add_bin_counts(self, new: Sequence[NewBinCount], now: datetime) -> list[int]:
         return [(await self.add_bin_count(n, now))[0] for n in new]
+
+    async def together(self, work: Callable[[], Awaitable[T]]) -> T:
+        return await work()
 
     async def add_recounts(
         self, count_id: int, bin_ids: Collection[int], user_id: int, reason: str, now: datetime
