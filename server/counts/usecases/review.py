@@ -287,20 +287,24 @@ async def reviewed_reconciliation(
     limit: int | None = None,
 ) -> ReviewedReconciliation:
     where = _line_filter(kind, bin_label, item)
-    async with uow:
-        got = await _UnderReview.load(uow, number)
-        chosen = [x for x in got.recon.lines if where.matches(x)]
-        page = chosen[offset : None if limit is None else offset + limit]
-        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-    return ReviewedReconciliation(
-        got.count,
-        got.recon,
-        got.reviewed(page),
-        len(chosen),
-        got.standing,
-        labels,
-        tolerances=got.rules,
-    )
+    # The collector paused over the whole read (server.counts.usecases.bulk): the lines it
+    # makes and keeps (the reconciliation, the reviewed page) are not walked by a full
+    # collection while they are being made.
+    with collector_paused():
+        async with uow:
+            got = await _UnderReview.load(uow, number)
+            chosen = [x for x in got.recon.lines if where.matches(x)]
+            page = chosen[offset : None if limit is None else offset + limit]
+            labels = await uow.reviews.item_labels({x.item for x in page if x.item})
+        return ReviewedReconciliation(
+            got.count,
+            got.recon,
+            got.reviewed(page),
+            len(chosen),
+            got.standing,
+            labels,
+            tolerances=got.rules,
+        )
 
 
 async def reviewed_rows(
@@ -318,19 +322,20 @@ async def reviewed_rows(
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
     with a line that matches (`above_tolerance` True: a line that needs approval)."""
     where = replace(_line_filter(kind, bin_label, item), above_tolerance=above_tolerance)
-    async with uow:
-        got = await _UnderReview.load(uow, number)
-        derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
-        need, by_id = derived.need, derived.by_id
-        chosen = derived.rows_matching(where)
-        page = chosen[offset : None if limit is None else offset + limit]
-        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-    rows = [
-        ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
-    ]
-    return ReviewedProfile(
-        got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
-    )
+    with collector_paused():  # as reviewed_reconciliation
+        async with uow:
+            got = await _UnderReview.load(uow, number)
+            derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
+            need, by_id = derived.need, derived.by_id
+            chosen = derived.rows_matching(where)
+            page = chosen[offset : None if limit is None else offset + limit]
+            labels = await uow.reviews.item_labels({x.item for x in page if x.item})
+        rows = [
+            ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
+        ]
+        return ReviewedProfile(
+            got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
+        )
 
 
 def _line_filter(kind: str | None, bin_label: str | None, item: str | None) -> LineFilter:
@@ -416,7 +421,10 @@ async def review_lines(
         count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
         recon = await reconciliation_of(uow, count)
         review = await uow.reviews.review(count.id)
-        need = lines_needing_approval(recon, await uow.reviews.tolerances(count.location_id))
+        rules = await uow.reviews.tolerances(count.location_id)
+        # The lines above tolerance as the reads computed them (the same reconciliation
+        # object and tolerances): not one more pass over every line a decision.
+        need = _DERIVED.get(recon, review.cleared, rules).need
         chosen = choose_lines(recon.lines, line_ids=line_ids, where=where, need=need)
         codes = await uow.reviews.reason_codes() if act is ReviewAction.APPROVE else {}
         decided = decide_lines(chosen, review, act, caller.name, reason_code, codes)
