@@ -4,7 +4,6 @@ server process; generated serials skip the numbers an item already has."""
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from litestar.testing import AsyncTestClient
 
 from server.api.state import STATE_KEY
 from server.app import create_app
-from server.counts.sql.review import SqlReviews
 from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.usecases import counting as count_service
 from server.counts.usecases import review as review_service
@@ -125,37 +123,26 @@ async def test_review_decisions_recompute_nothing_and_show_in_another_process(
     assert calls.reconcile == built + 1 and calls.load_snapshot == 2
 
 
-async def test_review_reads_pause_the_collector_and_a_decision_reuses_their_tolerances(
+async def test_a_decision_reuses_the_reads_lines_above_tolerance(
     database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The reads of the review keep the cycle collector paused to their end (the item
-    labels are read after the reconciliation), and it runs again after each; a decision
-    takes the lines above tolerance the reads computed (no pass over every line)."""
+    """A decision takes the lines above tolerance the reads computed for the same
+    reconciliation and tolerances (no pass over every line), and answers as before."""
     await seed(database_url)
     hs = await headers(client)
     sup = hs["super"]
     number = await count_the_scenario(client, sup, hs["counter"])
-    enabled: list[bool] = []
     passes: list[int] = []
-    item_labels = SqlReviews.item_labels
     needing = review_service.lines_needing_approval
-
-    async def seen_labels(self: SqlReviews, codes: Any) -> Any:
-        enabled.append(gc.isenabled())
-        return await item_labels(self, codes)
 
     def counted(*args: Any) -> Any:
         passes.append(1)
         return needing(*args)
 
-    monkeypatch.setattr(SqlReviews, "item_labels", seen_labels)
     monkeypatch.setattr(review_service, "lines_needing_approval", counted)
-    assert gc.isenabled()
     missing = _line(await lines(client, sup, number), "missing", "S2")
-    assert gc.isenabled()
     r = await client.get(f"/api/counts/{number}/review", headers=sup)
     assert r.status_code == 200, r.text
-    assert enabled == [False, False] and gc.isenabled()
     assert len(passes) == 1  # the profile read used the first read's
     r = await client.put(f"/api/counts/{number}/lines/{missing['id']}/clear", headers=sup)
     assert r.status_code == 200 and r.json()["selected"] is False

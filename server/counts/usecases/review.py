@@ -287,24 +287,20 @@ async def reviewed_reconciliation(
     limit: int | None = None,
 ) -> ReviewedReconciliation:
     where = _line_filter(kind, bin_label, item)
-    # The collector paused over the whole read (server.counts.usecases.bulk): the lines it
-    # makes and keeps (the reconciliation, the reviewed page) are not walked by a full
-    # collection while they are being made.
-    with collector_paused():
-        async with uow:
-            got = await _UnderReview.load(uow, number)
-            chosen = [x for x in got.recon.lines if where.matches(x)]
-            page = chosen[offset : None if limit is None else offset + limit]
-            labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-        return ReviewedReconciliation(
-            got.count,
-            got.recon,
-            got.reviewed(page),
-            len(chosen),
-            got.standing,
-            labels,
-            tolerances=got.rules,
-        )
+    async with uow:
+        got = await _UnderReview.load(uow, number)
+        chosen = [x for x in got.recon.lines if where.matches(x)]
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
+    return ReviewedReconciliation(
+        got.count,
+        got.recon,
+        got.reviewed(page),
+        len(chosen),
+        got.standing,
+        labels,
+        tolerances=got.rules,
+    )
 
 
 async def reviewed_rows(
@@ -322,20 +318,19 @@ async def reviewed_rows(
     the lines finalize would adjust, and every line beneath it. The filters keep the rows
     with a line that matches (`above_tolerance` True: a line that needs approval)."""
     where = replace(_line_filter(kind, bin_label, item), above_tolerance=above_tolerance)
-    with collector_paused():  # as reviewed_reconciliation
-        async with uow:
-            got = await _UnderReview.load(uow, number)
-            derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
-            need, by_id = derived.need, derived.by_id
-            chosen = derived.rows_matching(where)
-            page = chosen[offset : None if limit is None else offset + limit]
-            labels = await uow.reviews.item_labels({x.item for x in page if x.item})
-        rows = [
-            ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
-        ]
-        return ReviewedProfile(
-            got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
-        )
+    async with uow:
+        got = await _UnderReview.load(uow, number)
+        derived = _DERIVED.get(got.recon, got.review.cleared, got.rules)
+        need, by_id = derived.need, derived.by_id
+        chosen = derived.rows_matching(where)
+        page = chosen[offset : None if limit is None else offset + limit]
+        labels = await uow.reviews.item_labels({x.item for x in page if x.item})
+    rows = [
+        ReviewedProfileLine(r, got.reviewed([by_id[i] for i in r.line_ids], need)) for r in page
+    ]
+    return ReviewedProfile(
+        got.count, got.recon, rows, len(chosen), got.standing, labels, tolerances=got.rules
+    )
 
 
 def _line_filter(kind: str | None, bin_label: str | None, item: str | None) -> LineFilter:
