@@ -14,6 +14,7 @@ from server.api.state import STATE_KEY
 from server.app import create_app
 from server.counts.sql.snapshot import SqlSnapshots
 from server.counts.usecases import counting as count_service
+from server.counts.usecases import review as review_service
 from server.db.engine import make_engine, make_sessionmaker
 from server.masterdata.usecases.importer import import_sources
 from server.masterdata.usecases.sources import Source
@@ -120,6 +121,33 @@ async def test_review_decisions_recompute_nothing_and_show_in_another_process(
     assert await scalar(database_url, "SELECT version FROM stock_count") == version + 1
     assert _line(await lines(client, sup, number), "missing", "S2")["approved_by"] == "super2"
     assert calls.reconcile == built + 1 and calls.load_snapshot == 2
+
+
+async def test_a_decision_reuses_the_reads_lines_above_tolerance(
+    database_url: str, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision takes the lines above tolerance the reads computed for the same
+    reconciliation and tolerances (no pass over every line), and answers as before."""
+    await seed(database_url)
+    hs = await headers(client)
+    sup = hs["super"]
+    number = await count_the_scenario(client, sup, hs["counter"])
+    passes: list[int] = []
+    needing = review_service.lines_needing_approval
+
+    def counted(*args: Any) -> Any:
+        passes.append(1)
+        return needing(*args)
+
+    monkeypatch.setattr(review_service, "lines_needing_approval", counted)
+    missing = _line(await lines(client, sup, number), "missing", "S2")
+    r = await client.get(f"/api/counts/{number}/review", headers=sup)
+    assert r.status_code == 200, r.text
+    assert len(passes) == 1  # the profile read used the first read's
+    r = await client.put(f"/api/counts/{number}/lines/{missing['id']}/clear", headers=sup)
+    assert r.status_code == 200 and r.json()["selected"] is False
+    assert r.json()["needs_approval"] is True
+    assert len(passes) == 1
 
 
 async def test_generated_serials_skip_numbers_the_item_has(

@@ -416,7 +416,10 @@ async def review_lines(
         count, _ = await claim(uow, number, under_review, now, keep_status=True, bump_version=False)
         recon = await reconciliation_of(uow, count)
         review = await uow.reviews.review(count.id)
-        need = lines_needing_approval(recon, await uow.reviews.tolerances(count.location_id))
+        rules = await uow.reviews.tolerances(count.location_id)
+        # The lines above tolerance as the reads computed them (the same reconciliation
+        # object and tolerances): not one more pass over every line a decision.
+        need = _DERIVED.get(recon, review.cleared, rules).need
         chosen = choose_lines(recon.lines, line_ids=line_ids, where=where, need=need)
         codes = await uow.reviews.reason_codes() if act is ReviewAction.APPROVE else {}
         decided = decide_lines(chosen, review, act, caller.name, reason_code, codes)

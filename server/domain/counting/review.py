@@ -66,16 +66,20 @@ def within_tolerance(lines: Sequence[DiscrepancyLine], rules: ToleranceRules) ->
         return False
     quantity = sum((abs(x.adjustment_quantity) + x.stock_transfer_quantity for x in lines), ZERO)
     value = sum((abs(x.adjustment_value) + x.stock_transfer_value for x in lines), ZERO)
+    return _within(quantity, value, lines[0].system_quantity, rules)
+
+
+def _within(quantity: Decimal, value: Decimal, system: Decimal, rules: ToleranceRules) -> bool:
+    """`within_tolerance` from a profile line's gross quantity and value and its system
+    quantity."""
     if rules.quantity is not None and quantity > rules.quantity:
         return False
     if rules.value is not None and value > rules.value:
         return False
-    if rules.percent is not None:
-        system = lines[0].system_quantity
-        # Nothing expected: any difference is infinitely many percent.
-        if system == ZERO or quantity * HUNDRED / system > rules.percent:
-            return False
-    return True
+    # Nothing expected: any difference is infinitely many percent.
+    return rules.percent is None or (
+        system != ZERO and quantity * HUNDRED / system <= rules.percent
+    )
 
 
 def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> frozenset[str]:
@@ -88,7 +92,7 @@ def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> froz
     more: dict[GroupKey, list[DiscrepancyLine]] = {}
     for line in recon.lines:
         if line.adjustable:
-            key = group_key(line)
+            key = (line.item, line.bin, line.lot)  # group_key, inline: 25,000 calls
             found = first.get(key)
             if found is None:
                 first[key] = line
@@ -99,8 +103,10 @@ def lines_needing_approval(recon: Reconciliation, rules: ToleranceRules) -> froz
     need: set[str] = set()
     for key, line in first.items():
         lines = more.get(key)
-        if lines is None:
-            if not within_tolerance((line,), rules):
+        if lines is None:  # one line: its own figures, no sums
+            quantity = abs(line.adjustment_quantity) + line.stock_transfer_quantity
+            value = abs(line.adjustment_value) + line.stock_transfer_value
+            if not _within(quantity, value, line.system_quantity, rules):
                 need.add(line.id)
         elif not within_tolerance(lines, rules):
             need.update(x.id for x in lines)
