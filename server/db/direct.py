@@ -247,17 +247,23 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
         return list(await conn.execute(statement, dict(params)))
     _, compiled, results = _compiled_read(statement, conn.dialect)
     sql, values = _expanded(statement, compiled, conn.dialect.name, params)
+    rows = await _fetch_all(sync, await _driver(conn), sql, values)
+    return _processed(rows, results)
+
+
+async def _fetch_all(sync: Any, driver: Any, sql: str, values: Sequence[Any]) -> Any:
+    """`sql` run on the driver and its rows fetched, the engine's cursor events fired
+    around it, a driver error raised as SQLAlchemy raises it."""
     events = sync._has_events or sync.engine._has_events
     if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
-    driver = await _driver(conn)
     try:
         rows = await driver.execute_fetchall(sql, values)
     except sqlite3.Error as error:
         raise exc.DBAPIError.instance(sql, values, error, sqlite3.Error) from error
     if events:
         sync.dispatch.after_cursor_execute(sync, None, sql, values, None, False)
-    return _processed(rows, results)
+    return rows
 
 
 # (id of the statement, dialect, lengths of its IN lists) -> (the statement, the expanded
@@ -370,21 +376,12 @@ async def insert_returning(
     _, _, results = _compiled_read(statement, conn.dialect)
     page = max(1, min(_PAGE, _SQLITE_PARAMETERS // max(1, len(names))))
     driver = await _driver(conn)
-    events = sync._has_events or sync.engine._has_events
     out: list[Any] = []
     for start in range(0, len(rows), page):
         part = rows[start : start + page]
         many = sql.replace(f"VALUES {single}", "VALUES " + ", ".join([single] * len(part)))
         values = tuple(v for row in _params(names, processors, part) for v in row)
-        if events:
-            sync.dispatch.before_cursor_execute(sync, None, many, values, None, False)
-        try:
-            found_rows = await driver.execute_fetchall(many, values)
-        except sqlite3.Error as error:
-            raise exc.DBAPIError.instance(many, values, error, sqlite3.Error) from error
-        if events:
-            sync.dispatch.after_cursor_execute(sync, None, many, values, None, False)
-        out += _processed(found_rows, results)
+        out += _processed(await _fetch_all(sync, driver, many, values), results)
     return out
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from server.counts.ports import BinCountHeader, NewBinCount
-from server.counts.sql.direct_bincounts import serial_rows, write_bin_counts
+from server.counts.sql.direct_bincounts import header_row, serial_rows, write_bin_counts
 from server.counts.sql.snapshot import Scaled, raw
 from server.counts.tables import (
     BinCountQuantity,
@@ -235,19 +235,7 @@ class SqlBinCounts:
         before = await self.session.scalar(select(func.max(header.c.id)).where(of_count))
         await self.session.execute(
             insert(header),
-            [
-                {
-                    "count_id": n.count_id,
-                    "bin_id": n.bin_id,
-                    "counter_id": n.counter_id,
-                    "device_id": n.device_id,
-                    "counter": n.counter,
-                    "started_at": n.started_at,
-                    "finished_at": n.finished_at,
-                    "submitted_at": now,
-                }
-                for n in new
-            ],
+            [header_row(n, now) for n in new],
         )
         ids = [
             int(i)

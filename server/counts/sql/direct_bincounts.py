@@ -116,19 +116,7 @@ async def write_bin_counts(
     header_rows = _processed(
         headers[1],
         headers[2],
-        [
-            {
-                "count_id": n.count_id,
-                "bin_id": n.bin_id,
-                "counter_id": n.counter_id,
-                "device_id": n.device_id,
-                "counter": n.counter,
-                "started_at": n.started_at,
-                "finished_at": n.finished_at,
-                "submitted_at": submitted_at,
-            }
-            for n in new
-        ],
+        [header_row(n, submitted_at) for n in new],
         ready=("submitted_at",),
     )
     latest: dict[int, datetime] = {}
@@ -159,6 +147,20 @@ async def write_bin_counts(
         raise exc.DBAPIError.instance(sql, params, error, sqlite3.Error) from error
     ids: list[int] = failed
     return ids
+
+
+def header_row(n: NewBinCount, submitted_at: Any) -> dict[str, Any]:
+    """A bin count's bin_count row, as both ways of writing a lot write it."""
+    return {
+        "count_id": n.count_id,
+        "bin_id": n.bin_id,
+        "counter_id": n.counter_id,
+        "device_id": n.device_id,
+        "counter": n.counter,
+        "started_at": n.started_at,
+        "finished_at": n.finished_at,
+        "submitted_at": submitted_at,
+    }
 
 
 def serial_rows(
