@@ -209,6 +209,25 @@ async def _driver(conn: Connection) -> Any:
     return driver
 
 
+async def write_lock(conn: Connection) -> bool:
+    """SQLite: take the database's write lock for the rest of this transaction, now,
+    with `BEGIN IMMEDIATE`, when the driver has no transaction open yet; True once the
+    lock is held (also when an earlier write of this transaction took it already: the
+    driver opens its transaction only before a write). It waits for another writer as a
+    write does (busy_timeout), and every read after it sees the database as that lock
+    leaves it. False elsewhere (PostgreSQL, the blocking writer's connection): nothing
+    sent, the caller locks its own way."""
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
+        return False
+    driver = await _driver(conn)
+    # Read while the connection's thread runs this (inside `together`) or is idle: this
+    # session holds the connection until it gives it back.
+    if not driver._conn.in_transaction:
+        await _fetch_all(sync, driver, "BEGIN IMMEDIATE", ())
+    return True
+
+
 def _run_all(
     raw: sqlite3.Connection, work: list[tuple[str, list[tuple[Any, ...]]]]
 ) -> tuple[str, list[tuple[Any, ...]], sqlite3.Error] | None:

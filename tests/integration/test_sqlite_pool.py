@@ -4,6 +4,7 @@ once, each with the server's PRAGMAs (synchronous=FULL among them)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -89,5 +90,23 @@ async def test_a_connection_returned_with_a_transaction_open_is_rolled_back(
             type(driver).rollback = rollback  # type: ignore[method-assign]
         async with engine.connect() as conn:
             assert await conn.scalar(text("SELECT x FROM t")) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_null_binds_through_the_adapter_registry_and_is_stored_as_null(
+    tmp_path: Path,
+) -> None:
+    """sqlite3's adapter lookup for None ends at the registry (server.db.engine's
+    `bind_none_directly`), and None is still stored as NULL, not as a value."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'null.db'}")
+    try:
+        assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (a INTEGER, b TEXT)"))
+            await conn.execute(text("INSERT INTO t VALUES (:a, :b)"), [{"a": None, "b": None}])
+            query = text("SELECT a IS NULL, b IS NULL, typeof(a) FROM t")
+            found = (await conn.execute(query)).one()
+        assert tuple(found) == (1, 1, "null")
     finally:
         await engine.dispose()

@@ -34,7 +34,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from server.db.direct import connection, executemany, fetchall, insert_returning, together
+from server.db.direct import (
+    connection,
+    executemany,
+    fetchall,
+    insert_returning,
+    together,
+    write_lock,
+)
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -723,15 +730,17 @@ class SqlJournalHistory:
         """Lock the average cost rows of these (item, location) pairs until commit, so a
         concurrent save of the same pairs waits and then reads the figures this one wrote.
 
-        One statement, by codes (the pairs travel as one or two parameters): the rows are
-        created when missing (zero cost, as if absent), so that there is a row to lock.
-        PostgreSQL: the existing rows are "updated" to themselves (ON CONFLICT DO UPDATE
+        PostgreSQL: one statement, by codes (the pairs travel as two parameters): the
+        rows are created when missing (zero cost, as if absent), so that there is a row
+        to lock, and the existing rows are "updated" to themselves (ON CONFLICT DO UPDATE
         locks each row as FOR UPDATE would), in key order (no deadlock between two saves);
-        a row another save is inserting waits for it. SQLite: the INSERT is the
-        transaction's first write and takes the database's write lock (writers are
-        serialised; busy_timeout waits), and every read of this save comes after it,
-        inside the same transaction. Pairs locked once stay locked until commit: locking
-        them again in the same transaction sends nothing.
+        a row another save is inserting waits for it. SQLite locks the database, not
+        rows: `BEGIN IMMEDIATE` takes its write lock before anything is read (writers
+        are serialised; busy_timeout waits), and every read of this save comes after it,
+        inside the same transaction (server.db.direct.write_lock). On a connection that
+        cannot send it (the blocking writer's), an INSERT of the missing rows is the
+        transaction's first write and takes the lock instead. Pairs locked once stay
+        locked until commit: locking them again in the same transaction sends nothing.
         """
         locked: set[tuple[str, str]] = self.session.info.setdefault("journal_locked_costs", set())
         pairs = sorted(set(keys) - locked)
@@ -745,7 +754,7 @@ class SqlJournalHistory:
                 "locations": [loc for _, loc in pairs],
             }
             await conn.execute(_LOCK_COSTS_PG, params)
-        else:
+        elif not await write_lock(conn):
             await executemany(conn, _LOCK_COSTS_SQLITE, [{"pairs": json.dumps(pairs)}])
         locked.update(pairs)
 
