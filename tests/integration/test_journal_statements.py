@@ -146,8 +146,8 @@ async def total(engine: AsyncEngine, query: Any) -> Any:
 
 # 32-34 statements a save before issue 16 (each code looked up three times, the lock
 # written twice, the frozen bins read twice, the header flushed by the ORM and numbered
-# after). Now: the lock; the facts (one UNION ALL), the frozen bins; the header; balances,
-# costs, movements, GL; lines, sides.
+# after). Now: the lock; the facts (one UNION ALL; on SQLite one statement a kind), the
+# frozen bins; the header; balances, costs, movements, GL; lines, sides.
 MOST = 10
 
 
@@ -172,9 +172,17 @@ async def test_a_save_sends_a_handful_of_statements(engine: AsyncEngine) -> None
     costs = await total(engine, select(func.count()).select_from(ItemLocationCost))
     assert costs == ITEMS + 10  # the opening costs, and the ten items now at DST
     for sent in (first, again, moved):
-        assert len(sent) <= MOST, "\n".join(sent)
         # Each code once, with the facts: no other lookup of items, locations or bins.
-        assert len([s for s in sent if s.startswith("SELECT 'i' AS c0, item.id")]) == 1, sent
+        if engine.dialect.name == "postgresql":
+            assert len(sent) <= MOST, "\n".join(sent)
+            facts = [s for s in sent if s.startswith("SELECT 'i' AS c0, item.id")]
+        else:
+            # The facts' six kinds one statement each, run in place on the connection's
+            # thread with the rest (no round trip; the test below): five more.
+            assert len(sent) <= MOST + 5, "\n".join(sent)
+            facts = [s for s in sent if s.startswith("SELECT item.id AS c0, item.code")]
+            assert not [s for s in sent if "UNION ALL" in s], sent
+        assert len(facts) == 1, sent
         lookups = ("SELECT item.code, item.id", "SELECT location.code, location.id",
                    "SELECT location.code, bin.label, bin.id")  # fmt: skip
         assert not [s for s in sent if s.startswith(lookups)], sent

@@ -106,15 +106,9 @@ class SqlJournalFacts:
         )
         # A serial leaving a location leaves the bin it is in (a default): its bin too.
         labels = codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values())
-        rows = await self._rows(
-            _FACTS,
-            items=list(item_codes),
-            locations=list(location_codes),
-            labels=list(labels),
+        by_kind = await self._facts_rows(
+            items=list(item_codes), locations=list(location_codes), labels=list(labels)
         )
-        by_kind: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:
-            by_kind[row[0]].append(row)
         items, groups = self._items(by_kind["i"])
         locations, bins = self._locations(by_kind["l"])
         settings, entities, intercompany, periods = self._small_tables(
@@ -165,6 +159,20 @@ class SqlJournalFacts:
             settings=settings,
         )
 
+    async def _facts_rows(self, **params: Any) -> dict[str, list[Any]]:
+        """The rows of each kind of _FACTS, each as its kind's own columns: on SQLite
+        one statement a kind, elsewhere the union in one round trip, cut apart here."""
+        conn = await connection(self.session)
+        if conn.dialect.name == "sqlite":
+            return {
+                kind: await fetchall(conn, statement, params)
+                for kind, statement in _FACTS_ALONE.items()
+            }
+        by_kind: dict[str, list[Any]] = defaultdict(list)
+        for row in await fetchall(conn, _FACTS, params):
+            by_kind[row[0]].append(row[_SLICES[_BRANCHES[row[0]][0]]])
+        return by_kind
+
     async def _rows(self, statement: Any, **params: Any) -> list[Any]:
         """A module-level statement (compiled once per engine, then reused) on the
         session's connection: no ORM step between the statement and its rows (on SQLite
@@ -192,10 +200,9 @@ class SqlJournalFacts:
         groups: dict[str, InventoryGroupFacts] = {}
         known = known_ids(self.session)
         accounts = known.of("gl_account")
-        cut = _SLICES["i"]
         for row in rows:
             (item_id, code, tracking, uom, last_cost, group, unit_prices, burden,
-             asset_id, asset, adjustment_id, adjustment, entity, apply) = row[cut]  # fmt: skip
+             asset_id, asset, adjustment_id, adjustment, entity, apply) = row  # fmt: skip
             items[code] = ItemFacts(
                 code,
                 Tracking(tracking),
@@ -223,7 +230,7 @@ class SqlJournalFacts:
         bins: set[tuple[str, str]] = set()
         known = known_ids(self.session)
         for row in rows:
-            location_id, code, company, entity, burden, bin_id, label = row[_SLICES["l"]]
+            location_id, code, company, entity, burden, bin_id, label = row
             locations[code] = LocationFacts(
                 code, company, entity, burden if burden is not None else ZERO
             )
@@ -343,20 +350,20 @@ class SqlJournalFacts:
         periods: dict[str, PeriodFacts] = {}
         known = known_ids(self.session)
         for row in settings_rows:  # the burden and use tax accounts, two flags
-            burden, tax, additions, billable, _, _, burden_id, tax_id = row[_SLICES["s"]]
+            burden, tax, additions, billable, _, _, burden_id, tax_id = row
             settings = JournalSettings(bool(additions), bool(billable), burden, tax)
             for account, account_id in ((burden, burden_id), (tax, tax_id)):
                 if account is not None:
                     known.of("gl_account")[str(account)] = int(account_id)
         for row in entity_rows:  # a company and one of its entities
-            company, entity, on, _, _, _, entity_id, _ = row[_SLICES["s"]]
+            company, entity, on, _, _, _, entity_id, _ = row
             intercompany[str(company)] = bool(on)
             if entity is not None:
                 entities[str(entity)] = str(company)
                 known.of("gl_entity")[str(entity)] = int(entity_id)
                 known.entity_companies[str(entity)] = str(company)
         for row in period_rows:
-            code, _, closed, _, starts, ends, period_id, _ = row[_SLICES["s"]]
+            code, _, closed, _, starts, ends, period_id, _ = row
             periods[code] = PeriodFacts(code, starts, ends, bool(closed))
             known.of("accounting_period")[str(code)] = int(period_id)
         return settings, entities, intercompany, periods
@@ -398,7 +405,7 @@ class SqlJournalFacts:
         on_hand: dict[tuple[str, str], Decimal] = {}
         average: dict[tuple[str, str], Decimal] = {}
         for row in rows:
-            item, location, total, cost = row[_SLICES["q"]]
+            item, location, total, cost = row
             key = (str(item), str(location))
             if total is not None:
                 on_hand[key] = total  # SUM keeps the scaled type
@@ -490,23 +497,10 @@ def _none(type_: Any) -> Any:
 # The statements of a save's facts, built once: each execution reuses its compiled form
 # (the IN lists are expanding parameters) instead of building and compiling it again.
 _burden, _tax = aliased(GlAccount), aliased(GlAccount)
-_SETTINGS = (
-    select(
-        JournalSettingsTable.serialized_additions_allowed,
-        JournalSettingsTable.wizard_defaults_quantity_billable,
-        _burden.code,
-        _tax.code,
-        _burden.id,
-        _tax.id,
-    )
-    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
-    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
-    .where(JournalSettingsTable.id == 1)
-)
-
-# A save's facts in one round trip: one UNION ALL whose rows say what they are (their
-# first column) and carry their own columns in their own segment, typed NULLs elsewhere
-# (so every branch has the same columns, typed by the first):
+# A save's facts, six kinds of rows. On PostgreSQL in one round trip: one UNION ALL whose
+# rows say what they are (their first column) and carry their own columns in their own
+# segment, typed NULLs elsewhere (so every branch has the same columns, typed by the
+# first); on SQLite each kind alone (below):
 # - i: an item with its inventory group (accounts, entity, burden flag) and its id;
 # - l: a location (company, entity, burden rate) with each of its bins of the labels;
 # - s, e, r: the small tables the checks need whole: the settings, the companies with
@@ -583,68 +577,127 @@ def _padded(kind: str, segment: str, columns: Sequence[Any]) -> list[Any]:
     return [c.label(f"c{n}") for n, c in enumerate(out)]
 
 
-_FACTS = union_all(
-    select(*_padded("i", "i", _ITEM_COLUMNS))
-    .select_from(Item)
-    .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
-    .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
-    .outerjoin(_asset, _asset.id == InventoryGroup.inventory_account_id)
-    .outerjoin(_adjustment, _adjustment.id == InventoryGroup.adjustment_account_id)
-    .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
-    .outerjoin(InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id)
-    .where(Item.code.in_(_in("items"))),
-    select(*_padded("l", "l", _LOCATION_COLUMNS))
-    .select_from(Location)
-    .join(Company, Company.id == Location.company_id)
-    .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
-    .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
-    .outerjoin(Bin, and_(Bin.location_id == Location.id, Bin.label.in_(_in("labels"))))
-    .where(Location.code.in_(_in("locations"))),
-    select(*_padded("s", "s", (*_SMALL_COLUMNS[:4], _none(Date), _none(Date), *_SMALL_COLUMNS[6:])))
-    .select_from(JournalSettingsTable)
-    .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
-    .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
-    .where(JournalSettingsTable.id == 1),
-    select(
-        *_padded(
-            "e",
-            "s",
-            (
-                Company.code,
-                GlEntity.code,
-                Company.intercompany,
-                _none(Boolean),
-                _none(Date),
-                _none(Date),
-                GlEntity.id,
-                _none(BigInteger),
-            ),
+def _items_of(columns: Sequence[Any]) -> Any:
+    return (
+        select(*columns)
+        .select_from(Item)
+        .outerjoin(InventoryGroup, InventoryGroup.id == Item.inventory_group_id)
+        .outerjoin(ItemJournal, ItemJournal.item_id == Item.id)
+        .outerjoin(_asset, _asset.id == InventoryGroup.inventory_account_id)
+        .outerjoin(_adjustment, _adjustment.id == InventoryGroup.adjustment_account_id)
+        .outerjoin(GlEntity, GlEntity.id == InventoryGroup.gl_entity_id)
+        .outerjoin(
+            InventoryGroupJournal, InventoryGroupJournal.inventory_group_id == InventoryGroup.id
         )
+        .where(Item.code.in_(_in("items")))
     )
-    .select_from(Company)
-    .outerjoin(GlEntity, GlEntity.company_id == Company.id),
-    select(
-        *_padded(
-            "r",
-            "s",
-            (
-                AccountingPeriod.code,
-                _none(String),
-                AccountingPeriod.closed,
-                _none(Boolean),
-                AccountingPeriod.starts,
-                AccountingPeriod.ends,
-                AccountingPeriod.id,
-                _none(BigInteger),
-            ),
+
+
+def _locations_of(columns: Sequence[Any]) -> Any:
+    return (
+        select(*columns)
+        .select_from(Location)
+        .join(Company, Company.id == Location.company_id)
+        .outerjoin(GlEntity, GlEntity.id == Location.gl_entity_id)
+        .outerjoin(LocationJournal, LocationJournal.location_id == Location.id)
+        .outerjoin(Bin, and_(Bin.location_id == Location.id, Bin.label.in_(_in("labels"))))
+        .where(Location.code.in_(_in("locations")))
+    )
+
+
+def _settings_of(columns: Sequence[Any]) -> Any:
+    return (
+        select(*columns)
+        .select_from(JournalSettingsTable)
+        .outerjoin(_burden, _burden.id == JournalSettingsTable.burden_income_account_id)
+        .outerjoin(_tax, _tax.id == JournalSettingsTable.use_tax_liability_account_id)
+        .where(JournalSettingsTable.id == 1)
+    )
+
+
+def _entities_of(columns: Sequence[Any]) -> Any:
+    return (
+        select(*columns).select_from(Company).outerjoin(GlEntity, GlEntity.company_id == Company.id)
+    )
+
+
+def _periods_of(columns: Sequence[Any]) -> Any:
+    return select(*columns).select_from(AccountingPeriod)
+
+
+def _positions_of(columns: Sequence[Any]) -> Any:
+    return (
+        select(*columns)
+        .select_from(Item)
+        .join(Location, true())
+        .outerjoin(
+            ItemLocationCost,
+            and_(ItemLocationCost.item_id == Item.id, ItemLocationCost.location_id == Location.id),
         )
-    ).select_from(AccountingPeriod),
-    select(*_padded("q", "q", _POSITION_COLUMNS))
-    .select_from(Item)
-    .join(Location, true())
-    .outerjoin(
-        ItemLocationCost,
-        and_(ItemLocationCost.item_id == Item.id, ItemLocationCost.location_id == Location.id),
+        .where(Item.code.in_(_in("items")), Location.code.in_(_in("locations")))
     )
-    .where(Item.code.in_(_in("items")), Location.code.in_(_in("locations"))),
+
+
+# The settings alone (the settings page and the wizards).
+_SETTINGS = _settings_of(
+    (
+        JournalSettingsTable.serialized_additions_allowed,
+        JournalSettingsTable.wizard_defaults_quantity_billable,
+        _burden.code,
+        _tax.code,
+        _burden.id,
+        _tax.id,
+    )
 )
+
+
+# kind -> (its segment, its columns, its statement for those columns)
+_BRANCHES: dict[str, tuple[str, Sequence[Any], Any]] = {
+    "i": ("i", _ITEM_COLUMNS, _items_of),
+    "l": ("l", _LOCATION_COLUMNS, _locations_of),
+    "s": ("s", (*_SMALL_COLUMNS[:4], _none(Date), _none(Date), *_SMALL_COLUMNS[6:]), _settings_of),
+    "e": (
+        "s",
+        (
+            Company.code,
+            GlEntity.code,
+            Company.intercompany,
+            _none(Boolean),
+            _none(Date),
+            _none(Date),
+            GlEntity.id,
+            _none(BigInteger),
+        ),
+        _entities_of,
+    ),
+    "r": (
+        "s",
+        (
+            AccountingPeriod.code,
+            _none(String),
+            AccountingPeriod.closed,
+            _none(Boolean),
+            AccountingPeriod.starts,
+            AccountingPeriod.ends,
+            AccountingPeriod.id,
+            _none(BigInteger),
+        ),
+        _periods_of,
+    ),
+    "q": ("q", _POSITION_COLUMNS, _positions_of),
+}
+# PostgreSQL: one round trip, every kind's rows padded into one UNION ALL.
+_FACTS = union_all(
+    *(
+        build(_padded(kind, segment, columns))
+        for kind, (segment, columns, build) in _BRANCHES.items()
+    )
+)
+# SQLite (no round trips: its statements run in place on the connection's thread): each
+# kind alone, its own columns only. sqlite3 fetches a row column by column, handing the
+# GIL back and forth for each; the union's padding made a save's facts some 1,500 values
+# instead of about 400.
+_FACTS_ALONE: dict[str, Any] = {
+    kind: build([c.label(f"c{n}") for n, c in enumerate(columns)])
+    for kind, (_, columns, build) in _BRANCHES.items()
+}
