@@ -86,14 +86,13 @@ def _params(
         only = names[0]
         values = [(row[only],) for row in rows]
     else:
-        get = itemgetter(*names)
-        values = [get(row) for row in rows]
+        values = list(map(itemgetter(*names), rows))
     processed = [(i, p) for i, p in enumerate(processors) if p is not None]
     if not processed or not values:
         return values
     columns: list[Any] = list(zip(*values, strict=True))
     for i, p in processed:
-        columns[i] = [p(v) for v in columns[i]]
+        columns[i] = map(p, columns[i])
     return list(zip(*columns, strict=True))
 
 

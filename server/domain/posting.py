@@ -126,6 +126,7 @@ class Position:
 
 
 PositionKey = tuple[str, str]  # (item, location)
+_NOTHING_ON_HAND = Position(ZERO, ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,7 @@ class _Poster:
 
     def position(self, key: PositionKey) -> Position:
         if key not in self.positions:
-            self.positions[key] = self.start.get(key, Position(ZERO, ZERO))
+            self.positions[key] = self.start.get(key, _NOTHING_ON_HAND)
         return self.positions[key]
 
     def check_frozen(self, line: PostingLine, side: Side) -> None:

@@ -231,10 +231,11 @@ class SqlJournalFacts:
         known = known_ids(self.session)
         for row in rows:
             location_id, code, company, entity, burden, bin_id, label = row
-            locations[code] = LocationFacts(
-                code, company, entity, burden if burden is not None else ZERO
-            )
-            known.locations[code] = int(location_id)
+            if code not in locations:  # a row per bin asked for
+                locations[code] = LocationFacts(
+                    code, company, entity, burden if burden is not None else ZERO
+                )
+                known.locations[code] = int(location_id)
             if label is not None:
                 bins.add((str(code), str(label)))
                 known.bins[(str(code), str(label))] = int(bin_id)
