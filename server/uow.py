@@ -6,6 +6,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from server.audit.sql import SqlAuditTrail
 from server.auth.sql import SqlCodes, SqlCounters, SqlDevices, SqlThrottle, SqlUsers
 from server.counts.sql.bincounts import SqlBinCounts
@@ -95,10 +97,17 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        session = self.session
+        if isinstance(session, AsyncSession) and not session.in_transaction():
+            # Committed (or never begun): the rollback would do nothing and closing does
+            # no I/O (no connection is held), so neither takes a hand-over to a greenlet
+            # (~25 us each, every request).
+            session.sync_session.close()
+            return
         try:
-            await self.session.rollback()
+            await session.rollback()
         finally:
-            await self.session.close()
+            await session.close()
 
     @classmethod
     def blocking(

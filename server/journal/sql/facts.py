@@ -214,7 +214,7 @@ class SqlJournalFacts:
             )
             known.items[code] = int(item_id)
             known.tracking[code] = Tracking(tracking)
-            if group is not None:
+            if group is not None and group not in groups:  # a row per item of the group
                 groups[group] = InventoryGroupFacts(group, asset, adjustment, entity, bool(apply))
             for account, account_id in ((asset, asset_id), (adjustment, adjustment_id)):
                 if account is not None:
