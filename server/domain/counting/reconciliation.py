@@ -260,24 +260,27 @@ class _Builder(_Problems):
             users = known.get((label, from_bin, *bins))
             if users is None:
                 users = who(label, from_bin, *bins)
+            # Positional, in the fields' order: a third cheaper than by keyword (tens of
+            # thousands of lines).
             append(
                 DiscrepancyLine(
-                    id=line_id(kind, item, serial, label),
-                    kind=kind,
-                    item=item,
-                    bin=label,
-                    serial=serial,
-                    from_bin=from_bin,
-                    bins=bins,
-                    system_quantity=Decimal(same + displaced.get(pair, 0)),
-                    counted_quantity=Decimal(same + found_in.get(pair, 0)),
-                    adjustment_quantity=adjustment,
-                    stock_transfer_quantity=ONE if transfer else ZERO,
-                    adjustment_cost=cost,
-                    adjustment_value=extend(adjustment, cost),
-                    stock_transfer_value=round_value(cost) if transfer else ZERO,
-                    counters=users,
-                    note=note,
+                    line_id(kind, item, serial, label),  # id
+                    kind,
+                    item,
+                    label,  # bin
+                    "",  # lot
+                    serial,
+                    from_bin,
+                    bins,
+                    Decimal(same + displaced.get(pair, 0)),  # system_quantity
+                    Decimal(same + found_in.get(pair, 0)),  # counted_quantity
+                    adjustment,  # adjustment_quantity
+                    ONE if transfer else ZERO,  # stock_transfer_quantity
+                    cost,  # adjustment_cost
+                    extend(adjustment, cost),  # adjustment_value
+                    round_value(cost) if transfer else ZERO,  # stock_transfer_value
+                    users,  # counters
+                    note,
                 )
             )
 
@@ -560,19 +563,25 @@ def _variance(
     if cost == ZERO and item in items:
         cost = items[item].default_unit_cost
     variance = quantity - on_hand
-    b.lines.append(
+    b.lines.append(  # positional, as in finish_serial_lines
         DiscrepancyLine(
-            id=line_id(LineKind.QUANTITY_VARIANCE, item, lot, label),
-            kind=LineKind.QUANTITY_VARIANCE,
-            item=item,
-            bin=label,
-            lot=lot,
-            system_quantity=on_hand,
-            counted_quantity=quantity,
-            adjustment_quantity=variance,
-            adjustment_cost=cost,
-            adjustment_value=extend(variance, cost),
-            counters=b.who(label),
+            line_id(LineKind.QUANTITY_VARIANCE, item, lot, label),  # id
+            LineKind.QUANTITY_VARIANCE,
+            item,
+            label,  # bin
+            lot,
+            "",  # serial
+            None,  # from_bin
+            (),  # bins
+            on_hand,  # system_quantity
+            quantity,  # counted_quantity
+            variance,  # adjustment_quantity
+            ZERO,  # stock_transfer_quantity
+            cost,  # adjustment_cost
+            extend(variance, cost),  # adjustment_value
+            ZERO,  # stock_transfer_value
+            b.who(label),  # counters
+            "",  # note
         )
     )
 
