@@ -23,7 +23,6 @@ process.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -1020,20 +1019,27 @@ async def _settled(
     report: those of the discrepancies' serials and of units counted without serial. The
     snapshot's serials of the pair less those among the discrepancies. `held`: the
     snapshot's serials per pair known already (the cache entry's), completed here."""
+    # Tens of thousands of differences and keyed quantities at a million serials: plain
+    # dicts and hoisted look-ups (a Counter's miss is a Python-level __missing__ call).
     pairs: set[tuple[str, str]] = set()
-    among: Counter[tuple[str, str]] = Counter()
+    among: dict[tuple[str, str], int] = {}
+    add = pairs.add
     for d in differences:
-        if d.system is not None and d.system.bin in effective:
-            pairs.add((d.item, d.system.bin))
-            among[(d.item, d.system.bin)] += 1
-        pairs.update((d.item, label) for label in d.scanned_in)
+        system = d.system
+        if system is not None and system.bin in effective:
+            pair = (d.item, system.bin)
+            add(pair)
+            among[pair] = among.get(pair, 0) + 1
+        for label in d.scanned_in:
+            add((d.item, label))
+    items, serial = snapshot.items, Tracking.SERIAL
     for label, bc in effective.items():
         for item, _lot in keyed[int(bc.id)][1]:
-            facts = snapshot.items.get(item)
-            if facts is not None and facts.tracking is Tracking.SERIAL:
-                pairs.add((item, label))
+            facts = items.get(item)
+            if facts is not None and facts.tracking is serial:
+                add((item, label))
     new = pairs.difference(held)
     if new:
         found = await uow.snapshots.snapshot_quantities(count, new)
         held.update((pair, found.get(pair, 0)) for pair in new)
-    return {pair: held[pair] - among[pair] for pair in pairs if held[pair]}
+    return {pair: n - among.get(pair, 0) for pair in pairs if (n := held[pair])}
