@@ -16,10 +16,6 @@ The floor, in the same run and the same database: the rows one saved transaction
 back and written again with new ids by the raw driver (sqlite3 executemany; asyncpg
 executemany), one commit per transaction, for the same number of transactions. It is
 what writing those rows costs with nothing computed, checked or looked up.
-
-The process runs as `stockcount serve` runs the service: its start-up heap frozen out of
-the garbage collector's sight and its thresholds raised (server.app.tune_for_serving),
-set once before the first database, so for the service and the floors alike.
 """
 
 from __future__ import annotations
@@ -41,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch_pg import create_scratch, drop_scratch, sqlalchemy_url
 
-from server.app import tune_for_serving
 from server.auth import usecases as auth
 from server.bootstrap import import_into_database
 from server.db import migrate
@@ -336,7 +331,6 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     loads = [load_average()]
-    tune_for_serving()
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
         path = Path(tmp) / "journal.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
