@@ -84,7 +84,7 @@ def bind_none_directly() -> None:
     included, through its adapter protocol: a registry lookup, then `__adapt__` looked
     up on its PrepareProtocol class and `__conform__` on the value, both missing, each
     miss an AttributeError formatted and dropped (about 1,200 instructions a NULL; a
-    journal save binds some 560 NULLs, 4-5% of its CPU). An adapter registered for
+    journal save binds some 560 NULLs: 4-5% of its instructions). An adapter registered for
     NoneType ends the lookup at the registry: `{}.get`, a C function, gives None back,
     which binds as NULL exactly as before. Process-wide and idempotent; it changes no
     stored value (None is NULL either way)."""
