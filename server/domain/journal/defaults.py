@@ -95,20 +95,20 @@ def _line(transaction: JournalTransaction, line: JournalLine, facts: JournalFact
     to_side = _work_order_defaults(line.to_side, facts) if line.to_side else None
     from_side = _serial_bin(line, from_side, facts)
     if from_side is not line.from_side or to_side is not line.to_side:
-        line = replace(line, from_side=from_side, to_side=to_side)
+        line = line.with_sides(from_side, to_side)
     uom = item.uom if line.uom is None and item is not None else line.uom
     unit_cost = line.unit_cost if line.unit_cost is not None else _unit_cost(line, facts)
     burden = line.burden_unit_cost
     if burden is None:
         burden = _burden(tx_type, line, unit_cost, facts)
     if (uom, unit_cost, burden) != (line.uom, line.unit_cost, line.burden_unit_cost):
-        line = replace(line, uom=uom, unit_cost=unit_cost, burden_unit_cost=burden)
+        line = line.with_costs(uom, unit_cost, burden)
     billed = job_sides(tx_type, line)
     from_side = _side_defaults(tx_type, line, line.from_side, False, "from_side" in billed, facts)
     to_side = line.to_side
     if to_side is not None:
         to_side = _side_defaults(tx_type, line, to_side, True, "to_side" in billed, facts)
-    return replace(line, from_side=from_side, to_side=to_side)
+    return line.with_sides(from_side, to_side)
 
 
 def _side_defaults(
@@ -122,9 +122,7 @@ def _side_defaults(
     """A side with its GL defaults and, on a side that writes job history, its billing."""
     account, entity = _gl_defaults(transaction_type, line, side, to, facts)
     billing = _billing_defaults(line, side, facts) if billed else None
-    if billing is None:
-        return replace(side, gl_account=account, gl_entity=entity)
-    return replace(side, gl_account=account, gl_entity=entity, billing=billing)
+    return side.with_gl(account, entity, billing)
 
 
 def _work_order_defaults(side: JournalSide, facts: JournalFacts) -> JournalSide:

@@ -168,6 +168,25 @@ class JournalSide:
             return None
         return self.gl_entity.strip()
 
+    def with_gl(
+        self, gl_account: str | None, gl_entity: str | None, billing: JobBilling | None = None
+    ) -> JournalSide:
+        """This side with its GL account and entity, and its billing when given: what
+        `dataclasses.replace` gives, in half its time (the defaults make two a line)."""
+        return JournalSide(
+            self.location,
+            self.bin,
+            self.job,
+            self.cost_code,
+            self.bill_item,
+            self.cost_category,
+            self.work_order,
+            self.equipment,
+            gl_account,
+            gl_entity,
+            self.billing if billing is None else billing,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class JournalLine:
@@ -189,6 +208,40 @@ class JournalLine:
         if self.to_side is None:
             return (("from_side", self.from_side),)
         return (("from_side", self.from_side), ("to_side", self.to_side))
+
+    def with_costs(
+        self, uom: str | None, unit_cost: Decimal | None, burden_unit_cost: Decimal | None
+    ) -> JournalLine:
+        """This line with its unit of measure and costs (as `with_gl`, for the defaults)."""
+        return JournalLine(
+            self.line_no,
+            self.item,
+            self.quantity,
+            self.from_side,
+            self.to_side,
+            self.serial,
+            self.lot,
+            unit_cost,
+            uom,
+            burden_unit_cost,
+            self.origin,
+        )
+
+    def with_sides(self, from_side: JournalSide, to_side: JournalSide | None) -> JournalLine:
+        """This line with these sides (as `with_gl`, for the defaults)."""
+        return JournalLine(
+            self.line_no,
+            self.item,
+            self.quantity,
+            from_side,
+            to_side,
+            self.serial,
+            self.lot,
+            self.unit_cost,
+            self.uom,
+            self.burden_unit_cost,
+            self.origin,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from server.domain.journal import (
     JobBilling,
     JournalLine,
     JournalSettings,
+    JournalSide,
     JournalTransaction,
     LineOrigin,
     TransactionType,
@@ -247,3 +248,26 @@ def test_unknown_item_leaves_cost_undefaulted() -> None:
 def test_no_settings_are_needed_for_plain_transfers() -> None:
     plain = facts(settings=JournalSettings())
     assert prepare(tx(T.LOC_TO_LOC, line(loc("Main"), loc("North"))), plain).warnings == ()
+
+
+# -- the copies the defaults make ------------------------------------------------------------
+
+
+def test_the_defaults_copies_keep_every_other_field_as_replace_does() -> None:
+    """`with_gl`, `with_costs` and `with_sides` list the fields by position (for speed): each
+    field of the model set to a value unlike its default, the copy must equal what
+    `dataclasses.replace` gives, so a field added to the model and left out fails here."""
+    billing = JobBilling(D(2), True, BillingRate.MARKUP, D(10), D(3), D(6), D("1.5"))
+    side = JournalSide("L", "B", "J", "CC", "BI", "CAT", "WO", "EQ", "5000", "E1", billing)
+    other = JournalSide("L2", "B2")
+    assert side.with_gl("6000", "E2") == replace(side, gl_account="6000", gl_entity="E2")
+    assert side.with_gl(None, None, JobBilling()) == replace(
+        side, gl_account=None, gl_entity=None, billing=JobBilling()
+    )
+    full = JournalLine(
+        7, "ITEM", D(3), side, other, "SN", "LOT", D(4), "EA", D(1), LineOrigin.WIZARD
+    )
+    assert full.with_costs("BOX", D(9), D(2)) == replace(
+        full, uom="BOX", unit_cost=D(9), burden_unit_cost=D(2)
+    )
+    assert full.with_sides(other, None) == replace(full, from_side=other, to_side=None)
