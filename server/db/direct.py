@@ -92,7 +92,15 @@ def _params(
         return values
     columns: list[Any] = list(zip(*values, strict=True))
     for i, p in processed:
-        columns[i] = map(p, columns[i])
+        column = columns[i]
+        first = column[0]
+        # One object in every row (a document's number, date and time of posting, a
+        # shared zero): processed once. The same object, not an equal one: equal
+        # timestamps in two zones are written differently.
+        if column.count(first) == len(column) and all(v is first for v in column):
+            columns[i] = (p(first),) * len(column)
+        else:
+            columns[i] = map(p, column)
     return list(zip(*columns, strict=True))
 
 
@@ -152,7 +160,9 @@ class Writes:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-        self._sync = sync if conn.dialect.name == "sqlite" else None
+        self._dialect = conn.dialect
+        self.dialect_name: str = self._dialect.name
+        self._sync = sync if self.dialect_name == "sqlite" else None
         self._pending: list[tuple[str, list[tuple[Any, ...]]]] = []
         self._rows = 0
 
@@ -162,7 +172,7 @@ class Writes:
         sync = self._sync
         found = None
         if sync is not None and sync.in_transaction():
-            found = plan(statement, self._conn.dialect, tuple(rows[0]))
+            found = plan(statement, self._dialect, tuple(rows[0]))
         if found is None:
             await self.flush()
             await self._conn.execute(statement, list(rows))
@@ -195,6 +205,15 @@ class Writes:
                 sync.dispatch.after_cursor_execute(sync, None, sql, params, None, True)
 
 
+def _sqlite_in_transaction(conn: Connection) -> Any:
+    """The Connection under `conn` when it is SQLite's and in a transaction, else None
+    (read from it: AsyncConnection's `dialect` is two properties deep)."""
+    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
+    if sync is None or sync.dialect.name != "sqlite" or not sync.in_transaction():
+        return None
+    return sync
+
+
 async def _driver(conn: Connection) -> Any:
     """The aiosqlite connection under `conn`: the one its open transaction holds, else
     through SQLAlchemy (a hand-over to a greenlet, which may revalidate the connection)."""
@@ -216,8 +235,8 @@ async def write_lock(conn: Connection) -> bool:
     write does (busy_timeout), and every read after it sees the database as that lock
     leaves it. False elsewhere (PostgreSQL, the blocking writer's connection): nothing
     sent, the caller locks its own way."""
-    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-    if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
+    sync = _sqlite_in_transaction(conn)
+    if sync is None:
         return False
     driver = await _driver(conn)
     # Read while the connection's thread runs this (inside `together`) or is idle: this
@@ -260,11 +279,11 @@ async def fetchall(conn: Connection, statement: Any, params: Mapping[str, Any]) 
     """The rows of `statement` (a module-level SELECT, or a write with RETURNING, whose
     expanding IN parameters are expanded here as SQLAlchemy expands them), as tuples of
     the values SQLAlchemy would give: one hand-over on SQLite's aiosqlite connection."""
-    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-    if conn.dialect.name != "sqlite" or sync is None or not sync.in_transaction():
+    sync = _sqlite_in_transaction(conn)
+    if sync is None:
         return list(await conn.execute(statement, dict(params)))
-    _, compiled, results = _compiled_read(statement, conn.dialect)
-    sql, values = _expanded(statement, compiled, conn.dialect.name, params)
+    _, compiled, results = _compiled_read(statement, sync.dialect)
+    sql, values = _expanded(statement, compiled, "sqlite", params)
     rows = await _fetch_all(sync, await _driver(conn), sql, values)
     return _processed(rows, results)
 
@@ -276,7 +295,8 @@ async def _fetch_all(sync: Any, driver: Any, sql: str, values: Sequence[Any]) ->
     if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
     try:
-        rows = await driver.execute_fetchall(sql, values)
+        # aiosqlite's `execute_fetchall` without its awaitable context-manager wrapper.
+        rows = await driver._execute(driver._execute_fetchall, sql, values)
     except sqlite3.Error as error:
         raise exc.DBAPIError.instance(sql, values, error, sqlite3.Error) from error
     if events:
@@ -382,16 +402,14 @@ async def insert_returning(
     hand-over each on SQLite's aiosqlite connection; the rows in no particular order."""
     if not rows:
         return []
-    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-    found = None
-    if conn.dialect.name == "sqlite" and sync is not None and sync.in_transaction():
-        found = plan(statement, conn.dialect, tuple(rows[0]))
+    sync = _sqlite_in_transaction(conn)
+    found = None if sync is None else plan(statement, sync.dialect, tuple(rows[0]))
     if found is None or sync is None:
         return list(await conn.execute(statement, list(rows)))
     sql, names, processors = found
     single = "(" + ", ".join("?" * len(names)) + ")"
     assert sql.count(f"VALUES {single}") == 1, sql
-    _, _, results = _compiled_read(statement, conn.dialect)
+    _, _, results = _compiled_read(statement, sync.dialect)
     page = max(1, min(_PAGE, _SQLITE_PARAMETERS // max(1, len(names))))
     driver = await _driver(conn)
     out: list[Any] = []

@@ -203,7 +203,7 @@ class SqlPostings:
         ]
         if not rows:
             return
-        stmt = _writes(self.session.get_bind().dialect.name)["balances"]
+        stmt = _writes(writes.dialect_name)["balances"]
         for batch in chunks(rows, WRITE_CHUNK):
             await writes.add(stmt, batch)
 
@@ -236,7 +236,7 @@ class SqlPostings:
             # (item, serial number) index, no statement per row.
             serial = table("serial")
             for part in chunks(moves.values(), SERIAL_CHUNK):
-                k = keys_table(self.session.get_bind().dialect.name, "k", _SERIAL_MOVE, part)
+                k = keys_table(writes.dialect_name, "k", _SERIAL_MOVE, part)
                 await self.session.execute(
                     update(serial)
                     .where(serial.c.item_id == k.c.item_id, serial.c.serial_number == k.c.number)
@@ -248,7 +248,7 @@ class SqlPostings:
                     )
                 )
         if inserts:
-            stmt = _writes(self.session.get_bind().dialect.name)["serials"]
+            stmt = _writes(writes.dialect_name)["serials"]
             for batch in chunks(inserts, WRITE_CHUNK):
                 await writes.add(stmt, batch)
 
@@ -262,7 +262,7 @@ class SqlPostings:
         ]  # fmt: skip
         if not rows:
             return
-        stmt = _writes(self.session.get_bind().dialect.name)["costs"]
+        stmt = _writes(writes.dialect_name)["costs"]
         for batch in chunks(rows, WRITE_CHUNK):
             await writes.add(stmt, batch)
 
@@ -306,7 +306,7 @@ class SqlPostings:
             rows.append(row)
         if not rows:
             return
-        stmt = _writes(self.session.get_bind().dialect.name)["movements"]
+        stmt = _writes(writes.dialect_name)["movements"]
         for batch in chunks(rows, WRITE_CHUNK):
             await writes.add(stmt, batch)
 
@@ -351,7 +351,7 @@ class SqlPostings:
             }
             for g in result.gl_lines
         ]
-        stmt = _writes(self.session.get_bind().dialect.name)["gl"]
+        stmt = _writes(writes.dialect_name)["gl"]
         for batch in chunks(values, WRITE_CHUNK):
             await writes.add(stmt, batch)
 
@@ -372,6 +372,7 @@ class _CombinedWrites:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.dialect_name: str = conn.dialect.name
         self._pending: list[tuple[Any, list[Mapping[str, Any]]]] = []
         self._rows = 0
 

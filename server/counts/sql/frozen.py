@@ -9,7 +9,7 @@ from collections.abc import Collection
 from sqlalchemy import bindparam, select
 
 from server.counts.tables import CountBin, StockCount
-from server.db.direct import fetchall
+from server.db.direct import connection, fetchall
 from server.db.session import Session
 from server.db.tables import Bin, Location
 from server.db.writes import LOOKUP_CHUNK, chunks
@@ -39,7 +39,7 @@ class SqlFrozenBins:
         self, location_codes: Collection[str], exempt_count: int | None = None
     ) -> dict[tuple[str, str], str]:
         """(location code, bin label) -> number of the count freezing it, in these locations."""
-        conn = await self.session.connection()
+        conn = await connection(self.session)
         if exempt_count is None:
             rows = await fetchall(conn, _FROZEN_BINS, {"locations": list(location_codes)})
         else:
