@@ -30,7 +30,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
-from operator import itemgetter
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Date, DateTime, Dialect, exc
@@ -80,16 +81,36 @@ def _params(
     processors: tuple[Callable[[Any], Any] | None, ...],
     rows: Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:
-    """The rows' values in the statement's order, through the bind processors (column
-    by column: a processor is looked up once per column, not once per value)."""
+    """The rows' values in the statement's order, through the bind processors."""
     if len(names) == 1:
         only = names[0]
         values = [(row[only],) for row in rows]
     else:
         values = list(map(itemgetter(*names), rows))
+    return _processed_values(processors, values)
+
+
+def _ordered(
+    names: tuple[str, ...], keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> Sequence[tuple[Any, ...]]:
+    """Rows given as tuples in the order of `keys`, in the statement's order (`names`)."""
+    if names == keys:
+        return rows
+    index = [keys.index(n) for n in names]
+    if len(index) == 1:
+        only = index[0]
+        return [(row[only],) for row in rows]
+    return list(map(itemgetter(*index), rows))
+
+
+def _processed_values(
+    processors: tuple[Callable[[Any], Any] | None, ...], values: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """`values` through the bind processors, column by column (a processor is looked up
+    once per column, not once per value)."""
     processed = [(i, p) for i, p in enumerate(processors) if p is not None]
     if not processed or not values:
-        return values
+        return list(values)
     columns: list[Any] = list(zip(*values, strict=True))
     for i, p in processed:
         column = columns[i]
@@ -97,7 +118,7 @@ def _params(
         # One object in every row (a document's number, date and time of posting, a
         # shared zero): processed once. The same object, not an equal one: equal
         # timestamps in two zones are written differently.
-        if column.count(first) == len(column) and all(v is first for v in column):
+        if column.count(first) == len(column) and all(map(is_, column, repeat(first))):
             columns[i] = (p(first),) * len(column)
         else:
             columns[i] = map(p, column)
@@ -147,6 +168,15 @@ async def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[s
     await writes.flush()
 
 
+async def executemany_tuples(
+    conn: Connection, statement: Any, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """`executemany`, each row a tuple of its values in the order of `keys`."""
+    writes = Writes(conn)
+    await writes.add_tuples(statement, keys, rows)
+    await writes.flush()
+
+
 # Rows held before a flush: a count's finalize writes hundreds of thousands.
 _MOST_PENDING = 20_000
 
@@ -169,17 +199,39 @@ class Writes:
     async def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        sync = self._sync
-        found = None
-        if sync is not None and sync.in_transaction():
-            found = plan(statement, self._dialect, tuple(rows[0]))
+        found = self._plan(statement, tuple(rows[0]))
         if found is None:
             await self.flush()
             await self._conn.execute(statement, list(rows))
             return
         sql, names, processors = found
-        self._pending.append((sql, _params(names, processors, rows)))
-        self._rows += len(rows)
+        await self._queue(sql, _params(names, processors, rows))
+
+    async def add_tuples(
+        self, statement: Any, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """As `add`, each row a tuple of its values in the order of `keys`: no mapping a
+        row to make and read back (a posting's movements and GL lines, a journal line's
+        sides)."""
+        if not rows:
+            return
+        found = self._plan(statement, keys)
+        if found is None:
+            await self.flush()
+            await self._conn.execute(statement, [dict(zip(keys, row, strict=True)) for row in rows])
+            return
+        sql, names, processors = found
+        await self._queue(sql, _processed_values(processors, _ordered(names, keys, rows)))
+
+    def _plan(self, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+        sync = self._sync
+        if sync is None or not sync.in_transaction():
+            return None
+        return plan(statement, self._dialect, keys)
+
+    async def _queue(self, sql: str, params: list[tuple[Any, ...]]) -> None:
+        self._pending.append((sql, params))
+        self._rows += len(params)
         if self._rows >= _MOST_PENDING:
             await self.flush()
 

@@ -106,6 +106,18 @@ def _writes(dialect: str) -> dict[str, Any]:
 
 _WRITES: dict[str, dict[str, Any]] = {}
 
+# The columns of a movement's and a GL line's row, in the order their tuples give them.
+_MOVEMENT_KEYS = (
+    "item_id", "location_id", "bin_id", "lot", "serial_number", "quantity", "unit_cost",
+    "value", "document_kind", "document_id", "document_number", "line_no", "job",
+    "work_order", "cost_code", "cost_category", "posted_at", "posting_date",
+)  # fmt: skip
+_GL_KEYS = (
+    "account_code", "entity_code", "company_code", "period", "intercompany", "journal_name",
+    "document_kind", "document_id", "document_number", "line_no", "amount", "posting_date",
+    "posted_at",
+)  # fmt: skip
+
 
 class SqlPostings:
     def __init__(self, session: Session, frozen: FrozenBins) -> None:
@@ -273,42 +285,32 @@ class SqlPostings:
         context: PostingContext,
         writes: Writes | _CombinedWrites,
     ) -> None:
-        rows: list[dict[str, Any]] = []
-        for m in result.movements:
-            row: dict[str, Any] = {
-                "item_id": ids.items[m.item],
-                "location_id": None,
-                "bin_id": None,
-                "lot": m.lot,
-                "serial_number": m.serial,
-                "quantity": m.quantity,
-                "unit_cost": m.unit_cost,
-                "value": m.value,
-                "document_kind": context.document_kind,
-                "document_id": context.document_id,
-                "document_number": context.document_number,
-                "line_no": m.line_no,
-                "job": None,
-                "work_order": None,
-                "cost_code": None,
-                "cost_category": None,
-                "posted_at": context.posted_at,
-                "posting_date": context.posting_date,
-            }
-            if isinstance(m.place, LocationSide):
-                row["location_id"] = ids.locations[m.place.location]
-                row["bin_id"] = ids.bin_of(m.place)
-            else:
-                row["job"] = m.place.job
-                row["work_order"] = m.place.work_order or None
-                row["cost_code"] = m.place.cost_code or None
-                row["cost_category"] = m.place.cost_category or None
-            rows.append(row)
-        if not rows:
+        if not result.movements:
             return
+        kind, number = context.document_kind, context.document_number
+        document, at, day = context.document_id, context.posted_at, context.posting_date
+        rows: list[tuple[Any, ...]] = []
+        for m in result.movements:
+            place = m.place
+            location_id: int | None
+            bin_id: int | None
+            if isinstance(place, LocationSide):
+                location_id, bin_id = ids.locations[place.location], ids.bin_of(place)
+                job = work_order = cost_code = cost_category = None
+            else:
+                location_id = bin_id = None
+                job = place.job
+                work_order = place.work_order or None
+                cost_code = place.cost_code or None
+                cost_category = place.cost_category or None
+            rows.append(
+                (ids.items[m.item], location_id, bin_id, m.lot, m.serial, m.quantity,
+                 m.unit_cost, m.value, kind, document, number, m.line_no, job, work_order,
+                 cost_code, cost_category, at, day)
+            )  # fmt: skip
         stmt = _writes(writes.dialect_name)["movements"]
         for batch in chunks(rows, WRITE_CHUNK):
-            await writes.add(stmt, batch)
+            await writes.add_tuples(stmt, _MOVEMENT_KEYS, batch)
 
     async def _write_gl(
         self,
@@ -333,27 +335,17 @@ class SqlPostings:
         # A document whose GL lines reach more than one company is intercompany.
         reached = {companies[e] for e in entities if e in companies}
         intercompany = len(reached) > 1
+        period, journal, kind = context.period, context.journal_name, context.document_kind
+        document, number = context.document_id, context.document_number
+        day, at = context.posting_date, context.posted_at
         values = [
-            {
-                "account_code": g.account,
-                "entity_code": g.entity,
-                "company_code": companies.get(g.entity) if g.entity is not None else None,
-                "period": context.period,
-                "intercompany": intercompany,
-                "journal_name": context.journal_name,
-                "document_kind": context.document_kind,
-                "document_id": context.document_id,
-                "document_number": context.document_number,
-                "line_no": g.line_no,
-                "amount": g.amount,
-                "posting_date": context.posting_date,
-                "posted_at": context.posted_at,
-            }
+            (g.account, g.entity, companies.get(g.entity) if g.entity is not None else None,
+             period, intercompany, journal, kind, document, number, g.line_no, g.amount, day, at)
             for g in result.gl_lines
-        ]
+        ]  # fmt: skip
         stmt = _writes(writes.dialect_name)["gl"]
         for batch in chunks(values, WRITE_CHUNK):
-            await writes.add(stmt, batch)
+            await writes.add_tuples(stmt, _GL_KEYS, batch)
 
 
 # Rows a PostgreSQL result writes in one statement at most (a journal save writes a few
@@ -373,46 +365,62 @@ class _CombinedWrites:
     def __init__(self, conn: Any) -> None:
         self._conn = conn
         self.dialect_name: str = conn.dialect.name
-        self._pending: list[tuple[Any, list[Mapping[str, Any]]]] = []
+        # (statement, keys, rows): rows as mappings, or as tuples in the order of keys
+        self._pending: list[tuple[Any, tuple[str, ...], list[Any]]] = []
         self._rows = 0
 
     async def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            self._pending.append((statement, list(rows)))
+            self._pending.append((statement, tuple(rows[0]), list(rows)))
+            self._rows += len(rows)
+
+    async def add_tuples(
+        self, statement: Any, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        if rows:
+            self._pending.append((statement, keys, list(rows)))
             self._rows += len(rows)
 
     async def flush(self) -> None:
         work, self._pending, rows, self._rows = self._pending, [], self._rows, 0
         if not work:
             return
-        parts = [_COMBINED.get(id(statement)) for statement, _ in work]
+        parts = [_COMBINED.get(id(statement)) for statement, _, _ in work]
         if len(work) == 1 or rows > _COMBINED_ROWS or None in parts:
-            for statement, batch in work:
+            for statement, keys, batch in work:
+                if not isinstance(batch[0], Mapping):
+                    batch = [dict(zip(keys, row, strict=True)) for row in batch]
                 await self._conn.execute(statement, batch)
             return
         dialect = self._conn.dialect
-        shape = tuple((id(statement), tuple(batch[0])) for statement, batch in work)
+        shape = tuple((id(statement), keys) for statement, keys, _ in work)
         built = _COMBINED_SQL.get(shape)
         if built is None:
             built = _COMBINED_SQL[shape] = _combined(dialect, work)
         sql, processors = built
         params: dict[str, Any] = {}
-        for n, ((_, batch), columns) in enumerate(zip(work, processors, strict=True)):
-            for k, (name, process) in enumerate(columns):
-                values = [row[name] for row in batch]
+        for n, ((_, keys, batch), columns) in enumerate(zip(work, processors, strict=True)):
+            by_key: list[Any] = (
+                [[row[name] for row in batch] for name in keys]
+                if isinstance(batch[0], Mapping)
+                else list(zip(*batch, strict=True))
+            )
+            for k, (_, process) in enumerate(columns):
+                values = list(by_key[k])
                 params[f"p{n}_{k}"] = values if process is None else [process(v) for v in values]
         await self._conn.execute(sql, params)
 
 
-def _combined(dialect: Any, work: Sequence[tuple[Any, Sequence[Mapping[str, Any]]]]) -> Any:
-    """The one statement for `work`'s statements and columns, and each column's bind
-    processor (the scaled decimals' integers, UTC timestamps)."""
+def _combined(dialect: Any, work: Sequence[tuple[Any, tuple[str, ...], Any]]) -> Any:
+    """The one statement for `work`'s statements and columns (in the order of each
+    one's keys), and each column's bind processor (the scaled decimals' integers, UTC
+    timestamps)."""
     ctes: list[str] = []
     processors: list[list[tuple[str, Any]]] = []
-    for n, (statement, batch) in enumerate(work):
+    for n, (statement, keys, _) in enumerate(work):
         name, conflict = _COMBINED[id(statement)]
         columns = table(name).c
-        names = list(batch[0])
+        names = list(keys)
         arrays = ", ".join(
             f"CAST(:p{n}_{k} AS {columns[c].type.compile(dialect=dialect)}[])"
             for k, c in enumerate(names)

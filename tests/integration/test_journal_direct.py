@@ -16,7 +16,14 @@ from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.db.direct import connection, executemany, fetchall, insert_returning, together
+from server.db.direct import (
+    connection,
+    executemany,
+    executemany_tuples,
+    fetchall,
+    insert_returning,
+    together,
+)
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.writes import table
 
@@ -99,6 +106,30 @@ async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> N
         assert await stored(conn) == by_sqlalchemy  # stored as SQLAlchemy stores them
         with pytest.raises(IntegrityError):  # as SQLAlchemy raises it
             await executemany(conn, _INSERT, [{**rows[0], "id": ids[0]}])
+
+
+async def test_rows_given_as_tuples_store_as_mappings_do(engine: AsyncEngine) -> None:
+    """`executemany_tuples` (each row a tuple in the order of its keys, here not the
+    table's order) stores what `executemany` stores for the same rows as mappings, on the
+    driver directly in a transaction, and through SQLAlchemy outside one; a value every
+    row shares (the same timestamp object) is stored in every row."""
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    rows = [{**row(f"IA-{n}", f"{n}.25"), "posted_at": at} for n in range(4)]
+    keys = tuple(reversed(list(rows[0])))
+    tuples = [tuple(r[k] for k in keys) for r in rows]
+    async with engine.connect() as conn:
+        await conn.execute(select(1))
+        await executemany(conn, _INSERT, rows)
+        as_mappings = await stored(conn)
+        await conn.rollback()
+        await conn.execute(select(1))  # in a transaction: the driver's path on SQLite
+        await executemany_tuples(conn, _INSERT, keys, tuples)
+        assert await stored(conn) == as_mappings
+        await conn.rollback()
+    async with engine.connect() as conn:  # no transaction yet: SQLAlchemy's path
+        await executemany_tuples(conn, _INSERT, keys, tuples)
+        assert await stored(conn) == as_mappings
+        await conn.rollback()
 
 
 async def test_connection_is_the_session_transactions_own(engine: AsyncEngine) -> None:

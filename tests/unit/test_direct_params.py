@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from server.db.direct import _params
+from server.db.direct import _ordered, _params
 
 
 def counting(calls: list[Any]) -> Any:
@@ -47,3 +47,10 @@ def test_no_rows_and_no_processors_give_the_values_as_they_are() -> None:
     assert _params(("a",), (counting([]),), []) == []
     assert _params(("a", "b"), (None, None), [{"a": 1, "b": 2}]) == [(1, 2)]
     assert _params(("a",), (None,), [{"a": 1}, {"a": 2}]) == [(1,), (2,)]
+
+
+def test_tuples_are_put_in_the_statements_order() -> None:
+    rows = [(1, "a", None), (2, "b", None)]
+    assert _ordered(("x", "y", "z"), ("x", "y", "z"), rows) is rows
+    assert _ordered(("z", "x", "y"), ("x", "y", "z"), rows) == [(None, 1, "a"), (None, 2, "b")]
+    assert _ordered(("y",), ("x", "y", "z"), rows) == [("a",), ("b",)]

@@ -134,17 +134,17 @@ class JournalSide:
 
     @property
     def has_job_fields(self) -> bool:
-        return (
-            bool(
-                self.job
-                or self.cost_code
-                or self.bill_item
-                or self.cost_category
-                or self.work_order
-                or self.equipment
-            )
-            or not self.billing.is_blank
-        )
+        if (
+            self.job
+            or self.cost_code
+            or self.bill_item
+            or self.cost_category
+            or self.work_order
+            or self.equipment
+        ):
+            return True
+        billing = self.billing  # `is_blank` inline: read some ten times a line
+        return billing is not _BLANK_BILLING and billing != _BLANK_BILLING
 
     @property
     def kind(self) -> SideKind | None:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from server.db.direct import (
     connection,
     executemany,
+    executemany_tuples,
     fetchall,
     insert_returning,
     together,
@@ -332,8 +333,8 @@ class SqlJournal:
             for x in transaction.lines
             for name, side in x.sides()
         ]
-        for batch in chunks(sides, WRITE_CHUNK):
-            await executemany(conn, _ADD_SIDES, batch)
+        for part in chunks(sides, WRITE_CHUNK):
+            await executemany_tuples(conn, _ADD_SIDES, _SIDE_KEYS, part)
 
     async def add_job_history(
         self,
@@ -576,29 +577,38 @@ class SqlJournal:
         return [JobHistoryRecord(*tuple(r)) for r in rows]
 
 
-def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> dict[str, Any]:
+# The columns of a side's row, in the order `_side_row` gives them.
+_SIDE_KEYS = (
+    "line_id", "side", "location_id", "bin_id", "job_id", "cost_code_id", "bill_item",
+    "cost_category_id", "work_order_id", "equipment_id", "gl_account_id", "gl_entity_id",
+    "quantity_billable", "extra", "billing_rate", "revenue_rate", "unit_price",
+    "amount_revenue", "use_tax_rate",
+)  # fmt: skip
+
+
+def _side_row(line_id: int, name: str, side: JournalSide, ids: _Ids) -> tuple[Any, ...]:
     billing = side.billing
-    return {
-        "line_id": line_id,
-        "side": "from" if name == "from_side" else "to",
-        "location_id": ids.locations.get(side.location),
-        "bin_id": ids.bins.get((side.location, side.bin)) if side.bin else None,
-        "job_id": ids.jobs.get(side.job),
-        "cost_code_id": ids.cost_codes.get((side.job, side.cost_code)),
-        "bill_item": side.bill_item,
-        "cost_category_id": ids.categories.get(side.cost_category),
-        "work_order_id": ids.work_orders.get(side.work_order),
-        "equipment_id": ids.equipment.get(side.equipment),
-        "gl_account_id": ids.accounts.get(side.account or ""),
-        "gl_entity_id": ids.entities.get(side.entity or ""),
-        "quantity_billable": billing.quantity_billable,
-        "extra": billing.extra,
-        "billing_rate": billing.billing_rate.value if billing.billing_rate else None,
-        "revenue_rate": billing.revenue_rate,
-        "unit_price": billing.unit_price,
-        "amount_revenue": billing.amount_revenue,
-        "use_tax_rate": billing.use_tax_rate,
-    }
+    return (
+        line_id,
+        "from" if name == "from_side" else "to",
+        ids.locations.get(side.location),
+        ids.bins.get((side.location, side.bin)) if side.bin else None,
+        ids.jobs.get(side.job),
+        ids.cost_codes.get((side.job, side.cost_code)),
+        side.bill_item,
+        ids.categories.get(side.cost_category),
+        ids.work_orders.get(side.work_order),
+        ids.equipment.get(side.equipment),
+        ids.accounts.get(side.account or ""),
+        ids.entities.get(side.entity or ""),
+        billing.quantity_billable,
+        billing.extra,
+        billing.billing_rate.value if billing.billing_rate else None,
+        billing.revenue_rate,
+        billing.unit_price,
+        billing.amount_revenue,
+        billing.use_tax_rate,
+    )
 
 
 class SqlJournalHistory:
