@@ -158,15 +158,13 @@ class JournalSide:
     @property
     def account(self) -> str | None:
         """The GL account as posted: None when blank."""
-        if self.gl_account is None or not self.gl_account.strip():
-            return None
-        return self.gl_account.strip()
+        account = self.gl_account
+        return None if account is None else account.strip() or None
 
     @property
     def entity(self) -> str | None:
-        if self.gl_entity is None or not self.gl_entity.strip():
-            return None
-        return self.gl_entity.strip()
+        entity = self.gl_entity
+        return None if entity is None else entity.strip() or None
 
     def with_gl(
         self, gl_account: str | None, gl_entity: str | None, billing: JobBilling | None = None
