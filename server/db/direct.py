@@ -429,15 +429,13 @@ def _expanded(
 def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:
     """The driver's rows through the columns' result processors, as tuples."""
     processed = [(i, p) for i, p in enumerate(results) if p is not None]
-    if not processed:
+    if not processed or not rows:
         return [tuple(r) for r in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, p in processed:
-            values[i] = p(values[i])
-        out.append(tuple(values))
-    return out
+    # Column by column, as the parameters are (a processor looked up once a column).
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for i, p in processed:
+        columns[i] = map(p, columns[i])
+    return list(zip(*columns, strict=True))
 
 
 # Rows per multi-row INSERT: as SQLAlchemy's insertmanyvalues batches them, and within
