@@ -366,12 +366,18 @@ _EXPANSIONS: dict[tuple[Any, ...], tuple[Any, _Recipe | None]] = {}
 _MOST_EXPANSIONS = 2_000
 
 
-def _value(params: Mapping[str, Any], step: _Step) -> Any:
-    name, index, processor, own = step
-    if name is None:
-        return own
-    value = params[name] if index is None else params[name][index]
-    return value if processor is None else processor(value)
+def _shape(params: Mapping[str, Any]) -> tuple[int, ...] | None:
+    """Per parameter, the length of its list (or tuple), -1 for a single value; None when
+    one is a set or frozenset (unordered)."""
+    shape = []
+    for value in params.values():
+        if isinstance(value, (list, tuple)):
+            shape.append(len(value))
+        elif isinstance(value, (set, frozenset)):
+            return None
+        else:
+            shape.append(-1)
+    return tuple(shape)
 
 
 def _expanded(
@@ -381,14 +387,21 @@ def _expanded(
     processors, as SQLAlchemy's `construct_expanded_state` makes them: made once per
     statement and lengths of its lists (a save's facts have the same shapes again and
     again), checked against SQLAlchemy's own on that first time."""
-    lengths = tuple((k, len(v)) for k, v in params.items() if isinstance(v, (list, tuple)))
-    key = (id(statement), dialect, tuple(params), lengths)
+    shape = _shape(params)
     # A set's order is its own: looked up by index it could differ from SQLAlchemy's.
-    ordered = not any(isinstance(v, (set, frozenset)) for v in params.values())
+    ordered = shape is not None
+    key = (id(statement), dialect, tuple(params), shape)
     found = _EXPANSIONS.get(key) if ordered else None
     if found is not None and found[0] is statement and found[1] is not None:
         sql, steps = found[1]
-        return sql, tuple(_value(params, step) for step in steps)
+        found_values: list[Any] = []
+        for name, index, processor, own in steps:  # inline: every value of every read
+            if name is None:
+                found_values.append(own)
+                continue
+            value = params[name] if index is None else params[name][index]
+            found_values.append(value if processor is None else processor(value))
+        return sql, tuple(found_values)
     expanded = compiled.construct_expanded_state(dict(params))
     # The compiled form's bind processors (the expanded state's own mapping leaves them
     # out), an expanded IN list's values taking their parameter's.
