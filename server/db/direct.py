@@ -168,15 +168,6 @@ async def executemany(conn: Connection, statement: Any, rows: Sequence[Mapping[s
     await writes.flush()
 
 
-async def executemany_tuples(
-    conn: Connection, statement: Any, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """`executemany`, each row a tuple of its values in the order of `keys`."""
-    writes = Writes(conn)
-    await writes.add_tuples(statement, keys, rows)
-    await writes.flush()
-
-
 # Rows held before a flush: a count's finalize writes hundreds of thousands.
 _MOST_PENDING = 20_000
 

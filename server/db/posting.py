@@ -159,9 +159,7 @@ class SqlPostings:
         # On SQLite the writes below go to the driver together (server.db.direct); on
         # PostgreSQL a small result's writes are one statement (_CombinedWrites).
         conn = await connection(self.session)
-        writes: Writes | _CombinedWrites = (
-            _CombinedWrites(conn) if conn.dialect.name == "postgresql" else Writes(conn)
-        )
+        writes = batched_writes(conn)
         await self._write_balances(ids, result, writes)
         await self._write_serials(ids, result, serials, writes)
         await self._write_costs(ids, result, writes)
@@ -359,8 +357,11 @@ class _CombinedWrites:
     ... INSERT ...`): one round trip for balances, costs, movements and GL instead of one
     each. Each INSERT keeps its own row order (the unnest's), so the rows and their ids
     are those the separate executemany wrote; the tables differ and none reads another,
-    so the sub-statements' order does not matter. More rows than `_COMBINED_ROWS`, or a
-    statement not the writer's own, go as before (executemany, one per statement)."""
+    so the sub-statements' order does not matter. A statement alone is one INSERT ...
+    SELECT FROM unnest(...), not an executemany (a statement a row in the pipeline: 20
+    rows of a journal's line sides took ~1 ms). More rows than `_COMBINED_ROWS`, or a
+    statement not registered (`_COMBINED`, `register_combined`), go as before
+    (executemany, one per statement)."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -386,7 +387,7 @@ class _CombinedWrites:
         if not work:
             return
         parts = [_COMBINED.get(id(statement)) for statement, _, _ in work]
-        if len(work) == 1 or rows > _COMBINED_ROWS or None in parts:
+        if rows > _COMBINED_ROWS or None in parts:
             for statement, keys, batch in work:
                 if not isinstance(batch[0], Mapping):
                     batch = [dict(zip(keys, row, strict=True)) for row in batch]
@@ -429,6 +430,8 @@ def _combined(dialect: Any, work: Sequence[tuple[Any, tuple[str, ...], Any]]) ->
             f"INSERT INTO {name} ({', '.join(names)}) SELECT * FROM unnest({arrays}){conflict}"  # noqa: S608
         )
         processors.append([(c, columns[c].type._cached_bind_processor(dialect)) for c in names])
+    if len(ctes) == 1:
+        return text(ctes[0]), processors
     head = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(ctes[:-1]))
     return text(f"WITH {head} {ctes[-1]}"), processors
 
@@ -454,6 +457,18 @@ def _combined_parts() -> dict[int, tuple[str, str]]:
 
 _COMBINED = _combined_parts()
 _COMBINED_SQL: dict[tuple[Any, ...], Any] = {}
+
+
+def register_combined(statement: Any, table_name: str) -> None:
+    """Let `batched_writes` send `statement` (a module-level plain INSERT into
+    `table_name`, no conflict clause) with others as one statement on PostgreSQL."""
+    _COMBINED[id(statement)] = (table_name, "")
+
+
+def batched_writes(conn: Any) -> Writes | _CombinedWrites:
+    """The writes for `conn`: on PostgreSQL sent together as one statement at `flush`
+    (registered statements), on SQLite's driver in one hand-over (server.db.direct)."""
+    return _CombinedWrites(conn) if conn.dialect.name == "postgresql" else Writes(conn)
 
 
 async def _resolve(

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.db.direct import (
+    Writes,
     connection,
     executemany,
-    executemany_tuples,
     fetchall,
     insert_returning,
     together,
@@ -108,8 +108,14 @@ async def test_direct_writes_and_reads_are_sqlalchemys(engine: AsyncEngine) -> N
             await executemany(conn, _INSERT, [{**rows[0], "id": ids[0]}])
 
 
+async def add_tuples(conn: AsyncConnection, keys: tuple[str, ...], rows: list[Any]) -> None:
+    writes = Writes(conn)
+    await writes.add_tuples(_INSERT, keys, rows)
+    await writes.flush()
+
+
 async def test_rows_given_as_tuples_store_as_mappings_do(engine: AsyncEngine) -> None:
-    """`executemany_tuples` (each row a tuple in the order of its keys, here not the
+    """`Writes.add_tuples` (each row a tuple in the order of its keys, here not the
     table's order) stores what `executemany` stores for the same rows as mappings, on the
     driver directly in a transaction, and through SQLAlchemy outside one; a value every
     row shares (the same timestamp object) is stored in every row."""
@@ -123,11 +129,11 @@ async def test_rows_given_as_tuples_store_as_mappings_do(engine: AsyncEngine) ->
         as_mappings = await stored(conn)
         await conn.rollback()
         await conn.execute(select(1))  # in a transaction: the driver's path on SQLite
-        await executemany_tuples(conn, _INSERT, keys, tuples)
+        await add_tuples(conn, keys, tuples)
         assert await stored(conn) == as_mappings
         await conn.rollback()
     async with engine.connect() as conn:  # no transaction yet: SQLAlchemy's path
-        await executemany_tuples(conn, _INSERT, keys, tuples)
+        await add_tuples(conn, keys, tuples)
         assert await stored(conn) == as_mappings
         await conn.rollback()
 

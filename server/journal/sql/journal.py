@@ -37,13 +37,13 @@ from sqlalchemy.orm import aliased
 from server.db.direct import (
     connection,
     executemany,
-    executemany_tuples,
     fetchall,
     insert_returning,
     together,
     write_lock,
 )
 from server.db.ids import known_ids
+from server.db.posting import batched_writes, register_combined
 from server.db.session import Session
 from server.db.tables import (
     Bin,
@@ -333,8 +333,11 @@ class SqlJournal:
             for x in transaction.lines
             for name, side in x.sides()
         ]
+        # PostgreSQL: one INSERT ... SELECT FROM unnest, not an executemany (server.db.posting)
+        writes = batched_writes(conn)
         for part in chunks(sides, WRITE_CHUNK):
-            await executemany_tuples(conn, _ADD_SIDES, _SIDE_KEYS, part)
+            await writes.add_tuples(_ADD_SIDES, _SIDE_KEYS, part)
+        await writes.flush()
 
     async def add_job_history(
         self,
@@ -874,6 +877,7 @@ _ADD_HEADER_PG = _add_header(
 _lines = table("journal_line")
 _ADD_LINES = insert(_lines).returning(_lines.c.line_no, _lines.c.id)
 _ADD_SIDES = insert(table("journal_line_side"))
+register_combined(_ADD_SIDES, "journal_line_side")
 # The pairs' codes joined to the ids (the unique code indexes): only the exact pairs.
 _LOCK_COSTS_PG = text(
     "INSERT INTO item_location_cost (item_id, location_id, average_cost) "
