@@ -260,3 +260,53 @@ async def test_seed_average_cost_example_on_loaded_facts(session: AsyncSession) 
         ("50111", D("-798.00")),
         ("10150", D("798.00")),
     ]
+
+
+async def test_on_hand_reads_the_items_balances_not_the_locations_bins(database_url: str) -> None:
+    """A save's on hand per (item, location) starts from the item's balances (the (item,
+    bin, lot) key) and looks up each one's bin, however many bins the location has and
+    whether or not the planner has statistics (a freshly imported database has none):
+    not every bin of the location probed for its balances, item by item."""
+    from server.bootstrap import import_into_database
+    from server.journal.sql.facts import _FACTS_ALONE
+
+    # The journal benchmark's shape: 200 items, two locations of 100 bins, each item on
+    # hand in one bin of the first (where the join was planned bin first).
+    bins = [
+        {"location": loc, "label": f"B-{n:03d}"} for loc in ("BIG", "OTHER") for n in range(100)
+    ]
+    items = [{"code": f"I{n}", "name": f"Item {n}", "tracking": "none"} for n in range(200)]
+    stock = [
+        {"item": f"I{n}", "location": "BIG", "bin": f"B-{n % 100:03d}", "quantity": "3",
+         "unit_cost": "2"}
+        for n in range(200)
+    ]  # fmt: skip
+    data = {
+        "companies": [{"code": "C1", "name": "Company"}],
+        "locations": [
+            {"code": "BIG", "name": "Big", "company": "C1"},
+            {"code": "OTHER", "name": "Other", "company": "C1"},
+        ],
+        "bins": bins,
+        "items": items,
+        "opening_stock": stock,
+    }
+    await import_into_database(database_url, [("big.json", data, None)])
+    engine = make_engine(database_url)
+    try:
+        statement = _FACTS_ALONE["q"].params(items=[f"I{n}" for n in range(10)], locations=["BIG"])
+        sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        async with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                plan = "\n".join(str(r[0]) for r in await conn.exec_driver_sql("EXPLAIN " + sql))
+                assert "uq_stock_balance_item_id_bin_id_lot" in plan, plan
+                assert "ix_stock_balance_bin_id" not in plan, plan
+            else:
+                rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+                plan = "\n".join(str(r[3]) for r in rows)
+                assert "SEARCH stock_balance USING INDEX" in plan and "(item_id=?)" in plan, plan
+            on_hand = {(r[0], r[1]): r[2] for r in await conn.exec_driver_sql(sql)}
+    finally:
+        await engine.dispose()
+    # As stored: quantities in 1/10,000 (server.db.types).
+    assert on_hand == {(f"I{n}", "BIG"): 30_000 for n in range(10)}

@@ -511,10 +511,15 @@ _burden, _tax = aliased(GlAccount), aliased(GlAccount)
 # - q: every (item, location) of the codes with its stock (the balances' sum, by the
 #   item's index) and its average cost.
 _asset, _adjustment = aliased(GlAccount), aliased(GlAccount)
+# The item's balances first (the (item, bin, lot) key's index), each one's bin's location
+# by its primary key: a handful of rows an item, whatever the location's size. Written as
+# a join of balance and bin, PostgreSQL without statistics (a database just imported,
+# before autovacuum) walked every bin of the location and probed its balances, for each
+# item: 1,000 probes a save of ten lines at 100 bins a location (2.6 ms of its facts).
+_bin_location = select(Bin.location_id).where(Bin.id == StockBalance.bin_id).scalar_subquery()
 _on_hand = (
     select(func.sum(StockBalance.quantity))
-    .join(Bin, Bin.id == StockBalance.bin_id)
-    .where(StockBalance.item_id == Item.id, Bin.location_id == Location.id)
+    .where(StockBalance.item_id == Item.id, _bin_location == Location.id)
     .scalar_subquery()
 )
 _ITEM_COLUMNS = (
