@@ -298,10 +298,11 @@ class SqlSnapshots:
         million rows of a million-serial count, and each probe lands near the last): the
         snapshot rows of each counted bin that its bin count does not hold (a probe of the
         bin count's primary key), and the scans of each bin count that the snapshot does
-        not have in that bin (a probe of the snapshot's (count, bin, item) index). A serial
-        scanned outside its snapshot bin gets its snapshot row by its exact key; it was
-        scanned in its snapshot bin too when that bin is counted and the serial is not
-        among the first kind.
+        not have in that bin (a probe of the snapshot's (count, bin, item, serial number)
+        index; the walks read that index, and a snapshot row only for a serial they
+        return). A serial scanned outside its snapshot bin gets its snapshot row by its
+        exact key; it was scanned in its snapshot bin too when that bin is counted and the
+        serial is not among the first kind.
 
         `held`, when given, receives the snapshot's serials of the (item, bin) of each row
         of the two anti-joins (its snapshot bin, its counted bin), each counted in the same
@@ -346,8 +347,10 @@ class SqlSnapshots:
             )
         )  # fmt: skip
         # SQLite would probe the primary key (count, item, serial number): anywhere in the
-        # million rows. With the serial number an expression on its side, the (count, bin,
-        # item) index is the longer match: a probe within the bin's rows.
+        # million rows (2.0 s for the statement at a million serials, against 1.0 s). With
+        # the serial number an expression on its side, the (count, bin, item, serial
+        # number) index is the longer match: a probe within the bin's entries, which hold
+        # the number too (no read of the table row).
         held_serial = home.serial_number + "" if dialect == "sqlite" else home.serial_number
         in_bin = select(literal(1)).where(
             home.count_id == count.id,
