@@ -1,6 +1,8 @@
 """How the database finds a count's snapshot serials for the reconciliation
 (server.counts.sql.snapshot, `serial_differences`).
 
+- A first reconciliation reads the location's bins once (loading the snapshot and
+  matching its serials both name bins by label).
 - The matching statement walks each counted bin's snapshot serials and probes them for
   each scan of the bin in the (count, bin, item, serial number) index alone (SQLite, a
   million serials: 1.33 s with the table rows read, 1.00 s without).
@@ -118,3 +120,25 @@ async def test_matching_reads_the_snapshot_index_alone(sqlite_url: str) -> None:
     assert f"SEARCH held USING COVERING INDEX {index} (count_id=? AND bin_id=? AND item_id=?)" in (
         plan
     ), plan
+
+
+async def test_a_first_reconciliation_reads_the_bins_once(database_url: str) -> None:
+    await seed(database_url)
+    settings = Settings(database_url=database_url, log_level="WARNING")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        hs = await headers(client)
+        number = await count_the_scenario(client, hs["super"], hs["counter"])
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if " ".join(statement.split()).startswith("SELECT bin.id, bin.label, bin.kind FROM bin"):
+            reads.append(statement)
+
+    # Another process: its cache empty, so it loads the snapshot and matches the serials.
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        async with AsyncTestClient(app=create_app(settings)) as other:
+            assert await lines(other, hs["super"], number)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert len(reads) == 1, reads

@@ -140,6 +140,9 @@ class SqlSnapshots:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # A location's bins, read once a unit of work: loading a snapshot and matching its
+        # serials both name bins by label (10,000 rows each at 10,000 bins).
+        self._bins: dict[int, tuple[dict[int, str], dict[str, BinKind]]] = {}
 
     async def expected_by_bin(
         self, count_id: int, bin_ids: Collection[int] | None = None
@@ -259,6 +262,10 @@ class SqlSnapshots:
         )
 
     async def _bins_of(self, location_id: int) -> tuple[dict[int, str], dict[str, BinKind]]:
+        """Labels by id and kinds by label of the location's bins (not to be changed)."""
+        found = self._bins.get(location_id)
+        if found is not None:
+            return found
         rows = await self.session.execute(
             select(Bin.id, Bin.label, Bin.kind).where(Bin.location_id == location_id)
         )
@@ -267,6 +274,7 @@ class SqlSnapshots:
         for id_, label, kind in rows:
             labels[int(id_)] = text = str(label)
             kinds[text] = _bin_kind(kind)
+        self._bins[location_id] = labels, kinds
         return labels, kinds
 
     async def load_snapshot(self, count: CountRecord) -> Snapshot:
