@@ -88,7 +88,12 @@ class CountBin(Base):
 class CountSnapshotSerial(Base):
     __tablename__ = "count_snapshot_serial"
     __table_args__ = (
-        Index("ix_count_snapshot_serial_count_id_bin_id_item_id", "count_id", "bin_id", "item_id"),
+        # The matching statement reads each bin's serials and probes them in the index
+        # alone (server.counts.sql.snapshot.serial_differences).
+        Index(
+            "ix_count_snapshot_serial_count_id_bin_id_item_id_serial_number",
+            *("count_id", "bin_id", "item_id", "serial_number"),
+        ),
     )
     count_id: Mapped[int] = mapped_column(ForeignKey("stock_count.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
