@@ -39,6 +39,13 @@ class FrozenBins(Protocol):
     async def frozen_bins(
         self, location_codes: Collection[str], exempt_count: int | None = None
     ) -> dict[tuple[str, str], str]: ...
+    async def frozen_bins_at(
+        self, bins: Collection[tuple[str, str]], locations: Collection[str] = ()
+    ) -> dict[tuple[str, str], str]:
+        """Those of `bins` (location code, bin label) that a count freezes, and every
+        frozen bin of `locations` (whole: for a side that names no bin), by count number."""
+        ...
+
     async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]: ...
 
 
@@ -84,9 +91,9 @@ class FrozenBinsJudged:
     """The frozen-bin rule is already applied to a posting: the stock count `count_id`
     read the bins frozen by *other* counts in this very transaction and the domain's
     `post` refused the result against them (finalize, into the count's own bins). The
-    writer then does not read them again. A journal save does the same with every bin
-    frozen in the locations it touches (`count_id` None: no count is exempt); every other
-    posting leaves this None."""
+    writer then does not read them again. A journal save does the same with the bins it
+    posts to, and every frozen bin of a location it names without a bin (`count_id` None:
+    no count is exempt); every other posting leaves this None."""
 
     count_id: int | None
 

@@ -131,6 +131,11 @@ class SqlPostings:
     ) -> dict[tuple[str, str], str]:
         return await self.frozen.frozen_bins(location_codes, exempt_count)
 
+    async def frozen_bins_at(
+        self, bins: Collection[tuple[str, str]], locations: Collection[str] = ()
+    ) -> dict[tuple[str, str], str]:
+        return await self.frozen.frozen_bins_at(bins, locations)
+
     async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         return await self.frozen.frozen_bin_ids(bin_ids)
 

@@ -201,6 +201,38 @@ async def test_postings_to_bins_frozen_by_a_count_in_process_are_refused(
     assert await scalar(engine, select(func.count()).select_from(StockMovement)) == 0
 
 
+async def test_the_save_reads_the_frozen_bins_it_posts_to(engine: AsyncEngine) -> None:
+    """`frozen_bins_at`: of the bins asked, those a count in process (or counted)
+    freezes, and every frozen bin of a location asked whole; a completed count's bins
+    are free. By probes of the bins asked, not a read of every bin of the location."""
+    async with make_sessionmaker(engine)() as db:
+        for id_, number, status in ((1, "SC-1", "counting_in_process"), (2, "SC-2", "completed")):
+            db.add(
+                StockCount(id=id_, number=number, location_id=1, scope_kind="bins",
+                           status=status, created_by=1, created_at=NOW)
+            )  # fmt: skip
+        await db.flush()
+        db.add_all([CountBin(count_id=1, bin_id=1), CountBin(count_id=2, bin_id=2)])
+        await db.commit()
+    async with uow(engine) as work:
+        asked = {("Main", "A-01"), ("Main", "A-02"), ("Main", "NONE"), ("Elsewhere", "A-01")}
+        assert await work.postings.frozen_bins_at(asked) == {("Main", "A-01"): "SC-1"}
+        assert await work.postings.frozen_bins_at({("Main", "A-02")}) == {}
+        assert await work.postings.frozen_bins_at(set(), {"Main"}) == {("Main", "A-01"): "SC-1"}
+        assert await work.postings.frozen_bins_at(set()) == {}
+
+    # A save into A-02, beside the frozen A-01, goes through; into A-01 it is refused.
+    def receipt(label: str) -> JournalTransaction:
+        side = JournalSide("Main", label, gl_account="", gl_entity="")
+        line = JournalLine(1, "123106", D(1), side, unit_cost=D("57.000"))
+        return JournalTransaction(DAY, TransactionType.ADJUSTMENT, (line,))
+
+    saved = await save(engine, receipt("A-02"))
+    assert saved.transaction.transaction_id is not None
+    with pytest.raises(Conflict, match="SC-1"):
+        await save(engine, receipt("A-01"))
+
+
 async def test_reverse_undoes_stock_job_history_and_gl_once(engine: AsyncEngine) -> None:
     saved = await save(engine, loc_to_work_order())
     number = saved.transaction.transaction_id or ""

@@ -190,7 +190,7 @@ async def test_a_save_sends_a_handful_of_statements(engine: AsyncEngine) -> None
         assert not [s for s in sent if s.startswith(lookups)], sent
         # The frozen bins read once; the costs locked once (PostgreSQL: their rows;
         # SQLite: the database, before the first read), and written once.
-        assert len([s for s in sent if "FROM count_bin" in s]) == 1, sent
+        assert len([s for s in sent if "JOIN count_bin" in s]) == 1, sent
         costs = [s for s in sent if "INTO item_location_cost" in s]
         if engine.dialect.name == "postgresql":
             assert len(costs) == 2, sent

@@ -63,6 +63,12 @@ class FakePostings:
     ) -> dict[tuple[str, str], str]:
         return {k: n for k, n in self.frozen.items() if k[0] in location_codes}
 
+    async def frozen_bins_at(
+        self, bins: Collection[tuple[str, str]], locations: Collection[str] = ()
+    ) -> dict[tuple[str, str], str]:
+        asked = set(bins)
+        return {k: n for k, n in self.frozen.items() if k in asked or k[0] in locations}
+
     async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         return {}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from server.counts.tables import CountBin, StockCount
 from server.db.direct import connection, fetchall
@@ -29,6 +29,24 @@ _FROZEN_BINS = (
     )
 )
 _FROZEN_BINS_EXEMPT = _FROZEN_BINS.where(StockCount.id != bindparam("exempt"))
+# Bins by location code and label: each a probe of the (location, label) key, then of the
+# counts' bins by bin. `_FROZEN_BINS` reads every bin of a location: at 10,000 bins, 2.9 ms
+# with no count in process and 8.7 ms (10,000 rows) while one freezes them all (SQLite),
+# where a journal save's ten bins take 0.02 ms this way.
+_FROZEN_AT = (
+    select(Location.code, Bin.label, StockCount.number)
+    .select_from(Location)
+    .join(
+        Bin,
+        and_(Bin.location_id == Location.id, Bin.label.in_(bindparam("labels", expanding=True))),
+    )
+    .join(CountBin, CountBin.bin_id == Bin.id)
+    .join(StockCount, StockCount.id == CountBin.count_id)
+    .where(
+        StockCount.status.in_(FREEZING_STATUSES),
+        Location.code.in_(bindparam("locations", expanding=True)),
+    )
+)
 
 
 class SqlFrozenBins:
@@ -49,6 +67,30 @@ class SqlFrozenBins:
                 {"locations": list(location_codes), "exempt": exempt_count},
             )
         return {(str(loc), str(label)): str(number) for loc, label, number in rows}
+
+    async def frozen_bins_at(
+        self, bins: Collection[tuple[str, str]], locations: Collection[str] = ()
+    ) -> dict[tuple[str, str], str]:
+        """Those of `bins` a count in process freezes, and every frozen bin of `locations`,
+        (location code, bin label) -> count number."""
+        found = await self.frozen_bins(locations) if locations else {}
+        wanted = set(bins)
+        if not wanted:
+            return found
+        conn = await connection(self.session)
+        for batch in chunks(sorted(wanted), LOOKUP_CHUNK):
+            rows = await fetchall(
+                conn,
+                _FROZEN_AT,
+                {"locations": sorted({loc for loc, _ in batch}),
+                 "labels": sorted({label for _, label in batch})},
+            )  # fmt: skip
+            found.update(
+                ((str(loc), str(label)), str(number))
+                for loc, label, number in rows
+                if (loc, label) in wanted
+            )
+        return found
 
     async def frozen_bin_ids(self, bin_ids: Collection[int]) -> dict[int, str]:
         """bin id -> number of the count in process that freezes it, for these bins."""

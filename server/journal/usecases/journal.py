@@ -104,8 +104,12 @@ async def _save(
     facts = await uow.journal.facts(draft)
     prepared = prepare(draft, facts)
     transaction = prepared.transaction
-    locations = {s.location for x in transaction.lines for _, s in x.sides() if s.location}
-    frozen = await uow.postings.frozen_bins(locations) if locations else {}
+    # The frozen bins among those the save posts to; a location side that names no bin
+    # is judged against every frozen bin of its location (`post`'s rule).
+    placed = [s for x in transaction.lines for _, s in x.sides() if s.location]
+    bins = {(s.location, s.bin) for s in placed if s.bin}
+    whole = {s.location for s in placed if not s.bin}
+    frozen = await uow.postings.frozen_bins_at(bins, whole) if placed else {}
     tx_id, number = await uow.journal.add_transaction(transaction, user_id, now, reverses_id)
     stamped = stamp(transaction, number, username, now)
     result = post(posting_document(stamped, facts.settings), facts.positions, frozen_bins=frozen)
@@ -117,8 +121,8 @@ async def _save(
         posting_date=stamped.effective_date,
         journal_name=JOURNAL,
         period=stamped.period,
-        # `post` refused the bins frozen in these locations, read above in this
-        # transaction: the writer does not read them again.
+        # `post` refused the frozen bins it posts to, read above in this transaction:
+        # the writer does not read them again.
         frozen_bins_judged=FrozenBinsJudged(None),
     )
     await uow.postings.apply(result, context)
