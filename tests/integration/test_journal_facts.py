@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.bootstrap import import_into_database
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.tables import (
     Bin,
@@ -37,7 +38,7 @@ from server.domain.journal import (
     stamp,
 )
 from server.domain.posting import Position, post
-from server.journal.sql.facts import SqlJournalFacts
+from server.journal.sql.facts import _FACTS_ALONE, SqlJournalFacts
 from server.journal.tables import (
     AccountingPeriod,
     CostCategory,
@@ -267,9 +268,6 @@ async def test_on_hand_reads_the_items_balances_not_the_locations_bins(database_
     bin, lot) key) and looks up each one's bin, however many bins the location has and
     whether or not the planner has statistics (a freshly imported database has none):
     not every bin of the location probed for its balances, item by item."""
-    from server.bootstrap import import_into_database
-    from server.journal.sql.facts import _FACTS_ALONE
-
     # The journal benchmark's shape: 200 items, two locations of 100 bins, each item on
     # hand in one bin of the first (where the join was planned bin first).
     bins = [
