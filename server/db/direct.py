@@ -82,12 +82,7 @@ def _params(
     rows: Sequence[Mapping[str, Any]],
 ) -> list[tuple[Any, ...]]:
     """The rows' values in the statement's order, through the bind processors."""
-    if len(names) == 1:
-        only = names[0]
-        values = [(row[only],) for row in rows]
-    else:
-        values = list(map(itemgetter(*names), rows))
-    return _processed_values(processors, values)
+    return _processed_values(processors, _picked(rows, names))
 
 
 def _ordered(
@@ -96,11 +91,16 @@ def _ordered(
     """Rows given as tuples in the order of `keys`, in the statement's order (`names`)."""
     if names == keys:
         return rows
-    index = [keys.index(n) for n in names]
-    if len(index) == 1:
-        only = index[0]
+    return _picked(rows, [keys.index(n) for n in names])
+
+
+def _picked(rows: Sequence[Any], keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Each row's values at `keys` (names of a mapping, indexes of a tuple), as a tuple
+    (itemgetter gives a bare value for one key)."""
+    if len(keys) == 1:
+        only = keys[0]
         return [(row[only],) for row in rows]
-    return list(map(itemgetter(*index), rows))
+    return list(map(itemgetter(*keys), rows))
 
 
 def _processed_values(
@@ -431,15 +431,11 @@ def _expanded(
 
 
 def _processed(rows: Any, results: tuple[Callable[[Any], Any] | None, ...]) -> list[Any]:
-    """The driver's rows through the columns' result processors, as tuples."""
-    processed = [(i, p) for i, p in enumerate(results) if p is not None]
-    if not processed or not rows:
+    """The driver's rows through the columns' result processors, as tuples (column by
+    column, as the parameters are)."""
+    if not any(results):
         return [tuple(r) for r in rows]
-    # Column by column, as the parameters are (a processor looked up once a column).
-    columns: list[Any] = list(zip(*rows, strict=True))
-    for i, p in processed:
-        columns[i] = map(p, columns[i])
-    return list(zip(*columns, strict=True))
+    return _processed_values(results, rows)
 
 
 # Rows per multi-row INSERT: as SQLAlchemy's insertmanyvalues batches them, and within
@@ -507,14 +503,8 @@ async def together(
     Elsewhere the flag does nothing: the session's commit commits."""
     if not isinstance(session, AsyncSession):
         return await work()
-    conn = await connection(session)
-    sync = conn.sync_connection if isinstance(conn, AsyncConnection) else None
-    if (
-        conn.dialect.name != "sqlite"
-        or sync is None
-        or sync._dbapi_connection is None
-        or not sync.in_transaction()
-    ):
+    sync = _sqlite_in_transaction(await connection(session))
+    if sync is None or sync._dbapi_connection is None:
         return await work()
     driver = sync._dbapi_connection.driver_connection
     assert driver is not None

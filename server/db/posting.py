@@ -411,9 +411,10 @@ class _CombinedWrites:
                 if isinstance(batch[0], Mapping)
                 else list(zip(*batch, strict=True))
             )
-            for k, (_, process) in enumerate(columns):
-                values = list(by_key[k])
-                params[f"p{n}_{k}"] = values if process is None else [process(v) for v in values]
+            for k, process in enumerate(columns):
+                params[f"p{n}_{k}"] = list(
+                    by_key[k] if process is None else map(process, by_key[k])
+                )
         await self._conn.execute(sql, params)
 
 
@@ -422,7 +423,7 @@ def _combined(dialect: Any, work: Sequence[tuple[Any, tuple[str, ...], Any]]) ->
     one's keys), and each column's bind processor (the scaled decimals' integers, UTC
     timestamps)."""
     ctes: list[str] = []
-    processors: list[list[tuple[str, Any]]] = []
+    processors: list[list[Any]] = []
     for n, (statement, keys, _) in enumerate(work):
         name, conflict = _COMBINED[id(statement)]
         columns = table(name).c
@@ -434,7 +435,7 @@ def _combined(dialect: Any, work: Sequence[tuple[Any, tuple[str, ...], Any]]) ->
         ctes.append(
             f"INSERT INTO {name} ({', '.join(names)}) SELECT * FROM unnest({arrays}){conflict}"  # noqa: S608
         )
-        processors.append([(c, columns[c].type._cached_bind_processor(dialect)) for c in names])
+        processors.append([columns[c].type._cached_bind_processor(dialect) for c in names])
     if len(ctes) == 1:
         return text(ctes[0]), processors
     head = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(ctes[:-1]))

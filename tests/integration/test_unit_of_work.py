@@ -1,5 +1,5 @@
-"""The unit of work makes each repository on its own session when it is first used, anew
-for each `async with`, and closes a committed session without a rollback."""
+"""The unit of work makes its repositories on its own session at each `async with`, and
+closes a committed session without a rollback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from server.journal.sql.journal import SqlJournal
 from server.uow import SqlUnitOfWork
 
 
-async def test_repositories_are_made_on_the_units_session_when_first_used(
+async def test_repositories_are_made_on_each_units_own_session(
     database_url: str,
 ) -> None:
     engine = make_engine(database_url)
@@ -23,7 +23,7 @@ async def test_repositories_are_made_on_the_units_session_when_first_used(
             journal = uow.journal
             assert isinstance(journal, SqlJournal)
             assert journal.session is uow.session
-            assert uow.journal is journal  # made once per unit
+            assert uow.journal is journal  # the same one for the whole unit
             assert uow.postings.frozen.session is uow.session
             with pytest.raises(AttributeError):
                 _ = uow.no_such_repository  # type: ignore[attr-defined]
