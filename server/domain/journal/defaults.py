@@ -74,16 +74,27 @@ def side_kind(transaction_type: TransactionType, side: JournalSide, to: bool) ->
 def job_sides(transaction_type: TransactionType, line: JournalLine) -> tuple[str, ...]:
     """The sides of a line that write job history: the job sides of a transfer, and the
     From/Adjust side of an adjustment at a job (an adjustment's To side only carries GL)."""
-    names = []
-    if side_kind(transaction_type, line.from_side, False) is SideKind.JOB:
-        names.append("from_side")
-    if (
-        transaction_type.is_transfer
-        and line.to_side is not None
-        and side_kind(transaction_type, line.to_side, True) is SideKind.JOB
-    ):
-        names.append("to_side")
-    return tuple(names)
+    found = _TRANSFER_JOB_SIDES.get(transaction_type)
+    if found is None:  # an adjustment: its From/Adjust side, by what it holds
+        return _FROM_SIDE if line.from_side.kind is SideKind.JOB else ()
+    return found[line.to_side is not None]
+
+
+def _transfer_job_sides(rules: tuple[SideKind | None, SideKind | None]) -> tuple[str, ...]:
+    return ("from_side",) if rules[0] is SideKind.JOB else ()
+
+
+_FROM_SIDE = ("from_side",)
+# A transfer's job sides follow from its type (`SIDE_RULES`), by whether the line has a
+# To side: `job_sides` is asked some four times a line.
+_TRANSFER_JOB_SIDES: dict[TransactionType, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    t: (
+        _transfer_job_sides(rules),
+        _transfer_job_sides(rules) + (("to_side",) if rules[1] is SideKind.JOB else ()),
+    )
+    for t, rules in SIDE_RULES.items()
+    if t.is_transfer
+}
 
 
 def _line(transaction: JournalTransaction, line: JournalLine, facts: JournalFacts) -> JournalLine:

@@ -148,12 +148,10 @@ class JournalSide:
 
     @property
     def kind(self) -> SideKind | None:
-        job, location = self.has_job_fields, self.has_location_fields
-        if job and not location:
-            return SideKind.JOB
-        if location and not job:
-            return SideKind.LOCATION
-        return None
+        location = bool(self.location) or bool(self.bin)  # `has_location_fields`
+        if self.has_job_fields:
+            return None if location else SideKind.JOB
+        return SideKind.LOCATION if location else None
 
     @property
     def account(self) -> str | None:

@@ -213,17 +213,19 @@ def _sides(check: _Check, line: JournalLine, where: str) -> None:
         rule = rules[1 if side_name == "to_side" else 0]
         if on_to_line and side_name == "from_side":
             continue  # names no place: it carries the GL account credited
-        if tx_type is TransactionType.LOC_TO_LOC and side.has_job_fields:
+        # Each read once (`side.kind` would read both again).
+        job, location = side.has_job_fields, side.has_location_fields
+        if tx_type is TransactionType.LOC_TO_LOC and job:
             check.fail(at, "a Loc-to-Loc transfer takes no job data")
             continue
-        if side.has_location_fields and side.has_job_fields:
+        if location and job:
             check.fail(
                 at,
                 "location and job fields are exclusive: blank the location, or the job, "
                 "cost code, bill item, cost category, work order and equipment",
             )
             continue
-        kind = side.kind
+        kind = SideKind.JOB if job else SideKind.LOCATION if location else None
         if kind is None:
             check.fail(at, "give a location or a job")
             continue

@@ -14,9 +14,11 @@ from server.domain.journal import (
     JournalSide,
     JournalTransaction,
     LineOrigin,
+    SideKind,
     TransactionType,
     prepare,
 )
+from server.domain.journal.defaults import job_sides, side_kind
 from server.domain.posting import Position
 from tests.unit.journal.factory import FACTS, facts, job, line, loc, tx
 
@@ -271,3 +273,55 @@ def test_the_defaults_copies_keep_every_other_field_as_replace_does() -> None:
         full, uom="BOX", unit_cost=D(9), burden_unit_cost=D(2)
     )
     assert full.with_sides(other, None) == replace(full, from_side=other, to_side=None)
+
+
+# -- what a side holds, and the sides that write job history --------------------------------
+
+BILLED = JobBilling(extra=True)
+SHAPES = {
+    "nothing": JournalSide(),
+    "location": JournalSide("L"),
+    "bin only": JournalSide(bin="B"),
+    "job": JournalSide(job="J"),
+    "work order only": JournalSide(work_order="WO"),
+    "billing only": JournalSide(billing=BILLED),
+    "location and job": JournalSide("L", job="J"),
+    "bin and billing": JournalSide(bin="B", billing=BILLED),
+}
+
+
+def test_a_sides_kind_is_a_location_or_a_job_never_both() -> None:
+    """`kind` is written for speed: against the rule as the model states it."""
+    assert {name: side.kind for name, side in SHAPES.items()} == {
+        "nothing": None,
+        "location": SideKind.LOCATION,
+        "bin only": SideKind.LOCATION,
+        "job": SideKind.JOB,
+        "work order only": SideKind.JOB,
+        "billing only": SideKind.JOB,
+        "location and job": None,
+        "bin and billing": None,
+    }
+
+
+def test_job_sides_are_the_job_sides_by_type_and_an_adjustments_from_side_at_a_job() -> None:
+    """`job_sides` looks a transfer's sides up by its type: against `side_kind` read side by
+    side, for every type, every shape of side and a line with and without a To side."""
+    for transaction_type in TransactionType:
+        for source in SHAPES.values():
+            for target in (None, *SHAPES.values()):
+                made = JournalLine(1, "ITEM", D(1), source, target)
+                expected = []
+                if side_kind(transaction_type, source, False) is SideKind.JOB:
+                    expected.append("from_side")
+                if (
+                    transaction_type is not TransactionType.ADJUSTMENT
+                    and target is not None
+                    and side_kind(transaction_type, target, True) is SideKind.JOB
+                ):
+                    expected.append("to_side")
+                assert job_sides(transaction_type, made) == tuple(expected), (
+                    transaction_type,
+                    source,
+                    target,
+                )
