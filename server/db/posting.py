@@ -93,9 +93,12 @@ def _writes(dialect: str) -> dict[str, Any]:
                 index_elements=["item_id", "bin_id", "lot"],
                 set_={"quantity": balance.c.quantity + balances.excluded.quantity},
             ),
+            # An unchanged average (the issuing side of a transfer, say) is not written
+            # again: no new row version on PostgreSQL, no page written on SQLite.
             "costs": costs.on_conflict_do_update(
                 index_elements=["item_id", "location_id"],
                 set_={"average_cost": costs.excluded.average_cost},
+                where=cost.c.average_cost != costs.excluded.average_cost,
             ),
             "serials": insert(table("serial")),
             "movements": insert(table("stock_movement")),
@@ -453,7 +456,8 @@ def _combined_parts() -> dict[int, tuple[str, str]]:
         id(pg["costs"]): (
             "item_location_cost",
             " ON CONFLICT (item_id, location_id) "
-            "DO UPDATE SET average_cost = excluded.average_cost",
+            "DO UPDATE SET average_cost = excluded.average_cost "
+            "WHERE item_location_cost.average_cost <> excluded.average_cost",
         ),
         id(pg["serials"]): ("serial", ""),
         id(pg["movements"]): ("stock_movement", ""),

@@ -229,3 +229,50 @@ async def test_a_save_waits_for_its_statements_once_on_sqlite(engine: AsyncEngin
         assert len(set(threads)) == 1 and threads[0] != loop
     else:
         assert set(threads) == {loop}
+
+
+async def test_an_unchanged_average_cost_is_not_written_again(engine: AsyncEngine) -> None:
+    """A transfer leaves the issuing location's average as it was: its cost row is not
+    updated (no page written on SQLite, no second row version on PostgreSQL); the
+    receiving location's, and an adjustment at a new cost, are. Counted by a trigger on
+    each update. On PostgreSQL the save's lock (server.journal.sql.journal.lock_costs)
+    is itself an update of each pair's row to itself: one update a locked pair."""
+    postgres = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE TABLE cost_updates (item_id BIGINT, location_id BIGINT)")
+        if postgres:
+            await conn.exec_driver_sql(
+                "CREATE FUNCTION count_cost_update() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO cost_updates VALUES (new.item_id, new.location_id); "
+                "RETURN new; END $$"
+            )
+            await conn.exec_driver_sql(
+                "CREATE TRIGGER count_cost_updates AFTER UPDATE ON item_location_cost "
+                "FOR EACH ROW EXECUTE FUNCTION count_cost_update()"
+            )
+        else:
+            await conn.exec_driver_sql(
+                "CREATE TRIGGER count_cost_updates AFTER UPDATE ON item_location_cost "
+                "BEGIN INSERT INTO cost_updates VALUES (new.item_id, new.location_id); END"
+            )
+
+    async def updates() -> dict[tuple[int, int], int]:
+        async with engine.connect() as conn:
+            rows = await conn.exec_driver_sql(
+                "SELECT item_id, location_id, count(*) FROM cost_updates GROUP BY 1, 2"
+            )
+            return {(int(r[0]), int(r[1])): int(r[2]) for r in rows}
+
+    locked = 1 if postgres else 0
+    await counted_save(engine, transfer())  # SRC's averages stay at 10; DST's rows are new
+    src = {(i, 1) for i in range(1, 11)}
+    dst = {(i, 2) for i in range(1, 11)}
+    expected = dict.fromkeys(src, locked)
+    # PostgreSQL's lock inserts a missing pair's row at zero, and the write updates it;
+    # SQLite's write inserts it.
+    expected.update(dict.fromkeys(dst, locked))
+    assert await updates() == {k: n for k, n in expected.items() if n}
+    await counted_save(engine, adjustment("13"))  # SRC's ten items at a new average
+    for key in src:
+        expected[key] += locked + 1
+    assert await updates() == {k: n for k, n in expected.items() if n}
