@@ -569,20 +569,23 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
             "h.bin_id, 0 FROM bin_count_serial s JOIN bin_count h ON h.id = s.bin_count_id "
             f"WHERE h.count_id = {count_id}"
         )
+
         # Each reconcile is set against the mean of its floor read just before and just
         # after it: on a shared host whose speed drifts, one read on one side of a
         # several-second step gave the same code 1.3-1.9x between rounds.
+        async def beside_floor(what: str, before: float) -> tuple[Any, float, float]:
+            """Reconcile as `what`, its floor read again after it and set against the
+            mean with `before`; the reconciliation, the floor and the read after."""
+            seconds, made = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
+            after, _ = await timed(lambda: raw.read(floor_sql))
+            floor = (before + after) / 2
+            note = f"floor before/after {before:.2f}/{after:.2f} s; target: at most 1.5x"
+            figures.add(what, seconds, floor, note)
+            return made, floor, after
+
         before, _ = await timed(lambda: raw.read(floor_sql))
         counts.forget_cached(uow)  # a process that has never seen this count
-        seconds, first = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
-        after, _ = await timed(lambda: raw.read(floor_sql))
-        floor = (before + after) / 2
-        figures.add(
-            "reconcile, first (loads snapshot)",
-            seconds,
-            floor,
-            f"floor before/after {before:.2f}/{after:.2f} s; target: at most 1.5x",
-        )
+        first, floor, after = await beside_floor("reconcile, first (loads snapshot)", before)
         figures.mark("the first reconciliation")
         kinds: dict[str, int] = {}
         for line in first.reconciliation.lines:
@@ -590,16 +593,7 @@ async def count_cycle(url: str, shape: Shape, name: str) -> Figures:
         figures.notes.append("lines: " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())))
 
         await counts.submit_bin_count(uow, me, number, shape.counted(0), datetime.now(UTC))
-        before = after
-        seconds, _ = await timed(lambda: count_review.reviewed_reconciliation(uow, number))
-        after, _ = await timed(lambda: raw.read(floor_sql))
-        floor = (before + after) / 2
-        figures.add(
-            "reconcile, recomputed after a recount",
-            seconds,
-            floor,
-            f"floor before/after {before:.2f}/{after:.2f} s; target: at most 1.5x",
-        )
+        _, floor, _ = await beside_floor("reconcile, recomputed after a recount", after)
 
         target = next(x for x in first.reconciliation.lines if x.adjustable)
         seconds, _ = await timed(

@@ -32,10 +32,11 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -153,8 +154,8 @@ class SqliteFloor:
         }
         self.done = 0
 
-    def run(self, transactions: int) -> float:
-        """`transactions` more of the floor's; the seconds they took."""
+    async def run(self, transactions: int) -> float:
+        """`transactions` more of the floor's; the seconds they took (blocking: a bench)."""
         db = self.db
         # The service wrote rows since the last block: new ids go after them.
         next_id = {n: int(db.execute(f"SELECT MAX(id) FROM {n}").fetchone()[0]) for n in TABLES
@@ -169,7 +170,7 @@ class SqliteFloor:
             self.done += 1
         return time.perf_counter() - started
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self.db.close()
 
 
@@ -230,16 +231,24 @@ class PgFloor:
             )
         return seconds
 
+    async def close(self) -> None:
+        """Nothing: the connection is its caller's."""
+
+
+class Floor(Protocol):
+    async def run(self, transactions: int) -> float: ...
+    async def close(self) -> None: ...
+
 
 async def interleaved(
-    url: str, transactions: int, lines: int, block: int, floor_for: Any
+    url: str, transactions: int, lines: int, block: int, floor_for: Callable[[], Awaitable[Floor]]
 ) -> tuple[float, float]:
     """The service's saves and the floor's transactions, `block` at a time in turn; the
     seconds of each, summed over their blocks. `floor_for()` opens the floor once the
     service's first block has saved the floor's templates (transactions 1 and 2)."""
     await import_into_database(url, [("bench.json", master_data(), None)])
     engine = make_engine(url)
-    floor: Any = None
+    floor: Floor | None = None
     try:
         maker = make_sessionmaker(engine)
         user = await auth.create_user(
@@ -258,8 +267,7 @@ async def interleaved(
             service += time.perf_counter() - started
             if floor is None:
                 floor = await floor_for()
-            seconds = floor.run(len(part))
-            floor_seconds += await seconds if asyncio.iscoroutine(seconds) else seconds
+            floor_seconds += await floor.run(len(part))
             done += len(part)
             if done % 1000 < block or done == transactions:
                 print(
@@ -270,8 +278,8 @@ async def interleaved(
                 )
         return service, floor_seconds
     finally:
-        if floor is not None and hasattr(floor, "close"):
-            floor.close()
+        if floor is not None:
+            await floor.close()
         await engine.dispose()
 
 

@@ -80,20 +80,19 @@ def job_sides(transaction_type: TransactionType, line: JournalLine) -> tuple[str
     return found[line.to_side is not None]
 
 
-def _transfer_job_sides(rules: tuple[SideKind | None, SideKind | None]) -> tuple[str, ...]:
-    return ("from_side",) if rules[0] is SideKind.JOB else ()
+def _transfer_job_sides(
+    rules: tuple[SideKind | None, SideKind | None],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A transfer type's job sides: of a line without a To side, and of one with it."""
+    without_to = ("from_side",) if rules[0] is SideKind.JOB else ()
+    return without_to, without_to + (("to_side",) if rules[1] is SideKind.JOB else ())
 
 
 _FROM_SIDE = ("from_side",)
 # A transfer's job sides follow from its type (`SIDE_RULES`), by whether the line has a
 # To side: `job_sides` is asked some four times a line.
 _TRANSFER_JOB_SIDES: dict[TransactionType, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    t: (
-        _transfer_job_sides(rules),
-        _transfer_job_sides(rules) + (("to_side",) if rules[1] is SideKind.JOB else ()),
-    )
-    for t, rules in SIDE_RULES.items()
-    if t.is_transfer
+    t: _transfer_job_sides(rules) for t, rules in SIDE_RULES.items() if t.is_transfer
 }
 
 
