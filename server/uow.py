@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Self
 
@@ -35,27 +36,6 @@ class SqlUnitOfWork:
     """Use once per `async with`; leaving without commit() rolls back."""
 
     session: Session
-    users: SqlUsers
-    counters: SqlCounters
-    devices: SqlDevices
-    codes: SqlCodes
-    throttle: SqlThrottle
-    audit: SqlAuditTrail
-    masterdata: SqlMasterData
-    counts: SqlCounts
-    snapshots: SqlSnapshots
-    bin_counts: SqlBinCounts
-    reviews: SqlReviews
-    count_documents: SqlCountDocuments
-    postings: SqlPostings
-    journal: SqlJournal
-    sync: SqlSync
-    reason_codes: SqlReasonCodes
-    sync_counts: SqlCountsForSync
-    count_progress: SqlCountProgress
-    document_list: SqlDocumentList
-    unknown_barcodes: SqlUnknownBarcodes
-    count_sheets: SqlCountSheets
 
     def __init__(
         self,
@@ -68,27 +48,10 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
-        self.users = SqlUsers(self.session)
-        self.counters = SqlCounters(self.session)
-        self.devices = SqlDevices(self.session)
-        self.codes = SqlCodes(self.session)
-        self.throttle = SqlThrottle(self.session)
-        self.audit = SqlAuditTrail(self.session)
-        self.masterdata = SqlMasterData(self.session)
-        self.counts = SqlCounts(self.session)
-        self.snapshots = SqlSnapshots(self.session)
-        self.bin_counts = SqlBinCounts(self.session)
-        self.reviews = SqlReviews(self.session)
-        self.count_documents = SqlCountDocuments(self.session)
-        self.postings = SqlPostings(self.session, SqlFrozenBins(self.session))
-        self.journal = SqlJournal(self.session)
-        self.sync = SqlSync(self.session)
-        self.reason_codes = SqlReasonCodes(self.session)
-        self.sync_counts = SqlCountsForSync(self.session)
-        self.count_progress = SqlCountProgress(self.session)
-        self.document_list = SqlDocumentList(self.session)
-        self.unknown_barcodes = SqlUnknownBarcodes(self.session)
-        self.count_sheets = SqlCountSheets(self.session)
+        # The repositories are made on first use, on this session (a request uses two or
+        # three of its twenty-two); those of an earlier `async with` are dropped.
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
         return self
 
     async def __aexit__(
@@ -109,6 +72,90 @@ class SqlUnitOfWork:
         finally:
             await session.close()
 
+    @cached_property
+    def users(self) -> SqlUsers:
+        return SqlUsers(self.session)
+
+    @cached_property
+    def counters(self) -> SqlCounters:
+        return SqlCounters(self.session)
+
+    @cached_property
+    def devices(self) -> SqlDevices:
+        return SqlDevices(self.session)
+
+    @cached_property
+    def codes(self) -> SqlCodes:
+        return SqlCodes(self.session)
+
+    @cached_property
+    def throttle(self) -> SqlThrottle:
+        return SqlThrottle(self.session)
+
+    @cached_property
+    def audit(self) -> SqlAuditTrail:
+        return SqlAuditTrail(self.session)
+
+    @cached_property
+    def masterdata(self) -> SqlMasterData:
+        return SqlMasterData(self.session)
+
+    @cached_property
+    def counts(self) -> SqlCounts:
+        return SqlCounts(self.session)
+
+    @cached_property
+    def snapshots(self) -> SqlSnapshots:
+        return SqlSnapshots(self.session)
+
+    @cached_property
+    def bin_counts(self) -> SqlBinCounts:
+        return SqlBinCounts(self.session)
+
+    @cached_property
+    def reviews(self) -> SqlReviews:
+        return SqlReviews(self.session)
+
+    @cached_property
+    def count_documents(self) -> SqlCountDocuments:
+        return SqlCountDocuments(self.session)
+
+    @cached_property
+    def postings(self) -> SqlPostings:
+        return SqlPostings(self.session, SqlFrozenBins(self.session))
+
+    @cached_property
+    def journal(self) -> SqlJournal:
+        return SqlJournal(self.session)
+
+    @cached_property
+    def sync(self) -> SqlSync:
+        return SqlSync(self.session)
+
+    @cached_property
+    def reason_codes(self) -> SqlReasonCodes:
+        return SqlReasonCodes(self.session)
+
+    @cached_property
+    def sync_counts(self) -> SqlCountsForSync:
+        return SqlCountsForSync(self.session)
+
+    @cached_property
+    def count_progress(self) -> SqlCountProgress:
+        return SqlCountProgress(self.session)
+
+    @cached_property
+    def document_list(self) -> SqlDocumentList:
+        return SqlDocumentList(self.session)
+
+    @cached_property
+    def unknown_barcodes(self) -> SqlUnknownBarcodes:
+        return SqlUnknownBarcodes(self.session)
+
+    @cached_property
+    def count_sheets(self) -> SqlCountSheets:
+        return SqlCountSheets(self.session)
+
     @classmethod
     def blocking(
         cls, writer: BlockingWriter, reconciliations: ReconciliationCache[Any] | None = None
@@ -122,4 +169,18 @@ class SqlUnitOfWork:
         return cls(writer.session, reconciliations)
 
     async def commit(self) -> None:
-        await self.session.commit()
+        session = self.session
+        if (
+            isinstance(session, AsyncSession)
+            and not session.in_transaction()
+            and not (session.new or session.dirty or session.deleted)
+        ):
+            # Nothing begun and nothing to flush (a save committed by
+            # server.db.direct.together): no hand-over to a greenlet to commit nothing.
+            return
+        await session.commit()
+
+
+_REPOSITORIES = tuple(
+    name for name, value in vars(SqlUnitOfWork).items() if isinstance(value, cached_property)
+)

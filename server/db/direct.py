@@ -34,7 +34,7 @@ from itertools import repeat
 from operator import is_, itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, DateTime, Dialect, exc
+from sqlalchemy import Date, DateTime, Dialect, Engine, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db.session import Connection, Session
@@ -255,6 +255,21 @@ def _sqlite_in_transaction(conn: Connection) -> Any:
     if sync is None or sync.dialect.name != "sqlite" or not sync.in_transaction():
         return None
     return sync
+
+
+def sqlite_snapshot_engine(conn: Connection) -> Engine | None:
+    """The engine of `conn` when it is SQLite's and SQLite itself has a transaction open
+    on it (sqlite3 opens one only before a write: after `write_lock`, say), so that every
+    read until it ends sees one snapshot of the database; else None."""
+    sync = _sqlite_in_transaction(conn)
+    if sync is None or sync._dbapi_connection is None:
+        return None
+    driver = sync._dbapi_connection.driver_connection
+    sqlite = getattr(driver, "_conn", None)  # aiosqlite's sqlite3 connection
+    if sqlite is None or not sqlite.in_transaction:
+        return None
+    engine: Engine = sync.engine
+    return engine
 
 
 async def _driver(conn: Connection) -> Any:
@@ -495,9 +510,9 @@ async def together(
 
     `commit=True`: on SQLite's thread, once `work` has returned, the COMMIT is sent there
     too (unless the session holds ORM changes not yet flushed: then it is left to the
-    session's commit). The caller must still commit the session at once, which ends its
-    transaction and gives the connection back on the event loop: that commit then finds
-    no SQLite transaction open and sends nothing (server.db.engine's `sqlite_commit`).
+    session's commit), and back on the event loop the session's transaction is ended and
+    its connection given back. The caller still commits the session (SqlUnitOfWork's
+    commit), which then has nothing left to do.
     A failed COMMIT is raised here as SQLAlchemy raises it (`OperationalError` ... with
     the sqlite3 error as its cause) and the transaction is rolled back by its owner.
     Elsewhere the flag does nothing: the session's commit commits."""
@@ -518,6 +533,15 @@ async def together(
                 raise exc.DBAPIError.instance(None, None, error, sqlite3.Error) from error
 
     result: T = await driver._execute(_drive, driver, work, then)
+    if commit and not driver._conn.in_transaction and not (orm.new or orm.dirty or orm.deleted):
+        # Committed on the connection's thread: the session's transaction ends and its
+        # connection goes back to the pool here, on the event loop, without the hand-over
+        # to a greenlet of the session's async commit. With no SQLite transaction open
+        # nothing in it awaits: the dialect's COMMIT and the pool's rollback on return
+        # send nothing then (server.db.engine: sqlite_commit, sqlite_reset), and the pool
+        # takes its connection back without waiting. The caller's commit finds nothing
+        # left to do (SqlUnitOfWork.commit).
+        orm.commit()
     return result
 
 

@@ -194,6 +194,24 @@ class MasterDataChange(Base):
     source: Mapped[str] = mapped_column(String(400))
 
 
+class MasterDataVersion(Base):
+    """One row whose `version` takes a new random value whenever the master data a
+    journal save reads is written: SQLite triggers on each of those tables (migration
+    0017), in the writing transaction, whatever wrote it (the importer, the API, a
+    restore, SQL by hand). Random, not counted: a database recreated, restored or rolled
+    back never shows a value it showed before with other data.
+
+    The journal's facts keep those rows between saves on SQLite while it is unchanged
+    (server.journal.sql.kept). PostgreSQL does not maintain it (no triggers there: a
+    save reads its facts in one round trip with the stock it needs anyway, and one row
+    every master-data writer updated would make concurrent imports wait for each other)."""
+
+    __tablename__ = "master_data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class User(Base):
     __tablename__ = "app_user"
     __table_args__ = (

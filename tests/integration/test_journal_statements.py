@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import session as asyncio_session
 
 from server.auth import usecases as auth
 from server.bootstrap import import_into_database
@@ -176,15 +177,27 @@ async def test_a_save_sends_a_handful_of_statements(engine: AsyncEngine) -> None
         if engine.dialect.name == "postgresql":
             assert len(sent) <= MOST, "\n".join(sent)
             facts = [s for s in sent if s.startswith("SELECT 'i' AS c0, item.id")]
-        else:
-            # The facts' kinds one statement each (the three small tables' one union of
-            # their own columns), run in place on the connection's thread with the rest
-            # (no round trip; the test below): three more.
-            assert len(sent) <= MOST + 3, "\n".join(sent)
-            facts = [s for s in sent if s.startswith("SELECT item.id AS c0, item.code")]
+            assert len(facts) == 1, sent
+    if engine.dialect.name == "sqlite":
+        # The facts' kinds one statement each (the three small tables' one union of their
+        # own columns), run in place on the connection's thread with the rest (no round
+        # trip; the test below), and the master-data version: four more. The master-data
+        # rows are kept between saves while the version stays (server.journal.sql.kept):
+        # the second adjustment reads only its stock; the transfer, its new location.
+        items = "SELECT item.id AS c0, item.code"
+        places = "SELECT location.id AS c0, location.code"
+        stock = "SELECT item.code AS c0, location.code AS c1"
+        version = "SELECT master_data_version.version"
+        for sent, read in ((first, {items, places}), (again, set()), (moved, {places})):
+            assert len(sent) <= MOST + 4, "\n".join(sent)
+            assert len([s for s in sent if s.startswith(version)]) == 1, sent
+            assert len([s for s in sent if s.startswith(stock)]) == 1, sent
+            for kind in (items, places):
+                assert len([s for s in sent if s.startswith(kind)]) == (kind in read), sent
             unions = [s for s in sent if "UNION ALL" in s]
-            assert len(unions) == 1 and unions[0].startswith("SELECT 's' AS kind"), sent
-        assert len(facts) == 1, sent
+            assert len(unions) == (sent is first), sent
+            assert all(u.startswith("SELECT 's' AS kind") for u in unions), sent
+    for sent in (first, again, moved):
         lookups = ("SELECT item.code, item.id", "SELECT location.code, location.id",
                    "SELECT location.code, bin.label, bin.id")  # fmt: skip
         assert not [s for s in sent if s.startswith(lookups)], sent
@@ -229,6 +242,35 @@ async def test_a_save_waits_for_its_statements_once_on_sqlite(engine: AsyncEngin
         assert len(set(threads)) == 1 and threads[0] != loop
     else:
         assert set(threads) == {loop}
+
+
+async def test_a_sqlite_save_hands_over_to_a_greenlet_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a save's session takes its connection through a greenlet (the pool may
+    wait) and no more: its statements and COMMIT run on the connection's thread, and the
+    session's transaction ends on the event loop without one (server.db.direct.together,
+    SqlUnitOfWork.commit). The connection is back in the pool after it, and what the
+    save wrote is there for another session."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's statements are each a round trip through a greenlet")
+    spawned: list[Any] = []
+    real = asyncio_session.greenlet_spawn
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        spawned.append(getattr(fn, "__name__", fn))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio_session, "greenlet_spawn", counted)
+    for draft in (adjustment("12"), transfer()):
+        spawned.clear()
+        await journal.save_transaction(
+            SqlUnitOfWork(make_sessionmaker(engine)), draft, 1, "clerk", NOW
+        )
+        assert len(spawned) == 1, spawned
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert await total(engine, select(func.count()).select_from(JournalLineTable)) == 20
 
 
 async def test_an_unchanged_average_cost_is_not_written_again(engine: AsyncEngine) -> None:

@@ -5,7 +5,9 @@ names are collected first (work orders before jobs, since a work order names its
 then each kind is read with `IN` on those codes. Small tables the checks need whole (GL
 entities with their companies, companies' intercompany flag, accounting periods) are
 read whole. The GL accounts known to the rules are those the transaction names that
-exist, plus every default account the loaded master data points at.
+exist, plus every default account the loaded master data points at. On SQLite the
+master-data rows of the last saves are kept while the database's master-data version
+stays the same (server.journal.sql.kept): a save then reads only its stock.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from server.db.costing import serialized_average_costs
-from server.db.direct import connection, fetchall
+from server.db.direct import connection, fetchall, sqlite_snapshot_engine
 from server.db.ids import known_ids
 from server.db.session import Session
 from server.db.tables import (
@@ -67,6 +69,7 @@ from server.domain.journal import (
 from server.domain.masterdata import Tracking
 from server.domain.money import ZERO
 from server.domain.posting import Position
+from server.journal.sql.kept import VERSION, KeptRows, kept_rows
 from server.journal.tables import (
     AccountingPeriod,
     CostCategory,
@@ -89,23 +92,55 @@ def codes_of(values: Iterable[str | None]) -> set[str]:
     return {v for v in values if v}
 
 
+class _SideCodes:
+    """The codes a transaction's sides name, by field, in one pass over its sides."""
+
+    __slots__ = ("accounts", "bins", "categories", "equipment", "jobs", "locations", "work_orders")
+
+    def __init__(self, transaction: JournalTransaction) -> None:
+        self.locations: set[str] = set()
+        self.bins: set[str] = set()
+        self.accounts: set[str] = set()
+        self.jobs: set[str] = set()
+        self.categories: set[str] = set()
+        self.work_orders: set[str] = set()
+        self.equipment: set[str] = set()
+        for line in transaction.lines:
+            for side in (line.from_side, line.to_side):
+                if side is None:
+                    continue
+                if side.location:
+                    self.locations.add(side.location)
+                if side.bin:
+                    self.bins.add(side.bin)
+                if side.gl_account:
+                    self.accounts.add(side.gl_account)
+                if side.job:
+                    self.jobs.add(side.job)
+                if side.cost_category:
+                    self.categories.add(side.cost_category)
+                if side.work_order:
+                    self.work_orders.add(side.work_order)
+                if side.equipment:
+                    self.equipment.add(side.equipment)
+
+
 class SqlJournalFacts:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     async def load(self, transaction: JournalTransaction) -> JournalFacts:
-        sides = [side for line in transaction.lines for _, side in line.sides()]
+        named = _SideCodes(transaction)
         item_codes = codes_of(line.item for line in transaction.lines)
-        location_codes = codes_of(side.location for side in sides)
-        orders = await self._work_orders(codes_of(side.work_order for side in sides))
-        job_codes = codes_of(side.job for side in sides) | {o.job for o in orders.values()}
-        category_codes = codes_of(side.cost_category for side in sides)
-        category_codes |= codes_of(o.cost_category for o in orders.values())
+        location_codes = named.locations
+        orders = await self._work_orders(named.work_orders)
+        job_codes = named.jobs | {o.job for o in orders.values()}
+        category_codes = named.categories | codes_of(o.cost_category for o in orders.values())
         serials = await self._serials(
             {(line.item, line.serial) for line in transaction.lines if line.serial}
         )
         # A serial leaving a location leaves the bin it is in (a default): its bin too.
-        labels = codes_of(side.bin for side in sides) | codes_of(s.bin for s in serials.values())
+        labels = named.bins | codes_of(s.bin for s in serials.values())
         by_kind = await self._facts_rows(
             items=list(item_codes), locations=list(location_codes), labels=list(labels)
         )
@@ -116,7 +151,7 @@ class SqlJournalFacts:
         )
         jobs = await self._jobs(job_codes)
         categories = await self._categories(category_codes)
-        named_accounts = codes_of(side.gl_account for side in sides)
+        named_accounts = named.accounts
         default_accounts = codes_of(
             [g.inventory_account for g in groups.values()]
             + [g.adjustment_account for g in groups.values()]
@@ -135,8 +170,7 @@ class SqlJournalFacts:
             equipment=await self._existing(
                 Equipment.code,
                 Equipment.id,
-                codes_of(side.equipment for side in sides)
-                | codes_of(o.equipment for o in orders.values()),
+                named.equipment | codes_of(o.equipment for o in orders.values()),
             ),
             gl_accounts=await self._existing(GlAccount.code, GlAccount.id, named_accounts)
             | default_accounts,
@@ -161,14 +195,31 @@ class SqlJournalFacts:
 
     async def _facts_rows(self, **params: Any) -> dict[str, list[Any]]:
         """The rows of each kind of _FACTS, each as its kind's own columns: on SQLite
-        one statement a kind (the small tables' three kinds one), elsewhere the union in
-        one round trip, cut apart here."""
+        one statement a kind (the small tables' three kinds one), the master-data kinds
+        only when their rows for these codes are not kept (server.journal.sql.kept);
+        elsewhere the union in one round trip, cut apart here."""
         conn = await connection(self.session)
         by_kind: dict[str, list[Any]] = defaultdict(list)
         if conn.dialect.name == "sqlite":
-            for kind, statement in _FACTS_ALONE.items():
-                by_kind[kind] = await fetchall(conn, statement, params)
-            for row in await fetchall(conn, _SMALL_TABLES, {}):
+            kept = await _kept(conn)
+            by_kind["q"] = await fetchall(conn, _FACTS_ALONE["q"], params)
+            items = kept.item_rows(params["items"]) if kept else None
+            if items is None:
+                items = await fetchall(conn, _FACTS_ALONE["i"], params)
+                if kept:
+                    kept.keep_items(items)
+            places = kept.location_rows(params["locations"], params["labels"]) if kept else None
+            if places is None:
+                places = await fetchall(conn, _FACTS_ALONE["l"], params)
+                if kept:
+                    kept.keep_locations(places, params["labels"])
+            small = kept.small if kept else None
+            if small is None:
+                small = await fetchall(conn, _SMALL_TABLES, {})
+                if kept:
+                    kept.small = small
+            by_kind["i"], by_kind["l"] = items, places
+            for row in small:
                 by_kind[row[0]].append(row[1:])
             return by_kind
         for row in await fetchall(conn, _FACTS, params):
@@ -487,6 +538,17 @@ class SqlJournalFacts:
             if account is not None:
                 accounts[str(account)] = int(account_id)
         return JournalSettings(bool(additions), bool(billable), burden, tax)
+
+
+async def _kept(conn: Any) -> KeptRows | None:
+    """The master-data rows kept for this SQLite database at its version, read in this
+    save's transaction (server.journal.sql.kept); None outside an open SQLite
+    transaction, or with no version row."""
+    engine = sqlite_snapshot_engine(conn)
+    if engine is None:
+        return None
+    found = await fetchall(conn, VERSION, {})
+    return kept_rows(engine, int(found[0][0])) if found else None
 
 
 def _in(name: str) -> Any:
