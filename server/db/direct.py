@@ -33,9 +33,11 @@ from functools import lru_cache
 from itertools import repeat
 from operator import is_, itemgetter
 from typing import Any, TypeVar
+from weakref import WeakSet
 
 from sqlalchemy import Date, DateTime, Dialect, Engine, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import Pool, QueuePool
 
 from server.db.session import Connection, Session
 
@@ -533,16 +535,42 @@ async def together(
                 raise exc.DBAPIError.instance(None, None, error, sqlite3.Error) from error
 
     result: T = await driver._execute(_drive, driver, work, then)
-    if commit and not driver._conn.in_transaction and not (orm.new or orm.dirty or orm.deleted):
+    if (
+        commit
+        and not driver._conn.in_transaction
+        and not (orm.new or orm.dirty or orm.deleted)
+        and _takes_back_in_place(sync.engine.pool)
+    ):
         # Committed on the connection's thread: the session's transaction ends and its
         # connection goes back to the pool here, on the event loop, without the hand-over
-        # to a greenlet of the session's async commit. With no SQLite transaction open
-        # nothing in it awaits: the dialect's COMMIT and the pool's rollback on return
-        # send nothing then (server.db.engine: sqlite_commit, sqlite_reset), and the pool
-        # takes its connection back without waiting. The caller's commit finds nothing
-        # left to do (SqlUnitOfWork.commit).
+        # to a greenlet of the session's async commit. Nothing in it awaits: with no
+        # SQLite transaction open the dialect's COMMIT and the pool's reset send nothing
+        # (server.db.engine: sqlite_commit, sqlite_reset), and the pool has room to keep
+        # the connection (a full pool closes it, which awaits aiosqlite: that case takes
+        # the session's own commit). The caller's commit finds nothing left to do
+        # (SqlUnitOfWork.commit).
         orm.commit()
     return result
+
+
+# The pools whose reset on return is server.db.engine's `sqlite_reset` (registered by
+# `make_engine`): they send nothing when a connection comes back with no transaction open.
+_RESET_IN_PLACE: WeakSet[Pool] = WeakSet()
+
+
+def resets_in_place(pool: Pool) -> None:
+    """Mark `pool` as one whose reset on return sends nothing without a transaction open
+    (server.db.engine's `sqlite_reset`)."""
+    _RESET_IN_PLACE.add(pool)
+
+
+def _takes_back_in_place(pool: Pool) -> bool:
+    """Whether a connection given back to `pool` now is kept without any I/O: a queue pool
+    with room in its queue (a full one closes the connection) whose reset is ours. Read
+    on the event loop, where every check-in happens, so nothing changes it meanwhile."""
+    return (
+        isinstance(pool, QueuePool) and pool in _RESET_IN_PLACE and pool.checkedin() < pool.size()
+    )
 
 
 async def _in_place(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

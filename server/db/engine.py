@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import PoolResetState
 
+from server.db.direct import resets_in_place
+
 log = logging.getLogger("stockcount.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -116,6 +118,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         if kwargs["pool_reset_on_return"] is None:
             event.listen(engine.sync_engine.pool, "reset", sqlite_reset)
+            resets_in_place(engine.sync_engine.pool)
         dialect = engine.sync_engine.dialect
         # This engine's dialect object only (each engine has its own).
         dialect.do_commit = partial(sqlite_commit, dialect.do_commit)  # type: ignore[method-assign]

@@ -8,6 +8,8 @@ shapes bench/journal_post.py times), and what they wrote is checked beside the c
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import session as asyncio_session
 
 from server.auth import usecases as auth
 from server.bootstrap import import_into_database
+from server.db import direct
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.tables import GlPosting, ItemLocationCost, StockBalance, StockMovement
 from server.domain.journal import JournalLine, JournalSide, JournalTransaction, TransactionType
@@ -271,6 +274,55 @@ async def test_a_sqlite_save_hands_over_to_a_greenlet_once(
         assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     monkeypatch.undo()
     assert await total(engine, select(func.count()).select_from(JournalLineTable)) == 20
+
+
+async def test_a_sqlite_save_gives_back_its_connection_to_a_full_pool(
+    database_url: str, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool of one: another holder has its connection while a save takes a second (an
+    overflow), and gives its own back while the save runs, so the pool is full when the
+    save's connection comes back and closes it. Closing an aiosqlite connection awaits:
+    the session's own commit does it (no error logged, no connection's thread left)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the session's end without a greenlet is SQLite's")
+    small = make_engine(database_url, pool_size=1, max_overflow=1)
+    errors: list[logging.LogRecord] = []
+
+    class Errors(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record)
+
+    handler = Errors(logging.WARNING)
+    logging.getLogger("sqlalchemy").addHandler(handler)
+    before = threading.active_count()
+    try:
+        async with small.connect() as warm:  # the pool's one connection, opened
+            await warm.exec_driver_sql("SELECT 1")
+        held = small.sync_engine.pool.connect()  # taken without I/O: it is idle
+        loop = asyncio.get_running_loop()
+        real = direct._drive
+
+        def drive(*args: Any) -> Any:  # on the save's connection's thread
+            loop.call_soon_threadsafe(held.close)  # back before the save's result
+            return real(*args)
+
+        monkeypatch.setattr(direct, "_drive", drive)
+        await journal.save_transaction(
+            SqlUnitOfWork(make_sessionmaker(small)), transfer(), 1, "clerk", NOW
+        )
+        monkeypatch.undo()
+        assert small.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert small.sync_engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        await small.dispose()
+        logging.getLogger("sqlalchemy").removeHandler(handler)
+    assert errors == []
+    for _ in range(100):  # the closed connections' threads end
+        if threading.active_count() <= before:
+            break
+        await asyncio.sleep(0.01)
+    assert threading.active_count() <= before
+    assert await total(engine, select(func.count()).select_from(JournalLineTable)) == 10
 
 
 async def test_an_unchanged_average_cost_is_not_written_again(engine: AsyncEngine) -> None:

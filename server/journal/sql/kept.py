@@ -17,6 +17,11 @@ transaction, so the version and the rows are read from one snapshot, and only fr
 rows as the statements give them: the facts are made from them exactly as before
 (`SqlJournalFacts._items` and friends), ids remembered included.
 
+The kept rows are read and changed only by saves holding SQLite's write lock (an open
+SQLite transaction on a connection of this module's callers is one that has written or
+sent BEGIN IMMEDIATE: Python's sqlite3 opens none before a read), so only one thread at a
+time uses a database's `KeptRows`, whichever connection's thread it is.
+
 A code that is not kept (a new item, a bin label not asked before, a code that does not
 exist) sends its kind's statement as before, for all of that kind's codes, and keeps
 what it gives. Past `MOST` items or bins everything is dropped and kept again as saves

@@ -8,6 +8,10 @@ those rows come from gets a trigger for INSERT, UPDATE and DELETE that gives the
 new random one, in the writing transaction, whatever wrote it. PostgreSQL has the table
 but no triggers: nothing reads it there.
 
+A later migration that rebuilds one of these tables on SQLite (`batch_alter_table` copies
+it into a new table) drops its triggers: it must create them again
+(tests/integration/test_journal_kept_facts.py checks them on a database at head).
+
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-08 00:10:00
@@ -70,5 +74,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table in TABLES:
             for event in EVENTS:
-                op.execute(f"DROP TRIGGER master_data_version_{table}_{event}")
+                op.execute(f"DROP TRIGGER IF EXISTS master_data_version_{table}_{event}")
     op.drop_table("master_data_version")
