@@ -1,8 +1,10 @@
-"""Small helpers for tests: users of each role and their tokens, an enrolled device, and
-one value read from the database."""
+"""Small helpers for tests: users of each role and their tokens, an enrolled device, one
+value read from the database, SQL run by hand, and an engine on imported master data."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +15,10 @@ from sqlalchemy import Executable, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth import usecases as auth
-from server.bootstrap import open_runtime
+from server.bootstrap import import_into_database, open_runtime
 from server.db.engine import make_engine, make_sessionmaker
 from server.domain.masterdata import Role
+from server.uow import SqlUnitOfWork
 
 PASSWORD = "correct horse battery"
 USERS = {"admin": Role.ADMIN, "super": Role.SUPERVISOR, "counter": Role.COUNTER}
@@ -74,3 +77,31 @@ async def scalar(database: str | AsyncEngine, query: str | Executable, **params:
     finally:
         if isinstance(database, str):
             await engine.dispose()
+
+
+async def execute(database_url: str, sql: str) -> None:
+    """SQL run in a transaction of its own by an engine of its own (another process, a
+    person at a prompt), disposed after."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def clerk_engine(
+    database_url: str, master_data: dict[str, list[dict[str, Any]]], now: datetime
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on `database_url` after `master_data` is imported and the admin user
+    "clerk" (password "clerk-password", id 1) made; disposed after."""
+    await import_into_database(database_url, [("test.json", master_data, None)])
+    engine = make_engine(database_url)
+    await auth.create_user(
+        SqlUnitOfWork(make_sessionmaker(engine)), "clerk", "clerk-password", Role.ADMIN, now
+    )
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

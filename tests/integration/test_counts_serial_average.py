@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
 from server.db.engine import make_engine, make_sessionmaker
 from server.masterdata.usecases.importer import import_sources
 from server.masterdata.usecases.sources import Source
 from server.uow import SqlUnitOfWork
-from tests.helpers import add_users, token
+from tests.helpers import add_users, execute, token
 from tests.integration.counts_setup import (
     WAREHOUSE,
     Client,
@@ -40,15 +38,6 @@ _SERIALS = (
     ("HALF", "H1", "MAIN", "B-01", "10.000002"),
     ("HALF", "H2", "MAIN", "B-01", "10.000003"),
 )
-
-
-async def _execute(database_url: str, sql: str) -> None:
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 async def _seed(database_url: str) -> None:
@@ -77,7 +66,7 @@ async def _seed(database_url: str) -> None:
     finally:
         await engine.dispose()
     # Written off: in no bin, so it weighs nothing.
-    await _execute(database_url, "UPDATE serial SET bin_id = NULL WHERE serial_number = 'T4'")
+    await execute(database_url, "UPDATE serial SET bin_id = NULL WHERE serial_number = 'T4'")
 
 
 async def _stock_averages(client: Client, h: dict[str, str], item: str) -> set[tuple[str, str]]:
@@ -256,7 +245,7 @@ async def test_the_snapshot_fixes_the_average_at_start(database_url: str, client
     sup = hs["super"]
     number = await _count_a01(client, sup, hs["counter"], [("AVG", "", "2"), ("THIRD", "", "1")])
     # B-01 is outside the scope: its serials may still change.
-    await _execute(database_url, "UPDATE serial SET actual_cost = 100000000 WHERE bin_id IN "
+    await execute(database_url, "UPDATE serial SET actual_cost = 100000000 WHERE bin_id IN "
                    "(SELECT id FROM bin WHERE label = 'B-01')")  # fmt: skip
     assert await _stock_averages(client, sup, "AVG") == {("MAIN", "65")}  # (30 + 100) / 2
     assert _generated(await lines(client, sup, number)) == {

@@ -21,18 +21,17 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.util import find_tables
 
-from server.auth import usecases as auth
 from server.bootstrap import import_into_database
 from server.db.direct import connection, fetchall, write_lock
-from server.db.engine import make_engine, make_sessionmaker
+from server.db.engine import make_sessionmaker
 from server.db.tables import GlPosting
 from server.domain.errors import ValidationFailed
 from server.domain.journal import JournalLine, JournalSide, JournalTransaction, TransactionType
-from server.domain.masterdata import Role
 from server.journal.sql.facts import _FACTS_ALONE, _SMALL_TABLES
 from server.journal.sql.kept import KeptRows
 from server.journal.usecases import journal
 from server.uow import SqlUnitOfWork
+from tests.helpers import clerk_engine, execute
 
 D = Decimal
 DAY = date(2026, 11, 23)
@@ -85,15 +84,8 @@ def adjustment(bin_: str = "A-1", item: str = "I0") -> JournalTransaction:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await import_into_database(database_url, [("test.json", master_data(), None)])
-    engine = make_engine(database_url)
-    await auth.create_user(
-        SqlUnitOfWork(make_sessionmaker(engine)), "clerk", "clerk-password", Role.ADMIN, NOW
-    )
-    try:
+    async with clerk_engine(database_url, master_data(), NOW) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 async def save(engine: AsyncEngine, draft: JournalTransaction) -> int:
@@ -111,21 +103,11 @@ async def accounts(engine: AsyncEngine, transaction_id: int) -> set[str]:
         return set(rows)
 
 
-async def by_hand(database_url: str, sql: str) -> None:
-    """SQL run by another engine (another process, a person at a prompt)."""
-    other = make_engine(database_url)
-    try:
-        async with other.begin() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await other.dispose()
-
-
 async def test_a_changed_account_is_posted_to_by_the_next_save(
     engine: AsyncEngine, database_url: str
 ) -> None:
     assert await accounts(engine, await save(engine, adjustment())) == {"10150", "50111"}
-    await by_hand(
+    await execute(
         database_url,
         "UPDATE inventory_group SET adjustment_account_id = "
         "(SELECT id FROM gl_account WHERE code = '50999')",
@@ -150,7 +132,7 @@ async def test_a_period_closed_after_a_save_refuses_the_next(
     engine: AsyncEngine, database_url: str
 ) -> None:
     await save(engine, adjustment())
-    await by_hand(database_url, "UPDATE accounting_period SET closed = true")
+    await execute(database_url, "UPDATE accounting_period SET closed = true")
     with pytest.raises(ValidationFailed, match="closed"):
         await save(engine, adjustment())
 
@@ -159,7 +141,7 @@ async def test_an_item_renamed_away_is_unknown_to_the_next_save(
     engine: AsyncEngine, database_url: str
 ) -> None:
     await save(engine, adjustment(item="I1"))
-    await by_hand(database_url, "UPDATE item SET code = 'I1-OLD' WHERE code = 'I1'")
+    await execute(database_url, "UPDATE item SET code = 'I1-OLD' WHERE code = 'I1'")
     with pytest.raises(ValidationFailed, match="I1"):
         await save(engine, adjustment(item="I1"))
 
@@ -180,7 +162,7 @@ async def test_sqlite_reads_the_master_data_again_only_once_it_changed(
     await save(engine, adjustment())
     items = [s for s in sent if s.startswith("SELECT item.id AS c0")]
     assert items == []
-    await by_hand(database_url, "UPDATE item SET uom = 'BOX' WHERE code = 'I2'")
+    await execute(database_url, "UPDATE item SET uom = 'BOX' WHERE code = 'I2'")
     await save(engine, adjustment())
     items = [s for s in sent if s.startswith("SELECT item.id AS c0")]
     assert len(items) == 1

@@ -21,16 +21,14 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import session as asyncio_session
 
-from server.auth import usecases as auth
-from server.bootstrap import import_into_database
 from server.db import direct
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.tables import GlPosting, ItemLocationCost, StockBalance, StockMovement
 from server.domain.journal import JournalLine, JournalSide, JournalTransaction, TransactionType
-from server.domain.masterdata import Role
 from server.journal.tables import JournalLineSide, JournalLineTable, JournalTransactionTable
 from server.journal.usecases import journal
 from server.uow import SqlUnitOfWork
+from tests.helpers import clerk_engine
 
 D = Decimal
 DAY = date(2026, 11, 23)
@@ -116,15 +114,8 @@ def transfer() -> JournalTransaction:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await import_into_database(database_url, [("test.json", master_data(), None)])
-    engine = make_engine(database_url)
-    await auth.create_user(
-        SqlUnitOfWork(make_sessionmaker(engine)), "clerk", "clerk-password", Role.ADMIN, NOW
-    )
-    try:
+    async with clerk_engine(database_url, master_data(), NOW) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 async def counted_save(engine: AsyncEngine, draft: JournalTransaction) -> list[str]:

@@ -203,21 +203,17 @@ class SqlJournalFacts:
         if conn.dialect.name == "sqlite":
             kept = await _kept(conn)
             by_kind["q"] = await fetchall(conn, _FACTS_ALONE["q"], params)
-            items = kept.item_rows(params["items"]) if kept else None
+            items = kept.item_rows(params["items"])
             if items is None:
                 items = await fetchall(conn, _FACTS_ALONE["i"], params)
-                if kept:
-                    kept.keep_items(items)
-            places = kept.location_rows(params["locations"], params["labels"]) if kept else None
+                kept.keep_items(items)
+            places = kept.location_rows(params["locations"], params["labels"])
             if places is None:
                 places = await fetchall(conn, _FACTS_ALONE["l"], params)
-                if kept:
-                    kept.keep_locations(places, params["labels"])
-            small = kept.small if kept else None
-            if small is None:
-                small = await fetchall(conn, _SMALL_TABLES, {})
-                if kept:
-                    kept.small = small
+                kept.keep_locations(places, params["labels"])
+            if kept.small is None:
+                kept.small = await fetchall(conn, _SMALL_TABLES, {})
+            small = kept.small
             by_kind["i"], by_kind["l"] = items, places
             for row in small:
                 by_kind[row[0]].append(row[1:])
@@ -540,15 +536,15 @@ class SqlJournalFacts:
         return JournalSettings(bool(additions), bool(billable), burden, tax)
 
 
-async def _kept(conn: Any) -> KeptRows | None:
+async def _kept(conn: Any) -> KeptRows:
     """The master-data rows kept for this SQLite database at its version, read in this
-    save's transaction (server.journal.sql.kept); None outside an open SQLite
-    transaction, or with no version row."""
+    save's transaction (server.journal.sql.kept); outside an open SQLite transaction, or
+    with no version row, an empty one of this save's own (what it keeps is dropped)."""
     engine = sqlite_snapshot_engine(conn)
-    if engine is None:
-        return None
-    found = await fetchall(conn, VERSION, {})
-    return kept_rows(engine, int(found[0][0])) if found else None
+    found = await fetchall(conn, VERSION, {}) if engine is not None else []
+    if engine is None or not found:
+        return KeptRows(None)
+    return kept_rows(engine, int(found[0][0]))
 
 
 def _in(name: str) -> Any:

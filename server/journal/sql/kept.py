@@ -47,9 +47,10 @@ Row = tuple[Any, ...]
 
 
 class KeptRows:
-    """One database's kept rows at one master-data version."""
+    """One database's kept rows at one master-data version (None: a save's own, kept
+    nowhere after it)."""
 
-    def __init__(self, version: int) -> None:
+    def __init__(self, version: int | None) -> None:
         self.version = version
         self.items: dict[str, Row] = {}  # code -> its row of kind i
         self.locations: dict[str, Row] = {}  # code -> its row of kind l, bin left out
